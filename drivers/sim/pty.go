@@ -1,0 +1,98 @@
+// Package sim holds byte-exact simulators of OneDoor's serial devices. Each
+// simulator speaks its device's protocol on the master side of a
+// pseudo-terminal, so drivers are exercised through the real kernel tty layer
+// and tarm/serial exactly as they would be against hardware.
+package sim
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/creack/pty"
+	"golang.org/x/term"
+)
+
+// PTY is one pseudo-terminal pair. The simulator reads and writes Master; the
+// driver under test opens SlavePath (or a stable symlink to it).
+type PTY struct {
+	Master    *os.File
+	slave     *os.File // held open so the master never sees EIO between driver opens
+	SlavePath string
+}
+
+// OpenPTY creates a raw pseudo-terminal pair. If link is not empty a symlink
+// at that path is (re)pointed at the slave, as udev's stable names would be.
+func OpenPTY(link string) (*PTY, error) {
+	m, s, err := pty.Open()
+	if err != nil {
+		return nil, fmt.Errorf("open pty: %w", err)
+	}
+	if _, err := term.MakeRaw(int(s.Fd())); err != nil {
+		m.Close()
+		s.Close()
+		return nil, fmt.Errorf("raw mode on %s: %w", s.Name(), err)
+	}
+	p := &PTY{Master: m, slave: s, SlavePath: s.Name()}
+	if link != "" {
+		if err := relink(s.Name(), link); err != nil {
+			p.Close()
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// relink atomically points link at target.
+func relink(target, link string) error {
+	tmp := link + ".tmp"
+	_ = os.Remove(tmp)
+	if err := os.Symlink(target, tmp); err != nil {
+		return fmt.Errorf("symlink %s: %w", link, err)
+	}
+	if err := os.Rename(tmp, filepath.Clean(link)); err != nil {
+		return fmt.Errorf("symlink %s: %w", link, err)
+	}
+	return nil
+}
+
+// Close closes both sides; the slave device node disappears, as when a USB
+// adapter is unplugged.
+func (p *PTY) Close() error {
+	err1 := p.Master.Close()
+	err2 := p.slave.Close()
+	if err1 != nil {
+		return err1
+	}
+	return err2
+}
+
+// ByteTime is how long one byte takes on the wire at baud with 8N1 framing
+// (start bit, 8 data bits, stop bit).
+func ByteTime(baud int) time.Duration {
+	return time.Duration(float64(time.Second) * 10 / float64(baud))
+}
+
+// PacedWrite writes b to w no faster than a real UART at baud would, in
+// small bursts so that timing stays realistic without a syscall per byte.
+func PacedWrite(ctx context.Context, w *os.File, b []byte, baud int) error {
+	const burst = 16
+	start := time.Now()
+	for off := 0; off < len(b); off += burst {
+		end := min(off+burst, len(b))
+		if _, err := w.Write(b[off:end]); err != nil {
+			return fmt.Errorf("write to pty: %w", err)
+		}
+		due := start.Add(time.Duration(end) * ByteTime(baud))
+		if d := time.Until(due); d > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(d):
+			}
+		}
+	}
+	return nil
+}
