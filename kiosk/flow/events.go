@@ -1,0 +1,196 @@
+package flow
+
+import "time"
+
+// Event is something that happened: a resident's tap, a device report or
+// the result of an Effect. Events are plain data; the UI and kiosk/app
+// create them and pass them to Machine.Handle.
+type Event interface{ isEvent() }
+
+// Resident navigation.
+type (
+	// Start leaves Home for the catalog ("我要办事").
+	Start struct{}
+	// OpenLookup leaves Home for the progress lookup ("办件查询").
+	OpenLookup struct{}
+	// ChooseTheme filters the catalog by a theme id; "" shows every item.
+	ChooseTheme struct{ Theme string }
+	// SearchCatalog filters the catalog by words typed on the keypad.
+	SearchCatalog struct{ Query string }
+	// SelectItem opens an item's guide, from the catalog or from a Home shortcut.
+	SelectItem struct{ ItemID string }
+	// Next is the "下一步" button: Guide→Identify, Form→Materials,
+	// Materials→Review, Receipt→Rating. It validates the current step first.
+	Next struct{}
+	// Back goes one step back. Leaving Form for Identify discards the
+	// applicant, so it asks for confirmation first.
+	Back struct{}
+	// Cancel ends the session; once personal data is entered it asks for
+	// confirmation first (State.Confirm).
+	Cancel struct{}
+	// ConfirmYes accepts the pending confirmation (State.Confirm).
+	ConfirmYes struct{}
+	// ConfirmNo dismisses the pending confirmation and keeps the session.
+	ConfirmNo struct{}
+	// Continue is the large "继续办理" button of the idle countdown.
+	Continue struct{}
+	// Touch reports any other resident activity the flow does not model
+	// (keypad presses, paging, language switch) so the idle timer restarts.
+	Touch struct{}
+	// SetElderMode switches elder mode (长辈模式), which also lengthens the
+	// idle timeout.
+	SetElderMode struct{ On bool }
+)
+
+// Identify step.
+type (
+	// CardRead reports an ID card read by the reader. In Identify it
+	// identifies the applicant; in Lookup it looks up their applications.
+	CardRead struct{ Identity Identity }
+	// CardRemoved reports the card left the reader; informational.
+	CardRemoved struct{}
+	// EnterIDNumber identifies the applicant by an ID number typed on the
+	// keypad; it is checked with the GB 11643 check digit.
+	EnterIDNumber struct{ Number string }
+)
+
+// Form step.
+type (
+	// SetField sets a form field's value as typed or chosen.
+	SetField struct{ Name, Value string }
+)
+
+// Materials step.
+type (
+	// Scan asks for one more page of a material (or, with Retake, to
+	// replace page Page).
+	Scan struct {
+		MaterialID string
+		Retake     bool
+		Page       int // 0-based page to replace when Retake
+	}
+	// ScanDone is the result of a ScanPage effect. Ref identifies the image
+	// for kiosk/app (a temp file or blob id); BlankScore and BlurScore are
+	// in [0,1], higher meaning blanker or blurrier.
+	ScanDone struct {
+		MaterialID string
+		Page       int
+		Ref        string
+		BlankScore float64
+		BlurScore  float64
+	}
+	// ScanFailed is a ScanPage effect that produced no image.
+	ScanFailed struct {
+		MaterialID string
+		NoPaper    bool // nothing on the glass / in the feeder
+		Reason     string
+	}
+	// RemovePage deletes a scanned page.
+	RemovePage struct {
+		MaterialID string
+		Page       int
+	}
+	// UseECert lets the platform fetch the material as an electronic
+	// licence (免提交), where the material allows it.
+	UseECert struct{ MaterialID string }
+	// UsePromise replaces the material with a written promise (告知承诺),
+	// where the material allows it.
+	UsePromise struct{ MaterialID string }
+	// UseScan goes back to scanning the material.
+	UseScan struct{ MaterialID string }
+)
+
+// Review, submit, receipt.
+type (
+	// SetConsent ticks or unticks the personal-information consent.
+	SetConsent struct{ Agreed bool }
+	// Submit asks for the application to be stored (SubmitApplication effect).
+	Submit struct{}
+	// SubmitDone: the outbox stored the application durably.
+	SubmitDone struct {
+		ReceiptNo  string
+		AcceptedAt time.Time
+	}
+	// SubmitFailed: the outbox could not store it; nothing was kept.
+	SubmitFailed struct {
+		DiskFull bool
+		Reason   string
+	}
+	// PrintDone: the receipt printed.
+	PrintDone struct{}
+	// PrintFailed: the receipt did not print.
+	PrintFailed struct {
+		PaperOut bool
+		Reason   string
+	}
+	// Reprint asks for the receipt again, e.g. after paper was refilled.
+	Reprint struct{}
+)
+
+// Rating (好差评).
+type (
+	// Rate picks one of the five levels (VeryDissatisfied … VerySatisfied).
+	Rate struct{ Level int }
+	// SetRatingReason sets the reason: one of RatingReasons or free text.
+	SetRatingReason struct{ Reason string }
+	// SendRating sends the rating and ends the session.
+	SendRating struct{}
+	// SkipRating ends the session without rating.
+	SkipRating struct{}
+)
+
+// Progress lookup.
+type (
+	// EnterReceiptNo looks up an application by its receipt number.
+	EnterReceiptNo struct{ Number string }
+	// LookupDone carries the answer to a LookupProgress effect.
+	LookupDone struct {
+		Results []LookupResult
+		Offline bool // answered from the local cache
+	}
+	// LookupFailed: neither the cache nor the platform could answer.
+	LookupFailed struct{ Reason string }
+)
+
+// Tick is the injected clock: kiosk/app sends one every second or so.
+type Tick struct{ Now time.Time }
+
+func (Start) isEvent()           {}
+func (OpenLookup) isEvent()      {}
+func (ChooseTheme) isEvent()     {}
+func (SearchCatalog) isEvent()   {}
+func (SelectItem) isEvent()      {}
+func (Next) isEvent()            {}
+func (Back) isEvent()            {}
+func (Cancel) isEvent()          {}
+func (ConfirmYes) isEvent()      {}
+func (ConfirmNo) isEvent()       {}
+func (Continue) isEvent()        {}
+func (Touch) isEvent()           {}
+func (SetElderMode) isEvent()    {}
+func (CardRead) isEvent()        {}
+func (CardRemoved) isEvent()     {}
+func (EnterIDNumber) isEvent()   {}
+func (SetField) isEvent()        {}
+func (Scan) isEvent()            {}
+func (ScanDone) isEvent()        {}
+func (ScanFailed) isEvent()      {}
+func (RemovePage) isEvent()      {}
+func (UseECert) isEvent()        {}
+func (UsePromise) isEvent()      {}
+func (UseScan) isEvent()         {}
+func (SetConsent) isEvent()      {}
+func (Submit) isEvent()          {}
+func (SubmitDone) isEvent()      {}
+func (SubmitFailed) isEvent()    {}
+func (PrintDone) isEvent()       {}
+func (PrintFailed) isEvent()     {}
+func (Reprint) isEvent()         {}
+func (Rate) isEvent()            {}
+func (SetRatingReason) isEvent() {}
+func (SendRating) isEvent()      {}
+func (SkipRating) isEvent()      {}
+func (EnterReceiptNo) isEvent()  {}
+func (LookupDone) isEvent()      {}
+func (LookupFailed) isEvent()    {}
+func (Tick) isEvent()            {}

@@ -1,0 +1,140 @@
+package flow
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// ErrIDNumber marks an ID number that fails the GB 11643 checks.
+var ErrIDNumber = errors.New("invalid ID number")
+
+// idWeights are the GB 11643-1999 weights of the first 17 characters.
+var idWeights = [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
+
+// idCheckChars maps the weighted sum mod 11 to the check character.
+const idCheckChars = "10X98765432"
+
+// ValidateIDNumber checks an 18-character resident ID number: digits, a real
+// birth date not in the future relative to now, and the check character
+// (lowercase x accepted). It returns the normalised number (uppercase X).
+//
+// drivers/idcard has its own copy for card data; this one serves typed input
+// so the flow does not depend on a driver package.
+func ValidateIDNumber(s string, now time.Time) (string, error) {
+	s = strings.ToUpper(strings.TrimSpace(s))
+	if len(s) != 18 {
+		return "", fmt.Errorf("%w: %d characters, want 18", ErrIDNumber, len(s))
+	}
+	sum := 0
+	for i := 0; i < 17; i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return "", fmt.Errorf("%w: character %d is not a digit", ErrIDNumber, i+1)
+		}
+		sum += int(c-'0') * idWeights[i]
+	}
+	if want := idCheckChars[sum%11]; s[17] != want {
+		return "", fmt.Errorf("%w: check character does not match", ErrIDNumber)
+	}
+	birth, err := time.Parse("20060102", s[6:14])
+	if err != nil {
+		return "", fmt.Errorf("%w: birth date is not a date", ErrIDNumber)
+	}
+	if birth.Year() < 1900 || birth.After(now) {
+		return "", fmt.Errorf("%w: birth date out of range", ErrIDNumber)
+	}
+	return s, nil
+}
+
+// IDCheckChar computes the check character for the first 17 digits; tests
+// and simulators use it to make valid fictional numbers.
+func IDCheckChar(first17 string) (byte, error) {
+	if len(first17) != 17 {
+		return 0, fmt.Errorf("%w: want 17 digits", ErrIDNumber)
+	}
+	sum := 0
+	for i := 0; i < 17; i++ {
+		c := first17[i]
+		if c < '0' || c > '9' {
+			return 0, fmt.Errorf("%w: character %d is not a digit", ErrIDNumber, i+1)
+		}
+		sum += int(c-'0') * idWeights[i]
+	}
+	return idCheckChars[sum%11], nil
+}
+
+// MaskID shows an ID number as its first 4 and last 4 characters with
+// asterisks between, e.g. 4419**********123X, the project's display rule.
+// Anything 8 characters or shorter is fully masked.
+func MaskID(s string) string {
+	n := utf8.RuneCountInString(s)
+	if n <= 8 {
+		return strings.Repeat("*", n)
+	}
+	r := []rune(s)
+	return string(r[:4]) + strings.Repeat("*", n-8) + string(r[n-4:])
+}
+
+// MaskName keeps the first character of a name and, for names of three or
+// more characters, the last: 张* or 张*明 or 欧阳**华.
+func MaskName(s string) string {
+	r := []rune(strings.TrimSpace(s))
+	switch len(r) {
+	case 0:
+		return ""
+	case 1:
+		return "*"
+	case 2:
+		return string(r[0]) + "*"
+	default:
+		return string(r[0]) + strings.Repeat("*", len(r)-2) + string(r[len(r)-1])
+	}
+}
+
+// MaskPhone shows a mobile number as 138****1234.
+func MaskPhone(s string) string {
+	if len(s) != 11 {
+		return strings.Repeat("*", utf8.RuneCountInString(s))
+	}
+	return s[:3] + "****" + s[7:]
+}
+
+// validMobile checks a mainland mobile number: 11 digits starting 13–19.
+func validMobile(s string) bool {
+	if len(s) != 11 || s[0] != '1' || s[1] < '3' || s[1] > '9' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// normaliseDate accepts YYYY-MM-DD or the 8 digits of the numeric keypad
+// (YYYYMMDD) and returns YYYY-MM-DD.
+func normaliseDate(s string) (string, bool) {
+	s = strings.TrimSpace(s)
+	layouts := []string{"2006-01-02", "20060102", "2006.01.02", "2006/01/02"}
+	for _, l := range layouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t.Format("2006-01-02"), true
+		}
+	}
+	return "", false
+}
+
+// genderFromID reads the sex digit (17th character: odd male, even female).
+func genderFromID(id string) string {
+	if len(id) != 18 {
+		return ""
+	}
+	if (id[16]-'0')%2 == 1 {
+		return "男"
+	}
+	return "女"
+}

@@ -1,0 +1,238 @@
+package flow
+
+import (
+	"onedoor/kiosk/catalog"
+)
+
+// Step is a screen of the resident session.
+type Step int
+
+// Steps of a session. The application path is Guide … Rating; Lookup is the
+// progress lookup reached from Home.
+const (
+	StepHome Step = iota
+	StepCatalog
+	StepGuide
+	StepIdentify
+	StepForm
+	StepMaterials
+	StepReview
+	StepSubmitting
+	StepReceipt
+	StepRating
+	StepLookup
+)
+
+var stepNames = [...]string{"home", "catalog", "guide", "identify", "form", "materials", "review", "submitting", "receipt", "rating", "lookup"}
+
+// String is the step's stable name, also the suffix of its i18n title key
+// ("step.<name>").
+func (s Step) String() string {
+	if int(s) >= 0 && int(s) < len(stepNames) {
+		return stepNames[s]
+	}
+	return "unknown"
+}
+
+// TitleKey is the i18n key of the step's title.
+func (s Step) TitleKey() string { return "step." + s.String() }
+
+// Progress is "step N of M"; N is 0 outside the application path.
+type Progress struct{ N, M int }
+
+// progressSteps is M: Guide, Identify, Form, Materials, Review (and
+// Submitting), Receipt, Rating.
+const progressSteps = 7
+
+func progressOf(s Step) Progress {
+	switch s {
+	case StepGuide, StepIdentify, StepForm, StepMaterials, StepReview:
+		return Progress{N: int(s-StepGuide) + 1, M: progressSteps}
+	case StepSubmitting:
+		return Progress{N: int(StepReview-StepGuide) + 1, M: progressSteps}
+	case StepReceipt, StepRating:
+		return Progress{N: int(s - StepGuide), M: progressSteps}
+	}
+	return Progress{}
+}
+
+// Message is an i18n key with its format arguments. Keys for errors say what
+// to do next in plain words.
+type Message struct {
+	Key  string
+	Args []any
+}
+
+// IsZero reports whether there is no message.
+func (m Message) IsZero() bool { return m.Key == "" }
+
+// Confirm is a pending confirmation the UI shows inline (no pop-ups in
+// elder mode): ConfirmYes performs it, ConfirmNo dismisses it.
+type Confirm string
+
+// Pending confirmations.
+const (
+	ConfirmNone    Confirm = ""
+	ConfirmCancel  Confirm = "cancel"  // end the session and wipe what was entered
+	ConfirmDiscard Confirm = "discard" // go back to Identify, discarding the applicant
+)
+
+// Identity is the applicant as read from the ID card or typed.
+type Identity struct {
+	Name      string
+	Gender    string // 男 | 女
+	Nation    string
+	Birth     string // YYYY-MM-DD
+	Address   string
+	IDNumber  string
+	Authority string
+	ValidFrom string
+	ValidTo   string
+	FromCard  bool
+}
+
+// Applicant is what the UI may show about the identified applicant.
+type Applicant struct {
+	MaskedName string
+	MaskedID   string
+	FromCard   bool
+}
+
+// FieldState is one form field with its current value and error.
+type FieldState struct {
+	Field  catalog.Field
+	Value  string
+	Locked bool // filled from the ID card; not editable
+	Error  Message
+}
+
+// MaterialState is one material of the item with what has been provided.
+type MaterialState struct {
+	Material catalog.Material
+	How      Provision
+	Pages    []Page
+	Scanning bool // a ScanPage effect is outstanding
+	Error    Message
+}
+
+// Satisfied reports whether the material counts as provided.
+func (m MaterialState) Satisfied() bool {
+	switch m.How {
+	case ProvidedECert, ProvidedPromise, ProvidedShared:
+		return true
+	case ProvidedScan:
+		return len(m.Pages) > 0
+	}
+	return false
+}
+
+// Page is one accepted scanned page.
+type Page struct {
+	Ref        string
+	BlankScore float64
+	BlurScore  float64
+}
+
+// LookupState is the progress lookup screen.
+type LookupState struct {
+	ReceiptNo string // as typed
+	MaskedID  string // when looked up by ID card
+	Pending   bool
+	Done      bool
+	Offline   bool
+	Results   []LookupResult
+}
+
+// State is everything the UI must draw. It is a snapshot: slices and
+// pointers are shared with the machine, so the UI must treat it as
+// read-only.
+type State struct {
+	Step      Step
+	Progress  Progress
+	ElderMode bool
+	// Countdown is the number of seconds before the idle timeout; it is
+	// non-zero only in the warning window (the last 15 s by default), when
+	// the UI shows it with a large "continue" button.
+	Countdown int
+	Confirm   Confirm
+	// Error is the latest problem for the current screen, "" when none.
+	Error Message
+	// Busy is true while an effect's answer is awaited (submit, print,
+	// lookup); the UI disables the buttons that would start another.
+	Busy bool
+
+	// Home shortcuts and the catalog list.
+	Popular []*catalog.Item
+	Themes  []catalog.Theme
+	Theme   string
+	Query   string
+	Items   []*catalog.Item
+
+	// The chosen item; CanApply is false for guide-only items.
+	Item     *catalog.Item
+	CanApply bool
+
+	Applicant *Applicant
+	Fields    []FieldState
+	Materials []MaterialState
+	Consent   bool
+
+	Receipt    *Receipt
+	Printed    bool
+	PaperOut   bool
+	CanReprint bool
+
+	RatingLevel       int
+	RatingReason      string
+	RatingNeedsReason bool
+	Lookup            LookupState
+	HasPersonalData   bool
+}
+
+// RatingLevel is one level of the rating scale with its i18n key.
+type RatingLevel struct {
+	Level int
+	Key   string
+}
+
+// RatingLevels lists the five levels from best to worst, in the order the
+// rating screen shows them.
+func RatingLevels() []RatingLevel {
+	return []RatingLevel{
+		{VerySatisfied, "rating.level.5"},
+		{Satisfied, "rating.level.4"},
+		{Neutral, "rating.level.3"},
+		{Dissatisfied, "rating.level.2"},
+		{VeryDissatisfied, "rating.level.1"},
+	}
+}
+
+// RatingReasons are the preset reasons offered for a 差评, as i18n keys; a
+// reason may also be free text.
+func RatingReasons() []string {
+	return []string{
+		"rating.reason.slow",
+		"rating.reason.unclear",
+		"rating.reason.materials",
+		"rating.reason.device",
+		"rating.reason.attitude",
+		"rating.reason.other",
+	}
+}
+
+// StatusKey is the i18n key of a lookup status.
+func StatusKey(status string) string {
+	switch status {
+	case "received", "sent", "accepted", "in_review", "need_more", "approved", "rejected", "completed":
+		return "status." + status
+	}
+	return "status.unknown"
+}
+
+// ProvisionKey is the i18n key naming how a material was provided.
+func ProvisionKey(p Provision) string {
+	if p == ProvidedNone {
+		return "material.how.none"
+	}
+	return "material.how." + string(p)
+}
