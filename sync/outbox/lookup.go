@@ -1,0 +1,205 @@
+package outbox
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Record is what a lookup shows of a submission: no personal data beyond
+// the masked name, so it can be shown on screen and after purge.
+type Record struct {
+	Receipt        string
+	UUID           string
+	ItemID         string
+	ItemVersion    string
+	MaskedName     string
+	State          string
+	Attempts       int
+	LastError      string
+	CaseNumber     string
+	PlatformStatus string
+	CreatedAt      time.Time
+	SentAt         time.Time // zero until sent
+	StatusAt       time.Time // zero until a status arrived
+	Purged         bool      // personal data and scans removed after retention
+}
+
+const recordColumns = `receipt, uuid, item_id, item_version, masked_name, state, attempts, last_error,
+	case_number, platform_status, created_at, sent_at, status_at, purged_at`
+
+func scanRecord(sc interface{ Scan(...any) error }) (Record, error) {
+	var r Record
+	var created int64
+	var sent, status, purged sql.NullInt64
+	err := sc.Scan(&r.Receipt, &r.UUID, &r.ItemID, &r.ItemVersion, &r.MaskedName, &r.State, &r.Attempts, &r.LastError,
+		&r.CaseNumber, &r.PlatformStatus, &created, &sent, &status, &purged)
+	if err != nil {
+		return r, err
+	}
+	r.CreatedAt = time.UnixMilli(created).UTC()
+	if sent.Valid {
+		r.SentAt = time.UnixMilli(sent.Int64).UTC()
+	}
+	if status.Valid {
+		r.StatusAt = time.UnixMilli(status.Int64).UTC()
+	}
+	r.Purged = purged.Valid
+	return r, nil
+}
+
+// Lookup finds a submission by receipt number; ErrNotFound if none.
+func (s *Store) Lookup(ctx context.Context, receipt string) (Record, error) {
+	r, err := scanRecord(s.db.QueryRowContext(ctx, `SELECT `+recordColumns+` FROM submissions WHERE receipt = ?`, receipt))
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, fmt.Errorf("%w: receipt %s", ErrNotFound, receipt)
+	}
+	if err != nil {
+		return r, fmt.Errorf("outbox: lookup: %w", err)
+	}
+	return r, nil
+}
+
+// LookupByID finds a resident's submissions, newest first, through the
+// keyed hash of their ID number. Purged submissions no longer carry the
+// hash and are not found this way (their receipt still finds them).
+func (s *Store) LookupByID(ctx context.Context, idNumber string) ([]Record, error) {
+	if s.keys == nil {
+		return nil, ErrReadOnly
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+recordColumns+` FROM submissions WHERE id_hash = ? ORDER BY created_at DESC, seq DESC`,
+		s.keys.idHash(idNumber))
+	if err != nil {
+		return nil, fmt.Errorf("outbox: lookup by ID: %w", err)
+	}
+	defer rows.Close()
+	var out []Record
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return nil, fmt.Errorf("outbox: lookup by ID: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Failure is a submission that needs a technician's eye: rejected by the
+// platform, or still queued after failed attempts.
+type Failure struct {
+	Receipt       string    `json:"receipt"`
+	UUID          string    `json:"uuid"`
+	State         string    `json:"state"`
+	Attempts      int       `json:"attempts"`
+	Reason        string    `json:"reason"`
+	NextAttemptAt time.Time `json:"next_attempt_at,omitzero"`
+}
+
+// Stats is the state of the queue, for `onedoor queue`, the heartbeat and
+// the technician screen.
+type Stats struct {
+	Counts map[string]int `json:"counts"` // by state, every state present
+	// Queued counts submissions not yet delivered (pending + sending).
+	Queued int `json:"queued"`
+	// OldestQueued is the creation time of the oldest undelivered
+	// submission; zero when none. OldestAge is its age by the store clock.
+	OldestQueued time.Time     `json:"oldest_queued,omitzero"`
+	OldestAge    time.Duration `json:"oldest_age_ns"`
+	// BytesLeft is the plaintext size of the distinct blobs undelivered
+	// submissions name: what the engine still has to upload, at most.
+	BytesLeft     int64     `json:"bytes_left"`
+	RatingsQueued int       `json:"ratings_queued"`
+	Purged        int       `json:"purged"`
+	Failed        []Failure `json:"failed"`
+	FreeDiskBytes int64     `json:"free_disk_bytes"`
+	BlobFiles     int       `json:"blob_files"`
+	SchemaVersion int       `json:"schema_version"`
+	StatusCursor  string    `json:"status_cursor"`
+	CatalogETag   string    `json:"catalog_etag"`
+	LastSentAt    time.Time `json:"last_sent_at,omitzero"`
+}
+
+// Stats summarises the queue. Failed lists rejected submissions and queued
+// ones whose last attempt failed, oldest first, at most 100.
+func (s *Store) Stats(ctx context.Context) (Stats, error) {
+	st := Stats{Counts: map[string]int{StatePending: 0, StateSending: 0, StateSent: 0, StateRejected: 0}}
+	rows, err := s.db.QueryContext(ctx, `SELECT state, COUNT(*) FROM submissions GROUP BY state`)
+	if err != nil {
+		return st, fmt.Errorf("outbox: stats: %w", err)
+	}
+	for rows.Next() {
+		var state string
+		var n int
+		if err := rows.Scan(&state, &n); err != nil {
+			rows.Close()
+			return st, fmt.Errorf("outbox: stats: %w", err)
+		}
+		st.Counts[state] = n
+	}
+	rows.Close()
+	st.Queued = st.Counts[StatePending] + st.Counts[StateSending]
+
+	var oldest, lastSent sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, `SELECT
+		(SELECT MIN(created_at) FROM submissions WHERE state IN ('pending', 'sending')),
+		(SELECT MAX(sent_at) FROM submissions),
+		(SELECT COALESCE(SUM(size), 0) FROM (SELECT DISTINCT a.sha256, a.size FROM attachments a
+			JOIN submissions s ON s.uuid = a.submission_uuid WHERE s.state IN ('pending', 'sending'))),
+		(SELECT COUNT(*) FROM ratings WHERE sent_at IS NULL),
+		(SELECT COUNT(*) FROM submissions WHERE purged_at IS NOT NULL)`).
+		Scan(&oldest, &lastSent, &st.BytesLeft, &st.RatingsQueued, &st.Purged); err != nil {
+		return st, fmt.Errorf("outbox: stats: %w", err)
+	}
+	if oldest.Valid {
+		st.OldestQueued = time.UnixMilli(oldest.Int64).UTC()
+		st.OldestAge = max(0, s.now().Sub(st.OldestQueued))
+	}
+	if lastSent.Valid {
+		st.LastSentAt = time.UnixMilli(lastSent.Int64).UTC()
+	}
+
+	rows, err = s.db.QueryContext(ctx, `SELECT receipt, uuid, state, attempts, last_error, next_attempt_at FROM submissions
+		WHERE state = 'rejected' OR (state IN ('pending', 'sending') AND last_error <> '')
+		ORDER BY created_at LIMIT 100`)
+	if err != nil {
+		return st, fmt.Errorf("outbox: stats: %w", err)
+	}
+	for rows.Next() {
+		var f Failure
+		var next int64
+		if err := rows.Scan(&f.Receipt, &f.UUID, &f.State, &f.Attempts, &f.Reason, &next); err != nil {
+			rows.Close()
+			return st, fmt.Errorf("outbox: stats: %w", err)
+		}
+		if f.State != StateRejected {
+			f.NextAttemptAt = time.UnixMilli(next).UTC()
+		}
+		st.Failed = append(st.Failed, f)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return st, fmt.Errorf("outbox: stats: %w", err)
+	}
+
+	if st.SchemaVersion, err = schemaVersion(ctx, s.db); err != nil {
+		return st, err
+	}
+	if st.StatusCursor, err = s.StatusCursor(ctx); err != nil {
+		return st, err
+	}
+	if st.CatalogETag, err = s.CatalogETag(ctx); err != nil {
+		return st, err
+	}
+	var fsst unix.Statfs_t
+	if err := unix.Statfs(s.dir, &fsst); err == nil {
+		st.FreeDiskBytes = int64(fsst.Bavail) * int64(fsst.Bsize)
+	}
+	if n, err := countBlobFiles(s.blobDir); err == nil {
+		st.BlobFiles = n
+	}
+	return st, nil
+}

@@ -1,0 +1,100 @@
+package outbox
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+)
+
+// PurgeReport says what a Purge removed.
+type PurgeReport struct {
+	Submissions int // submissions whose personal data and scans were removed
+	Ratings     int // delivered ratings deleted
+	BlobFiles   int // blob files deleted
+}
+
+// Purge removes personal data of submissions the platform acknowledged
+// more than Options.Retention before now: the sealed applicant and form
+// data, the ID-number hash, staff notes and the attachment rows, then the
+// blob files no remaining submission names. The receipt number, item,
+// state, case number, status and masked name stay for lookup. Rejected and
+// undelivered submissions are never purged: they still need their data.
+func (s *Store) Purge(ctx context.Context, now time.Time) (PurgeReport, error) {
+	var rep PurgeReport
+	if err := s.writable(); err != nil {
+		return rep, err
+	}
+	cutoff := now.Add(-s.opts.Retention).UnixMilli()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return rep, fmt.Errorf("outbox: begin: %w", mapDiskFull(err))
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT uuid, receipt FROM submissions
+		WHERE state = 'sent' AND purged_at IS NULL AND sent_at <= ?`, cutoff)
+	if err != nil {
+		return rep, fmt.Errorf("outbox: find expired submissions: %w", err)
+	}
+	var ids, receipts []string
+	for rows.Next() {
+		var id, receipt string
+		if err := rows.Scan(&id, &receipt); err != nil {
+			rows.Close()
+			return rep, fmt.Errorf("outbox: find expired submissions: %w", err)
+		}
+		ids = append(ids, id)
+		receipts = append(receipts, receipt)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return rep, fmt.Errorf("outbox: find expired submissions: %w", err)
+	}
+	for i, id := range ids {
+		if _, err := tx.ExecContext(ctx, `UPDATE submissions SET sealed = NULL, id_hash = NULL, status_note = NULL, purged_at = ?
+			WHERE uuid = ?`, now.UnixMilli(), id); err != nil {
+			return rep, fmt.Errorf("outbox: purge submission: %w", mapDiskFull(err))
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM attachments WHERE submission_uuid = ?`, id); err != nil {
+			return rep, fmt.Errorf("outbox: purge attachments: %w", mapDiskFull(err))
+		}
+		if err := audit(ctx, tx, now, "purge", receipts[i], ""); err != nil {
+			return rep, mapDiskFull(err)
+		}
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM ratings WHERE sent_at IS NOT NULL AND sent_at <= ?`, cutoff)
+	if err != nil {
+		return rep, fmt.Errorf("outbox: purge ratings: %w", mapDiskFull(err))
+	}
+	n, _ := res.RowsAffected()
+	rep.Ratings = int(n)
+	if err := tx.Commit(); err != nil {
+		return rep, fmt.Errorf("outbox: commit purge: %w", mapDiskFull(err))
+	}
+	rep.Submissions = len(ids)
+	// The rows are gone first, so a crash here leaves only unreferenced
+	// files, which the next collection removes.
+	rep.BlobFiles, err = s.collectBlobs(ctx)
+	if err != nil {
+		return rep, err
+	}
+	if rep.Submissions > 0 || rep.Ratings > 0 {
+		s.log.Info("purged expired personal data", "submissions", rep.Submissions, "ratings", rep.Ratings, "blob_files", rep.BlobFiles)
+	}
+	return rep, nil
+}
+
+func countBlobFiles(dir string) (int, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), ".") {
+			n++
+		}
+	}
+	return n, nil
+}

@@ -1,0 +1,254 @@
+package outbox
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"onedoor/sync/api"
+)
+
+// Submission states.
+const (
+	StatePending  = "pending"  // waiting to be sent (possibly after a failed attempt)
+	StateSending  = "sending"  // claimed by the engine via NextDue
+	StateSent     = "sent"     // the platform acknowledged it with a case number
+	StateRejected = "rejected" // the platform refused it permanently; kept for the technician
+)
+
+// Pending is a submission handed to the engine by NextDue.
+type Pending struct {
+	UUID    string
+	Receipt string
+	// Attempts counts delivery attempts started, including this one.
+	Attempts int
+	// Request is the body to POST, rebuilt identically on every attempt so
+	// a replay with the same Idempotency-Key carries the same body.
+	Request api.SubmissionRequest
+	// Blobs are the distinct blobs Request names, in order; upload them
+	// (OpenBlob) before posting.
+	Blobs []api.BlobRef
+}
+
+// NextDue claims the oldest submission that is due at now: it moves to
+// StateSending, its attempt count goes up, and it is not handed out again
+// until MarkSent/MarkRetry/MarkRejected, or until Options.ClaimLease passes
+// (an engine that vanished without saying so). It returns nil, nil when
+// nothing is due.
+func (s *Store) NextDue(ctx context.Context, now time.Time) (*Pending, error) {
+	if err := s.writable(); err != nil {
+		return nil, err
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: begin: %w", mapDiskFull(err))
+	}
+	defer tx.Rollback()
+	var (
+		p                Pending
+		kiosk, item, ver string
+		createdMS        int64
+		sealedRow        []byte
+	)
+	err = tx.QueryRowContext(ctx, `SELECT uuid, receipt, kiosk_id, item_id, item_version, created_at, sealed, attempts
+		FROM submissions
+		WHERE state IN ('pending', 'sending') AND next_attempt_at <= ?
+		ORDER BY created_at, seq LIMIT 1`, now.UnixMilli()).
+		Scan(&p.UUID, &p.Receipt, &kiosk, &item, &ver, &createdMS, &sealedRow, &p.Attempts)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("outbox: find due submission: %w", err)
+	}
+	p.Attempts++
+	if _, err := tx.ExecContext(ctx, `UPDATE submissions SET state = 'sending', attempts = ?, next_attempt_at = ? WHERE uuid = ?`,
+		p.Attempts, now.Add(s.opts.ClaimLease).UnixMilli(), p.UUID); err != nil {
+		return nil, fmt.Errorf("outbox: claim submission: %w", mapDiskFull(err))
+	}
+	if sealedRow == nil {
+		return nil, fmt.Errorf("%w: unsent submission %s has no data", ErrCorrupt, p.Receipt)
+	}
+	plain, err := s.keys.openRow(sealedRow, p.UUID)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: submission %s: %w", p.Receipt, err)
+	}
+	var payload sealedPayload
+	if err := json.Unmarshal(plain, &payload); err != nil {
+		return nil, fmt.Errorf("%w: submission %s: %w", ErrCorrupt, p.Receipt, err)
+	}
+	mats, err := loadMaterials(ctx, tx, p.UUID)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("outbox: commit claim: %w", mapDiskFull(err))
+	}
+	p.Request = api.SubmissionRequest{
+		UUID: p.UUID, Receipt: p.Receipt, KioskID: kiosk, ItemID: item, ItemVersion: ver,
+		CreatedAt: time.UnixMilli(createdMS).UTC(),
+		Applicant: payload.Applicant, Form: payload.Form, Materials: mats,
+	}
+	seen := map[string]bool{}
+	for _, m := range mats {
+		for _, b := range m.Pages {
+			if !seen[b.SHA256] {
+				seen[b.SHA256] = true
+				p.Blobs = append(p.Blobs, b)
+			}
+		}
+	}
+	return &p, nil
+}
+
+type rowsQueryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func loadMaterials(ctx context.Context, q rowsQueryer, id string) ([]api.MaterialRef, error) {
+	rows, err := q.QueryContext(ctx, `SELECT m.ord, m.material_id, m.kind, a.sha256, a.size, a.content_type
+		FROM materials m LEFT JOIN attachments a ON a.submission_uuid = m.submission_uuid AND a.material_ord = m.ord
+		WHERE m.submission_uuid = ? ORDER BY m.ord, a.page`, id)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: load materials: %w", err)
+	}
+	defer rows.Close()
+	var out []api.MaterialRef
+	last := -1
+	for rows.Next() {
+		var (
+			ord        int
+			mid, kind  string
+			sha, ctype sql.NullString
+			size       sql.NullInt64
+		)
+		if err := rows.Scan(&ord, &mid, &kind, &sha, &size, &ctype); err != nil {
+			return nil, fmt.Errorf("outbox: load materials: %w", err)
+		}
+		if ord != last {
+			out = append(out, api.MaterialRef{MaterialID: mid, Kind: kind})
+			last = ord
+		}
+		if sha.Valid {
+			m := &out[len(out)-1]
+			m.Pages = append(m.Pages, api.BlobRef{SHA256: sha.String, Size: size.Int64, ContentType: ctype.String})
+		}
+	}
+	return out, rows.Err()
+}
+
+// MarkSent records that the platform acknowledged the submission with a
+// case number. Repeating it is harmless. The retention period for its
+// personal data starts at at.
+func (s *Store) MarkSent(ctx context.Context, id, caseNumber string, at time.Time) error {
+	return s.transition(ctx, id, "sent", func(tx *sql.Tx, state string) (string, error) {
+		if state == StateSent {
+			return "", nil
+		}
+		if state == StateRejected {
+			return "", fmt.Errorf("%w: submission is rejected", ErrState)
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE submissions SET state = 'sent', case_number = ?, sent_at = ?, last_error = '',
+			platform_status = CASE WHEN platform_status = '' THEN 'received' ELSE platform_status END,
+			status_at = COALESCE(status_at, ?)
+			WHERE uuid = ?`, caseNumber, at.UnixMilli(), at.UnixMilli(), id)
+		return "case=" + caseNumber, err
+	})
+}
+
+// MarkRetry returns a claimed (or pending) submission to the queue with
+// the reason of the failed attempt, due again at next.
+func (s *Store) MarkRetry(ctx context.Context, id, reason string, next time.Time) error {
+	return s.transition(ctx, id, "retry", func(tx *sql.Tx, state string) (string, error) {
+		if state != StatePending && state != StateSending {
+			return "", fmt.Errorf("%w: submission is %s", ErrState, state)
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE submissions SET state = 'pending', last_error = ?, next_attempt_at = ? WHERE uuid = ?`,
+			truncate(reason, 500), next.UnixMilli(), id)
+		return "next=" + next.UTC().Format(time.RFC3339), err
+	})
+}
+
+// MarkRejected records a permanent refusal by the platform. The
+// submission leaves the queue but stays, with its reason, for the
+// technician.
+func (s *Store) MarkRejected(ctx context.Context, id, reason string) error {
+	return s.transition(ctx, id, "rejected", func(tx *sql.Tx, state string) (string, error) {
+		if state == StateSent {
+			return "", fmt.Errorf("%w: submission was already accepted", ErrState)
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE submissions SET state = 'rejected', last_error = ?, rejected_at = ? WHERE uuid = ?`,
+			truncate(reason, 500), s.now().UnixMilli(), id)
+		return "", err
+	})
+}
+
+// Requeue puts a rejected submission back into the queue, due now: for the
+// technician once the cause (say, an outdated catalog) is fixed.
+func (s *Store) Requeue(ctx context.Context, id string) error {
+	return s.transition(ctx, id, "requeue", func(tx *sql.Tx, state string) (string, error) {
+		if state != StateRejected {
+			return "", fmt.Errorf("%w: submission is %s", ErrState, state)
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE submissions SET state = 'pending', next_attempt_at = ?, rejected_at = NULL WHERE uuid = ?`,
+			s.now().UnixMilli(), id)
+		return "", err
+	})
+}
+
+func (s *Store) transition(ctx context.Context, id, event string, apply func(tx *sql.Tx, state string) (string, error)) error {
+	if err := s.writable(); err != nil {
+		return err
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("outbox: begin: %w", mapDiskFull(err))
+	}
+	defer tx.Rollback()
+	var state, receipt string
+	err = tx.QueryRowContext(ctx, `SELECT state, receipt FROM submissions WHERE uuid = ?`, id).Scan(&state, &receipt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%w: submission %s", ErrNotFound, id)
+	}
+	if err != nil {
+		return fmt.Errorf("outbox: read submission: %w", err)
+	}
+	detail, err := apply(tx, state)
+	if err != nil {
+		return fmt.Errorf("outbox: %s %s: %w", event, receipt, mapDiskFull(err))
+	}
+	if err := audit(ctx, tx, s.now(), event, receipt, detail); err != nil {
+		return mapDiskFull(err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("outbox: commit %s: %w", event, mapDiskFull(err))
+	}
+	return nil
+}
+
+// NextAttemptAt returns when the earliest waiting submission becomes due,
+// so the engine can sleep until then; ok is false when nothing waits.
+func (s *Store) NextAttemptAt(ctx context.Context) (at time.Time, ok bool, err error) {
+	var ms sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, `SELECT MIN(next_attempt_at) FROM submissions WHERE state IN ('pending', 'sending')`).Scan(&ms); err != nil {
+		return time.Time{}, false, fmt.Errorf("outbox: next attempt: %w", err)
+	}
+	if !ms.Valid {
+		return time.Time{}, false, nil
+	}
+	return time.UnixMilli(ms.Int64), true, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	// Cut on a rune boundary so the stored text stays valid UTF-8.
+	for n > 0 && n < len(s) && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n] + "…"
+}

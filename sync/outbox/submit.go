@@ -1,0 +1,379 @@
+package outbox
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"onedoor/sync/api"
+	"onedoor/sync/outbox/sealed"
+)
+
+// Applicant is the resident, as the wire protocol carries it.
+type Applicant = api.ApplicantData
+
+// NewSubmission is what the kiosk flow hands to Submit.
+type NewSubmission struct {
+	ItemID      string
+	ItemVersion string
+	Applicant   Applicant
+	Form        map[string]string
+	Materials   []Material
+}
+
+// Material is one required material and its scanned pages (none for an
+// e-certificate or a promise).
+type Material struct {
+	MaterialID string
+	Kind       string // api.KindScan, api.KindECert or api.KindPromise
+	Pages      []Page
+}
+
+// Page is one scanned page.
+type Page struct {
+	Data        []byte
+	ContentType string
+}
+
+// Receipt identifies a stored submission. Number is what the resident
+// takes home: {kiosk}-{yyyymmdd}-{seq}.
+type Receipt struct {
+	Number string
+	UUID   string
+}
+
+// sealedPayload is the personal part of a submission, stored encrypted.
+type sealedPayload struct {
+	Applicant Applicant         `json:"applicant"`
+	Form      map[string]string `json:"form,omitempty"`
+}
+
+type pageRef struct {
+	material, page int
+	sha            string
+	size           int64
+	contentType    string
+}
+
+// Submit stores a submission durably and returns its receipt. When it
+// returns without error the blobs are on disk (fsynced, renamed, directory
+// fsynced) and the rows are committed with synchronous=FULL; when it returns
+// an error nothing of the submission is visible. A full disk gives an error
+// wrapping ErrDiskFull, a malformed submission one wrapping ErrInvalid.
+func (s *Store) Submit(ctx context.Context, sub NewSubmission) (Receipt, error) {
+	if err := s.writable(); err != nil {
+		return Receipt{}, err
+	}
+	now := s.now()
+	id := uuid.NewString()
+	day := now.Format("20060102")
+
+	// Validate against the same rules the platform applies, so a bad
+	// submission is refused here, before the resident leaves with a
+	// receipt for something the platform will reject.
+	req := api.SubmissionRequest{
+		UUID: id, Receipt: fmt.Sprintf("%s-%s-%04d", s.opts.KioskID, day, 1), KioskID: s.opts.KioskID,
+		ItemID: sub.ItemID, ItemVersion: sub.ItemVersion, CreatedAt: now,
+		Applicant: sub.Applicant, Form: sub.Form,
+	}
+	var pages []pageRef
+	var data [][]byte
+	for i, m := range sub.Materials {
+		ref := api.MaterialRef{MaterialID: m.MaterialID, Kind: m.Kind}
+		for j, p := range m.Pages {
+			sum := sha256.Sum256(p.Data)
+			pr := pageRef{material: i, page: j, sha: hex.EncodeToString(sum[:]), size: int64(len(p.Data)), contentType: p.ContentType}
+			pages = append(pages, pr)
+			data = append(data, p.Data)
+			ref.Pages = append(ref.Pages, api.BlobRef{SHA256: pr.sha, Size: pr.size, ContentType: pr.contentType})
+		}
+		req.Materials = append(req.Materials, ref)
+	}
+	if err := req.Validate(); err != nil {
+		return Receipt{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	payload, err := json.Marshal(sealedPayload{Applicant: sub.Applicant, Form: sub.Form})
+	if err != nil {
+		return Receipt{}, fmt.Errorf("outbox: encode submission: %w", err)
+	}
+	sealedRow, err := s.keys.sealRow(payload, id)
+	if err != nil {
+		return Receipt{}, err
+	}
+
+	s.blobMu.Lock()
+	defer s.blobMu.Unlock()
+
+	created, err := s.writeBlobs(pages, data, now)
+	if err != nil {
+		s.dropNewBlobs(ctx, created)
+		return Receipt{}, err
+	}
+	number, err := s.insertSubmission(ctx, id, day, now, sub, sealedRow, pages)
+	if err != nil {
+		s.dropNewBlobs(ctx, created)
+		return Receipt{}, err
+	}
+	s.log.Info("submission stored", "receipt", number, "uuid", id, "pages", len(pages))
+	s.signal()
+	return Receipt{Number: number, UUID: id}, nil
+}
+
+func (s *Store) insertSubmission(ctx context.Context, id, day string, now time.Time, sub NewSubmission, sealedRow []byte, pages []pageRef) (string, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return "", fmt.Errorf("outbox: begin: %w", mapDiskFull(err))
+	}
+	defer tx.Rollback()
+	var seq int
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) + 1 FROM submissions WHERE kiosk_id = ? AND day = ?`,
+		s.opts.KioskID, day).Scan(&seq); err != nil {
+		return "", fmt.Errorf("outbox: next receipt number: %w", err)
+	}
+	number := fmt.Sprintf("%s-%s-%04d", s.opts.KioskID, day, seq)
+	ms := now.UnixMilli()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO submissions
+		(uuid, receipt, kiosk_id, day, seq, item_id, item_version, created_at, sealed, id_hash, masked_name, state, next_attempt_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)`,
+		id, number, s.opts.KioskID, day, seq, sub.ItemID, sub.ItemVersion, ms, sealedRow,
+		s.keys.idHash(sub.Applicant.IDNumber), MaskName(sub.Applicant.Name), ms); err != nil {
+		return "", fmt.Errorf("outbox: insert submission: %w", mapDiskFull(err))
+	}
+	for i, m := range sub.Materials {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO materials (submission_uuid, ord, material_id, kind) VALUES (?, ?, ?, ?)`,
+			id, i, m.MaterialID, m.Kind); err != nil {
+			return "", fmt.Errorf("outbox: insert material: %w", mapDiskFull(err))
+		}
+	}
+	var total int64
+	for _, p := range pages {
+		total += p.size
+		if _, err := tx.ExecContext(ctx, `INSERT INTO attachments (submission_uuid, material_ord, page, sha256, size, content_type)
+			VALUES (?, ?, ?, ?, ?, ?)`, id, p.material, p.page, p.sha, p.size, p.contentType); err != nil {
+			return "", fmt.Errorf("outbox: insert attachment: %w", mapDiskFull(err))
+		}
+	}
+	if err := audit(ctx, tx, now, "submit", number, fmt.Sprintf("item=%s pages=%d bytes=%d", sub.ItemID, len(pages), total)); err != nil {
+		return "", mapDiskFull(err)
+	}
+	if err := tx.Commit(); err != nil {
+		return "", fmt.Errorf("outbox: commit submission: %w", mapDiskFull(err))
+	}
+	return number, nil
+}
+
+// writeBlobs makes every page durable under its content address and returns
+// the addresses it newly created (not those already present). On error the
+// temp files are gone; renamed blobs are reported so the caller can drop
+// them.
+func (s *Store) writeBlobs(pages []pageRef, data [][]byte, now time.Time) (created []string, err error) {
+	seen := map[string]bool{}
+	for i, p := range pages {
+		if seen[p.sha] {
+			continue
+		}
+		seen[p.sha] = true
+		final := filepath.Join(s.blobDir, p.sha)
+		if st, err := os.Stat(final); err == nil && st.Size() == sealed.SealedSize(p.size, s.segmentSize()) {
+			// Same plaintext already stored. Freshen its time so a
+			// garbage collector in another process, which spares young
+			// files, leaves it alone until our row commits.
+			_ = os.Chtimes(final, now, now)
+			continue
+		}
+		if err := s.writeBlob(final, p.sha, data[i]); err != nil {
+			return created, err
+		}
+		created = append(created, p.sha)
+	}
+	if len(created) > 0 {
+		if err := s.fs.SyncDir(s.blobDir); err != nil {
+			return created, fmt.Errorf("outbox: sync blob directory: %w", mapDiskFull(err))
+		}
+	}
+	return created, nil
+}
+
+func (s *Store) segmentSize() int {
+	if s.opts.SegmentSize > 0 {
+		return s.opts.SegmentSize
+	}
+	return sealed.DefaultSegmentSize
+}
+
+func (s *Store) writeBlob(final, sha string, plain []byte) (err error) {
+	f, err := s.fs.CreateTemp(s.blobDir, ".tmp-*")
+	if err != nil {
+		return fmt.Errorf("outbox: create blob: %w", mapDiskFull(err))
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	sum, _ := hex.DecodeString(sha)
+	w := &bufferedWriter{w: f, buf: make([]byte, 0, 256<<10)}
+	if _, err := sealed.Seal(w, s.keys.blob, plain, sum, s.segmentSize()); err != nil {
+		return fmt.Errorf("outbox: write blob: %w", mapDiskFull(err))
+	}
+	if err := w.flush(); err != nil {
+		return fmt.Errorf("outbox: write blob: %w", mapDiskFull(err))
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("outbox: sync blob: %w", mapDiskFull(err))
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("outbox: close blob: %w", mapDiskFull(err))
+	}
+	if err := s.fs.Rename(tmp, final); err != nil {
+		return fmt.Errorf("outbox: rename blob: %w", mapDiskFull(err))
+	}
+	return nil
+}
+
+// bufferedWriter batches the many small segment writes of sealed.Seal into
+// few large write(2) calls, keeping the first write error.
+type bufferedWriter struct {
+	w   interface{ Write([]byte) (int, error) }
+	buf []byte
+}
+
+func (b *bufferedWriter) Write(p []byte) (int, error) {
+	if len(b.buf)+len(p) > cap(b.buf) {
+		if err := b.flush(); err != nil {
+			return 0, err
+		}
+	}
+	if len(p) > cap(b.buf) {
+		return b.w.Write(p)
+	}
+	b.buf = append(b.buf, p...)
+	return len(p), nil
+}
+
+func (b *bufferedWriter) flush() error {
+	if len(b.buf) == 0 {
+		return nil
+	}
+	_, err := b.w.Write(b.buf)
+	b.buf = b.buf[:0]
+	return err
+}
+
+// dropNewBlobs removes blobs this Submit created when its rows did not
+// commit, unless some committed row names them. Best effort: what it
+// misses, garbage collection at the next Open removes.
+func (s *Store) dropNewBlobs(ctx context.Context, shas []string) {
+	for _, sha := range shas {
+		var n int
+		err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM attachments WHERE sha256 = ?`, sha).Scan(&n)
+		if err != nil || n > 0 {
+			continue
+		}
+		os.Remove(filepath.Join(s.blobDir, sha))
+	}
+}
+
+// collectBlobs removes blob files no attachment row names and leftover temp
+// files, sparing files younger than BlobGrace (by the store's clock) because
+// another process may be about to commit a row naming them. The caller must
+// not hold blobMu.
+func (s *Store) collectBlobs(ctx context.Context) (int, error) {
+	s.blobMu.Lock()
+	defer s.blobMu.Unlock()
+	entries, err := os.ReadDir(s.blobDir)
+	if err != nil {
+		return 0, fmt.Errorf("outbox: list blobs: %w", err)
+	}
+	cutoff := s.now().Add(-s.opts.BlobGrace)
+	removed := 0
+	for _, e := range entries {
+		name := e.Name()
+		info, err := e.Info()
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			return removed, fmt.Errorf("outbox: stat blob: %w", err)
+		}
+		if info.ModTime().After(cutoff) {
+			continue
+		}
+		if !strings.HasPrefix(name, ".tmp-") {
+			var n int
+			if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM attachments WHERE sha256 = ?`, name).Scan(&n); err != nil {
+				return removed, fmt.Errorf("outbox: check blob reference: %w", err)
+			}
+			if n > 0 {
+				continue
+			}
+		}
+		if err := os.Remove(filepath.Join(s.blobDir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return removed, fmt.Errorf("outbox: remove blob: %w", err)
+		}
+		removed++
+	}
+	if removed > 0 {
+		if err := syncDir(s.blobDir); err != nil {
+			return removed, fmt.Errorf("outbox: sync blob directory: %w", err)
+		}
+		s.log.Info("removed unreferenced blob files", "count", removed)
+	}
+	return removed, nil
+}
+
+// BlobReader reads one stored blob's plaintext, decrypting only the
+// segments a read touches, so an upload can resume at any offset.
+type BlobReader struct {
+	*sealed.Reader
+	f *os.File
+}
+
+// Close closes the underlying file.
+func (b *BlobReader) Close() error { return b.f.Close() }
+
+// OpenBlob opens the blob with the given content address (lowercase hex
+// SHA-256 of the plaintext). ErrNotFound if it is not stored (never
+// written, or purged); ErrCorrupt if it fails authentication.
+func (s *Store) OpenBlob(ctx context.Context, sha string) (*BlobReader, error) {
+	if s.keys == nil {
+		return nil, ErrReadOnly
+	}
+	sum, err := hex.DecodeString(sha)
+	if err != nil || len(sum) != sha256.Size || strings.ToLower(sha) != sha {
+		return nil, fmt.Errorf("%w: %q is not a lowercase hex SHA-256", ErrNotFound, sha)
+	}
+	f, err := os.Open(filepath.Join(s.blobDir, sha))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: blob %s", ErrNotFound, sha)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("outbox: open blob: %w", err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("outbox: stat blob: %w", err)
+	}
+	r, err := sealed.NewReader(f, st.Size(), s.keys.blob, sum)
+	if err != nil {
+		f.Close()
+		if errors.Is(err, sealed.ErrFormat) {
+			return nil, fmt.Errorf("%w: blob %s: %w", ErrCorrupt, sha, err)
+		}
+		return nil, fmt.Errorf("outbox: blob %s: %w", sha, err)
+	}
+	return &BlobReader{Reader: r, f: f}, nil
+}
