@@ -108,7 +108,7 @@ type Stats struct {
 	// OldestQueued is the creation time of the oldest undelivered
 	// submission; zero when none. OldestAge is its age by the store clock.
 	OldestQueued time.Time     `json:"oldest_queued,omitzero"`
-	OldestAge    time.Duration `json:"oldest_age_ns"`
+	OldestAge    time.Duration `json:"-"`
 	// BytesLeft is the plaintext size of the distinct blobs undelivered
 	// submissions name: what the engine still has to upload, at most.
 	BytesLeft     int64     `json:"bytes_left"`
@@ -126,7 +126,7 @@ type Stats struct {
 // Stats summarises the queue. Failed lists rejected submissions and queued
 // ones whose last attempt failed, oldest first, at most 100.
 func (s *Store) Stats(ctx context.Context) (Stats, error) {
-	st := Stats{Counts: map[string]int{StatePending: 0, StateSending: 0, StateSent: 0, StateRejected: 0}}
+	st := Stats{Counts: map[string]int{StatePending: 0, StateSending: 0, StateSent: 0, StateRejected: 0}, Failed: []Failure{}}
 	rows, err := s.db.QueryContext(ctx, `SELECT state, COUNT(*) FROM submissions GROUP BY state`)
 	if err != nil {
 		return st, fmt.Errorf("outbox: stats: %w", err)

@@ -207,6 +207,15 @@ func open(ctx context.Context, opts Options, fsys fileSystem) (*Store, error) {
 
 func (s *Store) openDB(ctx context.Context) error {
 	path := filepath.Join(s.dir, DBName)
+	if !s.opts.ReadOnly {
+		// SQLite gives the -wal and -shm files the database file's mode,
+		// so creating it 0600 first keeps all three private.
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return fmt.Errorf("outbox: create database: %w", mapDiskFull(err))
+		}
+		f.Close()
+	}
 	// Every PRAGMA goes in the DSN: a PRAGMA run through database/sql only
 	// reaches whichever pooled connection ran it.
 	dsn := "file:" + path + "?_journal_mode=WAL&_synchronous=FULL&_txlock=immediate&_busy_timeout=10000&_foreign_keys=on"
