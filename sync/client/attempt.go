@@ -1,0 +1,206 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// ErrStalled is returned (wrapped) when an attempt made no progress for the
+// idle timeout: a half-open connection or a link that silently died. The
+// attempt is abandoned and retried; a whole-request timeout would instead
+// kill a slow but healthy 5 MB upload on a 64 kbit/s line.
+var ErrStalled = errors.New("connection stalled")
+
+// attemptTransport runs once per attempt under go-retryablehttp, which makes
+// it the one place where every attempt can be signed afresh (new timestamp
+// and nonce), watched for stalls and throttled.
+type attemptTransport struct {
+	next     http.RoundTripper
+	idle     time.Duration
+	sign     func(*http.Request) error
+	throttle *Throttle
+}
+
+func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx, cancel := context.WithCancelCause(req.Context())
+	wd := newWatchdog(t.idle, func() { cancel(ErrStalled) })
+	r := req.Clone(ctx)
+	// A signed request must not be replayed below us by net/http with the
+	// same nonce: the platform would call it a replay.
+	r.GetBody = nil
+	if req.Body != nil && req.Body != http.NoBody {
+		r.Body = &progressBody{ctx: ctx, rc: req.Body, wd: wd, throttle: t.throttle}
+	}
+	if err := t.sign(r); err != nil {
+		wd.stop()
+		cancel(nil)
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, fmt.Errorf("sign request: %w", errors.Join(err, errNoRetry))
+	}
+	resp, err := t.next.RoundTrip(r)
+	if err != nil {
+		wd.stop()
+		err = stallCause(ctx, err)
+		cancel(nil)
+		return nil, err
+	}
+	wd.kick()
+	resp.Body = &responseBody{ctx: ctx, rc: resp.Body, wd: wd, cancel: cancel}
+	return resp, nil
+}
+
+func stallCause(ctx context.Context, err error) error {
+	if errors.Is(context.Cause(ctx), ErrStalled) && !errors.Is(err, ErrStalled) {
+		return fmt.Errorf("%w: %w", ErrStalled, err)
+	}
+	return err
+}
+
+// watchdog fires when kick has not been called for d. d <= 0 disables it.
+type watchdog struct {
+	d     time.Duration
+	mu    sync.Mutex
+	timer *time.Timer
+	done  bool
+}
+
+func newWatchdog(d time.Duration, fire func()) *watchdog {
+	w := &watchdog{d: d}
+	if d > 0 {
+		w.timer = time.AfterFunc(d, fire)
+	}
+	return w
+}
+
+func (w *watchdog) kick() {
+	if w.timer == nil {
+		return
+	}
+	w.mu.Lock()
+	if !w.done {
+		w.timer.Reset(w.d)
+	}
+	w.mu.Unlock()
+}
+
+func (w *watchdog) stop() {
+	if w.timer == nil {
+		return
+	}
+	w.mu.Lock()
+	w.done = true
+	w.timer.Stop()
+	w.mu.Unlock()
+}
+
+// progressBody feeds the watchdog as net/http consumes the request body and
+// applies the bandwidth cap.
+type progressBody struct {
+	ctx      context.Context
+	rc       io.ReadCloser
+	wd       *watchdog
+	throttle *Throttle
+}
+
+func (b *progressBody) Read(p []byte) (int, error) {
+	if b.throttle != nil {
+		if len(p) > b.throttle.burst {
+			p = p[:b.throttle.burst]
+		}
+	}
+	n, err := b.rc.Read(p)
+	b.wd.kick()
+	if n > 0 && b.throttle != nil {
+		if werr := b.throttle.WaitN(b.ctx, n); werr != nil {
+			return n, werr
+		}
+		b.wd.kick()
+	}
+	return n, err
+}
+
+func (b *progressBody) Close() error { return b.rc.Close() }
+
+type responseBody struct {
+	ctx    context.Context
+	rc     io.ReadCloser
+	wd     *watchdog
+	cancel context.CancelCauseFunc
+	once   sync.Once
+}
+
+func (b *responseBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	b.wd.kick()
+	if err != nil && err != io.EOF {
+		err = stallCause(b.ctx, err)
+	}
+	return n, err
+}
+
+func (b *responseBody) Close() error {
+	err := b.rc.Close()
+	b.once.Do(func() {
+		b.wd.stop()
+		b.cancel(nil)
+	})
+	return err
+}
+
+// Throttle is a token bucket shared by every request of a client, so the cap
+// applies to the kiosk's whole uplink (a village office line shared with
+// staff), not to each connection.
+type Throttle struct {
+	rate   float64 // bytes per second
+	burst  int
+	now    func() time.Time
+	mu     sync.Mutex
+	tokens float64
+	last   time.Time
+}
+
+// NewThrottle caps throughput at bytesPerSec. The burst is a quarter second
+// of traffic (at least 1 KiB) so the cap holds over short windows too.
+func NewThrottle(bytesPerSec int64) *Throttle {
+	burst := int(bytesPerSec / 4)
+	if burst < 1024 {
+		burst = 1024
+	}
+	return &Throttle{rate: float64(bytesPerSec), burst: burst, now: time.Now, tokens: float64(burst)}
+}
+
+// WaitN blocks until n bytes may be sent; n must not exceed the burst.
+func (t *Throttle) WaitN(ctx context.Context, n int) error {
+	for {
+		t.mu.Lock()
+		now := t.now()
+		if !t.last.IsZero() {
+			t.tokens += now.Sub(t.last).Seconds() * t.rate
+			if t.tokens > float64(t.burst) {
+				t.tokens = float64(t.burst)
+			}
+		}
+		t.last = now
+		if t.tokens >= float64(n) {
+			t.tokens -= float64(n)
+			t.mu.Unlock()
+			return nil
+		}
+		wait := time.Duration((float64(n) - t.tokens) / t.rate * float64(time.Second))
+		t.mu.Unlock()
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return ctx.Err()
+		case <-timer.C:
+		}
+	}
+}
