@@ -73,22 +73,22 @@ func TestPassThroughKeepsConnectionsAlive(t *testing.T) {
 func TestRules(t *testing.T) {
 	tests := []struct {
 		name       string
-		rule       Rule
+		rule       *Rule
 		wantStatus []int // per request; 0 = transport error
 		backendHit int64
 	}{
-		{"503 burst of 2", Rule{Match: "GET /a", Times: 2, Action: RespondWith(503, nil, "busy")}, []int{503, 503, 200}, 1},
-		{"429 with Retry-After", Rule{Times: 1, Action: RespondWith(429, map[string]string{"Retry-After": "1"}, "")}, []int{429, 200}, 1},
-		{"HTML page", Rule{Times: 1, Action: RespondWith(200, map[string]string{"Content-Type": "text/html"}, HTMLPage)}, []int{200, 200}, 1},
-		{"rule for another path does nothing", Rule{Match: "GET /b", Action: RespondWith(500, nil, "")}, []int{200, 200}, 2},
-		{"lost response", Rule{Match: "GET /a", Times: 1, Action: Action{Kind: LoseResponse}}, []int{0, 200}, 2},
-		{"garbage", Rule{Times: 1, Action: Action{Kind: Respond, Response: []byte("\x00\xffNOT HTTP AT ALL")}}, []int{0, 200}, 1},
+		{"503 burst of 2", &Rule{Match: "GET /a", Times: 2, Action: RespondWith(503, nil, "busy")}, []int{503, 503, 200}, 1},
+		{"429 with Retry-After", &Rule{Times: 1, Action: RespondWith(429, map[string]string{"Retry-After": "1"}, "")}, []int{429, 200}, 1},
+		{"HTML page", &Rule{Times: 1, Action: RespondWith(200, map[string]string{"Content-Type": "text/html"}, HTMLPage)}, []int{200, 200}, 1},
+		{"rule for another path does nothing", &Rule{Match: "GET /b", Action: RespondWith(500, nil, "")}, []int{200, 200}, 2},
+		{"lost response", &Rule{Match: "GET /a", Times: 1, Action: Action{Kind: LoseResponse}}, []int{0, 200}, 2},
+		{"garbage", &Rule{Times: 1, Action: Action{Kind: Respond, Response: []byte("\x00\xffNOT HTTP AT ALL")}}, []int{0, 200}, 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			b := newBackend(t)
 			p := newProxy(t, b)
-			rule := p.Add(&tc.rule)
+			rule := p.Add(tc.rule)
 			// No keep-alive so a lost response is not retried by net/http
 			// on a fresh connection behind our back.
 			c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
