@@ -1,0 +1,555 @@
+// Package printer drives an ESC/POS receipt printer on a serial line: it
+// checks paper and cover before a job, writes whole commands paced at the
+// baud rate with XON/XOFF flow control done in user space (tarm/serial sets
+// none), watches real-time status between commands, confirms after the cut
+// that the whole job came out, and can print the last job again. It also
+// lays out the resident's receipt for 58 and 80 mm paper.
+package printer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"onedoor/drivers/escpos"
+	"onedoor/drivers/serialport"
+)
+
+// Conditions callers act on.
+var (
+	ErrPaperOut  = errors.New("printer: out of paper")
+	ErrCoverOpen = errors.New("printer: cover open")
+	ErrOffline   = errors.New("printer: offline")
+	ErrFault     = errors.New("printer: cutter or mechanical error")
+	ErrNoReply   = errors.New("printer: no reply to status query")
+	ErrNoJob     = errors.New("printer: no job to reprint")
+)
+
+// Config says where the printer is and what model it is.
+type Config struct {
+	Path    string
+	Baud    int
+	Profile escpos.Profile
+	// StatusTimeout bounds the wait for one DLE EOT reply (default 500 ms).
+	StatusTimeout time.Duration
+	// PauseTimeout is how long an XOFF that came in the middle of a command
+	// may last before the driver asks for status anyway (default 2 s): a
+	// printer that went offline sends XOFF and never XON.
+	PauseTimeout time.Duration
+	// DoneTimeout bounds the wait, after the last byte, for the printer to
+	// finish printing (default 30 s plus the job's own time).
+	DoneTimeout time.Duration
+	Logger      *slog.Logger
+}
+
+// Progress says how far a job got.
+type Progress struct {
+	BytesSent, BytesTotal       int
+	CommandsSent, CommandsTotal int
+	// Printed is true once the printer confirmed, after the cut, that it
+	// had printed everything.
+	Printed bool
+}
+
+// JobError is a failed job with how far it got. It unwraps to the cause
+// (ErrPaperOut, ErrCoverOpen, …).
+type JobError struct {
+	Err      error
+	Progress Progress
+}
+
+func (e *JobError) Error() string {
+	return fmt.Sprintf("%v (sent %d of %d bytes, %d of %d commands)", e.Err,
+		e.Progress.BytesSent, e.Progress.BytesTotal, e.Progress.CommandsSent, e.Progress.CommandsTotal)
+}
+
+func (e *JobError) Unwrap() error { return e.Err }
+
+// Event is a change the printer reported on its own.
+type Event struct {
+	Status escpos.Status
+	Err    error // nil when the printer is ready
+}
+
+// Printer is one receipt printer. Its methods may be called from any
+// goroutine; jobs run one at a time.
+type Printer struct {
+	cfg    Config
+	port   *serialport.Port
+	log    *slog.Logger
+	glyphs *escpos.Glyphs
+
+	ops  sync.Mutex // one job or status query at a time
+	last *escpos.Job
+
+	status   chan byte     // DLE EOT replies
+	buffered chan byte     // GS r replies
+	flow     chan struct{} // nudged on every XON/XOFF
+	events   chan Event
+
+	mu      sync.Mutex
+	paused  bool // XOFF received, XON not yet
+	lastErr error
+	stray   int // bytes that fit no reply pattern
+
+	stop context.CancelFunc
+	done chan struct{}
+}
+
+// Open opens the port and starts the reader that sorts what the printer
+// sends. The device may be absent; it is opened when it appears.
+func Open(cfg Config) (*Printer, error) {
+	if err := cfg.Profile.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Baud <= 0 {
+		return nil, fmt.Errorf("printer: baud %d", cfg.Baud)
+	}
+	if cfg.StatusTimeout <= 0 {
+		cfg.StatusTimeout = 500 * time.Millisecond
+	}
+	if cfg.PauseTimeout <= 0 {
+		cfg.PauseTimeout = 2 * time.Second
+	}
+	if cfg.DoneTimeout <= 0 {
+		cfg.DoneTimeout = 30 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	port, err := serialport.Open(serialport.Config{Path: cfg.Path, Baud: cfg.Baud, AllowAbsent: true})
+	if err != nil {
+		return nil, fmt.Errorf("printer: %w", err)
+	}
+	g, err := escpos.NewGlyphs()
+	if err != nil {
+		port.Close()
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &Printer{
+		cfg: cfg, port: port, log: cfg.Logger.With("device", "printer", "port", cfg.Path), glyphs: g,
+		status: make(chan byte, 16), buffered: make(chan byte, 16), flow: make(chan struct{}, 1),
+		events: make(chan Event, 8), stop: cancel, done: make(chan struct{}),
+	}
+	go p.reader(ctx)
+	return p, nil
+}
+
+// Close stops the reader and closes the port.
+func (p *Printer) Close() error {
+	p.stop()
+	err := p.port.Close()
+	<-p.done
+	return err
+}
+
+// Profile is the printer model's profile.
+func (p *Printer) Profile() escpos.Profile { return p.cfg.Profile }
+
+// Events delivers status changes noticed while printing or polling. Events
+// are dropped when nobody reads them.
+func (p *Printer) Events() <-chan Event { return p.events }
+
+// PortState is the serial port's health ("ok", "absent", "error: …").
+func (p *Printer) PortState() serialport.State { return p.port.State() }
+
+// reader sorts incoming bytes: flow control, real-time replies, buffered
+// replies; anything else (ASB, line noise) is counted and dropped.
+func (p *Printer) reader(ctx context.Context) {
+	defer close(p.done)
+	var sc escpos.ReplyScanner
+	buf := make([]byte, 64)
+	for ctx.Err() == nil {
+		n, err := p.port.Read(buf)
+		for _, b := range buf[:n] {
+			switch sc.Next(b) {
+			case escpos.ReplyXON:
+				p.setPaused(false)
+			case escpos.ReplyXOFF:
+				p.setPaused(true)
+			case escpos.ReplyRealtime:
+				deliver(p.status, b)
+			case escpos.ReplyBuffered:
+				deliver(p.buffered, b)
+			default:
+				p.mu.Lock()
+				p.stray++
+				p.mu.Unlock()
+			}
+		}
+		if errors.Is(err, serialport.ErrClosed) {
+			return
+		}
+		if err != nil {
+			// Unplugged: the port reopens itself; a paused line is
+			// meaningless after that.
+			p.setPaused(false)
+			select {
+			case <-ctx.Done():
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}
+}
+
+// deliver queues b, dropping the oldest reply if nobody took it: a stale
+// reply is worth less than the newest one.
+func deliver(ch chan byte, b byte) {
+	for {
+		select {
+		case ch <- b:
+			return
+		default:
+		}
+		select {
+		case <-ch:
+		default:
+		}
+	}
+}
+
+func (p *Printer) setPaused(on bool) {
+	p.mu.Lock()
+	p.paused = on
+	p.mu.Unlock()
+	select {
+	case p.flow <- struct{}{}:
+	default:
+	}
+}
+
+func (p *Printer) isPaused() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.paused
+}
+
+// query sends DLE EOT n and waits for its one-byte reply.
+func (p *Printer) query(ctx context.Context, n int) (byte, error) {
+	for len(p.status) > 0 {
+		<-p.status // a reply nobody waited for would be taken for this one
+	}
+	if _, err := p.port.Write(escpos.StatusQuery(n)); err != nil {
+		return 0, fmt.Errorf("printer: status query: %w", err)
+	}
+	t := time.NewTimer(p.cfg.StatusTimeout)
+	defer t.Stop()
+	select {
+	case b := <-p.status:
+		return b, nil
+	case <-t.C:
+		return 0, fmt.Errorf("%w (DLE EOT %d on %s)", ErrNoReply, n, p.cfg.Path)
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+}
+
+// readStatus asks DLE EOT 1, and 2..4 when full or when the printer is offline.
+func (p *Printer) readStatus(ctx context.Context, full bool) (escpos.Status, error) {
+	var st escpos.Status
+	b, err := p.query(ctx, 1)
+	if err != nil {
+		return st, err
+	}
+	_ = st.Apply(1, b) // the reader only delivers bytes of the reply pattern
+	if !full && st.Online {
+		return st, nil
+	}
+	for n := 2; n <= 4; n++ {
+		b, err := p.query(ctx, n)
+		if err != nil {
+			return st, err
+		}
+		_ = st.Apply(n, b)
+	}
+	return st, nil
+}
+
+// statusErr maps a status to the error a caller acts on, nil when ready.
+func statusErr(st escpos.Status) error {
+	switch {
+	case st.PaperEnd || st.PaperStop:
+		return ErrPaperOut
+	case st.CoverOpen:
+		return ErrCoverOpen
+	case st.CutterError || st.Unrecoverable:
+		return ErrFault
+	case !st.Online:
+		return ErrOffline
+	}
+	return nil
+}
+
+func (p *Printer) noteStatus(st escpos.Status, err error) {
+	p.mu.Lock()
+	changed := !errors.Is(err, p.lastErr) || (err == nil) != (p.lastErr == nil)
+	p.lastErr = err
+	p.mu.Unlock()
+	if !changed && !st.PaperNearEnd {
+		return
+	}
+	if err != nil {
+		p.log.Warn("printer not ready", "status", st.String())
+	} else if st.PaperNearEnd {
+		p.log.Warn("printer paper near end")
+	}
+	select {
+	case p.events <- Event{Status: st, Err: err}:
+	default:
+	}
+}
+
+// Status reads DLE EOT 1..4. A printer that does not answer gives ErrNoReply.
+func (p *Printer) Status(ctx context.Context) (escpos.Status, error) {
+	p.ops.Lock()
+	defer p.ops.Unlock()
+	st, err := p.readStatus(ctx, true)
+	if err == nil {
+		p.noteStatus(st, statusErr(st))
+	}
+	return st, err
+}
+
+// Print prints a receipt laid out for the printer's profile.
+func (p *Printer) Print(ctx context.Context, r Receipt) (Progress, error) {
+	job, err := r.Job(p.cfg.Profile, p.glyphs)
+	if err != nil {
+		return Progress{}, err
+	}
+	return p.PrintJob(ctx, job)
+}
+
+// PrintJob prints a job built for this printer's profile and remembers it
+// for Reprint.
+func (p *Printer) PrintJob(ctx context.Context, job escpos.Job) (Progress, error) {
+	p.ops.Lock()
+	defer p.ops.Unlock()
+	p.last = &job
+	return p.run(ctx, job, false)
+}
+
+// Reprint prints the last job again from its start, after clearing what
+// the printer may still hold of it. Use it after ErrPaperOut once paper is
+// loaded: the whole receipt comes out, nothing of it is lost.
+func (p *Printer) Reprint(ctx context.Context) (Progress, error) {
+	p.ops.Lock()
+	defer p.ops.Unlock()
+	if p.last == nil {
+		return Progress{}, ErrNoJob
+	}
+	return p.run(ctx, *p.last, true)
+}
+
+// run sends job. Status is checked before it, between chunks of whole
+// commands, while the printer holds us off with XOFF, and after the cut.
+func (p *Printer) run(ctx context.Context, job escpos.Job, clearFirst bool) (Progress, error) {
+	prog := Progress{BytesTotal: job.Len(), CommandsTotal: len(job.Commands)}
+	fail := func(err error) (Progress, error) {
+		if errors.Is(err, ErrPaperOut) || errors.Is(err, ErrCoverOpen) || errors.Is(err, ErrFault) || errors.Is(err, ErrOffline) {
+			// Drop the rest of the job from the printer, or it would print
+			// the tail of the receipt by itself once paper is loaded.
+			_, _ = p.port.Write(escpos.ClearBuffers)
+		}
+		p.log.Warn("print job failed", "err", err, "sent", prog.BytesSent, "total", prog.BytesTotal)
+		return prog, &JobError{Err: err, Progress: prog}
+	}
+	if clearFirst {
+		if _, err := p.port.Write(escpos.ClearBuffers); err != nil {
+			return fail(fmt.Errorf("printer: clear buffers: %w", err))
+		}
+	}
+	p.setPaused(false) // a fresh job starts from a known line state; XOFF re-arrives if still busy
+	st, err := p.readStatus(ctx, true)
+	if err != nil {
+		return fail(err)
+	}
+	serr := statusErr(st)
+	p.noteStatus(st, serr)
+	if serr != nil {
+		return fail(serr)
+	}
+	chunk := max(64, p.cfg.Profile.ReceiveBuffer/4)
+	inChunk := 0
+	pacer := newPacer(p.cfg.Baud)
+	for _, cmd := range job.Commands {
+		if inChunk > 0 && inChunk+len(cmd.Bytes) > chunk {
+			// Between whole commands: the only place a DLE EOT may go.
+			if err := p.checkpoint(ctx); err != nil {
+				return fail(err)
+			}
+			inChunk = 0
+		}
+		if err := p.writeCommand(ctx, cmd.Bytes, pacer); err != nil {
+			return fail(err)
+		}
+		inChunk += len(cmd.Bytes)
+		prog.BytesSent += len(cmd.Bytes)
+		prog.CommandsSent++
+	}
+	if err := p.awaitPrinted(ctx, job.Len()); err != nil {
+		return fail(err)
+	}
+	prog.Printed = true
+	// After the cut: a roll that ended on the last receipt is worth knowing now.
+	if st, err := p.readStatus(ctx, true); err == nil {
+		p.noteStatus(st, statusErr(st))
+	}
+	return prog, nil
+}
+
+// checkpoint waits out an XOFF and checks status; it is only called between
+// whole commands.
+func (p *Printer) checkpoint(ctx context.Context) error {
+	for {
+		st, err := p.readStatus(ctx, false)
+		if err != nil {
+			return err
+		}
+		if serr := statusErr(st); serr != nil {
+			p.noteStatus(st, serr)
+			return serr
+		}
+		if !p.isPaused() {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-p.flow:
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+}
+
+// xoffSlack is how many bytes may still follow an XOFF: printers send it
+// with at least 128 bytes free, so finishing a short command is safe and
+// keeps the pause on a command boundary, where status may be asked.
+const xoffSlack = 64
+
+// writeCommand writes one command paced at the baud rate, pausing on XOFF.
+func (p *Printer) writeCommand(ctx context.Context, b []byte, pc *pacer) error {
+	for off := 0; off < len(b); {
+		if p.isPaused() && len(b)-off > xoffSlack {
+			if err := p.waitXON(ctx); err != nil {
+				return err
+			}
+			pc.restart()
+		}
+		end := min(off+pc.burst, len(b))
+		if p.isPaused() {
+			end = len(b) // within the slack: finish the command
+		}
+		if _, err := p.port.Write(b[off:end]); err != nil {
+			return fmt.Errorf("printer: write: %w", err)
+		}
+		if err := pc.wait(ctx, end-off); err != nil {
+			return err
+		}
+		off = end
+	}
+	return nil
+}
+
+// waitXON waits for XON in the middle of a command. Asking for status here
+// would corrupt the command, so it only asks once the pause has lasted
+// PauseTimeout, when the printer has most likely gone offline.
+func (p *Printer) waitXON(ctx context.Context) error {
+	t := time.NewTimer(p.cfg.PauseTimeout)
+	defer t.Stop()
+	for p.isPaused() {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-p.flow:
+		case <-t.C:
+			st, err := p.readStatus(ctx, false)
+			if err != nil {
+				return err
+			}
+			if serr := statusErr(st); serr != nil {
+				p.noteStatus(st, serr)
+				return serr
+			}
+			t.Reset(p.cfg.PauseTimeout)
+		}
+	}
+	return nil
+}
+
+// awaitPrinted sends GS r 1, which the printer answers only when it has
+// processed everything before it, and meanwhile polls real-time status so
+// that paper running out during the cut is reported as such.
+func (p *Printer) awaitPrinted(ctx context.Context, n int) error {
+	for len(p.buffered) > 0 {
+		<-p.buffered
+	}
+	if err := p.writeCommand(ctx, escpos.TransmitPaperStatus, newPacer(p.cfg.Baud)); err != nil {
+		return err
+	}
+	// Generous: a thermal head prints at least ~1 kB/s of receipt data.
+	deadline := time.NewTimer(p.cfg.DoneTimeout + time.Duration(n)*time.Millisecond)
+	defer deadline.Stop()
+	poll := time.NewTicker(300 * time.Millisecond)
+	defer poll.Stop()
+	for {
+		select {
+		case <-p.buffered:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-deadline.C:
+			return fmt.Errorf("%w: printer did not confirm the end of the job", ErrNoReply)
+		case <-poll.C:
+			st, err := p.readStatus(ctx, false)
+			if err != nil {
+				return err
+			}
+			if serr := statusErr(st); serr != nil {
+				p.noteStatus(st, serr)
+				return serr
+			}
+		}
+	}
+}
+
+// pacer keeps writes no faster than the wire, so the kernel's transmit
+// queue stays short and an XOFF stops us within a few bytes.
+type pacer struct {
+	byteTime time.Duration
+	burst    int
+	start    time.Time
+	sent     int
+}
+
+func newPacer(baud int) *pacer {
+	bt := time.Duration(float64(time.Second) * 10 / float64(baud))
+	// About 5 ms of wire time per write.
+	return &pacer{byteTime: bt, burst: max(1, int(5*time.Millisecond/bt)), start: time.Now()}
+}
+
+func (pc *pacer) restart() { pc.start, pc.sent = time.Now(), 0 }
+
+func (pc *pacer) wait(ctx context.Context, n int) error {
+	pc.sent += n
+	d := time.Until(pc.start.Add(time.Duration(pc.sent) * pc.byteTime))
+	if d < -20*time.Millisecond {
+		// We were held up (status query, XOFF): do not burst to catch up.
+		pc.restart()
+	}
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

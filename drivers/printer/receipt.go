@@ -1,0 +1,144 @@
+package printer
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"onedoor/drivers/escpos"
+)
+
+// Receipt is what a resident takes home after submitting an application.
+// Name and ID number may be given in full: the layout masks them, since the
+// paper leaves the building.
+type Receipt struct {
+	Title         string // e.g. 受理回执
+	Number        string // receipt number, {kiosk}-{yyyymmdd}-{seq}
+	Item          string // service item name
+	ApplicantName string
+	IDNumber      string
+	Materials     []string // materials received
+	Promised      time.Time
+	TrackingURL   string // encoded in the QR code
+	Site          string // service centre
+	Time          time.Time
+	Footer        string
+}
+
+// ErrIncomplete is returned for a receipt missing what a resident needs to
+// follow up: the number and the item.
+var ErrIncomplete = errors.New("printer: receipt lacks number or item")
+
+// MaskID keeps the first and last four characters of an ID number:
+// 441902199001011234 → 4419**********1234. Short values are masked whole.
+func MaskID(id string) string {
+	r := []rune(strings.TrimSpace(id))
+	if len(r) <= 8 {
+		return strings.Repeat("*", len(r))
+	}
+	return string(r[:4]) + strings.Repeat("*", len(r)-8) + string(r[len(r)-4:])
+}
+
+// MaskName keeps a name's first and last characters: 张小明 → 张*明,
+// 欧阳小明 → 欧**明, 李四 → 李*.
+func MaskName(name string) string {
+	r := []rune(strings.TrimSpace(name))
+	switch len(r) {
+	case 0:
+		return ""
+	case 1:
+		return "*"
+	case 2:
+		return string(r[0]) + "*"
+	}
+	return string(r[0]) + strings.Repeat("*", len(r)-2) + string(r[len(r)-1])
+}
+
+// Job lays the receipt out for profile p: a large centred title, labelled
+// fields wrapped to the paper's columns with a hanging indent, the numbered
+// materials, the tracking QR code and the footer, then a cut.
+func (r Receipt) Job(p escpos.Profile, g *escpos.Glyphs) (escpos.Job, error) {
+	if strings.TrimSpace(r.Number) == "" || strings.TrimSpace(r.Item) == "" {
+		return escpos.Job{}, ErrIncomplete
+	}
+	cols := p.Columns
+	b := escpos.NewBuilder(p, g)
+	b.Init()
+	title := r.Title
+	if title == "" {
+		title = "受理回执"
+	}
+	// Double size halves the columns; 58 mm paper fits 8 Chinese characters.
+	b.Align(escpos.AlignCenter).Bold(true).Size(2, 2)
+	for _, l := range escpos.Wrap(title, cols/2) {
+		b.Line(l)
+	}
+	b.Size(1, 1).Bold(false)
+	if r.Site != "" {
+		for _, l := range escpos.Wrap(r.Site, cols) {
+			b.Line(l)
+		}
+	}
+	b.Align(escpos.AlignLeft).Line(escpos.Rule(cols))
+	field := func(label, value string) {
+		if strings.TrimSpace(value) == "" {
+			return
+		}
+		for _, l := range escpos.Labelled(label, value, cols) {
+			b.Line(l)
+		}
+	}
+	b.Bold(true)
+	field("回执编号：", r.Number)
+	b.Bold(false)
+	field("办理事项：", r.Item)
+	field("申 请 人：", MaskName(r.ApplicantName))
+	field("证件号码：", MaskID(r.IDNumber))
+	if len(r.Materials) > 0 {
+		b.Line("已收材料：")
+		for i, m := range r.Materials {
+			for _, l := range escpos.Labelled(fmt.Sprintf("  %d. ", i+1), m, cols) {
+				b.Line(l)
+			}
+		}
+	}
+	if !r.Promised.IsZero() {
+		field("承诺办结：", r.Promised.Format("2006年01月02日"))
+	}
+	if !r.Time.IsZero() {
+		field("受理时间：", r.Time.Format("2006-01-02 15:04"))
+	}
+	b.Line(escpos.Rule(cols))
+	if r.TrackingURL != "" {
+		b.QR(r.TrackingURL, escpos.QRLevelM)
+		b.Align(escpos.AlignCenter).Line("微信或支付宝扫码查询办理进度")
+		b.Align(escpos.AlignLeft)
+	}
+	if r.Footer != "" {
+		for _, l := range escpos.Wrap(r.Footer, cols) {
+			b.Line(l)
+		}
+	}
+	b.Feed(1).Cut()
+	return b.Build()
+}
+
+// SampleReceipt is the fictional receipt of `onedoor devices print-test`
+// and of the tests; nobody real is named in it.
+func SampleReceipt() Receipt {
+	at := time.Date(2026, 11, 25, 14, 30, 0, 0, time.FixedZone("CST", 8*3600))
+	return Receipt{
+		Title:         "一门通 受理回执",
+		Number:        "GZ0001-20261125-0042",
+		Item:          "居民身份证换领（有效期满换证）及户籍信息变更登记",
+		ApplicantName: "张小明",
+		IDNumber:      "44190219900101123X",
+		Materials:     []string{"居民身份证原件", "户口簿首页及本人页复印件", "近期免冠彩色照片（回执）"},
+		Promised:      at.AddDate(0, 0, 15),
+		TrackingURL:   "https://zw.example.gov.cn/track/GZ0001-20261125-0042",
+		Site:          "示例市政务服务中心 · 一楼自助区",
+		Time:          at,
+		Footer:        "请妥善保管本回执，凭回执编号或扫码查询进度。咨询电话：12345",
+	}
+}
