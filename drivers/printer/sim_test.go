@@ -147,5 +147,210 @@ func TestReceiptOverPTY(t *testing.T) {
 	}
 }
 
-var _ = bytes.Equal
-var _ = errors.Is
+func TestFourByteCharacterPrintsAsImage(t *testing.T) {
+	// 㐀 (U+3400) is 81 39 EE 39 in GB18030: four bytes, missing from the
+	// fonts of most printers.
+	fourByte := []byte{0x81, 0x39, 0xEE, 0x39}
+	tests := []struct {
+		name      string
+		fontHasIt bool
+	}{
+		{"font without four-byte characters", false},
+		{"font with four-byte characters", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			prof, err := escpos.LoadProfile("generic-80")
+			if err != nil {
+				t.Fatal(err)
+			}
+			prof.FourByteFont = tc.fontHasIt
+			r := newRigProfile(t, prof, 115200)
+			rc := SampleReceipt()
+			rc.ApplicantName = "㐀小明"
+			job, err := rc.Job(prof, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := bytes.Contains(job.Bytes(), fourByte); got != tc.fontHasIt {
+				t.Errorf("four-byte code sent as text = %v, want %v", got, tc.fontHasIt)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if _, err := r.drv.PrintJob(ctx, job); err != nil {
+				t.Fatal(err)
+			}
+			pg := r.sim.Pages()[0]
+			savePage(t, "fourbyte-"+strings.Fields(tc.name)[1], pg)
+			if s := r.sim.Stats(); s.Garbage != 0 || strings.Contains(pg.Text, "\uFFFD") {
+				t.Fatalf("garbage printed (%d characters):\n%s", s.Garbage, pg.Text)
+			}
+			if got := strings.Contains(pg.Text, "㐀*明"); got != tc.fontHasIt {
+				t.Errorf("name printed as text = %v, want %v:\n%s", got, tc.fontHasIt, pg.Text)
+			}
+			// The native-QR profile prints no other image: the name line is it.
+			wantImages := 0
+			if !tc.fontHasIt {
+				wantImages = 1
+			}
+			if pg.Images != wantImages {
+				t.Errorf("%d images printed, want %d:\n%s", pg.Images, wantImages, pg.Text)
+			}
+		})
+	}
+}
+
+func TestPaperOutMidJobThenReprint(t *testing.T) {
+	for _, profile := range []string{"generic-80", "generic-80-noqr"} {
+		t.Run(profile, func(t *testing.T) {
+			r := newRig(t, profile, 115200)
+			r.sim.SetPaperLeft(8) // runs out a third of the way down the receipt
+			rc := SampleReceipt()
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			prog, err := r.drv.Print(ctx, rc)
+			if !errors.Is(err, ErrPaperOut) {
+				t.Fatalf("want ErrPaperOut, got %v", err)
+			}
+			var je *JobError
+			if !errors.As(err, &je) || je.Progress.BytesTotal == 0 || je.Progress.Printed || prog != je.Progress {
+				t.Fatalf("want progress in a JobError, got %#v", err)
+			}
+			t.Logf("stopped: %v", err)
+			pages := r.sim.Pages()
+			if len(pages) != 1 || !pages[0].Torn || strings.Contains(pages[0].Text, "承诺办结") {
+				t.Fatalf("want one torn partial page, got %d pages", len(pages))
+			}
+			st, err := r.drv.Status(ctx)
+			if err != nil || !st.PaperEnd || st.Online {
+				t.Fatalf("status after paper out: %+v, %v", st, err)
+			}
+			r.sim.RefillPaper()
+			// The tail of the job must not print by itself after the refill.
+			time.Sleep(200 * time.Millisecond)
+			if n := len(r.sim.Pages()); n != 1 {
+				t.Fatalf("%d pages after refill, before reprint", n)
+			}
+			prog, err = r.drv.Reprint(ctx)
+			if err != nil || !prog.Printed {
+				t.Fatalf("reprint: %+v, %v", prog, err)
+			}
+			pages = r.sim.Pages()
+			if len(pages) != 2 || !pages[1].Cut {
+				t.Fatalf("want a second, cut page; got %d pages", len(pages))
+			}
+			full := strings.ReplaceAll(pages[1].Text, "\n", "")
+			for _, want := range []string{"受理回执", rc.Number, "张*明", "承诺办结", "咨询电话"} {
+				if !strings.Contains(full, want) {
+					t.Errorf("reprinted page lacks %q:\n%s", want, pages[1].Text)
+				}
+			}
+			if got := decodeQR(t, pages[1].Image); got != rc.TrackingURL {
+				t.Errorf("reprinted QR decodes to %q", got)
+			}
+		})
+	}
+}
+
+func TestXOFFPausesDriverAndNothingIsDropped(t *testing.T) {
+	prof, err := escpos.LoadProfile("generic-80-noqr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prof.ReceiveBuffer = 512 // fills in a few ms at 115200 baud
+	// 1500 dot rows/s is slower than 115200 baud delivers raster data.
+	r := newRigProfile(t, prof, 115200, sim.WithPrintSpeed(1500))
+	rc := SampleReceipt()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if _, err := r.drv.Print(ctx, rc); err != nil {
+		t.Fatal(err)
+	}
+	s := r.sim.Stats()
+	if s.XOFFs == 0 || s.XONs == 0 {
+		t.Fatalf("the printer never held the driver off: %+v", s)
+	}
+	if s.Dropped != 0 {
+		t.Fatalf("%d bytes dropped despite flow control (%+v)", s.Dropped, s)
+	}
+	pg := r.sim.Pages()[0]
+	if got := decodeQR(t, pg.Image); got != rc.TrackingURL {
+		t.Errorf("QR decodes to %q", got)
+	}
+	if !strings.Contains(pg.Text, rc.Number) || s.Garbage != 0 || s.Unknown != 0 {
+		t.Errorf("page damaged (%+v):\n%s", s, pg.Text)
+	}
+	t.Logf("XOFF %d times, XON %d times, %d bytes", s.XOFFs, s.XONs, s.Received)
+}
+
+func TestPreflightRefusesJob(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(*sim.Printer)
+		want  error
+	}{
+		{"cover open", func(p *sim.Printer) { p.SetCoverOpen(true) }, ErrCoverOpen},
+		{"no paper", func(p *sim.Printer) { p.SetPaperLeft(0) }, ErrPaperOut},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t, "generic-58", 9600)
+			tc.setup(r.sim)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			prog, err := r.drv.Print(ctx, SampleReceipt())
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("want %v, got %v", tc.want, err)
+			}
+			if prog.BytesSent != 0 || len(r.sim.Pages()) != 0 {
+				t.Fatalf("job started anyway: %+v", prog)
+			}
+		})
+	}
+}
+
+func TestStatus(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(*sim.Printer)
+		check func(escpos.Status) bool
+	}{
+		{"ready", func(*sim.Printer) {}, func(s escpos.Status) bool { return s.Ready() && !s.PaperNearEnd }},
+		{"near end", func(p *sim.Printer) { p.SetPaperLeft(3) }, func(s escpos.Status) bool { return s.Ready() && s.PaperNearEnd }},
+		{"paper end", func(p *sim.Printer) { p.SetPaperLeft(0) }, func(s escpos.Status) bool { return !s.Online && s.PaperEnd && s.PaperStop }},
+		{"cover open", func(p *sim.Printer) { p.SetCoverOpen(true) }, func(s escpos.Status) bool { return !s.Online && s.CoverOpen && !s.PaperEnd }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t, "generic-80", 9600)
+			tc.setup(r.sim)
+			st, err := r.drv.Status(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tc.check(st) {
+				t.Fatalf("status %s", st)
+			}
+		})
+	}
+}
+
+func TestNoPrinterGivesNoReply(t *testing.T) {
+	pt, err := sim.OpenPTY("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pt.Close()
+	prof, _ := escpos.LoadProfile("")
+	drv, err := Open(Config{Path: pt.SlavePath, Baud: 9600, Profile: prof, StatusTimeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer drv.Close()
+	if _, err := drv.Status(context.Background()); !errors.Is(err, ErrNoReply) {
+		t.Fatalf("want ErrNoReply, got %v", err)
+	}
+	if _, err := drv.Reprint(context.Background()); !errors.Is(err, ErrNoJob) {
+		t.Fatalf("want ErrNoJob, got %v", err)
+	}
+}
