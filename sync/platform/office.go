@@ -1,0 +1,373 @@
+package platform
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"onedoor/sync/api"
+)
+
+//go:embed templates/pages.html
+var templateFS embed.FS
+
+const (
+	sessionCookie = "od_session"
+	loginCookie   = "od_login" // pre-login CSRF token (double submit)
+)
+
+func statusLabel(s string) string {
+	switch s {
+	case api.StatusReceived:
+		return "已接收"
+	case api.StatusAccepted:
+		return "已受理"
+	case api.StatusReturned:
+		return "退回补正"
+	case api.StatusApproved:
+		return "准予办结"
+	case api.StatusRejected:
+		return "不予受理"
+	}
+	return s
+}
+
+func parsePages() (*template.Template, error) {
+	t, err := template.New("pages").Funcs(template.FuncMap{
+		"statusLabel": statusLabel,
+		"maskID":      MaskIDNumber,
+		"fmtTime": func(t time.Time) string {
+			if t.IsZero() {
+				return "—"
+			}
+			return t.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02 15:04:05")
+		},
+		"isImage": func(ct string) bool { return strings.HasPrefix(ct, "image/") },
+	}).ParseFS(templateFS, "templates/pages.html")
+	if err != nil {
+		return nil, fmt.Errorf("back-office templates: %w", err)
+	}
+	return t, nil
+}
+
+// HashPassword hashes a staff password for AddStaff.
+func HashPassword(pw string) (string, error) {
+	if len(pw) < 8 {
+		return "", errors.New("password must be at least 8 characters")
+	}
+	if len(pw) > 72 {
+		return "", errors.New("password must be at most 72 bytes (bcrypt limit)")
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
+	if err != nil {
+		return "", fmt.Errorf("hash password: %w", err)
+	}
+	return string(h), nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("crypto/rand failed: %v", err)) // the OS RNG does not fail on Linux
+	}
+	return hex.EncodeToString(b)
+}
+
+func hashHex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+func (s *Server) officeRoutes() {
+	s.route("GET /{$}", "office", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/office/", http.StatusSeeOther)
+	})
+	s.route("GET /login", "office", s.loginPage)
+	s.route("POST /login", "office", s.login)
+	s.route("POST /logout", "office", s.staff(s.logout))
+	s.route("GET /office/{$}", "office", s.staff(s.listPage))
+	s.route("GET /office/kiosks", "office", s.staff(s.kiosksPage))
+	s.route("GET /office/submissions/{uuid}", "office", s.staff(s.detailPage))
+	s.route("POST /office/submissions/{uuid}/decide", "office", s.staff(s.decide))
+	s.route("GET /office/blobs/{sha}", "office", s.staff(s.serveBlob))
+}
+
+func securityHeaders(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Cache-Control", "no-store")
+}
+
+func (s *Server) setCookie(w http.ResponseWriter, name, value string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.cfg.SecureCookies})
+}
+
+type pageData struct {
+	Title, User, CSRF, Error string
+}
+
+func (s *Server) render(w http.ResponseWriter, code int, name string, data any) {
+	securityHeaders(w)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	var b strings.Builder
+	if err := s.pages.ExecuteTemplate(&b, name, data); err != nil {
+		s.cfg.Logger.Error("rendering page", "page", name, "err", err)
+		http.Error(w, "page error", http.StatusInternalServerError)
+		return
+	}
+	w.WriteHeader(code)
+	io.WriteString(w, b.String())
+}
+
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+	s.showLogin(w, http.StatusOK, "")
+}
+
+func (s *Server) showLogin(w http.ResponseWriter, code int, msg string) {
+	tok := randomHex(16)
+	s.setCookie(w, loginCookie, tok, 600)
+	s.render(w, code, "login", pageData{Title: "登录", CSRF: tok, Error: msg})
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		s.showLogin(w, http.StatusBadRequest, "表单无效")
+		return
+	}
+	c, err := r.Cookie(loginCookie)
+	if err != nil || subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostFormValue("csrf"))) != 1 {
+		s.showLogin(w, http.StatusForbidden, "页面已过期，请重新登录")
+		return
+	}
+	user, pw := r.PostFormValue("user"), r.PostFormValue("password")
+	hash, err := s.cfg.Store.StaffHash(r.Context(), user)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		s.internal(w, r, err)
+		return
+	}
+	if errors.Is(err, ErrNotFound) {
+		hash = s.dummyHash
+	}
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(pw)) != nil || errors.Is(err, ErrNotFound) {
+		s.metrics.count("auth_failures", "staff_login", 1)
+		s.cfg.Logger.Warn("staff login failed", "user", user)
+		s.showLogin(w, http.StatusUnauthorized, "用户名或密码错误")
+		return
+	}
+	id := randomHex(32)
+	se := Session{IDHash: hashHex(id), User: user, CSRF: randomHex(16), Expires: s.cfg.Clock().Add(s.cfg.SessionTTL)}
+	if err := s.cfg.Store.CreateSession(r.Context(), se); err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	s.setCookie(w, loginCookie, "", -1)
+	s.setCookie(w, sessionCookie, id, int(s.cfg.SessionTTL.Seconds()))
+	s.cfg.Logger.Info("staff logged in", "user", user)
+	http.Redirect(w, r, "/office/", http.StatusSeeOther)
+}
+
+// staff wraps a handler that needs a logged-in session; POSTs also need the
+// session's CSRF token in the form.
+func (s *Server) staff(h func(http.ResponseWriter, *http.Request, Session)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var se Session
+		c, err := r.Cookie(sessionCookie)
+		if err == nil {
+			se, err = s.cfg.Store.Session(r.Context(), hashHex(c.Value), s.cfg.Clock())
+		}
+		if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, http.ErrNoCookie) {
+			s.internal(w, r, err)
+			return
+		}
+		if err != nil {
+			if r.Method == http.MethodGet && !strings.HasPrefix(r.URL.Path, "/office/blobs/") {
+				http.Redirect(w, r, "/login", http.StatusSeeOther)
+				return
+			}
+			securityHeaders(w)
+			http.Error(w, "login required", http.StatusUnauthorized)
+			return
+		}
+		if r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+			if err := r.ParseForm(); err != nil || subtle.ConstantTimeCompare([]byte(se.CSRF), []byte(r.PostFormValue("csrf"))) != 1 {
+				securityHeaders(w)
+				http.Error(w, "missing or wrong CSRF token", http.StatusForbidden)
+				return
+			}
+		}
+		h(w, r, se)
+	}
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request, se Session) {
+	if err := s.cfg.Store.DeleteSession(r.Context(), se.IDHash); err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	s.setCookie(w, sessionCookie, "", -1)
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+const listPageSize = 50
+
+func (s *Server) listPage(w http.ResponseWriter, r *http.Request, se Session) {
+	q := r.URL.Query()
+	page, _ := strconv.Atoi(q.Get("page"))
+	page = max(page, 0)
+	f := Filter{Status: q.Get("status"), ItemID: q.Get("item"), KioskID: q.Get("kiosk"), Query: q.Get("q"), Limit: listPageSize, Offset: page * listPageSize}
+	rows, total, err := s.cfg.Store.List(r.Context(), f)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	link := func(p int) string {
+		v := url.Values{}
+		for _, k := range []string{"status", "item", "kiosk", "q"} {
+			if q.Get(k) != "" {
+				v.Set(k, q.Get(k))
+			}
+		}
+		v.Set("page", strconv.Itoa(p))
+		return "/office/?" + v.Encode()
+	}
+	data := struct {
+		pageData
+		Filter   Filter
+		Statuses []string
+		Rows     []Summary
+		Total    int
+		Prev     string
+		Next     string
+	}{pageData: pageData{Title: "办件列表", User: se.User, CSRF: se.CSRF}, Filter: f, Rows: rows, Total: total,
+		Statuses: []string{api.StatusReceived, api.StatusAccepted, api.StatusReturned, api.StatusApproved, api.StatusRejected}}
+	if page > 0 {
+		data.Prev = link(page - 1)
+	}
+	if (page+1)*listPageSize < total {
+		data.Next = link(page + 1)
+	}
+	s.render(w, http.StatusOK, "list", data)
+}
+
+func (s *Server) kiosksPage(w http.ResponseWriter, r *http.Request, se Session) {
+	ks, err := s.cfg.Store.Kiosks(r.Context())
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	s.render(w, http.StatusOK, "kiosks", struct {
+		pageData
+		Kiosks []KioskInfo
+	}{pageData{Title: "终端", User: se.User, CSRF: se.CSRF}, ks})
+}
+
+func (s *Server) showDetail(w http.ResponseWriter, r *http.Request, se Session, code int, msg string) {
+	d, err := s.cfg.Store.Get(r.Context(), r.PathValue("uuid"))
+	if errors.Is(err, ErrNotFound) {
+		securityHeaders(w)
+		http.Error(w, "no such submission", http.StatusNotFound)
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	var next []string
+	for _, st := range []string{api.StatusAccepted, api.StatusReturned, api.StatusApproved, api.StatusRejected} {
+		if Allowed(d.Status, st) {
+			next = append(next, st)
+		}
+	}
+	s.render(w, code, "detail", struct {
+		pageData
+		D    Detail
+		Next []string
+	}{pageData{Title: d.CaseNumber, User: se.User, CSRF: se.CSRF, Error: msg}, d, next})
+}
+
+func (s *Server) detailPage(w http.ResponseWriter, r *http.Request, se Session) {
+	s.showDetail(w, r, se, http.StatusOK, "")
+}
+
+func (s *Server) decide(w http.ResponseWriter, r *http.Request, se Session) {
+	status, note := r.PostFormValue("status"), strings.TrimSpace(r.PostFormValue("note"))
+	if len(note) > 2000 {
+		s.showDetail(w, r, se, http.StatusUnprocessableEntity, "意见过长（最多 2000 字节）")
+		return
+	}
+	if (status == api.StatusReturned || status == api.StatusRejected) && note == "" {
+		s.showDetail(w, r, se, http.StatusUnprocessableEntity, "退回或不予受理必须写明理由")
+		return
+	}
+	u, err := s.cfg.Store.Decide(r.Context(), r.PathValue("uuid"), status, note, se.User, s.cfg.Clock())
+	switch {
+	case errors.Is(err, ErrNotFound):
+		securityHeaders(w)
+		http.Error(w, "no such submission", http.StatusNotFound)
+		return
+	case errors.Is(err, ErrBadTransition):
+		s.showDetail(w, r, se, http.StatusConflict, "当前状态不能作此决定（可能已被他人办理）")
+		return
+	case err != nil:
+		s.internal(w, r, err)
+		return
+	}
+	s.metrics.count("decisions", status, 1)
+	s.cfg.Logger.Info("staff decision", "user", se.User, "case", u.CaseNumber, "status", status)
+	http.Redirect(w, r, "/office/submissions/"+url.PathEscape(u.UUID), http.StatusSeeOther)
+}
+
+func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, se Session) {
+	securityHeaders(w)
+	sha := r.PathValue("sha")
+	if !api.IsSHA256Hex(sha) {
+		http.Error(w, "bad blob address", http.StatusBadRequest)
+		return
+	}
+	ok, err := s.cfg.Store.SubmissionHasBlob(r.Context(), sha)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if !ok {
+		http.Error(w, "no such scan", http.StatusNotFound)
+		return
+	}
+	f, err := s.cfg.Blobs.Open(sha)
+	if errors.Is(err, ErrNotFound) {
+		http.Error(w, "no such scan", http.StatusNotFound)
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	defer f.Close()
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(f, head)
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", http.DetectContentType(head[:n]))
+	w.Header().Set("Cache-Control", "private, no-store")
+	http.ServeContent(w, r, "", time.Time{}, f)
+}

@@ -1,0 +1,586 @@
+// Package platform is the reference central platform of OneDoor: the sync
+// API kiosks push submissions and scans to (docs/sync-api.md), the statuses
+// feed that carries staff decisions back, and a small server-rendered back
+// office where staff log in, look at scans and decide. It exists so the
+// kiosk can be run, tested and demonstrated end to end; storage sits behind
+// the Store interface (SQLite in sync/platform/sqlitestore) and blob bytes in
+// a BlobDir.
+package platform
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"onedoor/sync/api"
+)
+
+// Config wires a Server.
+type Config struct {
+	Store  Store
+	Blobs  *BlobDir
+	Clock  func() time.Time // defaults to time.Now
+	Logger *slog.Logger     // defaults to slog.Default
+	// CasePrefix starts every case number, e.g. "DG" gives DG-2026-000123.
+	CasePrefix string
+	// Catalog is served opaque at GET /api/v1/catalog; nil answers 404.
+	Catalog []byte
+	// SecureCookies marks the session cookie Secure (set when serving TLS).
+	SecureCookies bool
+	// SessionTTL is how long a staff login lasts; default 8 hours.
+	SessionTTL time.Duration
+}
+
+// Server is the platform's HTTP handler.
+type Server struct {
+	cfg         Config
+	catalogETag string
+	nonces      *nonceCache
+	metrics     *metrics
+	mux         *http.ServeMux
+	pages       *template.Template
+	// dummyHash is compared against when a login names an unknown user, so
+	// that takes as long as a wrong password.
+	dummyHash string
+}
+
+// New checks cfg and builds the routes.
+func New(cfg Config) (*Server, error) {
+	if cfg.Store == nil || cfg.Blobs == nil {
+		return nil, errors.New("platform: Store and Blobs are required")
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.CasePrefix == "" {
+		cfg.CasePrefix = "DG"
+	}
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = 8 * time.Hour
+	}
+	pages, err := parsePages()
+	if err != nil {
+		return nil, err
+	}
+	dummy, err := bcrypt.GenerateFromPassword([]byte(randomHex(16)), bcrypt.DefaultCost)
+	if err != nil {
+		return nil, fmt.Errorf("platform: %w", err)
+	}
+	s := &Server{cfg: cfg, nonces: newNonceCache(), metrics: newMetrics(), mux: http.NewServeMux(), pages: pages, dummyHash: string(dummy)}
+	if cfg.Catalog != nil {
+		sum := sha256.Sum256(cfg.Catalog)
+		s.catalogETag = `"` + hex.EncodeToString(sum[:12]) + `"`
+	}
+	s.route("HEAD "+api.PathBlobs+"{sha}", "blobs", s.headBlob)
+	s.route("PATCH "+api.PathBlobs+"{sha}", "blobs", s.patchBlob)
+	s.route("POST "+api.PathSubmissions, "submissions", s.postSubmission)
+	s.route("GET "+api.PathCatalog, "catalog", s.getCatalog)
+	s.route("GET "+api.PathStatuses, "statuses", s.getStatuses)
+	s.route("GET "+api.PathTrack+"{receipt}", "track", s.getTrack)
+	s.route("POST "+api.PathRatings, "ratings", s.postRating)
+	s.route("POST "+api.PathHeartbeat, "heartbeat", s.postHeartbeat)
+	s.route(api.Base+"/", "unknown", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, api.ErrorResponse{Code: api.CodeNotFound, Message: "no such endpoint"})
+	})
+	s.route("GET /healthz", "healthz", s.healthz)
+	s.route("GET /metrics", "metrics", s.serveMetrics)
+	s.officeRoutes()
+	return s, nil
+}
+
+func (s *Server) route(pattern, name string, h http.HandlerFunc) {
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		h(rec, r)
+		if rec.code == 0 {
+			rec.code = http.StatusOK
+		}
+		s.metrics.observe(name, r.Method, rec.code, time.Since(start))
+	})
+}
+
+// ServeHTTP serves the API, health, metrics and back office.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, "encoding response", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(code)
+	w.Write(append(b, '\n'))
+}
+
+func writeError(w http.ResponseWriter, code int, e api.ErrorResponse) { writeJSON(w, code, e) }
+
+func writeStored(w http.ResponseWriter, r StoredResponse) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(r.Status)
+	w.Write(r.Body)
+}
+
+func renderJSON(code int, v any) (StoredResponse, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return StoredResponse{}, fmt.Errorf("encoding response: %w", err)
+	}
+	return StoredResponse{Status: code, Body: append(b, '\n')}, nil
+}
+
+func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
+	s.cfg.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	writeError(w, http.StatusInternalServerError, api.ErrorResponse{Code: api.CodeInternal, Message: "internal error; retry later"})
+}
+
+// authenticate checks the signature headers. bodySHA is the hash of a body
+// already read, or "" when the handler streams it and checks later. It
+// writes the 401 itself and returns ok=false.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, bodySHA string, allowUnsigned bool) (api.Auth, bool) {
+	fail := func(reason string, err error) (api.Auth, bool) {
+		s.metrics.count("auth_failures", reason, 1)
+		s.cfg.Logger.Warn("unauthorized request", "reason", reason, "kiosk", r.Header.Get(api.HeaderKiosk), "path", r.URL.Path)
+		writeError(w, http.StatusUnauthorized, api.ErrorResponse{Code: api.CodeUnauthorized, Message: err.Error()})
+		return api.Auth{}, false
+	}
+	a, err := api.ParseAuth(r)
+	if err != nil {
+		return fail("unsigned", err)
+	}
+	token, err := s.cfg.Store.KioskToken(r.Context(), a.KioskID)
+	if errors.Is(err, ErrNotFound) {
+		return fail("unknown_kiosk", api.ErrUnknownKiosk)
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return api.Auth{}, false
+	}
+	now := s.cfg.Clock()
+	a, err = api.Verify(r, token, bodySHA, now)
+	switch {
+	case errors.Is(err, api.ErrBadSignature):
+		return fail("bad_signature", err)
+	case errors.Is(err, api.ErrClockSkew):
+		return fail("clock_skew", err)
+	case errors.Is(err, api.ErrBodyHash):
+		return fail("body_hash", err)
+	case err != nil:
+		return fail("other", err)
+	}
+	if a.ContentSHA256 == api.UnsignedPayload && !allowUnsigned {
+		return fail("unsigned_payload", errors.New("UNSIGNED-PAYLOAD is accepted on blob PATCH only"))
+	}
+	if err := s.nonces.use(a.KioskID, a.Nonce, now); err != nil {
+		return fail("replay", err)
+	}
+	return a, true
+}
+
+// readBody reads a JSON body up to api.MaxRequestBytes.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, api.MaxRequestBytes))
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		writeError(w, http.StatusRequestEntityTooLarge, api.ErrorResponse{Code: api.CodeTooLarge, Message: fmt.Sprintf("body over %d bytes", api.MaxRequestBytes)})
+		return nil, false
+	}
+	if err != nil {
+		writeError(w, http.StatusBadRequest, api.ErrorResponse{Code: api.CodeBadRequest, Message: "reading body: " + err.Error()})
+		return nil, false
+	}
+	return b, true
+}
+
+func (s *Server) blobSHA(w http.ResponseWriter, r *http.Request) (string, bool) {
+	sha := r.PathValue("sha")
+	if !api.IsSHA256Hex(sha) {
+		writeError(w, http.StatusBadRequest, api.ErrorResponse{Code: api.CodeBadRequest, Message: "blob address must be 64 lowercase hex digits"})
+		return "", false
+	}
+	return sha, true
+}
+
+func (s *Server) headBlob(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.authenticate(w, r, api.EmptySHA256, false); !ok {
+		return
+	}
+	sha, ok := s.blobSHA(w, r)
+	if !ok {
+		return
+	}
+	off, started, err := s.cfg.Blobs.Offset(sha)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	if !started {
+		w.WriteHeader(http.StatusNotFound)
+		return
+	}
+	w.Header().Set(api.HeaderUploadOffset, strconv.FormatInt(off, 10))
+	if done, n, _ := s.cfg.Blobs.Complete(sha); done {
+		w.Header().Set(api.HeaderUploadLength, strconv.FormatInt(n, 10))
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+func parseNonNeg(h string) (int64, bool) {
+	n, err := strconv.ParseInt(h, 10, 64)
+	return n, err == nil && n >= 0
+}
+
+func (s *Server) patchBlob(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.authenticate(w, r, "", true)
+	if !ok {
+		return
+	}
+	sha, ok := s.blobSHA(w, r)
+	if !ok {
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); ct != api.ContentTypeOffset {
+		writeError(w, http.StatusUnsupportedMediaType, api.ErrorResponse{Code: api.CodeBadRequest, Message: "Content-Type must be " + api.ContentTypeOffset})
+		return
+	}
+	offset, ok1 := parseNonNeg(r.Header.Get(api.HeaderUploadOffset))
+	length, ok2 := parseNonNeg(r.Header.Get(api.HeaderUploadLength))
+	if !ok1 || !ok2 || length == 0 {
+		writeError(w, http.StatusBadRequest, api.ErrorResponse{Code: api.CodeBadRequest, Message: "Upload-Offset and a positive Upload-Length are required"})
+		return
+	}
+	if length > api.MaxBlobSize {
+		writeError(w, http.StatusRequestEntityTooLarge, api.ErrorResponse{Code: api.CodeTooLarge, Message: fmt.Sprintf("blobs are limited to %d bytes", api.MaxBlobSize)})
+		return
+	}
+	chunkSHA := a.ContentSHA256
+	if chunkSHA == api.UnsignedPayload {
+		chunkSHA = ""
+	}
+	before, _, _ := s.cfg.Blobs.Offset(sha)
+	newOff, err := s.cfg.Blobs.Append(sha, offset, length, chunkSHA, r.Body)
+	if newOff > before {
+		s.metrics.count("blob_bytes_received", "kept", uint64(newOff-before))
+	}
+	w.Header().Set(api.HeaderUploadOffset, strconv.FormatInt(newOff, 10))
+	switch {
+	case err == nil:
+		if newOff == length && before < length {
+			s.metrics.count("blobs_completed", "ok", 1)
+		}
+		w.WriteHeader(http.StatusNoContent)
+	case errors.Is(err, ErrOffsetMismatch):
+		writeError(w, http.StatusConflict, api.ErrorResponse{Code: api.CodeOffsetMismatch, Message: fmt.Sprintf("platform holds %d bytes; resume from there", newOff), Offset: &newOff})
+	case errors.Is(err, ErrHashMismatch):
+		s.metrics.count("blobs_completed", "hash_mismatch", 1)
+		s.cfg.Logger.Warn("blob discarded: hash mismatch", "kiosk", a.KioskID, "sha256", sha)
+		writeError(w, http.StatusUnprocessableEntity, api.ErrorResponse{Code: api.CodeHashMismatch, Message: "the uploaded bytes do not hash to the blob's address; upload discarded, start again from 0"})
+	case errors.Is(err, ErrChunkHash):
+		s.metrics.count("auth_failures", "body_hash", 1)
+		writeError(w, http.StatusUnauthorized, api.ErrorResponse{Code: api.CodeUnauthorized, Message: api.ErrBodyHash.Error()})
+	case errors.Is(err, ErrBlobTooLong):
+		writeError(w, http.StatusBadRequest, api.ErrorResponse{Code: api.CodeBadRequest, Message: err.Error()})
+	default:
+		// Usually the link dropped mid-body; nobody may be listening.
+		s.cfg.Logger.Info("blob upload interrupted", "kiosk", a.KioskID, "sha256", sha, "offset", newOff, "err", err)
+		writeError(w, http.StatusBadRequest, api.ErrorResponse{Code: api.CodeBadRequest, Message: "upload interrupted; HEAD for the offset and resume"})
+	}
+}
+
+// idempotencyKey reads the header, accepting the structured-field string
+// form ("...") of the IETF draft as well as the bare token.
+func idempotencyKey(r *http.Request) string {
+	k := strings.TrimSpace(r.Header.Get(api.HeaderIdempotencyKey))
+	if len(k) >= 2 && k[0] == '"' && k[len(k)-1] == '"' {
+		k = k[1 : len(k)-1]
+	}
+	return k
+}
+
+// idempotent handles the common head of POST /submissions and /ratings:
+// authentication, key, and the replay of a stored answer. It returns the
+// body, its hash and the key when the handler should go on.
+func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, endpoint string) (api.Auth, []byte, string, string, bool) {
+	body, ok := readBody(w, r)
+	if !ok {
+		return api.Auth{}, nil, "", "", false
+	}
+	hash := api.BodySHA256(body)
+	a, ok := s.authenticate(w, r, hash, false)
+	if !ok {
+		return a, nil, "", "", false
+	}
+	key := idempotencyKey(r)
+	if !api.IsUUID(key) {
+		writeError(w, http.StatusBadRequest, api.ErrorResponse{Code: api.CodeBadRequest, Message: "Idempotency-Key must be the lowercase UUID of the " + strings.TrimSuffix(endpoint, "s")})
+		return a, nil, "", "", false
+	}
+	h, stored, err := s.cfg.Store.Idempotent(r.Context(), a.KioskID, key)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return a, body, hash, key, true
+	case err != nil:
+		s.internal(w, r, err)
+	case h != hash:
+		s.conflict(w)
+	default:
+		s.metrics.count("idempotent_replays", endpoint, 1)
+		writeStored(w, stored)
+	}
+	return a, nil, "", "", false
+}
+
+func (s *Server) conflict(w http.ResponseWriter) {
+	writeError(w, http.StatusConflict, api.ErrorResponse{Code: api.CodeIdempotencyConflict, Message: "this Idempotency-Key was used with a different body"})
+}
+
+func validation(w http.ResponseWriter, err error) {
+	writeError(w, http.StatusUnprocessableEntity, api.ErrorResponse{Code: api.CodeValidation, Message: err.Error()})
+}
+
+func (s *Server) postSubmission(w http.ResponseWriter, r *http.Request) {
+	a, body, hash, key, ok := s.idempotent(w, r, "submissions")
+	if !ok {
+		return
+	}
+	var req api.SubmissionRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		writeError(w, http.StatusBadRequest, api.ErrorResponse{Code: api.CodeBadRequest, Message: "body is not a submission: " + err.Error()})
+		return
+	}
+	if err := req.Validate(); err != nil {
+		validation(w, err)
+		return
+	}
+	if req.UUID != key {
+		validation(w, errors.New("uuid: must equal the Idempotency-Key"))
+		return
+	}
+	if req.KioskID != a.KioskID {
+		validation(w, errors.New("kiosk_id: must be the signing kiosk"))
+		return
+	}
+	missing, err := s.cfg.Blobs.Missing(req.BlobHashes())
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if len(missing) > 0 {
+		writeError(w, http.StatusUnprocessableEntity, api.ErrorResponse{Code: api.CodeMissingBlobs,
+			Message: fmt.Sprintf("%d blob(s) not uploaded completely; upload them and send this request again", len(missing)), MissingBlobs: missing})
+		return
+	}
+	resp, replay, err := s.cfg.Store.CreateSubmission(r.Context(), IntakeRecord{
+		KioskID: a.KioskID, IdemKey: key, BodyHash: hash, Req: req, ReceivedAt: s.cfg.Clock(), CasePrefix: s.cfg.CasePrefix,
+	}, func(sr api.SubmissionResponse) (StoredResponse, error) { return renderJSON(http.StatusCreated, sr) })
+	switch {
+	case errors.Is(err, ErrIdempotencyConflict):
+		s.conflict(w)
+		return
+	case errors.Is(err, ErrExists):
+		writeError(w, http.StatusConflict, api.ErrorResponse{Code: api.CodeIdempotencyConflict, Message: "this submission UUID or receipt number was already used by another request"})
+		return
+	case err != nil:
+		s.internal(w, r, err)
+		return
+	}
+	if replay {
+		s.metrics.count("idempotent_replays", "submissions", 1)
+	} else {
+		s.metrics.count("submissions_created", a.KioskID, 1)
+		s.cfg.Logger.Info("submission received", "kiosk", a.KioskID, "receipt", req.Receipt, "item", req.ItemID)
+	}
+	writeStored(w, resp)
+}
+
+func (s *Server) postRating(w http.ResponseWriter, r *http.Request) {
+	a, body, hash, key, ok := s.idempotent(w, r, "ratings")
+	if !ok {
+		return
+	}
+	var rt api.Rating
+	if err := json.Unmarshal(body, &rt); err != nil {
+		writeError(w, http.StatusBadRequest, api.ErrorResponse{Code: api.CodeBadRequest, Message: "body is not a rating: " + err.Error()})
+		return
+	}
+	if err := rt.Validate(); err != nil {
+		validation(w, err)
+		return
+	}
+	if rt.UUID != key {
+		validation(w, errors.New("uuid: must equal the Idempotency-Key"))
+		return
+	}
+	resp, replay, err := s.cfg.Store.AddRating(r.Context(), RatingRecord{KioskID: a.KioskID, IdemKey: key, BodyHash: hash, Rating: rt, ReceivedAt: s.cfg.Clock()},
+		func(rr api.RatingResponse) (StoredResponse, error) { return renderJSON(http.StatusCreated, rr) })
+	switch {
+	case errors.Is(err, ErrIdempotencyConflict), errors.Is(err, ErrExists):
+		s.conflict(w)
+		return
+	case err != nil:
+		s.internal(w, r, err)
+		return
+	}
+	if replay {
+		s.metrics.count("idempotent_replays", "ratings", 1)
+	}
+	writeStored(w, resp)
+}
+
+func (s *Server) postHeartbeat(w http.ResponseWriter, r *http.Request) {
+	body, ok := readBody(w, r)
+	if !ok {
+		return
+	}
+	a, ok := s.authenticate(w, r, api.BodySHA256(body), false)
+	if !ok {
+		return
+	}
+	var hb api.Heartbeat
+	if err := json.Unmarshal(body, &hb); err != nil {
+		writeError(w, http.StatusBadRequest, api.ErrorResponse{Code: api.CodeBadRequest, Message: "body is not a heartbeat: " + err.Error()})
+		return
+	}
+	if hb.KioskID == "" {
+		hb.KioskID = a.KioskID
+	}
+	if hb.KioskID != a.KioskID {
+		validation(w, errors.New("kiosk_id: must be the signing kiosk"))
+		return
+	}
+	now := s.cfg.Clock()
+	if err := s.cfg.Store.RecordHeartbeat(r.Context(), hb, now); err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, api.HeartbeatResponse{ServerTime: now.UTC()})
+}
+
+func (s *Server) getCatalog(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.authenticate(w, r, api.EmptySHA256, false); !ok {
+		return
+	}
+	if s.cfg.Catalog == nil {
+		writeError(w, http.StatusNotFound, api.ErrorResponse{Code: api.CodeNotFound, Message: "this platform has no catalog loaded"})
+		return
+	}
+	w.Header().Set("ETag", s.catalogETag)
+	w.Header().Set("Cache-Control", "no-cache")
+	for _, tag := range strings.Split(r.Header.Get("If-None-Match"), ",") {
+		if t := strings.TrimSpace(tag); t == s.catalogETag || t == "*" {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Write(s.cfg.Catalog)
+}
+
+// statusesPage bounds one statuses answer; More tells the kiosk to ask again.
+const statusesPage = 500
+
+func (s *Server) getStatuses(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.authenticate(w, r, api.EmptySHA256, false)
+	if !ok {
+		return
+	}
+	var after int64
+	if c := r.URL.Query().Get("since"); c != "" {
+		n, ok := parseNonNeg(c)
+		if !ok {
+			writeError(w, http.StatusBadRequest, api.ErrorResponse{Code: api.CodeBadRequest, Message: "since must be a cursor returned by this endpoint"})
+			return
+		}
+		after = n
+	}
+	ups, last, err := s.cfg.Store.Statuses(r.Context(), a.KioskID, after, statusesPage)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	// A full page may have more behind it; the kiosk asks again at once
+	// (at worst one extra empty answer).
+	resp := api.StatusesResponse{Updates: ups, Cursor: strconv.FormatInt(last, 10), More: len(ups) == statusesPage}
+	if resp.Updates == nil {
+		resp.Updates = []api.StatusUpdate{}
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (s *Server) getTrack(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.authenticate(w, r, api.EmptySHA256, false); !ok {
+		return
+	}
+	d, err := s.cfg.Store.Track(r.Context(), r.PathValue("receipt"))
+	if errors.Is(err, ErrNotFound) {
+		writeError(w, http.StatusNotFound, api.ErrorResponse{Code: api.CodeNotFound, Message: "no submission with this receipt number"})
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, api.TrackResponse{
+		Receipt: d.Receipt, CaseNumber: d.CaseNumber, ItemID: d.ItemID, ApplicantName: MaskName(d.ApplicantName),
+		Status: d.Status, ReceivedAt: d.ReceivedAt, History: d.History,
+	})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.cfg.Store.Ping(ctx); err != nil {
+		s.cfg.Logger.Error("health check failed", "err", err)
+		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	io.WriteString(w, "ok\n")
+}
+
+func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
+	by, err := s.cfg.Store.CountByStatus(r.Context())
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	s.metrics.write(r.Context(), w, by)
+}
+
+// MaskIDNumber shows the first 4 and last 4 characters of an ID number,
+// e.g. 4419**********123X.
+func MaskIDNumber(id string) string {
+	if len(id) <= 8 {
+		return strings.Repeat("*", len(id))
+	}
+	return id[:4] + strings.Repeat("*", len(id)-8) + id[len(id)-4:]
+}
+
+// MaskName keeps the family name (the first character) of a person's name.
+func MaskName(name string) string {
+	n := utf8.RuneCountInString(name)
+	if n == 0 {
+		return ""
+	}
+	first, _ := utf8.DecodeRuneInString(name)
+	return string(first) + strings.Repeat("*", max(n-1, 1))
+}
