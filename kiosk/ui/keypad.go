@@ -208,11 +208,11 @@ func (k *Keypad) rebuild() {
 func keypadModeKey(m KeypadKind) string {
 	switch m {
 	case KeypadPinyin:
-		return "ui.keypad.pinyin"
+		return "kb.pinyin"
 	case KeypadLatin:
-		return "ui.keypad.latin"
+		return "kb.latin"
 	}
-	return "ui.keypad.numeric"
+	return "kb.numeric"
 }
 
 func (k *Keypad) numericRows() []fyne.CanvasObject {
@@ -223,9 +223,9 @@ func (k *Keypad) numericRows() []fyne.CanvasObject {
 	if k.kind == KeypadIDNumber {
 		keys = append(keys, k.keyButton("X", 'X'))
 	} else {
-		keys = append(keys, k.actionButton("ui.keypad.clear", k.ClearAll))
+		keys = append(keys, k.actionButton("kb.clear", k.ClearAll))
 	}
-	keys = append(keys, k.keyButton("0", '0'), k.actionButton("ui.keypad.delete", k.Delete))
+	keys = append(keys, k.keyButton("0", '0'), k.actionButton("kb.backspace", k.Delete))
 	return []fyne.CanvasObject{container.NewGridWithColumns(3, keys...)}
 }
 
@@ -233,7 +233,7 @@ func (k *Keypad) candidateBar() fyne.CanvasObject {
 	all := k.allCandidates()
 	buf := widget.NewLabel(k.buffer)
 	if k.buffer == "" {
-		buf.SetText(k.tr.T("ui.keypad.pinyin_hint"))
+		buf.SetText(k.tr.T("kb.candidates"))
 	}
 	cells := []fyne.CanvasObject{}
 	for _, r := range k.Candidates() {
@@ -281,7 +281,7 @@ func (k *Keypad) letterRows(latin bool) []fyne.CanvasObject {
 			keys = append(keys, k.keyButton(label, r))
 		}
 		if i == len(rowsText)-1 {
-			keys = append(keys, layout.NewSpacer(), k.actionButton("ui.keypad.delete", k.Delete))
+			keys = append(keys, layout.NewSpacer(), k.actionButton("kb.backspace", k.Delete))
 		}
 		for len(keys) < 10 {
 			keys = append(keys, layout.NewSpacer())
@@ -289,13 +289,13 @@ func (k *Keypad) letterRows(latin bool) []fyne.CanvasObject {
 		rows = append(rows, container.NewGridWithColumns(10, keys...))
 	}
 	var bottom []fyne.CanvasObject
-	bottom = append(bottom, k.actionButton("ui.keypad.clear", k.ClearAll))
+	bottom = append(bottom, k.actionButton("kb.clear", k.ClearAll))
 	if latin {
 		for _, r := range "@.-" {
 			bottom = append(bottom, k.keyButton(string(r), r))
 		}
 	}
-	bottom = append(bottom, k.actionButton("ui.keypad.space", func() {
+	bottom = append(bottom, k.actionButton("kb.space", func() {
 		if k.buffer != "" {
 			if c := k.allCandidates(); len(c) > 0 {
 				k.Choose(c[0])

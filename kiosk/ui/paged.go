@@ -39,8 +39,8 @@ func NewPagedList(tr Texts, items []fyne.CanvasObject, perPage, cols, page int) 
 	p := &PagedList{items: items, perPage: perPage, cols: cols, tr: tr}
 	p.ExtendBaseWidget(p)
 	p.grid = container.NewGridWithColumns(cols)
-	p.prev = NewButton(tr.T("ui.page.prev"), func() { p.SetPage(p.page - 1) })
-	p.next = NewButton(tr.T("ui.page.next"), func() { p.SetPage(p.page + 1) })
+	p.prev = NewButton(tr.T("btn.prev_page"), func() { p.SetPage(p.page - 1) })
+	p.next = NewButton(tr.T("btn.next_page"), func() { p.SetPage(p.page + 1) })
 	p.label = widget.NewLabel("")
 	p.label.Alignment = fyne.TextAlignCenter
 	nav := container.NewBorder(nil, nil, p.prev, p.next, p.label)
@@ -76,7 +76,7 @@ func (p *PagedList) SetPage(n int) {
 	}
 	p.grid.Objects = vis
 	p.grid.Refresh()
-	p.label.SetText(p.tr.T("ui.page.of", n+1, p.Pages()))
+	p.label.SetText(p.tr.T("catalog.page", n+1, p.Pages()))
 	p.prev.Disabled = n == 0
 	p.next.Disabled = n >= p.Pages()-1
 	p.prev.Refresh()

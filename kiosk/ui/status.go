@@ -14,7 +14,7 @@ import (
 func NewOfflineBadge(tr Texts) fyne.CanvasObject {
 	bg := canvas.NewRectangle(theme.Color(theme.ColorNameWarning))
 	bg.CornerRadius = theme.Size(theme.SizeNameInputRadius)
-	txt := widget.NewLabel(tr.T("ui.offline"))
+	txt := widget.NewLabel(tr.T("home.offline"))
 	txt.Wrapping = fyne.TextWrapWord
 	txt.Importance = widget.HighImportance
 	return container.NewStack(bg, txt)
@@ -38,7 +38,7 @@ func NewStepProgress(tr Texts, n, m int) fyne.CanvasObject {
 		r.CornerRadius = 4
 		segs = append(segs, r)
 	}
-	label := widget.NewLabel(tr.T("ui.progress", n, m))
+	label := widget.NewLabel(tr.T("step.progress", n, m))
 	return container.NewBorder(nil, nil, label, nil,
 		container.NewVBox(container.NewGridWithColumns(m, segs...)))
 }
@@ -48,10 +48,10 @@ func NewStepProgress(tr Texts, n, m int) fyne.CanvasObject {
 // obeys the elder-mode rule and cannot hide behind another window.
 func NewCountdownBanner(tr Texts, seconds int, onContinue func()) fyne.CanvasObject {
 	bg := canvas.NewRectangle(theme.Color(theme.ColorNameWarning))
-	msg := canvas.NewText(tr.T("ui.countdown", seconds), theme.Color(theme.ColorNameForeground))
+	msg := canvas.NewText(tr.T("idle.countdown", seconds), theme.Color(theme.ColorNameForeground))
 	msg.TextSize = theme.Size(theme.SizeNameSubHeadingText)
 	msg.TextStyle = fyne.TextStyle{Bold: true}
-	btn := NewStyledButton(tr.T("ui.continue"), StylePrimary, onContinue)
+	btn := NewStyledButton(tr.T("idle.continue"), StylePrimary, onContinue)
 	btn.Big = true
 	btn.MinWidth = 4 * currentTarget()
 	row := container.NewBorder(nil, nil, nil, btn, container.NewCenter(msg))

@@ -1,0 +1,387 @@
+package ui
+
+import (
+	"image"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"onedoor/kiosk/flow"
+	"onedoor/kiosk/i18n"
+)
+
+// Translator is what the kiosk needs from kiosk/i18n.
+type Translator interface {
+	Texts
+	Lang() string
+	SetLang(lang string) error
+	Pick(zh, en string) string
+}
+
+// Options configure a Kiosk.
+type Options struct {
+	// Dispatch receives every event the resident causes. kiosk/app runs it
+	// through the flow and calls Render with the new state.
+	Dispatch func(flow.Event)
+	// Dict is the pinyin dictionary; nil disables the pinyin keypad.
+	Dict *PinyinDict
+	// Preview returns a scanned page image for a flow page Ref, nil if
+	// unknown. Optional.
+	Preview func(ref string) image.Image
+	// OnTechnician is called after the hidden long press on the title.
+	OnTechnician func()
+	// LongPress is the hold time of the technician entrance (default 3 s).
+	LongPress time.Duration
+	// Timer runs the long-press timer; nil uses RealTimer.
+	Timer Timer
+	// SampleCatalog shows the "sample data" notice on Home.
+	SampleCatalog bool
+}
+
+// Kiosk draws a flow.State into one canvas object. It keeps only what the
+// flow does not model: which field the keypad writes into, unfinished keypad
+// input of the identify, search and lookup boxes, and list pages. All of it
+// is dropped whenever the state returns Home, so no personal datum outlives
+// the session in the widget tree.
+//
+// Render and every method must run on Fyne's goroutine (use fyne.Do from
+// elsewhere).
+type Kiosk struct {
+	tr     Translator
+	opts   Options
+	root   *fyne.Container
+	state  flow.State
+	online bool
+	elder  bool
+
+	// Scratch input, wiped with the session.
+	idInput      string
+	receiptInput string
+	searchInput  string
+	searchOpen   bool
+	activeField  string
+	keypadKind   map[string]KeypadKind
+	pages        map[string]int
+	reasonOpen   bool
+
+	keypad *Keypad
+	// lastRender is how long the most recent Render took, for benchmarks.
+	lastRender time.Duration
+}
+
+// New returns a kiosk view showing an empty Home; call Render with the
+// flow's state.
+func New(tr Translator, opts Options) *Kiosk {
+	if opts.Dispatch == nil {
+		opts.Dispatch = func(flow.Event) {}
+	}
+	if opts.LongPress <= 0 {
+		opts.LongPress = 3 * time.Second
+	}
+	k := &Kiosk{tr: tr, opts: opts, root: container.NewStack(), online: true,
+		keypadKind: map[string]KeypadKind{}, pages: map[string]int{}}
+	return k
+}
+
+// Object is the kiosk's root canvas object, to put in a window.
+func (k *Kiosk) Object() fyne.CanvasObject { return k.root }
+
+// State is the state last rendered.
+func (k *Kiosk) State() flow.State { return k.state }
+
+// LastRender is how long the most recent Render took.
+func (k *Kiosk) LastRender() time.Duration { return k.lastRender }
+
+// SetOnline shows or hides the offline badge.
+func (k *Kiosk) SetOnline(online bool) {
+	if k.online == online {
+		return
+	}
+	k.online = online
+	k.Render(k.state)
+}
+
+// Online reports what the badge shows.
+func (k *Kiosk) Online() bool { return k.online }
+
+// Refresh redraws the current state, e.g. after a language switch.
+func (k *Kiosk) Refresh() { k.Render(k.state) }
+
+func (k *Kiosk) dispatch(ev flow.Event) { k.opts.Dispatch(ev) }
+
+func (k *Kiosk) touch() { k.dispatch(flow.Touch{}) }
+
+// Render draws s, replacing whatever was shown.
+func (k *Kiosk) Render(s flow.State) {
+	start := time.Now()
+	if s.Step != k.state.Step {
+		k.leaving(k.state.Step, s.Step)
+	}
+	k.state = s
+	if s.ElderMode != k.elder {
+		k.elder = s.ElderMode
+		fyne.CurrentApp().Settings().SetTheme(NewTheme(k.elder))
+	}
+	if s.Step == flow.StepHome {
+		k.wipe()
+	}
+	body := k.body(s)
+	var top []fyne.CanvasObject
+	top = append(top, k.header(s))
+	if p := NewStepProgress(k.tr, s.Progress.N, s.Progress.M); p != nil {
+		top = append(top, p)
+	}
+	if !k.online {
+		top = append(top, NewOfflineBadge(k.tr))
+	}
+	if s.Countdown > 0 {
+		top = append(top, NewCountdownBanner(k.tr, s.Countdown, func() { k.dispatch(flow.Continue{}) }))
+	}
+	if c := k.confirmBar(s); c != nil {
+		top = append(top, c)
+	}
+	if !s.Error.IsZero() {
+		top = append(top, k.errorBar(s.Error))
+	}
+	bottom := k.nav(s)
+	bg := canvas.NewRectangle(theme.Color(theme.ColorNameBackground))
+	page := container.NewBorder(container.NewVBox(top...), bottom, nil, nil, body)
+	k.root.Objects = []fyne.CanvasObject{bg, container.NewPadded(page)}
+	k.root.Refresh()
+	k.lastRender = time.Since(start)
+}
+
+// leaving drops the scratch input that belongs to the screen being left.
+func (k *Kiosk) leaving(from, to flow.Step) {
+	switch from {
+	case flow.StepIdentify:
+		k.idInput = ""
+	case flow.StepLookup:
+		k.receiptInput = ""
+	case flow.StepCatalog:
+		k.searchInput, k.searchOpen = "", false
+	case flow.StepForm:
+		k.activeField = ""
+	case flow.StepRating:
+		k.reasonOpen = false
+	}
+	k.keypad = nil
+	delete(k.pages, from.String())
+	_ = to
+}
+
+// wipe forgets everything typed in the session.
+func (k *Kiosk) wipe() {
+	k.idInput, k.receiptInput, k.searchInput = "", "", ""
+	k.searchOpen, k.reasonOpen = false, false
+	k.activeField = ""
+	k.keypadKind = map[string]KeypadKind{}
+	k.pages = map[string]int{}
+	k.keypad = nil
+}
+
+func (k *Kiosk) header(s flow.State) fyne.CanvasObject {
+	title := canvas.NewText(k.tr.T("app.title"), theme.Color(theme.ColorNameForeground))
+	title.TextSize = theme.Size(theme.SizeNameSubHeadingText)
+	title.TextStyle = fyne.TextStyle{Bold: true}
+	entrance := NewLongPress(container.NewPadded(title), k.opts.LongPress, k.opts.Timer, func() {
+		if k.opts.OnTechnician != nil {
+			k.opts.OnTechnician()
+		}
+	})
+	stepTitle := canvas.NewText(k.tr.T(s.Step.TitleKey()), theme.Color(theme.ColorNamePrimary))
+	stepTitle.TextSize = theme.Size(theme.SizeNameSubHeadingText)
+	stepTitle.TextStyle = fyne.TextStyle{Bold: true}
+
+	elderKey := "elder.on"
+	elderStyle := StyleNormal
+	if s.ElderMode {
+		elderKey, elderStyle = "elder.off", StyleChosen
+	}
+	elder := NewStyledButton(k.tr.T(elderKey), elderStyle, func() {
+		k.dispatch(flow.SetElderMode{On: !k.state.ElderMode})
+	})
+	lang := NewButton(k.tr.T("lang.switch_to"), func() {
+		next := i18n.EN
+		if k.tr.Lang() == i18n.EN {
+			next = i18n.ZhCN
+		}
+		_ = k.tr.SetLang(next) // both languages always exist
+		k.touch()
+		k.Refresh()
+	})
+	right := container.NewHBox(elder, lang)
+	left := container.NewHBox(entrance, layout.NewSpacer())
+	bg := canvas.NewRectangle(theme.Color(theme.ColorNameHeaderBackground))
+	row := container.NewBorder(nil, nil, left, right, container.NewCenter(stepTitle))
+	return container.NewStack(bg, row)
+}
+
+func (k *Kiosk) errorBar(m flow.Message) fyne.CanvasObject {
+	bg := canvas.NewRectangle(theme.Color(theme.ColorNameError))
+	l := widget.NewLabel(k.msg(m))
+	l.Wrapping = fyne.TextWrapWord
+	l.Importance = widget.DangerImportance
+	fg := canvas.NewRectangle(theme.Color(theme.ColorNameBackground))
+	return container.NewStack(bg, container.New(layout.NewCustomPaddedLayout(0, 0, 8, 0), container.NewStack(fg, l)))
+}
+
+func (k *Kiosk) msg(m flow.Message) string {
+	if m.IsZero() {
+		return ""
+	}
+	return k.tr.T(m.Key, m.Args...)
+}
+
+func (k *Kiosk) confirmBar(s flow.State) fyne.CanvasObject {
+	if s.Confirm == flow.ConfirmNone {
+		return nil
+	}
+	bg := canvas.NewRectangle(theme.Color(theme.ColorNameWarning))
+	q := widget.NewLabel(k.tr.T("confirm." + string(s.Confirm)))
+	q.Wrapping = fyne.TextWrapWord
+	q.TextStyle = fyne.TextStyle{Bold: true}
+	yes := NewStyledButton(k.tr.T("btn.confirm_yes"), StyleDanger, func() { k.dispatch(flow.ConfirmYes{}) })
+	no := NewStyledButton(k.tr.T("btn.confirm_no"), StylePrimary, func() { k.dispatch(flow.ConfirmNo{}) })
+	return container.NewStack(bg, container.NewPadded(container.NewBorder(nil, nil, nil, container.NewHBox(no, yes), q)))
+}
+
+// nav is the bottom row: back and cancel on the left, the step's forward
+// action on the right.
+func (k *Kiosk) nav(s flow.State) fyne.CanvasObject {
+	var left, right []fyne.CanvasObject
+	back := func() { k.dispatch(flow.Back{}) }
+	cancel := NewStyledButton(k.tr.T("btn.cancel"), StyleDanger, func() { k.dispatch(flow.Cancel{}) })
+	next := func(key string) *Button {
+		b := NewStyledButton(k.tr.T(key), StylePrimary, func() { k.dispatch(flow.Next{}) })
+		b.Big = true
+		b.MinWidth = 3 * currentTarget()
+		b.Disabled = s.Busy
+		return b
+	}
+	switch s.Step {
+	case flow.StepHome, flow.StepSubmitting:
+		return nil
+	case flow.StepCatalog, flow.StepLookup:
+		left = append(left, NewButton(k.tr.T("btn.back"), back))
+		right = append(right, NewButton(k.tr.T("btn.home"), func() { k.dispatch(flow.Cancel{}) }))
+	case flow.StepGuide:
+		left = append(left, NewButton(k.tr.T("btn.back"), back), cancel)
+		if s.CanApply {
+			right = append(right, next("btn.apply"))
+		}
+	case flow.StepIdentify:
+		left = append(left, NewButton(k.tr.T("btn.back"), back), cancel)
+	case flow.StepForm, flow.StepMaterials:
+		left = append(left, NewButton(k.tr.T("btn.back"), back), cancel)
+		right = append(right, next("btn.next"))
+	case flow.StepReview:
+		left = append(left, NewButton(k.tr.T("btn.back"), back), cancel)
+		sub := NewStyledButton(k.tr.T("btn.submit"), StylePrimary, func() { k.dispatch(flow.Submit{}) })
+		sub.Big = true
+		sub.MinWidth = 3 * currentTarget()
+		sub.Disabled = s.Busy || !s.Consent
+		right = append(right, sub)
+	case flow.StepReceipt:
+		if s.CanReprint {
+			rp := NewButton(k.tr.T("btn.reprint"), func() { k.dispatch(flow.Reprint{}) })
+			rp.Disabled = s.Busy
+			left = append(left, rp)
+		}
+		n := next("btn.next")
+		n.Disabled = false // the resident may rate while the receipt prints
+		right = append(right, n)
+	case flow.StepRating:
+		left = append(left, NewButton(k.tr.T("btn.back"), back))
+		if s.CanReprint {
+			rp := NewButton(k.tr.T("btn.reprint"), func() { k.dispatch(flow.Reprint{}) })
+			rp.Disabled = s.Busy
+			left = append(left, rp)
+		}
+		right = append(right, NewButton(k.tr.T("btn.skip"), func() { k.dispatch(flow.SkipRating{}) }))
+		send := NewStyledButton(k.tr.T("btn.rate_send"), StylePrimary, func() { k.dispatch(flow.SendRating{}) })
+		send.Big = true
+		send.MinWidth = 3 * currentTarget()
+		send.Disabled = s.RatingLevel == 0
+		right = append(right, send)
+	}
+	return container.NewBorder(nil, nil, container.NewHBox(left...), container.NewHBox(right...))
+}
+
+func (k *Kiosk) body(s flow.State) fyne.CanvasObject {
+	switch s.Step {
+	case flow.StepHome:
+		return k.home(s)
+	case flow.StepCatalog:
+		return k.catalog(s)
+	case flow.StepGuide:
+		return k.guide(s)
+	case flow.StepIdentify:
+		return k.identify(s)
+	case flow.StepForm:
+		return k.form(s)
+	case flow.StepMaterials:
+		return k.materials(s)
+	case flow.StepReview:
+		return k.review(s)
+	case flow.StepSubmitting:
+		return k.submitting()
+	case flow.StepReceipt:
+		return k.receipt(s)
+	case flow.StepRating:
+		return k.rating(s)
+	case flow.StepLookup:
+		return k.lookup(s)
+	}
+	return widget.NewLabel(s.Step.String())
+}
+
+// page returns the remembered page of a list on the current screen.
+func (k *Kiosk) page(name string) int { return k.pages[k.state.Step.String()+"/"+name] }
+
+func (k *Kiosk) paged(name string, items []fyne.CanvasObject, perPage, cols int) *PagedList {
+	key := k.state.Step.String() + "/" + name
+	p := NewPagedList(k.tr, items, perPage, cols, k.pages[key])
+	p.OnPage = func(n int) {
+		k.pages[key] = n
+		k.touch()
+	}
+	return p
+}
+
+// heading is a large bold line.
+func heading(text string) *canvas.Text {
+	t := canvas.NewText(text, theme.Color(theme.ColorNameForeground))
+	t.TextSize = theme.Size(theme.SizeNameHeadingText)
+	t.TextStyle = fyne.TextStyle{Bold: true}
+	return t
+}
+
+// subheading is a medium bold line.
+func subheading(text string) *canvas.Text {
+	t := canvas.NewText(text, theme.Color(theme.ColorNameForeground))
+	t.TextSize = theme.Size(theme.SizeNameSubHeadingText)
+	t.TextStyle = fyne.TextStyle{Bold: true}
+	return t
+}
+
+// para is wrapped body text.
+func para(text string) *widget.Label {
+	l := widget.NewLabel(text)
+	l.Wrapping = fyne.TextWrapWord
+	return l
+}
+
+// card is a bordered panel.
+func card(content ...fyne.CanvasObject) fyne.CanvasObject {
+	bg := canvas.NewRectangle(theme.Color(theme.ColorNameButton))
+	bg.StrokeColor = theme.Color(theme.ColorNameInputBorder)
+	bg.StrokeWidth = 1
+	bg.CornerRadius = theme.Size(theme.SizeNameInputRadius)
+	return container.NewStack(bg, container.NewPadded(container.NewVBox(content...)))
+}
