@@ -189,9 +189,9 @@ func MaskName(name string) string {
 // asterisks between, e.g. 4419**********123X. Anything too short to mask
 // that way is hidden entirely.
 func MaskID(id string) string {
-	id = strings.TrimSpace(id)
-	if len(id) < 9 {
-		return strings.Repeat("*", len(id))
+	r := []rune(strings.TrimSpace(id))
+	if len(r) < 9 {
+		return strings.Repeat("*", len(r))
 	}
-	return id[:4] + strings.Repeat("*", len(id)-8) + id[len(id)-4:]
+	return string(r[:4]) + strings.Repeat("*", len(r)-8) + string(r[len(r)-4:])
 }

@@ -79,6 +79,9 @@ const (
 	DefaultRetention  = 7 * 24 * time.Hour
 	DefaultClaimLease = 10 * time.Minute
 	DefaultBlobGrace  = time.Hour
+	// DefaultReserveBytes: room for thousands of status and delivery
+	// updates in the WAL.
+	DefaultReserveBytes = 16 << 20
 )
 
 // Options configure Open.
@@ -103,6 +106,11 @@ type Options struct {
 	// no key needed (KeyFile may be empty), no recovery. For `onedoor queue`.
 	ReadOnly bool
 	Logger   *slog.Logger
+	// ReserveBytes is free space Submit leaves untouched so the engine can
+	// still record deliveries (and purge) on a nearly full disk: a
+	// Submit that would eat into it fails with ErrDiskFull.
+	// DefaultReserveBytes when zero; negative disables the check.
+	ReserveBytes int64
 	// SegmentSize of sealed blobs; sealed.DefaultSegmentSize when zero.
 	SegmentSize int
 }
@@ -152,6 +160,9 @@ func open(ctx context.Context, opts Options, fsys fileSystem) (*Store, error) {
 	}
 	if opts.BlobGrace <= 0 {
 		opts.BlobGrace = DefaultBlobGrace
+	}
+	if opts.ReserveBytes == 0 {
+		opts.ReserveBytes = DefaultReserveBytes
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()

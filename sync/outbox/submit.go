@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"golang.org/x/sys/unix"
 
 	"onedoor/sync/api"
 	"onedoor/sync/outbox/sealed"
@@ -114,6 +115,9 @@ func (s *Store) Submit(ctx context.Context, sub NewSubmission) (Receipt, error) 
 	s.blobMu.Lock()
 	defer s.blobMu.Unlock()
 
+	if err := s.checkSpace(pages); err != nil {
+		return Receipt{}, err
+	}
 	created, err := s.writeBlobs(pages, data, now)
 	if err != nil {
 		s.dropNewBlobs(ctx, created)
@@ -202,6 +206,29 @@ func (s *Store) writeBlobs(pages []pageRef, data [][]byte, now time.Time) (creat
 		}
 	}
 	return created, nil
+}
+
+// checkSpace refuses a submission that would leave less than the reserve
+// free. Approximate (other writers share the disk); the real ENOSPC path
+// stays correct without it.
+func (s *Store) checkSpace(pages []pageRef) error {
+	if s.opts.ReserveBytes < 0 {
+		return nil
+	}
+	var fsst unix.Statfs_t
+	if err := unix.Statfs(s.blobDir, &fsst); err != nil {
+		return nil // cannot tell; let the writes find out
+	}
+	free := int64(fsst.Bavail) * int64(fsst.Bsize)
+	need := int64(64 << 10) // rows, WAL frames
+	for _, p := range pages {
+		need += sealed.SealedSize(p.size, s.segmentSize())
+	}
+	if free-need < s.opts.ReserveBytes {
+		return fmt.Errorf("%w: %d bytes free, the submission needs %d and %d stay reserved",
+			ErrDiskFull, free, need, s.opts.ReserveBytes)
+	}
+	return nil
 }
 
 func (s *Store) segmentSize() int {
