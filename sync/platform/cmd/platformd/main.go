@@ -1,0 +1,265 @@
+// Command platformd runs the OneDoor reference platform: the sync API kiosks
+// talk to, the back office for staff, and admin commands.
+//
+//	platformd [serve] --addr HOST:PORT --data DIR [--tls-cert F --tls-key F] [--catalog FILE] [--case-prefix DG]
+//	platformd kiosk add --data DIR --id ID      registers a kiosk, prints its token once
+//	platformd staff add --data DIR --user U     back-office account; password on stdin
+//	platformd export --data DIR                 every submission as JSON lines
+//
+// Exit codes: 0 ok, 1 failure, 2 bad command line.
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"onedoor/sync/platform"
+	"onedoor/sync/platform/local"
+)
+
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return serve(ctx, args, stdout, stderr)
+	}
+	switch {
+	case args[0] == "serve":
+		return serve(ctx, args[1:], stdout, stderr)
+	case args[0] == "kiosk" && len(args) > 1 && args[1] == "add":
+		return kioskAdd(ctx, args[2:], stdout, stderr)
+	case args[0] == "staff" && len(args) > 1 && args[1] == "add":
+		return staffAdd(ctx, args[2:], stdin, stdout, stderr)
+	case args[0] == "export":
+		return export(ctx, args[1:], stdout, stderr)
+	case args[0] == "help":
+		usage(stdout)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "platformd: unknown command %q\n", strings.Join(args, " "))
+	usage(stderr)
+	return exitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `usage:
+  platformd [serve] --addr HOST:PORT --data DIR [--tls-cert F --tls-key F] [--catalog FILE] [--case-prefix DG]
+  platformd kiosk add --data DIR --id ID      register a kiosk; prints its token once
+  platformd staff add --data DIR --user U     back-office account; password read from stdin
+  platformd export --data DIR                 every submission as JSON lines
+`)
+}
+
+// flags parses a subcommand's flags; ok=false means the caller returns code.
+func parse(fs *flag.FlagSet, args []string, stderr io.Writer) (code int, ok bool) {
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK, false
+		}
+		return exitUsage, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "platformd: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage, false
+	}
+	return 0, true
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:8480", "listen address HOST:PORT (port 0 picks a free one)")
+	data := fs.String("data", "", "data directory (database and blobs)")
+	cert := fs.String("tls-cert", "", "TLS certificate file (PEM); serve HTTPS with --tls-key")
+	key := fs.String("tls-key", "", "TLS private key file (PEM)")
+	catalog := fs.String("catalog", "", "service catalog JSON served to kiosks (default DATA/catalog.json if present)")
+	prefix := fs.String("case-prefix", "DG", "case number prefix (DG gives DG-2026-000123)")
+	if code, ok := parse(fs, args, stderr); !ok {
+		return code
+	}
+	if *data == "" {
+		fmt.Fprintln(stderr, "platformd serve: --data DIR is required")
+		return exitUsage
+	}
+	if (*cert == "") != (*key == "") {
+		fmt.Fprintln(stderr, "platformd serve: --tls-cert and --tls-key go together")
+		return exitUsage
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	cat, err := loadCatalog(*catalog, *data)
+	if err != nil {
+		fmt.Fprintf(stderr, "platformd serve: %v\n", err)
+		return exitFailure
+	}
+	p, err := local.Open(ctx, *data, platform.Config{Logger: logger, CasePrefix: *prefix, Catalog: cat, SecureCookies: *cert != ""})
+	if err != nil {
+		fmt.Fprintf(stderr, "platformd serve: %v\n", err)
+		return exitFailure
+	}
+	defer p.Close()
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "platformd serve: %v\n", err)
+		return exitFailure
+	}
+	srv := &http.Server{Handler: p.Server, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	scheme := "http"
+	if *cert != "" {
+		scheme = "https"
+	}
+	// Scripts and tests read this line to learn the port when --addr ends in :0.
+	fmt.Fprintf(stdout, "platformd: listening on %s://%s\n", scheme, ln.Addr())
+	errc := make(chan error, 1)
+	go func() {
+		if *cert != "" {
+			errc <- srv.ServeTLS(ln, *cert, *key)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		fmt.Fprintf(stderr, "platformd serve: %v\n", err)
+		return exitFailure
+	case <-ctx.Done():
+	}
+	shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shut); err != nil {
+		fmt.Fprintf(stderr, "platformd serve: shutdown: %v\n", err)
+		return exitFailure
+	}
+	return exitOK
+}
+
+func loadCatalog(path, data string) ([]byte, error) {
+	explicit := path != ""
+	if !explicit {
+		path = filepath.Join(data, "catalog.json")
+	}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) && !explicit {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("catalog: %w", err)
+	}
+	if !json.Valid(b) {
+		return nil, fmt.Errorf("catalog %s is not valid JSON", path)
+	}
+	return b, nil
+}
+
+func kioskAdd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("kiosk add", flag.ContinueOnError)
+	data := fs.String("data", "", "data directory")
+	id := fs.String("id", "", "kiosk id, e.g. DG-0001")
+	if code, ok := parse(fs, args, stderr); !ok {
+		return code
+	}
+	if *data == "" || *id == "" {
+		fmt.Fprintln(stderr, "platformd kiosk add: --data and --id are required")
+		return exitUsage
+	}
+	p, err := local.OpenStore(ctx, *data)
+	if err != nil {
+		fmt.Fprintf(stderr, "platformd kiosk add: %v\n", err)
+		return exitFailure
+	}
+	defer p.Close()
+	tok, err := p.AddKiosk(ctx, *id)
+	if err != nil {
+		fmt.Fprintf(stderr, "platformd kiosk add: %v\n", err)
+		return exitFailure
+	}
+	fmt.Fprintln(stdout, tok)
+	return exitOK
+}
+
+func staffAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("staff add", flag.ContinueOnError)
+	data := fs.String("data", "", "data directory")
+	user := fs.String("user", "", "user name")
+	if code, ok := parse(fs, args, stderr); !ok {
+		return code
+	}
+	if *data == "" || *user == "" {
+		fmt.Fprintln(stderr, "platformd staff add: --data and --user are required")
+		return exitUsage
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
+		fmt.Fprintln(stderr, "platformd staff add: give the password on stdin")
+		return exitUsage
+	}
+	pw := strings.TrimRight(line, "\r\n")
+	p, err := local.OpenStore(ctx, *data)
+	if err != nil {
+		fmt.Fprintf(stderr, "platformd staff add: %v\n", err)
+		return exitFailure
+	}
+	defer p.Close()
+	if err := p.AddStaff(ctx, *user, pw); err != nil {
+		fmt.Fprintf(stderr, "platformd staff add: %v\n", err)
+		return exitFailure
+	}
+	fmt.Fprintf(stdout, "staff %s added\n", *user)
+	return exitOK
+}
+
+func export(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("export", flag.ContinueOnError)
+	data := fs.String("data", "", "data directory")
+	if code, ok := parse(fs, args, stderr); !ok {
+		return code
+	}
+	if *data == "" {
+		fmt.Fprintln(stderr, "platformd export: --data is required")
+		return exitUsage
+	}
+	if _, err := os.Stat(filepath.Join(*data, "platform.db")); err != nil {
+		fmt.Fprintf(stderr, "platformd export: no platform database in %s\n", *data)
+		return exitFailure
+	}
+	p, err := local.OpenStore(ctx, *data)
+	if err != nil {
+		fmt.Fprintf(stderr, "platformd export: %v\n", err)
+		return exitFailure
+	}
+	defer p.Close()
+	w := bufio.NewWriter(stdout)
+	enc := json.NewEncoder(w)
+	if err := p.Store.Export(ctx, func(r platform.ExportRow) error { return enc.Encode(r) }); err != nil {
+		fmt.Fprintf(stderr, "platformd export: %v\n", err)
+		return exitFailure
+	}
+	if err := w.Flush(); err != nil {
+		fmt.Fprintf(stderr, "platformd export: %v\n", err)
+		return exitFailure
+	}
+	return exitOK
+}

@@ -1,0 +1,99 @@
+// Package local opens the reference platform over its default storage (a
+// SQLite file and a blob folder in one data directory), for platformd and
+// for tests and demos that run the platform in-process.
+package local
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"onedoor/sync/platform"
+	"onedoor/sync/platform/sqlitestore"
+)
+
+// Platform is an opened data directory.
+type Platform struct {
+	Store  *sqlitestore.Store
+	Blobs  *platform.BlobDir
+	Server *platform.Server // nil when opened with OpenStore
+}
+
+// OpenStore opens (creating) dir/platform.db and dir/blobs without building
+// the HTTP server, for the admin commands.
+func OpenStore(ctx context.Context, dir string) (*Platform, error) {
+	if dir == "" {
+		return nil, errors.New("a data directory is required")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	st, err := sqlitestore.Open(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	blobs, err := platform.OpenBlobDir(filepath.Join(dir, "blobs"))
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &Platform{Store: st, Blobs: blobs}, nil
+}
+
+// Open opens dir and builds the HTTP handler with cfg (its Store and Blobs
+// are filled in).
+func Open(ctx context.Context, dir string, cfg platform.Config) (*Platform, error) {
+	p, err := OpenStore(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Store, cfg.Blobs = p.Store, p.Blobs
+	p.Server, err = platform.New(cfg)
+	if err != nil {
+		p.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// Close closes the database.
+func (p *Platform) Close() error { return p.Store.Close() }
+
+// AddKiosk registers a kiosk with a new random token (32 bytes, hex) and
+// returns the token; it is not shown again by any command.
+func (p *Platform) AddKiosk(ctx context.Context, id string) (string, error) {
+	if id == "" || len(id) > 64 {
+		return "", errors.New("kiosk id must be 1..64 characters")
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return "", fmt.Errorf("kiosk id %q: use letters, digits, '-', '_' or '.'", id)
+		}
+	}
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("token: %w", err)
+	}
+	tok := hex.EncodeToString(b[:])
+	if err := p.Store.AddKiosk(ctx, id, tok, time.Now()); err != nil {
+		return "", err
+	}
+	return tok, nil
+}
+
+// AddStaff creates a back-office account with a bcrypt-hashed password.
+func (p *Platform) AddStaff(ctx context.Context, user, password string) error {
+	if user == "" || len(user) > 64 {
+		return errors.New("user name must be 1..64 characters")
+	}
+	h, err := platform.HashPassword(password)
+	if err != nil {
+		return err
+	}
+	return p.Store.AddStaff(ctx, user, h, time.Now())
+}
