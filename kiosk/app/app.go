@@ -1,0 +1,423 @@
+// Package app wires the resident kiosk together: devices produce events, the
+// flow (kiosk/flow) turns them into state, the view (kiosk/ui) draws it, the
+// outbox keeps what was submitted and the sync side moves it out. It also
+// runs the effects the flow asks for (scan, submit, print, look up, rate) on
+// background goroutines and feeds their results back as events.
+//
+// Threading: the flow machine and the view live on Fyne's goroutine. Every
+// background goroutine (card watch, idle ticker, effects, link monitor)
+// hands its result over through Deps.Post, which is fyne.Do in the kiosk and
+// a queue drained by the test goroutine in tests, so nothing touches the
+// machine or a widget from two goroutines.
+//
+// The parts are consumed through small interfaces declared here, so the
+// wiring is testable with any of them replaced.
+package app
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+
+	"onedoor/drivers/idcard"
+	"onedoor/drivers/printer"
+	"onedoor/drivers/scanner"
+	"onedoor/kiosk/catalog"
+	"onedoor/kiosk/flow"
+	"onedoor/kiosk/i18n"
+	"onedoor/kiosk/ui"
+	"onedoor/sync/api"
+	"onedoor/sync/outbox"
+)
+
+// CardWatcher reports ID cards placed on and taken off the reader;
+// *idcard.Reader's Watch has this shape.
+type CardWatcher interface {
+	Watch(ctx context.Context, o idcard.WatchOptions) <-chan idcard.Event
+}
+
+// ReceiptPrinter prints a receipt; *printer.Printer has it. A paper-out
+// failure wraps printer.ErrPaperOut.
+type ReceiptPrinter interface {
+	Print(ctx context.Context, r printer.Receipt) (printer.Progress, error)
+}
+
+// PageScanner scans one page; scanner.Scanner.
+type PageScanner = scanner.Scanner
+
+// Store is what the kiosk needs from the outbox; *outbox.Store has it.
+type Store interface {
+	Submit(ctx context.Context, sub outbox.NewSubmission) (outbox.Receipt, error)
+	Lookup(ctx context.Context, receipt string) (outbox.Record, error)
+	LookupByID(ctx context.Context, idNumber string) ([]outbox.Record, error)
+	SaveRating(ctx context.Context, r api.Rating) error
+}
+
+// Tracker asks the platform for a submission's progress; *client.Client has
+// it. Optional: without it lookups answer from the local store only.
+type Tracker interface {
+	Track(ctx context.Context, receipt string) (*api.TrackResponse, error)
+}
+
+// Deps are the parts the app wires. Catalog, Translator, Store and Post are
+// required; a missing device makes its effects fail the way an absent device
+// would, so the kiosk still takes applications that do not need it.
+type Deps struct {
+	Catalog  *catalog.Catalog
+	Calendar *catalog.Calendar
+	Tr       *i18n.Translator
+	Dict     *ui.PinyinDict
+	Store    Store
+	Tracker  Tracker
+	Cards    CardWatcher
+	Printer  ReceiptPrinter
+	Scanner  PageScanner
+	// Online reports whether the platform is reachable (the sync engine's
+	// view); nil means always online.
+	Online func() bool
+	// Post runs f on the UI goroutine: fyne.Do in the kiosk.
+	Post func(f func())
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// TickEvery is the idle-timer tick; 1 s when zero. Negative disables
+	// the ticker (tests send Tick events themselves).
+	TickEvery time.Duration
+	// IdleTimeout and ElderIdleTimeout override the flow's defaults.
+	IdleTimeout, ElderIdleTimeout time.Duration
+	// Site names the service point on receipts.
+	Site string
+	// TrackingURL turns a receipt number into the receipt's QR content.
+	TrackingURL func(receipt string) string
+	// OnTechnician opens the technician screens after the hidden long press.
+	OnTechnician func()
+	Logger       *slog.Logger
+}
+
+// App is one running kiosk.
+type App struct {
+	d       Deps
+	m       *flow.Machine
+	view    *ui.Kiosk
+	log     *slog.Logger
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	pages   map[string]scanner.Page // scanned pages by ref; UI goroutine only
+	nextRef int
+	// inflight counts effects running in the background, for tests that
+	// wait until the kiosk settles.
+	inflight atomic.Int64
+}
+
+// New builds the app; call Run to start its background work.
+func New(d Deps) (*App, error) {
+	if d.Catalog == nil || d.Tr == nil || d.Store == nil || d.Post == nil {
+		return nil, errors.New("app: Catalog, Tr, Store and Post are required")
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.TickEvery == 0 {
+		d.TickEvery = time.Second
+	}
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.TrackingURL == nil {
+		d.TrackingURL = func(r string) string { return r }
+	}
+	a := &App{d: d, log: d.Logger, pages: map[string]scanner.Page{}}
+	a.m = flow.New(d.Catalog, flow.Options{
+		Now: d.Now, Calendar: d.Calendar, IdleTimeout: d.IdleTimeout, ElderIdleTimeout: d.ElderIdleTimeout,
+		ReceiptQR: d.TrackingURL, Logger: d.Logger,
+	})
+	a.view = ui.New(d.Tr, ui.Options{
+		Dispatch: a.Dispatch, Dict: d.Dict, Preview: a.preview, OnTechnician: d.OnTechnician,
+		SampleCatalog: d.Catalog.Sample,
+	})
+	a.ctx, a.cancel = context.WithCancel(context.Background())
+	return a, nil
+}
+
+// View is the kiosk screen.
+func (a *App) View() *ui.Kiosk { return a.view }
+
+// Machine is the flow, for tests.
+func (a *App) Machine() *flow.Machine { return a.m }
+
+// Busy reports whether effects are still running in the background.
+func (a *App) Busy() bool { return a.inflight.Load() > 0 }
+
+// Start draws Home and starts the background goroutines: the card watch,
+// the idle ticker and the link monitor. Call it on the UI goroutine.
+func (a *App) Start() {
+	st, _ := a.m.Handle(flow.Touch{})
+	a.view.Render(st)
+	if a.d.Cards != nil {
+		a.wg.Add(1)
+		go a.watchCards()
+	}
+	if a.d.TickEvery > 0 {
+		a.wg.Add(1)
+		go a.tick()
+	}
+	if a.d.Online != nil {
+		a.wg.Add(1)
+		go a.monitorLink()
+	}
+}
+
+// Stop cancels the background work and waits for it; effects in flight see
+// their context cancelled. A submission already committed stays committed.
+func (a *App) Stop() {
+	a.cancel()
+	a.wg.Wait()
+}
+
+// Dispatch feeds one event to the flow, redraws, and starts the effects.
+// It must run on the UI goroutine.
+func (a *App) Dispatch(ev flow.Event) {
+	st, fx := a.m.Handle(ev)
+	a.view.Render(st)
+	for _, f := range fx {
+		a.execute(f)
+	}
+}
+
+// post hands f to the UI goroutine unless the app is stopping.
+func (a *App) post(f func()) {
+	if a.ctx.Err() != nil {
+		return
+	}
+	a.d.Post(f)
+}
+
+// background runs work off the UI goroutine and posts its event back.
+func (a *App) background(work func(ctx context.Context) flow.Event) {
+	a.inflight.Add(1)
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		// Decrement after posting, so that once nothing is in flight every
+		// result is already queued for the UI goroutine.
+		defer a.inflight.Add(-1)
+		ev := work(a.ctx)
+		if ev != nil {
+			a.post(func() { a.Dispatch(ev) })
+		}
+	}()
+}
+
+func (a *App) execute(f flow.Effect) {
+	switch e := f.(type) {
+	case flow.ScanPage:
+		a.scanPage(e)
+	case flow.DiscardScans:
+		for _, r := range e.Refs {
+			delete(a.pages, r)
+		}
+	case flow.SubmitApplication:
+		a.submit(e.Application)
+	case flow.PrintReceipt:
+		a.print(e.Receipt)
+	case flow.LookupProgress:
+		a.lookup(e)
+	case flow.RecordRating:
+		a.rate(e.Rating)
+	case flow.Beep:
+		a.log.Debug("beep", "kind", string(e.Kind))
+	case flow.SessionEnded:
+		// Every session starts in Chinese and in normal mode; the flow has
+		// already wiped its state and the view its scratch input.
+		clear(a.pages)
+		if err := a.d.Tr.SetLang(i18n.ZhCN); err != nil {
+			a.log.Error("reset language", "err", err)
+		}
+		a.view.Refresh()
+	}
+}
+
+func (a *App) scanPage(e flow.ScanPage) {
+	if a.d.Scanner == nil {
+		a.Dispatch(flow.ScanFailed{MaterialID: e.MaterialID, Reason: "no scanner"})
+		return
+	}
+	a.nextRef++
+	ref := "scan-" + strconv.Itoa(a.nextRef)
+	sc := a.d.Scanner
+	a.inflight.Add(1)
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		defer a.inflight.Add(-1)
+		p, err := sc.Scan(a.ctx, scanner.Options{}, nil)
+		a.post(func() {
+			if err != nil {
+				a.log.Warn("scan failed", "err", err)
+				a.Dispatch(flow.ScanFailed{MaterialID: e.MaterialID, NoPaper: errors.Is(err, scanner.ErrNoDocument), Reason: err.Error()})
+				return
+			}
+			a.pages[ref] = p
+			a.Dispatch(ScanResult(e, ref, p))
+		})
+	}()
+}
+
+// ScanResult turns a normalised page into the flow's ScanDone. The scanner
+// package decides blank and blurred with its calibrated thresholds; the
+// flow's scores are in [0,1] with its own thresholds near 1, so a page the
+// scanner calls blank or blurred scores 1 and any other 0.
+func ScanResult(e flow.ScanPage, ref string, p scanner.Page) flow.ScanDone {
+	d := flow.ScanDone{MaterialID: e.MaterialID, Page: e.Page, Ref: ref}
+	if p.Blank {
+		d.BlankScore = 1
+	}
+	if p.Blurred {
+		d.BlurScore = 1
+	}
+	return d
+}
+
+func (a *App) preview(ref string) image.Image {
+	p, ok := a.pages[ref]
+	if !ok {
+		return nil
+	}
+	img, err := jpeg.Decode(bytes.NewReader(p.JPEG))
+	if err != nil {
+		return nil
+	}
+	return img
+}
+
+func (a *App) submit(app flow.Application) {
+	sub, err := Submission(app, a.pages)
+	if err != nil {
+		a.log.Error("submission incomplete", "err", err)
+		a.Dispatch(flow.SubmitFailed{Reason: err.Error()})
+		return
+	}
+	store := a.d.Store
+	a.background(func(ctx context.Context) flow.Event {
+		// The outbox commits durably before it answers; a cancelled context
+		// at shutdown must not cut that short.
+		rec, err := store.Submit(context.WithoutCancel(ctx), sub)
+		if err != nil {
+			a.log.Error("submit failed", "err", err)
+			return flow.SubmitFailed{DiskFull: errors.Is(err, outbox.ErrDiskFull), Reason: err.Error()}
+		}
+		return flow.SubmitDone{ReceiptNo: rec.Number, AcceptedAt: a.d.Now()}
+	})
+}
+
+func (a *App) print(r flow.Receipt) {
+	if a.d.Printer == nil {
+		a.Dispatch(flow.PrintFailed{Reason: "no printer"})
+		return
+	}
+	p := a.d.Printer
+	pr := PrinterReceipt(r, a.d.Site)
+	a.background(func(ctx context.Context) flow.Event {
+		if _, err := p.Print(ctx, pr); err != nil {
+			a.log.Warn("receipt not printed", "err", err)
+			return flow.PrintFailed{PaperOut: errors.Is(err, printer.ErrPaperOut), Reason: err.Error()}
+		}
+		return flow.PrintDone{}
+	})
+}
+
+func (a *App) lookup(e flow.LookupProgress) {
+	store, tracker := a.d.Store, a.d.Tracker
+	online := a.d.Online == nil || a.d.Online()
+	cat := a.d.Catalog
+	a.background(func(ctx context.Context) flow.Event {
+		res, offline, err := Lookup(ctx, store, tracker, online, cat, e)
+		if err != nil {
+			a.log.Warn("lookup failed", "err", err)
+			return flow.LookupFailed{Reason: err.Error()}
+		}
+		return flow.LookupDone{Results: res, Offline: offline}
+	})
+}
+
+func (a *App) rate(r flow.Rating) {
+	store := a.d.Store
+	a.background(func(ctx context.Context) flow.Event {
+		err := store.SaveRating(ctx, api.Rating{UUID: uuid.NewString(), Receipt: r.ReceiptNo, Level: r.Level, Reason: r.Reason, At: r.At})
+		if err != nil {
+			// The session has ended; a lost rating is logged, not shown.
+			a.log.Error("rating not saved", "err", err)
+		}
+		return nil
+	})
+}
+
+func (a *App) watchCards() {
+	defer a.wg.Done()
+	for ev := range a.d.Cards.Watch(a.ctx, idcard.WatchOptions{}) {
+		var fe flow.Event
+		switch ev.Kind {
+		case idcard.IdentityRead:
+			if ev.Identity != nil {
+				fe = flow.CardRead{Identity: FlowIdentity(*ev.Identity)}
+			}
+		case idcard.ReadFailed:
+			// An unreadable or invalid card: the flow shows its message.
+			fe = flow.CardRead{}
+		case idcard.CardRemoved:
+			fe = flow.CardRemoved{}
+		case idcard.DeviceError:
+			a.log.Warn("card reader", "err", ev.Err)
+		}
+		if fe != nil {
+			a.post(func() { a.Dispatch(fe) })
+		}
+	}
+}
+
+func (a *App) tick() {
+	defer a.wg.Done()
+	t := time.NewTicker(a.d.TickEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-a.ctx.Done():
+			return
+		case <-t.C:
+			now := a.d.Now()
+			a.post(func() { a.Dispatch(flow.Tick{Now: now}) })
+		}
+	}
+}
+
+func (a *App) monitorLink() {
+	defer a.wg.Done()
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	last := true
+	for {
+		on := a.d.Online()
+		if on != last {
+			last = on
+			a.post(func() { a.view.SetOnline(on) })
+		}
+		select {
+		case <-a.ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// String describes the app for logs without personal data.
+func (a *App) String() string { return fmt.Sprintf("kiosk app (%d pages cached)", len(a.pages)) }

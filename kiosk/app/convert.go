@@ -1,0 +1,241 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+
+	"onedoor/drivers/idcard"
+	"onedoor/drivers/printer"
+	"onedoor/drivers/scanner"
+	"onedoor/kiosk/catalog"
+	"onedoor/kiosk/flow"
+	"onedoor/sync/api"
+	"onedoor/sync/client"
+	"onedoor/sync/outbox"
+)
+
+// ErrMissingPage is returned by Submission when a scanned page the flow
+// names is no longer held: the resident must scan it again, nothing is sent
+// half complete.
+var ErrMissingPage = errors.New("app: scanned page missing")
+
+// FlowIdentity turns what the card reader decoded into the flow's applicant.
+// Dates become YYYY-MM-DD; sex and nation keep their printed words.
+func FlowIdentity(id idcard.Identity) flow.Identity {
+	return flow.Identity{
+		Name:      id.Name,
+		Gender:    id.Sex,
+		Nation:    id.Nation,
+		Birth:     dashed(id.BirthDate),
+		Address:   id.Address,
+		IDNumber:  id.IDNumber,
+		Authority: id.Authority,
+		ValidFrom: dashed(id.ValidFrom),
+		ValidTo:   dashed(id.ValidTo),
+		FromCard:  true,
+	}
+}
+
+// dashed turns YYYYMMDD into YYYY-MM-DD and leaves anything else (长期).
+func dashed(d string) string {
+	if len(d) == 8 && strings.Trim(d, "0123456789") == "" {
+		return d[:4] + "-" + d[4:6] + "-" + d[6:]
+	}
+	return d
+}
+
+// Submission turns the flow's application into the outbox's, taking the
+// scanned pages from pages (by the refs the flow holds).
+func Submission(a flow.Application, pages map[string]scanner.Page) (outbox.NewSubmission, error) {
+	form := make(map[string]string, len(a.Fields))
+	phone := ""
+	for _, f := range a.Fields {
+		form[f.Name] = f.Value
+		if f.Name == "phone" {
+			phone = f.Value
+		}
+	}
+	sub := outbox.NewSubmission{
+		ItemID:      a.ItemID,
+		ItemVersion: strconv.Itoa(a.ItemVersion),
+		Applicant: outbox.Applicant{
+			Name:      a.Applicant.Name,
+			IDNumber:  a.Applicant.IDNumber,
+			Phone:     phone,
+			Gender:    a.Applicant.Gender,
+			Ethnicity: a.Applicant.Nation,
+			BirthDate: strings.ReplaceAll(a.Applicant.Birth, "-", ""),
+			Address:   a.Applicant.Address,
+		},
+		Form: form,
+	}
+	for _, m := range a.Materials {
+		om := outbox.Material{MaterialID: m.MaterialID}
+		switch m.How {
+		case flow.ProvidedScan:
+			om.Kind = api.KindScan
+			for _, ref := range m.PageRefs {
+				p, ok := pages[ref]
+				if !ok {
+					return outbox.NewSubmission{}, fmt.Errorf("%w: material %s", ErrMissingPage, m.MaterialID)
+				}
+				om.Pages = append(om.Pages, outbox.Page{Data: p.JPEG, ContentType: "image/jpeg"})
+			}
+		case flow.ProvidedECert:
+			om.Kind = api.KindECert
+		case flow.ProvidedPromise:
+			om.Kind = api.KindPromise
+		case flow.ProvidedShared:
+			// Verified by data sharing between departments: nothing travels.
+			continue
+		default:
+			continue
+		}
+		sub.Materials = append(sub.Materials, om)
+	}
+	return sub, nil
+}
+
+// PrinterReceipt turns the flow's receipt into the printer's layout input.
+// The flow's receipt holds only masked personal data; the printer masks
+// again, which leaves masked text as it is.
+func PrinterReceipt(r flow.Receipt, site string) printer.Receipt {
+	pr := printer.Receipt{
+		Title:         "受理回执",
+		Number:        r.Number,
+		Item:          r.ItemName,
+		ApplicantName: r.MaskedName,
+		IDNumber:      r.MaskedID,
+		Promised:      r.PromisedDate,
+		TrackingURL:   r.QR,
+		Site:          site,
+		Time:          r.AcceptedAt,
+	}
+	if r.Place != "" {
+		pr.Site = r.Place
+	}
+	for _, m := range r.Materials {
+		line := m.Name
+		switch m.How {
+		case flow.ProvidedScan:
+			line += fmt.Sprintf("（扫描 %d 页）", m.Pages)
+		case flow.ProvidedECert:
+			line += "（电子证照）"
+		case flow.ProvidedPromise:
+			line += "（告知承诺）"
+		case flow.ProvidedShared:
+			line += "（共享核验）"
+		}
+		pr.Materials = append(pr.Materials, line)
+	}
+	return pr
+}
+
+// LocalStatus maps the outbox's view of a submission to a flow status: what
+// the platform said last, or where the submission is on its way there.
+func LocalStatus(r outbox.Record) string {
+	if r.PlatformStatus != "" {
+		return PlatformStatus(r.PlatformStatus)
+	}
+	if !r.SentAt.IsZero() {
+		return "sent"
+	}
+	return "received"
+}
+
+// PlatformStatus maps a platform status (sync/api) to the flow's.
+func PlatformStatus(s string) string {
+	switch s {
+	case api.StatusReceived:
+		return "sent"
+	case api.StatusAccepted:
+		return "accepted"
+	case api.StatusReturned:
+		return "need_more"
+	case api.StatusApproved:
+		return "approved"
+	case api.StatusRejected:
+		return "rejected"
+	}
+	return s
+}
+
+// Lookup answers a progress lookup: the local store always, the platform's
+// live status on top when online (any kiosk's receipt can be tracked there).
+// offline is true when the answer is from the local store only.
+func Lookup(ctx context.Context, store Store, tracker Tracker, online bool, cat *catalog.Catalog, q flow.LookupProgress) (res []flow.LookupResult, offline bool, err error) {
+	var recs []outbox.Record
+	switch {
+	case q.ReceiptNo != "":
+		rec, err := store.Lookup(ctx, q.ReceiptNo)
+		switch {
+		case err == nil:
+			recs = append(recs, rec)
+		case errors.Is(err, outbox.ErrNotFound):
+		default:
+			return nil, false, fmt.Errorf("local lookup: %w", err)
+		}
+	case q.IDNumber != "":
+		recs, err = store.LookupByID(ctx, q.IDNumber)
+		if err != nil {
+			return nil, false, fmt.Errorf("local lookup: %w", err)
+		}
+	}
+	name := func(itemID string) string {
+		if it, ok := cat.Item(itemID); ok {
+			return it.Name
+		}
+		return itemID
+	}
+	byNo := map[string]int{}
+	for _, r := range recs {
+		byNo[r.Receipt] = len(res)
+		at := r.StatusAt
+		if at.IsZero() {
+			at = r.CreatedAt
+		}
+		res = append(res, flow.LookupResult{ReceiptNo: r.Receipt, ItemName: name(r.ItemID), Status: LocalStatus(r), UpdatedAt: at})
+	}
+	if tracker == nil || !online {
+		return res, true, nil
+	}
+	receipts := []string{q.ReceiptNo}
+	if q.ReceiptNo == "" {
+		receipts = receipts[:0]
+		for _, r := range recs {
+			receipts = append(receipts, r.Receipt)
+		}
+	}
+	offline = false
+	for _, no := range receipts {
+		tr, err := tracker.Track(ctx, no)
+		if err != nil {
+			// Not known there yet (still queued here) is no link problem;
+			// anything else means the answer is local only.
+			var ae *client.APIError
+			if !errors.As(err, &ae) || ae.Status != http.StatusNotFound {
+				offline = true
+			}
+			continue
+		}
+		lr := flow.LookupResult{ReceiptNo: tr.Receipt, ItemName: name(tr.ItemID), Status: PlatformStatus(tr.Status), UpdatedAt: tr.ReceivedAt}
+		if n := len(tr.History); n > 0 {
+			h := append([]api.StatusUpdate(nil), tr.History...)
+			sort.SliceStable(h, func(i, j int) bool { return h[i].At.Before(h[j].At) })
+			last := h[n-1]
+			lr.Status, lr.Note, lr.UpdatedAt = PlatformStatus(last.Status), last.Note, last.At
+		}
+		if i, ok := byNo[tr.Receipt]; ok {
+			res[i] = lr
+		} else {
+			byNo[tr.Receipt] = len(res)
+			res = append(res, lr)
+		}
+	}
+	return res, offline, nil
+}
