@@ -96,3 +96,6 @@ func (l leveledLogger) Error(msg string, kv ...any) { l.log.Warn(l.r.scrub(msg),
 func (l leveledLogger) Warn(msg string, kv ...any)  { l.log.Warn(l.r.scrub(msg), l.args(kv)...) }
 func (l leveledLogger) Info(msg string, kv ...any)  { l.log.Info(l.r.scrub(msg), l.args(kv)...) }
 func (l leveledLogger) Debug(msg string, kv ...any) { l.log.Debug(l.r.scrub(msg), l.args(kv)...) }
+
+// RedactIDs masks anything shaped like an ID number in s.
+func RedactIDs(s string) string { return idNumberLike.ReplaceAllStringFunc(s, MaskID) }

@@ -1,0 +1,628 @@
+// Package engine is the kiosk's persistent sync loop: it drains the outbox
+// to the platform, oldest submission first, blobs before the submission that
+// names them, and pulls status changes and catalog updates back.
+//
+// go-retryablehttp (inside sync/client) only rides out blips of a few
+// seconds. Village links are down for hours, so the engine keeps the real
+// retry state in the outbox (attempts and next attempt time per submission,
+// written with MarkRetry) where it survives restarts, and treats a dead link
+// as the engine's state rather than the item's: items are not punished with
+// growing backoff for an outage; instead the engine probes the platform with
+// a growing, jittered interval and drains the queue as soon as the probe
+// answers. A permanent rejection is recorded with its reason (MarkRejected)
+// and the queue moves on.
+//
+// The engine never blocks its caller: Start returns at once, Nudge never
+// waits, Progress is a snapshot and Updates a latest-value channel.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"onedoor/sync/api"
+	"onedoor/sync/client"
+	"onedoor/sync/outbox"
+)
+
+// Store is what the engine needs from the outbox.
+type Store interface {
+	Wake() <-chan struct{}
+	NextDue(ctx context.Context, now time.Time) (*outbox.Pending, error)
+	NextAttemptAt(ctx context.Context) (time.Time, bool, error)
+	OpenBlob(ctx context.Context, sha string) (*outbox.BlobReader, error)
+	MarkSent(ctx context.Context, id, caseNumber string, at time.Time) error
+	MarkRetry(ctx context.Context, id, reason string, next time.Time) error
+	MarkRejected(ctx context.Context, id, reason string) error
+	ApplyStatuses(ctx context.Context, updates []api.StatusUpdate, cursor string) error
+	StatusCursor(ctx context.Context) (string, error)
+	CatalogETag(ctx context.Context) (string, error)
+	SaveCatalog(ctx context.Context, etag string, body []byte) error
+	NextRating(ctx context.Context) (*api.Rating, error)
+	MarkRatingSent(ctx context.Context, id string, at time.Time) error
+	Stats(ctx context.Context) (outbox.Stats, error)
+}
+
+// Platform is what the engine needs from sync/client.
+type Platform interface {
+	UploadBlob(ctx context.Context, sha string, size int64, src io.ReaderAt, progress func(offset int64)) (client.UploadStats, error)
+	Submit(ctx context.Context, s *api.SubmissionRequest) (*api.SubmissionResponse, error)
+	Catalog(ctx context.Context, etag string) ([]byte, string, bool, error)
+	Statuses(ctx context.Context, cursor string) (*api.StatusesResponse, error)
+	Rate(ctx context.Context, r *api.Rating) error
+	Heartbeat(ctx context.Context, hb *api.Heartbeat) (*api.HeartbeatResponse, error)
+	SetClockOffset(d time.Duration)
+}
+
+// Config configures an Engine. Zero durations get the defaults noted.
+type Config struct {
+	Store    Store
+	Platform Platform
+	KioskID  string
+	Version  string // software version, reported in heartbeats
+
+	Clock func() time.Time                     // default time.Now
+	After func(time.Duration) <-chan time.Time // default time.After; tests may speed time up
+
+	// Per-submission backoff after a failure that concerns the item
+	// itself: RetryBase·2^(attempts-1) with jitter, at most RetryMax.
+	RetryBase time.Duration // default 10 s
+	RetryMax  time.Duration // default 30 min
+	// Link probing while offline: ProbeMin doubling up to ProbeMax.
+	ProbeMin time.Duration // default 2 s
+	ProbeMax time.Duration // default 2 min
+	// PollInterval is how often statuses and the catalog are pulled while
+	// online and idle; the loop also wakes this often without work.
+	PollInterval      time.Duration // default 1 min
+	HeartbeatInterval time.Duration // default 5 min
+	// Devices reports device states for the heartbeat; may be nil.
+	Devices func() map[string]string
+	// PaperNearEnd reports the printer's paper state; may be nil.
+	PaperNearEnd func() bool
+	Logger       *slog.Logger
+	Rand         func() float64 // jitter source; default math/rand/v2
+}
+
+// State is what the engine is doing, for the UI and the technician.
+type State string
+
+const (
+	StateIdle      State = "idle"    // nothing due
+	StateSending   State = "sending" // moving a submission
+	StateOffline   State = "offline" // platform unreachable; probing
+	StateAuthError State = "auth"    // platform refuses this kiosk (token, clock)
+	StateStopped   State = "stopped" // Run has returned
+)
+
+// Progress is a snapshot for the UI.
+type Progress struct {
+	State                   State
+	ItemsLeft               int    // undelivered submissions (pending + sending)
+	BytesLeft               int64  // blob bytes still to upload, at most
+	Current                 string // receipt being sent, if any
+	CurrentSent             int64  // bytes of the current blob the platform holds
+	LastSync                time.Time
+	LastError               string // last failure, without personal data
+	NextProbe               time.Time
+	Sent, Rejected, Retried int // counts since start
+}
+
+// Engine drains an outbox to the platform.
+type Engine struct {
+	cfg   Config
+	log   *slog.Logger
+	nudge chan struct{}
+
+	mu       sync.Mutex
+	progress Progress
+	updates  chan Progress
+
+	// Loop-owned state (only the Run goroutine touches these).
+	offline       bool
+	probeFails    int
+	lastPoll      time.Time
+	lastHeartbeat time.Time
+}
+
+// New checks cfg and builds an engine; it does no I/O.
+func New(cfg Config) (*Engine, error) {
+	if cfg.Store == nil || cfg.Platform == nil {
+		return nil, errors.New("engine: Store and Platform are required")
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	if cfg.After == nil {
+		cfg.After = time.After
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&cfg.RetryBase, 10*time.Second)
+	def(&cfg.RetryMax, 30*time.Minute)
+	def(&cfg.ProbeMin, 2*time.Second)
+	def(&cfg.ProbeMax, 2*time.Minute)
+	def(&cfg.PollInterval, time.Minute)
+	def(&cfg.HeartbeatInterval, 5*time.Minute)
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Engine{
+		cfg: cfg, log: log,
+		nudge:    make(chan struct{}, 1),
+		updates:  make(chan Progress, 1),
+		progress: Progress{State: StateIdle},
+	}, nil
+}
+
+// Nudge asks the loop to look at the queue and the link now (the network
+// came back, a technician pressed "sync now"). It never blocks.
+func (e *Engine) Nudge() {
+	select {
+	case e.nudge <- struct{}{}:
+	default:
+	}
+}
+
+// Progress returns the latest snapshot.
+func (e *Engine) Progress() Progress {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.progress
+}
+
+// Updates delivers snapshots as they change. It holds only the newest one:
+// a slow reader skips intermediate states but never stalls the engine.
+func (e *Engine) Updates() <-chan Progress { return e.updates }
+
+func (e *Engine) update(f func(*Progress)) {
+	e.mu.Lock()
+	f(&e.progress)
+	p := e.progress
+	e.mu.Unlock()
+	select {
+	case <-e.updates: // drop the stale one
+	default:
+	}
+	select {
+	case e.updates <- p:
+	default:
+	}
+}
+
+// Start runs the loop in a goroutine until ctx ends and returns a channel
+// closed when it has stopped.
+func (e *Engine) Start(ctx context.Context) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		e.Run(ctx)
+	}()
+	return done
+}
+
+// Run is the loop; it returns when ctx ends. In-flight uploads are
+// abandoned where they are: the platform keeps what arrived and the next
+// run resumes from its offset.
+func (e *Engine) Run(ctx context.Context) {
+	defer e.update(func(p *Progress) { p.State = StateStopped; p.Current = "" })
+	e.refreshCounts(ctx)
+	for {
+		if ctx.Err() != nil {
+			return
+		}
+		e.cycle(ctx, false)
+		wait := e.nextWake(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-e.cfg.Store.Wake():
+		case <-e.nudge:
+			e.offline = false // a nudge means "try now"
+		case <-e.cfg.After(wait):
+		}
+	}
+}
+
+// DrainResult summarises one Drain.
+type DrainResult struct {
+	Sent, Rejected, Retried int
+	Left                    int   // undelivered submissions after the drain
+	Err                     error // why the drain stopped early (link down, auth), if it did
+}
+
+// Drain sends everything due now, pulls statuses and the catalog, and
+// returns: `onedoor sync now`.
+func (e *Engine) Drain(ctx context.Context) DrainResult {
+	before := e.Progress()
+	err := e.cycle(ctx, true)
+	after := e.Progress()
+	res := DrainResult{Sent: after.Sent - before.Sent, Rejected: after.Rejected - before.Rejected, Retried: after.Retried - before.Retried, Err: err}
+	if st, serr := e.cfg.Store.Stats(ctx); serr == nil {
+		res.Left = st.Queued
+	}
+	return res
+}
+
+// cycle does one round of work: probe if offline, drain due submissions,
+// ratings, pulls, heartbeat. It returns the error that stopped it early.
+func (e *Engine) cycle(ctx context.Context, force bool) error {
+	now := e.cfg.Clock()
+	if e.offline && !force {
+		if err := e.heartbeat(ctx); err != nil {
+			e.linkFailed(err)
+			return err
+		}
+		e.log.Info("sync: platform reachable again")
+		e.offline = false
+		e.update(func(p *Progress) { p.State = StateIdle })
+	}
+	if err := e.drainSubmissions(ctx); err != nil {
+		return err
+	}
+	if err := e.drainRatings(ctx); err != nil {
+		return err
+	}
+	if force || now.Sub(e.lastPoll) >= e.cfg.PollInterval {
+		if err := e.pull(ctx); err != nil {
+			return err
+		}
+		e.lastPoll = now
+	}
+	if force || now.Sub(e.lastHeartbeat) >= e.cfg.HeartbeatInterval {
+		if err := e.heartbeat(ctx); err != nil {
+			e.linkFailed(err)
+			return err
+		}
+	}
+	return nil
+}
+
+// nextWake is how long the loop may sleep: until the next probe when
+// offline, else until the earliest due submission or the next poll.
+func (e *Engine) nextWake(ctx context.Context) time.Duration {
+	now := e.cfg.Clock()
+	if e.offline {
+		d := client.Jitter(client.Exponential(e.cfg.ProbeMin, e.cfg.ProbeMax, e.probeFails-1), e.cfg.Rand)
+		e.update(func(p *Progress) { p.NextProbe = now.Add(d) })
+		return d
+	}
+	wait := e.cfg.PollInterval - now.Sub(e.lastPoll)
+	if hb := e.cfg.HeartbeatInterval - now.Sub(e.lastHeartbeat); hb < wait {
+		wait = hb
+	}
+	if at, ok, err := e.cfg.Store.NextAttemptAt(ctx); err == nil && ok {
+		if d := at.Sub(now); d < wait {
+			wait = d
+		}
+	}
+	if wait < 10*time.Millisecond {
+		wait = 10 * time.Millisecond
+	}
+	return wait
+}
+
+func (e *Engine) linkFailed(err error) {
+	if !e.offline {
+		e.log.Warn("sync: platform unreachable; probing", "err", err)
+	}
+	e.offline = true
+	e.probeFails++
+	state := StateOffline
+	if errors.Is(err, client.ErrUnauthorized) {
+		state = StateAuthError
+	}
+	e.update(func(p *Progress) { p.State = state; p.Current = ""; p.LastError = err.Error() })
+}
+
+func (e *Engine) linkOK() {
+	e.probeFails = 0
+	e.offline = false
+}
+
+func (e *Engine) refreshCounts(ctx context.Context) {
+	st, err := e.cfg.Store.Stats(ctx)
+	if err != nil {
+		return
+	}
+	e.update(func(p *Progress) { p.ItemsLeft, p.BytesLeft = st.Queued, st.BytesLeft })
+}
+
+// errLink marks failures that concern the link or the platform as a whole;
+// the pass stops and the engine goes offline.
+func isLinkFailure(err error) bool {
+	return errors.Is(err, client.ErrUnavailable) || errors.Is(err, client.ErrBadResponse) ||
+		errors.Is(err, client.ErrUnauthorized) || errors.Is(err, client.ErrStalled)
+}
+
+func (e *Engine) drainSubmissions(ctx context.Context) error {
+	for ctx.Err() == nil {
+		p, err := e.cfg.Store.NextDue(ctx, e.cfg.Clock())
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			e.log.Error("sync: outbox NextDue failed", "err", err)
+			e.update(func(pr *Progress) { pr.LastError = err.Error() })
+			return err
+		}
+		if p == nil {
+			e.refreshCounts(ctx)
+			e.update(func(pr *Progress) {
+				if pr.State == StateSending {
+					pr.State = StateIdle
+				}
+				pr.Current = ""
+			})
+			return nil
+		}
+		if err := e.send(ctx, p); err != nil {
+			return err
+		}
+	}
+	return ctx.Err()
+}
+
+// send moves one submission and records the outcome. It returns an error
+// only when the pass should stop (link down, shutting down).
+func (e *Engine) send(ctx context.Context, p *outbox.Pending) error {
+	e.update(func(pr *Progress) { pr.State = StateSending; pr.Current = p.Receipt; pr.CurrentSent = 0 })
+	resp, err := e.deliver(ctx, p)
+	// Record the outcome even when ctx was cancelled mid-way, so a clean
+	// shutdown leaves the item due again rather than leased.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	now := e.cfg.Clock()
+	switch {
+	case err == nil:
+		if merr := e.cfg.Store.MarkSent(rctx, p.UUID, resp.CaseNumber, now); merr != nil {
+			// The platform has it; the next attempt gets the same answer.
+			e.log.Error("sync: MarkSent failed", "receipt", p.Receipt, "err", merr)
+			return merr
+		}
+		e.linkOK()
+		e.update(func(pr *Progress) {
+			pr.Sent++
+			pr.LastSync = now
+			if pr.ItemsLeft > 0 {
+				pr.ItemsLeft--
+			}
+			pr.BytesLeft -= blobBytes(p)
+			if pr.BytesLeft < 0 {
+				pr.BytesLeft = 0
+			}
+		})
+		e.log.Info("sync: submission delivered", "receipt", p.Receipt, "case", resp.CaseNumber, "attempts", p.Attempts)
+		return nil
+	case ctx.Err() != nil:
+		e.cfg.Store.MarkRetry(rctx, p.UUID, "interrupted by shutdown", now)
+		return ctx.Err()
+	case client.IsPermanent(err):
+		reason := reasonOf(err)
+		if merr := e.cfg.Store.MarkRejected(rctx, p.UUID, reason); merr != nil {
+			return merr
+		}
+		e.linkOK()
+		e.log.Warn("sync: submission rejected by the platform", "receipt", p.Receipt, "reason", reason)
+		e.update(func(pr *Progress) {
+			pr.Rejected++
+			pr.LastError = p.Receipt + ": " + reason
+			if pr.ItemsLeft > 0 {
+				pr.ItemsLeft--
+			}
+		})
+		return nil
+	case isLinkFailure(err):
+		// Not the item's fault: due again at once, but the engine goes
+		// offline and probes before trying anything else.
+		next := now
+		if ra := client.RetryAfter(err); ra > 0 {
+			next = now.Add(ra)
+		}
+		if merr := e.cfg.Store.MarkRetry(rctx, p.UUID, reasonOf(err), next); merr != nil {
+			e.log.Error("sync: MarkRetry failed", "receipt", p.Receipt, "err", merr)
+		}
+		e.update(func(pr *Progress) { pr.Retried++ })
+		e.linkFailed(err)
+		return err
+	default:
+		// Something about this item (a conflict, a blob the platform
+		// refuses to complete, a local read error): back off this item
+		// only and carry on with the rest of the queue.
+		d := client.Jitter(client.Exponential(e.cfg.RetryBase, e.cfg.RetryMax, p.Attempts-1), e.cfg.Rand)
+		if ra := client.RetryAfter(err); ra > d {
+			d = ra
+		}
+		reason := reasonOf(err)
+		if merr := e.cfg.Store.MarkRetry(rctx, p.UUID, reason, now.Add(d)); merr != nil {
+			e.log.Error("sync: MarkRetry failed", "receipt", p.Receipt, "err", merr)
+			return merr
+		}
+		e.log.Warn("sync: submission will be retried", "receipt", p.Receipt, "in", d.Round(time.Second), "reason", reason)
+		e.update(func(pr *Progress) { pr.Retried++; pr.LastError = p.Receipt + ": " + reason })
+		return nil
+	}
+}
+
+func blobBytes(p *outbox.Pending) int64 {
+	var n int64
+	for _, b := range p.Blobs {
+		n += b.Size
+	}
+	return n
+}
+
+// reasonOf is the text kept for the technician. Errors from the client and
+// the outbox carry no personal data (the client's messages name methods,
+// paths, status codes and platform error codes).
+func reasonOf(err error) string {
+	s := err.Error()
+	if len(s) > 400 {
+		s = s[:400]
+	}
+	return client.RedactIDs(s)
+}
+
+// deliver uploads the blobs and posts the submission. If the platform
+// still reports blobs missing (it lost or discarded a partial upload), it
+// uploads those and posts once more.
+func (e *Engine) deliver(ctx context.Context, p *outbox.Pending) (*api.SubmissionResponse, error) {
+	for _, b := range p.Blobs {
+		if err := e.upload(ctx, b); err != nil {
+			return nil, err
+		}
+	}
+	resp, err := e.cfg.Platform.Submit(ctx, &p.Request)
+	var ae *client.APIError
+	if errors.Is(err, client.ErrMissingBlobs) && errors.As(err, &ae) {
+		for _, sha := range ae.MissingBlobs {
+			ref, ok := findBlob(p, sha)
+			if !ok {
+				return nil, fmt.Errorf("platform asks for blob %.12s that the submission does not name: %w", sha, err)
+			}
+			if uerr := e.upload(ctx, ref); uerr != nil {
+				return nil, uerr
+			}
+		}
+		resp, err = e.cfg.Platform.Submit(ctx, &p.Request)
+	}
+	return resp, err
+}
+
+func findBlob(p *outbox.Pending, sha string) (api.BlobRef, bool) {
+	for _, b := range p.Blobs {
+		if b.SHA256 == sha {
+			return b, true
+		}
+	}
+	return api.BlobRef{}, false
+}
+
+func (e *Engine) upload(ctx context.Context, b api.BlobRef) error {
+	r, err := e.cfg.Store.OpenBlob(ctx, b.SHA256)
+	if err != nil {
+		return fmt.Errorf("local blob %.12s: %w", b.SHA256, err)
+	}
+	defer r.Close()
+	if r.Size() != b.Size {
+		return fmt.Errorf("local blob %.12s holds %d bytes, submission says %d", b.SHA256, r.Size(), b.Size)
+	}
+	_, err = e.cfg.Platform.UploadBlob(ctx, b.SHA256, b.Size, r, func(off int64) {
+		e.update(func(pr *Progress) { pr.CurrentSent = off })
+	})
+	return err
+}
+
+func (e *Engine) drainRatings(ctx context.Context) error {
+	for ctx.Err() == nil {
+		r, err := e.cfg.Store.NextRating(ctx)
+		if err != nil || r == nil {
+			return err
+		}
+		err = e.cfg.Platform.Rate(ctx, r)
+		switch {
+		case err == nil:
+		case client.IsPermanent(err):
+			// A rating the platform refuses cannot be fixed on the kiosk;
+			// dropping it must not hold back the ones behind it.
+			e.log.Warn("sync: rating refused by the platform; dropped", "reason", reasonOf(err))
+		case isLinkFailure(err):
+			e.linkFailed(err)
+			return err
+		default:
+			return err
+		}
+		if err := e.cfg.Store.MarkRatingSent(ctx, r.UUID, e.cfg.Clock()); err != nil {
+			return err
+		}
+	}
+	return ctx.Err()
+}
+
+// pull fetches status changes (following More) and the catalog.
+func (e *Engine) pull(ctx context.Context) error {
+	cursor, err := e.cfg.Store.StatusCursor(ctx)
+	if err != nil {
+		return err
+	}
+	for page := 0; page < 100; page++ {
+		resp, err := e.cfg.Platform.Statuses(ctx, cursor)
+		if err != nil {
+			if isLinkFailure(err) {
+				e.linkFailed(err)
+			}
+			return err
+		}
+		if len(resp.Updates) > 0 || resp.Cursor != cursor {
+			if err := e.cfg.Store.ApplyStatuses(ctx, resp.Updates, resp.Cursor); err != nil {
+				return err
+			}
+		}
+		cursor = resp.Cursor
+		if !resp.More {
+			break
+		}
+	}
+	etag, err := e.cfg.Store.CatalogETag(ctx)
+	if err != nil {
+		return err
+	}
+	body, newTag, changed, err := e.cfg.Platform.Catalog(ctx, etag)
+	switch {
+	case errors.Is(err, client.ErrNotFound):
+		// The platform serves no catalog; keep ours.
+	case err != nil:
+		if isLinkFailure(err) {
+			e.linkFailed(err)
+		}
+		return err
+	case changed:
+		if err := e.cfg.Store.SaveCatalog(ctx, newTag, body); err != nil {
+			return err
+		}
+		e.log.Info("sync: catalog updated", "etag", newTag)
+	}
+	return nil
+}
+
+// heartbeat reports health and learns the clock offset; it doubles as the
+// probe while offline.
+func (e *Engine) heartbeat(ctx context.Context) error {
+	st, err := e.cfg.Store.Stats(ctx)
+	if err != nil {
+		return err
+	}
+	hb := &api.Heartbeat{
+		KioskID: e.cfg.KioskID, Version: e.cfg.Version,
+		QueueDepth: st.Queued, OldestAgeSeconds: int64(st.OldestAge / time.Second),
+		FreeDiskBytes: st.FreeDiskBytes, LastSync: st.LastSentAt,
+	}
+	if e.cfg.Devices != nil {
+		hb.Devices = e.cfg.Devices()
+	}
+	if e.cfg.PaperNearEnd != nil {
+		hb.PaperNearEnd = e.cfg.PaperNearEnd()
+	}
+	t0 := e.cfg.Clock()
+	resp, err := e.cfg.Platform.Heartbeat(ctx, hb)
+	if err != nil {
+		return err
+	}
+	t1 := e.cfg.Clock()
+	if !resp.ServerTime.IsZero() {
+		// The platform stamped its clock somewhere between t0 and t1.
+		mid := t0.Add(t1.Sub(t0) / 2)
+		e.cfg.Platform.SetClockOffset(resp.ServerTime.Sub(mid))
+	}
+	e.lastHeartbeat = t1
+	e.update(func(p *Progress) { p.ItemsLeft, p.BytesLeft = st.Queued, st.BytesLeft })
+	return nil
+}

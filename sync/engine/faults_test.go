@@ -1,0 +1,273 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"onedoor/sync/api"
+	"onedoor/sync/client"
+	"onedoor/sync/faultproxy"
+)
+
+// The fault suite: one named test per fault between the engine and the real
+// platform. Each ends with rig.verify: the platform's export equals what the
+// kiosk issued, with no loss, no duplicate and every blob hash equal.
+
+func TestFaultNone(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	r.enqueue(5, 64<<10, 2)
+	r.runUntilDelivered(20 * time.Second)
+	r.verify()
+	if p := r.eng.Progress(); p.Sent != 5 || p.ItemsLeft != 0 || p.BytesLeft != 0 {
+		t.Fatalf("progress %+v", p)
+	}
+}
+
+func TestFaultResetMidUpload(t *testing.T) {
+	tests := []struct {
+		name  string
+		after int64
+		times int
+	}{
+		{"in the request head", 100, 1},
+		{"early in the body", 4 << 10, 2},
+		{"deep in the body", 700 << 10, 3},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t, rigOpts{})
+			r.enqueue(2, 1<<20, 1)
+			rule := r.proxy.Add(&faultproxy.Rule{Match: "PATCH /api/v1/blobs/", Times: tc.times,
+				Action: faultproxy.Action{Kind: faultproxy.ResetAfter, After: tc.after}})
+			r.runUntilDelivered(30 * time.Second)
+			if rule.Hits() != int64(tc.times) {
+				t.Fatalf("fault applied %d times, want %d", rule.Hits(), tc.times)
+			}
+			r.verify()
+		})
+	}
+}
+
+func TestFaultResponseLostAfterCommit(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	r.enqueue(3, 10<<10, 1)
+	// The platform commits the first submission and its answer vanishes,
+	// twice: the kiosk must get the same case number, not a second case.
+	rule := r.proxy.Add(&faultproxy.Rule{Match: "POST /api/v1/submissions", Times: 2, Action: faultproxy.Action{Kind: faultproxy.LoseResponse}})
+	r.runUntilDelivered(20 * time.Second)
+	if rule.Hits() != 2 {
+		t.Fatalf("hits %d", rule.Hits())
+	}
+	r.verify()
+}
+
+func TestFaultResponseLostOnEveryInnerRetry(t *testing.T) {
+	// More lost answers than the client's inner retries: the outer loop
+	// takes over, and the platform still ends with one case.
+	r := newRig(t, rigOpts{clientMod: func(c *client.Config) { c.RetryMax = 1 }})
+	r.enqueue(1, 10<<10, 1)
+	rule := r.proxy.Add(&faultproxy.Rule{Match: "POST /api/v1/submissions", Times: 5, Action: faultproxy.Action{Kind: faultproxy.LoseResponse}})
+	r.runUntilDelivered(20 * time.Second)
+	if rule.Hits() != 5 {
+		t.Fatalf("hits %d", rule.Hits())
+	}
+	r.verify()
+}
+
+func Test5xxBurst(t *testing.T) {
+	for _, status := range []int{500, 502, 503, 504} {
+		t.Run(api.Version+"/"+itoa(status), func(t *testing.T) {
+			r := newRig(t, rigOpts{})
+			r.enqueue(3, 32<<10, 1)
+			rule := r.proxy.Add(&faultproxy.Rule{Times: 12, Action: faultproxy.RespondWith(status, map[string]string{"Content-Type": "text/plain"}, "upstream trouble")})
+			r.runUntilDelivered(20 * time.Second)
+			if rule.Hits() != 12 {
+				t.Fatalf("hits %d", rule.Hits())
+			}
+			r.verify()
+		})
+	}
+}
+
+func TestFault429RetryAfter(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	r.enqueue(2, 8<<10, 1)
+	rule := r.proxy.Add(&faultproxy.Rule{Match: "POST /api/v1/submissions", Times: 6,
+		Action: faultproxy.RespondWith(429, map[string]string{"Retry-After": "1", "Content-Type": "application/json"}, `{"code":"rate_limited","message":"slow down"}`)})
+	start := time.Now()
+	r.runUntilDelivered(30 * time.Second)
+	if rule.Hits() != 6 {
+		t.Fatalf("hits %d", rule.Hits())
+	}
+	// Six 429s each asking for a second cannot all have been honoured in
+	// less than a few seconds; this bounds from below, never from above.
+	if el := time.Since(start); el < 3*time.Second {
+		t.Fatalf("drained in %v: Retry-After was not honoured", el)
+	}
+	r.verify()
+}
+
+func TestFaultStalledHalfOpenConnection(t *testing.T) {
+	r := newRig(t, rigOpts{clientMod: func(c *client.Config) { c.IdleTimeout = 300 * time.Millisecond }})
+	r.enqueue(2, 256<<10, 1)
+	ruleP := r.proxy.Add(&faultproxy.Rule{Match: "PATCH ", Times: 1, Action: faultproxy.Action{Kind: faultproxy.Stall}})
+	ruleS := r.proxy.Add(&faultproxy.Rule{Match: "POST /api/v1/submissions", Times: 1, Action: faultproxy.Action{Kind: faultproxy.Stall}})
+	r.runUntilDelivered(30 * time.Second)
+	if ruleP.Hits() != 1 || ruleS.Hits() != 1 {
+		t.Fatalf("hits %d %d", ruleP.Hits(), ruleS.Hits())
+	}
+	r.verify()
+}
+
+func TestFaultRateLimitedSlowLink(t *testing.T) {
+	r := newRig(t, rigOpts{clientMod: func(c *client.Config) { c.IdleTimeout = 5 * time.Second }})
+	r.proxy.SetRate(512 << 10) // 4 Mbit/s, shared by every connection
+	r.enqueue(4, 256<<10, 2)
+	r.runUntilDelivered(60 * time.Second)
+	r.verify()
+	st := r.proxy.Stats()
+	if st.BytesUp < 4*256<<10 {
+		t.Fatalf("only %d bytes crossed the link", st.BytesUp)
+	}
+}
+
+func TestFaultGarbageAndHTMLBodies(t *testing.T) {
+	tests := []struct {
+		name   string
+		match  string
+		action faultproxy.Action
+	}{
+		{"HTML 200 from a captive portal", "POST /api/v1/submissions", faultproxy.RespondWith(200, map[string]string{"Content-Type": "text/html"}, faultproxy.HTMLPage)},
+		{"HTML 403 login page", "", faultproxy.RespondWith(403, map[string]string{"Content-Type": "text/html"}, faultproxy.HTMLPage)},
+		{"truncated JSON 201", "POST /api/v1/submissions", faultproxy.RespondWith(201, map[string]string{"Content-Type": "application/json"}, `{"case_number":"DG-`)},
+		{"JSON for another submission", "POST /api/v1/submissions", faultproxy.RespondWith(201, map[string]string{"Content-Type": "application/json"}, `{"case_number":"X-1","uuid":"00000000-0000-4000-8000-000000000000"}`)},
+		{"not HTTP at all", "", faultproxy.Action{Kind: faultproxy.Respond, Response: []byte("\x16\x03\x01 garbage \xff\xfe")}},
+		{"garbage Upload-Offset", "HEAD ", faultproxy.RespondWith(200, map[string]string{"Upload-Offset": "lots"}, "")},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t, rigOpts{})
+			r.enqueue(2, 16<<10, 1)
+			rule := r.proxy.Add(&faultproxy.Rule{Match: tc.match, Times: 5, Action: tc.action})
+			r.runUntilDelivered(20 * time.Second)
+			if rule.Hits() != 5 {
+				t.Fatalf("hits %d", rule.Hits())
+			}
+			r.verify()
+			st, _ := r.store.Stats(context.Background())
+			if st.Counts["rejected"] != 0 {
+				t.Fatalf("a fake answer was taken as a verdict: %+v", st.Failed)
+			}
+		})
+	}
+}
+
+func TestFaultPlatformRestartWithDataKept(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	r.enqueue(3, 512<<10, 1)
+	// Stop the platform in the middle of the second upload, start it
+	// again over the same database and blob folder on a new port.
+	var once bool
+	r.proxy.Add(&faultproxy.Rule{Match: "PATCH ", Times: 2, Action: faultproxy.Action{Kind: faultproxy.Pass}})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := r.eng.Start(ctx)
+	deadline := time.Now().Add(20 * time.Second)
+	for !once {
+		if p := r.eng.Progress(); p.Sent >= 1 && p.CurrentSent > 0 || time.Now().After(deadline) {
+			r.plat.stop()
+			r.plat = startPlatform(t, r.plat.dir)
+			r.proxy.SetTarget(r.plat.addr())
+			r.proxy.ResetAll()
+			once = true
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	<-done
+	r.runUntilDelivered(30 * time.Second)
+	r.verify()
+}
+
+func TestFaultLinkDownThenUp(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	r.proxy.SetDown(true)
+	r.enqueue(3, 8<<10, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := r.eng.Start(ctx)
+	defer func() { cancel(); <-done }()
+	waitFor(t, 10*time.Second, func() bool { return r.eng.Progress().State == StateOffline })
+	st, _ := r.store.Stats(ctx)
+	if st.Queued != 3 {
+		t.Fatalf("queued %d while offline", st.Queued)
+	}
+	// While offline, items are not charged with growing backoff: when the
+	// link returns they go at once.
+	r.proxy.SetDown(false)
+	waitFor(t, 10*time.Second, func() bool {
+		st, _ := r.store.Stats(ctx)
+		return st.Queued == 0
+	})
+	r.verify()
+}
+
+func TestPermanentRejectionDoesNotBlockTheQueue(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	rc := r.enqueue(3, 4<<10, 1)
+	// The platform refuses the first submission for good (as it would a
+	// validation failure); the other two must still go.
+	rule := r.proxy.Add(&faultproxy.Rule{Match: `"receipt":"` + rc[0] + `"`, Action: faultproxy.RespondWith(422, map[string]string{"Content-Type": "application/json"},
+		`{"code":"validation","message":"item_version: no longer offered"}`)})
+	r.runUntilDelivered(20 * time.Second)
+	if rule.Hits() != 1 {
+		t.Fatalf("the rejected submission was sent %d times", rule.Hits())
+	}
+	rec, err := r.store.Lookup(context.Background(), rc[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.State != "rejected" || rec.LastError == "" {
+		t.Fatalf("record %+v", rec)
+	}
+	delete(r.promised, rc[0])
+	r.verify()
+}
+
+func TestUnauthorizedKioskKeepsItsQueue(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	r.enqueue(2, 4<<10, 1)
+	bad, err := client.New(client.Config{BaseURL: r.proxy.URL(), KioskID: rigKiosk, Token: "not-the-token", RetryWaitMin: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.eng.cfg.Platform = bad
+	res := r.eng.Drain(context.Background())
+	if !errors.Is(res.Err, client.ErrUnauthorized) || res.Left != 2 || res.Rejected != 0 {
+		t.Fatalf("drain %+v", res)
+	}
+	if r.eng.Progress().State != StateAuthError {
+		t.Fatalf("state %s", r.eng.Progress().State)
+	}
+	r.eng.cfg.Platform = r.client
+	res = r.eng.Drain(context.Background())
+	if res.Err != nil || res.Sent != 2 || res.Left != 0 {
+		t.Fatalf("drain with the right token %+v", res)
+	}
+	r.verify()
+}
+
+func waitFor(t *testing.T, limit time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not met within %v", limit)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func itoa(n int) string {
+	return string(rune('0'+n/100)) + string(rune('0'+n/10%10)) + string(rune('0'+n%10))
+}
