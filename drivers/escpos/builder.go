@@ -347,6 +347,11 @@ func (b *Builder) bitmap(bm *Bitmap) *Builder {
 	// A strip must fit in a quarter of the receive buffer so that the
 	// driver can send it whole between status queries.
 	rows := max(8, min(256, b.p.ReceiveBuffer/4/wBytes))
+	// The padding already places the image; printers that also apply ESC a
+	// to raster images would move it again, so justify left meanwhile.
+	prev := b.align
+	b.add(false, ESC, 'a', 0)
+	defer b.add(false, ESC, 'a', byte(prev))
 	for y0 := 0; y0 < bm.H; y0 += rows {
 		h := min(rows, bm.H-y0)
 		cmd := make([]byte, 8, 8+wBytes*h)
