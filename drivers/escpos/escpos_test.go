@@ -143,7 +143,7 @@ func TestUnprintableLineBecomesRaster(t *testing.T) {
 		{"generic-80", "申请人：㐀*明", true}, // four-byte GB18030
 		{"epson-tm-t88iii", "ID 4419", false},
 		{"epson-tm-t88iii", "申请人", true}, // no Chinese font
-		{"generic-80", "😀", true},       // not in GB18030's two-byte set
+		{"generic-80", "😀", true},        // not in GB18030's two-byte set
 	}
 	for _, tc := range tests {
 		t.Run(tc.profile+"/"+tc.line, func(t *testing.T) {
