@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -177,10 +178,19 @@ func (s *Store) insertSubmission(ctx context.Context, id, day string, now time.T
 }
 
 // writeBlobs makes every page durable under its content address and returns
-// the addresses it newly created (not those already present). On error the
-// temp files are gone; renamed blobs are reported so the caller can drop
-// them.
+// the addresses it newly created (not those already present). The pages
+// are sealed, written and fsynced in parallel (separate files, so the
+// file system can merge their journal commits), then renamed into place,
+// then the directory is fsynced once. On error no temp file is left;
+// blobs already renamed are reported so the caller can drop them.
 func (s *Store) writeBlobs(pages []pageRef, data [][]byte, now time.Time) (created []string, err error) {
+	type job struct {
+		sha, final string
+		plain      []byte
+		tmp        string
+		err        error
+	}
+	var jobs []*job
 	seen := map[string]bool{}
 	for i, p := range pages {
 		if seen[p.sha] {
@@ -195,15 +205,45 @@ func (s *Store) writeBlobs(pages []pageRef, data [][]byte, now time.Time) (creat
 			_ = os.Chtimes(final, now, now)
 			continue
 		}
-		if err := s.writeBlob(final, p.sha, data[i]); err != nil {
-			return created, err
-		}
-		created = append(created, p.sha)
+		jobs = append(jobs, &job{sha: p.sha, final: final, plain: data[i]})
 	}
-	if len(created) > 0 {
-		if err := s.fs.SyncDir(s.blobDir); err != nil {
-			return created, fmt.Errorf("outbox: sync blob directory: %w", mapDiskFull(err))
+	if len(jobs) == 0 {
+		return nil, nil
+	}
+	var wg sync.WaitGroup
+	for _, j := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			j.tmp, j.err = s.writeTemp(j.sha, j.plain)
+		}()
+	}
+	wg.Wait()
+	for _, j := range jobs {
+		if j.err != nil {
+			err = j.err
+			break
 		}
+	}
+	if err != nil {
+		for _, j := range jobs {
+			if j.tmp != "" {
+				os.Remove(j.tmp)
+			}
+		}
+		return nil, err
+	}
+	for i, j := range jobs {
+		if err := s.fs.Rename(j.tmp, j.final); err != nil {
+			for _, k := range jobs[i:] {
+				os.Remove(k.tmp)
+			}
+			return created, fmt.Errorf("outbox: rename blob: %w", mapDiskFull(err))
+		}
+		created = append(created, j.sha)
+	}
+	if err := s.fs.SyncDir(s.blobDir); err != nil {
+		return created, fmt.Errorf("outbox: sync blob directory: %w", mapDiskFull(err))
 	}
 	return created, nil
 }
@@ -238,10 +278,12 @@ func (s *Store) segmentSize() int {
 	return sealed.DefaultSegmentSize
 }
 
-func (s *Store) writeBlob(final, sha string, plain []byte) (err error) {
+// writeTemp seals plain into a new temp file in the blob directory and
+// fsyncs it, returning the temp file's name. On error nothing is left.
+func (s *Store) writeTemp(sha string, plain []byte) (_ string, err error) {
 	f, err := s.fs.CreateTemp(s.blobDir, ".tmp-*")
 	if err != nil {
-		return fmt.Errorf("outbox: create blob: %w", mapDiskFull(err))
+		return "", fmt.Errorf("outbox: create blob: %w", mapDiskFull(err))
 	}
 	tmp := f.Name()
 	defer func() {
@@ -253,21 +295,18 @@ func (s *Store) writeBlob(final, sha string, plain []byte) (err error) {
 	sum, _ := hex.DecodeString(sha)
 	w := &bufferedWriter{w: f, buf: make([]byte, 0, 256<<10)}
 	if _, err := sealed.Seal(w, s.keys.blob, plain, sum, s.segmentSize()); err != nil {
-		return fmt.Errorf("outbox: write blob: %w", mapDiskFull(err))
+		return "", fmt.Errorf("outbox: write blob: %w", mapDiskFull(err))
 	}
 	if err := w.flush(); err != nil {
-		return fmt.Errorf("outbox: write blob: %w", mapDiskFull(err))
+		return "", fmt.Errorf("outbox: write blob: %w", mapDiskFull(err))
 	}
 	if err := f.Sync(); err != nil {
-		return fmt.Errorf("outbox: sync blob: %w", mapDiskFull(err))
+		return "", fmt.Errorf("outbox: sync blob: %w", mapDiskFull(err))
 	}
 	if err := f.Close(); err != nil {
-		return fmt.Errorf("outbox: close blob: %w", mapDiskFull(err))
+		return "", fmt.Errorf("outbox: close blob: %w", mapDiskFull(err))
 	}
-	if err := s.fs.Rename(tmp, final); err != nil {
-		return fmt.Errorf("outbox: rename blob: %w", mapDiskFull(err))
-	}
-	return nil
+	return tmp, nil
 }
 
 // bufferedWriter batches the many small segment writes of sealed.Seal into
