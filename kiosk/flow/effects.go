@@ -15,7 +15,9 @@ type ScanPage struct {
 }
 
 // DiscardScans asks the app to delete scanned images that the session no
-// longer needs (rejected, removed or wiped pages).
+// longer needs: rejected or removed pages, and at the end of a session every
+// page, including submitted ones — by then the outbox holds its own durable
+// copies (SubmitDone comes only after they are committed).
 type DiscardScans struct{ Refs []string }
 
 // SubmitApplication asks the app to store the application durably in the
