@@ -26,7 +26,7 @@ const testID = "441900199001011231"
 
 // env is a platform on a real loopback listener over a temp-dir SQLite file.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	dir    string
 	store  *sqlitestore.Store
 	server *platform.Server
@@ -35,7 +35,7 @@ type env struct {
 	logs   *bytes.Buffer
 }
 
-func newEnv(t *testing.T, dir string, kiosks ...string) *env {
+func newEnv(t testing.TB, dir string, kiosks ...string) *env {
 	t.Helper()
 	e := &env{t: t, dir: dir, tokens: map[string]string{}, logs: &bytes.Buffer{}}
 	e.start(nil)
