@@ -274,6 +274,7 @@ func TestLayout(t *testing.T) {
 		{"split what cannot fit", Wrap("ABCDEFGHIJ", 4), []string{"ABCD", "EFGH", "IJ"}},
 		{"no full-width char over the edge", Wrap("abc回执", 4), []string{"abc", "回执"}},
 		{"empty", Wrap("", 10), []string{""}},
+		{"no comma at line start", Wrap("请妥善保管本回执，凭回执", 16), []string{"请妥善保管本回", "执，凭回执"}},
 		{"hanging indent", Labelled("事项：", "居民身份证换领", 14), []string{"事项：居民身份", "      证换领"}},
 		{"left right", LeftRight("合计", "12.00", 16), []string{"合计       12.00"}},
 	}

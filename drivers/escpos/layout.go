@@ -45,6 +45,15 @@ func Wrap(s string, cols int) []string {
 			continue
 		}
 		if tc <= cols && curCols > 0 {
+			if len(tok) == 1 && strings.ContainsRune(noLineStart, tok[0]) && len(cur) > 1 {
+				// Chinese typesetting never starts a line with closing
+				// punctuation: carry the character before it along.
+				carry := cur[len(cur)-1]
+				cur = cur[:len(cur)-1]
+				flush()
+				cur, curCols = []rune{carry}, RuneColumns(carry)
+				continue
+			}
 			flush()
 			continue
 		}
@@ -63,6 +72,9 @@ func Wrap(s string, cols int) []string {
 	}
 	return lines
 }
+
+// noLineStart is punctuation that may not begin a line.
+const noLineStart = "，。、；：！？）》」』】,.;:!?)"
 
 func isWordRune(r rune) bool { return r > ' ' && r < 0x7F }
 

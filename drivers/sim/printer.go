@@ -453,13 +453,20 @@ func (p *Printer) Command(args []string) (string, error) {
 
 // finishPage stores a finished page and writes it out if asked to.
 func (p *Printer) finishPage(pg PrintedPage) {
+	// Files first, so that whoever sees the page in Pages can open them.
+	// Only the print loop finishes pages, so n cannot change meanwhile.
+	p.mu.Lock()
+	n := len(p.pages) + 1
+	p.mu.Unlock()
+	if p.outDir != "" {
+		p.savePage(pg, n)
+	}
 	p.mu.Lock()
 	p.pages = append(p.pages, pg)
-	n := len(p.pages)
 	p.mu.Unlock()
-	if p.outDir == "" {
-		return
-	}
+}
+
+func (p *Printer) savePage(pg PrintedPage, n int) {
 	base := filepath.Join(p.outDir, fmt.Sprintf("page-%03d", n))
 	b, err := pg.PNG()
 	if err == nil {
