@@ -127,6 +127,7 @@ type Engine struct {
 	probeFails    int
 	lastPoll      time.Time
 	lastHeartbeat time.Time
+	clockOffset   time.Duration
 }
 
 // New checks cfg and builds an engine; it does no I/O.
@@ -258,7 +259,9 @@ func (e *Engine) cycle(ctx context.Context, force bool) error {
 	now := e.cfg.Clock()
 	if e.offline && !force {
 		if err := e.heartbeat(ctx); err != nil {
-			e.linkFailed(err)
+			if isLinkFailure(err) {
+				e.linkFailed(err)
+			}
 			return err
 		}
 		e.log.Info("sync: platform reachable again")
@@ -279,7 +282,9 @@ func (e *Engine) cycle(ctx context.Context, force bool) error {
 	}
 	if force || now.Sub(e.lastHeartbeat) >= e.cfg.HeartbeatInterval {
 		if err := e.heartbeat(ctx); err != nil {
-			e.linkFailed(err)
+			if isLinkFailure(err) {
+				e.linkFailed(err)
+			}
 			return err
 		}
 	}
@@ -604,6 +609,7 @@ func (e *Engine) heartbeat(ctx context.Context) error {
 		KioskID: e.cfg.KioskID, Version: e.cfg.Version,
 		QueueDepth: st.Queued, OldestAgeSeconds: int64(st.OldestAge / time.Second),
 		FreeDiskBytes: st.FreeDiskBytes, LastSync: st.LastSentAt,
+		ClockOffsetMS: e.clockOffset.Milliseconds(),
 	}
 	if e.cfg.Devices != nil {
 		hb.Devices = e.cfg.Devices()
@@ -620,7 +626,8 @@ func (e *Engine) heartbeat(ctx context.Context) error {
 	if !resp.ServerTime.IsZero() {
 		// The platform stamped its clock somewhere between t0 and t1.
 		mid := t0.Add(t1.Sub(t0) / 2)
-		e.cfg.Platform.SetClockOffset(resp.ServerTime.Sub(mid))
+		e.clockOffset = resp.ServerTime.Sub(mid)
+		e.cfg.Platform.SetClockOffset(e.clockOffset)
 	}
 	e.lastHeartbeat = t1
 	e.update(func(p *Progress) { p.ItemsLeft, p.BytesLeft = st.Queued, st.BytesLeft })
