@@ -1,0 +1,60 @@
+package flow
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// FuzzValidateIDNumber: typed ID numbers come from the keypad. Whatever is
+// accepted is 18 characters, upper case, with a matching check character,
+// and masks to first 4 + 10 asterisks + last 4.
+func FuzzValidateIDNumber(f *testing.F) {
+	f.Add("11010519491231002X")
+	f.Add("11010519491231002x")
+	f.Add("44190019800101123")
+	f.Add("441900198002301234")
+	f.Add("４４１９")
+	now := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := ValidateIDNumber(s, now)
+		if err != nil {
+			return
+		}
+		if len(got) != 18 || got != strings.ToUpper(got) {
+			t.Fatalf("accepted %q as %q", s, got)
+		}
+		c, err := IDCheckChar(got[:17])
+		if err != nil || c != got[17] {
+			t.Fatalf("accepted %q with a wrong check character", got)
+		}
+		if m := MaskID(got); m != got[:4]+"**********"+got[14:] {
+			t.Fatalf("mask %q", m)
+		}
+	})
+}
+
+// FuzzEnterIDNumber: typed input in the Identify step either identifies the
+// applicant or leaves the machine where it was with an error key.
+func FuzzEnterIDNumber(f *testing.F) {
+	f.Add("11010519491231002X")
+	f.Add("")
+	f.Add("not a number")
+	f.Fuzz(func(t *testing.T, s string) {
+		m, _ := newTestMachine(t)
+		run(m, Start{}, SelectItem{ItemID: "ss-pension-enrol"}, Next{})
+		st, _ := m.Handle(EnterIDNumber{Number: s})
+		switch st.Step {
+		case StepForm:
+			if st.Applicant == nil || st.HasPersonalData == false {
+				t.Fatal("identified without an applicant")
+			}
+		case StepIdentify:
+			if st.Error.Key != "err.id_invalid" || st.HasPersonalData {
+				t.Fatalf("rejected input left %q, personal=%t", st.Error.Key, st.HasPersonalData)
+			}
+		default:
+			t.Fatalf("typed number moved to %v", st.Step)
+		}
+	})
+}
