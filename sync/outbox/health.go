@@ -38,6 +38,9 @@ func (st Stats) Problems(rules HealthRules) []string {
 	if n := st.Counts[StateRejected]; n > 0 && !rules.AllowRejected {
 		out = append(out, fmt.Sprintf("%d submission(s) rejected by the platform", n))
 	}
+	if st.Unreadable > 0 {
+		out = append(out, fmt.Sprintf("%d queued submission(s) cannot be decrypted: wrong data key file, or damaged data", st.Unreadable))
+	}
 	if st.Queued > 0 && st.OldestAge > rules.MaxAge {
 		out = append(out, fmt.Sprintf("oldest queued submission is %s old (limit %s)",
 			st.OldestAge.Round(time.Minute), rules.MaxAge))

@@ -27,17 +27,22 @@ type Record struct {
 	SentAt         time.Time // zero until sent
 	StatusAt       time.Time // zero until a status arrived
 	Purged         bool      // personal data and scans removed after retention
+	// StatusNote is the staff's note with the latest status (e.g. what to
+	// correct). Only LookupByID fills it: the resident proved who they
+	// are with their card, while receipt numbers are guessable.
+	StatusNote string
 }
 
 const recordColumns = `receipt, uuid, item_id, item_version, masked_name, state, attempts, last_error,
 	case_number, platform_status, created_at, sent_at, status_at, purged_at`
 
-func scanRecord(sc interface{ Scan(...any) error }) (Record, error) {
+func scanRecord(sc interface{ Scan(...any) error }, extra ...any) (Record, error) {
 	var r Record
 	var created int64
 	var sent, status, purged sql.NullInt64
-	err := sc.Scan(&r.Receipt, &r.UUID, &r.ItemID, &r.ItemVersion, &r.MaskedName, &r.State, &r.Attempts, &r.LastError,
-		&r.CaseNumber, &r.PlatformStatus, &created, &sent, &status, &purged)
+	dest := append([]any{&r.Receipt, &r.UUID, &r.ItemID, &r.ItemVersion, &r.MaskedName, &r.State, &r.Attempts, &r.LastError,
+		&r.CaseNumber, &r.PlatformStatus, &created, &sent, &status, &purged}, extra...)
+	err := sc.Scan(dest...)
 	if err != nil {
 		return r, err
 	}
@@ -71,7 +76,7 @@ func (s *Store) LookupByID(ctx context.Context, idNumber string) ([]Record, erro
 	if s.keys == nil {
 		return nil, ErrReadOnly
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+recordColumns+` FROM submissions WHERE id_hash = ? ORDER BY created_at DESC, seq DESC`,
+	rows, err := s.db.QueryContext(ctx, `SELECT `+recordColumns+`, status_note FROM submissions WHERE id_hash = ? ORDER BY created_at DESC, seq DESC`,
 		s.keys.idHash(idNumber))
 	if err != nil {
 		return nil, fmt.Errorf("outbox: lookup by ID: %w", err)
@@ -79,9 +84,17 @@ func (s *Store) LookupByID(ctx context.Context, idNumber string) ([]Record, erro
 	defer rows.Close()
 	var out []Record
 	for rows.Next() {
-		r, err := scanRecord(rows)
+		var note []byte
+		r, err := scanRecord(rows, &note)
 		if err != nil {
 			return nil, fmt.Errorf("outbox: lookup by ID: %w", err)
+		}
+		if note != nil {
+			p, err := s.keys.openRow(note, r.UUID+"/note")
+			if err != nil {
+				return nil, fmt.Errorf("outbox: status note of %s: %w", r.Receipt, err)
+			}
+			r.StatusNote = string(p)
 		}
 		out = append(out, r)
 	}
@@ -111,7 +124,9 @@ type Stats struct {
 	OldestAge    time.Duration `json:"-"`
 	// BytesLeft is the plaintext size of the distinct blobs undelivered
 	// submissions name: what the engine still has to upload, at most.
-	BytesLeft     int64     `json:"bytes_left"`
+	BytesLeft int64 `json:"bytes_left"`
+	// Unreadable counts queued submissions whose data does not decrypt.
+	Unreadable    int       `json:"unreadable"`
 	RatingsQueued int       `json:"ratings_queued"`
 	Purged        int       `json:"purged"`
 	Failed        []Failure `json:"failed"`
@@ -150,8 +165,9 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 		(SELECT COALESCE(SUM(size), 0) FROM (SELECT DISTINCT a.sha256, a.size FROM attachments a
 			JOIN submissions s ON s.uuid = a.submission_uuid WHERE s.state IN ('pending', 'sending'))),
 		(SELECT COUNT(*) FROM ratings WHERE sent_at IS NULL),
-		(SELECT COUNT(*) FROM submissions WHERE purged_at IS NOT NULL)`).
-		Scan(&oldest, &lastSent, &st.BytesLeft, &st.RatingsQueued, &st.Purged); err != nil {
+		(SELECT COUNT(*) FROM submissions WHERE purged_at IS NOT NULL),
+		(SELECT COUNT(*) FROM submissions WHERE state IN ('pending', 'sending') AND last_error LIKE ? || '%')`, UnreadablePrefix).
+		Scan(&oldest, &lastSent, &st.BytesLeft, &st.RatingsQueued, &st.Purged, &st.Unreadable); err != nil {
 		return st, fmt.Errorf("outbox: stats: %w", err)
 	}
 	if oldest.Valid {

@@ -282,3 +282,27 @@ func TestDuplicateBlobStoredOnce(t *testing.T) {
 		t.Error("deduplicated blob reads back wrong")
 	}
 }
+
+// TestDamagedBlobNotReused: a new submission with the same page as an
+// earlier one whose blob file was damaged gets a fresh, good blob instead
+// of sharing the damaged one.
+func TestDamagedBlobNotReused(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	s := e.open(t)
+	sub := sampleSubmission(8, 9000)
+	if _, err := s.Submit(ctx, sub); err != nil {
+		t.Fatal(err)
+	}
+	page := sub.Materials[0].Pages[0].Data
+	path := filepath.Join(e.dir, "blobs", shaHex(page))
+	b, _ := os.ReadFile(path)
+	b[len(b)-5] ^= 0xff
+	os.WriteFile(path, b, 0o600)
+	if _, err := s.Submit(ctx, sampleSubmission(8, 9000)); err != nil {
+		t.Fatal(err)
+	}
+	if got := readBlob(t, s, shaHex(page)); !bytes.Equal(got, page) {
+		t.Error("blob still damaged after a second submission of the same page")
+	}
+}

@@ -85,6 +85,23 @@ func (s *Store) Purge(ctx context.Context, now time.Time) (PurgeReport, error) {
 	return rep, nil
 }
 
+// PurgeEvery runs Purge (at the store clock's time) once at start and on
+// every tick until ctx ends, logging failures and carrying on. The app
+// runs it in a goroutine with a time.Ticker's channel; tests feed ticks by
+// hand.
+func (s *Store) PurgeEvery(ctx context.Context, ticks <-chan time.Time) error {
+	for {
+		if _, err := s.Purge(ctx, s.now()); err != nil && ctx.Err() == nil {
+			s.log.Error("purge failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ticks:
+		}
+	}
+}
+
 func countBlobFiles(dir string) (int, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {

@@ -38,6 +38,11 @@ type Pending struct {
 // until MarkSent/MarkRetry/MarkRejected, or until Options.ClaimLease passes
 // (an engine that vanished without saying so). It returns nil, nil when
 // nothing is due.
+//
+// A submission whose sealed data cannot be decrypted (a wrong data key, a
+// damaged database) must not block the queue behind it: it is set aside
+// for UnreadableRetry with a last error starting "unreadable:", which
+// Stats reports as unhealthy, and the next one is handed out instead.
 func (s *Store) NextDue(ctx context.Context, now time.Time) (*Pending, error) {
 	if err := s.writable(); err != nil {
 		return nil, err
@@ -47,45 +52,83 @@ func (s *Store) NextDue(ctx context.Context, now time.Time) (*Pending, error) {
 		return nil, fmt.Errorf("outbox: begin: %w", mapDiskFull(err))
 	}
 	defer tx.Rollback()
+	var p *Pending
+	for p == nil {
+		var bad error
+		p, bad, err = s.claimOne(ctx, tx, now)
+		if err != nil {
+			return nil, err
+		}
+		if bad == nil {
+			break
+		}
+		// p names the unreadable submission; set it aside and look again.
+		s.log.Error("submission data unreadable; set aside", "receipt", p.Receipt, "err", bad)
+		if _, err := tx.ExecContext(ctx, `UPDATE submissions SET state = 'pending', last_error = ?, next_attempt_at = ? WHERE uuid = ?`,
+			truncate(UnreadablePrefix+" "+bad.Error(), 500), now.Add(UnreadableRetry).UnixMilli(), p.UUID); err != nil {
+			return nil, fmt.Errorf("outbox: set aside unreadable submission: %w", mapDiskFull(err))
+		}
+		if err := audit(ctx, tx, now, "unreadable", p.Receipt, ""); err != nil {
+			return nil, mapDiskFull(err)
+		}
+		p = nil
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("outbox: commit claim: %w", mapDiskFull(err))
+	}
+	if p.UUID == "" {
+		return nil, nil
+	}
+	return p, nil
+}
+
+// UnreadablePrefix starts the last error of a submission whose stored data
+// fails to decrypt; UnreadableRetry is how long it is set aside.
+const (
+	UnreadablePrefix = "unreadable:"
+	UnreadableRetry  = time.Hour
+)
+
+// claimOne claims the oldest due submission inside tx. It returns an empty
+// Pending when nothing is due, and a non-nil bad error (with p naming the
+// submission) when its sealed data does not decrypt.
+func (s *Store) claimOne(ctx context.Context, tx *sql.Tx, now time.Time) (p *Pending, bad, err error) {
 	var (
-		p                Pending
 		kiosk, item, ver string
 		createdMS        int64
 		sealedRow        []byte
 	)
+	p = &Pending{}
 	err = tx.QueryRowContext(ctx, `SELECT uuid, receipt, kiosk_id, item_id, item_version, created_at, sealed, attempts
 		FROM submissions
 		WHERE state IN ('pending', 'sending') AND next_attempt_at <= ?
 		ORDER BY created_at, seq LIMIT 1`, now.UnixMilli()).
 		Scan(&p.UUID, &p.Receipt, &kiosk, &item, &ver, &createdMS, &sealedRow, &p.Attempts)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
+		return p, nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("outbox: find due submission: %w", err)
+		return nil, nil, fmt.Errorf("outbox: find due submission: %w", err)
 	}
 	p.Attempts++
 	if _, err := tx.ExecContext(ctx, `UPDATE submissions SET state = 'sending', attempts = ?, next_attempt_at = ? WHERE uuid = ?`,
 		p.Attempts, now.Add(s.opts.ClaimLease).UnixMilli(), p.UUID); err != nil {
-		return nil, fmt.Errorf("outbox: claim submission: %w", mapDiskFull(err))
+		return nil, nil, fmt.Errorf("outbox: claim submission: %w", mapDiskFull(err))
 	}
 	if sealedRow == nil {
-		return nil, fmt.Errorf("%w: unsent submission %s has no data", ErrCorrupt, p.Receipt)
+		return p, fmt.Errorf("%w: submission has no data", ErrCorrupt), nil
 	}
 	plain, err := s.keys.openRow(sealedRow, p.UUID)
 	if err != nil {
-		return nil, fmt.Errorf("outbox: submission %s: %w", p.Receipt, err)
+		return p, fmt.Errorf("%w (wrong data key, or the database was changed)", err), nil
 	}
 	var payload sealedPayload
 	if err := json.Unmarshal(plain, &payload); err != nil {
-		return nil, fmt.Errorf("%w: submission %s: %w", ErrCorrupt, p.Receipt, err)
+		return p, fmt.Errorf("%w: %w", ErrCorrupt, err), nil
 	}
 	mats, err := loadMaterials(ctx, tx, p.UUID)
 	if err != nil {
-		return nil, err
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("outbox: commit claim: %w", mapDiskFull(err))
+		return nil, nil, err
 	}
 	p.Request = api.SubmissionRequest{
 		UUID: p.UUID, Receipt: p.Receipt, KioskID: kiosk, ItemID: item, ItemVersion: ver,
@@ -101,7 +144,7 @@ func (s *Store) NextDue(ctx context.Context, now time.Time) (*Pending, error) {
 			}
 		}
 	}
-	return &p, nil
+	return p, nil, nil
 }
 
 type rowsQueryer interface {

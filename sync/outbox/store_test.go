@@ -111,8 +111,25 @@ func TestWrongKeyCannotRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s2.Close()
-	if _, err := s2.NextDue(ctx, e.clock.Now()); !errors.Is(err, outbox.ErrCorrupt) {
-		t.Errorf("NextDue with another key: %v, want ErrCorrupt", err)
+	// The submission is set aside, not handed out, and reported.
+	if p, err := s2.NextDue(ctx, e.clock.Now()); p != nil || err != nil {
+		t.Errorf("NextDue with another key: %+v, %v; want nothing", p, err)
+	}
+	st, err := s2.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Unreadable != 1 || len(st.Failed) != 1 || !strings.HasPrefix(st.Failed[0].Reason, outbox.UnreadablePrefix) {
+		t.Errorf("stats: unreadable %d, failed %+v", st.Unreadable, st.Failed)
+	}
+	if p := st.Problems(outbox.HealthRules{MinFreeBytes: 1}); len(p) != 1 || !strings.Contains(p[0], "decrypt") {
+		t.Errorf("problems: %v", p)
+	}
+	// With the right key again it is delivered after the set-aside time.
+	s2.Close()
+	s = e.open(t)
+	if p, err := s.NextDue(ctx, e.clock.Now().Add(outbox.UnreadableRetry)); err != nil || p == nil {
+		t.Errorf("NextDue with the right key: %+v %v", p, err)
 	}
 }
 
@@ -189,8 +206,14 @@ func TestTamperDetected(t *testing.T) {
 		if _, err := db.Exec(`UPDATE submissions SET sealed = (SELECT sealed FROM submissions WHERE seq = 2) WHERE seq = 1`); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.NextDue(ctx, e.clock.Now()); !errors.Is(err, outbox.ErrCorrupt) {
-			t.Errorf("NextDue: %v, want ErrCorrupt", err)
+		// The damaged first submission is set aside; the second still goes.
+		p, err := s.NextDue(ctx, e.clock.Now())
+		if err != nil || p == nil || p.Request.Applicant != subB.Applicant {
+			t.Errorf("NextDue: %+v %v, want the second submission", p, err)
+		}
+		st, _ := s.Stats(ctx)
+		if st.Unreadable != 1 {
+			t.Errorf("unreadable %d, want 1", st.Unreadable)
 		}
 	})
 	if got := readBlob(t, s, shaA); !bytes.Equal(got, subA.Materials[0].Pages[0].Data) {
@@ -338,8 +361,12 @@ func TestStatusesCatalogRatings(t *testing.T) {
 		t.Errorf("cursor %q", c)
 	}
 	ra, _ := s.Lookup(ctx, a.Number)
-	if ra.PlatformStatus != api.StatusApproved || ra.CaseNumber != "C-1" {
-		t.Errorf("a: %+v", ra)
+	if ra.PlatformStatus != api.StatusApproved || ra.CaseNumber != "C-1" || ra.StatusNote != "" {
+		t.Errorf("a by receipt (no note: receipts are guessable): %+v", ra)
+	}
+	byID, _ := s.LookupByID(ctx, sampleSubmission(1, 10).Applicant.IDNumber)
+	if len(byID) != 1 || byID[0].StatusNote != "准予" || byID[0].PlatformStatus != api.StatusApproved {
+		t.Errorf("a by ID number: %+v", byID)
 	}
 	rb, _ := s.Lookup(ctx, b.Number)
 	if rb.State != outbox.StateSent || rb.CaseNumber != "C-2" || rb.PlatformStatus != api.StatusReceived {
@@ -707,6 +734,51 @@ func TestDiskReserveKeepsQueueMoving(t *testing.T) {
 		}
 		if err := s.MarkSent(ctx, p.UUID, "C", e.clock.Now()); err != nil {
 			t.Fatalf("MarkSent on a nearly full disk: %v", err)
+		}
+	}
+}
+
+func TestPurgeEvery(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	e := newEnv(t)
+	s := e.open(t)
+	rc, _ := s.Submit(ctx, sampleSubmission(1, 100))
+	p, _ := s.NextDue(ctx, e.clock.Now())
+	s.MarkSent(ctx, p.UUID, "C", e.clock.Now())
+	ticks := make(chan time.Time)
+	done := make(chan error)
+	go func() { done <- s.PurgeEvery(ctx, ticks) }()
+	ticks <- time.Time{} // first purge (at start) finished: nothing old enough
+	if r, _ := s.Lookup(ctx, rc.Number); r.Purged {
+		t.Fatal("purged before retention")
+	}
+	e.clock.Advance(outbox.DefaultRetention + time.Second)
+	ticks <- time.Time{} // the loop takes this tick, purges…
+	ticks <- time.Time{} // …and only then takes the next one
+	if r, _ := s.Lookup(ctx, rc.Number); !r.Purged {
+		t.Error("not purged after retention")
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("PurgeEvery returned %v", err)
+	}
+}
+
+func TestDataFilesPrivate(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	s := e.open(t)
+	if _, err := s.Submit(ctx, sampleSubmission(1, 100)); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"", "blobs", outbox.DBName, outbox.DBName + "-wal", outbox.DBName + "-shm"} {
+		st, err := os.Stat(filepath.Join(e.dir, name))
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if st.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s has mode %04o; group and others must have no access", name, st.Mode().Perm())
 		}
 	}
 }

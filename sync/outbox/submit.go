@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -198,7 +199,7 @@ func (s *Store) writeBlobs(pages []pageRef, data [][]byte, now time.Time) (creat
 		}
 		seen[p.sha] = true
 		final := filepath.Join(s.blobDir, p.sha)
-		if st, err := os.Stat(final); err == nil && st.Size() == sealed.SealedSize(p.size, s.segmentSize()) {
+		if s.blobIntact(final, p.sha) {
 			// Same plaintext already stored. Freshen its time so a
 			// garbage collector in another process, which spares young
 			// files, leaves it alone until our row commits.
@@ -276,6 +277,28 @@ func (s *Store) segmentSize() int {
 		return s.opts.SegmentSize
 	}
 	return sealed.DefaultSegmentSize
+}
+
+// blobIntact reports whether the blob file at path exists and
+// authenticates in full. A new row may only share a blob that is known
+// good: a damaged one is written afresh instead.
+func (s *Store) blobIntact(path, sha string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	sum, _ := hex.DecodeString(sha)
+	r, err := sealed.NewReader(f, st.Size(), s.keys.blob, sum)
+	if err != nil {
+		return false
+	}
+	_, err = io.Copy(io.Discard, r)
+	return err == nil
 }
 
 // writeTemp seals plain into a new temp file in the blob directory and
