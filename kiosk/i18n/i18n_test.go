@@ -54,6 +54,69 @@ func TestEveryKeyInBothLanguages(t *testing.T) {
 // keyLikeRE matches string literals that look like message keys.
 var keyLikeRE = regexp.MustCompile(`^(step|err|btn|rating|status|material|lookup|receipt|review|guide|home|catalog|identify|form|materials|idle|confirm|kb|app|lang|elder|submitting)\.[a-z0-9_.]+$`)
 
+// keysIn collects key-shaped string literals from the non-test Go files of
+// a directory.
+func keysIn(t *testing.T, dir string) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	var keys []string
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		file, err := parser.ParseFile(fset, f, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(file, func(n ast.Node) bool {
+			lit, ok := n.(*ast.BasicLit)
+			if !ok || lit.Kind != token.STRING {
+				return true
+			}
+			s, err := strconv.Unquote(lit.Value)
+			if err == nil && keyLikeRE.MatchString(s) && !strings.HasSuffix(s, ".") && !strings.HasSuffix(s, "_") {
+				keys = append(keys, s)
+			}
+			return true
+		})
+	}
+	return keys
+}
+
+// TestEveryUIKeyExists checks the keys used by kiosk/ui and kiosk/app, and
+// the keys those packages build from catalog enumerations, so a screen never
+// shows a bracketed key.
+func TestEveryUIKeyExists(t *testing.T) {
+	tr := New()
+	var keys []string
+	for _, dir := range []string{"../ui", "../app"} {
+		keys = append(keys, keysIn(t, dir)...)
+	}
+	for _, v := range []string{"yes", "no", "conditional", "deferrable"} {
+		keys = append(keys, "guide.required_"+v)
+	}
+	for _, v := range []string{"original", "copy", "original_or_copy", "original_and_copy"} {
+		keys = append(keys, "guide.form_"+v)
+	}
+	for _, v := range []string{"cancel", "discard"} {
+		keys = append(keys, "confirm."+v)
+	}
+	for _, v := range []string{"phone", "date", "id_number", "select"} {
+		keys = append(keys, "form.hint_"+v)
+	}
+	for _, k := range keys {
+		for _, lang := range Languages() {
+			if !tr.Has(lang, k) {
+				t.Errorf("%q is used by the UI but missing in %s", k, lang)
+			}
+		}
+	}
+}
+
 // TestEveryFlowKeyExists scans the source of kiosk/flow for key-shaped
 // string literals, including the prefixes it concatenates (step., status.,
 // material.how.), and checks each exists in both languages.
