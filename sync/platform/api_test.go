@@ -573,3 +573,65 @@ func TestRestartKeepsData(t *testing.T) {
 		t.Fatalf("case number after restart %s not after %s", b.CaseNumber, a.CaseNumber)
 	}
 }
+
+// Many kiosks at once land in shared group commits; a conflicting request in
+// a batch must fail alone and leave its neighbours stored, each with its own
+// case number.
+func TestConcurrentMixedBatch(t *testing.T) {
+	e := newEnv(t, t.TempDir(), "K1", "K2", "K3", "K4")
+	taken := newSubmission("K1", 999)
+	if r := e.submit("K1", taken); r.code != http.StatusCreated {
+		t.Fatal(r.code)
+	}
+	type result struct {
+		code int
+		body []byte
+	}
+	const n = 60
+	results := make([]result, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			k := fmt.Sprintf("K%d", 1+i%4)
+			s := newSubmission(k, i)
+			if i%10 == 0 { // same key as the stored one, different body
+				s = taken
+				s.Form = map[string]string{"reason": fmt.Sprint(i)}
+				k = "K1"
+			}
+			b, _ := json.Marshal(s)
+			hr := e.build(req{method: "POST", path: api.PathSubmissions, body: b, kiosk: k, header: map[string]string{api.HeaderIdempotencyKey: s.UUID}})
+			res, err := e.http.Client().Do(hr)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer res.Body.Close()
+			var buf bytes.Buffer
+			buf.ReadFrom(res.Body)
+			results[i] = result{res.StatusCode, buf.Bytes()}
+		}()
+	}
+	wg.Wait()
+	cases := map[string]bool{}
+	for i, r := range results {
+		if i%10 == 0 {
+			if r.code != http.StatusConflict {
+				t.Errorf("conflicting request %d = %d %s", i, r.code, r.body)
+			}
+			continue
+		}
+		var sr api.SubmissionResponse
+		if r.code != http.StatusCreated || json.Unmarshal(r.body, &sr) != nil || cases[sr.CaseNumber] {
+			t.Fatalf("request %d = %d %s", i, r.code, r.body)
+		}
+		cases[sr.CaseNumber] = true
+	}
+	var rows int
+	e.store.Export(context.Background(), func(platform.ExportRow) error { rows++; return nil })
+	if want := 1 + n - n/10; rows != want {
+		t.Fatalf("%d submissions stored, want %d", rows, want)
+	}
+}

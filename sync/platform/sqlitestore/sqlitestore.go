@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
@@ -26,6 +27,12 @@ import (
 type Store struct {
 	w *sql.DB // one connection: every write
 	r *sql.DB // read pool
+
+	intake    chan *intakeJob
+	quit      chan struct{}
+	loopDone  chan struct{}
+	closeOnce sync.Once
+	closeErr  error
 }
 
 var _ platform.Store = (*Store)(nil)
@@ -100,6 +107,8 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	}
 	r.SetMaxOpenConns(8)
 	s.r = r
+	s.intake, s.quit, s.loopDone = make(chan *intakeJob), make(chan struct{}), make(chan struct{})
+	go s.intakeLoop()
 	return s, nil
 }
 
@@ -127,9 +136,15 @@ func (s *Store) migrate(ctx context.Context) error {
 	return tx.Commit()
 }
 
-// Close closes both pools.
+// Close stops the intake loop (after its current batch) and closes both
+// pools. Later calls return the first call's result.
 func (s *Store) Close() error {
-	return errors.Join(s.r.Close(), s.w.Close())
+	s.closeOnce.Do(func() {
+		close(s.quit)
+		<-s.loopDone
+		s.closeErr = errors.Join(s.r.Close(), s.w.Close())
+	})
+	return s.closeErr
 }
 
 // Ping checks that the database answers a write-path query.
@@ -242,13 +257,115 @@ func replayOrConflict(ctx context.Context, tx *sql.Tx, kioskID, key, bodyHash st
 	return r, true, nil
 }
 
-// CreateSubmission stores a new submission; see platform.Store.
+// CreateSubmission stores a new submission; see platform.Store. Concurrent
+// calls are group-committed: the intake loop runs every submission waiting
+// at that moment in one transaction (each in its own savepoint, so one
+// failure does not touch the others) and pays for one fsync. Nobody gets an
+// answer before the commit that holds their submission has returned.
 func (s *Store) CreateSubmission(ctx context.Context, rec platform.IntakeRecord, render func(api.SubmissionResponse) (platform.StoredResponse, error)) (platform.StoredResponse, bool, error) {
+	j := &intakeJob{ctx: ctx, rec: rec, render: render, done: make(chan struct{})}
+	select {
+	case s.intake <- j:
+	case <-ctx.Done():
+		return platform.StoredResponse{}, false, ctx.Err()
+	case <-s.quit:
+		return platform.StoredResponse{}, false, errClosed
+	}
+	// Once queued the job always gets an answer: the loop may already be
+	// writing it, so the caller must learn whether it was stored.
+	<-j.done
+	return j.resp, j.replay, j.err
+}
+
+var errClosed = errors.New("store closed")
+
+type intakeJob struct {
+	ctx    context.Context
+	rec    platform.IntakeRecord
+	render func(api.SubmissionResponse) (platform.StoredResponse, error)
+	done   chan struct{}
+	resp   platform.StoredResponse
+	replay bool
+	err    error
+}
+
+// maxBatch bounds one group commit, so one transaction stays small.
+const maxBatch = 128
+
+func (s *Store) intakeLoop() {
+	defer close(s.loopDone)
+	for {
+		var batch []*intakeJob
+		select {
+		case j := <-s.intake:
+			batch = append(batch, j)
+		case <-s.quit:
+			return
+		}
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case j := <-s.intake:
+				batch = append(batch, j)
+			default:
+				break drain
+			}
+		}
+		s.commitBatch(batch)
+		for _, j := range batch {
+			close(j.done)
+		}
+	}
+}
+
+func (s *Store) commitBatch(batch []*intakeJob) {
+	// The batch is not tied to any one caller's context: a kiosk that hangs
+	// up must not roll back its neighbours' submissions.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	fail := func(err error) {
+		for _, j := range batch {
+			if j.err == nil {
+				j.resp, j.replay, j.err = platform.StoredResponse{}, false, err
+			}
+		}
+	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return platform.StoredResponse{}, false, fmt.Errorf("intake: %w", err)
+		fail(fmt.Errorf("intake: %w", err))
+		return
 	}
 	defer tx.Rollback()
+	for _, j := range batch {
+		if err := j.ctx.Err(); err != nil {
+			j.err = err
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `SAVEPOINT intake`); err != nil {
+			fail(fmt.Errorf("intake: %w", err))
+			return
+		}
+		j.resp, j.replay, j.err = intakeOne(ctx, tx, j.rec, j.render)
+		if j.err != nil {
+			if _, err := tx.ExecContext(ctx, `ROLLBACK TO intake`); err != nil {
+				fail(fmt.Errorf("intake: %w", err))
+				return
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `RELEASE intake`); err != nil {
+			fail(fmt.Errorf("intake: %w", err))
+			return
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		for _, j := range batch {
+			j.resp, j.replay, j.err = platform.StoredResponse{}, false, fmt.Errorf("intake commit: %w", err)
+		}
+	}
+}
+
+// intakeOne does one submission's writes inside a group-commit transaction.
+func intakeOne(ctx context.Context, tx *sql.Tx, rec platform.IntakeRecord, render func(api.SubmissionResponse) (platform.StoredResponse, error)) (platform.StoredResponse, bool, error) {
 	if r, replay, err := replayOrConflict(ctx, tx, rec.KioskID, rec.IdemKey, rec.BodyHash); err != nil || replay {
 		return r, replay, err
 	}
@@ -304,9 +421,6 @@ func (s *Store) CreateSubmission(ctx context.Context, rec platform.IntakeRecord,
 	if _, err := tx.ExecContext(ctx, `INSERT INTO idempotency(kiosk, key, body_hash, status, body, created_at) VALUES(?,?,?,?,?,?)`,
 		rec.KioskID, rec.IdemKey, rec.BodyHash, out.Status, out.Body, at); err != nil {
 		return platform.StoredResponse{}, false, fmt.Errorf("intake: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return platform.StoredResponse{}, false, fmt.Errorf("intake commit: %w", err)
 	}
 	return out, false, nil
 }
