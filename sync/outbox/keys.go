@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 )
@@ -34,9 +35,9 @@ func DefaultKeyFile(dataDir string) string {
 }
 
 // loadOrCreateKey reads the hex-encoded 32-byte data key from path, creating
-// it with 0600 permissions if it does not exist. A key file that group or
+// it with 0600 permissions if it does not exist and mayCreate is set. A key file that group or
 // others may read is refused: that would leak every resident's data.
-func loadOrCreateKey(path, dataDir string) (key []byte, created bool, err error) {
+func loadOrCreateKey(path, dataDir string, mayCreate bool) (key []byte, created bool, err error) {
 	if path == "" {
 		return nil, false, fmt.Errorf("%w: no key file configured", ErrKey)
 	}
@@ -52,7 +53,7 @@ func loadOrCreateKey(path, dataDir string) (key []byte, created bool, err error)
 		return nil, false, fmt.Errorf("%w: key file %s is inside the data directory %s", ErrKey, path, dataDir)
 	}
 	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, fs.ErrNotExist) && mayCreate {
 		key, err := createKey(path)
 		return key, err == nil, err
 	}
@@ -194,4 +195,18 @@ func MaskID(id string) string {
 		return strings.Repeat("*", len(r))
 	}
 	return string(r[:4]) + strings.Repeat("*", len(r)-8) + string(r[len(r)-4:])
+}
+
+var (
+	idShaped    = regexp.MustCompile(`\d{17}[\dXx]`)
+	phoneShaped = regexp.MustCompile(`(^|\D)(1\d{2})\d{4}(\d{4})($|\D)`)
+)
+
+// MaskPersonal masks anything shaped like an ID number or a mobile phone
+// number in free text (error reasons from the platform, for instance)
+// before it is stored in clear or shown: defence in depth, in case a
+// message echoes what the resident typed.
+func MaskPersonal(text string) string {
+	text = idShaped.ReplaceAllStringFunc(text, MaskID)
+	return phoneShaped.ReplaceAllString(text, "${1}${2}****${3}${4}")
 }

@@ -188,7 +188,7 @@ func open(ctx context.Context, opts Options, fsys fileSystem) (*Store, error) {
 		}
 	}
 	if opts.KeyFile != "" || !opts.ReadOnly {
-		key, created, err := loadOrCreateKey(opts.KeyFile, opts.Dir)
+		key, created, err := loadOrCreateKey(opts.KeyFile, opts.Dir, !opts.ReadOnly)
 		if err != nil {
 			return nil, err
 		}

@@ -50,7 +50,8 @@ func TestNoPersonalDataInClear(t *testing.T) {
 	if err != nil || p.Request.Applicant.IDNumber != idNumber {
 		t.Fatalf("NextDue: %v", err)
 	}
-	s.MarkRetry(ctx, rc.UUID, "platform said: 503 Service Unavailable", e.clock.Now())
+	// A platform error that echoes the number must not put it in clear.
+	s.MarkRetry(ctx, rc.UUID, "platform said: 503 for "+idNumber+" tel "+phone, e.clock.Now())
 	p, _ = s.NextDue(ctx, e.clock.Now())
 	s.MarkSent(ctx, p.UUID, "DG-2026-000042", e.clock.Now())
 	s.ApplyStatuses(ctx, []api.StatusUpdate{{UUID: rc.UUID, Receipt: rc.Number, CaseNumber: "DG-2026-000042",

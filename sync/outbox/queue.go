@@ -210,7 +210,7 @@ func (s *Store) MarkRetry(ctx context.Context, id, reason string, next time.Time
 			return "", fmt.Errorf("%w: submission is %s", ErrState, state)
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE submissions SET state = 'pending', last_error = ?, next_attempt_at = ? WHERE uuid = ?`,
-			truncate(reason, 500), next.UnixMilli(), id)
+			truncate(MaskPersonal(reason), 500), next.UnixMilli(), id)
 		return "next=" + next.UTC().Format(time.RFC3339), err
 	})
 }
@@ -224,7 +224,7 @@ func (s *Store) MarkRejected(ctx context.Context, id, reason string) error {
 			return "", fmt.Errorf("%w: submission was already accepted", ErrState)
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE submissions SET state = 'rejected', last_error = ?, rejected_at = ? WHERE uuid = ?`,
-			truncate(reason, 500), s.now().UnixMilli(), id)
+			truncate(MaskPersonal(reason), 500), s.now().UnixMilli(), id)
 		return "", err
 	})
 }

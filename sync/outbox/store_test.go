@@ -543,6 +543,36 @@ func TestMasking(t *testing.T) {
 	}
 }
 
+func TestMaskPersonal(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"applicant.id_number: 44190019900101123X is invalid", "applicant.id_number: 4419**********123X is invalid"},
+		{"id 441900199001011234, phone 13912345678.", "id 4419**********1234, phone 139****5678."},
+		{"13912345678", "139****5678"},
+		{"503 Service Unavailable after 12345 bytes", "503 Service Unavailable after 12345 bytes"},
+		{"case DG-2026-000123", "case DG-2026-000123"},
+	}
+	for _, tc := range tests {
+		if got := outbox.MaskPersonal(tc.in); got != tc.want {
+			t.Errorf("MaskPersonal(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestReasonsStoredMasked(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	s := e.open(t)
+	sub := sampleSubmission(1, 10)
+	rc, _ := s.Submit(ctx, sub)
+	s.NextDue(ctx, e.clock.Now())
+	s.MarkRejected(ctx, rc.UUID, "validation: "+sub.Applicant.IDNumber+" does not match "+sub.Applicant.Phone)
+	st, _ := s.Stats(ctx)
+	if len(st.Failed) != 1 || strings.Contains(st.Failed[0].Reason, sub.Applicant.IDNumber) || strings.Contains(st.Failed[0].Reason, sub.Applicant.Phone) ||
+		!strings.Contains(st.Failed[0].Reason, outbox.MaskID(sub.Applicant.IDNumber)) {
+		t.Errorf("stored reason %+v", st.Failed)
+	}
+}
+
 func TestReadOnly(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
