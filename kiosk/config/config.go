@@ -28,6 +28,8 @@ import (
 	"strings"
 	"time"
 
+	"onedoor/assets"
+
 	"github.com/BurntSushi/toml"
 )
 
@@ -55,7 +57,8 @@ type Config struct {
 type Kiosk struct {
 	// ID goes into every receipt number ({id}-{yyyymmdd}-{seq}), so it must
 	// be unique per kiosk: 2–16 capital letters and digits.
-	ID         string `toml:"id"`
+	ID string `toml:"id"`
+	// Name is the service point's name, printed on receipts.
 	Name       string `toml:"name"`
 	Region     string `toml:"region"`   // 6-digit division code
 	Language   string `toml:"language"` // default language: zh-CN | en
@@ -78,17 +81,22 @@ type Device struct {
 
 // Printer is the receipt printer.
 type Printer struct {
-	Enabled    bool   `toml:"enabled"`
-	Port       string `toml:"port"`
-	Baud       int    `toml:"baud"`
-	PaperWidth int    `toml:"paper_width"` // mm: 58 or 80
+	Enabled bool   `toml:"enabled"`
+	Port    string `toml:"port"`
+	Baud    int    `toml:"baud"`
+	// Profile names the printer model's ESC/POS profile (assets/printers),
+	// which fixes paper width, code pages and QR support.
+	Profile string `toml:"profile"`
 }
 
 // Platform is the central platform the sync engine talks to.
 type Platform struct {
 	// URL is the platform's base URL; empty runs the kiosk offline-only
 	// (everything queues).
-	URL          string        `toml:"url"`
+	URL string `toml:"url"`
+	// Token authenticates the kiosk to the platform. The config file is
+	// written 0600 because of it.
+	Token        string        `toml:"token"`
 	Timeout      time.Duration `toml:"timeout"`
 	SyncInterval time.Duration `toml:"sync_interval"`
 	CAFile       string        `toml:"ca_file"`
@@ -134,10 +142,10 @@ func Default() Config {
 		key = filepath.Join(home, ".config", "onedoor", "data.key")
 	}
 	return Config{
-		Kiosk: Kiosk{ID: "K01", Name: "一门通自助终端", Region: "441900", Language: "zh-CN", Fullscreen: true},
+		Kiosk: Kiosk{ID: "K01", Name: "一门通自助服务点", Region: "441900", Language: "zh-CN", Fullscreen: true},
 		Devices: Devices{
 			IDCard:  Device{Enabled: true, Baud: 115200},
-			Printer: Printer{Enabled: true, Baud: 9600, PaperWidth: 80},
+			Printer: Printer{Enabled: true, Baud: 9600, Profile: "generic-80"},
 			Scanner: Device{Enabled: true, Baud: 115200},
 		},
 		Platform: Platform{Timeout: 30 * time.Second, SyncInterval: time.Minute},
@@ -211,7 +219,7 @@ func Marshal(c Config) ([]byte, error) {
 // Save validates c and writes it to path atomically: a temp file in the same
 // directory is written and fsynced, renamed over path, and the directory is
 // fsynced so the rename itself survives a power cut. An existing file keeps
-// its permissions; a new one is 0600, since the file holds the PIN hash.
+// its permissions; a new one is 0600, since the file holds the platform token and the PIN hash.
 func Save(path string, c Config) error {
 	if err := c.Validate(); err != nil {
 		return err
@@ -299,8 +307,8 @@ func (c Config) Validate() error {
 	checkDevice("idcard", c.Devices.IDCard.Port, c.Devices.IDCard.Baud)
 	checkDevice("printer", c.Devices.Printer.Port, c.Devices.Printer.Baud)
 	checkDevice("scanner", c.Devices.Scanner.Port, c.Devices.Scanner.Baud)
-	if w := c.Devices.Printer.PaperWidth; w != 58 && w != 80 {
-		bad("devices.printer.paper_width", "%d must be 58 or 80 (mm)", w)
+	if names := assets.PrinterProfileNames(); !slices.Contains(names, c.Devices.Printer.Profile) {
+		bad("devices.printer.profile", "%q is not a known printer profile (%s)", c.Devices.Printer.Profile, strings.Join(names, ", "))
 	}
 	if c.Platform.URL != "" {
 		u, err := url.Parse(c.Platform.URL)

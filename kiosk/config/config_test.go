@@ -36,7 +36,7 @@ func TestParse(t *testing.T) {
 			if c.Session.IdleTimeout != 90*time.Second || c.Devices.Printer.Port != "/dev/ttyUSB1" {
 				t.Errorf("values not read: %+v", c.Session)
 			}
-			if c.Session.ElderIdleTimeout != 120*time.Second || c.Devices.Printer.PaperWidth != 80 {
+			if c.Session.ElderIdleTimeout != 120*time.Second || c.Devices.Printer.Profile != "generic-80" {
 				t.Error("defaults lost")
 			}
 		}},
@@ -76,7 +76,7 @@ func TestValidate(t *testing.T) {
 		{"language", func(c *Config) { c.Kiosk.Language = "fr" }, "kiosk.language"},
 		{"relative port", func(c *Config) { c.Devices.IDCard.Port = "ttyUSB0" }, "devices.idcard.port"},
 		{"odd baud", func(c *Config) { c.Devices.Scanner.Baud = 12345 }, "devices.scanner.baud"},
-		{"paper width", func(c *Config) { c.Devices.Printer.PaperWidth = 76 }, "devices.printer.paper_width"},
+		{"printer profile", func(c *Config) { c.Devices.Printer.Profile = "brand-x" }, "devices.printer.profile"},
 		{"platform url scheme", func(c *Config) { c.Platform.URL = "ftp://x" }, "platform.url"},
 		{"platform url host", func(c *Config) { c.Platform.URL = "http://" }, "platform.url"},
 		{"timeout", func(c *Config) { c.Platform.Timeout = 0 }, "platform.timeout"},
@@ -115,6 +115,8 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	c.Session.IdleTimeout = 75 * time.Second
 	c.Devices.Printer.Port = "/dev/ttyS3"
 	c.Platform.URL = "http://127.0.0.1:8080"
+	c.Platform.Token = "kiosk-token-for-tests"
+	c.Devices.Printer.Profile = "generic-58"
 	if err := Save(path, c); err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(""))
 	f.Add([]byte("[session]\nidle_timeout = \"90s\"\n"))
-	f.Add([]byte("[devices.printer]\nport = \"/dev/ttyUSB0\"\nbaud = 9600\npaper_width = 58\n"))
+	f.Add([]byte("[devices.printer]\nport = \"/dev/ttyUSB0\"\nbaud = 9600\nprofile = \"generic-58\"\n"))
 	f.Add([]byte("[kiosk]\nid = \"DG01\"\nlanguage = \"en\"\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := Parse(data)
