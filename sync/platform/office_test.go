@@ -151,6 +151,10 @@ func TestBackOfficeAccessControl(t *testing.T) {
 		t.Fatalf("search by receipt failed")
 	}
 
+	if code, page, _ := get(t, c, e.http.URL+"/office/kiosks"); code != http.StatusOK || !strings.Contains(page, "<td>K1</td>") {
+		t.Fatalf("kiosks page = %d\n%s", code, page)
+	}
+
 	code, body, h := get(t, c, e.http.URL+"/office/blobs/"+shaHex(scan))
 	if code != http.StatusOK || h.Get("Content-Type") != "image/png" || body != string(scan) {
 		t.Fatalf("scan = %d %s", code, h.Get("Content-Type"))
