@@ -278,3 +278,16 @@ func waitFor(t *testing.T, limit time.Duration, cond func() bool) {
 func itoa(n int) string {
 	return string(rune('0'+n/100)) + string(rune('0'+n/10%10)) + string(rune('0'+n%10))
 }
+
+func TestParallelSendersUnderFaults(t *testing.T) {
+	r := newRig(t, rigOpts{engineMod: func(c *Config) { c.Parallel = 4 }})
+	r.enqueue(20, 48<<10, 2)
+	r.proxy.CutEvery(200 << 10)
+	lost := r.proxy.Add(&faultproxy.Rule{Match: "POST /api/v1/submissions", Times: 4, Action: faultproxy.Action{Kind: faultproxy.LoseResponse}})
+	busy := r.proxy.Add(&faultproxy.Rule{Match: "HEAD ", Times: 4, Action: faultproxy.RespondWith(503, nil, "")})
+	r.runUntilDelivered(60 * time.Second)
+	if lost.Hits() != 4 || busy.Hits() != 4 || r.proxy.Stats().Faults < 8 {
+		t.Fatalf("faults applied: lost %d busy %d total %d", lost.Hits(), busy.Hits(), r.proxy.Stats().Faults)
+	}
+	r.verify()
+}

@@ -125,6 +125,7 @@ type Proxy struct {
 	bucket   *bucket
 	cutEvery int64
 	cutUp    int64 // upstream bytes counted toward the next cut
+	hardCuts bool
 	closed   bool
 
 	conns64   atomic.Int64
@@ -198,6 +199,17 @@ func (p *Proxy) SetRate(bytesPerSec int64) {
 func (p *Proxy) CutEvery(n int64) {
 	p.mu.Lock()
 	p.cutEvery, p.cutUp = n, 0
+	p.mu.Unlock()
+}
+
+// SetHardCuts makes every cut reset the platform's side too. By default
+// the platform sees a clean end of stream and can read every byte that
+// crossed before the cut (a line that went quiet); with hard cuts its kernel
+// throws away what the platform had not read yet, as after a reset from a
+// NAT box. Benchmarks measure both.
+func (p *Proxy) SetHardCuts(hard bool) {
+	p.mu.Lock()
+	p.hardCuts = hard
 	p.mu.Unlock()
 }
 
@@ -385,6 +397,13 @@ func (c *pipe) reset() {
 	c.mu.Unlock()
 	c.cancel()
 	rst(c.client)
+	c.p.mu.Lock()
+	hard := c.p.hardCuts
+	c.p.mu.Unlock()
+	if hard {
+		rst(c.server)
+		return
+	}
 	// The platform gets a clean end of stream: bytes that crossed the link
 	// before the cut stay readable on its side, as they would on a real
 	// line that went dead, instead of being discarded by a reset.

@@ -1,0 +1,347 @@
+// Command syncbench measures the sync engine against the real reference
+// platform on loopback, each figure next to a baseline measured in the same
+// run:
+//
+//	syncbench drain [-count 1000] [-attach 65536] [-pages 1]
+//	    drain N queued submissions through the engine, versus plain HTTP
+//	    PUTs of the same bytes (one PUT per submission: its JSON and its
+//	    blobs) to a handler that discards them, and to one that writes
+//	    and fsyncs each to a file.
+//	syncbench cut [-size 10485760] [-every 524288]
+//	    upload one blob with the link cut every N bytes, versus the same
+//	    upload on an uncut link; reports the bytes re-sent over the link,
+//	    with soft cuts (the platform reads what arrived) and hard cuts
+//	    (the platform's side is reset and its unread bytes are lost).
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"onedoor/sync/client"
+	"onedoor/sync/engine"
+	"onedoor/sync/faultproxy"
+	"onedoor/sync/outbox"
+	"onedoor/sync/outbox/devdata"
+	"onedoor/sync/platform"
+	"onedoor/sync/platform/sqlitestore"
+)
+
+const kioskID = "KB01"
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: syncbench drain|cut [flags]")
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "drain":
+		err = drainBench(os.Args[2:])
+	case "cut":
+		err = cutBench(os.Args[2:])
+	default:
+		err = fmt.Errorf("unknown benchmark %q", os.Args[1])
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "syncbench:", err)
+		os.Exit(1)
+	}
+}
+
+type env struct {
+	dir   string
+	store *sqlitestore.Store
+	blobs *platform.BlobDir
+	srv   *http.Server
+	ln    net.Listener
+	ob    *outbox.Store
+	token string
+}
+
+func newEnv() (*env, error) {
+	dir, err := os.MkdirTemp("", "syncbench-")
+	if err != nil {
+		return nil, err
+	}
+	e := &env{dir: dir}
+	pdir := filepath.Join(dir, "platform")
+	if err := os.MkdirAll(pdir, 0o700); err != nil {
+		return nil, err
+	}
+	if e.store, err = sqlitestore.Open(context.Background(), pdir); err != nil {
+		return nil, err
+	}
+	if e.blobs, err = platform.OpenBlobDir(filepath.Join(pdir, "blobs")); err != nil {
+		return nil, err
+	}
+	h, err := platform.New(platform.Config{Store: e.store, Blobs: e.blobs, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return nil, err
+	}
+	if e.ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+		return nil, err
+	}
+	e.srv = &http.Server{Handler: h}
+	go e.srv.Serve(e.ln)
+	e.token = fmt.Sprintf("%064x", sha256.Sum256([]byte(dir)))
+	if err := e.store.AddKiosk(context.Background(), kioskID, e.token, time.Now()); err != nil {
+		return nil, err
+	}
+	e.ob, err = outbox.Open(context.Background(), outbox.Options{Dir: filepath.Join(dir, "kiosk"), KeyFile: filepath.Join(dir, "kiosk.key"), KioskID: kioskID})
+	return e, err
+}
+
+func (e *env) close() {
+	e.ob.Close()
+	e.srv.Close()
+	e.store.Close()
+	os.RemoveAll(e.dir)
+}
+
+func (e *env) engine(url string, mod func(*client.Config), parallel int) (*engine.Engine, error) {
+	cfg := client.Config{BaseURL: url, KioskID: kioskID, Token: e.token, RetryWaitMin: 10 * time.Millisecond, RetryWaitMax: 100 * time.Millisecond, IdleTimeout: 5 * time.Second}
+	if mod != nil {
+		mod(&cfg)
+	}
+	cl, err := client.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return engine.New(engine.Config{Store: e.ob, Platform: cl, KioskID: kioskID, Version: "bench",
+		RetryBase: 10 * time.Millisecond, RetryMax: 100 * time.Millisecond, PollInterval: time.Hour, HeartbeatInterval: time.Hour, Parallel: parallel})
+}
+
+func drainAll(ctx context.Context, eng *engine.Engine) error {
+	deadline := time.Now().Add(30 * time.Minute)
+	for {
+		r := eng.Drain(ctx)
+		if r.Left == 0 && r.Err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("still %d queued: %v", r.Left, r.Err)
+		}
+	}
+}
+
+func drainBench(args []string) error {
+	fl := flag.NewFlagSet("drain", flag.ExitOnError)
+	count := fl.Int("count", 1000, "submissions")
+	attach := fl.Int("attach", 64<<10, "blob bytes per submission")
+	pages := fl.Int("pages", 1, "pages (blobs) per submission")
+	parallel := fl.String("parallel", "1,4", "engine senders to measure, comma-separated")
+	fl.Parse(args)
+	ctx := context.Background()
+	e, err := newEnv()
+	if err != nil {
+		return err
+	}
+	defer func() { e.close() }()
+
+	// The same bytes as the engine will send: each submission's JSON
+	// and its blobs, kept in memory for the baseline.
+	rng := rand.New(rand.NewPCG(1, 2))
+	bodies := make([][]byte, 0, *count)
+	for i := 0; i < *count; i++ {
+		sub := devdata.Submission(rng, i, *attach, *pages)
+		if _, err := e.ob.Submit(ctx, sub); err != nil {
+			return err
+		}
+		var b bytes.Buffer
+		j, _ := json.Marshal(sub.Applicant) // stands in for the submission JSON
+		b.Write(j)
+		b.Write([]byte(`{"form":{"purpose":"测试用途","copies":"1"},"materials":[{"material_id":"m1","kind":"scan","pages":[{"sha256":"0000000000000000000000000000000000000000000000000000000000000000","size":65536,"content_type":"application/octet-stream"}]}],"uuid":"00000000-0000-4000-8000-000000000000","receipt":"KB01-20261125-0001","kiosk_id":"KB01","item_id":"dev-residence-certificate","item_version":"1","created_at":"2026-11-25T09:00:00Z"}`))
+		for _, m := range sub.Materials {
+			for _, p := range m.Pages {
+				b.Write(p.Data)
+			}
+		}
+		bodies = append(bodies, b.Bytes())
+	}
+	var total int64
+	for _, b := range bodies {
+		total += int64(len(b))
+	}
+
+	discard := func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusCreated)
+	}
+	fileDir := filepath.Join(e.dir, "putfiles")
+	os.MkdirAll(fileDir, 0o700)
+	n := 0
+	durable := func(w http.ResponseWriter, r *http.Request) {
+		n++
+		f, err := os.Create(filepath.Join(fileDir, fmt.Sprint(n)))
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		io.Copy(f, r.Body)
+		f.Sync()
+		f.Close()
+		w.WriteHeader(http.StatusCreated)
+	}
+	putDiscard, err := putRun(bodies, discard)
+	if err != nil {
+		return err
+	}
+	putDurable, err := putRun(bodies, durable)
+	if err != nil {
+		return err
+	}
+
+	rate := func(d time.Duration) float64 { return float64(*count) / d.Seconds() }
+	mb := func(d time.Duration) float64 { return float64(total) / d.Seconds() / 1e6 }
+	fmt.Printf("drain %d submissions × %d pages, %d bytes of blobs each (%.1f MB in all)\n", *count, *pages, *attach, float64(total)/1e6)
+	fmt.Printf("  baseline PUT, handler discards:    %7.2fs  %7.1f subm/s  %6.1f MB/s\n", putDiscard.Seconds(), rate(putDiscard), mb(putDiscard))
+	fmt.Printf("  baseline PUT, handler file+fsync:  %7.2fs  %7.1f subm/s  %6.1f MB/s\n", putDurable.Seconds(), rate(putDurable), mb(putDurable))
+	for i, ps := range strings.Split(*parallel, ",") {
+		par, err := strconv.Atoi(strings.TrimSpace(ps))
+		if err != nil || par < 1 {
+			return fmt.Errorf("bad -parallel %q", ps)
+		}
+		if i > 0 {
+			// A fresh queue and platform for each setting.
+			e.close()
+			if e, err = newEnv(); err != nil {
+				return err
+			}
+			rng := rand.New(rand.NewPCG(1, 2))
+			for j := 0; j < *count; j++ {
+				if _, err := e.ob.Submit(ctx, devdata.Submission(rng, j, *attach, *pages)); err != nil {
+					return err
+				}
+			}
+		}
+		eng, err := e.engine("http://"+e.ln.Addr().String(), nil, par)
+		if err != nil {
+			return err
+		}
+		start := time.Now()
+		if err := drainAll(ctx, eng); err != nil {
+			return err
+		}
+		took := time.Since(start)
+		exported := 0
+		e.store.Export(ctx, func(platform.ExportRow) error { exported++; return nil })
+		if exported != *count {
+			return fmt.Errorf("platform holds %d submissions, want %d", exported, *count)
+		}
+		fmt.Printf("  engine, %d sender(s) → platform:    %7.2fs  %7.1f subm/s  %6.1f MB/s  = %.2f× discard PUTs, %.2f× durable PUTs\n",
+			par, took.Seconds(), rate(took), mb(took), putDiscard.Seconds()/took.Seconds(), putDurable.Seconds()/took.Seconds())
+	}
+	return nil
+}
+
+// putRun sends each body as one PUT, one after another, over keep-alive.
+func putRun(bodies [][]byte, h http.HandlerFunc) (time.Duration, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	srv := &http.Server{Handler: h}
+	go srv.Serve(ln)
+	defer srv.Close()
+	c := &http.Client{}
+	url := "http://" + ln.Addr().String() + "/put"
+	start := time.Now()
+	for i, b := range bodies {
+		req, _ := http.NewRequest(http.MethodPut, fmt.Sprintf("%s/%d", url, i), bytes.NewReader(b))
+		resp, err := c.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated {
+			return 0, fmt.Errorf("PUT: HTTP %d", resp.StatusCode)
+		}
+	}
+	return time.Since(start), nil
+}
+
+func cutBench(args []string) error {
+	fl := flag.NewFlagSet("cut", flag.ExitOnError)
+	size := fl.Int("size", 10<<20, "blob bytes")
+	every := fl.Int64("every", 512<<10, "cut the link every N bytes")
+	fl.Parse(args)
+	type run struct {
+		name      string
+		cut, hard bool
+		up        int64
+		cuts      int64
+		took      time.Duration
+	}
+	runs := []*run{{name: "no cuts (baseline)"}, {name: "soft cuts", cut: true}, {name: "hard cuts", cut: true, hard: true}}
+	for _, r := range runs {
+		up, cuts, took, err := cutOnce(*size, *every, r.cut, r.hard)
+		if err != nil {
+			return fmt.Errorf("%s: %w", r.name, err)
+		}
+		r.up, r.cuts, r.took = up, cuts, took
+	}
+	base := runs[0].up
+	fmt.Printf("one %d-byte blob (one submission), link cut every %d bytes client→platform\n", *size, *every)
+	for _, r := range runs {
+		extra := r.up - base
+		fmt.Printf("  %-20s link bytes up %10d  cuts %3d  re-sent %9d = %5.2f%% of the blob  (%.2fs)\n",
+			r.name, r.up, r.cuts, extra, 100*float64(extra)/float64(*size), r.took.Seconds())
+	}
+	return nil
+}
+
+func cutOnce(size int, every int64, cut, hard bool) (up, cuts int64, took time.Duration, err error) {
+	ctx := context.Background()
+	e, err := newEnv()
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	defer e.close()
+	rng := rand.New(rand.NewPCG(3, 4))
+	sub := devdata.Submission(rng, 1, size, 1)
+	if _, err := e.ob.Submit(ctx, sub); err != nil {
+		return 0, 0, 0, err
+	}
+	px, err := faultproxy.New(e.ln.Addr().String(), nil)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	defer px.Close()
+	if cut {
+		px.CutEvery(every)
+		px.SetHardCuts(hard)
+	}
+	eng, err := e.engine(px.URL(), func(c *client.Config) { c.RetryMax = 100 }, 1)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	start := time.Now()
+	if err := drainAll(ctx, eng); err != nil {
+		return 0, 0, 0, err
+	}
+	took = time.Since(start)
+	var rows []platform.ExportRow
+	e.store.Export(ctx, func(r platform.ExportRow) error { rows = append(rows, r); return nil })
+	if len(rows) != 1 {
+		return 0, 0, 0, errors.New("submission not on the platform")
+	}
+	st := px.Stats()
+	return st.BytesUp, st.Faults, took, nil
+}
