@@ -324,6 +324,17 @@ func TestMaterials(t *testing.T) {
 		{"result for a material not being scanned is discarded",
 			[]Event{ScanDone{MaterialID: "housing", Ref: "stray"}},
 			[]check{pages("housing"), discarded("stray")}},
+		{"result for another page is discarded",
+			[]Event{Scan{MaterialID: "housing"}, ScanDone{MaterialID: "housing", Page: 3, Ref: "late"}},
+			[]check{pages("housing"), discarded("late"), func(t *testing.T, st State, _ []Effect) {
+				if ms, _ := materialState(st, "housing"); !ms.Scanning {
+					t.Error("the outstanding scan was forgotten")
+				}
+			}}},
+		{"page index of a new scan does not overwrite",
+			[]Event{Scan{MaterialID: "housing"}, ScanDone{MaterialID: "housing", Ref: "h1"},
+				Scan{MaterialID: "housing"}, ScanDone{MaterialID: "housing", Page: 0, Ref: "h2"}},
+			[]check{pages("housing", "h1"), discarded("h2")}},
 		{"promise where allowed drops pages",
 			[]Event{Scan{MaterialID: "housing"}, ScanDone{MaterialID: "housing", Ref: "h1"}, UsePromise{MaterialID: "housing"}},
 			[]check{pages("housing"), discarded("h1"), func(t *testing.T, st State, _ []Effect) {

@@ -753,6 +753,7 @@ func (m *Machine) scan(e Scan) []Effect {
 	}
 	ms.How = ProvidedScan
 	ms.Scanning = true
+	ms.scanPage, ms.retake = page, e.Retake
 	ms.Error = Message{}
 	s.err = Message{}
 	return []Effect{ScanPage{MaterialID: ms.Material.ID, Page: page}}
@@ -765,7 +766,9 @@ func (m *Machine) scanDone(e ScanDone) []Effect {
 		return discard
 	}
 	ms := m.material(e.MaterialID)
-	if ms == nil || !ms.Scanning || e.Page < 0 || e.Page > len(ms.Pages) {
+	// A result that does not answer the outstanding ScanPage (late, or for
+	// another page) must not slip into the application.
+	if ms == nil || !ms.Scanning || e.Page != ms.scanPage || e.Page > len(ms.Pages) {
 		return discard
 	}
 	ms.Scanning = false
@@ -779,7 +782,7 @@ func (m *Machine) scanDone(e ScanDone) []Effect {
 	}
 	p := Page{Ref: e.Ref, BlankScore: e.BlankScore, BlurScore: e.BlurScore}
 	ms.Error = Message{}
-	if e.Page < len(ms.Pages) {
+	if ms.retake && e.Page < len(ms.Pages) {
 		old := ms.Pages[e.Page].Ref
 		ms.Pages[e.Page] = p
 		return []Effect{DiscardScans{Refs: []string{old}}, Beep{Kind: BeepOK}}

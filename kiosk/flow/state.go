@@ -113,6 +113,9 @@ type MaterialState struct {
 	Pages    []Page
 	Scanning bool // a ScanPage effect is outstanding
 	Error    Message
+
+	scanPage int  // page index of the outstanding ScanPage
+	retake   bool // the outstanding scan replaces page scanPage
 }
 
 // Satisfied reports whether the material counts as provided.
