@@ -175,7 +175,7 @@ func (md *model) event(t *rapid.T) Event {
 				add(6, func() Event {
 					return ScanDone{
 						MaterialID: id,
-						Page:       rapid.IntRange(0, len(ms.Pages)).Draw(t, "page"),
+						Page:       rapid.SampledFrom([]int{ms.scanPage, ms.scanPage, ms.scanPage, len(ms.Pages) + 1, 0}).Draw(t, "page"),
 						Ref:        md.ref(),
 						BlankScore: rapid.SampledFrom([]float64{0, 0.5, 0.99}).Draw(t, "blank"),
 						BlurScore:  rapid.SampledFrom([]float64{0, 0.3, 0.9}).Draw(t, "blur"),
