@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"onedoor/sync/api"
+	"onedoor/sync/platform/sqlitestore"
 )
 
 const benchKiosks = 200
@@ -69,12 +70,20 @@ func runKiosks(b *testing.B, n int, mk func(k, i int) *http.Request) {
 // blobs to the real platform (SQLite WAL, synchronous=FULL) over loopback.
 //
 //	go test -run '^$' -bench 'Intake' -benchtime 5000x ./sync/platform/
-func BenchmarkIntake200Kiosks(b *testing.B) {
+func BenchmarkIntake200Kiosks(b *testing.B) { benchIntake(b, sqlitestore.Options{}) }
+
+// BenchmarkIntake200KiosksNoGroupCommit is the same with one fsync per
+// submission, to show what group commit buys.
+func BenchmarkIntake200KiosksNoGroupCommit(b *testing.B) {
+	benchIntake(b, sqlitestore.Options{MaxBatch: 1})
+}
+
+func benchIntake(b *testing.B, opts sqlitestore.Options) {
 	kiosks := make([]string, benchKiosks)
 	for k := range kiosks {
 		kiosks[k] = fmt.Sprintf("K%03d", k)
 	}
-	e := newEnv(b, b.TempDir(), kiosks...)
+	e := newEnvOpts(b, b.TempDir(), opts, kiosks...)
 	runKiosks(b, b.N, func(k, i int) *http.Request {
 		s := newSubmission(kiosks[k], i)
 		body, _ := json.Marshal(s)

@@ -33,11 +33,17 @@ type env struct {
 	http   *httptest.Server
 	tokens map[string]string
 	logs   *bytes.Buffer
+	opts   sqlitestore.Options
 }
 
 func newEnv(t testing.TB, dir string, kiosks ...string) *env {
 	t.Helper()
-	e := &env{t: t, dir: dir, tokens: map[string]string{}, logs: &bytes.Buffer{}}
+	return newEnvOpts(t, dir, sqlitestore.Options{}, kiosks...)
+}
+
+func newEnvOpts(t testing.TB, dir string, opts sqlitestore.Options, kiosks ...string) *env {
+	t.Helper()
+	e := &env{t: t, dir: dir, tokens: map[string]string{}, logs: &bytes.Buffer{}, opts: opts}
 	e.start(nil)
 	for _, k := range kiosks {
 		tok := fmt.Sprintf("%064x", sha256.Sum256([]byte(k)))
@@ -51,7 +57,7 @@ func newEnv(t testing.TB, dir string, kiosks ...string) *env {
 
 func (e *env) start(catalog []byte) {
 	e.t.Helper()
-	st, err := sqlitestore.Open(context.Background(), e.dir)
+	st, err := sqlitestore.OpenOptions(context.Background(), e.dir, e.opts)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -33,6 +33,7 @@ type Store struct {
 	loopDone  chan struct{}
 	closeOnce sync.Once
 	closeErr  error
+	maxBatch  int
 }
 
 var _ platform.Store = (*Store)(nil)
@@ -74,8 +75,23 @@ var migrations = []string{
 		csrf TEXT NOT NULL, expires INTEGER NOT NULL);`,
 }
 
+// Options tune a Store; the zero value is the default.
+type Options struct {
+	// MaxBatch bounds how many submissions one group commit holds
+	// (default 128). 1 turns group commit off: one fsync per submission.
+	MaxBatch int
+}
+
 // Open opens (creating if needed) platform.db in dir and applies migrations.
 func Open(ctx context.Context, dir string) (*Store, error) {
+	return OpenOptions(ctx, dir, Options{})
+}
+
+// OpenOptions is Open with options.
+func OpenOptions(ctx context.Context, dir string, opt Options) (*Store, error) {
+	if opt.MaxBatch <= 0 {
+		opt.MaxBatch = 128
+	}
 	path := filepath.Join(dir, "platform.db")
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
@@ -94,7 +110,7 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
-	s := &Store{w: w}
+	s := &Store{w: w, maxBatch: opt.MaxBatch}
 	if err := s.migrate(ctx); err != nil {
 		w.Close()
 		return nil, err
@@ -289,9 +305,6 @@ type intakeJob struct {
 	err    error
 }
 
-// maxBatch bounds one group commit, so one transaction stays small.
-const maxBatch = 128
-
 func (s *Store) intakeLoop() {
 	defer close(s.loopDone)
 	for {
@@ -303,7 +316,7 @@ func (s *Store) intakeLoop() {
 			return
 		}
 	drain:
-		for len(batch) < maxBatch {
+		for len(batch) < s.maxBatch {
 			select {
 			case j := <-s.intake:
 				batch = append(batch, j)
