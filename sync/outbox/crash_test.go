@@ -2,7 +2,6 @@ package outbox_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -127,7 +126,7 @@ func TestKillDuringSubmit(t *testing.T) {
 
 // crashChild submits forever, printing each receipt after Submit returns.
 func crashChild(dir string) {
-	e := &env{dir: dir, keyFile: os.Getenv(crashChildEnv + "_KEY"), clock: newClock(), logs: &bytes.Buffer{}}
+	e := &env{dir: dir, keyFile: os.Getenv(crashChildEnv + "_KEY"), clock: newClock(), logs: &lockedBuffer{}}
 	o := e.options()
 	o.Logger = nil
 	s, err := outbox.Open(context.Background(), o)

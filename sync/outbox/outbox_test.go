@@ -45,13 +45,32 @@ func (c *clock) Advance(d time.Duration) {
 type env struct {
 	dir, keyFile string
 	clock        *clock
-	logs         *bytes.Buffer
+	logs         *lockedBuffer
+}
+
+// lockedBuffer collects log output from several stores (each with its own
+// handler) in one buffer.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) Bytes() []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return bytes.Clone(l.b.Bytes())
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	root := t.TempDir()
-	return &env{dir: filepath.Join(root, "data"), keyFile: filepath.Join(root, "keys", "data.key"), clock: newClock(), logs: &bytes.Buffer{}}
+	return &env{dir: filepath.Join(root, "data"), keyFile: filepath.Join(root, "keys", "data.key"), clock: newClock(), logs: &lockedBuffer{}}
 }
 
 func (e *env) options() outbox.Options {
