@@ -356,3 +356,31 @@ func mustRead(t *testing.T, path string) []byte {
 	}
 	return b
 }
+
+// TestPragmas checks the settings really reached the connection (they go
+// through the DSN; a PRAGMA run through database/sql would reach only one
+// pooled connection).
+func TestPragmas(t *testing.T) {
+	s, _ := openTest(t, &recordingFS{})
+	tests := []struct {
+		pragma, want string
+	}{
+		{"journal_mode", "wal"},
+		{"synchronous", "2"}, // FULL; mattn's default would be 1 (NORMAL)
+		{"foreign_keys", "1"},
+		{"secure_delete", "1"},
+		{"busy_timeout", "10000"},
+	}
+	for _, tc := range tests {
+		var got string
+		if err := s.db.QueryRow("PRAGMA " + tc.pragma).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != tc.want {
+			t.Errorf("PRAGMA %s = %s, want %s", tc.pragma, got, tc.want)
+		}
+	}
+	if n := s.db.Stats().MaxOpenConnections; n != 1 {
+		t.Errorf("%d connections allowed, want one writer", n)
+	}
+}

@@ -219,3 +219,31 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 	}
 	return st, nil
 }
+
+// StatusEntry is one status a submission had on the platform.
+type StatusEntry struct {
+	Status string
+	At     time.Time
+}
+
+// History returns the platform statuses of a submission, oldest first, as
+// the resident's progress screen shows them.
+func (s *Store) History(ctx context.Context, receipt string) ([]StatusEntry, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT h.status, h.at FROM status_history h
+		JOIN submissions s ON s.uuid = h.submission_uuid WHERE s.receipt = ? ORDER BY h.at, h.status`, receipt)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: history: %w", err)
+	}
+	defer rows.Close()
+	var out []StatusEntry
+	for rows.Next() {
+		var e StatusEntry
+		var at int64
+		if err := rows.Scan(&e.Status, &at); err != nil {
+			return nil, fmt.Errorf("outbox: history: %w", err)
+		}
+		e.At = time.UnixMilli(at).UTC()
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

@@ -229,7 +229,9 @@ func (s *Store) openDB(ctx context.Context) error {
 	}
 	// Every PRAGMA goes in the DSN: a PRAGMA run through database/sql only
 	// reaches whichever pooled connection ran it.
-	dsn := "file:" + path + "?_journal_mode=WAL&_synchronous=FULL&_txlock=immediate&_busy_timeout=10000&_foreign_keys=on"
+	// secure_delete overwrites purged rows in the file instead of leaving
+	// them in free pages.
+	dsn := "file:" + path + "?_journal_mode=WAL&_synchronous=FULL&_txlock=immediate&_busy_timeout=10000&_foreign_keys=on&_secure_delete=true"
 	if s.opts.ReadOnly {
 		dsn = "file:" + path + "?mode=ro&_busy_timeout=10000&_foreign_keys=on"
 	}

@@ -379,6 +379,10 @@ func TestStatusesCatalogRatings(t *testing.T) {
 	if err := s.ApplyStatuses(ctx, ups, "cursor-7"); err != nil {
 		t.Fatal(err)
 	}
+	h, err := s.History(ctx, a.Number)
+	if err != nil || len(h) != 2 || h[0].Status != api.StatusAccepted || h[1].Status != api.StatusApproved || !h[1].At.Equal(t0.Add(2*time.Hour)) {
+		t.Errorf("History: %+v %v", h, err)
+	}
 
 	if etag, _ := s.CatalogETag(ctx); etag != "" {
 		t.Errorf("etag before any catalog: %q", etag)
