@@ -137,7 +137,7 @@ func TestIdentifyByTypedNumber(t *testing.T) {
 			}
 			idf, _ := fieldValue(st, "id_number")
 			name, _ := fieldValue(st, "name")
-			if idf.Value != strings.ToUpper(tc.input) || idf.Locked || name.Value != "" || name.Locked {
+			if idf.Value != strings.ToUpper(tc.input) || !idf.Locked || name.Value != "" || name.Locked {
 				t.Errorf("typed identity pre-fill: id %+v name %+v", idf, name)
 			}
 			if st.Applicant.FromCard {
@@ -147,8 +147,28 @@ func TestIdentifyByTypedNumber(t *testing.T) {
 	}
 	m, _ := newTestMachine(t)
 	st, _ := run(m, Start{}, SelectItem{ItemID: "ed-senior-allowance"}, Next{}, EnterIDNumber{Number: good})
-	if b, _ := fieldValue(st, "birth"); b.Value != "1992-03-04" {
-		t.Errorf("birth derived from the number = %q", b.Value)
+	if b, _ := fieldValue(st, "birth"); b.Value != "1992-03-04" || !b.Locked {
+		t.Errorf("birth derived from the number = %+v", b)
+	}
+	// The typed name completes the applicant: on the review screen, in the
+	// submission and, masked, on the receipt.
+	st, _ = run(m, SetField{Name: "id_number", Value: "110105194912310021"}, SetField{Name: "name", Value: "李小红"},
+		SetField{Name: "phone", Value: "13800000000"}, Next{}, Scan{MaterialID: "bankbook"},
+		ScanDone{MaterialID: "bankbook", Ref: "b1"}, Next{}, SetConsent{Agreed: true})
+	if f, _ := fieldValue(st, "id_number"); f.Value != good || f.Error.Key != "" {
+		t.Errorf("the checked ID number was changed in the form: %+v", f)
+	}
+	if st.Step != StepReview || st.Applicant.MaskedName != "李*红" {
+		t.Fatalf("review: %v %+v (%v)", st.Step, st.Applicant, st.Error)
+	}
+	st, fx := m.Handle(Submit{})
+	sub, ok := findEffect[SubmitApplication](fx)
+	if !ok || sub.Application.Applicant.Name != "李小红" || sub.Application.Applicant.IDNumber != good {
+		t.Fatalf("submission applicant %+v", sub.Application.Applicant)
+	}
+	_, fx = m.Handle(SubmitDone{ReceiptNo: "K01-20261125-0002"})
+	if pr, _ := findEffect[PrintReceipt](fx); pr.Receipt.MaskedName != "李*红" {
+		t.Errorf("receipt name %q", pr.Receipt.MaskedName)
 	}
 }
 

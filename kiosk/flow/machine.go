@@ -567,7 +567,10 @@ func (m *Machine) identify(id Identity) {
 		fs := FieldState{Field: f}
 		if v := prefillValue(f, id); v != "" {
 			fs.Value = v
-			fs.Locked = id.FromCard
+			// Card data is authoritative, and so is what was derived from a
+			// checked ID number (the number, birth date, sex): changing it
+			// means identifying again.
+			fs.Locked = true
 		}
 		s.fields[i] = fs
 	}
@@ -607,6 +610,36 @@ func prefillValue(f catalog.Field, id Identity) string {
 		return ""
 	}
 	return v
+}
+
+// applicant is the identity completed from the form: a resident who typed
+// the ID number types the name (and address) into the fields that a card
+// would have filled.
+func (m *Machine) applicant() Identity {
+	id := *m.s.identity
+	for _, f := range m.s.fields {
+		v := strings.TrimSpace(f.Value)
+		if v == "" {
+			continue
+		}
+		var dst *string
+		switch f.Field.Prefill {
+		case "name":
+			dst = &id.Name
+		case "address":
+			dst = &id.Address
+		case "nation":
+			dst = &id.Nation
+		case "gender":
+			dst = &id.Gender
+		case "birth":
+			dst = &id.Birth
+		}
+		if dst != nil && *dst == "" {
+			*dst = v
+		}
+	}
+	return id
 }
 
 func (m *Machine) setField(name, value string) []Effect {
@@ -893,7 +926,7 @@ func (m *Machine) submit() []Effect {
 		ItemCode:    s.item.Codes.Task,
 		ItemVersion: s.item.Version,
 		ItemName:    s.item.Name,
-		Applicant:   *s.identity,
+		Applicant:   m.applicant(),
 		ConsentAt:   s.consentAt,
 		StartedAt:   s.startedAt,
 	}
@@ -954,7 +987,7 @@ func (m *Machine) buildReceipt(e SubmitDone) Receipt {
 		ItemName:   it.Name,
 		ItemCode:   it.Codes.Task,
 		Agency:     it.Agency.Name,
-		MaskedName: MaskName(s.identity.Name),
+		MaskedName: MaskName(m.applicant().Name),
 		MaskedID:   MaskID(s.identity.IDNumber),
 		AcceptedAt: at,
 		Instant:    it.CaseKind == "instant",
@@ -1090,7 +1123,7 @@ func (m *Machine) State() State {
 	}
 	if s.identity != nil {
 		st.Applicant = &Applicant{
-			MaskedName: MaskName(s.identity.Name),
+			MaskedName: MaskName(m.applicant().Name),
 			MaskedID:   MaskID(s.identity.IDNumber),
 			FromCard:   s.identity.FromCard,
 		}
