@@ -68,6 +68,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	cfg.Logger = slog.New(NewMaskingHandler(cfg.Logger.Handler()))
 	if cfg.CasePrefix == "" {
 		cfg.CasePrefix = "DG"
 	}
