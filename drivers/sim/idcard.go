@@ -163,19 +163,24 @@ const samPreamble = "\xAA\xAA\xAA\x96\x69"
 
 // Serve answers commands on p until ctx ends or the pty fails.
 func (s *IDCard) Serve(ctx context.Context, p *PTY) error {
-	stop := context.AfterFunc(ctx, func() { p.Master.SetReadDeadline(time.Now()) })
+	m, err := PollableMaster(p)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	stop := context.AfterFunc(ctx, func() { m.SetReadDeadline(time.Now()) })
 	defer stop()
 	var buf []byte
 	chunk := make([]byte, 4096)
 	for {
-		n, err := p.Master.Read(chunk)
+		n, err := m.Read(chunk)
 		if ctx.Err() != nil {
 			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("idcard sim: read pty: %w", err)
 		}
-		if !s.baudMatches(p.Master) {
+		if !s.baudMatches(m) {
 			// A UART at the wrong rate receives noise: nothing to answer.
 			buf = buf[:0]
 			continue
@@ -188,7 +193,7 @@ func (s *IDCard) Serve(ctx context.Context, p *PTY) error {
 				break
 			}
 			buf = rest
-			if err := s.handle(ctx, p.Master, frame); err != nil {
+			if err := s.handle(ctx, m, frame); err != nil {
 				if ctx.Err() != nil {
 					return nil
 				}
@@ -196,6 +201,32 @@ func (s *IDCard) Serve(ctx context.Context, p *PTY) error {
 			}
 		}
 	}
+}
+
+// PollableMaster returns a second handle on the pty's master that honours
+// read deadlines, so a simulator can stop reading when its context ends.
+// (creack/pty leaves the master in blocking mode, where a Read cannot be
+// interrupted.) Use it for all reads and writes; Close it, and only it,
+// when done: PTY.Close still closes the original. O_NONBLOCK is shared by
+// both handles, so nothing else may read the original meanwhile.
+func PollableMaster(p *PTY) (*os.File, error) {
+	rc, err := p.Master.SyscallConn()
+	if err != nil {
+		return nil, fmt.Errorf("pty master: %w", err)
+	}
+	var fd int
+	var dupErr error
+	rc.Control(func(orig uintptr) {
+		fd, dupErr = unix.Dup(int(orig))
+	})
+	if dupErr != nil {
+		return nil, fmt.Errorf("dup pty master: %w", dupErr)
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("pty master non-blocking: %w", err)
+	}
+	return os.NewFile(uintptr(fd), p.Master.Name()), nil
 }
 
 // nextFrame cuts one complete host frame out of buf; ok is false when more
