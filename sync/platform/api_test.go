@@ -635,3 +635,53 @@ func TestConcurrentMixedBatch(t *testing.T) {
 		t.Fatalf("%d submissions stored, want %d", rows, want)
 	}
 }
+
+// A kiosk that was offline for long catches up page by page: a full page
+// says more, and following the cursor yields every update once, in order.
+func TestStatusesPaging(t *testing.T) {
+	e := newEnv(t, t.TempDir(), "K1")
+	const n = 510
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 50)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			s := newSubmission("K1", i)
+			_, _, err := e.store.CreateSubmission(context.Background(), platform.IntakeRecord{KioskID: "K1", IdemKey: s.UUID, BodyHash: "h", Req: s, ReceivedAt: time.Now(), CasePrefix: "DG"},
+				func(sr api.SubmissionResponse) (platform.StoredResponse, error) { return platform.StoredResponse{Status: 201, Body: []byte("{}")}, nil })
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	cursor, pages, last := "", 0, 0
+	for {
+		s := statuses(t, e, "K1", cursor)
+		pages++
+		for _, u := range s.Updates {
+			if seen[u.UUID] {
+				t.Fatalf("update for %s twice", u.UUID)
+			}
+			seen[u.UUID] = true
+		}
+		c, _ := strconv.Atoi(s.Cursor)
+		if c < last {
+			t.Fatalf("cursor went back: %d after %d", c, last)
+		}
+		last, cursor = c, s.Cursor
+		if !s.More {
+			break
+		}
+		if pages > 5 {
+			t.Fatal("paging does not end")
+		}
+	}
+	if len(seen) != n || pages != 2 {
+		t.Fatalf("%d updates in %d pages, want %d in 2", len(seen), pages, n)
+	}
+}
