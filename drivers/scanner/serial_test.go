@@ -1,0 +1,292 @@
+package scanner
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"onedoor/drivers/serialport"
+	"onedoor/drivers/sim"
+)
+
+// rig is a simulated scanner on a real pty and the driver on its slave.
+type rig struct {
+	sim  *sim.Scanner
+	drv  *Serial
+	port *serialport.Port
+}
+
+// newRig starts the simulator paced at baud (0: pty speed) and opens the
+// driver on the pty through serialport, as on a kiosk.
+func newRig(t *testing.T, baud int, simOpts []sim.ScannerOption, cfg SerialConfig) *rig {
+	t.Helper()
+	pt, err := sim.OpenPTY(filepath.Join(t.TempDir(), "scanner"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sim.NewScanner(append([]sim.ScannerOption{sim.WithScannerBaud(baud)}, simOpts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, pt) }()
+	portBaud := baud
+	if portBaud == 0 {
+		portBaud = 921600
+	}
+	p, err := serialport.Open(serialport.Config{Path: pt.SlavePath, Baud: portBaud})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("simulator: %v", err)
+		}
+		// Closing every slave descriptor ends the simulator's blocked read.
+		p.Close()
+		pt.Close()
+	})
+	if cfg.Baud == 0 {
+		cfg.Baud = portBaud
+	}
+	cfg.Logger = slog.New(slog.DiscardHandler)
+	return &rig{sim: s, drv: NewSerial(p, cfg), port: p}
+}
+
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestSerialHelloAndStatus(t *testing.T) {
+	r := newRig(t, 0, nil, SerialConfig{})
+	ctx := testCtx(t)
+	id, err := r.drv.Hello(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id.Version != 1 || id.MaxChunk == 0 || id.Text == "" || !id.Feeder {
+		t.Errorf("ident %+v", id)
+	}
+	tests := []struct {
+		name    string
+		prepare func()
+		want    Status
+		wantErr error
+	}{
+		{"empty feeder", func() {}, Status{Sheets: 0}, ErrNoDocument},
+		{"two sheets", func() { mustFeed(t, r.sim, "form", 2) }, Status{Paper: true, Sheets: 2}, nil},
+		{"jammed", func() { mustFault(t, r.sim, "jam") }, Status{Paper: true, Jam: true, Sheets: 2}, ErrPaperJam},
+		{"cover open too", func() { mustFault(t, r.sim, "cover") }, Status{Paper: true, Jam: true, CoverOpen: true, Sheets: 2}, ErrCoverOpen},
+		{"cleared", func() { r.sim.Clear() }, Status{Paper: true, Sheets: 2}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.prepare()
+			st, err := r.drv.Status(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st != tc.want {
+				t.Errorf("status %+v, want %+v", st, tc.want)
+			}
+			if !errors.Is(st.Err(), tc.wantErr) || (tc.wantErr == nil && st.Err() != nil) {
+				t.Errorf("Err() = %v, want %v", st.Err(), tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestSerialScanIntact(t *testing.T) {
+	r := newRig(t, 0, nil, SerialConfig{Chunk: 2048})
+	ctx := testCtx(t)
+	mustFeed(t, r.sim, "certificate", 1)
+	var calls int
+	var last, total int64
+	page, err := r.drv.Scan(ctx, Options{DPI: 150, Colour: true, Paper: A5}, func(done, tot int64) {
+		if done < last {
+			t.Errorf("progress went back from %d to %d", last, done)
+		}
+		calls++
+		last, total = done, tot
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := r.sim.LastImage()
+	if page.Transfer.Bytes != int64(len(sent)) || last != total || total != int64(len(sent)) {
+		t.Errorf("transfer %d bytes, progress %d/%d, sim sent %d", page.Transfer.Bytes, last, total, len(sent))
+	}
+	if want := (len(sent)+2047)/2048 + 1; calls != want {
+		t.Errorf("%d progress calls, want one per chunk plus the start (%d)", calls, want)
+	}
+	if page.Transfer.Retransmits != 0 || len(page.Transfer.Resumes) != 0 {
+		t.Errorf("clean line needed retransmits: %+v", page.Transfer)
+	}
+	if page.Grey || page.Blank || page.Blurred || page.DPI != DefaultTargetDPI {
+		t.Errorf("page grey=%v blank=%v blurred=%v dpi=%d", page.Grey, page.Blank, page.Blurred, page.DPI)
+	}
+	if st := r.sim.Stats(); st.Scans != 1 {
+		t.Errorf("sim scanned %d sheets", st.Scans)
+	}
+}
+
+// The "done means" test: a page arrives intact through a corrupted chunk
+// and a stall, and the transfer resumes at the damaged chunk instead of
+// starting over.
+func TestSerialResumesAfterCorruptionAndStall(t *testing.T) {
+	const chunk = 1024
+	r := newRig(t, 921600, []sim.ScannerOption{sim.WithStall(700 * time.Millisecond)}, SerialConfig{Chunk: chunk, ReplyTimeout: 250 * time.Millisecond})
+	ctx := testCtx(t)
+	mustFeed(t, r.sim, "form", 1)
+	mustFault(t, r.sim, "corrupt") // third chunk
+	mustFault(t, r.sim, "stall")   // second chunk
+
+	raw, err := r.drv.Acquire(ctx, Options{DPI: 100}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := r.sim.LastImage()
+	if !bytes.Equal(raw.Data, sent) || sha256.Sum256(raw.Data) != sha256.Sum256(sent) {
+		t.Fatalf("received %d bytes that differ from the %d the scanner sent", len(raw.Data), len(sent))
+	}
+	st := r.sim.Stats()
+	if len(st.Stalled) != 1 || len(st.Corrupted) != 1 {
+		t.Fatalf("faults did not fire: stalled %v corrupted %v", st.Stalled, st.Corrupted)
+	}
+	stallAt, corruptAt := int64(st.Stalled[0]), int64(st.Corrupted[0])
+	t.Logf("image %d bytes; driver resumed from %v; scanner sent %d image bytes", len(sent), raw.Stats.Resumes, st.DataBytes)
+	if stallAt != chunk || corruptAt != 2*chunk {
+		t.Errorf("faults at %d and %d, want the second and third chunks", stallAt, corruptAt)
+	}
+	// Resume, not restart: every NAK named the damaged chunk's offset.
+	if !slices.Contains(raw.Stats.Resumes, stallAt) || !slices.Contains(raw.Stats.Resumes, corruptAt) {
+		t.Errorf("driver resumed from %v, want %d and %d", raw.Stats.Resumes, stallAt, corruptAt)
+	}
+	for _, off := range raw.Stats.Resumes {
+		if off != stallAt && off != corruptAt {
+			t.Errorf("driver resumed from %d, which no fault touched", off)
+		}
+	}
+	for _, off := range st.Naks {
+		if off == 0 {
+			t.Error("the scanner was asked to start over from byte 0")
+		}
+	}
+	// Bytes on the wire: the image plus the damaged chunks, never twice the image.
+	if extra := st.DataBytes - int64(len(sent)); extra < 2*chunk || extra > 4*chunk {
+		t.Errorf("scanner sent %d image bytes for a %d-byte image (%d extra)", st.DataBytes, len(sent), extra)
+	}
+	if raw.Stats.WireBytes != int64(len(sent)) {
+		t.Errorf("driver accepted %d bytes, want exactly %d", raw.Stats.WireBytes, len(sent))
+	}
+}
+
+func TestSerialTypedErrors(t *testing.T) {
+	r := newRig(t, 0, nil, SerialConfig{})
+	ctx := testCtx(t)
+	tests := []struct {
+		name    string
+		prepare func()
+		want    error
+	}{
+		{"no document", func() {}, ErrNoDocument},
+		{"paper jam", func() { mustFeed(t, r.sim, "form", 1); mustFault(t, r.sim, "jam") }, ErrPaperJam},
+		{"cover open", func() { r.sim.Clear(); mustFault(t, r.sim, "cover") }, ErrCoverOpen},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.prepare()
+			_, err := r.drv.Scan(ctx, Options{DPI: 100}, nil)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+		})
+	}
+	// The jammed sheet was not lost: once cleared it scans.
+	r.sim.Clear()
+	if _, err := r.drv.Scan(ctx, Options{DPI: 100}, nil); err != nil {
+		t.Fatalf("after clearing the jam: %v", err)
+	}
+	if _, err := r.drv.Scan(ctx, Options{DPI: 100}, nil); !errors.Is(err, ErrNoDocument) {
+		t.Fatalf("second scan of one sheet: %v", err)
+	}
+}
+
+func TestSerialRejectsBadOptions(t *testing.T) {
+	r := newRig(t, 0, nil, SerialConfig{})
+	ctx := testCtx(t)
+	mustFeed(t, r.sim, "form", 1)
+	tests := []struct {
+		name string
+		opts Options
+		want error
+	}{
+		{"device refuses 600 dpi", Options{DPI: 600}, ErrDevice},
+		{"unknown paper", Options{DPI: 150, Paper: "B5"}, nil},
+		{"absurd dpi", Options{DPI: 5}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := r.drv.Scan(ctx, tc.opts, nil)
+			if err == nil || (tc.want != nil && !errors.Is(err, tc.want)) {
+				t.Fatalf("err = %v, want failure %v", err, tc.want)
+			}
+		})
+	}
+	if st, err := r.drv.Status(ctx); err != nil || st.Sheets != 1 {
+		t.Fatalf("bad options must not consume the sheet: %+v %v", st, err)
+	}
+}
+
+func TestSerialStallGivesUp(t *testing.T) {
+	r := newRig(t, 0, []sim.ScannerOption{sim.WithStall(5 * time.Second)}, SerialConfig{ReplyTimeout: 100 * time.Millisecond, MaxRetries: 3})
+	ctx := testCtx(t)
+	mustFeed(t, r.sim, "form", 1)
+	mustFault(t, r.sim, "stall")
+	_, err := r.drv.Acquire(ctx, Options{DPI: 100}, nil)
+	if !errors.Is(err, ErrStalled) {
+		t.Fatalf("err = %v, want ErrStalled", err)
+	}
+}
+
+func TestSerialNoDevice(t *testing.T) {
+	pt, err := sim.OpenPTY("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pt.Close()
+	p, err := serialport.Open(serialport.Config{Path: pt.SlavePath, Baud: 115200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	drv := NewSerial(p, SerialConfig{ReplyTimeout: 100 * time.Millisecond})
+	_, err = drv.Hello(testCtx(t))
+	if !errors.Is(err, serialport.ErrTimeout) {
+		t.Fatalf("err = %v, want serialport.ErrTimeout", err)
+	}
+}
+
+func mustFeed(t *testing.T, s *sim.Scanner, page string, n int) {
+	t.Helper()
+	if err := s.Feed(page, n); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustFault(t *testing.T, s *sim.Scanner, kind string) {
+	t.Helper()
+	if err := s.Fault(kind); err != nil {
+		t.Fatal(err)
+	}
+}
