@@ -651,7 +651,9 @@ func TestStatusesPaging(t *testing.T) {
 			defer func() { <-sem }()
 			s := newSubmission("K1", i)
 			_, _, err := e.store.CreateSubmission(context.Background(), platform.IntakeRecord{KioskID: "K1", IdemKey: s.UUID, BodyHash: "h", Req: s, ReceivedAt: time.Now(), CasePrefix: "DG"},
-				func(sr api.SubmissionResponse) (platform.StoredResponse, error) { return platform.StoredResponse{Status: 201, Body: []byte("{}")}, nil })
+				func(sr api.SubmissionResponse) (platform.StoredResponse, error) {
+					return platform.StoredResponse{Status: 201, Body: []byte("{}")}, nil
+				})
 			if err != nil {
 				t.Error(err)
 			}
