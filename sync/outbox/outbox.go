@@ -186,6 +186,13 @@ func open(ctx context.Context, opts Options, fsys fileSystem) (*Store, error) {
 				return nil, fmt.Errorf("outbox: create %s: %w", d, mapDiskFull(err))
 			}
 		}
+		// A blob is only durable if the directories leading to it are:
+		// make freshly created ones stick before anything is stored.
+		for _, d := range []string{filepath.Dir(filepath.Clean(opts.Dir)), opts.Dir} {
+			if err := syncDir(d); err != nil {
+				return nil, fmt.Errorf("outbox: sync %s: %w", d, mapDiskFull(err))
+			}
+		}
 	}
 	if opts.KeyFile != "" || !opts.ReadOnly {
 		key, created, err := loadOrCreateKey(opts.KeyFile, opts.Dir, !opts.ReadOnly)
@@ -243,7 +250,6 @@ func (s *Store) openDB(ctx context.Context) error {
 	// connection makes every write transaction queue here rather than fail
 	// with SQLITE_BUSY.
 	db.SetMaxOpenConns(1)
-	db.SetConnMaxIdleTime(0)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return fmt.Errorf("outbox: open database %s: %w", path, mapDiskFull(err))
