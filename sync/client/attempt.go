@@ -24,6 +24,8 @@ type attemptTransport struct {
 	idle     time.Duration
 	sign     func(*http.Request) error
 	throttle *Throttle
+	// answered sees every response's status and headers (clock learning).
+	answered func(*http.Response)
 }
 
 func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -52,6 +54,9 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		return nil, err
 	}
 	wd.kick()
+	if t.answered != nil {
+		t.answered(resp)
+	}
 	resp.Body = &responseBody{ctx: ctx, rc: resp.Body, wd: wd, cancel: cancel}
 	return resp, nil
 }

@@ -187,7 +187,7 @@ func New(cfg Config) (*Client, error) {
 	if next == nil {
 		next = cleanhttp.DefaultPooledTransport()
 	}
-	at := &attemptTransport{next: next, idle: cfg.IdleTimeout, sign: c.sign, throttle: cfg.Throttle}
+	at := &attemptTransport{next: next, idle: cfg.IdleTimeout, sign: c.sign, throttle: cfg.Throttle, answered: c.learnClock}
 	bo := backoff{maxRetryAfter: cfg.MaxRetryAfter, now: cfg.Clock, rand: cfg.Rand}
 	mk := func(retryMax int) *retryablehttp.Client {
 		return &retryablehttp.Client{
@@ -220,6 +220,29 @@ func (c *Client) now() time.Time {
 	d := c.clock.d
 	c.clock.mu.Unlock()
 	return c.cfg.Clock().Add(d)
+}
+
+// learnClock corrects the signing clock from the Date header of a 401.
+// A kiosk whose clock drifted past the platform's five-minute window gets
+// 401 for every request, including the heartbeat that would tell it the
+// platform's time; the Date header (one-second precision) breaks that
+// circle. Small differences are left to the heartbeat.
+func (c *Client) learnClock(resp *http.Response) {
+	if resp.StatusCode != http.StatusUnauthorized {
+		return
+	}
+	date, err := http.ParseTime(resp.Header.Get("Date"))
+	if err != nil {
+		return
+	}
+	skew := date.Sub(c.now())
+	if skew < time.Minute && skew > -time.Minute {
+		return
+	}
+	c.clock.mu.Lock()
+	c.clock.d += skew
+	c.clock.mu.Unlock()
+	c.log.Warn("kiosk clock differs from the platform's; signing with platform time", "offset", skew.Round(time.Second))
 }
 
 // sign runs once per attempt: fresh timestamp and nonce each time.
@@ -705,14 +728,15 @@ func (c *Client) Rate(ctx context.Context, r *api.Rating) error {
 	return err
 }
 
-// Heartbeat reports the kiosk's health and returns the platform's answer,
-// whose ServerTime the caller can feed to SetClockOffset.
+// Heartbeat reports the kiosk's health. The platform's ServerTime in the
+// answer sets the signing clock's offset.
 func (c *Client) Heartbeat(ctx context.Context, hb *api.Heartbeat) (*api.HeartbeatResponse, error) {
 	body, err := json.Marshal(hb)
 	if err != nil {
 		return nil, fmt.Errorf("client: encode heartbeat: %w", err)
 	}
 	var out api.HeartbeatResponse
+	t0 := c.cfg.Clock()
 	_, err = c.do(ctx, call{
 		method: http.MethodPost, path: api.PathHeartbeat, json: body,
 		success: okStatus(200, 201, 204),
@@ -726,7 +750,19 @@ func (c *Client) Heartbeat(ctx context.Context, hb *api.Heartbeat) (*api.Heartbe
 	if err != nil {
 		return nil, err
 	}
+	if !out.ServerTime.IsZero() {
+		// The platform stamped its clock somewhere between t0 and t1.
+		t1 := c.cfg.Clock()
+		c.SetClockOffset(out.ServerTime.Sub(t0.Add(t1.Sub(t0) / 2)))
+	}
 	return &out, nil
+}
+
+// ClockOffset is the platform's time minus the kiosk's, as last learned.
+func (c *Client) ClockOffset() time.Duration {
+	c.clock.mu.Lock()
+	defer c.clock.mu.Unlock()
+	return c.clock.d
 }
 
 // countingReaderAt counts the bytes the transport actually read, which is

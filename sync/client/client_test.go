@@ -645,3 +645,16 @@ func TestThrottleAccounting(t *testing.T) {
 		t.Fatalf("refilled bucket: %v", err)
 	}
 }
+
+func TestClockLearnedFromA401(t *testing.T) {
+	_, srv := newFakePlatform(t)
+	skewed := func() time.Time { return time.Now().Add(-3 * time.Hour) }
+	c := newTestClient(t, srv.URL, func(c *Config) { c.Clock = skewed })
+	if _, err := c.BlobOffset(context.Background(), strings.Repeat("c", 64)); !errors.Is(err, ErrUnauthorized) {
+		t.Fatalf("skewed clock: err = %v", err)
+	}
+	// The 401's Date header taught the client the platform's time.
+	if _, err := c.BlobOffset(context.Background(), strings.Repeat("c", 64)); err != nil {
+		t.Fatalf("after learning: %v", err)
+	}
+}

@@ -56,7 +56,7 @@ type Platform interface {
 	Statuses(ctx context.Context, cursor string) (*api.StatusesResponse, error)
 	Rate(ctx context.Context, r *api.Rating) error
 	Heartbeat(ctx context.Context, hb *api.Heartbeat) (*api.HeartbeatResponse, error)
-	SetClockOffset(d time.Duration)
+	ClockOffset() time.Duration
 }
 
 // Config configures an Engine. Zero durations get the defaults noted.
@@ -135,7 +135,6 @@ type Engine struct {
 	// Loop-owned state (only the Run goroutine touches these).
 	lastPoll      time.Time
 	lastHeartbeat time.Time
-	clockOffset   time.Duration
 }
 
 // New checks cfg and builds an engine; it does no I/O.
@@ -228,8 +227,12 @@ func (e *Engine) Run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		e.cycle(ctx, false)
+		err := e.cycle(ctx, false)
 		wait := e.nextWake(ctx)
+		if err != nil && wait < e.cfg.ProbeMin {
+			// Do not spin on a local failure (a locked or full disk).
+			wait = e.cfg.ProbeMin
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -266,8 +269,10 @@ func (e *Engine) Drain(ctx context.Context) DrainResult {
 func (e *Engine) cycle(ctx context.Context, force bool) error {
 	now := e.cfg.Clock()
 	if e.isOffline() && !force {
-		if err := e.heartbeat(ctx); err != nil {
-			if isLinkFailure(err) {
+		// Any answer from the platform, even an error, shows the link is
+		// back; only a link failure keeps us offline.
+		if err := e.heartbeat(ctx); err != nil && (isLinkFailure(err) || ctx.Err() != nil) {
+			if ctx.Err() == nil {
 				e.linkFailed(err)
 			}
 			return err
@@ -276,27 +281,47 @@ func (e *Engine) cycle(ctx context.Context, force bool) error {
 		e.setOnline()
 		e.update(func(p *Progress) { p.State = StateIdle })
 	}
-	if err := e.drainSubmissions(ctx); err != nil {
-		return err
+	// Each step after the first stops the cycle only on a link failure
+	// (or shutdown); a problem in one (a rating the platform will not
+	// take, a catalog it does not serve) must not starve the others.
+	var first error
+	note := func(err error) bool {
+		if err == nil {
+			return false
+		}
+		if first == nil {
+			first = err
+		}
+		if ctx.Err() != nil || isLinkFailure(err) {
+			return true
+		}
+		e.log.Warn("sync: step failed", "err", reasonOf(err))
+		e.update(func(p *Progress) { p.LastError = reasonOf(err) })
+		return false
 	}
-	if err := e.drainRatings(ctx); err != nil {
-		return err
+	if note(e.drainSubmissions(ctx)) {
+		return first
+	}
+	if note(e.drainRatings(ctx)) {
+		return first
 	}
 	if force || now.Sub(e.lastPoll) >= e.cfg.PollInterval {
-		if err := e.pull(ctx); err != nil {
-			return err
+		err := e.pull(ctx)
+		if note(err) {
+			return first
 		}
-		e.lastPoll = now
+		if err == nil {
+			e.lastPoll = now
+		}
 	}
 	if force || now.Sub(e.lastHeartbeat) >= e.cfg.HeartbeatInterval {
-		if err := e.heartbeat(ctx); err != nil {
-			if isLinkFailure(err) {
-				e.linkFailed(err)
-			}
-			return err
+		err := e.heartbeat(ctx)
+		if err != nil && isLinkFailure(err) && ctx.Err() == nil {
+			e.linkFailed(err)
 		}
+		note(err)
 	}
-	return nil
+	return first
 }
 
 // nextWake is how long the loop may sleep: until the next probe when
@@ -605,10 +630,11 @@ func (e *Engine) drainRatings(ctx context.Context) error {
 			// A rating the platform refuses cannot be fixed on the kiosk;
 			// dropping it must not hold back the ones behind it.
 			e.log.Warn("sync: rating refused by the platform; dropped", "reason", reasonOf(err))
-		case isLinkFailure(err):
-			e.linkFailed(err)
-			return err
 		default:
+			if isLinkFailure(err) && ctx.Err() == nil {
+				e.linkFailed(err)
+			}
+			// The rest wait for the next cycle: ratings go oldest first.
 			return err
 		}
 		if err := e.cfg.Store.MarkRatingSent(ctx, r.UUID, e.cfg.Clock()); err != nil {
@@ -627,7 +653,7 @@ func (e *Engine) pull(ctx context.Context) error {
 	for page := 0; page < 100; page++ {
 		resp, err := e.cfg.Platform.Statuses(ctx, cursor)
 		if err != nil {
-			if isLinkFailure(err) {
+			if isLinkFailure(err) && ctx.Err() == nil {
 				e.linkFailed(err)
 			}
 			return err
@@ -651,7 +677,7 @@ func (e *Engine) pull(ctx context.Context) error {
 	case errors.Is(err, client.ErrNotFound):
 		// The platform serves no catalog; keep ours.
 	case err != nil:
-		if isLinkFailure(err) {
+		if isLinkFailure(err) && ctx.Err() == nil {
 			e.linkFailed(err)
 		}
 		return err
@@ -675,7 +701,7 @@ func (e *Engine) heartbeat(ctx context.Context) error {
 		KioskID: e.cfg.KioskID, Version: e.cfg.Version,
 		QueueDepth: st.Queued, OldestAgeSeconds: int64(st.OldestAge / time.Second),
 		FreeDiskBytes: st.FreeDiskBytes, LastSync: st.LastSentAt,
-		ClockOffsetMS: e.clockOffset.Milliseconds(),
+		ClockOffsetMS: e.cfg.Platform.ClockOffset().Milliseconds(),
 	}
 	if e.cfg.Devices != nil {
 		hb.Devices = e.cfg.Devices()
@@ -683,18 +709,10 @@ func (e *Engine) heartbeat(ctx context.Context) error {
 	if e.cfg.PaperNearEnd != nil {
 		hb.PaperNearEnd = e.cfg.PaperNearEnd()
 	}
-	t0 := e.cfg.Clock()
-	resp, err := e.cfg.Platform.Heartbeat(ctx, hb)
-	if err != nil {
+	if _, err := e.cfg.Platform.Heartbeat(ctx, hb); err != nil {
 		return err
 	}
 	t1 := e.cfg.Clock()
-	if !resp.ServerTime.IsZero() {
-		// The platform stamped its clock somewhere between t0 and t1.
-		mid := t0.Add(t1.Sub(t0) / 2)
-		e.clockOffset = resp.ServerTime.Sub(mid)
-		e.cfg.Platform.SetClockOffset(e.clockOffset)
-	}
 	e.lastHeartbeat = t1
 	e.update(func(p *Progress) { p.ItemsLeft, p.BytesLeft = st.Queued, st.BytesLeft })
 	return nil

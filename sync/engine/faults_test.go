@@ -291,3 +291,25 @@ func TestParallelSendersUnderFaults(t *testing.T) {
 	}
 	r.verify()
 }
+
+func TestKioskClockHoursOff(t *testing.T) {
+	r := newRig(t, rigOpts{clientMod: func(c *client.Config) {
+		c.Clock = func() time.Time { return time.Now().Add(-7 * time.Hour) }
+	}})
+	r.enqueue(2, 4<<10, 1)
+	r.runUntilDelivered(20 * time.Second)
+	r.verify()
+}
+
+func TestHeartbeatTeachesClockOffset(t *testing.T) {
+	r := newRig(t, rigOpts{clientMod: func(c *client.Config) {
+		c.Clock = func() time.Time { return time.Now().Add(-2 * time.Minute) } // inside the skew window
+	}})
+	res := r.eng.Drain(context.Background())
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	if off := r.client.ClockOffset(); off < 2*time.Minute-5*time.Second || off > 2*time.Minute+5*time.Second {
+		t.Fatalf("learned offset %v, want about 2m", off)
+	}
+}

@@ -281,33 +281,40 @@ func cutBench(args []string) error {
 	fl := flag.NewFlagSet("cut", flag.ExitOnError)
 	size := fl.Int("size", 10<<20, "blob bytes")
 	every := fl.Int64("every", 512<<10, "cut the link every N bytes")
+	rates := fl.String("rates", "0,2097152", "link rates to measure in bytes/s, comma-separated (0: unlimited)")
 	fl.Parse(args)
-	type run struct {
-		name      string
-		cut, hard bool
-		up        int64
-		cuts      int64
-		took      time.Duration
-	}
-	runs := []*run{{name: "no cuts (baseline)"}, {name: "soft cuts", cut: true}, {name: "hard cuts", cut: true, hard: true}}
-	for _, r := range runs {
-		up, cuts, took, err := cutOnce(*size, *every, r.cut, r.hard)
-		if err != nil {
-			return fmt.Errorf("%s: %w", r.name, err)
-		}
-		r.up, r.cuts, r.took = up, cuts, took
-	}
-	base := runs[0].up
 	fmt.Printf("one %d-byte blob (one submission), link cut every %d bytes client→platform\n", *size, *every)
-	for _, r := range runs {
-		extra := r.up - base
-		fmt.Printf("  %-20s link bytes up %10d  cuts %3d  re-sent %9d = %5.2f%% of the blob  (%.2fs)\n",
-			r.name, r.up, r.cuts, extra, 100*float64(extra)/float64(*size), r.took.Seconds())
+	for _, rs := range strings.Split(*rates, ",") {
+		rate, err := strconv.ParseInt(strings.TrimSpace(rs), 10, 64)
+		if err != nil {
+			return fmt.Errorf("bad -rates %q", rs)
+		}
+		label := "unlimited loopback"
+		if rate > 0 {
+			label = fmt.Sprintf("link at %.1f MB/s", float64(rate)/1e6)
+		}
+		fmt.Printf(" %s:\n", label)
+		var base int64
+		for i, r := range []struct {
+			name      string
+			cut, hard bool
+		}{{"no cuts (baseline)", false, false}, {"soft cuts", true, false}, {"hard cuts", true, true}} {
+			up, cuts, took, err := cutOnce(*size, *every, rate, r.cut, r.hard)
+			if err != nil {
+				return fmt.Errorf("%s: %w", r.name, err)
+			}
+			if i == 0 {
+				base = up
+			}
+			extra := up - base
+			fmt.Printf("  %-20s link bytes up %10d  cuts %3d  re-sent %9d = %6.2f%% of the blob  (%.2fs)\n",
+				r.name, up, cuts, extra, 100*float64(extra)/float64(*size), took.Seconds())
+		}
 	}
 	return nil
 }
 
-func cutOnce(size int, every int64, cut, hard bool) (up, cuts int64, took time.Duration, err error) {
+func cutOnce(size int, every, rate int64, cut, hard bool) (up, cuts int64, took time.Duration, err error) {
 	ctx := context.Background()
 	e, err := newEnv()
 	if err != nil {
@@ -324,6 +331,7 @@ func cutOnce(size int, every int64, cut, hard bool) (up, cuts int64, took time.D
 		return 0, 0, 0, err
 	}
 	defer px.Close()
+	px.SetRate(rate)
 	if cut {
 		px.CutEvery(every)
 		px.SetHardCuts(hard)
