@@ -1,0 +1,151 @@
+package engine
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"onedoor/sync/faultproxy"
+	"onedoor/sync/outbox"
+)
+
+func TestWakesOnNewSubmission(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := r.eng.Start(ctx)
+	defer func() { cancel(); <-done }()
+	// Poll and heartbeat intervals are an hour in the rig: only the
+	// outbox's wake-up can make the engine send this.
+	waitFor(t, 5*time.Second, func() bool { return r.eng.Progress().State == StateIdle && r.eng.Progress().LastSync.IsZero() })
+	time.Sleep(50 * time.Millisecond)
+	r.enqueue(1, 4<<10, 1)
+	waitFor(t, 5*time.Second, func() bool { return r.eng.Progress().Sent == 1 })
+	r.verify()
+}
+
+func TestNudgeEndsOfflineWaitAtOnce(t *testing.T) {
+	r := newRig(t, rigOpts{engineMod: func(c *Config) { c.ProbeMin, c.ProbeMax = time.Hour, time.Hour }})
+	r.proxy.SetDown(true)
+	r.enqueue(1, 4<<10, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := r.eng.Start(ctx)
+	defer func() { cancel(); <-done }()
+	waitFor(t, 5*time.Second, func() bool { return r.eng.Progress().State == StateOffline })
+	r.proxy.SetDown(false)
+	// The next probe is an hour away; a nudge (the app saw the network
+	// come back) makes the engine try now.
+	r.eng.Nudge()
+	waitFor(t, 5*time.Second, func() bool { return r.eng.Progress().Sent == 1 })
+	r.verify()
+}
+
+func TestItemBackoffIsStoredAndSurvivesRestart(t *testing.T) {
+	r := newRig(t, rigOpts{engineMod: func(c *Config) { c.RetryBase, c.RetryMax = time.Hour, 2*time.Hour }})
+	rc := r.enqueue(2, 4<<10, 1)
+	// The platform answers the first submission with an idempotency
+	// conflict: not permanent, not the link, so only that item backs off.
+	rule := r.proxy.Add(&faultproxy.Rule{Match: `"receipt":"` + rc[0] + `"`, Action: faultproxy.RespondWith(409,
+		map[string]string{"Content-Type": "application/json"}, `{"code":"idempotency_conflict","message":"different body"}`)})
+	before := time.Now()
+	res := r.eng.Drain(context.Background())
+	if res.Sent != 1 || res.Retried != 1 || res.Rejected != 0 {
+		t.Fatalf("drain %+v", res)
+	}
+	st, err := r.store.Stats(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Failed) != 1 || st.Failed[0].Receipt != rc[0] || !strings.Contains(st.Failed[0].Reason, "conflict") {
+		t.Fatalf("failed %+v", st.Failed)
+	}
+	next := st.Failed[0].NextAttemptAt
+	if next.Before(before.Add(30*time.Minute)) || next.After(time.Now().Add(time.Hour)) {
+		t.Fatalf("next attempt %v, want 30–60 min from now", next)
+	}
+	// A new engine over the same outbox (a restart) respects the stored
+	// backoff: the item is not sent again now.
+	eng2, err := New(r.eng.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res = eng2.Drain(context.Background())
+	if rule.Hits() != 1 || res.Sent != 0 || res.Left != 1 {
+		t.Fatalf("after restart: hits %d drain %+v", rule.Hits(), res)
+	}
+	delete(r.promised, rc[0])
+	r.verify()
+}
+
+func TestCleanShutdownLeavesUploadResumable(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	const size = 3 << 20
+	rc := r.enqueue(1, size, 1)
+	sha := r.promised[rc[0]].blobs[0]
+	r.proxy.SetRate(1 << 20)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := r.eng.Start(ctx)
+	waitFor(t, 10*time.Second, func() bool {
+		off, started, _ := r.plat.blobs.Offset(sha)
+		return started && off > 512<<10
+	})
+	cancel()
+	<-done
+	if p := r.eng.Progress(); p.State != StateStopped {
+		t.Fatalf("state after shutdown %s", p.State)
+	}
+	rec, err := r.store.Lookup(context.Background(), rc[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.State != outbox.StatePending {
+		t.Fatalf("after shutdown the item is %s, want pending (not leased)", rec.State)
+	}
+	held, _, _ := r.plat.blobs.Offset(sha)
+	upBefore := r.proxy.Stats().BytesUp
+	r.proxy.SetRate(0)
+	eng2, err := New(r.eng.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.eng = eng2
+	r.runUntilDelivered(20 * time.Second)
+	r.verify()
+	if resent := r.proxy.Stats().BytesUp - upBefore; resent > size-held+64<<10 {
+		t.Fatalf("second run sent %d bytes with %d of %d held: not resumed", resent, held, size)
+	}
+}
+
+func TestProgressUpdates(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	r.enqueue(3, 8<<10, 1)
+	seen := map[State]bool{}
+	var last Progress
+	stop := make(chan struct{})
+	got := make(chan struct{})
+	go func() {
+		defer close(got)
+		for {
+			select {
+			case p := <-r.eng.Updates():
+				seen[p.State] = true
+				last = p
+			case <-stop:
+				return
+			}
+		}
+	}()
+	r.runUntilDelivered(10 * time.Second)
+	time.Sleep(20 * time.Millisecond)
+	close(stop)
+	<-got
+	if !seen[StateSending] || last.State != StateStopped || last.Sent != 3 || last.ItemsLeft != 0 {
+		t.Fatalf("seen %v, last %+v", seen, last)
+	}
+}
+
+func TestNewValidates(t *testing.T) {
+	if _, err := New(Config{}); err == nil {
+		t.Fatal("New without store and platform accepted")
+	}
+}
