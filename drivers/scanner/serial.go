@@ -110,10 +110,16 @@ func (s Status) Err() error {
 }
 
 // Hello asks the device who it is.
-func (s *Serial) Hello(ctx context.Context) (Ident, error) {
+func (s *Serial) Hello(ctx context.Context) (Ident, error) { return s.hello(ctx, 3) }
+
+// helloOnce sends the hello a single time, as a probe must: a device that
+// does not answer at once is not ours.
+func (s *Serial) helloOnce(ctx context.Context) (Ident, error) { return s.hello(ctx, 1) }
+
+func (s *Serial) hello(ctx context.Context, attempts int) (Ident, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	f, err := s.call(ctx, wire.Frame{Type: wire.TypeHello, Seq: 0, Payload: wire.HelloMagic[:]}, wire.TypeIdent, s.cfg.ReplyTimeout, 3)
+	f, err := s.call(ctx, wire.Frame{Type: wire.TypeHello, Seq: 0, Payload: wire.HelloMagic[:]}, wire.TypeIdent, s.cfg.ReplyTimeout, attempts)
 	if err != nil {
 		return Ident{}, err
 	}

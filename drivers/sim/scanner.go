@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"onedoor/drivers/scanner/pages"
 	"onedoor/drivers/scanner/wire"
 )
@@ -264,6 +266,9 @@ func (s *Scanner) Serve(ctx context.Context, pt *PTY) error {
 		case c := <-in:
 			if c.at.Before(deafUntil) {
 				continue // sent while the scanner was stalled: lost
+			}
+			if !s.hostBaudMatches(pt) {
+				continue // at the wrong rate a UART receives only garbage
 			}
 			rx = append(rx, c.b...)
 		}
@@ -529,6 +534,31 @@ func (s *Scanner) write(ctx context.Context, pt *PTY, b []byte) error {
 		return nil
 	}
 	return PacedWrite(ctx, pt.Master, b, s.baud)
+}
+
+// hostBaudMatches compares the rate the host set on its end of the pty with
+// the simulated scanner's, so probing at the wrong baud meets silence.
+func (s *Scanner) hostBaudMatches(pt *PTY) bool {
+	if s.baud <= 0 {
+		return true
+	}
+	rc, err := pt.Master.SyscallConn()
+	if err != nil {
+		return true
+	}
+	match := true
+	rc.Control(func(fd uintptr) {
+		t, err := unix.IoctlGetTermios(int(fd), unix.TCGETS)
+		if err != nil {
+			return
+		}
+		rates := map[int]uint32{9600: unix.B9600, 19200: unix.B19200, 38400: unix.B38400, 57600: unix.B57600,
+			115200: unix.B115200, 230400: unix.B230400, 460800: unix.B460800, 921600: unix.B921600}
+		if want, ok := rates[s.baud]; ok {
+			match = t.Cflag&unix.CBAUD == want
+		}
+	})
+	return match
 }
 
 func modeName(m byte) string {
