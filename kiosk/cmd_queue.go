@@ -18,13 +18,18 @@ import (
 )
 
 const queueUsage = `usage: onedoor queue --data DIR [--json] [--max-age D] [--min-free-mb N] [--allow-rejected]
+                    [--verify [--key-file F]]
 
 Shows the local queue: counts by state, the oldest undelivered submission,
 bytes left to upload, and every failed submission with its reason. Exits 0
 when healthy and 1 when unhealthy:
   - any submission was rejected by the platform (unless --allow-rejected),
   - the oldest undelivered submission is older than --max-age (default 24h),
-  - the data disk has less than --min-free-mb free (default 200).
+  - the data disk has less than --min-free-mb free (default 200),
+  - queued submissions cannot be decrypted (wrong data key file),
+  - with --verify: the database fails integrity_check, or a blob a
+    submission names is missing or fails authentication. --verify reads
+    every stored scan and needs the data key (default DIR.key).
 `
 
 func runQueue(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -36,6 +41,8 @@ func runQueue(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	maxAge := fl.Duration("max-age", outbox.DefaultMaxAge, "oldest acceptable undelivered submission")
 	minFree := fl.Int64("min-free-mb", outbox.DefaultMinFreeBytes>>20, "minimum free space on the data disk, MB")
 	allowRejected := fl.Bool("allow-rejected", false, "rejected submissions alone are not unhealthy")
+	verify := fl.Bool("verify", false, "check the database and authenticate every stored blob")
+	keyFile := fl.String("key-file", "", "data key file for --verify (default DIR.key)")
 	if err := fl.Parse(args); err != nil {
 		return exitUsage
 	}
@@ -43,7 +50,14 @@ func runQueue(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprint(stderr, queueUsage)
 		return exitUsage
 	}
-	st, err := outbox.Open(ctx, outbox.Options{Dir: *data, ReadOnly: true, Logger: slog.New(slog.NewTextHandler(stderr, nil))})
+	opts := outbox.Options{Dir: *data, ReadOnly: true, Logger: slog.New(slog.NewTextHandler(stderr, nil))}
+	if *verify {
+		opts.KeyFile = *keyFile
+		if opts.KeyFile == "" {
+			opts.KeyFile = outbox.DefaultKeyFile(*data)
+		}
+	}
+	st, err := outbox.Open(ctx, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "onedoor queue: %v\n", err)
 		return exitFailure
@@ -55,13 +69,32 @@ func runQueue(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitFailure
 	}
 	problems := stats.Problems(outbox.HealthRules{MaxAge: *maxAge, MinFreeBytes: *minFree << 20, AllowRejected: *allowRejected})
+	var rep *outbox.VerifyReport
+	if *verify {
+		r, err := st.Verify(ctx)
+		if err != nil {
+			fmt.Fprintf(stderr, "onedoor queue: verify: %v\n", err)
+			return exitFailure
+		}
+		rep = &r
+		if r.Integrity != "ok" {
+			problems = append(problems, "database integrity check: "+r.Integrity)
+		}
+		if len(r.Missing) > 0 {
+			problems = append(problems, fmt.Sprintf("scans missing for %v", r.Missing))
+		}
+		if len(r.Corrupt) > 0 {
+			problems = append(problems, fmt.Sprintf("scans damaged for %v", r.Corrupt))
+		}
+	}
 	if *asJSON {
 		out := struct {
 			outbox.Stats
-			OldestAgeSeconds int64    `json:"oldest_age_seconds"`
-			Healthy          bool     `json:"healthy"`
-			Problems         []string `json:"problems"`
-		}{stats, int64(stats.OldestAge / time.Second), len(problems) == 0, problems}
+			OldestAgeSeconds int64                `json:"oldest_age_seconds"`
+			Verify           *outbox.VerifyReport `json:"verify,omitempty"`
+			Healthy          bool                 `json:"healthy"`
+			Problems         []string             `json:"problems"`
+		}{stats, int64(stats.OldestAge / time.Second), rep, len(problems) == 0, problems}
 		if out.Problems == nil {
 			out.Problems = []string{}
 		}
@@ -72,6 +105,10 @@ func runQueue(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			return exitFailure
 		}
 	} else {
+		if rep != nil {
+			fmt.Fprintf(stdout, "verified   %d blobs, %d bytes; database %s; %d unreferenced blob files\n",
+				rep.BlobsOK, rep.BytesRead, rep.Integrity, rep.Unreferenced)
+		}
 		printQueue(stdout, stats, problems)
 	}
 	if len(problems) > 0 {

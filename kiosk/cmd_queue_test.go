@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -78,6 +79,24 @@ func TestQueueAndDevEnqueue(t *testing.T) {
 	code, _, _ = run("queue", "--data", dir, "--min-free-mb", "1", "--allow-rejected", "--max-age", "1ns")
 	if code != exitFailure {
 		t.Errorf("queue --max-age 1ns: exit %d, want %d", code, exitFailure)
+	}
+
+	code, out, _ = run("queue", "--data", dir, "--min-free-mb", "1", "--allow-rejected", "--verify")
+	if code != exitOK || !strings.Contains(out, "verified   9 blobs, 9000 bytes; database ok") {
+		t.Errorf("queue --verify: exit %d\n%s", code, out)
+	}
+	// Damage one scan: --verify notices, plain queue cannot.
+	blobs, _ := filepath.Glob(filepath.Join(dir, "blobs", "*"))
+	if len(blobs) != 9 {
+		t.Fatalf("%d blob files, want 9", len(blobs))
+	}
+	os.WriteFile(blobs[0], []byte("damaged"), 0o600)
+	code, out, _ = run("queue", "--data", dir, "--min-free-mb", "1", "--allow-rejected", "--verify")
+	if code != exitFailure || !strings.Contains(out, "scans damaged for") {
+		t.Errorf("queue --verify with a damaged scan: exit %d\n%s", code, out)
+	}
+	if code, _, _ := run("queue", "--data", dir, "--verify", "--key-file", filepath.Join(dir, "..", "nokey")); code != exitFailure {
+		t.Errorf("--verify without the key: exit %d, want %d", code, exitFailure)
 	}
 
 	tests := []struct {

@@ -816,3 +816,28 @@ func TestDataFilesPrivate(t *testing.T) {
 		}
 	}
 }
+
+func TestVerify(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	s := e.open(t)
+	a, b, c := sampleSubmission(1, 5000), sampleSubmission(2, 5000), sampleSubmission(3, 5000)
+	ra, _ := s.Submit(ctx, a)
+	rb, _ := s.Submit(ctx, b)
+	s.Submit(ctx, c)
+	rep, err := s.Verify(ctx)
+	if err != nil || !rep.OK() || rep.BlobsOK != 3 || rep.BytesRead != 15000 || rep.Unreferenced != 0 {
+		t.Fatalf("healthy store: %+v %v", rep, err)
+	}
+	os.Remove(filepath.Join(e.dir, "blobs", shaHex(a.Materials[0].Pages[0].Data)))
+	pb := filepath.Join(e.dir, "blobs", shaHex(b.Materials[0].Pages[0].Data))
+	raw, _ := os.ReadFile(pb)
+	raw[len(raw)-1] ^= 1
+	os.WriteFile(pb, raw, 0o600)
+	os.WriteFile(filepath.Join(e.dir, "blobs", strings.Repeat("ab", 32)), []byte("stray"), 0o600)
+	rep, err = s.Verify(ctx)
+	if err != nil || rep.OK() || rep.BlobsOK != 1 || len(rep.Missing) != 1 || rep.Missing[0] != ra.Number ||
+		len(rep.Corrupt) != 1 || rep.Corrupt[0] != rb.Number || rep.Unreferenced != 1 || rep.Integrity != "ok" {
+		t.Errorf("damaged store: %+v %v", rep, err)
+	}
+}
