@@ -71,10 +71,14 @@ type WatchOptions struct {
 
 // deviceTrouble says whether err is the reader's fault rather than the
 // card's: no answer, unplugged, garbled frames or a SAM fault.
+// Anything that is not a SAM status (a dead port, a timeout, a garbled
+// frame) is the device's.
 func deviceTrouble(err error) bool {
-	return errors.Is(err, serialport.ErrDisconnected) || errors.Is(err, serialport.ErrTimeout) ||
-		errors.Is(err, serialport.ErrClosed) || errors.Is(err, ErrChecksum) || errors.Is(err, ErrFrame) ||
-		errors.Is(err, ErrSAMFault) || errors.Is(err, ErrRejected)
+	var se *StatusError
+	if errors.As(err, &se) {
+		return errors.Is(err, ErrSAMFault) || errors.Is(err, ErrRejected)
+	}
+	return err != nil
 }
 
 // Watch polls the reader until ctx ends and reports on the returned
@@ -121,7 +125,7 @@ func (r *Reader) watch(ctx context.Context, o WatchOptions, ch chan<- Event) {
 	// report records the outcome of one exchange and says whether it was
 	// the device's fault.
 	report := func(err error) (trouble, ok bool) {
-		if err != nil && deviceTrouble(err) {
+		if deviceTrouble(err) {
 			if health != failing {
 				health = failing
 				r.log.Warn("idcard reader in error", "err", err)

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"sync"
 	"time"
 
@@ -197,7 +198,8 @@ func (p *Port) markDown(sp *serial.Port, cause error) {
 	p.backoff = backoffMin
 	p.nextTry = time.Now().Add(p.backoff)
 	st := StatusError
-	if errors.Is(cause, fs.ErrNotExist) || errors.Is(cause, errHangup) {
+	if _, err := os.Stat(p.cfg.Path); errors.Is(cause, errHangup) || errors.Is(err, fs.ErrNotExist) {
+		// The node went away with the device: unplugged, not broken.
 		st = StatusAbsent
 	}
 	changed := p.setState(st, cause)
@@ -315,7 +317,8 @@ func (p *Port) Flush() error {
 		return err
 	}
 	if err := sp.Flush(); err != nil {
-		return fmt.Errorf("flush %s: %w", p.cfg.Path, err)
+		p.markDown(sp, err)
+		return fmt.Errorf("%w: flush %s: %w", ErrDisconnected, p.cfg.Path, err)
 	}
 	return nil
 }
