@@ -687,3 +687,43 @@ func TestStatusesPaging(t *testing.T) {
 		t.Fatalf("%d updates in %d pages, want %d in 2", len(seen), pages, n)
 	}
 }
+
+// A half-open link: the kiosk's first PATCH stalls mid-body and its
+// connection never closes. The platform must give up on it after the idle
+// timeout, keep the bytes that arrived, and let the kiosk's resume through.
+func TestStalledUploadDoesNotBlockResume(t *testing.T) {
+	e := newEnv(t, t.TempDir(), "K1")
+	e.stop()
+	e.idle = 300 * time.Millisecond
+	e.start(nil)
+
+	data := bytes.Repeat([]byte("stalled upload "), 2000)
+	sha := shaHex(data)
+	const cut = 12000
+	hr := e.build(req{method: "PATCH", path: api.PathBlobs + sha, body: data, contentHash: api.UnsignedPayload, header: patchHdr(0, len(data))})
+	conn, err := net.Dial("tcp", e.http.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close() // only at the end: the link stays half-open meanwhile
+	w := bufio.NewWriter(conn)
+	fmt.Fprintf(w, "PATCH %s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n", hr.URL.RequestURI(), len(data))
+	hr.Header.Write(w)
+	w.WriteString("\r\n")
+	w.Write(data[:cut])
+	w.Flush()
+	waitOffset(t, e, sha, strconv.Itoa(cut))
+
+	done := make(chan resp, 1)
+	go func() {
+		done <- e.do(req{method: "PATCH", path: api.PathBlobs + sha, body: data[cut:], contentHash: api.UnsignedPayload, header: patchHdr(cut, len(data))})
+	}()
+	select {
+	case r := <-done:
+		if r.code != http.StatusNoContent || r.header.Get(api.HeaderUploadOffset) != strconv.Itoa(len(data)) {
+			t.Fatalf("resume = %d %v %s", r.code, r.header, r.body)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("resume still blocked behind the stalled upload")
+	}
+}

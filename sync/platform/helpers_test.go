@@ -34,6 +34,7 @@ type env struct {
 	tokens map[string]string
 	logs   *bytes.Buffer
 	opts   sqlitestore.Options
+	idle   time.Duration // Config.UploadIdleTimeout
 }
 
 func newEnv(t testing.TB, dir string, kiosks ...string) *env {
@@ -65,7 +66,7 @@ func (e *env) start(catalog []byte) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	srv, err := platform.New(platform.Config{Store: st, Blobs: blobs, Catalog: catalog,
+	srv, err := platform.New(platform.Config{Store: st, Blobs: blobs, Catalog: catalog, UploadIdleTimeout: e.idle,
 		Logger: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		e.t.Fatal(err)

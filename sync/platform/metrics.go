@@ -1,7 +1,6 @@
 package platform
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -64,7 +63,7 @@ func eventHelp() map[string][2]string {
 	}
 }
 
-func (m *metrics) write(ctx context.Context, w io.Writer, byStatus map[string]int64) {
+func (m *metrics) write(w io.Writer, byStatus map[string]int64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	fmt.Fprintln(w, "# HELP onedoor_platform_http_requests_total HTTP requests by route, method and status code.")

@@ -42,6 +42,10 @@ type Config struct {
 	SecureCookies bool
 	// SessionTTL is how long a staff login lasts; default 8 hours.
 	SessionTTL time.Duration
+	// UploadIdleTimeout cuts a blob PATCH whose body makes no progress for
+	// this long (default 30 s), so a half-open village link cannot hold the
+	// blob's lock and block the kiosk's own resume.
+	UploadIdleTimeout time.Duration
 }
 
 // Server is the platform's HTTP handler.
@@ -74,6 +78,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = 8 * time.Hour
+	}
+	if cfg.UploadIdleTimeout <= 0 {
+		cfg.UploadIdleTimeout = 30 * time.Second
 	}
 	pages, err := parsePages()
 	if err != nil {
@@ -277,7 +284,8 @@ func (s *Server) patchBlob(w http.ResponseWriter, r *http.Request) {
 		chunkSHA = ""
 	}
 	before, _, _ := s.cfg.Blobs.Offset(sha)
-	newOff, err := s.cfg.Blobs.Append(sha, offset, length, chunkSHA, r.Body)
+	body := &idleReader{r: r.Body, rc: http.NewResponseController(w), idle: s.cfg.UploadIdleTimeout}
+	newOff, err := s.cfg.Blobs.Append(sha, offset, length, chunkSHA, body)
 	if newOff > before {
 		s.metrics.count("blob_bytes_received", "kept", uint64(newOff-before))
 	}
@@ -304,6 +312,22 @@ func (s *Server) patchBlob(w http.ResponseWriter, r *http.Request) {
 		s.cfg.Logger.Info("blob upload interrupted", "kiosk", a.KioskID, "sha256", sha, "offset", newOff, "err", err)
 		writeError(w, http.StatusBadRequest, api.ErrorResponse{Code: api.CodeBadRequest, Message: "upload interrupted; HEAD for the offset and resume"})
 	}
+}
+
+// idleReader pushes the connection's read deadline forward before every
+// read, so an upload may take as long as it needs while it moves, and fails
+// once it has been still for idle.
+type idleReader struct {
+	r    io.Reader
+	rc   *http.ResponseController
+	idle time.Duration
+}
+
+func (i *idleReader) Read(p []byte) (int, error) {
+	// An error means the writer cannot set deadlines (not a net/http
+	// server); the read then simply has no idle limit.
+	_ = i.rc.SetReadDeadline(time.Now().Add(i.idle))
+	return i.r.Read(p)
 }
 
 // idempotencyKey reads the header, accepting the structured-field string
@@ -564,7 +588,7 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	s.metrics.write(r.Context(), w, by)
+	s.metrics.write(w, by)
 }
 
 // MaskIDNumber shows the first 4 and last 4 characters of an ID number,
