@@ -232,7 +232,7 @@ func (s *Store) MarkRejected(ctx context.Context, id, reason string) error {
 // Requeue puts a rejected submission back into the queue, due now: for the
 // technician once the cause (say, an outdated catalog) is fixed.
 func (s *Store) Requeue(ctx context.Context, id string) error {
-	return s.transition(ctx, id, "requeue", func(tx *sql.Tx, state string) (string, error) {
+	err := s.transition(ctx, id, "requeue", func(tx *sql.Tx, state string) (string, error) {
 		if state != StateRejected {
 			return "", fmt.Errorf("%w: submission is %s", ErrState, state)
 		}
@@ -240,6 +240,10 @@ func (s *Store) Requeue(ctx context.Context, id string) error {
 			s.now().UnixMilli(), id)
 		return "", err
 	})
+	if err == nil {
+		s.signal()
+	}
+	return err
 }
 
 func (s *Store) transition(ctx context.Context, id, event string, apply func(tx *sql.Tx, state string) (string, error)) error {

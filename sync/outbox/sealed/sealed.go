@@ -28,6 +28,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // Format constants.
@@ -181,9 +182,12 @@ func Seal(w io.Writer, aead cipher.AEAD, plaintext []byte, contentID []byte, seg
 
 // Reader decrypts a sealed blob on demand. It implements io.ReaderAt,
 // io.Reader and io.Seeker over the plaintext; each call decrypts only the
-// segments it covers and keeps the last one for sequential reads. A Reader is
-// not safe for concurrent use.
+// segments it covers and keeps the last one for sequential reads. As
+// io.ReaderAt requires, parallel ReadAt calls are safe (they take turns:
+// an HTTP client may still be reading one attempt's body while the next
+// attempt starts).
 type Reader struct {
+	mu    sync.Mutex
 	src   io.ReaderAt
 	aead  cipher.AEAD
 	h     *Header
@@ -255,6 +259,12 @@ func (r *Reader) load(i int64) error {
 
 // ReadAt reads plaintext at off, decrypting only the segments it needs.
 func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.readAt(p, off)
+}
+
+func (r *Reader) readAt(p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, errors.New("sealed: negative offset")
 	}
@@ -279,7 +289,9 @@ func (r *Reader) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	n, err := r.ReadAt(p, r.pos)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n, err := r.readAt(p, r.pos)
 	r.pos += int64(n)
 	if n > 0 && errors.Is(err, io.EOF) {
 		err = nil
@@ -289,6 +301,8 @@ func (r *Reader) Read(p []byte) (int, error) {
 
 // Seek sets the position for the next Read.
 func (r *Reader) Seek(offset int64, whence int) (int64, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	var abs int64
 	switch whence {
 	case io.SeekStart:

@@ -279,3 +279,39 @@ func FuzzRoundTrip(f *testing.F) {
 		}
 	})
 }
+
+// TestParallelReadAt: io.ReaderAt allows parallel calls; each must get its
+// own bytes (run with -race).
+func TestParallelReadAt(t *testing.T) {
+	aead := testAEAD(t, 9)
+	const seg = 256
+	plain := plaintext(50*seg+17, 13)
+	sb, id := seal(t, aead, plain, seg)
+	r, err := NewReader(bytes.NewReader(sb), int64(len(sb)), aead, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	for g := range 4 {
+		go func() {
+			buf := make([]byte, 300)
+			for i := range 200 {
+				off := int64((g*997 + i*131) % (len(plain) - len(buf)))
+				if _, err := r.ReadAt(buf, off); err != nil {
+					done <- err
+					return
+				}
+				if !bytes.Equal(buf, plain[off:off+int64(len(buf))]) {
+					done <- errors.New("wrong bytes")
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
