@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -93,6 +94,14 @@ func OpenOptions(ctx context.Context, dir string, opt Options) (*Store, error) {
 		opt.MaxBatch = 128
 	}
 	path := filepath.Join(dir, "platform.db")
+	// Kiosk tokens and applicants' data live here: create the file 0600
+	// before SQLite does (it would use 0644), and SQLite gives its -wal and
+	// -shm files the same mode.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	f.Close()
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
 	q.Set("_synchronous", "FULL")

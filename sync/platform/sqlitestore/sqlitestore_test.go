@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -107,5 +108,27 @@ func TestCreateSubmissionAfterClose(t *testing.T) {
 	_, _, err = s.CreateSubmission(context.Background(), platform.IntakeRecord{}, nil)
 	if err == nil {
 		t.Fatal("intake on a closed store succeeded")
+	}
+}
+
+func TestFilesArePrivate(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	s, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.AddKiosk(ctx, "K1", "tok", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"platform.db", "platform.db-wal", "platform.db-shm"} {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s has mode %v", name, fi.Mode().Perm())
+		}
 	}
 }
