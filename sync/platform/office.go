@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -157,6 +158,15 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	user, pw := r.PostFormValue("user"), r.PostFormValue("password")
+	host, _, _ := net.SplitHostPort(r.RemoteAddr)
+	keys := []string{"user:" + user, "addr:" + host}
+	now := s.cfg.Clock()
+	if s.logins.blocked(now, keys...) {
+		s.metrics.count("auth_failures", "staff_login_blocked", 1)
+		s.cfg.Logger.Warn("staff login refused: too many failures", "user", user, "addr", host)
+		s.showLogin(w, http.StatusTooManyRequests, "失败次数过多，请 15 分钟后再试")
+		return
+	}
 	hash, err := s.cfg.Store.StaffHash(r.Context(), user)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		s.internal(w, r, err)
@@ -166,11 +176,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		hash = s.dummyHash
 	}
 	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(pw)) != nil || errors.Is(err, ErrNotFound) {
+		s.logins.fail(now, keys...)
 		s.metrics.count("auth_failures", "staff_login", 1)
 		s.cfg.Logger.Warn("staff login failed", "user", user)
 		s.showLogin(w, http.StatusUnauthorized, "用户名或密码错误")
 		return
 	}
+	s.logins.succeed(user)
 	id := randomHex(32)
 	se := Session{IDHash: hashHex(id), User: user, CSRF: randomHex(16), Expires: s.cfg.Clock().Add(s.cfg.SessionTTL)}
 	if err := s.cfg.Store.CreateSession(r.Context(), se); err != nil {

@@ -194,3 +194,18 @@ func TestBackOfficeAccessControl(t *testing.T) {
 		t.Fatalf("after logout = %d", code)
 	}
 }
+
+func TestLoginRateLimited(t *testing.T) {
+	e := newEnv(t, t.TempDir())
+	e.addStaff("clerk")
+	c := browser(t)
+	for i := 0; i < 5; i++ {
+		if code := login(t, e, c, "clerk", "guess number "+strings.Repeat("x", i)); code != http.StatusUnauthorized {
+			t.Fatalf("guess %d = %d", i, code)
+		}
+	}
+	// Even the right password is refused while the user is locked out.
+	if code := login(t, e, c, "clerk", staffPassword); code != http.StatusTooManyRequests {
+		t.Fatalf("login after 5 failures = %d", code)
+	}
+}

@@ -59,6 +59,7 @@ type Server struct {
 	// dummyHash is compared against when a login names an unknown user, so
 	// that takes as long as a wrong password.
 	dummyHash string
+	logins    *loginLimiter
 }
 
 // New checks cfg and builds the routes.
@@ -90,7 +91,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("platform: %w", err)
 	}
-	s := &Server{cfg: cfg, nonces: newNonceCache(), metrics: newMetrics(), mux: http.NewServeMux(), pages: pages, dummyHash: string(dummy)}
+	s := &Server{cfg: cfg, nonces: newNonceCache(), metrics: newMetrics(), mux: http.NewServeMux(), pages: pages, dummyHash: string(dummy), logins: newLoginLimiter()}
 	if cfg.Catalog != nil {
 		sum := sha256.Sum256(cfg.Catalog)
 		s.catalogETag = `"` + hex.EncodeToString(sum[:12]) + `"`
