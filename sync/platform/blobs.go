@@ -10,6 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
+
+	"onedoor/sync/api"
 )
 
 // Blob errors the HTTP layer maps to status codes.
@@ -218,4 +221,31 @@ func (d *BlobDir) Open(sha string) (*os.File, error) {
 		return nil, ErrNotFound
 	}
 	return f, err
+}
+
+// PurgePartials removes uploads that have not grown since before cutoff: a
+// kiosk that comes back later than that starts the blob again from 0 (HEAD
+// answers 404). It returns how many it removed.
+func (d *BlobDir) PurgePartials(cutoff time.Time) (int, error) {
+	dir := filepath.Join(d.root, "partial")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, fmt.Errorf("purge partial uploads: %w", err)
+	}
+	n := 0
+	for _, e := range entries {
+		if !api.IsSHA256Hex(e.Name()) {
+			continue
+		}
+		mu := d.lock(e.Name())
+		mu.Lock()
+		fi, err := os.Stat(filepath.Join(dir, e.Name()))
+		if err == nil && fi.ModTime().Before(cutoff) {
+			if err := os.Remove(filepath.Join(dir, e.Name())); err == nil {
+				n++
+			}
+		}
+		mu.Unlock()
+	}
+	return n, nil
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"testing"
+	"time"
 )
 
 func hexSHA(b []byte) string {
@@ -151,4 +152,36 @@ func FuzzBlobAppend(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestPurgePartials(t *testing.T) {
+	d, err := OpenBlobDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, fresh, done := []byte("old partial!"), []byte("fresh partial"), []byte("complete")
+	for _, b := range [][]byte{old, fresh} {
+		if _, err := d.Append(hexSHA(b), 0, int64(len(b)), "", bytes.NewReader(b[:4])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := d.Append(hexSHA(done), 0, int64(len(done)), "", bytes.NewReader(done)); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if err := os.Chtimes(d.partialPath(hexSHA(old)), now.Add(-8*24*time.Hour), now.Add(-8*24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	n, err := d.PurgePartials(now.Add(-7 * 24 * time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("purged %d, %v", n, err)
+	}
+	for _, tc := range []struct {
+		b       []byte
+		started bool
+	}{{old, false}, {fresh, true}, {done, true}} {
+		if _, started, _ := d.Offset(hexSHA(tc.b)); started != tc.started {
+			t.Errorf("%q started = %v, want %v", tc.b, started, tc.started)
+		}
+	}
 }

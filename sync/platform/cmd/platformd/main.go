@@ -1,7 +1,7 @@
 // Command platformd runs the OneDoor reference platform: the sync API kiosks
 // talk to, the back office for staff, and admin commands.
 //
-//	platformd [serve] --addr HOST:PORT --data DIR [--tls-cert F --tls-key F] [--catalog FILE] [--case-prefix DG]
+//	platformd [serve] --addr HOST:PORT --data DIR [--tls-cert F --tls-key F] [--catalog FILE] [--case-prefix DG] [--partial-ttl 168h]
 //	platformd kiosk add --data DIR --id ID      registers a kiosk, prints its token once
 //	platformd staff add --data DIR --user U     back-office account; password on stdin
 //	platformd export --data DIR                 every submission as JSON lines
@@ -67,7 +67,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 func usage(w io.Writer) {
 	fmt.Fprint(w, `usage:
-  platformd [serve] --addr HOST:PORT --data DIR [--tls-cert F --tls-key F] [--catalog FILE] [--case-prefix DG]
+  platformd [serve] --addr HOST:PORT --data DIR [--tls-cert F --tls-key F] [--catalog FILE] [--case-prefix DG] [--partial-ttl 168h]
   platformd kiosk add --data DIR --id ID      register a kiosk; prints its token once
   platformd staff add --data DIR --user U     back-office account; password read from stdin
   platformd export --data DIR                 every submission as JSON lines
@@ -98,6 +98,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	key := fs.String("tls-key", "", "TLS private key file (PEM)")
 	catalog := fs.String("catalog", "", "service catalog JSON served to kiosks (default DATA/catalog.json if present)")
 	prefix := fs.String("case-prefix", "DG", "case number prefix (DG gives DG-2026-000123)")
+	partialTTL := fs.Duration("partial-ttl", 7*24*time.Hour, "remove blob uploads that have not grown for this long (0 keeps them)")
 	if code, ok := parse(fs, args, stderr); !ok {
 		return code
 	}
@@ -121,6 +122,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 	defer p.Close()
+	if *partialTTL > 0 {
+		go purgePartials(ctx, p.Blobs, *partialTTL, logger)
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		fmt.Fprintf(stderr, "platformd serve: %v\n", err)
@@ -154,6 +158,25 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 	return exitOK
+}
+
+// purgePartials drops abandoned uploads at start and then daily.
+func purgePartials(ctx context.Context, blobs *platform.BlobDir, ttl time.Duration, logger *slog.Logger) {
+	t := time.NewTicker(24 * time.Hour)
+	defer t.Stop()
+	for {
+		n, err := blobs.PurgePartials(time.Now().Add(-ttl))
+		if err != nil {
+			logger.Error("purging abandoned uploads", "err", err)
+		} else if n > 0 {
+			logger.Info("purged abandoned uploads", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 func loadCatalog(path, data string) ([]byte, error) {
