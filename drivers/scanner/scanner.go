@@ -86,12 +86,12 @@ type Raw struct {
 // Transfer describes how the bytes of a page travelled, for logs and the
 // technician screen.
 type Transfer struct {
-	Bytes       int64         // size of the image
-	WireBytes   int64         // image bytes received including repeats
-	Chunks      int           // chunks accepted
-	Retransmits int           // NAKs sent (damaged chunk or stall)
-	Resumes     []int64       // offsets the transfer resumed from after a glitch
-	Duration    time.Duration // from SCAN to verified image
+	Bytes       int64         `json:"bytes"`       // size of the image
+	WireBytes   int64         `json:"wire_bytes"`  // image bytes accepted (equals Bytes unless the image was pulled again)
+	Chunks      int           `json:"chunks"`      // chunks accepted
+	Retransmits int           `json:"retransmits"` // NAKs sent (damaged chunk or stall)
+	Resumes     []int64       `json:"resumes"`     // offsets the transfer resumed from after a glitch
+	Duration    time.Duration `json:"duration_ns"` // from SCAN to verified image
 }
 
 // Page is a normalised page.

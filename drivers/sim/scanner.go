@@ -313,6 +313,14 @@ func (s *Scanner) handle(ctx context.Context, pt *PTY, f wire.Frame) (stalled bo
 	fail := func(code byte, detail string) error {
 		return reply(wire.TypeError, wire.Error{Code: code, Detail: detail}.Marshal())
 	}
+	if f.Type != wire.TypeScan {
+		// A repeated SCAN is recognised only while nothing else came in
+		// between; a new host session (which starts with other commands)
+		// may reuse sequence numbers.
+		s.mu.Lock()
+		s.lastReply = nil
+		s.mu.Unlock()
+	}
 	switch f.Type {
 	case wire.TypeHello:
 		if !bytes.Equal(f.Payload, wire.HelloMagic[:]) {
@@ -390,8 +398,8 @@ func (s *Scanner) status() wire.Status {
 }
 
 // scan takes a sheet and prepares its image, returning the encoded reply.
-// A repeated SCAN (same sequence number) gets the same reply: the host lost
-// the first one, and must not lose a sheet for it.
+// A repeated SCAN (same sequence number, nothing else in between) gets the
+// same reply: the host lost the first one, and must not lose a sheet for it.
 func (s *Scanner) scan(seq byte) ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
