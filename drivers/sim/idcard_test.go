@@ -119,3 +119,30 @@ func TestIDCardSimGoldenExchange(t *testing.T) {
 		})
 	}
 }
+
+// FuzzIDCardHostFrames feeds arbitrary host bytes to the simulator's frame
+// splitter: it must never panic, and every frame it cuts must be whole.
+func FuzzIDCardHostFrames(f *testing.F) {
+	for _, h := range []string{"AAAAAA9669000311FFED", "00AAAAAA96690003200122AAAAAA", "AAAAAA9669FFFF", "AAAAAA966900"} {
+		b, _ := hex.DecodeString(h)
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		buf := in
+		for range len(in) + 1 {
+			frame, rest, ok := nextFrame(buf)
+			if len(rest) > len(buf) {
+				t.Fatalf("rest grew from %d to %d", len(buf), len(rest))
+			}
+			if ok {
+				n := int(frame[5])<<8 | int(frame[6])
+				if string(frame[:5]) != samPreamble || len(frame) != 7+n {
+					t.Fatalf("cut a broken frame % X", frame)
+				}
+			} else if len(rest) == len(buf) {
+				return // needs more bytes
+			}
+			buf = rest
+		}
+	})
+}
