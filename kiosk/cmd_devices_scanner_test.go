@@ -20,10 +20,7 @@ func simScanner(t *testing.T) (*sim.Scanner, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := sim.NewScanner(sim.WithScannerBaud(921600))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := sim.NewScanner(sim.WithScannerBaud(921600))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {

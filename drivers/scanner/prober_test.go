@@ -45,10 +45,7 @@ func openPort(t *testing.T, path string, baud int) *serialport.Port {
 }
 
 func TestProberIdentifiesScannerAtItsBaud(t *testing.T) {
-	s, err := sim.NewScanner(sim.WithScannerBaud(115200))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := sim.NewScanner(sim.WithScannerBaud(115200))
 	path := servePTY(t, s.Serve)
 	tests := []struct {
 		baud   int

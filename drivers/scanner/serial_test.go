@@ -30,10 +30,7 @@ func newRig(t *testing.T, baud int, simOpts []sim.ScannerOption, cfg SerialConfi
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := sim.NewScanner(append([]sim.ScannerOption{sim.WithScannerBaud(baud)}, simOpts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := sim.NewScanner(append([]sim.ScannerOption{sim.WithScannerBaud(baud)}, simOpts...)...)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(ctx, pt) }()

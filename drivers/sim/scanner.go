@@ -38,7 +38,7 @@ type Scanner struct {
 	log      *slog.Logger
 
 	mu     sync.Mutex
-	gen    *pages.Generator // not safe for concurrent use: guarded by mu
+	gen    *pages.Generator // made at the first scan; not safe for concurrent use: guarded by mu
 	cache  map[string][]byte
 	feeder []string
 	jam    bool
@@ -81,16 +81,11 @@ func WithStall(d time.Duration) ScannerOption { return func(s *Scanner) { s.stal
 func WithScannerLogger(l *slog.Logger) ScannerOption { return func(s *Scanner) { s.log = l } }
 
 // NewScanner returns a simulated scanner with an empty feeder.
-func NewScanner(opts ...ScannerOption) (*Scanner, error) {
-	gen, err := pages.New()
-	if err != nil {
-		return nil, err
-	}
+func NewScanner(opts ...ScannerOption) *Scanner {
 	s := &Scanner{
 		baud:      115200,
 		stallFor:  1500 * time.Millisecond,
 		log:       slog.New(slog.DiscardHandler),
-		gen:       gen,
 		cache:     map[string][]byte{},
 		opts:      wire.Options{DPI: 200, Mode: wire.ModeGrey, Page: wire.PageA4, Chunk: 1024},
 		corruptAt: -1,
@@ -99,8 +94,11 @@ func NewScanner(opts ...ScannerOption) (*Scanner, error) {
 	for _, o := range opts {
 		o(s)
 	}
-	return s, nil
+	return s
 }
+
+// Name is the device's name in devsim.
+func (s *Scanner) Name() string { return "scanner" }
 
 // scannerIdent is what the simulated scanner answers to HELLO.
 var scannerIdent = wire.Ident{
@@ -448,6 +446,13 @@ func (s *Scanner) renderLocked(page string) ([]byte, int, int, error) {
 	if b, ok := s.cache[key]; ok {
 		cfg, err := jpeg.DecodeConfig(bytes.NewReader(b))
 		return b, cfg.Width, cfg.Height, err
+	}
+	if s.gen == nil {
+		g, err := pages.New()
+		if err != nil {
+			return nil, 0, 0, err
+		}
+		s.gen = g
 	}
 	rgba, err := s.gen.Render(page, size, int(s.opts.DPI))
 	if err != nil {

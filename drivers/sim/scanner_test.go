@@ -94,10 +94,7 @@ func (h *rawHost) expect(typ byte, seq byte) wire.Frame {
 }
 
 func TestScannerSimProtocol(t *testing.T) {
-	s, err := NewScanner(WithScannerBaud(0))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := NewScanner(WithScannerBaud(0))
 	h := newRawHost(t, s, 115200)
 	if err := s.Feed("certificate", 2); err != nil {
 		t.Fatal(err)
@@ -206,10 +203,7 @@ func offsets(total, chunk uint32) []uint32 {
 }
 
 func TestScannerSimCommands(t *testing.T) {
-	s, err := NewScanner()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := NewScanner()
 	tests := []struct {
 		args    []string
 		want    string

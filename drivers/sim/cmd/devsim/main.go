@@ -11,6 +11,8 @@
 //	idcard place KEY            put a fictional card on the reader (idcard cards lists them)
 //	idcard remove               take it off
 //	idcard fault KIND           checksum|drop|extra|silence|readfail|pull|mute|none
+//	scanner feed PAGE [N]       put test pages in the scanner (scanner pages lists them)
+//	scanner fault KIND          jam|cover|corrupt|stall; scanner clear ends a jam or open cover
 //	NAME unplug | NAME replug   pull the device's USB cable / plug it back (new pty, same symlink)
 //	quit
 //
@@ -60,6 +62,7 @@ type options struct {
 func hosted(o options) []Device {
 	return []Device{
 		sim.NewIDCard(sim.IDCardConfig{Baud: o.idcardBaud, RFDelay: o.rfDelay, Logger: o.log}),
+		sim.NewScanner(sim.WithScannerLogger(o.log)),
 	}
 }
 
@@ -217,7 +220,7 @@ func command(ctx context.Context, f []string, slots []*slot, byName map[string]*
 	case "quit", "exit":
 		return "", errQuit
 	case "help":
-		return "list | NAME unplug | NAME replug | idcard place KEY | idcard remove | idcard fault KIND | idcard cards | idcard status | quit", nil
+		return "list | NAME unplug | NAME replug | idcard place KEY | idcard remove | idcard fault KIND | idcard cards | idcard status | scanner feed PAGE [N] | scanner fault jam|cover|corrupt|stall | scanner clear | scanner pages | scanner status | quit", nil
 	case "list":
 		var b []string
 		for _, s := range slots {

@@ -47,8 +47,11 @@ func TestDevsimServesAndTakesCommands(t *testing.T) {
 	if !strings.HasPrefix(first, "idcard") || !strings.Contains(first, "/dev/pts/") || !strings.HasSuffix(first, link) {
 		t.Fatalf("first line %q", first)
 	}
-	if l := readLine(); !strings.HasPrefix(l, "ready") {
-		t.Fatalf("want ready, got %q", l)
+	// One line per further hosted device, then ready.
+	for l := readLine(); !strings.HasPrefix(l, "ready"); l = readLine() {
+		if !strings.Contains(l, "/dev/pts/") {
+			t.Fatalf("want a device line or ready, got %q", l)
+		}
 	}
 	if l := say("idcard place foreign2023"); l != "placed foreign2023" {
 		t.Fatalf("place: %q", l)
@@ -83,11 +86,20 @@ func TestDevsimServesAndTakesCommands(t *testing.T) {
 			t.Fatalf("port did not come back after replug: %v", p.State())
 		}
 	}
+	if l := say("scanner feed form 2"); l != "fed 2 × form" {
+		t.Fatalf("scanner feed: %q", l)
+	}
 	if l := say("list"); !strings.HasPrefix(l, "idcard") {
 		t.Fatalf("list: %q", l)
 	}
-	if l := say("printer status"); !strings.HasPrefix(l, "error: no device") {
-		t.Fatalf("unknown device: %q", l)
+	if l := say("nosuchdevice status"); !strings.HasPrefix(l, "error: no device") {
+		// list printed one line per device; skip the others.
+		for strings.Contains(l, "/dev/pts/") || strings.Contains(l, "unplugged") {
+			l = readLine()
+		}
+		if !strings.HasPrefix(l, "error: no device") {
+			t.Fatalf("unknown device: %q", l)
+		}
 	}
 	io.WriteString(inW, "quit\n")
 	if err := <-done; err != nil {
