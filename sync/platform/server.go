@@ -166,7 +166,11 @@ func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, bodySHA string, allowUnsigned bool) (api.Auth, bool) {
 	fail := func(reason string, err error) (api.Auth, bool) {
 		s.metrics.count("auth_failures", reason, 1)
-		s.cfg.Logger.Warn("unauthorized request", "reason", reason, "kiosk", r.Header.Get(api.HeaderKiosk), "path", r.URL.Path)
+		kiosk := r.Header.Get(api.HeaderKiosk)
+		if len(kiosk) > 64 { // attacker-controlled: keep log lines short
+			kiosk = kiosk[:64] + "…"
+		}
+		s.cfg.Logger.Warn("unauthorized request", "reason", reason, "kiosk", kiosk, "path", r.URL.Path)
 		writeError(w, http.StatusUnauthorized, api.ErrorResponse{Code: api.CodeUnauthorized, Message: err.Error()})
 		return api.Auth{}, false
 	}
