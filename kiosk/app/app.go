@@ -114,6 +114,8 @@ type App struct {
 	wg      sync.WaitGroup
 	pages   map[string]scanner.Page // scanned pages by ref; UI goroutine only
 	nextRef int
+	// cardPresent is whether the reader last reported a card; UI goroutine.
+	cardPresent bool
 	// inflight counts effects running in the background, for tests that
 	// wait until the kiosk settles.
 	inflight atomic.Int64
@@ -154,6 +156,10 @@ func (a *App) View() *ui.Kiosk { return a.view }
 
 // Machine is the flow, for tests.
 func (a *App) Machine() *flow.Machine { return a.m }
+
+// CardPresent reports whether a card lies on the reader, as last reported.
+// Call it on the UI goroutine.
+func (a *App) CardPresent() bool { return a.cardPresent }
 
 // Busy reports whether effects are still running in the background.
 func (a *App) Busy() bool { return a.inflight.Load() > 0 }
@@ -366,6 +372,7 @@ func (a *App) watchCards() {
 	defer a.wg.Done()
 	for ev := range a.d.Cards.Watch(a.ctx, idcard.WatchOptions{}) {
 		var fe flow.Event
+		present := ev.Kind == idcard.CardPlaced || ev.Kind == idcard.IdentityRead || ev.Kind == idcard.ReadFailed
 		switch ev.Kind {
 		case idcard.IdentityRead:
 			if ev.Identity != nil {
@@ -379,9 +386,12 @@ func (a *App) watchCards() {
 		case idcard.DeviceError:
 			a.log.Warn("card reader", "err", ev.Err)
 		}
-		if fe != nil {
-			a.post(func() { a.Dispatch(fe) })
-		}
+		a.post(func() {
+			a.cardPresent = present
+			if fe != nil {
+				a.Dispatch(fe)
+			}
+		})
 	}
 }
 

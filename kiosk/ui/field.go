@@ -17,6 +17,8 @@ import (
 // types into it as well.
 type Field struct {
 	widget.BaseWidget
+	// Name identifies the field (the form field's name), for tests and logs.
+	Name        string
 	Value       string
 	Placeholder string
 	Active      bool

@@ -348,6 +348,7 @@ func (k *Kiosk) form(s flow.State) fyne.CanvasObject {
 			input = container.NewGridWithColumns(min(len(opts), 3), opts...)
 		} else {
 			f := NewField(k.placeholder(fs.Field))
+			f.Name = name
 			f.Value = displayValue(fs)
 			f.ReadOnly = fs.Locked
 			f.MaxLen = fs.Field.MaxLen

@@ -1,0 +1,250 @@
+package app
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"onedoor/assets"
+	"onedoor/kiosk/catalog"
+	"onedoor/kiosk/flow"
+	"onedoor/kiosk/i18n"
+	"onedoor/kiosk/ui"
+	"onedoor/kiosk/ui/uitest"
+	"onedoor/sync/platform"
+)
+
+// queue stands in for fyne.Do: background goroutines post UI work into it
+// and the test goroutine runs it, so the machine and the widgets are only
+// touched from one goroutine, as in the kiosk.
+type queue struct {
+	mu sync.Mutex
+	fs []func()
+}
+
+func (q *queue) post(f func()) {
+	q.mu.Lock()
+	q.fs = append(q.fs, f)
+	q.mu.Unlock()
+}
+
+func (q *queue) drain() int {
+	n := 0
+	for {
+		q.mu.Lock()
+		fs := q.fs
+		q.fs = nil
+		q.mu.Unlock()
+		if len(fs) == 0 {
+			return n
+		}
+		for _, f := range fs {
+			f()
+			n++
+		}
+	}
+}
+
+// rig is the whole kiosk on Fyne's test driver: simulated devices on real
+// ptys, the real outbox on a temp dir, the sync engine, and the reference
+// platform on loopback behind the fault proxy.
+type rig struct {
+	t     *testing.T
+	demo  *Demo
+	stack *Stack
+	app   *App
+	q     *queue
+	win   fyne.Window
+	res   *uitest.Resident
+	tr    *i18n.Translator
+	clock *uitest.Clock
+}
+
+// quietLog discards logs unless ONEDOOR_TEST_LOG is set, for debugging.
+var quietLog = func() *slog.Logger {
+	if os.Getenv("ONEDOOR_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}()
+
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts simulators, platform and engine")
+	}
+	ctx := context.Background()
+	demo, err := StartDemo(ctx, t.TempDir(), quietLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stack, err := OpenStack(ctx, demo.Settings, quietLog)
+	if err != nil {
+		demo.Close()
+		t.Fatal(err)
+	}
+	cat, err := catalog.Parse(assets.SampleCatalog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cal, err := catalog.ParseCalendar(assets.Holidays)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := test.NewApp()
+	a.Settings().SetTheme(ui.NewTheme(false))
+	r := &rig{t: t, demo: demo, stack: stack, q: &queue{}, tr: i18n.New(),
+		clock: uitest.NewClock(time.Now())}
+	d := Deps{Catalog: cat, Calendar: cal, Tr: r.tr, Dict: uitest.SharedDict(), Post: r.q.post,
+		Now: r.clock.Now, TickEvery: -1, Site: demo.Settings.Site, Logger: quietLog}
+	stack.Fill(&d)
+	r.app, err = New(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.win = test.NewWindow(r.app.View().Object())
+	r.win.Resize(uitest.Screen)
+	r.res = &uitest.Resident{Win: r.win}
+	r.app.Start()
+	t.Cleanup(func() {
+		r.app.Stop()
+		r.win.Close()
+		if err := stack.Close(); err != nil {
+			t.Errorf("stack close: %v", err)
+		}
+		if err := demo.Close(); err != nil {
+			t.Errorf("demo: %v", err)
+		}
+	})
+	return r
+}
+
+// settle runs posted UI work until cond holds, failing after timeout.
+func (r *rig) settle(what string, timeout time.Duration, cond func() bool) {
+	r.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		r.q.drain()
+		if cond() {
+			return
+		}
+		if time.Now().After(deadline) {
+			r.t.Fatalf("timed out waiting for %s; state %s; screen:\n%s", what, r.app.Machine(), uitest.Joined(r.win.Content()))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (r *rig) state() flow.State { return r.app.View().State() }
+
+func (r *rig) waitStep(s flow.Step) {
+	r.t.Helper()
+	r.settle("step "+s.String(), 20*time.Second, func() bool { return r.state().Step == s && !r.app.Busy() })
+}
+
+func (r *rig) tap(label string) {
+	r.t.Helper()
+	r.q.drain()
+	if err := r.res.Tap(label); err != nil {
+		r.t.Fatal(err)
+	}
+	r.q.drain()
+}
+
+func (r *rig) tapContaining(part string) {
+	r.t.Helper()
+	r.q.drain()
+	if err := r.res.TapContaining(part); err != nil {
+		r.t.Fatal(err)
+	}
+	r.q.drain()
+}
+
+func (r *rig) typeKeys(s string) {
+	r.t.Helper()
+	if err := r.res.Type(s); err != nil {
+		r.t.Fatal(err)
+	}
+	r.q.drain()
+}
+
+// placeCard puts a fictional card on the simulated reader and waits until
+// the flow has it.
+func (r *rig) placeCard(key string, next flow.Step) {
+	r.t.Helper()
+	r.removeCard()
+	if err := r.demo.Card.Place(key); err != nil {
+		r.t.Fatal(err)
+	}
+	r.waitStep(next)
+}
+
+func (r *rig) screen() string { return uitest.Joined(r.win.Content()) }
+
+// export returns the platform's export rows.
+func (r *rig) export() []platform.ExportRow {
+	var rows []platform.ExportRow
+	if err := r.demo.Platform.Store.Export(context.Background(), func(row platform.ExportRow) error {
+		rows = append(rows, row)
+		return nil
+	}); err != nil {
+		r.t.Fatal(err)
+	}
+	return rows
+}
+
+// waitExported waits for the engine to deliver receipt to the platform.
+func (r *rig) waitExported(receipt string) platform.ExportRow {
+	r.t.Helper()
+	var found platform.ExportRow
+	r.stack.Nudge()
+	r.settle("platform to hold "+receipt, 30*time.Second, func() bool {
+		for _, row := range r.export() {
+			if row.Receipt == receipt {
+				found = row
+				return true
+			}
+		}
+		return false
+	})
+	return found
+}
+
+func contains(t *testing.T, what, text string, parts ...string) {
+	t.Helper()
+	for _, p := range parts {
+		if !strings.Contains(text, p) {
+			t.Errorf("%s lacks %q:\n%s", what, p, text)
+		}
+	}
+}
+
+// tapField taps the form field named name, making it the keypad's target.
+func (r *rig) tapField(name string) {
+	r.t.Helper()
+	r.q.drain()
+	for _, f := range uitest.Fields(r.win.Content()) {
+		if f.Name == name {
+			r.res.TapButton(f)
+			r.q.drain()
+			return
+		}
+	}
+	r.t.Fatalf("no field %q on screen:\n%s", name, r.screen())
+}
+
+// removeCard takes the card off the reader and waits until the kiosk saw it
+// go, so that the next placement is a new card to the driver.
+func (r *rig) removeCard() {
+	r.t.Helper()
+	r.demo.Card.Remove()
+	r.settle("card removal noticed", 10*time.Second, func() bool { return !r.app.CardPresent() })
+}

@@ -1,0 +1,185 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"onedoor/drivers/escpos"
+	"onedoor/drivers/idcard"
+	"onedoor/drivers/printer"
+	"onedoor/drivers/scanner"
+	"onedoor/drivers/serialport"
+	"onedoor/sync/client"
+	"onedoor/sync/engine"
+	"onedoor/sync/outbox"
+)
+
+// Settings are what the stack needs to open the real parts. kiosk/config
+// fills them from the TOML file; demo mode from the simulators it starts.
+type Settings struct {
+	DataDir string // outbox directory
+	KeyFile string // data key, outside DataDir; default next to it
+	KioskID string // prefix of receipt numbers
+
+	PlatformURL string
+	Token       string
+
+	CardPath       string
+	CardBaud       int
+	PrinterPath    string
+	PrinterBaud    int
+	PrinterProfile string
+	ScannerPath    string
+	ScannerBaud    int
+
+	Site    string // service point name on receipts
+	Version string // reported in heartbeats
+}
+
+// Stack is the opened parts: outbox, platform client, sync engine and the
+// three devices. Devices whose path is empty are left nil; a device that
+// is configured but absent is opened anyway and appears when plugged in.
+type Stack struct {
+	Store   *outbox.Store
+	Client  *client.Client
+	Engine  *engine.Engine
+	Reader  *idcard.Reader
+	Printer *printer.Printer
+	Scanner *scanner.Serial
+
+	ports  []*serialport.Port
+	cancel context.CancelFunc
+	done   <-chan struct{}
+}
+
+// OpenStack opens everything in s and starts the sync engine.
+func OpenStack(ctx context.Context, s Settings, log *slog.Logger) (_ *Stack, err error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	st := &Stack{}
+	defer func() {
+		if err != nil {
+			st.Close()
+		}
+	}()
+	key := s.KeyFile
+	if key == "" {
+		key = outbox.DefaultKeyFile(s.DataDir)
+	}
+	if err := os.MkdirAll(filepath.Dir(key), 0o700); err != nil {
+		return nil, fmt.Errorf("key directory: %w", err)
+	}
+	st.Store, err = outbox.Open(ctx, outbox.Options{Dir: s.DataDir, KeyFile: key, KioskID: s.KioskID, Logger: log.With("part", "outbox")})
+	if err != nil {
+		return nil, fmt.Errorf("outbox: %w", err)
+	}
+	if s.PlatformURL != "" {
+		st.Client, err = client.New(client.Config{BaseURL: s.PlatformURL, KioskID: s.KioskID, Token: s.Token, Logger: log.With("part", "client")})
+		if err != nil {
+			return nil, fmt.Errorf("platform client: %w", err)
+		}
+		st.Engine, err = engine.New(engine.Config{Store: st.Store, Platform: st.Client, KioskID: s.KioskID, Version: s.Version, Logger: log.With("part", "engine")})
+		if err != nil {
+			return nil, fmt.Errorf("sync engine: %w", err)
+		}
+		ectx, cancel := context.WithCancel(context.Background())
+		st.cancel = cancel
+		st.done = st.Engine.Start(ectx)
+	}
+	if s.CardPath != "" {
+		p, err := st.open(s.CardPath, s.CardBaud)
+		if err != nil {
+			return nil, fmt.Errorf("card reader: %w", err)
+		}
+		st.Reader = idcard.NewReader(p, idcard.Options{Baud: s.CardBaud, Logger: log.With("part", "idcard")})
+	}
+	if s.PrinterPath != "" {
+		prof, err := escpos.LoadProfile(s.PrinterProfile)
+		if err != nil {
+			return nil, fmt.Errorf("printer profile: %w", err)
+		}
+		st.Printer, err = printer.Open(printer.Config{Path: s.PrinterPath, Baud: s.PrinterBaud, Profile: prof, Logger: log.With("part", "printer")})
+		if err != nil {
+			return nil, fmt.Errorf("printer: %w", err)
+		}
+	}
+	if s.ScannerPath != "" {
+		p, err := st.open(s.ScannerPath, s.ScannerBaud)
+		if err != nil {
+			return nil, fmt.Errorf("scanner: %w", err)
+		}
+		st.Scanner = scanner.NewSerial(p, scanner.SerialConfig{Baud: s.ScannerBaud, Logger: log.With("part", "scanner")})
+	}
+	return st, nil
+}
+
+func (st *Stack) open(path string, baud int) (*serialport.Port, error) {
+	p, err := serialport.Open(serialport.Config{Path: path, Baud: baud, AllowAbsent: true})
+	if err != nil {
+		return nil, err
+	}
+	st.ports = append(st.ports, p)
+	return p, nil
+}
+
+// Online is the engine's view of the link: false while it probes a dead
+// platform or is refused. Without a platform configured it is false.
+func (st *Stack) Online() bool {
+	if st.Engine == nil {
+		return false
+	}
+	switch st.Engine.Progress().State {
+	case engine.StateOffline, engine.StateAuthError, engine.StateStopped:
+		return false
+	}
+	return true
+}
+
+// Fill puts the stack's parts into d.
+func (st *Stack) Fill(d *Deps) {
+	d.Store = st.Store
+	if st.Client != nil {
+		d.Tracker = st.Client
+		d.Online = st.Online
+	}
+	if st.Reader != nil {
+		d.Cards = st.Reader
+	}
+	if st.Printer != nil {
+		d.Printer = st.Printer
+	}
+	if st.Scanner != nil {
+		d.Scanner = st.Scanner
+	}
+}
+
+// Nudge tells the engine something new is queued.
+func (st *Stack) Nudge() {
+	if st.Engine != nil {
+		st.Engine.Nudge()
+	}
+}
+
+// Close stops the engine and closes devices and the outbox.
+func (st *Stack) Close() error {
+	if st.cancel != nil {
+		st.cancel()
+		<-st.done
+	}
+	var errs []error
+	if st.Printer != nil {
+		errs = append(errs, st.Printer.Close())
+	}
+	for _, p := range st.ports {
+		errs = append(errs, p.Close())
+	}
+	if st.Store != nil {
+		errs = append(errs, st.Store.Close())
+	}
+	return errors.Join(errs...)
+}
