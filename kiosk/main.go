@@ -52,6 +52,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runSync(ctx, rest, stdout, stderr)
 	case "dev":
 		return runDev(ctx, rest, stdout, stderr)
+	case "config":
+		return runConfig(ctx, rest, stdout, stderr)
+	case "doctor":
+		return runDoctor(ctx, rest, stdout, stderr)
 	case "help":
 		usage(stdout)
 		return exitOK
@@ -75,5 +79,7 @@ func usage(w io.Writer) {
   onedoor queue --data DIR [--json]    what is waiting to be sent
   onedoor sync run|now ...             the sync engine without a screen
   onedoor dev enqueue ...              fictional submissions for tests
+  onedoor config get|set|validate ...  read and change settings
+  onedoor doctor                       one health report; non-zero exit when unhealthy
 `)
 }
