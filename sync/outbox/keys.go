@@ -55,6 +55,10 @@ func loadOrCreateKey(path, dataDir string, mayCreate bool) (key []byte, created 
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) && mayCreate {
 		key, err := createKey(path)
+		if errors.Is(err, fs.ErrExist) {
+			// Another process created it a moment ago: use theirs.
+			return loadOrCreateKey(path, dataDir, false)
+		}
 		return key, err == nil, err
 	}
 	if err != nil {
@@ -86,27 +90,40 @@ func createKey(path string) ([]byte, error) {
 	if _, err := rand.Read(key); err != nil {
 		return nil, fmt.Errorf("outbox: generate data key: %w", err)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrKey, err)
 	}
-	// O_EXCL: two processes starting at once must not each write a key.
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	// Write a complete temp file, then link it into place: the link fails
+	// if another process got there first, and nobody ever sees a key file
+	// that is empty or half written.
+	f, err := os.CreateTemp(dir, ".key-*")
 	if err != nil {
-		return nil, fmt.Errorf("%w: create key file: %w", ErrKey, err)
+		return nil, fmt.Errorf("%w: create key file: %w", ErrKey, mapDiskFull(err))
 	}
-	_, err = f.WriteString(hex.EncodeToString(key) + "\n")
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	err = f.Chmod(0o600)
+	if err == nil {
+		_, err = f.WriteString(hex.EncodeToString(key) + "\n")
+	}
 	if err == nil {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil {
-		err = syncDir(filepath.Dir(path))
-	}
 	if err != nil {
-		os.Remove(path)
 		return nil, fmt.Errorf("%w: write key file: %w", ErrKey, mapDiskFull(err))
+	}
+	if err := os.Link(tmp, path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: create key file: %w", ErrKey, err)
+	}
+	if err := syncDir(dir); err != nil {
+		return nil, fmt.Errorf("%w: sync key directory: %w", ErrKey, err)
 	}
 	return key, nil
 }

@@ -841,3 +841,43 @@ func TestVerify(t *testing.T) {
 		t.Errorf("damaged store: %+v %v", rep, err)
 	}
 }
+
+// TestKeyCreatedOnceByConcurrentOpens: stores opened at the same moment on
+// a fresh directory agree on one data key.
+func TestKeyCreatedOnceByConcurrentOpens(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	stores := make(chan *outbox.Store, 4)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := outbox.Open(ctx, e.options())
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			stores <- s
+		}()
+	}
+	wg.Wait()
+	close(stores)
+	var all []*outbox.Store
+	for s := range stores {
+		all = append(all, s)
+		defer s.Close()
+	}
+	if len(all) != 4 {
+		t.Fatalf("%d of 4 opens succeeded", len(all))
+	}
+	rc, err := all[0].Submit(ctx, sampleSubmission(1, 100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range all[1:] {
+		if got, err := s.LookupByID(ctx, sampleSubmission(1, 100).Applicant.IDNumber); err != nil || len(got) != 1 || got[0].UUID != rc.UUID {
+			t.Errorf("store %d uses another key: %+v %v", i+1, got, err)
+		}
+	}
+}
