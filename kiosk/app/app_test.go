@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"onedoor/kiosk/flow"
+	"onedoor/kiosk/ui/uitest"
 )
 
 // The fictional resident card of the ID-card simulator.
@@ -115,4 +116,147 @@ func satisfied(s flow.State, materialID string) bool {
 		}
 	}
 	return false
+}
+
+// TestMostCommonItemTapBudget is done-means (b): the pension eligibility
+// check, the errand every pensioner does each year, from Home back to Home
+// in at most 12 taps and 11 typed characters, counted as the test taps.
+func TestMostCommonItemTapBudget(t *testing.T) {
+	r := newRig(t)
+	r.applyPensionCert()
+	r.tap("下一步")
+	r.tap("非常满意")
+	r.tap("提交评价")
+	r.waitStep(flow.StepHome)
+	c := r.res.Count
+	t.Logf("pension eligibility check: %d taps, %d typed characters", c.Taps, c.Typed)
+	if c.Taps > 12 || c.Typed > 11 {
+		t.Errorf("took %d taps and %d typed characters; budget is 12 and 11", c.Taps, c.Typed)
+	}
+	if c.Typed != len(phone) {
+		t.Errorf("typed %d characters, want only the phone number (%d)", c.Typed, len(phone))
+	}
+}
+
+// personalData lists what must never stay on screen after a session.
+var personalData = []string{residentName, residentID, residentMasked, phone, "王*梅", "示例大道100号"}
+
+// TestIdleTimeoutWipesScreen is done-means (c): after the idle timeout no
+// widget in the window tree, shown or hidden, holds the applicant's name,
+// ID number or phone.
+func TestIdleTimeoutWipesScreen(t *testing.T) {
+	for _, stop := range []flow.Step{flow.StepForm, flow.StepReview} {
+		t.Run(stop.String(), func(t *testing.T) {
+			r := newRig(t)
+			r.tap("我要办事")
+			r.tap("城乡居民养老保险待遇领取资格认证")
+			r.tap("开始办理")
+			r.placeCard("resident", flow.StepForm)
+			r.typeKeys(phone)
+			if stop == flow.StepReview {
+				r.tap("下一步")
+				r.waitStep(flow.StepMaterials)
+				r.tap("下一步")
+				r.waitStep(flow.StepReview)
+				r.tapContaining("我已阅读")
+			}
+			before := uitest.JoinedAll(r.win.Content())
+			if !strings.Contains(before, phone) {
+				t.Fatalf("phone not on screen before the timeout; the check below would prove nothing:\n%s", before)
+			}
+			// The warning comes first, with its continue button.
+			r.tick(50 * time.Second)
+			if r.state().Countdown == 0 || uitest.FindButton(r.win.Content(), "我还在，继续办理") == nil {
+				t.Fatalf("no countdown 10 s before the timeout; screen:\n%s", r.screen())
+			}
+			r.tick(11 * time.Second)
+			if r.state().Step != flow.StepHome {
+				t.Fatalf("still at %s after the timeout", r.state().Step)
+			}
+			after := uitest.JoinedAll(r.win.Content())
+			for _, p := range personalData {
+				if strings.Contains(after, p) {
+					t.Errorf("%q still in the window tree after the timeout", p)
+				}
+			}
+		})
+	}
+}
+
+// tick advances the kiosk clock and delivers the idle tick.
+func (r *rig) tick(d time.Duration) {
+	now := r.clock.Advance(d)
+	r.q.post(func() { r.app.Dispatch(flow.Tick{Now: now}) })
+	r.q.drain()
+}
+
+// TestPaperOutKeepsReceipt is done-means (d): the printer runs out of paper
+// mid-receipt; the receipt number stays on screen, the submission is
+// stored, and after a refill the receipt prints again.
+func TestPaperOutKeepsReceipt(t *testing.T) {
+	r := newRig(t)
+	r.demo.PaperOut()
+	no := r.applyPensionCert()
+	s := r.state()
+	if s.Printed || !s.PaperOut {
+		t.Fatalf("printed=%v paperOut=%v, want the paper-out state", s.Printed, s.PaperOut)
+	}
+	contains(t, "screen", r.screen(), no, "打印机缺纸")
+	rec, err := r.stack.Store.Lookup(t.Context(), no)
+	if err != nil {
+		t.Fatalf("submission %s not stored: %v", no, err)
+	}
+	if rec.ItemID != "ss-pension-cert" {
+		t.Errorf("stored item %q", rec.ItemID)
+	}
+	r.demo.Refill()
+	r.tap("重新打印回执")
+	r.settle("reprint", 20*time.Second, func() bool { return r.state().Printed && !r.app.Busy() })
+	page, _ := r.demo.LastReceipt()
+	contains(t, "reprinted receipt", page.Text, no, residentMasked)
+	r.waitExported(no)
+}
+
+// TestLookupShowsDecision is done-means (e): a decision made in the
+// platform's back office shows in the kiosk's progress lookup, by receipt
+// number typed on the keypad and by placing the ID card.
+func TestLookupShowsDecision(t *testing.T) {
+	r := newRig(t)
+	no := r.applyPensionCert()
+	r.tap("下一步")
+	r.tap("跳过评价")
+	r.waitStep(flow.StepHome)
+	row := r.waitExported(no)
+	const note = "资格认证已通过，待遇按月发放。"
+	if _, err := r.demo.Platform.Store.Decide(t.Context(), row.UUID, "approved", note, DemoStaffUser, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+
+	r.tap("办件查询")
+	r.typeKeys(strings.ToLower(no))
+	r.tap("查询")
+	r.settle("lookup answer", 20*time.Second, func() bool { return r.state().Lookup.Done && !r.app.Busy() })
+	contains(t, "lookup by receipt", r.screen(), no, "已办结（通过）", note)
+	if r.state().Lookup.Offline {
+		t.Error("answer marked offline while the platform is up")
+	}
+
+	// By ID card, from a fresh lookup screen.
+	r.tap("返回")
+	r.tap("办件查询")
+	r.placeCard("resident", flow.StepLookup)
+	r.settle("lookup by card", 20*time.Second, func() bool { return r.state().Lookup.Done && !r.app.Busy() })
+	contains(t, "lookup by card", r.screen(), no, "已办结（通过）", residentMasked)
+
+	// Offline, the local record answers and says so.
+	r.demo.SetNetwork(false)
+	r.tap("返回")
+	r.tap("办件查询")
+	r.typeKeys(strings.ToLower(no))
+	r.tap("查询")
+	r.settle("offline lookup", 60*time.Second, func() bool { return r.state().Lookup.Done && !r.app.Busy() })
+	if !r.state().Lookup.Offline {
+		t.Errorf("offline answer not marked offline")
+	}
+	contains(t, "offline lookup", r.screen(), no, "网络暂时中断")
 }

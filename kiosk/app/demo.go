@@ -143,6 +143,9 @@ func StartDemo(ctx context.Context, dir string, log *slog.Logger) (_ *Demo, err 
 		ScannerPath: filepath.Join(dir, "scanner"), ScannerBaud: 921600,
 		Site:    "示例镇政务服务中心（演示）",
 		Version: "demo",
+		// Pull often, so a decision made in the back office and a cut
+		// network show within seconds during a demo.
+		SyncPoll: 3 * time.Second,
 	}
 	return d, nil
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"onedoor/drivers/escpos"
 	"onedoor/drivers/idcard"
@@ -38,6 +39,9 @@ type Settings struct {
 
 	Site    string // service point name on receipts
 	Version string // reported in heartbeats
+	// SyncPoll is how often the engine pulls statuses while idle, which is
+	// also how soon it notices a dead link; the engine's default when zero.
+	SyncPoll time.Duration
 }
 
 // Stack is the opened parts: outbox, platform client, sync engine and the
@@ -83,7 +87,7 @@ func OpenStack(ctx context.Context, s Settings, log *slog.Logger) (_ *Stack, err
 		if err != nil {
 			return nil, fmt.Errorf("platform client: %w", err)
 		}
-		st.Engine, err = engine.New(engine.Config{Store: st.Store, Platform: st.Client, KioskID: s.KioskID, Version: s.Version, Logger: log.With("part", "engine")})
+		st.Engine, err = engine.New(engine.Config{Store: st.Store, Platform: st.Client, KioskID: s.KioskID, Version: s.Version, PollInterval: s.SyncPoll, Logger: log.With("part", "engine")})
 		if err != nil {
 			return nil, fmt.Errorf("sync engine: %w", err)
 		}

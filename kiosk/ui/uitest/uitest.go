@@ -36,10 +36,19 @@ type Counter struct {
 	Typed int
 }
 
-// Walk calls f for every object in the tree under o, widgets' rendered
-// children included, until f returns false.
+// Walk calls f for every visible object in the tree under o, widgets'
+// rendered children included, until f returns false.
 func Walk(o fyne.CanvasObject, f func(fyne.CanvasObject) bool) bool {
-	if o == nil || !o.Visible() {
+	return walk(o, f, false)
+}
+
+// WalkAll is Walk including hidden objects.
+func WalkAll(o fyne.CanvasObject, f func(fyne.CanvasObject) bool) bool {
+	return walk(o, f, true)
+}
+
+func walk(o fyne.CanvasObject, f func(fyne.CanvasObject) bool, hidden bool) bool {
+	if o == nil || (!hidden && !o.Visible()) {
 		return true
 	}
 	if !f(o) {
@@ -48,14 +57,14 @@ func Walk(o fyne.CanvasObject, f func(fyne.CanvasObject) bool) bool {
 	switch x := o.(type) {
 	case *fyne.Container:
 		for _, c := range x.Objects {
-			if !Walk(c, f) {
+			if !walk(c, f, hidden) {
 				return false
 			}
 		}
 	case fyne.Widget:
 		r := test.WidgetRenderer(x)
 		for _, c := range r.Objects() {
-			if !Walk(c, f) {
+			if !walk(c, f, hidden) {
 				return false
 			}
 		}
@@ -65,9 +74,17 @@ func Walk(o fyne.CanvasObject, f func(fyne.CanvasObject) bool) bool {
 
 // Texts returns every string drawn under o: canvas texts, labels, rich
 // text, buttons and field values.
-func Texts(o fyne.CanvasObject) []string {
+func Texts(o fyne.CanvasObject) []string { return texts(o, Walk) }
+
+// TextsAll is Texts including hidden objects and button labels.
+func TextsAll(o fyne.CanvasObject) []string { return texts(o, WalkAll) }
+
+// JoinedAll is TextsAll joined with newlines.
+func JoinedAll(o fyne.CanvasObject) string { return strings.Join(TextsAll(o), "\n") }
+
+func texts(o fyne.CanvasObject, walk func(fyne.CanvasObject, func(fyne.CanvasObject) bool) bool) []string {
 	var out []string
-	Walk(o, func(c fyne.CanvasObject) bool {
+	walk(o, func(c fyne.CanvasObject) bool {
 		switch x := c.(type) {
 		case *canvas.Text:
 			out = append(out, x.Text)
@@ -76,7 +93,9 @@ func Texts(o fyne.CanvasObject) []string {
 		case *widget.RichText:
 			out = append(out, x.String())
 		case *ui.Field:
-			out = append(out, x.Value)
+			out = append(out, x.Value, x.Placeholder)
+		case *ui.Button:
+			out = append(out, x.Text)
 		}
 		return true
 	})
