@@ -229,8 +229,21 @@ func (p *Printer) isPaused() bool {
 	return p.paused
 }
 
-// query sends DLE EOT n and waits for its one-byte reply.
+// query sends DLE EOT n and waits for its one-byte reply. The query is
+// idempotent, so a reply lost to line noise (or to the port reopening
+// under us) is asked for once more before the printer counts as silent.
 func (p *Printer) query(ctx context.Context, n int) (byte, error) {
+	var err error
+	for attempt := 0; attempt < 2; attempt++ {
+		var b byte
+		if b, err = p.queryOnce(ctx, n); err == nil || !errors.Is(err, ErrNoReply) {
+			return b, err
+		}
+	}
+	return 0, err
+}
+
+func (p *Printer) queryOnce(ctx context.Context, n int) (byte, error) {
 	for len(p.status) > 0 {
 		<-p.status // a reply nobody waited for would be taken for this one
 	}

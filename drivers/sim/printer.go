@@ -14,7 +14,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"onedoor/drivers/escpos"
 )
@@ -33,6 +36,7 @@ type Printer struct {
 	outDir string
 	// dotRowsPerSec is the print speed; zero prints instantly.
 	dotRowsPerSec int
+	baud          int // 0: answers at any line rate
 
 	mu       sync.Mutex
 	wake     chan struct{} // nudges the print loop: data arrived or a fault cleared
@@ -90,6 +94,10 @@ func WithPrintSpeed(rowsPerSec int) PrinterOption {
 	return func(p *Printer) { p.dotRowsPerSec = rowsPerSec }
 }
 
+// WithPrinterBaud makes the printer understand only a host whose line is
+// set to baud.
+func WithPrinterBaud(baud int) PrinterOption { return func(p *Printer) { p.baud = baud } }
+
 // WithOutputDir saves every finished page as page-NNN.png and .txt in dir.
 func WithOutputDir(dir string) PrinterOption { return func(p *Printer) { p.outDir = dir } }
 
@@ -120,13 +128,31 @@ func NewPrinter(prof escpos.Profile, opts ...PrinterOption) (*Printer, error) {
 func (p *Printer) Profile() escpos.Profile { return p.prof }
 
 // Serve runs the printer on the master side of pt until ctx ends or the
-// pty is closed.
+// pty fails. With WithPrinterBaud, bytes sent while the host's line is set
+// to another rate are noise to the printer and get no answer, so a probe
+// finds the printer only at its own baud.
 func (p *Printer) Serve(ctx context.Context, pt *PTY) error {
-	return p.ServeConn(ctx, pt.Master)
+	m, err := PollableMaster(pt)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	stop := context.AfterFunc(ctx, func() { m.SetReadDeadline(time.Now()) })
+	defer stop()
+	var accept func() bool
+	if want, ok := termiosRate(p.baud); ok {
+		accept = func() bool { return lineRate(m) == want }
+	}
+	return p.serve(ctx, m, accept)
 }
 
-// ServeConn runs the printer on any byte stream (the pty master in practice).
+// ServeConn runs the printer on any byte stream; it returns when a read
+// fails, so the caller ends it by closing rw.
 func (p *Printer) ServeConn(ctx context.Context, rw io.ReadWriter) error {
+	return p.serve(ctx, rw, nil)
+}
+
+func (p *Printer) serve(ctx context.Context, rw io.ReadWriter, accept func() bool) error {
 	p.mu.Lock()
 	p.w = rw
 	p.mu.Unlock()
@@ -141,22 +167,36 @@ func (p *Printer) ServeConn(ctx context.Context, rw io.ReadWriter) error {
 	var err error
 	for {
 		n, rerr := rw.Read(buf)
-		if n > 0 {
+		if n > 0 && (accept == nil || accept()) {
 			p.receive(buf[:n])
 		}
-		if rerr != nil {
-			if ctx.Err() == nil && !errors.Is(rerr, io.EOF) && !errors.Is(rerr, os.ErrClosed) {
-				err = fmt.Errorf("printer sim read: %w", rerr)
-			}
+		if ctx.Err() != nil {
 			break
 		}
-		if ctx.Err() != nil {
+		if rerr != nil {
+			// A deadline is only set when ctx ends; EIO is the host side gone.
+			if !errors.Is(rerr, io.EOF) && !errors.Is(rerr, os.ErrClosed) && !errors.Is(rerr, syscall.EIO) && !errors.Is(rerr, os.ErrDeadlineExceeded) {
+				err = fmt.Errorf("printer sim read: %w", rerr)
+			}
 			break
 		}
 	}
 	cancel()
 	<-done
 	return err
+}
+
+// lineRate is the CBAUD setting the host put on the pty.
+func lineRate(m *os.File) uint32 {
+	var rate uint32
+	if rc, err := m.SyscallConn(); err == nil {
+		rc.Control(func(fd uintptr) {
+			if t, err := unix.IoctlGetTermios(int(fd), unix.TCGETS); err == nil {
+				rate = t.Cflag & unix.CBAUD
+			}
+		})
+	}
+	return rate
 }
 
 func (p *Printer) send(b byte) {
