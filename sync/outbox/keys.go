@@ -22,7 +22,7 @@ import (
 // mean a flaw in one use (say, the lookup hash) cannot be turned against
 // another (the sealed rows).
 type keyring struct {
-	blob  cipher.AEAD // blob files (package sealed)
+	blob  []byte      // master key of blob files (package sealed derives one per blob)
 	row   cipher.AEAD // sealed columns
 	idMAC []byte      // HMAC key for the ID-number lookup hash
 }
@@ -143,7 +143,7 @@ func newKeyring(dataKey []byte) (*keyring, error) {
 		}
 		return cipher.NewGCM(b)
 	}
-	blob, err := gcm("blob")
+	blob, err := derive("blob")
 	if err != nil {
 		return nil, fmt.Errorf("outbox: derive blob key: %w", err)
 	}

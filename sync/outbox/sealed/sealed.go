@@ -14,16 +14,22 @@
 //	segments: ceil(size/segment) of them (one empty segment for an empty blob),
 //	  each = ciphertext of up to segment size bytes + 16-byte GCM tag.
 //
-// Segment i uses the nonce prefix ‖ uint32 BE i ‖ last-flag (1 on the final
-// segment, 0 otherwise), and the whole header as additional data. So
-// reordering, truncating, extending or swapping segments between blobs, and
-// renaming a blob to another content address, all fail authentication.
+// Each blob is sealed under its own AES-256 key, HMAC-SHA256(master key,
+// "onedoor sealed v1" ‖ nonce prefix ‖ content id), so two blobs never share
+// a key and nonce even if their random prefixes collide. Segment i uses the
+// nonce prefix ‖ uint32 BE i ‖ last-flag (1 on the final segment, 0
+// otherwise), and the whole header as additional data. So reordering,
+// truncating, extending or swapping segments between blobs, and renaming a
+// blob to another content address, all fail authentication.
 package sealed
 
 import (
 	"bytes"
+	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -129,6 +135,22 @@ func newHeader(segSize int, size int64, contentID []byte) (*Header, error) {
 	return h, nil
 }
 
+// blobAEAD derives the blob's own AES-256-GCM from the master key.
+func blobAEAD(key []byte, h *Header) (cipher.AEAD, error) {
+	if len(key) != 32 {
+		return nil, fmt.Errorf("sealed: key has %d bytes, need 32", len(key))
+	}
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("onedoor sealed v1"))
+	m.Write(h.prefix[:])
+	m.Write(h.id[:])
+	block, err := aes.NewCipher(m.Sum(nil))
+	if err != nil {
+		return nil, fmt.Errorf("sealed: %w", err)
+	}
+	return cipher.NewGCM(block)
+}
+
 func (h *Header) nonce(dst []byte, seg int64) []byte {
 	dst = append(dst[:0], h.prefix[:]...)
 	dst = binary.BigEndian.AppendUint32(dst, uint32(seg))
@@ -142,20 +164,21 @@ func (h *Header) nonce(dst []byte, seg int64) []byte {
 // Seal writes plaintext to w as a sealed blob. contentID binds the blob to its
 // content address (the SHA-256 of plaintext; only its first 20 bytes are
 // kept). segSize 0 means DefaultSegmentSize. It returns the bytes written.
-func Seal(w io.Writer, aead cipher.AEAD, plaintext []byte, contentID []byte, segSize int) (int64, error) {
+func Seal(w io.Writer, key []byte, plaintext []byte, contentID []byte, segSize int) (int64, error) {
 	if segSize == 0 {
 		segSize = DefaultSegmentSize
 	}
 	if segSize < 0 || segSize > MaxSegmentSize {
 		return 0, fmt.Errorf("sealed: segment size %d out of range", segSize)
 	}
-	if aead.NonceSize() != 12 || aead.Overhead() != tagSize {
-		return 0, errors.New("sealed: need AES-GCM with 12-byte nonces and 16-byte tags")
-	}
 	if len(contentID) < idSize {
 		return 0, fmt.Errorf("sealed: content id has %d bytes, need %d", len(contentID), idSize)
 	}
 	h, err := newHeader(segSize, int64(len(plaintext)), contentID)
+	if err != nil {
+		return 0, err
+	}
+	aead, err := blobAEAD(key, h)
 	if err != nil {
 		return 0, err
 	}
@@ -201,7 +224,7 @@ type Reader struct {
 // NewReader reads and checks the header of the sealed blob in src, whose
 // total length is srcSize, and verifies that it belongs to contentID (the
 // SHA-256 of the plaintext) by authenticating its first segment.
-func NewReader(src io.ReaderAt, srcSize int64, aead cipher.AEAD, contentID []byte) (*Reader, error) {
+func NewReader(src io.ReaderAt, srcSize int64, key []byte, contentID []byte) (*Reader, error) {
 	var hb [HeaderSize]byte
 	if _, err := src.ReadAt(hb[:], 0); err != nil {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
@@ -218,6 +241,10 @@ func NewReader(src io.ReaderAt, srcSize int64, aead cipher.AEAD, contentID []byt
 	}
 	if h.SealedSize() != srcSize {
 		return nil, fmt.Errorf("%w: file is %d bytes, header says %d", ErrCorrupt, srcSize, h.SealedSize())
+	}
+	aead, err := blobAEAD(key, h)
+	if err != nil {
+		return nil, err
 	}
 	r := &Reader{src: src, aead: aead, h: h, seg: -1}
 	if err := r.load(0); err != nil {

@@ -2,8 +2,6 @@ package sealed
 
 import (
 	"bytes"
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/sha256"
 	"errors"
 	"io"
@@ -11,21 +9,11 @@ import (
 	"testing"
 )
 
-func testAEAD(t testing.TB, seed byte) cipher.AEAD {
-	t.Helper()
-	key := bytes.Repeat([]byte{seed}, 32)
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return aead
+func testAEAD(t testing.TB, seed byte) []byte {
+	return bytes.Repeat([]byte{seed}, 32)
 }
 
-func seal(t testing.TB, aead cipher.AEAD, plain []byte, seg int) ([]byte, []byte) {
+func seal(t testing.TB, aead []byte, plain []byte, seg int) ([]byte, []byte) {
 	t.Helper()
 	id := sha256.Sum256(plain)
 	var buf bytes.Buffer
@@ -153,7 +141,7 @@ func TestTamperDetected(t *testing.T) {
 	const seg = 32
 	plain := plaintext(100, 11)
 	sb, id := seal(t, aead, plain, seg)
-	readAll := func(b []byte, key cipher.AEAD, cid []byte) error {
+	readAll := func(b []byte, key []byte, cid []byte) error {
 		r, err := NewReader(bytes.NewReader(b), int64(len(b)), key, cid)
 		if err != nil {
 			return err
@@ -182,7 +170,7 @@ func TestTamperDetected(t *testing.T) {
 	tests := []struct {
 		name string
 		data []byte
-		aead cipher.AEAD
+		aead []byte
 		id   []byte
 		want error
 	}{
@@ -215,6 +203,9 @@ func TestSealRejectsBadArguments(t *testing.T) {
 	}
 	if _, err := Seal(io.Discard, aead, []byte("x"), id[:5], 0); err == nil {
 		t.Error("short content id accepted")
+	}
+	if _, err := Seal(io.Discard, aead[:16], []byte("x"), id, 0); err == nil {
+		t.Error("short key accepted")
 	}
 }
 
@@ -313,5 +304,36 @@ func TestParallelReadAt(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// TestPerBlobKeys: blobs whose random prefixes happen to collide still use
+// different keys (the key also depends on the content), so a nonce is never
+// reused under one key for two different plaintexts.
+func TestPerBlobKeys(t *testing.T) {
+	key := testAEAD(t, 10)
+	h1 := &Header{SegmentSize: 16, Size: 1}
+	h2 := &Header{SegmentSize: 16, Size: 1}
+	h2.id[0] = 1 // same prefix (all zero), other content
+	a1, err := blobAEAD(key, h1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a2, _ := blobAEAD(key, h2)
+	a1again, _ := blobAEAD(key, h1)
+	nonce := make([]byte, 12)
+	msg := []byte("same message")
+	if bytes.Equal(a1.Seal(nil, nonce, msg, nil), a2.Seal(nil, nonce, msg, nil)) {
+		t.Error("blobs with colliding prefixes share a key")
+	}
+	if !bytes.Equal(a1.Seal(nil, nonce, msg, nil), a1again.Seal(nil, nonce, msg, nil)) {
+		t.Error("key derivation is not deterministic")
+	}
+	// Sealing the same plaintext twice gives different files (fresh prefix).
+	plain := []byte("identical plaintext")
+	s1, _ := seal(t, key, plain, 0)
+	s2, _ := seal(t, key, plain, 0)
+	if bytes.Equal(s1, s2) {
+		t.Error("two seals of one plaintext are byte-identical")
 	}
 }
