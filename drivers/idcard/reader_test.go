@@ -29,7 +29,7 @@ type rig struct {
 
 // newRig starts the simulator on a fresh pty and opens the driver's side
 // through tarm/serial at baud.
-func newRig(t *testing.T, simBaud, hostBaud int) *rig {
+func newRig(t testing.TB, simBaud, hostBaud int) *rig {
 	t.Helper()
 	link := filepath.Join(t.TempDir(), "idcard")
 	pt, err := sim.OpenPTY(link)

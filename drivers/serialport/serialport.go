@@ -345,13 +345,16 @@ func (p *Port) ReadFull(ctx context.Context, buf []byte, deadline time.Time) err
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if !deadline.IsZero() && time.Now().After(deadline) {
-			return fmt.Errorf("%w: got %d of %d bytes", ErrTimeout, got, len(buf))
-		}
 		n, err := p.Read(buf[got:])
 		got += n
 		if err != nil {
 			return fmt.Errorf("read %s: %w", p.cfg.Path, err)
+		}
+		// The deadline is checked only after a read that did not finish the
+		// job, so bytes already waiting are taken even when this goroutine
+		// was scheduled late.
+		if got < len(buf) && !deadline.IsZero() && time.Now().After(deadline) {
+			return fmt.Errorf("%w: got %d of %d bytes", ErrTimeout, got, len(buf))
 		}
 	}
 	return nil
@@ -367,6 +370,7 @@ func (p *Port) Resync(ctx context.Context, preamble []byte, deadline time.Time) 
 	}
 	var win []byte
 	chunk := make([]byte, 256)
+	expired := false
 	for {
 		if i := bytes.Index(win, preamble); i >= 0 {
 			rest := win[i+len(preamble):]
@@ -381,9 +385,12 @@ func (p *Port) Resync(ctx context.Context, preamble []byte, deadline time.Time) 
 		if err := ctx.Err(); err != nil {
 			return skipped, err
 		}
-		if !deadline.IsZero() && time.Now().After(deadline) {
+		if expired {
 			return skipped, fmt.Errorf("%w: no preamble % X after %d bytes", ErrTimeout, preamble, skipped+len(win))
 		}
+		// As in ReadFull: one more read after the deadline, for bytes
+		// that are already waiting.
+		expired = !deadline.IsZero() && time.Now().After(deadline)
 		n, err := p.Read(chunk)
 		win = append(win, chunk[:n]...)
 		if err != nil {
