@@ -124,6 +124,9 @@ func NewPrinter(prof escpos.Profile, opts ...PrinterOption) (*Printer, error) {
 	return p, nil
 }
 
+// Name is the device's name in devsim and its symlink.
+func (p *Printer) Name() string { return "printer" }
+
 // Profile returns the simulated model's profile.
 func (p *Printer) Profile() escpos.Profile { return p.prof }
 
@@ -508,7 +511,11 @@ func (p *Printer) finishPage(pg PrintedPage) {
 
 func (p *Printer) savePage(pg PrintedPage, n int) {
 	base := filepath.Join(p.outDir, fmt.Sprintf("page-%03d", n))
-	b, err := pg.PNG()
+	err := os.MkdirAll(p.outDir, 0o755)
+	var b []byte
+	if err == nil {
+		b, err = pg.PNG()
+	}
 	if err == nil {
 		err = os.WriteFile(base+".png", b, 0o644)
 	}

@@ -13,6 +13,8 @@
 //	idcard fault KIND           checksum|drop|extra|silence|readfail|pull|mute|none
 //	scanner feed PAGE [N]       put test pages in the scanner (scanner pages lists them)
 //	scanner fault KIND          jam|cover|corrupt|stall; scanner clear ends a jam or open cover
+//	printer paperout N          the paper runs out after N more lines; printer paper refill
+//	printer cover open|close    printer status; printed pages go to --printer-out as PNG + text
 //	NAME unplug | NAME replug   pull the device's USB cable / plug it back (new pty, same symlink)
 //	quit
 //
@@ -41,6 +43,7 @@ import (
 	"syscall"
 	"time"
 
+	"onedoor/drivers/escpos"
 	"onedoor/drivers/sim"
 )
 
@@ -56,6 +59,9 @@ type options struct {
 	idcardBaud int
 	rfDelay    time.Duration
 	log        *slog.Logger
+
+	printerProfile, printerOut string
+	printerBaud                int
 }
 
 // hosted lists the simulators devsim runs.
@@ -63,7 +69,20 @@ func hosted(o options) []Device {
 	return []Device{
 		sim.NewIDCard(sim.IDCardConfig{Baud: o.idcardBaud, RFDelay: o.rfDelay, Logger: o.log}),
 		sim.NewScanner(sim.WithScannerLogger(o.log)),
+		printerSim(o),
 	}
+}
+
+// printerSim builds the simulated receipt printer; run has already checked
+// that the profile loads.
+func printerSim(o options) Device {
+	prof, _ := escpos.LoadProfile(o.printerProfile)
+	p, err := sim.NewPrinter(prof, sim.WithPrinterBaud(o.printerBaud), sim.WithOutputDir(o.printerOut),
+		sim.WithPrintSpeed(1600), sim.WithLogger(o.log))
+	if err != nil {
+		panic(err) // only the embedded fonts can fail here, and they are tested
+	}
+	return p
 }
 
 func main() {
@@ -139,9 +158,18 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.StringVar(&o.dir, "dir", filepath.Join(os.TempDir(), "onedoor-devsim"), "folder for the stable symlinks")
 	fs.IntVar(&o.idcardBaud, "idcard-baud", 115200, "rate the simulated ID-card reader talks at")
 	fs.DurationVar(&o.rfDelay, "rf-delay", 300*time.Millisecond, "simulated RF exchange before a card read answer")
+	fs.StringVar(&o.printerProfile, "printer-profile", "generic-80", "profile of the simulated receipt printer (assets/printers)")
+	fs.IntVar(&o.printerBaud, "printer-baud", 9600, "rate the simulated printer talks at")
+	fs.StringVar(&o.printerOut, "printer-out", "", "folder for printed pages (default DIR/printer-pages)")
 	verbose := fs.Bool("v", false, "log every simulated answer")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if _, err := escpos.LoadProfile(o.printerProfile); err != nil {
+		return err
+	}
+	if o.printerOut == "" {
+		o.printerOut = filepath.Join(o.dir, "printer-pages")
 	}
 	level := slog.LevelWarn
 	if *verbose {
@@ -220,7 +248,7 @@ func command(ctx context.Context, f []string, slots []*slot, byName map[string]*
 	case "quit", "exit":
 		return "", errQuit
 	case "help":
-		return "list | NAME unplug | NAME replug | idcard place KEY | idcard remove | idcard fault KIND | idcard cards | idcard status | scanner feed PAGE [N] | scanner fault jam|cover|corrupt|stall | scanner clear | scanner pages | scanner status | quit", nil
+		return "list | NAME unplug | NAME replug | idcard place KEY | idcard remove | idcard fault KIND | idcard cards | idcard status | scanner feed PAGE [N] | scanner fault jam|cover|corrupt|stall | scanner clear | scanner pages | scanner status | printer paperout N | printer paper refill | printer cover open|close | printer status | quit", nil
 	case "list":
 		var b []string
 		for _, s := range slots {
