@@ -2,12 +2,48 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"log/slog"
+
+	fyneapp "fyne.io/fyne/v2/app"
+
+	kioskapp "onedoor/kiosk/app"
+	"onedoor/kiosk/config"
 )
 
-// Placeholder until its issue lands: says so plainly and exits with a usage error.
+// runApp starts the touchscreen kiosk: onedoor [--demo] [--config FILE].
 func runApp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "onedoor: this command is not built yet")
-	return exitUsage
+	fl := flag.NewFlagSet("onedoor", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	demo := fl.Bool("demo", false, "simulated devices and an in-process platform, with a demo panel")
+	demoDir := fl.String("demo-dir", "", "keep the demo's data here instead of a temp dir")
+	cfgPath := fl.String("config", config.DefaultPath(), "configuration file")
+	if err := fl.Parse(args); err != nil {
+		return exitUsage
+	}
+	if fl.NArg() > 0 {
+		fmt.Fprintf(stderr, "onedoor: unexpected argument %q\n", fl.Arg(0))
+		return exitUsage
+	}
+	cfg, err := config.Load(*cfgPath)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		cfg = config.Default()
+	case err != nil:
+		fmt.Fprintf(stderr, "onedoor: %v\n", err)
+		return exitUsage
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	err = kioskapp.Run(ctx, fyneapp.NewWithID("cn.gov.onedoor.kiosk"), kioskapp.RunOptions{
+		Demo: *demo, DemoDir: *demoDir, Config: cfg, Logger: log,
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "onedoor: %v\n", err)
+		return exitFailure
+	}
+	return exitOK
 }
