@@ -182,30 +182,44 @@ func NewThrottle(bytesPerSec int64) *Throttle {
 }
 
 // WaitN blocks until n bytes may be sent; n must not exceed the burst.
+// Tokens are reserved on arrival and the debt slept off, so concurrent
+// uploads are served in turn rather than the luckiest first.
 func (t *Throttle) WaitN(ctx context.Context, n int) error {
-	for {
-		t.mu.Lock()
-		now := t.now()
-		if !t.last.IsZero() {
-			t.tokens += now.Sub(t.last).Seconds() * t.rate
-			if t.tokens > float64(t.burst) {
-				t.tokens = float64(t.burst)
-			}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	t.mu.Lock()
+	now := t.now()
+	if !t.last.IsZero() {
+		t.tokens += now.Sub(t.last).Seconds() * t.rate
+		if t.tokens > float64(t.burst) {
+			t.tokens = float64(t.burst)
 		}
-		t.last = now
-		if t.tokens >= float64(n) {
-			t.tokens -= float64(n)
-			t.mu.Unlock()
-			return nil
-		}
-		wait := time.Duration((float64(n) - t.tokens) / t.rate * float64(time.Second))
-		t.mu.Unlock()
-		timer := time.NewTimer(wait)
+	}
+	t.last = now
+	if t.tokens < float64(n) && ctx.Done() != nil {
 		select {
 		case <-ctx.Done():
-			timer.Stop()
+			t.mu.Unlock()
 			return ctx.Err()
-		case <-timer.C:
+		default:
 		}
+	}
+	t.tokens -= float64(n)
+	var wait time.Duration
+	if t.tokens < 0 {
+		wait = time.Duration(-t.tokens / t.rate * float64(time.Second))
+	}
+	t.mu.Unlock()
+	if wait == 0 {
+		return nil
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
 	}
 }

@@ -640,8 +640,8 @@ func TestThrottleAccounting(t *testing.T) {
 	if err := th.WaitN(cctx, 1); !errors.Is(err, context.Canceled) {
 		t.Fatalf("empty bucket with cancelled ctx: %v", err)
 	}
-	now = now.Add(250 * time.Millisecond) // refills 1024 bytes
-	if err := th.WaitN(cctx, 1024); err != nil {
+	now = now.Add(250 * time.Millisecond) // refills 1024 bytes; the cancelled wait reserved nothing
+	if err := th.WaitN(ctx, 1024); err != nil {
 		t.Fatalf("refilled bucket: %v", err)
 	}
 }

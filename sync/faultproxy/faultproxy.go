@@ -580,28 +580,31 @@ func newBucket(bytesPerSec int64) *bucket {
 }
 
 func (b *bucket) wait(ctx context.Context, n int) error {
-	for {
-		b.mu.Lock()
-		now := time.Now()
-		b.tokens += now.Sub(b.last).Seconds() * b.rate
-		if b.tokens > float64(b.burst) {
-			b.tokens = float64(b.burst)
-		}
-		b.last = now
-		if b.tokens >= float64(n) {
-			b.tokens -= float64(n)
-			b.mu.Unlock()
-			return nil
-		}
-		d := time.Duration((float64(n) - b.tokens) / b.rate * float64(time.Second))
-		b.mu.Unlock()
-		t := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		}
+	// Reserve first, then sleep off the debt: waiters are served in the
+	// order they arrived, so one connection cannot starve the others.
+	b.mu.Lock()
+	now := time.Now()
+	b.tokens += now.Sub(b.last).Seconds() * b.rate
+	if b.tokens > float64(b.burst) {
+		b.tokens = float64(b.burst)
+	}
+	b.last = now
+	b.tokens -= float64(n)
+	var d time.Duration
+	if b.tokens < 0 {
+		d = time.Duration(-b.tokens / b.rate * float64(time.Second))
+	}
+	b.mu.Unlock()
+	if d == 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 

@@ -115,7 +115,11 @@ func (e *env) close() {
 }
 
 func (e *env) engine(url string, mod func(*client.Config), parallel int) (*engine.Engine, error) {
-	cfg := client.Config{BaseURL: url, KioskID: kioskID, Token: e.token, RetryWaitMin: 10 * time.Millisecond, RetryWaitMax: 100 * time.Millisecond, IdleTimeout: 5 * time.Second}
+	var log *slog.Logger
+	if os.Getenv("SYNCBENCH_DEBUG") != "" {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	cfg := client.Config{BaseURL: url, KioskID: kioskID, Token: e.token, RetryWaitMin: 10 * time.Millisecond, RetryWaitMax: 100 * time.Millisecond, IdleTimeout: 5 * time.Second, Logger: log}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -124,7 +128,7 @@ func (e *env) engine(url string, mod func(*client.Config), parallel int) (*engin
 		return nil, err
 	}
 	return engine.New(engine.Config{Store: e.ob, Platform: cl, KioskID: kioskID, Version: "bench",
-		RetryBase: 10 * time.Millisecond, RetryMax: 100 * time.Millisecond, PollInterval: time.Hour, HeartbeatInterval: time.Hour, Parallel: parallel})
+		RetryBase: 10 * time.Millisecond, RetryMax: 100 * time.Millisecond, PollInterval: time.Hour, HeartbeatInterval: time.Hour, Parallel: parallel, Logger: log})
 }
 
 func drainAll(ctx context.Context, eng *engine.Engine) error {
@@ -146,6 +150,7 @@ func drainBench(args []string) error {
 	attach := fl.Int("attach", 64<<10, "blob bytes per submission")
 	pages := fl.Int("pages", 1, "pages (blobs) per submission")
 	parallel := fl.String("parallel", "1,4", "engine senders to measure, comma-separated")
+	rate := fl.Int64("rate", 0, "link rate in bytes/s through a proxy for baseline and engine alike (0: direct loopback)")
 	fl.Parse(args)
 	ctx := context.Background()
 	e, err := newEnv()
@@ -198,20 +203,24 @@ func drainBench(args []string) error {
 		f.Close()
 		w.WriteHeader(http.StatusCreated)
 	}
-	putDiscard, err := putRun(bodies, discard)
+	putDiscard, err := putRun(bodies, discard, *rate)
 	if err != nil {
 		return err
 	}
-	putDurable, err := putRun(bodies, durable)
+	putDurable, err := putRun(bodies, durable, *rate)
 	if err != nil {
 		return err
 	}
 
-	rate := func(d time.Duration) float64 { return float64(*count) / d.Seconds() }
+	perSec := func(d time.Duration) float64 { return float64(*count) / d.Seconds() }
 	mb := func(d time.Duration) float64 { return float64(total) / d.Seconds() / 1e6 }
-	fmt.Printf("drain %d submissions × %d pages, %d bytes of blobs each (%.1f MB in all)\n", *count, *pages, *attach, float64(total)/1e6)
-	fmt.Printf("  baseline PUT, handler discards:    %7.2fs  %7.1f subm/s  %6.1f MB/s\n", putDiscard.Seconds(), rate(putDiscard), mb(putDiscard))
-	fmt.Printf("  baseline PUT, handler file+fsync:  %7.2fs  %7.1f subm/s  %6.1f MB/s\n", putDurable.Seconds(), rate(putDurable), mb(putDurable))
+	fmt.Printf("drain %d submissions × %d pages, %d bytes of blobs each (%.1f MB in all)", *count, *pages, *attach, float64(total)/1e6)
+	if *rate > 0 {
+		fmt.Printf(", link %.2f MB/s (proxy, shared)", float64(*rate)/1e6)
+	}
+	fmt.Println()
+	fmt.Printf("  baseline PUT, handler discards:    %7.2fs  %7.1f subm/s  %6.1f MB/s\n", putDiscard.Seconds(), perSec(putDiscard), mb(putDiscard))
+	fmt.Printf("  baseline PUT, handler file+fsync:  %7.2fs  %7.1f subm/s  %6.1f MB/s\n", putDurable.Seconds(), perSec(putDurable), mb(putDurable))
 	for i, ps := range strings.Split(*parallel, ",") {
 		par, err := strconv.Atoi(strings.TrimSpace(ps))
 		if err != nil || par < 1 {
@@ -230,7 +239,17 @@ func drainBench(args []string) error {
 				}
 			}
 		}
-		eng, err := e.engine("http://"+e.ln.Addr().String(), nil, par)
+		url := "http://" + e.ln.Addr().String()
+		if *rate > 0 {
+			px, err := faultproxy.New(e.ln.Addr().String(), nil)
+			if err != nil {
+				return err
+			}
+			defer px.Close()
+			px.SetRate(*rate)
+			url = px.URL()
+		}
+		eng, err := e.engine(url, nil, par)
 		if err != nil {
 			return err
 		}
@@ -245,13 +264,13 @@ func drainBench(args []string) error {
 			return fmt.Errorf("platform holds %d submissions, want %d", exported, *count)
 		}
 		fmt.Printf("  engine, %d sender(s) → platform:    %7.2fs  %7.1f subm/s  %6.1f MB/s  = %.2f× discard PUTs, %.2f× durable PUTs\n",
-			par, took.Seconds(), rate(took), mb(took), putDiscard.Seconds()/took.Seconds(), putDurable.Seconds()/took.Seconds())
+			par, took.Seconds(), perSec(took), mb(took), putDiscard.Seconds()/took.Seconds(), putDurable.Seconds()/took.Seconds())
 	}
 	return nil
 }
 
 // putRun sends each body as one PUT, one after another, over keep-alive.
-func putRun(bodies [][]byte, h http.HandlerFunc) (time.Duration, error) {
+func putRun(bodies [][]byte, h http.HandlerFunc, rate int64) (time.Duration, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err
@@ -261,6 +280,15 @@ func putRun(bodies [][]byte, h http.HandlerFunc) (time.Duration, error) {
 	defer srv.Close()
 	c := &http.Client{}
 	url := "http://" + ln.Addr().String() + "/put"
+	if rate > 0 {
+		px, err := faultproxy.New(ln.Addr().String(), nil)
+		if err != nil {
+			return 0, err
+		}
+		defer px.Close()
+		px.SetRate(rate)
+		url = px.URL() + "/put"
+	}
 	start := time.Now()
 	for i, b := range bodies {
 		req, _ := http.NewRequest(http.MethodPut, fmt.Sprintf("%s/%d", url, i), bytes.NewReader(b))
