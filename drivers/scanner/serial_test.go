@@ -287,3 +287,68 @@ func mustFault(t *testing.T, s *sim.Scanner, kind string) {
 		t.Fatal(err)
 	}
 }
+
+// A USB adapter pulled and plugged back mid-transfer: the port reopens by
+// itself (same stable name, new pty) and the transfer continues from the
+// first missing byte.
+func TestSerialResumesAfterReplug(t *testing.T) {
+	link := filepath.Join(t.TempDir(), "scanner")
+	s := sim.NewScanner(sim.WithScannerBaud(921600))
+	serve := func() (*sim.PTY, context.CancelFunc, chan error) {
+		pt, err := sim.OpenPTY(link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- s.Serve(ctx, pt) }()
+		return pt, cancel, done
+	}
+	pt, cancel, done := serve()
+	p, err := serialport.Open(serialport.Config{Path: link, Baud: 921600})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	drv := NewSerial(p, SerialConfig{Baud: 921600, ReplyTimeout: 300 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
+	mustFeed(t, s, "form", 1)
+
+	unplugged := make(chan int64, 1)
+	replugged := make(chan struct{})
+	var pt2 *sim.PTY
+	var cancel2 context.CancelFunc
+	var done2 chan error
+	go func() {
+		<-unplugged
+		cancel()
+		<-done
+		pt.Close() // the device node disappears
+		time.Sleep(400 * time.Millisecond)
+		pt2, cancel2, done2 = serve() // and comes back under the same name
+		close(replugged)
+	}()
+	var cutAt int64 = -1
+	raw, err := drv.Acquire(testCtx(t), Options{DPI: 100}, func(done, total int64) {
+		if cutAt < 0 && done > total/3 {
+			cutAt = done
+			unplugged <- done
+		}
+	})
+	<-replugged
+	defer func() { cancel2(); <-done2; pt2.Close() }()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(raw.Data, s.LastImage()) {
+		t.Fatal("image differs after the replug")
+	}
+	if len(raw.Stats.Resumes) == 0 || slices.Contains(raw.Stats.Resumes, 0) {
+		t.Fatalf("resumes %v: want at least one, none from byte 0", raw.Stats.Resumes)
+	}
+	for _, off := range raw.Stats.Resumes {
+		if off < cutAt {
+			t.Errorf("resumed from %d, before the %d bytes already received", off, cutAt)
+		}
+	}
+	t.Logf("cut at %d bytes, resumed from %v", cutAt, raw.Stats.Resumes)
+}

@@ -3,6 +3,7 @@ package wire
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 )
@@ -21,6 +22,39 @@ func TestHelloFrameIsExactAndInert(t *testing.T) {
 	// The SAM preamble must not appear, or a card reader would try to parse us.
 	if bytes.Contains(got, []byte{0xAA, 0xAA, 0xAA, 0x96, 0x69}) {
 		t.Error("hello frame contains the SAM preamble")
+	}
+}
+
+// TestKnownFrames pins the example frames printed in
+// docs/scanner-protocol.md §6.
+func TestKnownFrames(t *testing.T) {
+	tests := []struct {
+		name string
+		f    Frame
+		hex  string
+	}{
+		{"IDENT", Frame{Type: TypeIdent, Payload: Ident{Version: 1, MaxChunk: 4096, Colour: true, Feeder: true, MinDPI: 100, MaxDPI: 300, Text: "SIM"}.Marshal()}, "16 02 81 00 0B 00 01 00 10 03 64 00 2C 01 53 49 4D 5B 99 FF A0"},
+		{"STATUS", Frame{Type: TypeStatus, Seq: 1}, "16 02 02 01 00 00 A0 7D 8F 8A"},
+		{"STATUS_REPLY", Frame{Type: TypeStatusReply, Seq: 1, Payload: Status{Flags: FlagPaper, Sheets: 1}.Marshal()}, "16 02 82 01 03 00 00 01 01 07 8C 05 60"},
+		{"OPTIONS", Frame{Type: TypeOptions, Seq: 2, Payload: Options{DPI: 200, Chunk: 1024}.Marshal()}, "16 02 03 02 06 00 C8 00 00 00 00 04 B4 AA F2 1A"},
+		{"SCAN", Frame{Type: TypeScan, Seq: 3}, "16 02 04 03 00 00 12 F6 60 AC"},
+		{"BEGIN", Frame{Type: TypeBegin, Seq: 3, Payload: Begin{Total: 100000, Format: FormatJPEG, Width: 1654, Height: 2339, DPI: 200, Chunk: 1024}.Marshal()}, "16 02 84 03 0E 00 A0 86 01 00 01 76 06 23 09 C8 00 00 00 04 56 BF BB C9"},
+		{"ERROR", Frame{Type: TypeError, Seq: 3, Payload: Error{Code: ErrCodePaperJam}.Marshal()}, "16 02 EE 03 01 00 02 56 2A BF AC"},
+		{"ACK", Frame{Type: TypeAck, Seq: 4, Payload: Ack{}.Marshal()}, "16 02 06 04 04 00 00 00 00 00 EB B0 93 CC"},
+		{"DATA", Frame{Type: TypeData, Seq: 4, Payload: Data{Bytes: []byte{0xFF, 0xD8, 0xFF, 0xE0}}.Marshal()}, "16 02 85 04 08 00 00 00 00 00 FF D8 FF E0 9A 90 0E 4E"},
+		{"NAK", Frame{Type: TypeNak, Seq: 5, Payload: Nak{Offset: 2048, Reason: NakCRC}.Marshal()}, "16 02 15 05 05 00 00 08 00 00 01 2A 2A 35 A8"},
+		{"ABORT", Frame{Type: TypeAbort, Seq: 10}, "16 02 18 0A 00 00 BA 25 7E B9"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := Encode(tc.f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := fmt.Sprintf("% X", b); got != tc.hex {
+				t.Errorf("\n got %s\nwant %s", got, tc.hex)
+			}
+		})
 	}
 }
 
