@@ -12,11 +12,6 @@ import (
 	"onedoor/sync/outbox"
 )
 
-var (
-	surnames = []string{"测", "试", "甲", "乙", "丙", "丁", "戊"}
-	given    = []string{"一", "二", "三", "四", "五", "六", "七", "八", "九", "十"}
-)
-
 // IDNumber returns a fictional 18-character ID number for the given
 // sequence number: region 999999, a birth date in 1950–1999 and a valid
 // check character.
@@ -44,6 +39,8 @@ func CheckChar(body17 string) byte {
 // byte per page when attachBytes > 0; none when 0, and then the material is
 // a promise instead of a scan).
 func Submission(rng *rand.Rand, n, attachBytes, pages int) outbox.NewSubmission {
+	surnames := []string{"测", "试", "甲", "乙", "丙", "丁", "戊"}
+	given := []string{"一", "二", "三", "四", "五", "六", "七", "八", "九", "十"}
 	name := surnames[n%len(surnames)] + given[(n/len(surnames))%len(given)] + given[rng.IntN(len(given))]
 	sub := outbox.NewSubmission{
 		ItemID:      "dev-residence-certificate",

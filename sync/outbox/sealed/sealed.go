@@ -51,7 +51,7 @@ const (
 	version        = 1
 )
 
-var magic = [4]byte{'O', 'D', 'S', 'B'}
+const magic = "ODSB"
 
 // Sentinel errors. ErrCorrupt covers every authentication failure: a changed
 // byte, a truncated or extended file, a wrong key or a wrong content address.
@@ -96,7 +96,7 @@ func ParseHeader(b []byte) (*Header, error) {
 	if len(b) < HeaderSize {
 		return nil, fmt.Errorf("%w: %d bytes, header needs %d", ErrFormat, len(b), HeaderSize)
 	}
-	if !bytes.Equal(b[0:4], magic[:]) {
+	if string(b[0:4]) != magic {
 		return nil, fmt.Errorf("%w: bad magic", ErrFormat)
 	}
 	if b[4] != version {
@@ -126,7 +126,7 @@ func newHeader(segSize int, size int64, contentID []byte) (*Header, error) {
 		return nil, fmt.Errorf("sealed: nonce prefix: %w", err)
 	}
 	copy(h.id[:], contentID)
-	copy(h.raw[0:4], magic[:])
+	copy(h.raw[0:4], magic)
 	h.raw[4] = version
 	binary.BigEndian.PutUint32(h.raw[8:12], uint32(segSize))
 	binary.BigEndian.PutUint64(h.raw[12:20], uint64(size))

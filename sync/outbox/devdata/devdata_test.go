@@ -1,0 +1,55 @@
+package devdata
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"onedoor/sync/api"
+)
+
+func TestIDNumbersValidAndFictional(t *testing.T) {
+	for n := range 20000 {
+		id := IDNumber(n)
+		if !api.ValidIDNumber(id) {
+			t.Fatalf("IDNumber(%d) = %s fails the check character", n, id)
+		}
+		if !strings.HasPrefix(id, "999999") {
+			t.Fatalf("IDNumber(%d) = %s is not in the fictional region", n, id)
+		}
+	}
+	if c := CheckChar("11010519491231002"); c != 'X' {
+		t.Errorf("CheckChar of the GB 11643 example = %c, want X", c)
+	}
+}
+
+func TestSubmissionShape(t *testing.T) {
+	tests := []struct {
+		bytes, pages, wantPages int
+		kind                    string
+	}{
+		{0, 1, 0, api.KindPromise},
+		{1000, 1, 1, api.KindScan},
+		{1000, 3, 3, api.KindScan},
+		{2, 3, 3, api.KindScan}, // fewer bytes than pages: one byte each at least
+	}
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, tc := range tests {
+		sub := Submission(rng, 42, tc.bytes, tc.pages)
+		m := sub.Materials[0]
+		if m.Kind != tc.kind || len(m.Pages) != tc.wantPages {
+			t.Errorf("%d bytes over %d pages: kind %s, %d pages", tc.bytes, tc.pages, m.Kind, len(m.Pages))
+			continue
+		}
+		total := 0
+		for _, p := range m.Pages {
+			total += len(p.Data)
+		}
+		if tc.bytes >= tc.pages && total != tc.bytes {
+			t.Errorf("%d bytes over %d pages: %d bytes stored", tc.bytes, tc.pages, total)
+		}
+		if !api.ValidIDNumber(sub.Applicant.IDNumber) || sub.Applicant.Name == "" {
+			t.Errorf("applicant %+v", sub.Applicant)
+		}
+	}
+}
