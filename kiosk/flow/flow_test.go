@@ -755,8 +755,44 @@ func TestCardIgnoredOutsideIdentify(t *testing.T) {
 		t.Errorf("a second card replaced the applicant: %+v", st.Applicant)
 	}
 	st, _ = run(m, Back{}, ConfirmYes{}, CardRead{Identity: Identity{Name: "x", IDNumber: "123"}})
-	if st.Step != StepIdentify || st.Error.Key != "err.card_unreadable" {
+	if st.Step != StepIdentify || st.Error.Key != "err.card_not_supported" {
 		t.Errorf("bad card data: %v %q", st.Step, st.Error.Key)
+	}
+}
+
+func TestCardChecks(t *testing.T) {
+	with := func(f func(*Identity)) Identity {
+		id := card()
+		f(&id)
+		return id
+	}
+	tests := []struct {
+		name     string
+		id       Identity
+		wantStep Step
+		wantErr  string
+	}{
+		{"valid, long-term", with(func(id *Identity) { id.ValidTo = "长期" }), StepForm, ""},
+		{"valid until next year", with(func(id *Identity) { id.ValidTo = "2027-01-01" }), StepForm, ""},
+		{"valid until today", with(func(id *Identity) { id.ValidTo = "20261125" }), StepForm, ""},
+		{"expired yesterday", with(func(id *Identity) { id.ValidTo = "2026-11-24" }), StepIdentify, "err.card_expired"},
+		{"misread, no number", with(func(id *Identity) { id.IDNumber = "" }), StepIdentify, "err.card_unreadable"},
+		{"foreigner card, 15 characters", with(func(id *Identity) { id.IDNumber = "USA441900123456" }), StepIdentify, "err.card_not_supported"},
+		{"no Chinese name: typed in the form", with(func(id *Identity) { id.Name = "" }), StepForm, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m, _ := newTestMachine(t)
+			st, _ := run(m, SelectItem{ItemID: "ss-pension-enrol"}, Next{}, CardRead{Identity: tc.id})
+			if st.Step != tc.wantStep || st.Error.Key != tc.wantErr {
+				t.Fatalf("step %v err %q, want %v %q", st.Step, st.Error.Key, tc.wantStep, tc.wantErr)
+			}
+			if tc.wantStep == StepForm && tc.id.Name == "" {
+				if f, _ := fieldValue(st, "name"); f.Locked || f.Value != "" {
+					t.Errorf("name field %+v, want empty and editable", f)
+				}
+			}
+		})
 	}
 }
 

@@ -512,8 +512,8 @@ func (m *Machine) cardRead(id Identity) []Effect {
 	s := &m.s
 	switch s.step {
 	case StepIdentify:
-		if _, err := ValidateIDNumber(id.IDNumber, m.opts.Now()); err != nil || strings.TrimSpace(id.Name) == "" {
-			s.err = Message{Key: "err.card_unreadable"}
+		if msg := m.checkCard(id); !msg.IsZero() {
+			s.err = msg
 			return []Effect{Beep{Kind: BeepError}}
 		}
 		id.FromCard = true
@@ -525,7 +525,10 @@ func (m *Machine) cardRead(id Identity) []Effect {
 		}
 		num, err := ValidateIDNumber(id.IDNumber, m.opts.Now())
 		if err != nil {
-			s.err = Message{Key: "err.card_unreadable"}
+			s.err = Message{Key: "err.card_not_supported"}
+			if strings.TrimSpace(id.IDNumber) == "" {
+				s.err = Message{Key: "err.card_unreadable"}
+			}
 			return []Effect{Beep{Kind: BeepError}}
 		}
 		s.lookup = LookupState{MaskedID: MaskID(num), Pending: true}
@@ -535,6 +538,28 @@ func (m *Machine) cardRead(id Identity) []Effect {
 	// A card placed elsewhere is ignored: it must not replace the applicant
 	// halfway through an application.
 	return nil
+}
+
+// checkCard decides whether a card read can identify an applicant. A card
+// with no number was misread; one whose number is not an 18-character
+// resident number (e.g. a 2017 foreigner's permanent residence card) is a
+// document the kiosk cannot handle; an expired card is refused as the
+// window would refuse it. A card without a Chinese name is accepted: the
+// resident types the name into the form.
+func (m *Machine) checkCard(id Identity) Message {
+	if strings.TrimSpace(id.IDNumber) == "" {
+		return Message{Key: "err.card_unreadable"}
+	}
+	if _, err := ValidateIDNumber(id.IDNumber, m.opts.Now()); err != nil {
+		return Message{Key: "err.card_not_supported"}
+	}
+	if to, ok := normaliseDate(id.ValidTo); ok {
+		y, mo, d := m.opts.Now().Date()
+		if to < fmt.Sprintf("%04d-%02d-%02d", y, mo, d) {
+			return Message{Key: "err.card_expired"}
+		}
+	}
+	return Message{}
 }
 
 func (m *Machine) enterIDNumber(number string) []Effect {
