@@ -1,0 +1,63 @@
+package printer
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"onedoor/drivers/escpos"
+	"onedoor/drivers/serialport"
+	"onedoor/drivers/sim"
+)
+
+func TestProberIdentifiesPrinterAtItsBaud(t *testing.T) {
+	prof, _ := escpos.LoadProfile("generic-80")
+	pt, err := sim.OpenPTY("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, err := sim.NewPrinter(prof, sim.WithPrinterBaud(115200))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); sp.Serve(ctx, pt) }()
+	defer func() { cancel(); <-done; pt.Close() }()
+
+	silent, err := sim.OpenPTY("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+
+	sp.SetPaperLeft(2)
+	tests := []struct {
+		name   string
+		path   string
+		baud   int
+		ok     bool
+		detail string
+	}{
+		{"wrong baud", pt.SlavePath, 9600, false, ""},
+		{"right baud", pt.SlavePath, 115200, true, "paper-near-end"},
+		{"nothing there", silent.SlavePath, 115200, false, ""},
+	}
+	var pr Prober
+	if pr.Kind() != "printer" || pr.Bauds()[0] != 9600 {
+		t.Fatalf("kind %q bauds %v", pr.Kind(), pr.Bauds())
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			port, err := serialport.Open(serialport.Config{Path: tc.path, Baud: tc.baud})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer port.Close()
+			detail, ok := pr.Identify(context.Background(), port)
+			if ok != tc.ok || !strings.Contains(detail, tc.detail) {
+				t.Fatalf("Identify = %q, %v; want ok=%v with %q", detail, ok, tc.ok, tc.detail)
+			}
+		})
+	}
+}
