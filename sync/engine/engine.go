@@ -252,7 +252,8 @@ type DrainResult struct {
 }
 
 // Drain sends everything due now, pulls statuses and the catalog, and
-// returns: `onedoor sync now`.
+// returns: `onedoor sync now`. It ignores the offline state (it tries at
+// once). Do not call it while Run is active on the same Engine.
 func (e *Engine) Drain(ctx context.Context) DrainResult {
 	before := e.Progress()
 	err := e.cycle(ctx, true)

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"onedoor/sync/platform"
+	"onedoor/sync/platform/sqlitestore"
+)
+
+func TestSyncNowAndRun(t *testing.T) {
+	ctx := context.Background()
+	tmp := t.TempDir()
+	pdir := filepath.Join(tmp, "platform")
+	os.MkdirAll(pdir, 0o700)
+	st, err := sqlitestore.Open(ctx, pdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	blobs, err := platform.OpenBlobDir(filepath.Join(pdir, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := platform.New(platform.Config{Store: st, Blobs: blobs, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	token := fmt.Sprintf("%064x", sha256.Sum256([]byte("S01")))
+	if err := st.AddKiosk(ctx, "S01", token, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	tokenFile := filepath.Join(tmp, "token")
+	os.WriteFile(tokenFile, []byte(token+"\n"), 0o600)
+	data := filepath.Join(tmp, "data")
+	exported := func() int {
+		n := 0
+		st.Export(ctx, func(platform.ExportRow) error { n++; return nil })
+		return n
+	}
+	runIn := func(ctx context.Context, args ...string) (int, string, string) {
+		var out, errb bytes.Buffer
+		code := run(ctx, args, &out, &errb)
+		return code, out.String(), errb.String()
+	}
+	common := []string{"--data", data, "--kiosk", "S01", "--token-file", tokenFile}
+
+	if code, _, stderr := runIn(ctx, "dev", "enqueue", "--data", data, "--count", "3", "--attach-bytes", "5000", "--kiosk", "S01"); code != exitOK {
+		t.Fatalf("dev enqueue: %d %s", code, stderr)
+	}
+	tests := []struct {
+		name     string
+		args     []string
+		want     int
+		out      string
+		exported int
+	}{
+		{"no mode", []string{"sync"}, exitUsage, "", 0},
+		{"missing flags", []string{"sync", "now", "--data", data}, exitUsage, "", 0},
+		{"platform down", append([]string{"sync", "now", "--platform", "http://127.0.0.1:1"}, common...), exitFailure, "3 still queued", 0},
+		{"drains", append([]string{"sync", "now", "--platform", srv.URL}, common...), exitOK, "sent 3, rejected 0, retried 0, 0 still queued", 3},
+		{"nothing left", append([]string{"sync", "now", "--platform", srv.URL}, common...), exitOK, "sent 0", 3},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, stderr := runIn(ctx, tc.args...)
+			if code != tc.want || !strings.Contains(out, tc.out) {
+				t.Fatalf("exit %d (want %d)\nstdout: %s\nstderr: %s", code, tc.want, out, stderr)
+			}
+			if n := exported(); n != tc.exported {
+				t.Fatalf("platform holds %d, want %d", n, tc.exported)
+			}
+			if strings.Contains(stderr, token) {
+				t.Fatal("the token was printed")
+			}
+		})
+	}
+
+	// sync run: runs until interrupted, sending what arrives meanwhile.
+	runIn(ctx, "dev", "enqueue", "--data", data, "--count", "2", "--attach-bytes", "100", "--kiosk", "S01")
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan int)
+	var out bytes.Buffer
+	go func() {
+		var errb bytes.Buffer
+		done <- run(rctx, append([]string{"sync", "run", "--platform", srv.URL}, common...), &out, &errb)
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for exported() != 5 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if code := <-done; code != exitOK || exported() != 5 {
+		t.Fatalf("sync run: exit %d, exported %d, %s", code, exported(), out.String())
+	}
+
+	// A token file others can read is refused.
+	os.Chmod(tokenFile, 0o644)
+	if code, _, stderr := runIn(ctx, append([]string{"sync", "now", "--platform", srv.URL}, common...)...); code != exitFailure || !strings.Contains(stderr, "chmod 600") {
+		t.Fatalf("world-readable token: exit %d %s", code, stderr)
+	}
+}
