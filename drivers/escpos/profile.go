@@ -46,6 +46,11 @@ type Profile struct {
 	Chinese        string `toml:"chinese"`
 	FourByteFont   bool   `toml:"four_byte_font"`
 	ReceiveBuffer  int    `toml:"receive_buffer"` // bytes
+	// TransmitStatus says the printer answers GS r 1 in order from its
+	// buffer, which lets the driver know when the job has really printed.
+	// Unknown models default to false: the driver then waits a settling
+	// time instead of an answer that would never come.
+	TransmitStatus bool `toml:"transmit_status"`
 }
 
 // ParseProfile reads a profile from TOML and validates it.

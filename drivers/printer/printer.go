@@ -43,7 +43,10 @@ type Config struct {
 	// DoneTimeout bounds the wait, after the last byte, for the printer to
 	// finish printing (default 30 s plus the job's own time).
 	DoneTimeout time.Duration
-	Logger      *slog.Logger
+	// SettleTime is how long status is watched after the last byte on a
+	// printer whose profile lacks transmit_status (default 2 s).
+	SettleTime time.Duration
+	Logger     *slog.Logger
 }
 
 // Progress says how far a job got.
@@ -117,6 +120,9 @@ func Open(cfg Config) (*Printer, error) {
 	}
 	if cfg.DoneTimeout <= 0 {
 		cfg.DoneTimeout = 30 * time.Second
+	}
+	if cfg.SettleTime <= 0 {
+		cfg.SettleTime = 2 * time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -496,26 +502,37 @@ func (p *Printer) waitXON(ctx context.Context) error {
 
 // awaitPrinted sends GS r 1, which the printer answers only when it has
 // processed everything before it, and meanwhile polls real-time status so
-// that paper running out during the cut is reported as such.
+// that paper running out during the cut is reported as such. For a profile
+// without transmit_status it only watches status for SettleTime.
 func (p *Printer) awaitPrinted(ctx context.Context, n int) error {
 	for len(p.buffered) > 0 {
 		<-p.buffered
 	}
-	if err := p.writeCommand(ctx, escpos.TransmitPaperStatus, newPacer(p.cfg.Baud)); err != nil {
-		return err
-	}
+	var answered <-chan byte = p.buffered
 	// Generous: a thermal head prints at least ~1 kB/s of receipt data.
-	deadline := time.NewTimer(p.cfg.DoneTimeout + time.Duration(n)*time.Millisecond)
+	wait := p.cfg.DoneTimeout + time.Duration(n)*time.Millisecond
+	if p.cfg.Profile.TransmitStatus {
+		if err := p.writeCommand(ctx, escpos.TransmitPaperStatus, newPacer(p.cfg.Baud)); err != nil {
+			return err
+		}
+	} else {
+		// No in-order reply to wait for: watch status for a while instead.
+		answered, wait = nil, p.cfg.SettleTime
+	}
+	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
 	poll := time.NewTicker(300 * time.Millisecond)
 	defer poll.Stop()
 	for {
 		select {
-		case <-p.buffered:
+		case <-answered:
 			return nil
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-deadline.C:
+			if answered == nil {
+				return nil // settled without a fault
+			}
 			return fmt.Errorf("%w: printer did not confirm the end of the job", ErrNoReply)
 		case <-poll.C:
 			st, err := p.readStatus(ctx, false)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	_ "image/png"
 	"os"
@@ -355,5 +356,30 @@ func TestNoPrinterGivesNoReply(t *testing.T) {
 	}
 	if _, err := drv.Reprint(context.Background()); !errors.Is(err, ErrNoJob) {
 		t.Fatalf("want ErrNoJob, got %v", err)
+	}
+}
+
+func TestEndOfJobWithoutTransmitStatus(t *testing.T) {
+	for _, gsr := range []bool{true, false} {
+		t.Run(fmt.Sprintf("transmit_status=%v", gsr), func(t *testing.T) {
+			prof, _ := escpos.LoadProfile("generic-58")
+			prof.TransmitStatus = gsr
+			r := newRigProfile(t, prof, 115200)
+			r.drv.cfg.SettleTime = 300 * time.Millisecond
+			prog, err := r.drv.Print(context.Background(), SampleReceipt())
+			if err != nil || !prog.Printed {
+				t.Fatalf("%+v, %v", prog, err)
+			}
+			want := 0
+			if gsr {
+				want = 1
+			}
+			if got := r.sim.Stats().GSr; got != want {
+				t.Fatalf("GS r sent %d times, want %d", got, want)
+			}
+			if len(r.sim.Pages()) != 1 {
+				t.Fatal("receipt not printed")
+			}
+		})
 	}
 }

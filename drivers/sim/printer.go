@@ -63,6 +63,7 @@ type PrinterStats struct {
 	StatusReqs int // DLE EOT queries answered
 	Unknown    int // commands the printer did not understand
 	Garbage    int // characters printed as garbage (no glyph in the font)
+	GSr        int // GS r requests answered (in order, from the buffer)
 }
 
 // PrintedPage is one piece of paper: everything printed up to a cut, or up
@@ -543,6 +544,7 @@ func (p *Printer) consumePaper(rows int) bool {
 
 func (p *Printer) replyBuffered(n int) {
 	p.mu.Lock()
+	p.stats.GSr++
 	var b byte
 	if n == 1 || n == '1' {
 		if p.nearEndLocked() {
