@@ -320,6 +320,15 @@ func (h *Harness) Dispatch(ev flow.Event) {
 	}
 }
 
+// SetLang switches the language and redraws, as the kiosk's switch does.
+func (h *Harness) SetLang(lang string) error {
+	if err := h.Tr.SetLang(lang); err != nil {
+		return err
+	}
+	h.Kiosk.Refresh()
+	return nil
+}
+
 // Tick advances the clock by d and sends the flow a Tick.
 func (h *Harness) Tick(d time.Duration) { h.Dispatch(flow.Tick{Now: h.Clock.Advance(d)}) }
 
@@ -327,4 +336,79 @@ func (h *Harness) Tick(d time.Duration) { h.Dispatch(flow.Tick{Now: h.Clock.Adva
 func (h *Harness) Close() {
 	h.Win.Close()
 	test.NewApp() // detach the global app from this one
+}
+
+// Fictional is the applicant of tours and screenshots; invented, like the
+// simulator's cards.
+func Fictional() flow.Identity {
+	return flow.Identity{Name: "王晓梅", Gender: "女", Nation: "汉", Birth: "1990-06-12",
+		Address: "广东省东莞市示例镇演示路100号", IDNumber: "440305199006120240", FromCard: true}
+}
+
+// Tour drives h through every screen of a session (and the idle warning,
+// a confirmation, paper out and a lookup) by feeding the real flow the
+// events a session produces, with canned device results, and calls visit
+// on each. Set the language and elder mode before calling it.
+func Tour(h *Harness, visit func(name string) error) error {
+	page := 0
+	h.Effects = func(e flow.Effect) []flow.Event {
+		if e, ok := e.(flow.ScanPage); ok {
+			page++
+			return []flow.Event{flow.ScanDone{MaterialID: e.MaterialID, Page: e.Page, Ref: fmt.Sprintf("page-%d", page), BlankScore: 0.1, BlurScore: 0.1}}
+		}
+		return nil
+	}
+	elder := h.Machine.State().ElderMode
+	d := h.Dispatch
+	receipt := "DG0001-20260310-0007"
+	steps := []struct {
+		name   string
+		events []flow.Event
+	}{
+		{"home", nil},
+		{"catalog", []flow.Event{flow.Start{}}},
+		{"catalog-search", []flow.Event{flow.SearchCatalog{Query: "养老"}}},
+		{"guide", []flow.Event{flow.SelectItem{ItemID: "hh-residence-permit"}}},
+		{"identify", []flow.Event{flow.Next{}}},
+		{"form", []flow.Event{flow.CardRead{Identity: Fictional()}}},
+		{"form-error", []flow.Event{flow.SetField{Name: "phone", Value: "13800138000"}, flow.SetField{Name: "move_in", Value: "2025"}, flow.Next{}}},
+		{"materials", []flow.Event{flow.SetField{Name: "move_in", Value: "20250301"}, flow.Next{}, flow.Scan{MaterialID: "photo"}}},
+		{"materials-blank", []flow.Event{flow.Scan{MaterialID: "photo"}, flow.ScanDone{MaterialID: "photo", Page: 1, Ref: "blank", BlankScore: 0.99}}},
+		{"review", []flow.Event{flow.UsePromise{MaterialID: "housing"}, flow.Next{}, flow.SetConsent{Agreed: true}}},
+		{"confirm-cancel", []flow.Event{flow.Cancel{}}},
+		{"submitting", []flow.Event{flow.ConfirmNo{}, flow.Submit{}}},
+		{"receipt", []flow.Event{flow.SubmitDone{ReceiptNo: receipt, AcceptedAt: h.Clock.Now()}, flow.PrintDone{}}},
+		{"receipt-paper-out", []flow.Event{flow.Reprint{}, flow.PrintFailed{PaperOut: true}}},
+		{"rating", []flow.Event{flow.Next{}, flow.Rate{Level: flow.Dissatisfied}}},
+		{"countdown", nil},
+		{"lookup", []flow.Event{flow.SkipRating{}, flow.OpenLookup{}, flow.EnterReceiptNo{Number: receipt},
+			flow.LookupDone{Results: []flow.LookupResult{{ReceiptNo: receipt, ItemName: "居住证申领", Status: "approved",
+				Note: "审核通过，请于 3 月 20 日后到镇行政服务中心 2 号窗口领取居住证。", UpdatedAt: h.Clock.Now()}}}}},
+		{"offline", []flow.Event{flow.Back{}}},
+	}
+	for _, s := range steps {
+		for _, e := range s.events {
+			d(e)
+		}
+		switch s.name {
+		case "countdown":
+			limit := flow.DefaultIdleTimeout
+			if elder {
+				limit = flow.DefaultElderIdleTimeout
+			}
+			h.Tick(limit - 10*time.Second)
+		case "lookup":
+			if elder {
+				// The rating ended the session, and elder mode with it.
+				d(flow.SetElderMode{On: true})
+			}
+		case "offline":
+			h.Kiosk.SetOnline(false)
+		}
+		if err := visit(s.name); err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
+	}
+	h.Kiosk.SetOnline(true)
+	return nil
 }

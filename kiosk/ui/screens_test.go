@@ -1,0 +1,189 @@
+package ui_test
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/theme"
+
+	"onedoor/kiosk/flow"
+	"onedoor/kiosk/i18n"
+	"onedoor/kiosk/ui"
+	"onedoor/kiosk/ui/uitest"
+)
+
+func newHarness(t *testing.T, lang string, elder bool) *uitest.Harness {
+	t.Helper()
+	h, err := uitest.NewHarness()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Close)
+	if err := h.SetLang(lang); err != nil {
+		t.Fatal(err)
+	}
+	if elder {
+		h.Dispatch(flow.SetElderMode{On: true})
+	}
+	return h
+}
+
+// TestElderModeThresholds is done-means (f): on every screen of a session in
+// elder mode, every text drawn is at least 18 dp and larger than normal
+// mode's body text, every button and input is at least 60 dp each way,
+// nothing is a pop-up, and the palette's text pairs reach 4.5:1.
+func TestElderModeThresholds(t *testing.T) {
+	screens, err := elderProblems(t, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if screens < 15 {
+		t.Fatalf("toured only %d screens", screens)
+	}
+	// Control: normal mode's smaller type and targets must fail the same
+	// check, or the check measures nothing.
+	if _, err := elderProblems(t, false); err == nil {
+		t.Fatal("normal mode passes the elder-mode check; the check is blind")
+	}
+}
+
+func elderProblems(t *testing.T, elder bool) (int, error) {
+	h := newHarness(t, i18n.ZhCN, elder)
+	normalBody := ui.NewTheme(false).Size(theme.SizeNameText)
+	screens := 0
+	err := uitest.Tour(h, func(name string) error {
+		screens++
+		var problems []string
+		uitest.Walk(h.Win.Content(), func(o fyne.CanvasObject) bool {
+			switch x := o.(type) {
+			case *canvas.Text:
+				if strings.TrimSpace(x.Text) != "" && (x.TextSize < ui.ElderMinText || x.TextSize <= normalBody) {
+					problems = append(problems, fmt.Sprintf("text %q at %.0f dp", x.Text, x.TextSize))
+				}
+			case *ui.Button:
+				if s := x.Size(); s.Width < ui.ElderMinTarget || s.Height < ui.ElderMinTarget {
+					problems = append(problems, fmt.Sprintf("button %q is %.0f×%.0f", x.Text, s.Width, s.Height))
+				}
+			case *ui.Field:
+				if s := x.Size(); s.Height < ui.ElderMinTarget {
+					problems = append(problems, fmt.Sprintf("field %q is %.0f high", x.Name, s.Height))
+				}
+			}
+			return true
+		})
+		if n := len(h.Win.Canvas().Overlays().List()); n > 0 {
+			problems = append(problems, fmt.Sprintf("%d pop-up overlays", n))
+		}
+		if len(problems) > 0 {
+			return fmt.Errorf("%d problems:\n  %s", len(problems), strings.Join(problems, "\n  "))
+		}
+		return nil
+	})
+	return screens, err
+}
+
+// TestContrast checks the text/background pairs of both palettes against
+// WCAG AA (4.5:1), which the elder-mode rules require.
+func TestContrast(t *testing.T) {
+	pairs := []struct{ fg, bg fyne.ThemeColorName }{
+		{theme.ColorNameForeground, theme.ColorNameBackground},
+		{theme.ColorNameForeground, theme.ColorNameButton},
+		{theme.ColorNameForeground, theme.ColorNameHeaderBackground},
+		{theme.ColorNameForeground, theme.ColorNameInputBackground},
+		{theme.ColorNameForeground, theme.ColorNameWarning},
+		{theme.ColorNameForegroundOnPrimary, theme.ColorNamePrimary},
+		{theme.ColorNameForegroundOnError, theme.ColorNameError},
+		{theme.ColorNamePrimary, theme.ColorNameBackground},
+		{theme.ColorNameError, theme.ColorNameBackground},
+		{theme.ColorNamePlaceHolder, theme.ColorNameInputBackground},
+		{theme.ColorNameDisabled, theme.ColorNameDisabledButton},
+	}
+	for _, elder := range []bool{false, true} {
+		th := ui.NewTheme(elder)
+		for _, p := range pairs {
+			c := ui.Contrast(th.Color(p.fg, theme.VariantLight), th.Color(p.bg, theme.VariantLight))
+			if c < ui.MinContrast {
+				t.Errorf("elder=%v: %s on %s has contrast %.2f, want ≥ %.1f", elder, p.fg, p.bg, c, ui.MinContrast)
+			}
+		}
+	}
+	if c := ui.Contrast(theme.DefaultTheme().Color(theme.ColorNameForeground, theme.VariantLight), theme.DefaultTheme().Color(theme.ColorNameForeground, theme.VariantLight)); c != 1 {
+		t.Errorf("contrast of a colour with itself = %.2f, want 1", c)
+	}
+}
+
+var missingKey = regexp.MustCompile(`\[[a-z_]+(\.[a-z0-9_]+)+\]`)
+
+// TestEveryMessageKeyRenders is done-means (g): every screen of a session,
+// in both languages and in elder mode, draws no "[key]" placeholder (what
+// the translator shows for a key missing in both catalogs), and every key
+// of one language exists in the other.
+func TestEveryMessageKeyRenders(t *testing.T) {
+	for _, tc := range []struct {
+		lang  string
+		elder bool
+	}{{i18n.ZhCN, false}, {i18n.EN, false}, {i18n.ZhCN, true}, {i18n.EN, true}} {
+		t.Run(fmt.Sprintf("%s/elder=%v", tc.lang, tc.elder), func(t *testing.T) {
+			h := newHarness(t, tc.lang, tc.elder)
+			err := uitest.Tour(h, func(name string) error {
+				text := uitest.JoinedAll(h.Win.Content())
+				if m := missingKey.FindAllString(text, -1); len(m) > 0 {
+					return fmt.Errorf("missing messages %v", m)
+				}
+				for _, k := range h.Tr.Keys(tc.lang) {
+					for _, other := range i18n.Languages() {
+						if !h.Tr.Has(other, k) {
+							return fmt.Errorf("key %q has no %s message", k, other)
+						}
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestEnglishScreensHaveNoChineseChrome checks that switching to English
+// translates the kiosk's own words: the only Han characters left come from
+// catalog data without an English version (agency names, conditions).
+func TestEnglishScreensHaveNoChineseChrome(t *testing.T) {
+	h := newHarness(t, i18n.EN, false)
+	zh := newHarness(t, i18n.ZhCN, false)
+	chrome := map[string]bool{}
+	for _, k := range zh.Tr.Keys(i18n.ZhCN) {
+		if !strings.Contains(k, "%") {
+			chrome[zh.Tr.In(i18n.ZhCN, k)] = true
+		}
+	}
+	err := uitest.Tour(h, func(name string) error {
+		for _, s := range uitest.Texts(h.Win.Content()) {
+			if chrome[s] && s != h.Tr.In(i18n.EN, "lang.switch_to") && strings.TrimSpace(s) != "" && hasHan(s) {
+				// lang.switch_to in English is "中文", on purpose.
+				if s == "中文" {
+					continue
+				}
+				return fmt.Errorf("Chinese UI text %q on the English screen", s)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func hasHan(s string) bool {
+	for _, r := range s {
+		if r >= 0x4E00 && r <= 0x9FFF {
+			return true
+		}
+	}
+	return false
+}
