@@ -536,6 +536,24 @@ func TestContinueResetsCountdown(t *testing.T) {
 	}
 }
 
+func TestDeviceResultsDoNotHoldOffTimeout(t *testing.T) {
+	m, clk := newTestMachine(t)
+	run(m, Start{}, OpenLookup{})
+	run(m, Back{}, OpenLookup{}, EnterReceiptNo{Number: "K01-20261125-0001"})
+	st, _ := m.Handle(clk.advance(50 * time.Second))
+	if st.Countdown != 10 {
+		t.Fatalf("countdown %d", st.Countdown)
+	}
+	st, _ = m.Handle(LookupDone{Results: []LookupResult{{ReceiptNo: "K01-20261125-0001", Status: "sent"}}})
+	if st.Countdown != 10 || !st.Lookup.Done {
+		t.Fatalf("a lookup answer reset the countdown: %d", st.Countdown)
+	}
+	st, fx := m.Handle(clk.advance(10 * time.Second))
+	if _, ok := findEffect[SessionEnded](fx); !ok || st.Step != StepHome {
+		t.Errorf("abandoned lookup did not time out: %v", st.Step)
+	}
+}
+
 func TestCancelAndBackConfirmation(t *testing.T) {
 	tests := []struct {
 		name        string

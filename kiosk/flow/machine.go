@@ -128,9 +128,14 @@ func (m *Machine) SetCatalog(cat *catalog.Catalog) { m.cat = cat }
 func (m *Machine) Handle(ev Event) (State, []Effect) {
 	var fx []Effect
 	before := m.s.step
-	if _, ok := ev.(Tick); ok {
-		fx = m.tick(ev.(Tick).Now)
-	} else {
+	switch e := ev.(type) {
+	case Tick:
+		fx = m.tick(e.Now)
+	case CardRemoved, ScanDone, ScanFailed, SubmitDone, SubmitFailed, PrintDone, PrintFailed, LookupDone, LookupFailed:
+		// Device and effect results are not the resident acting: a late
+		// answer must not hold off the timeout of an abandoned session.
+		fx = m.dispatch(ev)
+	default:
 		m.s.lastActivity = m.opts.Now()
 		m.s.countdown = 0
 		m.s.pristine = false
@@ -980,6 +985,9 @@ func (m *Machine) submitDone(e SubmitDone) []Effect {
 	r := m.buildReceipt(e)
 	s.receipt = &r
 	s.step, s.busy = StepReceipt, true
+	// The timer was held while the outbox worked; the resident gets the
+	// full time to read the receipt.
+	s.lastActivity, s.countdown = m.opts.Now(), 0
 	s.err = Message{}
 	m.opts.Logger.Info("application stored", "item", s.item.ID)
 	return []Effect{Beep{Kind: BeepOK}, PrintReceipt{Receipt: r}}
