@@ -1,13 +1,18 @@
 package engine
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"onedoor/sync/client"
 	"onedoor/sync/faultproxy"
 	"onedoor/sync/outbox"
+	"onedoor/sync/outbox/devdata"
 )
 
 func TestWakesOnNewSubmission(t *testing.T) {
@@ -148,4 +153,60 @@ func TestNewValidates(t *testing.T) {
 	if _, err := New(Config{}); err == nil {
 		t.Fatal("New without store and platform accepted")
 	}
+}
+
+func TestLogsCarryNoPersonalDataOrToken(t *testing.T) {
+	var buf lockedBuffer
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	r := newRig(t, rigOpts{
+		clientMod: func(c *client.Config) { c.Logger = log },
+		engineMod: func(c *Config) { c.Logger = log },
+	})
+	rc := r.enqueue(3, 8<<10, 1)
+	// Faults so that every log path runs: retries, a lost answer, a
+	// rejection whose message quotes an ID number, the link going down.
+	r.proxy.Add(&faultproxy.Rule{Match: "HEAD ", Times: 2, Action: faultproxy.RespondWith(503, nil, "")})
+	r.proxy.Add(&faultproxy.Rule{Match: "POST /api/v1/submissions", Times: 1, Action: faultproxy.Action{Kind: faultproxy.LoseResponse}})
+	r.proxy.Add(&faultproxy.Rule{Match: `"receipt":"` + rc[2] + `"`, Action: faultproxy.RespondWith(422, map[string]string{"Content-Type": "application/json"},
+		`{"code":"validation","message":"applicant 99999919500101000X is not eligible"}`)})
+	r.runUntilDelivered(20 * time.Second)
+	r.proxy.SetDown(true)
+	r.eng.Drain(context.Background())
+	out := buf.String()
+	if !strings.Contains(out, "delivered") || !strings.Contains(out, "rejected") {
+		t.Fatalf("expected delivery and rejection lines in the log:\n%s", out)
+	}
+	secrets := []string{r.token, "99999919500101000X"}
+	for n := 1; n <= 3; n++ {
+		secrets = append(secrets, devdata.IDNumber(n))
+	}
+	st, _ := r.store.Stats(context.Background())
+	for _, f := range st.Failed {
+		out += "\n" + f.Reason // reasons kept for the technician count as output too
+	}
+	for _, s := range secrets {
+		if strings.Contains(out, s) {
+			t.Fatalf("output contains %q:\n%s", s, out)
+		}
+	}
+	if !strings.Contains(out, "9999**********000X") {
+		t.Fatalf("the quoted ID number was not masked:\n%s", out)
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
