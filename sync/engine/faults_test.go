@@ -313,3 +313,24 @@ func TestHeartbeatTeachesClockOffset(t *testing.T) {
 		t.Fatalf("learned offset %v, want about 2m", off)
 	}
 }
+
+func TestMissingBlobsAreUploadedAndTheSubmissionResent(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	rc := r.enqueue(1, 20<<10, 2)
+	blob := r.promised[rc[0]].blobs[1]
+	// The platform claims it lacks the second page (say it discarded a
+	// partial upload); the engine must upload it and post again, not
+	// reject the submission.
+	body := `{"code":"missing_blobs","message":"1 blob(s) not uploaded","missing_blobs":["` + blob + `"]}`
+	rule := r.proxy.Add(&faultproxy.Rule{Match: "POST /api/v1/submissions", Times: 1,
+		Action: faultproxy.RespondWith(422, map[string]string{"Content-Type": "application/json"}, body)})
+	heads := r.proxy.Add(&faultproxy.Rule{Match: "HEAD /api/v1/blobs/" + blob, Action: faultproxy.Action{Kind: faultproxy.Pass}})
+	res := r.eng.Drain(context.Background())
+	if res.Err != nil || res.Sent != 1 || rule.Hits() != 1 {
+		t.Fatalf("drain %+v, hits %d", res, rule.Hits())
+	}
+	if heads.Hits() != 2 {
+		t.Fatalf("the missing blob was checked %d times, want 2 (before the first post and after the 422)", heads.Hits())
+	}
+	r.verify()
+}
