@@ -8,10 +8,14 @@ import "time"
 type Effect interface{ isEffect() }
 
 // ScanPage asks the scanner for one page; answer with ScanDone or ScanFailed
-// carrying the same MaterialID and Page.
+// carrying the same MaterialID, Page and Seq. Every ScanPage must be
+// answered, even after the session ended: the flow discards results of
+// ended sessions so that one resident's page never reaches the next
+// resident's application.
 type ScanPage struct {
 	MaterialID string
 	Page       int
+	Seq        uint64 // unique per machine; echo it in the answer
 }
 
 // DiscardScans asks the app to delete scanned images that the session no

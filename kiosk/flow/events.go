@@ -75,6 +75,7 @@ type (
 	ScanDone struct {
 		MaterialID string
 		Page       int
+		Seq        uint64 // ScanPage.Seq; 0 from apps that do not echo it
 		Ref        string
 		BlankScore float64
 		BlurScore  float64
@@ -82,7 +83,8 @@ type (
 	// ScanFailed is a ScanPage effect that produced no image.
 	ScanFailed struct {
 		MaterialID string
-		NoPaper    bool // nothing on the glass / in the feeder
+		Seq        uint64 // ScanPage.Seq; 0 from apps that do not echo it
+		NoPaper    bool   // nothing on the glass / in the feeder
 		Reason     string
 	}
 	// RemovePage deletes a scanned page.

@@ -306,7 +306,7 @@ func TestMaterials(t *testing.T) {
 			[]Event{Scan{MaterialID: "photo"}},
 			[]check{func(t *testing.T, st State, fx []Effect) {
 				sp, ok := findEffect[ScanPage](fx)
-				if !ok || sp != (ScanPage{MaterialID: "photo", Page: 0}) {
+				if !ok || sp != (ScanPage{MaterialID: "photo", Page: 0, Seq: 1}) {
 					t.Errorf("effect %+v", fx)
 				}
 				if ms, _ := materialState(st, "photo"); !ms.Scanning {
@@ -395,6 +395,47 @@ func TestMaterials(t *testing.T) {
 			}
 			for _, c := range tc.checks {
 				c(t, st, fx)
+			}
+		})
+	}
+}
+
+// TestScanOfEndedSessionNeverReachesTheNext: a page being scanned when a
+// session ends belongs to that resident; it must not be taken for the next
+// resident's page, whether or not the app echoes ScanPage.Seq.
+func TestScanOfEndedSessionNeverReachesTheNext(t *testing.T) {
+	for _, echo := range []bool{false, true} {
+		name := "without Seq"
+		if echo {
+			name = "with Seq"
+		}
+		t.Run(name, func(t *testing.T) {
+			m, _ := toMaterials(t)
+			_, fx := run(m, Scan{MaterialID: "photo"}, Cancel{}, ConfirmYes{})
+			old, _ := findEffect[ScanPage](fx)
+			// The next resident gets to the same material and scans.
+			st, fx := run(m, Start{}, SelectItem{ItemID: "hh-residence-permit"}, Next{}, CardRead{Identity: card()},
+				SetField{Name: "phone", Value: "13800000000"}, SetField{Name: "move_in", Value: "20250101"}, Next{},
+				Scan{MaterialID: "photo"})
+			cur, _ := findEffect[ScanPage](fx)
+			if st.Step != StepMaterials || cur.Seq == old.Seq {
+				t.Fatalf("setup: %v seq %d/%d", st.Step, old.Seq, cur.Seq)
+			}
+			late := ScanDone{MaterialID: "photo", Page: 0, Ref: "previous-resident"}
+			mine := ScanDone{MaterialID: "photo", Page: 0, Ref: "mine"}
+			if echo {
+				late.Seq, mine.Seq = old.Seq, cur.Seq
+			}
+			st, fx = m.Handle(late)
+			if d, ok := findEffect[DiscardScans](fx); !ok || d.Refs[0] != "previous-resident" {
+				t.Fatalf("late page not discarded: %v", fx)
+			}
+			if ms, _ := materialState(st, "photo"); len(ms.Pages) != 0 || !ms.Scanning {
+				t.Fatalf("late page taken: %+v", ms.Pages)
+			}
+			st, _ = m.Handle(mine)
+			if ms, _ := materialState(st, "photo"); len(ms.Pages) != 1 || ms.Pages[0].Ref != "mine" {
+				t.Fatalf("own page not taken: %+v", ms.Pages)
 			}
 		})
 	}

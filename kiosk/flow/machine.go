@@ -50,6 +50,12 @@ type Machine struct {
 	cat  *catalog.Catalog
 	opts Options
 	s    session
+
+	// scanSeq numbers ScanPage effects across sessions; orphans are the
+	// scans still outstanding when a session ended. Their results belong to
+	// a previous resident and must never reach the next one's application.
+	scanSeq uint64
+	orphans []uint64
 }
 
 // session holds everything that is wiped at the end of a session.
@@ -366,6 +372,7 @@ func (m *Machine) end(reason EndReason) []Effect {
 			refs = append(refs, p.Ref)
 		}
 	}
+	m.orphanOutstanding()
 	var fx []Effect
 	if len(refs) > 0 {
 		fx = append(fx, DiscardScans{Refs: refs})
@@ -374,6 +381,16 @@ func (m *Machine) end(reason EndReason) []Effect {
 	m.opts.Logger.Info("session ended", "reason", string(reason), "step", m.s.step.String())
 	m.s = session{step: StepHome, pristine: true, lastActivity: m.opts.Now()}
 	return fx
+}
+
+// orphanOutstanding remembers the scans in flight for materials about to be
+// dropped.
+func (m *Machine) orphanOutstanding() {
+	for _, ms := range m.s.materials {
+		if ms.Scanning {
+			m.orphans = append(m.orphans, ms.scanSeq)
+		}
+	}
 }
 
 func (m *Machine) cancel() []Effect {
@@ -431,6 +448,7 @@ func (m *Machine) discardApplicant() []Effect {
 			refs = append(refs, p.Ref)
 		}
 	}
+	m.orphanOutstanding()
 	s.identity, s.fields, s.materials, s.consent = nil, nil, nil, false
 	s.consentAt = time.Time{}
 	s.step = StepIdentify
@@ -816,22 +834,42 @@ func (m *Machine) scan(e Scan) []Effect {
 	}
 	ms.How = ProvidedScan
 	ms.Scanning = true
-	ms.scanPage, ms.retake = page, e.Retake
+	m.scanSeq++
+	ms.scanPage, ms.retake, ms.scanSeq = page, e.Retake, m.scanSeq
 	ms.Error = Message{}
 	s.err = Message{}
-	return []Effect{ScanPage{MaterialID: ms.Material.ID, Page: page}}
+	return []Effect{ScanPage{MaterialID: ms.Material.ID, Page: page, Seq: m.scanSeq}}
+}
+
+// orphan reports whether a scan result answers a ScanPage of an ended
+// session, and forgets that scan. Results echoing Seq are matched exactly;
+// for results without it (Seq 0) the oldest orphan is assumed, since the
+// single scanner answers in order.
+func (m *Machine) orphan(seq uint64) bool {
+	if len(m.orphans) == 0 {
+		return false
+	}
+	if seq == 0 {
+		m.orphans = m.orphans[1:]
+		return true
+	}
+	if i := slices.Index(m.orphans, seq); i >= 0 {
+		m.orphans = slices.Delete(m.orphans, i, i+1)
+		return true
+	}
+	return false
 }
 
 func (m *Machine) scanDone(e ScanDone) []Effect {
 	s := &m.s
 	discard := []Effect{DiscardScans{Refs: []string{e.Ref}}}
-	if s.step != StepMaterials {
+	if m.orphan(e.Seq) || s.step != StepMaterials {
 		return discard
 	}
 	ms := m.material(e.MaterialID)
 	// A result that does not answer the outstanding ScanPage (late, or for
 	// another page) must not slip into the application.
-	if ms == nil || !ms.Scanning || e.Page != ms.scanPage || e.Page > len(ms.Pages) {
+	if ms == nil || !ms.Scanning || e.Page != ms.scanPage || e.Page > len(ms.Pages) || (e.Seq != 0 && e.Seq != ms.scanSeq) {
 		return discard
 	}
 	ms.Scanning = false
@@ -858,11 +896,11 @@ func (m *Machine) scanDone(e ScanDone) []Effect {
 }
 
 func (m *Machine) scanFailed(e ScanFailed) []Effect {
-	if m.s.step != StepMaterials {
+	if m.orphan(e.Seq) || m.s.step != StepMaterials {
 		return nil
 	}
 	ms := m.material(e.MaterialID)
-	if ms == nil || !ms.Scanning {
+	if ms == nil || !ms.Scanning || (e.Seq != 0 && e.Seq != ms.scanSeq) {
 		return nil
 	}
 	ms.Scanning = false

@@ -30,11 +30,17 @@ type model struct {
 	receipts  int
 	submits   int
 	ends      int
+
+	echo     bool // the simulated app echoes ScanPage.Seq
+	epoch    int  // sessions ended so far
+	pending  []pendingScan
+	refEpoch map[string]int
 }
 
 func newModel(t *rapid.T, tb testing.TB) *model {
 	m, clk := newTestMachine(tb)
-	md := &model{m: m, clk: clk, cat: m.cat, good: map[string]bool{}, live: map[string]bool{}, submitted: map[string]bool{}}
+	md := &model{m: m, clk: clk, cat: m.cat, good: map[string]bool{}, live: map[string]bool{}, submitted: map[string]bool{},
+		refEpoch: map[string]int{}, echo: rapid.Bool().Draw(t, "echo")}
 	// Names from rare characters so that a match in the state cannot be a
 	// coincidence with catalog text.
 	nameGen := rapid.StringOfN(rapid.RuneFrom([]rune("瓅瓆甴甶瑴璑")), 1, 3, -1)
@@ -51,9 +57,19 @@ func newModel(t *rapid.T, tb testing.TB) *model {
 	return md
 }
 
-func (md *model) ref() string {
+// ref names a new scanned image, remembering the session it was scanned in.
+func (md *model) ref(epoch int) string {
 	md.nextRef++
-	return fmt.Sprintf("scan-%d", md.nextRef)
+	r := fmt.Sprintf("scan-%d", md.nextRef)
+	md.refEpoch[r] = epoch
+	return r
+}
+
+// pendingScan is a ScanPage effect not yet answered, with the session that
+// asked for it.
+type pendingScan struct {
+	sp    ScanPage
+	epoch int
 }
 
 // fieldValue draws a value for a field: usually valid, sometimes not.
@@ -117,9 +133,39 @@ func (md *model) event(t *rapid.T) Event {
 	add(1, func() Event { return Continue{} })
 	add(1, func() Event { return SetElderMode{On: rapid.Bool().Draw(t, "elder")} })
 	add(1, func() Event { return CardRead{Identity: rapid.SampledFrom(md.people).Draw(t, "who")} })
-	add(1, func() Event {
-		return ScanDone{MaterialID: "hukou", Ref: md.ref(), BlankScore: 0.1}
-	})
+	if md.echo {
+		// An answer to nothing this machine asked for.
+		add(1, func() Event {
+			return ScanDone{MaterialID: "hukou", Seq: 1 << 40, Ref: md.ref(md.epoch), BlankScore: 0.1}
+		})
+	}
+	// The scanner answers outstanding ScanPage effects, in order unless the
+	// app echoes Seq, possibly after their session ended.
+	if len(md.pending) > 0 {
+		add(3, func() Event {
+			i := 0
+			if md.echo {
+				i = rapid.IntRange(0, len(md.pending)-1).Draw(t, "which")
+			}
+			p := md.pending[i]
+			md.pending = slices.Delete(md.pending, i, i+1)
+			seq := uint64(0)
+			if md.echo {
+				seq = p.sp.Seq
+			}
+			if rapid.IntRange(0, 5).Draw(t, "fail") == 0 {
+				return ScanFailed{MaterialID: p.sp.MaterialID, Seq: seq, NoPaper: rapid.Bool().Draw(t, "nopaper")}
+			}
+			return ScanDone{
+				MaterialID: p.sp.MaterialID,
+				Page:       p.sp.Page,
+				Seq:        seq,
+				Ref:        md.ref(p.epoch),
+				BlankScore: rapid.SampledFrom([]float64{0, 0.5, 0.99}).Draw(t, "blank"),
+				BlurScore:  rapid.SampledFrom([]float64{0, 0.3, 0.9}).Draw(t, "blur"),
+			}
+		})
+	}
 	add(1, func() Event { return SubmitDone{ReceiptNo: "K01-20261125-9999"} })
 	add(1, func() Event { return LookupDone{Results: []LookupResult{{ReceiptNo: "X"}}} })
 
@@ -171,18 +217,6 @@ func (md *model) event(t *rapid.T) Event {
 			add(3, func() Event {
 				return Scan{MaterialID: id, Retake: rapid.Bool().Draw(t, "retake"), Page: rapid.IntRange(0, 2).Draw(t, "page")}
 			})
-			if ms.Scanning {
-				add(6, func() Event {
-					return ScanDone{
-						MaterialID: id,
-						Page:       rapid.SampledFrom([]int{ms.scanPage, ms.scanPage, ms.scanPage, len(ms.Pages) + 1, 0}).Draw(t, "page"),
-						Ref:        md.ref(),
-						BlankScore: rapid.SampledFrom([]float64{0, 0.5, 0.99}).Draw(t, "blank"),
-						BlurScore:  rapid.SampledFrom([]float64{0, 0.3, 0.9}).Draw(t, "blur"),
-					}
-				})
-				add(1, func() Event { return ScanFailed{MaterialID: id, NoPaper: rapid.Bool().Draw(t, "nopaper")} })
-			}
 			add(1, func() Event { return RemovePage{MaterialID: id, Page: rapid.IntRange(-1, 2).Draw(t, "page")} })
 			add(1, func() Event { return UseECert{MaterialID: id} })
 			add(1, func() Event { return UsePromise{MaterialID: id} })
@@ -259,6 +293,8 @@ func (md *model) step(t *rapid.T, ev Event) {
 		case SessionEnded:
 			ended = true
 			md.ends++
+		case ScanPage:
+			md.pending = append(md.pending, pendingScan{sp: e, epoch: md.epoch})
 		}
 	}
 	if st.Countdown < 0 || st.Countdown > int(DefaultWarning/time.Second) {
@@ -284,6 +320,7 @@ func (md *model) step(t *rapid.T, ev Event) {
 	}
 	if ended {
 		md.checkWiped(t, ev, st)
+		md.epoch++
 	}
 }
 
@@ -317,6 +354,9 @@ func (md *model) checkApplication(t *rapid.T, app Application) {
 			for _, r := range s.PageRefs {
 				if !md.good[r] || !md.live[r] {
 					t.Fatalf("material %s submitted with page %s that was rejected or discarded", mat.ID, r)
+				}
+				if md.refEpoch[r] != md.epoch {
+					t.Fatalf("material %s submitted with page %s scanned in an earlier session", mat.ID, r)
 				}
 			}
 		case ProvidedECert:

@@ -114,8 +114,9 @@ type MaterialState struct {
 	Scanning bool // a ScanPage effect is outstanding
 	Error    Message
 
-	scanPage int  // page index of the outstanding ScanPage
-	retake   bool // the outstanding scan replaces page scanPage
+	scanPage int    // page index of the outstanding ScanPage
+	scanSeq  uint64 // its sequence number
+	retake   bool   // the outstanding scan replaces page scanPage
 }
 
 // Satisfied reports whether the material counts as provided.
