@@ -306,8 +306,16 @@ func (c *Client) do(ctx context.Context, cl call) (result, error) {
 		req.Header.Set(k, v)
 	}
 	var apiErr *APIError
+	refused := false
 	req.SetResponseHandler(func(resp *http.Response) error {
 		apiErr = nil
+		if resp.StatusCode == http.StatusUnauthorized && !refused {
+			// One fresh try: net/http may have replayed our nonce on a
+			// reused connection, or learnClock has just corrected a
+			// skewed clock. A second 401 is the platform's verdict.
+			refused = true
+			return fmt.Errorf("%w: HTTP 401; retrying once with a fresh signature", ErrUnauthorized)
+		}
 		if cl.success(resp.StatusCode) {
 			if cl.decode == nil {
 				return nil

@@ -559,7 +559,7 @@ func TestLostResponseIsRetriedAndDeduplicated(t *testing.T) {
 }
 
 func TestAuthFailureIsNotAVerdictOnTheItem(t *testing.T) {
-	_, srv := newFakePlatform(t)
+	f, srv := newFakePlatform(t)
 	c, err := New(Config{BaseURL: srv.URL, KioskID: testKiosk, Token: "wrong", RetryWaitMin: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -567,6 +567,9 @@ func TestAuthFailureIsNotAVerdictOnTheItem(t *testing.T) {
 	_, err = c.Submit(context.Background(), sampleSubmission("7d0f4c1e-6a52-4c43-9a0e-1d2b3c4d5e6f"))
 	if !errors.Is(err, ErrUnauthorized) || IsPermanent(err) {
 		t.Fatalf("err = %v", err)
+	}
+	if f.authFails != 2 {
+		t.Fatalf("%d refused attempts, want 2 (one fresh retry, then the verdict)", f.authFails)
 	}
 	if _, err := c.BlobOffset(context.Background(), strings.Repeat("c", 64)); !errors.Is(err, ErrUnauthorized) {
 		t.Fatalf("HEAD err = %v", err)
@@ -577,9 +580,6 @@ func TestClockOffsetSignsWithPlatformTime(t *testing.T) {
 	_, srv := newFakePlatform(t)
 	skewed := func() time.Time { return time.Now().Add(-time.Hour) }
 	c := newTestClient(t, srv.URL, func(c *Config) { c.Clock = skewed })
-	if _, err := c.BlobOffset(context.Background(), strings.Repeat("c", 64)); !errors.Is(err, ErrUnauthorized) {
-		t.Fatalf("skewed clock: err = %v", err)
-	}
 	c.SetClockOffset(time.Hour)
 	if _, err := c.BlobOffset(context.Background(), strings.Repeat("c", 64)); err != nil {
 		t.Fatalf("corrected clock: %v", err)
@@ -650,11 +650,36 @@ func TestClockLearnedFromA401(t *testing.T) {
 	_, srv := newFakePlatform(t)
 	skewed := func() time.Time { return time.Now().Add(-3 * time.Hour) }
 	c := newTestClient(t, srv.URL, func(c *Config) { c.Clock = skewed })
-	if _, err := c.BlobOffset(context.Background(), strings.Repeat("c", 64)); !errors.Is(err, ErrUnauthorized) {
-		t.Fatalf("skewed clock: err = %v", err)
-	}
-	// The 401's Date header taught the client the platform's time.
+	// The first attempt's 401 carries the platform's Date; the retry is
+	// signed with the corrected clock and goes through.
 	if _, err := c.BlobOffset(context.Background(), strings.Repeat("c", 64)); err != nil {
-		t.Fatalf("after learning: %v", err)
+		t.Fatalf("skewed clock: %v", err)
+	}
+	if off := c.ClockOffset(); off < 3*time.Hour-5*time.Second || off > 3*time.Hour+5*time.Second {
+		t.Fatalf("learned offset %v", off)
+	}
+}
+
+func TestRefusedReplayIsRetriedWithAFreshNonce(t *testing.T) {
+	f, srv := newFakePlatform(t)
+	var mu sync.Mutex
+	calls := 0
+	nonce := func() (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		if calls <= 2 { // the second request repeats the first one's nonce
+			return strings.Repeat("ab", 16), nil
+		}
+		return api.NewNonce()
+	}
+	c := newTestClient(t, srv.URL, func(c *Config) { c.Nonce = nonce })
+	for i := 0; i < 2; i++ {
+		if _, err := c.BlobOffset(context.Background(), strings.Repeat("c", 64)); err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+	}
+	if f.authFails != 1 || calls != 3 {
+		t.Fatalf("auth failures %d, nonces drawn %d", f.authFails, calls)
 	}
 }
