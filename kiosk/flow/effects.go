@@ -34,10 +34,14 @@ type PrintReceipt struct{ Receipt Receipt }
 
 // LookupProgress asks the local cache and, when online, the platform for the
 // status of applications, by receipt number or by ID number (exactly one is
-// set); answer with LookupDone or LookupFailed.
+// set); answer with LookupDone or LookupFailed carrying the same Seq. Every
+// lookup must be answered, even after the session ended: the flow drops
+// answers for ended sessions so that one resident's applications are never
+// shown to the next.
 type LookupProgress struct {
 	ReceiptNo string
 	IDNumber  string
+	Seq       uint64 // unique per machine; echo it in the answer
 }
 
 // RecordRating asks for the rating to be queued for the platform.

@@ -148,10 +148,14 @@ type (
 	// LookupDone carries the answer to a LookupProgress effect.
 	LookupDone struct {
 		Results []LookupResult
-		Offline bool // answered from the local cache
+		Offline bool   // answered from the local cache
+		Seq     uint64 // LookupProgress.Seq; 0 from apps that do not echo it
 	}
 	// LookupFailed: neither the cache nor the platform could answer.
-	LookupFailed struct{ Reason string }
+	LookupFailed struct {
+		Reason string
+		Seq    uint64 // LookupProgress.Seq; 0 from apps that do not echo it
+	}
 )
 
 // Tick is the injected clock: kiosk/app sends one every second or so.

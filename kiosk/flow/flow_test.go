@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -753,12 +754,12 @@ func TestLookup(t *testing.T) {
 		wantStep Step
 	}{
 		{"bad receipt number", []Event{OpenLookup{}, EnterReceiptNo{Number: "12"}}, "err.receipt_no_invalid", nil, nil, StepLookup},
-		{"receipt number", []Event{OpenLookup{}, EnterReceiptNo{Number: " k01-20261120-0003 "}}, "", &LookupProgress{ReceiptNo: "K01-20261120-0003"}, func(t *testing.T, st State) {
+		{"receipt number", []Event{OpenLookup{}, EnterReceiptNo{Number: " k01-20261120-0003 "}}, "", &LookupProgress{ReceiptNo: "K01-20261120-0003", Seq: 1}, func(t *testing.T, st State) {
 			if !st.Lookup.Pending || !st.Busy {
 				t.Error("not pending")
 			}
 		}, StepLookup},
-		{"by card", []Event{OpenLookup{}, CardRead{Identity: card()}}, "", &LookupProgress{IDNumber: card().IDNumber}, func(t *testing.T, st State) {
+		{"by card", []Event{OpenLookup{}, CardRead{Identity: card()}}, "", &LookupProgress{IDNumber: card().IDNumber, Seq: 1}, func(t *testing.T, st State) {
 			if st.Lookup.MaskedID != MaskID(card().IDNumber) {
 				t.Errorf("masked %q", st.Lookup.MaskedID)
 			}
@@ -799,6 +800,36 @@ func TestLookup(t *testing.T) {
 			}
 			if tc.check != nil {
 				tc.check(t, st)
+			}
+		})
+	}
+}
+
+// TestLookupOfEndedSessionNeverShown: a lookup still running when its
+// resident leaves must not answer the next resident's lookup.
+func TestLookupOfEndedSessionNeverShown(t *testing.T) {
+	for _, echo := range []bool{false, true} {
+		t.Run(fmt.Sprintf("echo=%t", echo), func(t *testing.T) {
+			m, _ := newTestMachine(t)
+			_, fx := run(m, OpenLookup{}, CardRead{Identity: card()}, Cancel{}, ConfirmYes{})
+			old, _ := findEffect[LookupProgress](fx)
+			st, fx := run(m, OpenLookup{}, EnterReceiptNo{Number: "K01-20261125-0042"})
+			cur, _ := findEffect[LookupProgress](fx)
+			if !st.Lookup.Pending || cur.Seq == old.Seq {
+				t.Fatalf("setup: %+v", st.Lookup)
+			}
+			theirs := LookupDone{Results: []LookupResult{{ReceiptNo: "K01-20261120-0001", ItemName: "最低生活保障申请", Status: "in_review"}}}
+			mine := LookupDone{Results: []LookupResult{{ReceiptNo: "K01-20261125-0042", ItemName: "生育登记", Status: "sent"}}}
+			if echo {
+				theirs.Seq, mine.Seq = old.Seq, cur.Seq
+			}
+			st, _ = m.Handle(theirs)
+			if len(st.Lookup.Results) != 0 || !st.Lookup.Pending {
+				t.Fatalf("previous resident's applications shown: %+v", st.Lookup.Results)
+			}
+			st, _ = m.Handle(mine)
+			if len(st.Lookup.Results) != 1 || st.Lookup.Results[0].ReceiptNo != "K01-20261125-0042" {
+				t.Fatalf("own answer not shown: %+v", st.Lookup)
 			}
 		})
 	}

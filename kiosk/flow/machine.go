@@ -56,6 +56,9 @@ type Machine struct {
 	// a previous resident and must never reach the next one's application.
 	scanSeq uint64
 	orphans []uint64
+	// The same for progress lookups.
+	lookupSeq     uint64
+	lookupOrphans []uint64
 }
 
 // session holds everything that is wiped at the end of a session.
@@ -89,7 +92,8 @@ type session struct {
 	ratingLevel  int
 	ratingReason string
 
-	lookup LookupState
+	lookup    LookupState
+	lookupSeq uint64 // Seq of the outstanding LookupProgress
 }
 
 // New returns a machine at Home. The catalog must have been validated
@@ -310,7 +314,10 @@ func (m *Machine) dispatch(ev Event) []Effect {
 	case EnterReceiptNo:
 		return m.enterReceiptNo(e.Number)
 	case LookupDone:
-		if s.step == StepLookup && s.lookup.Pending {
+		if m.lookupOrphan(e.Seq) {
+			return nil
+		}
+		if s.step == StepLookup && s.lookup.Pending && (e.Seq == 0 || e.Seq == s.lookupSeq) {
 			s.lookup.Pending, s.busy = false, false
 			s.lookup.Done, s.lookup.Offline = true, e.Offline
 			s.lookup.Results = slices.Clone(e.Results)
@@ -320,7 +327,10 @@ func (m *Machine) dispatch(ev Event) []Effect {
 		}
 		return nil
 	case LookupFailed:
-		if s.step == StepLookup && s.lookup.Pending {
+		if m.lookupOrphan(e.Seq) {
+			return nil
+		}
+		if s.step == StepLookup && s.lookup.Pending && (e.Seq == 0 || e.Seq == s.lookupSeq) {
 			s.lookup.Pending, s.busy = false, false
 			s.err = Message{Key: "err.lookup_failed"}
 		}
@@ -390,6 +400,10 @@ func (m *Machine) orphanOutstanding() {
 		if ms.Scanning {
 			m.orphans = append(m.orphans, ms.scanSeq)
 		}
+	}
+	if m.s.lookup.Pending {
+		m.lookupOrphans = append(m.lookupOrphans, m.s.lookupSeq)
+		m.s.lookup.Pending = false
 	}
 }
 
@@ -556,7 +570,7 @@ func (m *Machine) cardRead(id Identity) []Effect {
 		}
 		s.lookup = LookupState{MaskedID: MaskID(num), Pending: true}
 		s.busy, s.err = true, Message{}
-		return []Effect{Beep{Kind: BeepOK}, LookupProgress{IDNumber: num}}
+		return []Effect{Beep{Kind: BeepOK}, LookupProgress{IDNumber: num, Seq: m.nextLookup()}}
 	}
 	// A card placed elsewhere is ignored: it must not replace the applicant
 	// halfway through an application.
@@ -1118,7 +1132,33 @@ func (m *Machine) enterReceiptNo(no string) []Effect {
 	}
 	s.lookup = LookupState{ReceiptNo: no, Pending: true}
 	s.busy, s.err = true, Message{}
-	return []Effect{LookupProgress{ReceiptNo: no}}
+	return []Effect{LookupProgress{ReceiptNo: no, Seq: m.nextLookup()}}
+}
+
+// nextLookup numbers a LookupProgress effect.
+func (m *Machine) nextLookup() uint64 {
+	m.lookupSeq++
+	m.s.lookupSeq = m.lookupSeq
+	return m.lookupSeq
+}
+
+// lookupOrphan reports whether a lookup answer belongs to a lookup of an
+// ended session (which would show one resident's applications to the
+// next), and forgets it. As with scans, answers without Seq are matched
+// in order.
+func (m *Machine) lookupOrphan(seq uint64) bool {
+	if len(m.lookupOrphans) == 0 {
+		return false
+	}
+	if seq == 0 {
+		m.lookupOrphans = m.lookupOrphans[1:]
+		return true
+	}
+	if i := slices.Index(m.lookupOrphans, seq); i >= 0 {
+		m.lookupOrphans = slices.Delete(m.lookupOrphans, i, i+1)
+		return true
+	}
+	return false
 }
 
 // plausibleReceiptNo accepts the local {kiosk}-{yyyymmdd}-{seq} numbers and
