@@ -34,8 +34,9 @@ type Button struct {
 	Big      bool
 	Disabled bool
 	OnTapped func()
-	// MinWidth widens the button beyond its text, e.g. for keypad keys.
-	MinWidth float32
+	// MinWidth and MinHeight enlarge the button beyond its text and the
+	// theme's touch target, e.g. for keypad keys.
+	MinWidth, MinHeight float32
 }
 
 // NewButton returns a normal-style button.
@@ -158,7 +159,7 @@ func (r *buttonRenderer) MinSize() fyne.Size {
 		h += m.Height
 	}
 	target := currentTarget()
-	return fyne.NewSize(max(w+2*pad, target, r.b.MinWidth), max(h+pad, target))
+	return fyne.NewSize(max(w+2*pad, target, r.b.MinWidth), max(h+pad, target, r.b.MinHeight))
 }
 
 func (r *buttonRenderer) Refresh() {

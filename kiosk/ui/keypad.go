@@ -165,6 +165,11 @@ func (k *Keypad) keyButton(label string, r rune) *Button {
 		k.key()
 	})
 	b.Big = true
+	if k.kind == KeypadNumeric || k.kind == KeypadIDNumber {
+		// Digits are what residents type most: phone and ID numbers.
+		b.MinWidth = 1.8 * currentTarget()
+		b.MinHeight = 1.3 * currentTarget()
+	}
 	return b
 }
 

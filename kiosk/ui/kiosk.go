@@ -65,6 +65,7 @@ type Kiosk struct {
 	searchInput  string
 	searchOpen   bool
 	activeField  string
+	showField    bool // bring activeField's page forward at the next layout
 	keypadKind   map[string]KeypadKind
 	pages        map[string]int
 	reasonOpen   bool

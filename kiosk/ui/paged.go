@@ -3,32 +3,43 @@ package ui
 import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
 
-// PagedList shows a fixed number of items per page with large previous and
-// next buttons. Fyne's desktop build does not scroll lists by dragging, and
+// PagedList shows its items a page at a time with large previous and next
+// buttons. Fyne's desktop build does not scroll lists by dragging, and
 // paging is easier for elderly residents than scrolling anyway.
+//
+// Pages are cut when the list is laid out, by height: a page holds as many
+// rows (of cols items) as fit, up to perPage items, so nothing is ever drawn
+// over the buttons or clipped, whatever the language or elder mode does to
+// the items' height. Items off the current page are hidden.
 type PagedList struct {
 	widget.BaseWidget
 	items   []fyne.CanvasObject
 	perPage int
 	cols    int
 	page    int
+	// Stretch spreads spare height over the rows, so a page of buttons
+	// fills its area; otherwise rows keep their natural height.
+	Stretch bool
 	tr      Texts
 	// OnPage is called with the new page after the resident pages, so the
 	// screen can remember it across redraws.
 	OnPage func(page int)
+	// pinned is an item whose page is shown whatever the cut, until the
+	// resident pages.
+	pinned fyne.CanvasObject
 
-	grid       *fyne.Container
+	starts     []int // first item of each page, from the last layout
 	prev, next *Button
 	label      *widget.Label
-	box        *fyne.Container
+	nav        *fyne.Container
 }
 
-// NewPagedList lays items out in cols columns, perPage to a page, starting
-// at page (clamped to the pages there are).
+// NewPagedList lays items out in cols columns, at most perPage to a page,
+// starting at page (clamped once the pages are known).
 func NewPagedList(tr Texts, items []fyne.CanvasObject, perPage, cols, page int) *PagedList {
 	if perPage < 1 {
 		perPage = 1
@@ -36,68 +47,88 @@ func NewPagedList(tr Texts, items []fyne.CanvasObject, perPage, cols, page int) 
 	if cols < 1 {
 		cols = 1
 	}
-	p := &PagedList{items: items, perPage: perPage, cols: cols, tr: tr}
+	p := &PagedList{items: items, perPage: perPage, cols: cols, tr: tr, page: max(0, page)}
 	p.ExtendBaseWidget(p)
-	p.grid = container.NewGridWithColumns(cols)
 	p.prev = NewButton(tr.T("btn.prev_page"), func() { p.SetPage(p.page - 1) })
 	p.next = NewButton(tr.T("btn.next_page"), func() { p.SetPage(p.page + 1) })
 	p.label = widget.NewLabel("")
 	p.label.Alignment = fyne.TextAlignCenter
-	nav := container.NewBorder(nil, nil, p.prev, p.next, p.label)
-	p.box = container.NewBorder(nil, nav, nil, nil, p.grid)
-	p.page = -1
-	p.SetPage(page)
+	p.nav = container.NewBorder(nil, nil, p.prev, p.next, p.label)
+	// Until the first layout, one page per perPage items.
+	for i := 0; i < len(items); i += perPage {
+		p.starts = append(p.starts, i)
+	}
+	if len(p.starts) == 0 {
+		p.starts = []int{0}
+	}
+	p.showPage()
 	return p
 }
 
-// Pages is the number of pages (at least 1).
-func (p *PagedList) Pages() int {
-	return max(1, (len(p.items)+p.perPage-1)/p.perPage)
-}
+// Pages is the number of pages (at least 1), as of the last layout.
+func (p *PagedList) Pages() int { return len(p.starts) }
 
 // Page is the current page, from 0.
 func (p *PagedList) Page() int { return p.page }
 
 // PageItems returns the items on the current page.
 func (p *PagedList) PageItems() []fyne.CanvasObject {
-	from := p.page * p.perPage
-	return p.items[min(from, len(p.items)):min(from+p.perPage, len(p.items))]
+	from, to := p.bounds(p.page)
+	return p.items[from:to]
+}
+
+func (p *PagedList) bounds(page int) (int, int) {
+	from := p.starts[page]
+	to := len(p.items)
+	if page+1 < len(p.starts) {
+		to = p.starts[page+1]
+	}
+	return from, to
 }
 
 // SetPage shows page n, clamped to the pages there are.
 func (p *PagedList) SetPage(n int) {
 	n = max(0, min(n, p.Pages()-1))
-	changed := n != p.page && p.page >= 0
+	p.pinned = nil
+	changed := n != p.page
 	p.page = n
-	vis := append([]fyne.CanvasObject(nil), p.PageItems()...)
-	// Pad the last page so rows keep their height and the buttons stay put.
-	for len(vis) < p.perPage {
-		vis = append(vis, layout.NewSpacer())
-	}
-	p.grid.Objects = vis
-	p.grid.Refresh()
-	p.label.SetText(p.tr.T("catalog.page", n+1, p.Pages()))
-	p.prev.Disabled = n == 0
-	p.next.Disabled = n >= p.Pages()-1
-	p.prev.Refresh()
-	p.next.Refresh()
-	if p.Pages() == 1 {
-		p.prev.Hide()
-		p.next.Hide()
-		p.label.Hide()
-	}
+	p.showPage()
+	p.Refresh()
 	if changed && p.OnPage != nil {
 		p.OnPage(n)
 	}
 }
 
-// Next and Prev page as the buttons do.
+// showPage hides the items of other pages and updates the buttons.
+func (p *PagedList) showPage() {
+	p.page = max(0, min(p.page, p.Pages()-1))
+	from, to := p.bounds(p.page)
+	for i, it := range p.items {
+		if i >= from && i < to {
+			it.Show()
+		} else {
+			it.Hide()
+		}
+	}
+	p.label.SetText(p.tr.T("catalog.page", p.page+1, p.Pages()))
+	p.prev.Disabled = p.page == 0
+	p.next.Disabled = p.page >= p.Pages()-1
+	p.prev.Refresh()
+	p.next.Refresh()
+	if p.Pages() <= 1 {
+		p.nav.Hide()
+	} else {
+		p.nav.Show()
+	}
+}
+
+// Next shows the next page.
 func (p *PagedList) Next() { p.SetPage(p.page + 1) }
 
 // Prev shows the previous page.
 func (p *PagedList) Prev() { p.SetPage(p.page - 1) }
 
-// PrevButton and NextButton are exposed for tests that tap them.
+// PrevButton is the "previous page" button.
 func (p *PagedList) PrevButton() *Button { return p.prev }
 
 // NextButton is the "next page" button.
@@ -105,5 +136,170 @@ func (p *PagedList) NextButton() *Button { return p.next }
 
 // CreateRenderer implements fyne.Widget.
 func (p *PagedList) CreateRenderer() fyne.WidgetRenderer {
-	return widget.NewSimpleRenderer(p.box)
+	return &pagedRenderer{p: p}
 }
+
+type pagedRenderer struct{ p *PagedList }
+
+func (r *pagedRenderer) cellWidth(w float32) float32 {
+	pad := theme.Size(theme.SizeNamePadding)
+	return (w - pad*float32(r.p.cols-1)) / float32(r.p.cols)
+}
+
+// rowHeights measures each row at cell width w: wrapped text is taller
+// in a narrow cell.
+func (r *pagedRenderer) rowHeights(cellW float32) []float32 {
+	p := r.p
+	var hs []float32
+	for i := 0; i < len(p.items); i += p.cols {
+		var h float32
+		for _, it := range p.items[i:min(i+p.cols, len(p.items))] {
+			// Twice: a wrapped label knows its height only once it has
+			// been laid out at the cell's width.
+			it.Resize(fyne.NewSize(cellW, max(it.Size().Height, 1)))
+			it.Resize(fyne.NewSize(cellW, it.MinSize().Height))
+			h = max(h, it.MinSize().Height)
+		}
+		hs = append(hs, h)
+	}
+	return hs
+}
+
+func (r *pagedRenderer) Layout(size fyne.Size) {
+	p := r.p
+	pad := theme.Size(theme.SizeNamePadding)
+	navH := p.nav.MinSize().Height
+	cellW := r.cellWidth(size.Width)
+	rows := r.rowHeights(cellW)
+	// Cut pages with the nav row reserved whenever more than one page is
+	// needed; try without it first.
+	cut := func(avail float32) []int {
+		starts := []int{0}
+		var used float32
+		count := 0
+		for ri, h := range rows {
+			first := ri * p.cols
+			n := min(p.cols, len(p.items)-first)
+			need := h
+			if count > 0 {
+				need += pad
+			}
+			if count > 0 && (used+need > avail || count+n > p.perPage) {
+				starts = append(starts, first)
+				used, count, need = 0, 0, h
+			}
+			used += need
+			count += n
+		}
+		return starts
+	}
+	starts := cut(size.Height)
+	if len(starts) > 1 {
+		starts = cut(size.Height - navH - pad)
+	}
+	if !equalInts(starts, p.starts) {
+		p.starts = starts
+		p.followPin()
+		p.showPage()
+	}
+	area := size.Height
+	if p.Pages() > 1 {
+		area -= navH + pad
+	}
+	from, to := p.bounds(p.page)
+	firstRow, lastRow := from/p.cols, (to-1)/p.cols
+	var natural float32
+	for ri := firstRow; ri <= lastRow && ri < len(rows); ri++ {
+		natural += rows[ri]
+	}
+	nRows := lastRow - firstRow + 1
+	natural += pad * float32(nRows-1)
+	extra := float32(0)
+	if p.Stretch && nRows > 0 && area > natural {
+		// Spread the spare height as if the page were full, so rows keep
+		// one size from page to page.
+		full := max(nRows, (p.perPage+p.cols-1)/p.cols)
+		extra = (area - natural) / float32(full)
+		if nRows < full {
+			extra = min(extra, (area-natural)/float32(nRows))
+		}
+	}
+	y := float32(0)
+	for ri := firstRow; ri <= lastRow && ri < len(rows); ri++ {
+		h := rows[ri] + extra
+		for c := 0; c < p.cols; c++ {
+			i := ri*p.cols + c
+			if i >= to {
+				break
+			}
+			it := p.items[i]
+			it.Move(fyne.NewPos(float32(c)*(cellW+pad), y))
+			it.Resize(fyne.NewSize(cellW, h))
+		}
+		y += h + pad
+	}
+	p.nav.Move(fyne.NewPos(0, size.Height-navH))
+	p.nav.Resize(fyne.NewSize(size.Width, navH))
+}
+
+// ShowItem shows the page holding it, now and after every re-cut, until the
+// resident pages by hand.
+func (p *PagedList) ShowItem(it fyne.CanvasObject) {
+	p.pinned = it
+	p.followPin()
+	p.showPage()
+}
+
+func (p *PagedList) followPin() {
+	if p.pinned == nil {
+		return
+	}
+	for pg := range p.starts {
+		from, to := p.bounds(pg)
+		for i := from; i < to; i++ {
+			if p.items[i] == p.pinned {
+				p.page = pg
+				return
+			}
+		}
+	}
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *pagedRenderer) MinSize() fyne.Size {
+	p := r.p
+	pad := theme.Size(theme.SizeNamePadding)
+	var w, h float32
+	for _, it := range p.items {
+		m := it.MinSize()
+		w = max(w, m.Width)
+		h = max(h, m.Height)
+	}
+	nav := p.nav.MinSize()
+	return fyne.NewSize(max(w*float32(p.cols)+pad*float32(p.cols-1), nav.Width), h+nav.Height+pad)
+}
+
+func (r *pagedRenderer) Refresh() {
+	r.Layout(r.p.Size())
+	for _, it := range r.p.items {
+		it.Refresh()
+	}
+	r.p.nav.Refresh()
+}
+
+func (r *pagedRenderer) Objects() []fyne.CanvasObject {
+	return append(append([]fyne.CanvasObject(nil), r.p.items...), r.p.nav)
+}
+
+func (r *pagedRenderer) Destroy() {}

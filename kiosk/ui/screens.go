@@ -57,7 +57,9 @@ func (k *Kiosk) home(s flow.State) fyne.CanvasObject {
 		n.Importance = widget.LowImportance
 		bottom = n
 	}
-	return container.NewBorder(top, bottom, nil, nil, k.paged("popular", items, per, 2))
+	list := k.paged("popular", items, per, 2)
+	list.Stretch = true
+	return container.NewBorder(top, bottom, nil, nil, list)
 }
 
 func (k *Kiosk) catalog(s flow.State) fyne.CanvasObject {
@@ -81,6 +83,7 @@ func (k *Kiosk) catalog(s flow.State) fyne.CanvasObject {
 		perThemes = 5
 	}
 	themeList := k.paged("themes", themes, perThemes, 1)
+	themeList.Stretch = true
 
 	search := NewField(k.tr.T("catalog.search_hint"))
 	search.Value = k.searchInput
@@ -112,8 +115,9 @@ func (k *Kiosk) catalog(s flow.State) fyne.CanvasObject {
 		if k.searchOpen {
 			per, cols = 3, 1
 		}
-		list = container.NewBorder(widget.NewLabel(k.tr.T("catalog.count", len(items))), nil, nil, nil,
-			k.paged("items", items, per, cols))
+		pl := k.paged("items", items, per, cols)
+		pl.Stretch = true
+		list = container.NewBorder(widget.NewLabel(k.tr.T("catalog.count", len(items))), nil, nil, nil, pl)
 	}
 	center := container.NewBorder(searchRow, nil, nil, nil, list)
 	if k.searchOpen {
@@ -222,10 +226,9 @@ func (k *Kiosk) guide(s flow.State) fyne.CanvasObject {
 	if !s.CanApply {
 		sections = append([]fyne.CanvasObject{card(para(k.tr.T("guide.guide_only")))}, sections...)
 	}
-	// Two sections a page: a material list can run to several lines.
-	per, cols := 2, 2
+	per, cols := 4, 2
 	if s.ElderMode {
-		per, cols = 1, 1
+		cols = 1
 	}
 	title := container.NewVBox(heading(k.itemName(it)), widget.NewLabel(it.Agency.Name))
 	return container.NewBorder(title, nil, nil, nil, k.paged("sections", sections, per, cols))
@@ -324,9 +327,21 @@ func (k *Kiosk) form(s flow.State) fyne.CanvasObject {
 			}
 		}
 	}
+	// After a failed "next", bring the first wrong field forward: its page
+	// is shown and the keypad writes into it.
+	if s.Error.Key == "err.form_incomplete" && !fieldHasError(s.Fields, k.activeField) {
+		for _, f := range s.Fields {
+			if !f.Error.IsZero() && hasEditable(s.Fields, f.Field.Name) {
+				k.activeField = f.Field.Name
+				k.showField = true
+				break
+			}
+		}
+	}
 	var rows []fyne.CanvasObject
 	var active *Field
 	var activeKind string
+	activeRow := -1
 	for _, fs := range s.Fields {
 		fs := fs
 		name := fs.Field.Name
@@ -362,6 +377,7 @@ func (k *Kiosk) form(s flow.State) fyne.CanvasObject {
 			}
 			if f.Active {
 				active, activeKind = f, fs.Field.Kind
+				activeRow = len(rows)
 			}
 			input = f
 		}
@@ -377,11 +393,11 @@ func (k *Kiosk) form(s flow.State) fyne.CanvasObject {
 		}
 		rows = append(rows, container.NewVBox(objs...))
 	}
-	per := 3
-	if s.ElderMode {
-		per = 2
+	list := k.paged("fields", rows, 4, 1)
+	if k.showField && activeRow >= 0 {
+		k.showField = false
+		list.ShowItem(rows[activeRow])
 	}
-	list := k.paged("fields", rows, per, 1)
 	if active == nil {
 		return list
 	}
@@ -407,6 +423,15 @@ func without(ms []KeypadKind, m KeypadKind) []KeypadKind {
 		}
 	}
 	return out
+}
+
+func fieldHasError(fields []flow.FieldState, name string) bool {
+	for _, f := range fields {
+		if f.Field.Name == name {
+			return !f.Error.IsZero()
+		}
+	}
+	return false
 }
 
 func hasEditable(fields []flow.FieldState, name string) bool {
@@ -444,7 +469,7 @@ func (k *Kiosk) materials(s flow.State) fyne.CanvasObject {
 	}
 	per, cols := 4, 2
 	if s.ElderMode {
-		per, cols = 2, 1
+		cols = 1
 	}
 	top := para(k.tr.T("materials.place_page"))
 	return container.NewBorder(top, nil, nil, nil, k.paged("materials", cards, per, cols))
@@ -537,7 +562,7 @@ func (k *Kiosk) materialCard(s flow.State, ms flow.MaterialState) fyne.CanvasObj
 func (k *Kiosk) review(s flow.State) fyne.CanvasObject {
 	var lines []fyne.CanvasObject
 	add := func(label, value string) {
-		l := widget.NewLabel(label + "：" + value)
+		l := widget.NewLabel(label + k.colon() + value)
 		l.Wrapping = fyne.TextWrapWord
 		lines = append(lines, l)
 	}
@@ -558,19 +583,16 @@ func (k *Kiosk) review(s flow.State) fyne.CanvasObject {
 		}
 		add(k.tr.Pick(f.Field.Label, f.Field.LabelEN), v)
 	}
-	var mats []string
 	for _, m := range s.Materials {
 		if !m.Satisfied() {
 			continue
 		}
-		t := k.tr.Pick(m.Material.Name, m.Material.NameEN) + "：" + k.tr.T(flow.ProvisionKey(m.How))
+		t := k.tr.T(flow.ProvisionKey(m.How))
 		if m.How == flow.ProvidedScan {
 			t += " " + k.tr.T("materials.pages", len(m.Pages))
 		}
-		mats = append(mats, t)
+		add(k.tr.Pick(m.Material.Name, m.Material.NameEN), t)
 	}
-	add(k.tr.T("review.materials"), strings.Join(mats, "；"))
-	summary := card(lines...)
 	consentStyle := StyleNormal
 	mark := "☐ "
 	if s.Consent {
@@ -580,13 +602,21 @@ func (k *Kiosk) review(s flow.State) fyne.CanvasObject {
 		k.dispatch(flow.SetConsent{Agreed: !k.state.Consent})
 	})
 	notice := card(subheading(k.tr.T("review.notice_title")), para(k.tr.T("review.notice_body")))
-	cols := container.NewGridWithColumns(2, summary, notice)
 	if s.ElderMode {
-		// One column in elder mode: the pages are the list.
+		// One column in elder mode: the notice is the last page.
 		return container.NewBorder(nil, consent, nil, nil,
-			k.paged("review", []fyne.CanvasObject{summary, notice}, 1, 1))
+			k.paged("review", append(lines, notice), 12, 1))
 	}
-	return container.NewBorder(nil, consent, nil, nil, cols)
+	return container.NewBorder(nil, consent, nil, nil,
+		container.NewGridWithColumns(2, k.paged("review", lines, 12, 1), notice))
+}
+
+// colon separates a label from its value in the current language.
+func (k *Kiosk) colon() string {
+	if k.tr.Lang() == i18n.EN {
+		return ": "
+	}
+	return "："
 }
 
 func (k *Kiosk) submitting() fyne.CanvasObject {
@@ -616,7 +646,7 @@ func (k *Kiosk) receipt(s flow.State) fyne.CanvasObject {
 		subheading(k.tr.T("receipt.number")),
 		num,
 		para(status),
-		widget.NewLabel(k.tr.T("review.item") + "：" + k.tr.Pick(r.ItemName, "")),
+		widget.NewLabel(k.tr.T("review.item") + k.colon() + k.receiptItem(s)),
 		widget.NewLabel(k.tr.T("receipt.applicant", r.MaskedName+" "+r.MaskedID)),
 		widget.NewLabel(k.tr.T("receipt.accepted_at", r.AcceptedAt.Format("2006-01-02 15:04"))),
 	}
@@ -644,6 +674,15 @@ func (k *Kiosk) receipt(s flow.State) fyne.CanvasObject {
 	return container.NewBorder(nil, nil, nil, right, left)
 }
 
+// receiptItem is the item's name in the current language where the catalog
+// has it.
+func (k *Kiosk) receiptItem(s flow.State) string {
+	if s.Item != nil {
+		return k.itemName(s.Item)
+	}
+	return s.Receipt.ItemName
+}
+
 func (k *Kiosk) rating(s flow.State) fyne.CanvasObject {
 	var levels []fyne.CanvasObject
 	for _, l := range flow.RatingLevels() {
@@ -669,7 +708,7 @@ func (k *Kiosk) rating(s flow.State) fyne.CanvasObject {
 		}
 		reasons = append(reasons, NewStyledButton(text, st, func() { k.dispatch(flow.SetRatingReason{Reason: text}) }))
 	}
-	right := container.NewVBox(subheading(k.tr.T("rating.reason_title")), container.NewGridWithColumns(2, reasons...))
+	right := container.NewVBox(append([]fyne.CanvasObject{subheading(k.tr.T("rating.reason_title"))}, reasons...)...)
 	return container.NewGridWithColumns(2, left, right)
 }
 
