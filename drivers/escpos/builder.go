@@ -137,6 +137,15 @@ func (b *Builder) Init() *Builder {
 	return b.add(false, FS, '&')
 }
 
+// Chinese enters (FS &) or leaves (FS .) Chinese mode. Line keeps text it
+// sends within what the profile's font has, so this is for raw use.
+func (b *Builder) Chinese(on bool) *Builder {
+	if on {
+		return b.add(false, FS, '&')
+	}
+	return b.add(false, FS, '.')
+}
+
 // Align sets the justification of the following lines.
 func (b *Builder) Align(a Align) *Builder {
 	if a > AlignRight {

@@ -94,6 +94,7 @@ func TestBuilderBytes(t *testing.T) {
 	}{
 		{"init chinese", p80, func(b *Builder) { b.Init() }, []byte{0x1B, 0x40, 0x1C, 0x26}},
 		{"init no chinese", epson, func(b *Builder) { b.Init() }, []byte{0x1B, 0x40, 0x1C, 0x2E}},
+		{"chinese mode", p80, func(b *Builder) { b.Chinese(false).Chinese(true) }, []byte{0x1C, 0x2E, 0x1C, 0x26}},
 		{"size 2x2", p80, func(b *Builder) { b.Size(2, 2) }, []byte{0x1D, 0x21, 0x11}},
 		{"size clamped to profile", p58, func(b *Builder) { b.Size(8, 0) }, []byte{0x1D, 0x21, 0x30}},
 		{"align centre, bold", p80, func(b *Builder) { b.Align(AlignCenter).Bold(true) }, []byte{0x1B, 0x61, 1, 0x1B, 0x45, 1}},

@@ -97,6 +97,7 @@ type Printer struct {
 	mu      sync.Mutex
 	paused  bool // XOFF received, XON not yet
 	lastErr error
+	nearEnd bool
 	stray   int // bytes that fit no reply pattern
 
 	stop context.CancelFunc
@@ -306,16 +307,18 @@ func statusErr(st escpos.Status) error {
 
 func (p *Printer) noteStatus(st escpos.Status, err error) {
 	p.mu.Lock()
-	changed := !errors.Is(err, p.lastErr) || (err == nil) != (p.lastErr == nil)
-	p.lastErr = err
+	changed := !errors.Is(err, p.lastErr) || (err == nil) != (p.lastErr == nil) || st.PaperNearEnd != p.nearEnd
+	p.lastErr, p.nearEnd = err, st.PaperNearEnd
 	p.mu.Unlock()
-	if !changed && !st.PaperNearEnd {
+	if !changed {
 		return
 	}
 	if err != nil {
 		p.log.Warn("printer not ready", "status", st.String())
 	} else if st.PaperNearEnd {
 		p.log.Warn("printer paper near end")
+	} else {
+		p.log.Info("printer ready")
 	}
 	select {
 	case p.events <- Event{Status: st, Err: err}:

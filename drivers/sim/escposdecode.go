@@ -7,32 +7,34 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
-// POSOpKind says what one decoded escpos.ESC/POS command does.
+// POSOpKind says what one decoded ESC/POS command does.
 type POSOpKind int
 
 // Decoded command kinds.
 const (
 	OpChar           POSOpKind = iota // a printable character (Rune; Garbage when the font has none)
 	OpPrint                           // LF, FF: print the line buffer and feed one line
-	OpInit                            // escpos.ESC @
-	OpAlign                           // escpos.ESC a n
-	OpBold                            // escpos.ESC E n, escpos.ESC G n
-	OpSize                            // escpos.GS ! n → W, H
-	OpFeedLines                       // escpos.ESC d n
-	OpFeedDots                        // escpos.ESC J n
-	OpLineSpacing                     // escpos.ESC 3 n (N dots), escpos.ESC 2 (N = -1: default)
-	OpCut                             // escpos.GS V, escpos.ESC i, escpos.ESC m
-	OpRaster                          // escpos.GS v 0 → W (bytes), H (rows), Data
-	OpQRModel                         // escpos.GS ( k fn 65
-	OpQRModule                        // escpos.GS ( k fn 67
-	OpQRLevel                         // escpos.GS ( k fn 69
-	OpQRStore                         // escpos.GS ( k fn 80 → Data
-	OpQRPrint                         // escpos.GS ( k fn 81
-	OpBarcode                         // escpos.GS k → N (type), Data
-	OpChineseOn                       // escpos.FS &
-	OpChineseOff                      // escpos.FS .
-	OpRealtime                        // escpos.DLE escpos.EOT n / escpos.DLE escpos.ENQ n / escpos.DLE DC4, already answered on arrival
-	OpTransmitStatus                  // escpos.GS r n: answered in order
+	OpInit                            // ESC @
+	OpAlign                           // ESC a n
+	OpBold                            // ESC E n, ESC G n
+	OpSize                            // GS ! n → W, H
+	OpFeedLines                       // ESC d n
+	OpFeedDots                        // ESC J n
+	OpLineSpacing                     // ESC 3 n (N dots), ESC 2 (N = -1: default)
+	OpCut                             // GS V, ESC i, ESC m
+	OpRaster                          // GS v 0 → W (bytes), H (rows), Data
+	OpQRModel                         // GS ( k fn 65
+	OpQRModule                        // GS ( k fn 67
+	OpQRLevel                         // GS ( k fn 69
+	OpQRStore                         // GS ( k fn 80 → Data
+	OpQRPrint                         // GS ( k fn 81
+	OpBarcode                         // GS k → N (type), Data
+	OpBarcodeHeight                   // GS h n
+	OpBarcodeWidth                    // GS w n
+	OpChineseOn                       // FS &
+	OpChineseOff                      // FS .
+	OpRealtime                        // DLE EOT n / DLE ENQ n / DLE DC4, already answered on arrival
+	OpTransmitStatus                  // GS r n: answered in order
 	OpIgnored                         // a known command the simulator does not render
 	OpUnknown                         // bytes the printer would not understand
 	OpOversized                       // a command whose data exceeds what the simulator buffers
@@ -54,7 +56,7 @@ type POSOp struct {
 // length field exhaust memory.
 const maxPOSCommand = 1 << 20
 
-// POSDecoder turns an escpos.ESC/POS byte stream into commands, byte for byte, as
+// POSDecoder turns an ESC/POS byte stream into commands, byte for byte, as
 // the printer's firmware would: it can be fed any split of the stream.
 type POSDecoder struct {
 	chinese  bool // Kanji mode: bytes ≥ 0x81 start GB characters
@@ -81,7 +83,7 @@ func NewPOSDecoder(chinese, fourByte bool) *POSDecoder {
 	}}
 }
 
-// Reset discards a partly received command (escpos.DLE escpos.ENQ 2 clears the buffers).
+// Reset discards a partly received command (DLE ENQ 2 clears the buffers).
 func (d *POSDecoder) Reset() { d.buf, d.skip = d.buf[:0], 0 }
 
 // Feed decodes p and calls emit for each complete command.
@@ -166,7 +168,7 @@ func (d *POSDecoder) need() int {
 			return -1
 		case escpos.EOT, escpos.ENQ:
 			return 3
-		case 0x14: // escpos.DLE DC4 fn m t
+		case 0x14: // DLE DC4 fn m t
 			return 5
 		}
 		return 1
@@ -345,6 +347,10 @@ func (d *POSDecoder) decode(b []byte) POSOp {
 			op.Kind = OpCut
 		case 'r':
 			op.Kind, op.N = OpTransmitStatus, int(b[2])
+		case 'h':
+			op.Kind, op.N = OpBarcodeHeight, int(b[2])
+		case 'w':
+			op.Kind, op.N = OpBarcodeWidth, int(b[2])
 		case 'v':
 			op.Kind = OpRaster
 			op.W, op.H = int(b[4])|int(b[5])<<8, int(b[6])|int(b[7])<<8
@@ -372,7 +378,7 @@ func (d *POSDecoder) decode(b []byte) POSOp {
 			case 'Q':
 				op.Kind = OpQRPrint
 			}
-		case 'h', 'w', 'H', 'f', 'a', 'B', 'I', '/', 'b', 'E', 'L', 'W', '$', '\\', 'P', '*':
+		case 'H', 'f', 'a', 'B', 'I', '/', 'b', 'E', 'L', 'W', '$', '\\', 'P', '*':
 		default:
 			op.Kind = OpUnknown
 		}

@@ -577,6 +577,8 @@ type pageRender struct {
 	qrData  []byte
 	qrMod   int
 	qrLevel int
+	barH    int
+	barW    int
 	qrs     []string
 	images  int
 	inImage bool

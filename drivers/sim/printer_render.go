@@ -1,10 +1,13 @@
 package sim
 
 import (
+	"errors"
 	"fmt"
 	"image"
 	"unicode/utf8"
 
+	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/oned"
 	"github.com/skip2/go-qrcode"
 
 	"onedoor/drivers/escpos"
@@ -23,6 +26,7 @@ func newPageRender(p *Printer) *pageRender {
 
 func (r *pageRender) reset() {
 	r.align, r.w, r.h, r.bold, r.spacing = 0, 1, 1, false, defaultLineSpacing
+	r.barH, r.barW = 162, 3 // Epson's power-on defaults
 	r.line, r.lineTxt = r.line[:0], r.lineTxt[:0]
 }
 
@@ -242,20 +246,16 @@ func (r *pageRender) apply(op POSOp) (int, bool) {
 			return 0, true
 		}
 		return r.printQR()
+	case OpBarcodeHeight:
+		r.barH = max(1, op.N)
+	case OpBarcodeWidth:
+		r.barW = max(1, min(op.N, 6))
 	case OpBarcode:
 		n, ok := r.flushIfPending()
 		if !ok {
 			return n, false
 		}
-		r.text.WriteString(fmt.Sprintf("[条码 %q]\n", op.Data))
-		const h = 80
-		r.grow(r.y + h)
-		for x := 40; x < r.canvas.W-40; x += 3 {
-			for y := 0; y < h; y++ {
-				r.canvas.Set(x, r.y+y)
-			}
-		}
-		return n + h, r.advance(h)
+		return r.printBarcode(op, n)
 	case OpTransmitStatus:
 		r.p.replyBuffered(op.N)
 	case OpUnknown, OpOversized:
@@ -267,6 +267,94 @@ func (r *pageRender) apply(op POSOp) (int, bool) {
 	case OpChineseOn, OpChineseOff, OpRealtime, OpIgnored:
 	}
 	return 0, true
+}
+
+// printBarcode draws a CODE128 symbol re-encoded from the text the host's
+// GS k 73 data stands for, so a wrong code-set encoding shows up as a
+// barcode that scans to the wrong text. Other symbologies get a hatched
+// placeholder of the right height.
+func (r *pageRender) printBarcode(op POSOp, n int) (int, bool) {
+	h := r.barH
+	if op.N != 73 {
+		r.text.WriteString(fmt.Sprintf("[条码 %q]\n", op.Data))
+		r.grow(r.y + h)
+		for x := 40; x < r.canvas.W-40; x += 3 {
+			for y := 0; y < h; y++ {
+				r.canvas.Set(x, r.y+y)
+			}
+		}
+		return n + h, r.advance(h)
+	}
+	text, err := code128Text(op.Data)
+	if err != nil {
+		r.unknown()
+		return n, true
+	}
+	m, err := oned.NewCode128Writer().Encode(text, gozxing.BarcodeFormat_CODE_128, 0, 1, nil)
+	if err != nil {
+		r.unknown()
+		return n, true
+	}
+	w := m.GetWidth() * r.barW
+	if w > r.canvas.W {
+		r.unknown() // the printer does not print a symbol wider than the paper
+		return n, true
+	}
+	x0 := r.xFor(w)
+	r.grow(r.y + h)
+	for x := 0; x < m.GetWidth(); x++ {
+		if !m.Get(x, 0) {
+			continue
+		}
+		for i := 0; i < r.barW; i++ {
+			for y := 0; y < h; y++ {
+				r.canvas.Set(x0+x*r.barW+i, r.y+y)
+			}
+		}
+	}
+	r.text.WriteString(fmt.Sprintf("[条码 %s]\n", text))
+	return n + h, r.advance(h)
+}
+
+// code128Text is the text GS k 73 data stands for: code-set selectors
+// ({A {B {C) switch sets, {{ is a brace, and in set C each byte is a
+// binary number 0–99 written as two digits.
+func code128Text(d []byte) (string, error) {
+	if len(d) < 2 || d[0] != '{' || (d[1] != 'A' && d[1] != 'B' && d[1] != 'C') {
+		return "", errors.New("CODE128 data does not start with a code set")
+	}
+	var out []byte
+	set := byte(0)
+	for i := 0; i < len(d); i++ {
+		c := d[i]
+		if c == '{' && i+1 < len(d) {
+			i++
+			switch d[i] {
+			case 'A', 'B', 'C':
+				set = d[i]
+				continue
+			case '{':
+				out = append(out, '{')
+				continue
+			}
+			return "", fmt.Errorf("CODE128 escape {%c not supported", d[i])
+		}
+		if set == 'C' {
+			if c > 99 {
+				return "", fmt.Errorf("set C value %d", c)
+			}
+			out = append(out, '0'+c/10, '0'+c%10)
+			continue
+		}
+		if c >= 0x80 || (set == 'B' && c < 0x20) {
+			return "", fmt.Errorf("byte %#x not in set %c", c, set)
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return "", errors.New("empty CODE128")
+	}
+	return string(out), nil
 }
 
 func (r *pageRender) unknown() {

@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/oned"
+
 	"onedoor/drivers/escpos"
 )
 
@@ -227,5 +230,61 @@ func TestPrinterRendersPaperWidthAndCut(t *testing.T) {
 	}
 	if b, err := os.ReadFile(dir + "/page-001.png"); err != nil || !bytes.HasPrefix(b, []byte("\x89PNG")) {
 		t.Errorf("page not saved: %v", err)
+	}
+}
+
+// CODE128 built by escpos, printed by the simulator, scanned by a real
+// decoder: set C pairs and set switches must round-trip.
+func TestPrinterCode128Scans(t *testing.T) {
+	prof, _ := escpos.LoadProfile("generic-80")
+	p, host := rawRig(t, prof)
+	inputs := []string{"GZ0001-20261125-0042", "12345", "ABC{x}", "20261125"}
+	b := escpos.NewBuilder(prof, nil).Init().Align(escpos.AlignCenter)
+	for _, in := range inputs {
+		b.Code128(in, 60).Cut()
+	}
+	job, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	host.Write(job.Bytes())
+	waitFor(t, "pages", func() bool { return len(p.Pages()) == len(inputs) })
+	for i, pg := range p.Pages() {
+		bmp, err := gozxing.NewBinaryBitmapFromImage(pg.Image)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := oned.NewCode128Reader().Decode(bmp, nil)
+		if err != nil {
+			t.Fatalf("%q does not scan: %v", inputs[i], err)
+		}
+		if res.GetText() != inputs[i] {
+			t.Errorf("scanned %q, want %q", res.GetText(), inputs[i])
+		}
+	}
+	if s := p.Stats(); s.Unknown != 0 {
+		t.Errorf("%d commands not understood", s.Unknown)
+	}
+}
+
+func TestCode128Text(t *testing.T) {
+	tests := []struct {
+		in, want string
+		err      bool
+	}{
+		{"{BABC", "ABC", false},
+		{"{C\x0c\x22", "1234", false},
+		{"{B1{C\x17\x2d", "12345", false},
+		{"{B{{x", "{x", false},
+		{"ABC", "", true},
+		{"{C\x64", "", true},
+		{"{B\x01", "", true},
+		{"{B{S", "", true},
+	}
+	for _, tc := range tests {
+		got, err := code128Text([]byte(tc.in))
+		if (err != nil) != tc.err || got != tc.want {
+			t.Errorf("%q → %q, %v", tc.in, got, err)
+		}
 	}
 }
