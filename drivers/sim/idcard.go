@@ -315,11 +315,11 @@ func (s *IDCard) handle(ctx context.Context, w *os.File, f []byte) error {
 	}
 	if len(f) < 10 {
 		s.mu.Unlock()
-		return PacedWrite(ctx, w, samAnswer(0x11, nil), baud)
+		return PacedWriteTail(ctx, w, samAnswer(0x11, nil), baud)
 	}
 	if xorSum(f[5:len(f)-1]) != f[len(f)-1] {
 		s.mu.Unlock()
-		return PacedWrite(ctx, w, samAnswer(0x10, nil), baud)
+		return PacedWriteTail(ctx, w, samAnswer(0x10, nil), baud)
 	}
 	cmd, para := f[7], f[8]
 	var resp []byte
@@ -388,11 +388,15 @@ func (s *IDCard) handle(ctx context.Context, w *os.File, f []byte) error {
 	rf := s.rfDelay
 	s.mu.Unlock()
 
+	// The pty hands over the host's frame at once; a real SAM has it only
+	// after its last byte crossed the wire.
+	if !sleepCtx(ctx, time.Duration(len(f))*ByteTime(baud)) {
+		return nil
+	}
+
 	if cmd == 0x30 && (para == 0x01 || para == 0x10) && rf > 0 && resp[9] == 0x90 {
-		select {
-		case <-ctx.Done():
+		if !sleepCtx(ctx, rf) {
 			return nil
-		case <-time.After(rf):
 		}
 	}
 	switch fault {
@@ -409,7 +413,7 @@ func (s *IDCard) handle(ctx context.Context, w *os.File, f []byte) error {
 		resp = resp[:len(resp)/3]
 	}
 	s.log.Debug("idcard sim answer", "cmd", fmt.Sprintf("%02X %02X", cmd, para), "sw3", fmt.Sprintf("%02X", resp[min(9, len(resp)-1)]), "bytes", len(resp))
-	if err := PacedWrite(ctx, w, resp, baud); err != nil {
+	if err := PacedWriteTail(ctx, w, resp, baud); err != nil {
 		return err
 	}
 	if newBaud != 0 {
@@ -417,6 +421,36 @@ func (s *IDCard) handle(ctx context.Context, w *os.File, f []byte) error {
 		s.mu.Lock()
 		s.baud = newBaud
 		s.mu.Unlock()
+	}
+	return nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// PacedWriteTail is PacedWrite with the opposite rounding: each small burst
+// is written when its last byte would have arrived on a real line, never
+// before. A host then sees every frame complete no earlier than real
+// hardware would deliver it, which is what latency benchmarks need.
+func PacedWriteTail(ctx context.Context, w *os.File, b []byte, baud int) error {
+	const burst = 16
+	start := time.Now()
+	for off := 0; off < len(b); off += burst {
+		end := min(off+burst, len(b))
+		if d := time.Until(start.Add(time.Duration(end) * ByteTime(baud))); d > 0 && !sleepCtx(ctx, d) {
+			return ctx.Err()
+		}
+		if _, err := w.Write(b[off:end]); err != nil {
+			return fmt.Errorf("write to pty: %w", err)
+		}
 	}
 	return nil
 }
