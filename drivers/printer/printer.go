@@ -349,6 +349,10 @@ func (p *Printer) Print(ctx context.Context, r Receipt) (Progress, error) {
 // PrintJob prints a job built for this printer's profile and remembers it
 // for Reprint.
 func (p *Printer) PrintJob(ctx context.Context, job escpos.Job) (Progress, error) {
+	if job.Profile != "" && job.Profile != p.cfg.Profile.Name {
+		// Paper width, fonts and QR support differ: the layout would be wrong.
+		return Progress{}, fmt.Errorf("printer: job built for profile %q, printer is %q", job.Profile, p.cfg.Profile.Name)
+	}
 	p.ops.Lock()
 	defer p.ops.Unlock()
 	p.last = &job

@@ -162,6 +162,7 @@ func TestFourByteCharacterPrintsAsImage(t *testing.T) {
 		{"font without four-byte characters", false},
 		{"font with four-byte characters", true},
 	}
+	var pageImages []*image.Gray
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			prof, err := escpos.LoadProfile("generic-80")
@@ -200,7 +201,25 @@ func TestFourByteCharacterPrintsAsImage(t *testing.T) {
 			if pg.Images != wantImages {
 				t.Errorf("%d images printed, want %d:\n%s", pg.Images, wantImages, pg.Text)
 			}
+			pageImages = append(pageImages, pg.Image)
 		})
+	}
+	// The image line is drawn with the same font and cell metrics as the
+	// printer's own font: both receipts must come out dot for dot the same.
+	if len(pageImages) == 2 {
+		a, b := pageImages[0], pageImages[1]
+		if a.Bounds() != b.Bounds() {
+			t.Fatalf("page sizes differ: %v vs %v", a.Bounds(), b.Bounds())
+		}
+		diff := 0
+		for i := range a.Pix {
+			if a.Pix[i] != b.Pix[i] {
+				diff++
+			}
+		}
+		if diff != 0 {
+			t.Errorf("image fallback differs from the font rendering in %d dots", diff)
+		}
 	}
 }
 
