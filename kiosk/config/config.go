@@ -112,6 +112,9 @@ type Session struct {
 	// LookupURL is the prefix of the receipt QR code; the receipt number is
 	// appended. Empty puts the bare number in the QR code.
 	LookupURL string `toml:"lookup_url"`
+	// ElderDefault starts every session in elder mode (large type), for
+	// service points whose visitors are mostly elderly.
+	ElderDefault bool `toml:"elder_default"`
 }
 
 // Storage is where data lives.
@@ -120,6 +123,9 @@ type Storage struct {
 	// KeyFile holds the data-encryption key; it must be outside DataDir so a
 	// copied data directory is useless without it.
 	KeyFile string `toml:"key_file"`
+	// RetentionDays is how long personal data and scans stay on the kiosk
+	// after the platform acknowledged them (outbox retention purge).
+	RetentionDays int `toml:"retention_days"`
 }
 
 // Log configures logging.
@@ -156,7 +162,7 @@ func Default() Config {
 			BlankThreshold:   0.97,
 			BlurThreshold:    0.6,
 		},
-		Storage: Storage{DataDir: data, KeyFile: key},
+		Storage: Storage{DataDir: data, KeyFile: key, RetentionDays: 7},
 		Log:     Log{Level: "info"},
 	}
 }
@@ -349,6 +355,9 @@ func (c Config) Validate() error {
 		if rel, err := filepath.Rel(c.Storage.DataDir, c.Storage.KeyFile); err == nil && !strings.HasPrefix(rel, "..") {
 			bad("storage.key_file", "%q must be outside storage.data_dir, so a copied data directory cannot be decrypted", c.Storage.KeyFile)
 		}
+	}
+	if c.Storage.RetentionDays < 1 || c.Storage.RetentionDays > 90 {
+		bad("storage.retention_days", "%d must be between 1 and 90 days", c.Storage.RetentionDays)
 	}
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
 		bad("log.level", "%q must be debug, info, warn or error", c.Log.Level)

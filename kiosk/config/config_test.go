@@ -86,6 +86,8 @@ func TestValidate(t *testing.T) {
 		{"threshold above one", func(c *Config) { c.Session.BlurThreshold = 1.5 }, "session.blur_threshold"},
 		{"relative data dir", func(c *Config) { c.Storage.DataDir = "data" }, "storage.data_dir"},
 		{"key inside data dir", func(c *Config) { c.Storage.KeyFile = filepath.Join(c.Storage.DataDir, "k") }, "storage.key_file"},
+		{"retention zero", func(c *Config) { c.Storage.RetentionDays = 0 }, "storage.retention_days"},
+		{"retention too long", func(c *Config) { c.Storage.RetentionDays = 400 }, "storage.retention_days"},
 		{"log level", func(c *Config) { c.Log.Level = "loud" }, "log.level"},
 		{"pin hash", func(c *Config) { c.Technician.PINHash = "1234" }, "technician.pin_hash"},
 	}
