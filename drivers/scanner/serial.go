@@ -92,8 +92,8 @@ type Status struct {
 	Paper     bool // a sheet is in the feeder
 	Jam       bool
 	CoverOpen bool
-	Busy      bool
-	Sheets    int // -1 when the device cannot count
+	Holding   bool // the device still holds the last image, which can be pulled again
+	Sheets    int  // -1 when the device cannot count
 }
 
 // Err returns the typed error the status implies for a scan, or nil.
@@ -146,7 +146,7 @@ func (s *Serial) Status(ctx context.Context) (Status, error) {
 		Paper:     st.Flags&wire.FlagPaper != 0,
 		Jam:       st.Flags&wire.FlagJam != 0,
 		CoverOpen: st.Flags&wire.FlagCoverOpen != 0,
-		Busy:      st.State != wire.StateIdle,
+		Holding:   st.State != wire.StateIdle,
 		Sheets:    int(st.Sheets),
 	}
 	if st.Sheets == 0xFF {

@@ -24,7 +24,7 @@ type rig struct {
 
 // newRig starts the simulator paced at baud (0: pty speed) and opens the
 // driver on the pty through serialport, as on a kiosk.
-func newRig(t *testing.T, baud int, simOpts []sim.ScannerOption, cfg SerialConfig) *rig {
+func newRig(t testing.TB, baud int, simOpts []sim.ScannerOption, cfg SerialConfig) *rig {
 	t.Helper()
 	pt, err := sim.OpenPTY(filepath.Join(t.TempDir(), "scanner"))
 	if err != nil {
@@ -274,7 +274,7 @@ func TestSerialNoDevice(t *testing.T) {
 	}
 }
 
-func mustFeed(t *testing.T, s *sim.Scanner, page string, n int) {
+func mustFeed(t testing.TB, s *sim.Scanner, page string, n int) {
 	t.Helper()
 	if err := s.Feed(page, n); err != nil {
 		t.Fatal(err)
