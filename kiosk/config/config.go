@@ -135,7 +135,8 @@ type Log struct {
 
 // Technician protects the technician screens.
 type Technician struct {
-	// PINHash is a bcrypt hash of the technician PIN; empty disables the
+	// PINHash is the argon2id hash (PHC string, made by kiosk/techpin) of
+	// the technician PIN; empty disables the
 	// technician screens on the touchscreen.
 	PINHash string `toml:"pin_hash"`
 }
@@ -284,7 +285,7 @@ func Save(path string, c Config) error {
 var (
 	kioskIDRE = regexp.MustCompile(`^[A-Z0-9]{2,16}$`)
 	regionRE  = regexp.MustCompile(`^[0-9]{6}$`)
-	bcryptRE  = regexp.MustCompile(`^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$`)
+	pinHashRE = regexp.MustCompile(`^\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$`)
 )
 
 // Validate checks every setting and reports all problems at once.
@@ -362,8 +363,8 @@ func (c Config) Validate() error {
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
 		bad("log.level", "%q must be debug, info, warn or error", c.Log.Level)
 	}
-	if c.Technician.PINHash != "" && !bcryptRE.MatchString(c.Technician.PINHash) {
-		bad("technician.pin_hash", "must be a bcrypt hash (set it with the technician tool), or empty")
+	if c.Technician.PINHash != "" && !pinHashRE.MatchString(c.Technician.PINHash) {
+		bad("technician.pin_hash", "must be an argon2id hash (set it with `onedoor config set-pin`), or empty")
 	}
 	if len(errs) == 0 {
 		return nil

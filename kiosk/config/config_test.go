@@ -102,7 +102,7 @@ func TestValidate(t *testing.T) {
 		})
 	}
 	c := Default()
-	c.Technician.PINHash = "$2a$10$" + strings.Repeat("a", 53)
+	c.Technician.PINHash = "$argon2id$v=19$m=65536,t=3,p=2$c2FsdHNhbHRzYWx0c2FsdA$" + strings.Repeat("a", 43)
 	c.Platform.URL = "https://platform.example/api"
 	if err := c.Validate(); err != nil {
 		t.Errorf("valid settings rejected: %v", err)
