@@ -192,16 +192,18 @@ func (e *Engine) Progress() Progress {
 func (e *Engine) Updates() <-chan Progress { return e.updates }
 
 func (e *Engine) update(f func(*Progress)) {
+	// Both channel operations are non-blocking, so holding the lock is
+	// cheap, and it keeps parallel senders from leaving an older snapshot
+	// in the channel than the newest one.
 	e.mu.Lock()
+	defer e.mu.Unlock()
 	f(&e.progress)
-	p := e.progress
-	e.mu.Unlock()
 	select {
 	case <-e.updates: // drop the stale one
 	default:
 	}
 	select {
-	case e.updates <- p:
+	case e.updates <- e.progress:
 	default:
 	}
 }
