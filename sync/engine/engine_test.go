@@ -3,16 +3,21 @@ package engine
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"onedoor/sync/api"
 	"onedoor/sync/client"
 	"onedoor/sync/faultproxy"
 	"onedoor/sync/outbox"
 	"onedoor/sync/outbox/devdata"
+
+	_ "github.com/mattn/go-sqlite3"
 )
 
 func TestWakesOnNewSubmission(t *testing.T) {
@@ -209,4 +214,55 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+func TestPullsStatusesCatalogAndSendsRatingsAndHeartbeat(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	rc := r.enqueue(2, 4<<10, 1)
+	ctx := context.Background()
+	if res := r.eng.Drain(ctx); res.Err != nil || res.Sent != 2 {
+		t.Fatalf("drain %+v", res)
+	}
+	// Back office decides; the next pull brings the decision to the kiosk.
+	if _, err := r.plat.store.Decide(ctx, r.promised[rc[0]].uuid, "approved", "准予", "staff1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	rating := api.Rating{UUID: "0b6f7c9e-2f4c-4c53-8f0e-3a2b1c0d9e8f", Receipt: rc[1], Level: 5, At: time.Now().UTC().Truncate(time.Millisecond)}
+	if err := r.store.SaveRating(ctx, rating); err != nil {
+		t.Fatal(err)
+	}
+	catalogGets := r.proxy.Add(&faultproxy.Rule{Match: "GET /api/v1/catalog", Action: faultproxy.Action{Kind: faultproxy.Pass}})
+	if res := r.eng.Drain(ctx); res.Err != nil {
+		t.Fatalf("drain %+v", res)
+	}
+	rec, err := r.store.Lookup(ctx, rc[0])
+	if err != nil || rec.PlatformStatus != "approved" {
+		t.Fatalf("kiosk record %+v %v", rec, err)
+	}
+	body, etag, err := r.store.Catalog(ctx)
+	if err != nil || etag == "" || !strings.Contains(string(body), "dev-residence-certificate") {
+		t.Fatalf("catalog %q %q %v", body, etag, err)
+	}
+	if next, err := r.store.NextRating(ctx); err != nil || next != nil {
+		t.Fatalf("rating still queued: %+v %v", next, err)
+	}
+	db, err := sql.Open("sqlite3", "file:"+filepath.Join(r.plat.dir, "platform.db")+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var level int
+	if err := db.QueryRow(`SELECT level FROM ratings WHERE uuid = ?`, rating.UUID).Scan(&level); err != nil || level != 5 {
+		t.Fatalf("platform rating: %d %v", level, err)
+	}
+	kiosks, err := r.plat.store.Kiosks(ctx)
+	if err != nil || len(kiosks) != 1 || kiosks[0].Heartbeat == nil || kiosks[0].Heartbeat.Version != "test" {
+		t.Fatalf("heartbeat not recorded: %+v %v", kiosks, err)
+	}
+	// A third drain: the catalog is unchanged, so the platform answers
+	// 304 and the kiosk keeps its copy and ETag.
+	r.eng.Drain(ctx)
+	if _, etag2, _ := r.store.Catalog(ctx); etag2 != etag || catalogGets.Hits() != 2 {
+		t.Fatalf("etag %q -> %q, catalog GETs %d", etag, etag2, catalogGets.Hits())
+	}
 }
