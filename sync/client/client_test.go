@@ -683,3 +683,23 @@ func TestRefusedReplayIsRetriedWithAFreshNonce(t *testing.T) {
 		t.Fatalf("auth failures %d, nonces drawn %d", f.authFails, calls)
 	}
 }
+
+func TestThrottleCapsUpload(t *testing.T) {
+	f, srv := newFakePlatform(t)
+	data, sha := blobOf(600<<10, 9)
+	c := newTestClient(t, srv.URL, func(c *Config) { c.Throttle = NewThrottle(512 << 10) })
+	start := time.Now()
+	if _, err := c.UploadBlob(context.Background(), sha, int64(len(data)), bytes.NewReader(data), nil); err != nil {
+		t.Fatal(err)
+	}
+	// 600 KiB at 512 KiB/s with a 128 KiB burst cannot take less than
+	// about 0.92 s. A lower bound only: a slow machine cannot fail it.
+	if el := time.Since(start); el < 800*time.Millisecond {
+		t.Fatalf("uploaded in %v: the cap was not applied", el)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.complete[sha] {
+		t.Fatal("blob incomplete")
+	}
+}
