@@ -334,3 +334,19 @@ func TestMissingBlobsAreUploadedAndTheSubmissionResent(t *testing.T) {
 	}
 	r.verify()
 }
+
+func TestFaultBlobResponseLostAfterCommit(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	r.enqueue(2, 300<<10, 1)
+	// The platform stores the whole blob and its 204 vanishes: the kiosk
+	// learns from HEAD that nothing is left to send.
+	rule := r.proxy.Add(&faultproxy.Rule{Match: "PATCH ", Times: 2, Action: faultproxy.Action{Kind: faultproxy.LoseResponse}})
+	r.runUntilDelivered(20 * time.Second)
+	if rule.Hits() != 2 {
+		t.Fatalf("hits %d", rule.Hits())
+	}
+	r.verify()
+	if up := r.proxy.Stats().BytesUp; up > 2*(300<<10)+64<<10 {
+		t.Fatalf("link carried %d bytes for two 300 KiB blobs: a completed blob was sent again", up)
+	}
+}
