@@ -32,6 +32,10 @@ type model struct {
 	ends      int
 
 	echo     bool // the simulated app echoes ScanPage.Seq
+	slow     bool // the scanner holds results of ended sessions (see event)
+	// favourite is chosen often, so that consecutive sessions meet the same
+	// materials (and a late page could pass for the current one).
+	favourite string
 	epoch    int  // sessions ended so far
 	pending  []pendingScan
 	refEpoch map[string]int
@@ -40,7 +44,14 @@ type model struct {
 func newModel(t *rapid.T, tb testing.TB) *model {
 	m, clk := newTestMachine(tb)
 	md := &model{m: m, clk: clk, cat: m.cat, good: map[string]bool{}, live: map[string]bool{}, submitted: map[string]bool{},
-		refEpoch: map[string]int{}, echo: rapid.Bool().Draw(t, "echo")}
+		refEpoch: map[string]int{}, echo: rapid.Bool().Draw(t, "echo"), slow: rapid.Bool().Draw(t, "slow")}
+	var applicable []string
+	for _, it := range md.cat.Items {
+		if canApply(&it) {
+			applicable = append(applicable, it.ID)
+		}
+	}
+	md.favourite = rapid.SampledFrom(applicable).Draw(t, "favourite")
 	// Names from rare characters so that a match in the state cannot be a
 	// coincidence with catalog text.
 	nameGen := rapid.StringOfN(rapid.RuneFrom([]rune("瓅瓆甴甶瑴璑")), 1, 3, -1)
@@ -141,12 +152,27 @@ func (md *model) event(t *rapid.T) Event {
 	}
 	// The scanner answers outstanding ScanPage effects, in order unless the
 	// app echoes Seq, possibly after their session ended.
-	if len(md.pending) > 0 {
-		add(3, func() Event {
-			i := 0
-			if md.echo {
-				i = rapid.IntRange(0, len(md.pending)-1).Draw(t, "which")
-			}
+	// answerable lists the pending scans the scanner may answer now. A slow
+	// scanner holds answers for ended sessions until the current session is
+	// itself waiting for a scan: the moment a late page would do harm.
+	var answerable []int
+	scanningNow := slices.ContainsFunc(st.Materials, func(ms MaterialState) bool { return ms.Scanning })
+	for i, p := range md.pending {
+		if !md.echo && i > 0 {
+			break
+		}
+		if md.slow && p.epoch != md.epoch && !scanningNow {
+			continue
+		}
+		answerable = append(answerable, i)
+	}
+	weight := 3
+	if scanningNow && slices.ContainsFunc(md.pending, func(p pendingScan) bool { return p.epoch != md.epoch }) {
+		weight = 30 // deliver the late page now, while it could do harm
+	}
+	if len(answerable) > 0 {
+		add(weight, func() Event {
+			i := rapid.SampledFrom(answerable).Draw(t, "which")
 			p := md.pending[i]
 			md.pending = slices.Delete(md.pending, i, i+1)
 			seq := uint64(0)
@@ -180,6 +206,7 @@ func (md *model) event(t *rapid.T) Event {
 		add(3, func() Event { return Start{} })
 		add(1, func() Event { return OpenLookup{} })
 		add(3, func() Event { return SelectItem{ItemID: rapid.SampledFrom(itemIDs).Draw(t, "item")} })
+		add(3, func() Event { return SelectItem{ItemID: md.favourite} })
 	case StepCatalog:
 		add(1, func() Event {
 			return ChooseTheme{Theme: rapid.SampledFrom([]string{"", "family", "household", "nope"}).Draw(t, "theme")}
@@ -188,6 +215,7 @@ func (md *model) event(t *rapid.T) Event {
 			return SearchCatalog{Query: rapid.SampledFrom([]string{"", "医保", "zzz"}).Draw(t, "q")}
 		})
 		add(4, func() Event { return SelectItem{ItemID: rapid.SampledFrom(itemIDs).Draw(t, "item")} })
+		add(4, func() Event { return SelectItem{ItemID: md.favourite} })
 	case StepGuide:
 		add(5, func() Event { return Next{} })
 	case StepIdentify:
@@ -307,6 +335,9 @@ func (md *model) step(t *rapid.T, ev Event) {
 			held[p.Ref] = true
 			if !md.good[p.Ref] {
 				t.Fatalf("%T: page %s kept although blank or blurred", ev, p.Ref)
+			}
+			if md.refEpoch[p.Ref] != md.epoch {
+				t.Fatalf("%T: page %s of an earlier session taken into this one", ev, p.Ref)
 			}
 		}
 	}
@@ -482,7 +513,7 @@ func TestPropertyDoneMeans(t *testing.T) {
 	var submits, ends int
 	rapid.Check(t, func(rt *rapid.T) {
 		md := newModel(rt, t)
-		n := rapid.IntRange(1, 400).Draw(rt, "events")
+		n := rapid.IntRange(1, 800).Draw(rt, "events")
 		for i := 0; i < n; i++ {
 			md.step(rt, md.event(rt))
 		}
