@@ -31,14 +31,14 @@ type model struct {
 	submits   int
 	ends      int
 
-	echo     bool // the simulated app echoes ScanPage.Seq
-	slow     bool // the scanner holds results of ended sessions (see event)
+	echo bool // the simulated app echoes ScanPage.Seq
+	slow bool // the scanner holds results of ended sessions (see event)
 	// favourite is chosen often, so that consecutive sessions meet the same
 	// materials (and a late page could pass for the current one).
 	favourite string
-	epoch    int  // sessions ended so far
-	pending  []pendingScan
-	refEpoch map[string]int
+	epoch     int // sessions ended so far
+	pending   []pendingScan
+	refEpoch  map[string]int
 }
 
 func newModel(t *rapid.T, tb testing.TB) *model {
