@@ -1,0 +1,504 @@
+// Package livedev keeps the kiosk's three serial devices (ID-card reader,
+// receipt printer, scanner) open and lets a technician move them to other
+// ports or bauds while the app runs: Apply closes a device whose settings
+// changed and opens it again on the new ones, and the app keeps talking to
+// the same front objects (Cards, Printer, Scanner) throughout, so nothing
+// upstream needs rewiring and no restart is needed.
+//
+// One goroutine owns the card reader and polls it (idcard.Reader is not safe
+// for concurrent use); its events fan out to subscribers, which is how the
+// resident flow and the technician's test read share one reader. While the
+// technician screens are open (Hold), the resident flow gets no card events.
+package livedev
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"onedoor/drivers/escpos"
+	"onedoor/drivers/idcard"
+	"onedoor/drivers/printer"
+	"onedoor/drivers/scanner"
+	"onedoor/drivers/serialport"
+	"onedoor/kiosk/config"
+	"onedoor/kiosk/techui"
+)
+
+// Default bauds when the configuration says 0 ("probe").
+const (
+	DefaultCardBaud    = 115200
+	DefaultPrinterBaud = 9600
+	DefaultScannerBaud = 115200
+)
+
+// Options tune a Manager.
+type Options struct {
+	Logger *slog.Logger
+	// Watch tunes the card reader's polling.
+	Watch idcard.WatchOptions
+	// TraceBytes is the size of each port's byte trace (default 4096).
+	TraceBytes int
+	// Printer tunes printer timeouts; Path, Baud and Profile are ignored.
+	Printer printer.Config
+	// Scanner tunes the scanner; Baud is ignored.
+	Scanner scanner.SerialConfig
+}
+
+// Manager owns the open devices.
+type Manager struct {
+	opts Options
+	log  *slog.Logger
+
+	mu   sync.Mutex // guards the fields below and serialises Apply
+	cur  config.Devices
+	card *cardDev
+	prn  *printer.Printer
+	scan *scanDev
+
+	subMu   sync.Mutex
+	subs    map[int]*sub
+	nextSub int
+	hold    bool
+}
+
+type sub struct {
+	ch       chan idcard.Event
+	resident bool // held back while the technician screens are open
+}
+
+type cardDev struct {
+	port   *serialport.Port
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	mu      sync.Mutex
+	lastErr error // last DeviceError, nil after DeviceReady
+}
+
+type scanDev struct {
+	port *serialport.Port
+	s    *scanner.Serial
+}
+
+// Open opens the devices of c (those enabled with a port).
+func Open(ctx context.Context, c config.Config, o Options) (*Manager, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.TraceBytes <= 0 {
+		o.TraceBytes = 4096
+	}
+	m := &Manager{opts: o, log: o.Logger, subs: map[int]*sub{}}
+	if err := m.Apply(ctx, c); err != nil {
+		m.Close()
+		return nil, err
+	}
+	return m, nil
+}
+
+func baudOr(b, def int) int {
+	if b == 0 {
+		return def
+	}
+	return b
+}
+
+// Apply reopens every device whose enablement, port, baud or (printer)
+// profile differs from what is open; the others keep running untouched.
+func (m *Manager) Apply(ctx context.Context, c config.Config) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	want := c.Devices
+	var errs []error
+	if want.IDCard != m.cur.IDCard || (m.card == nil && want.IDCard.Enabled && want.IDCard.Port != "") {
+		m.closeCard()
+		m.cur.IDCard = want.IDCard
+		if d := want.IDCard; d.Enabled && d.Port != "" {
+			if err := m.openCard(d.Port, baudOr(d.Baud, DefaultCardBaud)); err != nil {
+				errs = append(errs, fmt.Errorf("card reader on %s: %w", d.Port, err))
+				m.cur.IDCard = config.Device{}
+			}
+		}
+	}
+	if want.Printer != m.cur.Printer || (m.prn == nil && want.Printer.Enabled && want.Printer.Port != "") {
+		m.closePrinter()
+		m.cur.Printer = want.Printer
+		if d := want.Printer; d.Enabled && d.Port != "" {
+			if err := m.openPrinter(d.Port, baudOr(d.Baud, DefaultPrinterBaud), d.Profile); err != nil {
+				errs = append(errs, fmt.Errorf("printer on %s: %w", d.Port, err))
+				m.cur.Printer = config.Printer{}
+			}
+		}
+	}
+	if want.Scanner != m.cur.Scanner || (m.scan == nil && want.Scanner.Enabled && want.Scanner.Port != "") {
+		m.closeScanner()
+		m.cur.Scanner = want.Scanner
+		if d := want.Scanner; d.Enabled && d.Port != "" {
+			if err := m.openScanner(d.Port, baudOr(d.Baud, DefaultScannerBaud)); err != nil {
+				errs = append(errs, fmt.Errorf("scanner on %s: %w", d.Port, err))
+				m.cur.Scanner = config.Device{}
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Release closes every device; the next Apply opens them again.
+func (m *Manager) Release(ctx context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.closeCard()
+	m.closePrinter()
+	m.closeScanner()
+	m.cur = config.Devices{}
+	return nil
+}
+
+// Close closes every device and ends every card subscription.
+func (m *Manager) Close() error {
+	m.Release(context.Background())
+	m.subMu.Lock()
+	defer m.subMu.Unlock()
+	for id, s := range m.subs {
+		close(s.ch)
+		delete(m.subs, id)
+	}
+	return nil
+}
+
+func (m *Manager) openCard(path string, baud int) error {
+	d := &cardDev{done: make(chan struct{})}
+	p, err := serialport.Open(serialport.Config{Path: path, Baud: baud, AllowAbsent: true, TraceBytes: m.opts.TraceBytes})
+	if err != nil {
+		return err
+	}
+	d.port = p
+	r := idcard.NewReader(p, idcard.Options{Baud: baud, Logger: m.log.With("device", "idcard")})
+	ctx, cancel := context.WithCancel(context.Background())
+	d.cancel = cancel
+	events := r.Watch(ctx, m.opts.Watch)
+	go func() {
+		defer close(d.done)
+		for ev := range events {
+			d.mu.Lock()
+			switch ev.Kind {
+			case idcard.DeviceError:
+				d.lastErr = ev.Err
+			case idcard.DeviceReady:
+				d.lastErr = nil
+			}
+			d.mu.Unlock()
+			m.broadcast(ev)
+		}
+	}()
+	m.card = d
+	m.log.Info("card reader opened", "port", path, "baud", baud)
+	return nil
+}
+
+func (m *Manager) closeCard() {
+	if m.card == nil {
+		return
+	}
+	m.card.cancel()
+	<-m.card.done
+	m.card.port.Close()
+	m.card = nil
+}
+
+func (m *Manager) openPrinter(path string, baud int, profile string) error {
+	prof, err := escpos.LoadProfile(profile)
+	if err != nil {
+		return err
+	}
+	cfg := m.opts.Printer
+	cfg.Path, cfg.Baud, cfg.Profile = path, baud, prof
+	if cfg.Logger == nil {
+		cfg.Logger = m.log.With("device", "printer")
+	}
+	p, err := printer.Open(cfg)
+	if err != nil {
+		return err
+	}
+	m.prn = p
+	m.log.Info("printer opened", "port", path, "baud", baud, "profile", profile)
+	return nil
+}
+
+func (m *Manager) closePrinter() {
+	if m.prn != nil {
+		m.prn.Close()
+		m.prn = nil
+	}
+}
+
+func (m *Manager) openScanner(path string, baud int) error {
+	p, err := serialport.Open(serialport.Config{Path: path, Baud: baud, AllowAbsent: true, TraceBytes: m.opts.TraceBytes})
+	if err != nil {
+		return err
+	}
+	cfg := m.opts.Scanner
+	cfg.Baud = baud
+	if cfg.Logger == nil {
+		cfg.Logger = m.log.With("device", "scanner")
+	}
+	m.scan = &scanDev{port: p, s: scanner.NewSerial(p, cfg)}
+	m.log.Info("scanner opened", "port", path, "baud", baud)
+	return nil
+}
+
+func (m *Manager) closeScanner() {
+	if m.scan != nil {
+		m.scan.port.Close()
+		m.scan = nil
+	}
+}
+
+// broadcast hands ev to every subscriber without blocking the reader's
+// goroutine: a subscriber that does not keep up loses events rather than
+// stalling the card reader for everyone.
+func (m *Manager) broadcast(ev idcard.Event) {
+	m.subMu.Lock()
+	defer m.subMu.Unlock()
+	for _, s := range m.subs {
+		if s.resident && m.hold {
+			continue
+		}
+		select {
+		case s.ch <- ev:
+		default:
+			m.log.Warn("card event dropped: subscriber busy", "event", ev.Kind.String())
+		}
+	}
+}
+
+func (m *Manager) subscribe(resident bool) (int, <-chan idcard.Event) {
+	m.subMu.Lock()
+	defer m.subMu.Unlock()
+	m.nextSub++
+	s := &sub{ch: make(chan idcard.Event, 16), resident: resident}
+	m.subs[m.nextSub] = s
+	return m.nextSub, s.ch
+}
+
+func (m *Manager) unsubscribe(id int) {
+	m.subMu.Lock()
+	defer m.subMu.Unlock()
+	if s, ok := m.subs[id]; ok {
+		close(s.ch)
+		delete(m.subs, id)
+	}
+}
+
+// Hold keeps card events from the resident flow while the technician
+// screens are open, so a test card does not start a session behind them.
+func (m *Manager) Hold(on bool) {
+	m.subMu.Lock()
+	defer m.subMu.Unlock()
+	m.hold = on
+}
+
+// Cards is the card reader as the resident flow sees it: its Watch keeps
+// delivering across reopenings. kiosk/app's CardWatcher.
+func (m *Manager) Cards() *Cards { return &Cards{m: m} }
+
+// Cards is the reader front; see Manager.Cards.
+type Cards struct{ m *Manager }
+
+// Watch delivers card events until ctx ends. The options were fixed when
+// the manager was opened; o is ignored.
+func (c *Cards) Watch(ctx context.Context, _ idcard.WatchOptions) <-chan idcard.Event {
+	id, in := c.m.subscribe(true)
+	out := make(chan idcard.Event)
+	go func() {
+		defer close(out)
+		defer c.m.unsubscribe(id)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case ev, ok := <-in:
+				if !ok {
+					return
+				}
+				select {
+				case out <- ev:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	return out
+}
+
+// Printer is the receipt printer as the app sees it: Print goes to
+// whichever printer is open now.
+func (m *Manager) Printer() *Printer { return &Printer{m: m} }
+
+// Printer is the printer front; see Manager.Printer.
+type Printer struct{ m *Manager }
+
+func (m *Manager) printer() *printer.Printer {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.prn
+}
+
+// Print prints r on the current printer. Without one it fails with
+// printer.ErrOffline, as an unplugged printer would.
+func (p *Printer) Print(ctx context.Context, r printer.Receipt) (printer.Progress, error) {
+	prn := p.m.printer()
+	if prn == nil {
+		return printer.Progress{}, fmt.Errorf("%w: %w", printer.ErrOffline, techui.ErrNoDevice)
+	}
+	return prn.Print(ctx, r)
+}
+
+// Reprint prints the current printer's last job again.
+func (p *Printer) Reprint(ctx context.Context) (printer.Progress, error) {
+	prn := p.m.printer()
+	if prn == nil {
+		return printer.Progress{}, fmt.Errorf("%w: %w", printer.ErrOffline, techui.ErrNoDevice)
+	}
+	return prn.Reprint(ctx)
+}
+
+// Scanner is the scanner as the app sees it.
+func (m *Manager) Scanner() *Scanner { return &Scanner{m: m} }
+
+// Scanner is the scanner front; see Manager.Scanner.
+type Scanner struct{ m *Manager }
+
+func (m *Manager) scanner() *scanner.Serial {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.scan == nil {
+		return nil
+	}
+	return m.scan.s
+}
+
+// Scan scans one page on the current scanner.
+func (s *Scanner) Scan(ctx context.Context, opts scanner.Options, progress func(done, total int64)) (scanner.Page, error) {
+	sc := s.m.scanner()
+	if sc == nil {
+		return scanner.Page{}, fmt.Errorf("%w: %w", scanner.ErrDevice, techui.ErrNoDevice)
+	}
+	return sc.Scan(ctx, opts, progress)
+}
+
+// Status reports each device's port, baud and health.
+func (m *Manager) Status() []techui.DeviceStatus {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	off := "off"
+	card := techui.DeviceStatus{Kind: techui.KindCard, Enabled: m.cur.IDCard.Enabled, Port: m.cur.IDCard.Port,
+		Baud: baudOr(m.cur.IDCard.Baud, DefaultCardBaud), State: off}
+	if m.card != nil {
+		card.State = m.card.port.State().String()
+		m.card.mu.Lock()
+		if card.State == "ok" && m.card.lastErr != nil {
+			card.State = "error: " + m.card.lastErr.Error()
+		}
+		m.card.mu.Unlock()
+	}
+	prn := techui.DeviceStatus{Kind: techui.KindPrinter, Enabled: m.cur.Printer.Enabled, Port: m.cur.Printer.Port,
+		Baud: baudOr(m.cur.Printer.Baud, DefaultPrinterBaud), State: off}
+	if m.prn != nil {
+		prn.State = m.prn.PortState().String()
+	}
+	scn := techui.DeviceStatus{Kind: techui.KindScanner, Enabled: m.cur.Scanner.Enabled, Port: m.cur.Scanner.Port,
+		Baud: baudOr(m.cur.Scanner.Baud, DefaultScannerBaud), State: off}
+	if m.scan != nil {
+		scn.State = m.scan.port.State().String()
+	}
+	return []techui.DeviceStatus{card, prn, scn}
+}
+
+// ReadCard waits for the next card on the reader and returns what it
+// holds, masked.
+func (m *Manager) ReadCard(ctx context.Context) (techui.CardResult, error) {
+	m.mu.Lock()
+	open := m.card != nil
+	m.mu.Unlock()
+	if !open {
+		return techui.CardResult{}, techui.ErrNoDevice
+	}
+	id, ch := m.subscribe(false)
+	defer m.unsubscribe(id)
+	for {
+		select {
+		case <-ctx.Done():
+			return techui.CardResult{}, ctx.Err()
+		case ev, ok := <-ch:
+			if !ok {
+				return techui.CardResult{}, techui.ErrNoDevice
+			}
+			switch ev.Kind {
+			case idcard.IdentityRead:
+				if ev.Identity == nil {
+					continue
+				}
+				return techui.CardResult{
+					Type: string(ev.Identity.Type), Name: printer.MaskName(ev.Identity.Name),
+					IDNumber: idcard.MaskID(ev.Identity.IDNumber), Expired: errors.Is(ev.Err, idcard.ErrExpired),
+				}, nil
+			case idcard.ReadFailed:
+				return techui.CardResult{}, fmt.Errorf("card read failed: %w", ev.Err)
+			}
+		}
+	}
+}
+
+// PrintTest prints the fictional sample receipt on the current printer.
+func (m *Manager) PrintTest(ctx context.Context) (techui.PrintResult, error) {
+	prn := m.printer()
+	if prn == nil {
+		return techui.PrintResult{}, techui.ErrNoDevice
+	}
+	start := time.Now()
+	prog, err := prn.Print(ctx, printer.SampleReceipt())
+	if err != nil {
+		return techui.PrintResult{}, err
+	}
+	return techui.PrintResult{Bytes: prog.BytesSent, Took: time.Since(start)}, nil
+}
+
+// ScanTest scans one page at the default settings.
+func (m *Manager) ScanTest(ctx context.Context) (techui.ScanResult, error) {
+	sc := m.scanner()
+	if sc == nil {
+		return techui.ScanResult{}, techui.ErrNoDevice
+	}
+	start := time.Now()
+	pg, err := sc.Scan(ctx, scanner.Options{}, nil)
+	if err != nil {
+		return techui.ScanResult{}, err
+	}
+	return techui.ScanResult{Width: pg.Width, Height: pg.Height, DPI: pg.DPI, Bytes: len(pg.JPEG),
+		Blank: pg.Blank, Blurred: pg.Blurred, Took: time.Since(start)}, nil
+}
+
+// Trace returns the recent bytes on the card reader's or scanner's port.
+// The printer driver keeps its port to itself, so it has none.
+func (m *Manager) Trace(kind string) []serialport.Record {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	switch kind {
+	case techui.KindCard:
+		if m.card != nil {
+			return m.card.port.Trace().Records()
+		}
+	case techui.KindScanner:
+		if m.scan != nil {
+			return m.scan.port.Trace().Records()
+		}
+	}
+	return nil
+}

@@ -1,0 +1,156 @@
+package techui
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"onedoor/drivers/probe"
+	"onedoor/drivers/serialport"
+	"onedoor/kiosk/config"
+	"onedoor/sync/engine"
+	"onedoor/sync/outbox"
+)
+
+// Device kinds, as drivers/probe names them.
+const (
+	KindCard    = "idcard"
+	KindPrinter = "printer"
+	KindScanner = "scanner"
+)
+
+// Kinds lists the device kinds in the order the Devices page shows them.
+func Kinds() []string { return []string{KindCard, KindPrinter, KindScanner} }
+
+// ErrNoDevice is returned by a device test when that device is not
+// configured (no port).
+var ErrNoDevice = errors.New("techui: device not configured")
+
+// DeviceStatus is one device as the technician sees it.
+type DeviceStatus struct {
+	Kind    string
+	Enabled bool
+	Port    string
+	Baud    int
+	// State is "ok", "absent", "off" (not configured) or "error: …".
+	State string
+}
+
+// CardResult is a test read, already masked: it is shown on screen.
+type CardResult struct {
+	Type     string
+	Name     string // masked, e.g. 张*明
+	IDNumber string // masked, e.g. 4419**********123X
+	Expired  bool
+}
+
+// PrintResult is a printed test receipt.
+type PrintResult struct {
+	Bytes int
+	Took  time.Duration
+}
+
+// ScanResult is a scanned test page.
+type ScanResult struct {
+	Width, Height, DPI int
+	Bytes              int
+	Blank, Blurred     bool
+	Took               time.Duration
+}
+
+// Devices is the app's set of open devices. kiosk/techui/livedev
+// implements it over the real drivers.
+type Devices interface {
+	Status() []DeviceStatus
+	// Release closes every port so that auto-detect can probe them; the
+	// next Apply reopens what the configuration names.
+	Release(ctx context.Context) error
+	ReadCard(ctx context.Context) (CardResult, error)
+	PrintTest(ctx context.Context) (PrintResult, error)
+	ScanTest(ctx context.Context) (ScanResult, error)
+	// Trace is the recent bytes on a device's port, oldest first; nil when
+	// the driver keeps none.
+	Trace(kind string) []serialport.Record
+}
+
+// Applier puts a saved configuration into effect without a restart:
+// devices reopen on their new ports, the sync engine takes the new
+// platform settings. The app implements it.
+type Applier interface {
+	Apply(ctx context.Context, c config.Config) error
+}
+
+// ConfigStore loads and atomically saves the configuration file.
+type ConfigStore interface {
+	Load() (config.Config, error)
+	Save(c config.Config) error
+}
+
+// Queue is what the Queue page needs from the outbox; *outbox.Store has it.
+type Queue interface {
+	Stats(ctx context.Context) (outbox.Stats, error)
+	Requeue(ctx context.Context, id string) error
+}
+
+// Syncer is the sync engine; *engine.Engine has it.
+type Syncer interface {
+	Nudge()
+	Progress() engine.Progress
+}
+
+// AuditLog records technician actions (entries, setting changes,
+// failures) without personal data.
+type AuditLog interface {
+	Record(ctx context.Context, event, detail string) error
+}
+
+// PINResult is the answer to one PIN attempt.
+type PINResult struct {
+	OK bool
+	// Left is how many wrong attempts remain before the lock.
+	Left int
+	// LockedUntil is set while entry is locked.
+	LockedUntil time.Time
+}
+
+// PINGate checks the technician PIN and keeps the lock. It audits
+// attempts itself.
+type PINGate interface {
+	Check(ctx context.Context, pin string) (PINResult, error)
+	// Locked reports the end of a lock in force, if any.
+	Locked() (until time.Time, locked bool)
+}
+
+// ConnReport is a connection test, one line per layer.
+type ConnReport struct {
+	Steps []ConnStep
+	// ClockOffset is the platform's Date header minus the kiosk clock;
+	// HasClock is false when no Date header came back.
+	ClockOffset time.Duration
+	HasClock    bool
+}
+
+// ConnStep is one layer of the connection test: "dns", "tcp", "tls" or
+// "http".
+type ConnStep struct {
+	Name string
+	OK   bool
+	// Skipped: not attempted because an earlier layer failed, or not
+	// applicable (TLS on http://).
+	Skipped bool
+	Detail  string
+	Took    time.Duration
+}
+
+// ConnTester runs the connection test against the platform.
+type ConnTester interface {
+	Test(ctx context.Context, url, token string) (ConnReport, error)
+}
+
+// ProbeFunc probes ports for devices; probe.Run with the three drivers'
+// probers by default.
+type ProbeFunc func(ctx context.Context, ports []string) []probe.Result
+
+// PortLister lists candidate serial ports plus the configured ones;
+// serialport.ListCandidates by default.
+type PortLister func(configured []string) []serialport.Candidate

@@ -1,0 +1,2 @@
+// Package techui is the technician mode of the kiosk app.
+package techui
