@@ -19,6 +19,18 @@
 // A catalog that fails validation is rejected as a whole with every problem
 // listed (errors.Is(err, ErrInvalid)), so a bad update from the platform never
 // replaces a good cached one.
+//
+// The holiday calendar is a separate JSON file (assets/catalog/holidays.json):
+//
+//	{"source": "国办发明电〔2025〕7号", "years": [2026],
+//	 "holidays": [{"name": "国庆节", "from": "2026-10-01", "to": "2026-10-07"}],
+//	 "workdays": [{"date": "2026-10-10", "for": "国庆节"}]}
+//
+// Working days are Monday to Friday minus holidays plus the listed make-up
+// days (调休上班). A date in a year not listed is an error (ErrNotCovered),
+// never a guess: the State Council announces each year's schedule only late
+// in the year before, so the file must be extended yearly (or replaced by the
+// platform's calendar).
 package catalog
 
 import (
