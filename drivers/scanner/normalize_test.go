@@ -30,10 +30,6 @@ func scanned(t testing.TB, g *pages.Generator, name string, size pages.Size, dpi
 }
 
 func TestNormalizeFlagsBlankAndBlurredPages(t *testing.T) {
-	g, err := pages.New()
-	if err != nil {
-		t.Fatal(err)
-	}
 	tests := []struct {
 		page        string
 		scanDPI     int
@@ -54,6 +50,11 @@ func TestNormalizeFlagsBlankAndBlurredPages(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.page, func(t *testing.T) {
+			t.Parallel()
+			g, err := pages.New() // a Generator is not safe for concurrent use
+			if err != nil {
+				t.Fatal(err)
+			}
 			raw := scanned(t, g, tc.page, pages.A4, tc.scanDPI, tc.grey)
 			p, err := Normalize(raw, tc.scanDPI, NormalizeOptions{})
 			if err != nil {

@@ -413,24 +413,38 @@ func boxBlur(img *image.RGBA, radius, passes int) {
 }
 
 // blur1D box-filters lines of n pixels; step is the distance between
-// neighbours along a line and lineStep between lines.
+// neighbours along a line and lineStep between lines. Alpha is left alone
+// (pages are opaque). Edges repeat the border pixel.
 func blur1D(src, dst []uint8, n, lines, step, lineStep, radius int) {
 	win := 2*radius + 1
 	for l := range lines {
 		base := l * lineStep
-		for ch := range 4 {
-			at := func(i int) int {
-				i = max(0, min(n-1, i))
-				return int(src[base+i*step+ch])
+		for ch := range 3 {
+			p := src[base+ch:]
+			first, last := int(p[0]), int(p[(n-1)*step])
+			sum := first * (radius + 1)
+			for i := 1; i <= radius; i++ {
+				if i < n {
+					sum += int(p[i*step])
+				} else {
+					sum += last
+				}
 			}
-			sum := 0
-			for i := -radius; i <= radius; i++ {
-				sum += at(i)
-			}
+			out := dst[base+ch:]
 			for i := range n {
-				dst[base+i*step+ch] = uint8((sum + win/2) / win)
-				sum += at(i+radius+1) - at(i-radius)
+				out[i*step] = uint8((sum + win/2) / win)
+				add, sub := last, first
+				if j := i + radius + 1; j < n {
+					add = int(p[j*step])
+				}
+				if j := i - radius; j >= 0 {
+					sub = int(p[j*step])
+				}
+				sum += add - sub
 			}
+		}
+		for i := range n {
+			dst[base+i*step+3] = src[base+i*step+3]
 		}
 	}
 }
