@@ -250,6 +250,7 @@ func runDevicesTrace(ctx context.Context, args []string, stdout, stderr io.Write
 	var send cardMultiFlag
 	fs.Var(&send, "send", "hex bytes to send after opening, e.g. AAAAAA9669000311FFED (repeatable)")
 	poll := fs.Bool("idcard", false, "run the ID-card reader's poll loop and show its events too")
+	cardData := fs.Bool("card-data", false, "with --idcard: show card answers too (they hold personal data)")
 	dur := fs.Duration("for", 0, "stop after this long (default: until interrupted)")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 		return exitUsage
@@ -301,7 +302,7 @@ func runDevicesTrace(ctx context.Context, args []string, stdout, stderr io.Write
 		}
 	}
 	if *poll {
-		r := idcard.NewReader(p, idcard.Options{Baud: *baud, Logger: cardLog(stderr, false)})
+		r := idcard.NewReader(p, idcard.Options{Baud: *baud, Logger: cardLog(stderr, false), TraceCardData: *cardData})
 		for ev := range r.Watch(ctx, idcard.WatchOptions{Interval: 500 * time.Millisecond}) {
 			msg := ev.Kind.String()
 			if ev.Err != nil {

@@ -31,15 +31,25 @@ type Options struct {
 	// Now is the clock validity dates are checked against. Nil means
 	// time.Now.
 	Now func() time.Time
+	// TraceCardData lets the port's byte trace keep card answers (30 xx),
+	// which hold the resident's name, number and address. Off by default:
+	// the trace then records only their length.
+	TraceCardData bool
 }
 
 // Reader speaks the SAM host protocol over one port. It is not safe for
 // concurrent use: the driver goroutine that owns the port owns the reader.
 type Reader struct {
-	port Port
-	baud int
-	log  *slog.Logger
-	now  func() time.Time
+	port      Port
+	baud      int
+	log       *slog.Logger
+	now       func() time.Time
+	traceCard bool
+}
+
+// tracer is a port with a byte trace, like *serialport.Port.
+type tracer interface {
+	Trace() *serialport.Trace
 }
 
 // NewReader wraps an open port.
@@ -53,7 +63,7 @@ func NewReader(p Port, o Options) *Reader {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Reader{port: p, baud: o.Baud, log: o.Logger, now: o.Now}
+	return &Reader{port: p, baud: o.Baud, log: o.Logger, now: o.Now, traceCard: o.TraceCardData}
 }
 
 // wireTime is how long n bytes take at the reader's baud, 8N1.
@@ -82,6 +92,10 @@ func (r *Reader) Transact(ctx context.Context, cmd, para byte, data []byte) (Res
 	// Stale bytes from an earlier, abandoned answer would be taken for this one.
 	if err := r.port.Flush(); err != nil {
 		return Response{}, fmt.Errorf("idcard: command %02X %02X: %w", cmd, para, err)
+	}
+	if t, ok := r.port.(tracer); ok && cmd == cmdRead && !r.traceCard {
+		t.Trace().Withhold(true)
+		defer t.Trace().Withhold(false)
 	}
 	if _, err := r.port.Write(req); err != nil {
 		return Response{}, fmt.Errorf("idcard: command %02X %02X: %w", cmd, para, err)

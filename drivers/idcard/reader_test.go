@@ -290,3 +290,28 @@ func TestPhotoGoesToThePluggedDecoder(t *testing.T) {
 		t.Fatalf("decoder saw %d bytes, %v", len(d.got), err)
 	}
 }
+
+// The port's byte trace must not keep a card's personal data unless asked.
+func TestTraceWithholdsCardData(t *testing.T) {
+	name := []byte{0x8B, 0x73, 0x53, 0x66, 0x85, 0x68} // 王晓梅 in UTF-16LE
+	for _, keep := range []bool{false, true} {
+		rg := newRig(t, 115200, 115200)
+		r := idcard.NewReader(rg.port, idcard.Options{Logger: quiet, TraceCardData: keep})
+		rg.sim.Place("resident")
+		if _, err := r.ReadIdentity(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		var in []byte
+		withheld := 0
+		for _, rec := range rg.port.Trace().Records() {
+			in = append(in, rec.Data...)
+			withheld += rec.Withheld
+		}
+		if got := bytes.Contains(in, name); got != keep {
+			t.Fatalf("TraceCardData %v: name in trace = %v", keep, got)
+		}
+		if keep == (withheld > 0) {
+			t.Fatalf("TraceCardData %v: %d bytes withheld", keep, withheld)
+		}
+	}
+}

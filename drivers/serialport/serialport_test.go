@@ -184,6 +184,23 @@ func TestTraceRecordsBothDirections(t *testing.T) {
 	}
 }
 
+func TestTraceWithhold(t *testing.T) {
+	tr := serialport.NewTrace(100)
+	tr.Add(serialport.Out, []byte{0x30, 0x01})
+	tr.Withhold(true)
+	tr.Add(serialport.In, []byte("王晓梅"))
+	tr.Add(serialport.Out, []byte{0x30, 0x03}) // commands stay visible
+	tr.Withhold(false)
+	tr.Add(serialport.In, []byte{0x90})
+	recs := tr.Records()
+	if len(recs) != 4 || recs[1].Data != nil || recs[1].Withheld != 9 || recs[2].Data == nil || recs[3].Data[0] != 0x90 {
+		t.Fatalf("records %+v", recs)
+	}
+	if s := recs[1].String(); !strings.Contains(s, "9 bytes withheld") {
+		t.Fatalf("withheld record prints %q", s)
+	}
+}
+
 func TestTraceRing(t *testing.T) {
 	tr := serialport.NewTrace(5)
 	tr.Add(serialport.Out, []byte{1, 2, 3})

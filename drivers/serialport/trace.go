@@ -22,12 +22,19 @@ type Record struct {
 	At   time.Time
 	Dir  Dir
 	Data []byte
+	// Withheld counts bytes that passed but were not kept, because the
+	// driver marked them as personal data (see Trace.Withhold).
+	Withheld int
 }
 
 // String renders the record for technicians: a header line with time,
 // direction and length, then a hex dump with an ASCII column.
 func (r Record) String() string {
 	var b strings.Builder
+	if r.Withheld > 0 {
+		fmt.Fprintf(&b, "%s %c %d bytes withheld (personal data)\n", r.At.Format("15:04:05.000"), r.Dir, r.Withheld)
+		return b.String()
+	}
 	fmt.Fprintf(&b, "%s %c %d bytes\n", r.At.Format("15:04:05.000"), r.Dir, len(r.Data))
 	for _, line := range strings.SplitAfter(hex.Dump(r.Data), "\n") {
 		if line != "" {
@@ -41,10 +48,21 @@ func (r Record) String() string {
 // Trace is a ring of the most recent bytes in and out of a port, bounded by
 // a byte count so a chatty device cannot grow it. Safe for concurrent use.
 type Trace struct {
-	mu    sync.Mutex
-	limit int
-	total int
-	recs  []Record
+	mu       sync.Mutex
+	limit    int
+	total    int
+	recs     []Record
+	withhold bool
+}
+
+// Withhold makes the trace keep only the count of incoming bytes, not the
+// bytes, until called with false: a driver sets it around answers that
+// carry personal data (an ID card's text block), so that neither the ring
+// nor a live trace shows them.
+func (t *Trace) Withhold(on bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.withhold = on
 }
 
 // NewTrace returns a trace that keeps about limit bytes.
@@ -52,9 +70,14 @@ func NewTrace(limit int) *Trace { return &Trace{limit: max(limit, 1)} }
 
 // Add records b (copied) and returns the record.
 func (t *Trace) Add(d Dir, b []byte) Record {
-	r := Record{At: time.Now(), Dir: d, Data: append([]byte(nil), b...)}
+	r := Record{At: time.Now(), Dir: d}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.withhold && d == In {
+		r.Withheld = len(b)
+	} else {
+		r.Data = append([]byte(nil), b...)
+	}
 	t.recs = append(t.recs, r)
 	t.total += len(r.Data)
 	drop := 0
