@@ -549,6 +549,21 @@ func TestIdleTimeout(t *testing.T) {
 	}
 }
 
+func TestElderDefault(t *testing.T) {
+	clk := &fakeClock{t: time.Date(2026, 11, 25, 10, 0, 0, 0, cst)}
+	m := New(sampleCatalog(t), Options{Now: clk.now, ElderDefault: true})
+	if !m.State().ElderMode {
+		t.Fatal("first session not in elder mode")
+	}
+	// A resident switches to standard mode; their session then times out
+	// after the standard 60 s, and the next one starts in elder mode again.
+	run(m, SetElderMode{On: false}, Start{})
+	st, fx := m.Handle(clk.advance(60 * time.Second))
+	if _, ok := findEffect[SessionEnded](fx); !ok || st.Step != StepHome || !st.ElderMode {
+		t.Fatalf("after timeout: step %v elder %t", st.Step, st.ElderMode)
+	}
+}
+
 func TestContinueResetsCountdown(t *testing.T) {
 	m, clk := newTestMachine(t)
 	run(m, Start{})

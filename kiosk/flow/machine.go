@@ -42,6 +42,10 @@ type Options struct {
 	ReceiptQR func(receiptNo string) string
 	// Logger receives step changes and session ends, never personal data.
 	Logger *slog.Logger
+	// ElderDefault starts every session in elder mode (config
+	// session.elder_default), for service points whose visitors are mostly
+	// elderly; a resident can still switch it off for their session.
+	ElderDefault bool
 }
 
 // Machine is one kiosk's resident session state machine. It is not safe for
@@ -124,8 +128,13 @@ func New(cat *catalog.Catalog, opts Options) *Machine {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	m := &Machine{cat: cat, opts: opts}
-	m.s = session{step: StepHome, pristine: true, lastActivity: opts.Now()}
+	m.s = m.fresh()
 	return m
+}
+
+// fresh is the session a resident finds at Home.
+func (m *Machine) fresh() session {
+	return session{step: StepHome, pristine: true, lastActivity: m.opts.Now(), elder: m.opts.ElderDefault}
 }
 
 // SetCatalog replaces the catalog (after a platform update). A session in
@@ -389,7 +398,7 @@ func (m *Machine) end(reason EndReason) []Effect {
 	}
 	fx = append(fx, SessionEnded{Reason: reason})
 	m.opts.Logger.Info("session ended", "reason", string(reason), "step", m.s.step.String())
-	m.s = session{step: StepHome, pristine: true, lastActivity: m.opts.Now()}
+	m.s = m.fresh()
 	return fx
 }
 

@@ -434,11 +434,11 @@ func (md *model) checkMaterialsComplete(t *rapid.T, st State) {
 // checkWiped: after a session ends the machine holds a fresh session and
 // the state shows nothing personal.
 func (md *model) checkWiped(t *rapid.T, ev Event, st State) {
-	fresh := session{step: StepHome, pristine: true, lastActivity: md.m.s.lastActivity}
+	fresh := session{step: StepHome, pristine: true, lastActivity: md.m.s.lastActivity, elder: md.m.opts.ElderDefault}
 	if !reflect.DeepEqual(md.m.s, fresh) {
 		t.Fatalf("%T ended the session but left %+v", ev, md.m.s)
 	}
-	if st.HasPersonalData || st.Applicant != nil || st.Receipt != nil || len(st.Fields) > 0 || len(st.Materials) > 0 || st.ElderMode {
+	if st.HasPersonalData || st.Applicant != nil || st.Receipt != nil || len(st.Fields) > 0 || len(st.Materials) > 0 || st.ElderMode != md.m.opts.ElderDefault {
 		t.Fatalf("state after end: %+v", st)
 	}
 	secrets := []string{}
