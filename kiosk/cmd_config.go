@@ -1,139 +1,171 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"strings"
 
 	"onedoor/kiosk/config"
+	"onedoor/kiosk/techpin"
 )
 
-const configUsage = `usage: onedoor config [--config FILE] validate
-       onedoor config [--config FILE] get [KEY]
-       onedoor config [--config FILE] set KEY VALUE
-       onedoor config keys
+// secretKeys are shown masked unless --reveal is given: a technician's
+// screen or terminal log should not carry the platform token.
+var secretKeys = map[string]bool{"platform.token": true, "technician.pin_hash": true}
 
-Reads and changes the kiosk settings (default file: %s).
-  validate   check the file; exit 1 and name each bad key when invalid
-  get        print one setting, or every setting as KEY = VALUE
-             (a missing file shows the defaults)
-  set        change one setting; the value is checked and the file saved
-             atomically, so a power cut never leaves half a file
-  keys       list every setting
-Keys are dotted, e.g. session.idle_timeout, devices.printer.port.
-Durations are written like 60s or 2m.
-`
-
-// isSecret reports settings that are never echoed back.
-func isSecret(key string) bool { return key == "platform.token" || key == "technician.pin_hash" }
-
+// runConfig reads and changes settings:
+//
+//	onedoor config get [KEY...]         all settings, or the named ones
+//	onedoor config set KEY VALUE ...    validated, then saved atomically
+//	onedoor config validate             exit 0 when the file is valid
+//	onedoor config set-pin              technician PIN from stdin (hashed)
 func runConfig(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fl := flag.NewFlagSet("config", flag.ContinueOnError)
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "usage: onedoor config get|set|validate|set-pin [--config FILE] ...")
+		return exitUsage
+	}
+	sub := args[0]
+	fl := flag.NewFlagSet("onedoor config "+sub, flag.ContinueOnError)
 	fl.SetOutput(stderr)
-	fl.Usage = func() { fmt.Fprintf(stderr, configUsage, config.DefaultPath()) }
 	path := fl.String("config", config.DefaultPath(), "configuration file")
-	if err := fl.Parse(args); err != nil {
+	reveal := fl.Bool("reveal", false, "get: show the platform token and PIN hash instead of masking them")
+	if err := fl.Parse(args[1:]); err != nil {
 		return exitUsage
 	}
 	rest := fl.Args()
-	if len(rest) == 0 {
-		fl.Usage()
-		return exitUsage
-	}
-	load := func() (config.Config, bool, error) {
-		c, err := config.Load(*path)
-		if errors.Is(err, fs.ErrNotExist) {
-			return config.Default(), false, nil
+	switch sub {
+	case "get":
+		cfg, code := loadForConfig(*path, true, stderr)
+		if code != exitOK {
+			return code
 		}
-		return c, true, err
-	}
-	switch cmd, rest := rest[0], rest[1:]; cmd {
-	case "keys":
-		if len(rest) != 0 {
-			fl.Usage()
+		keys := rest
+		if len(keys) == 0 {
+			keys = config.Keys()
+		}
+		for _, k := range keys {
+			v, err := cfg.Get(k)
+			if err != nil {
+				fmt.Fprintf(stderr, "onedoor config get: %v (see `onedoor config get` for every key)\n", err)
+				return exitUsage
+			}
+			if secretKeys[k] && v != "" && !*reveal {
+				v = "(set; --reveal shows it)"
+			}
+			if len(rest) == 1 {
+				fmt.Fprintln(stdout, v)
+			} else {
+				fmt.Fprintf(stdout, "%s = %s\n", k, v)
+			}
+		}
+		return exitOK
+	case "set":
+		if len(rest) == 0 || len(rest)%2 != 0 {
+			fmt.Fprintln(stderr, "usage: onedoor config set [--config FILE] KEY VALUE [KEY VALUE ...]")
 			return exitUsage
 		}
-		fmt.Fprintln(stdout, strings.Join(config.Keys(), "\n"))
+		cfg, code := loadForConfig(*path, false, stderr)
+		if code != exitOK {
+			return code
+		}
+		for i := 0; i < len(rest); i += 2 {
+			if err := cfg.Set(rest[i], rest[i+1]); err != nil {
+				fmt.Fprintf(stderr, "onedoor config set: nothing saved: %s\n", indent(err))
+				if errors.Is(err, config.ErrUnknownKey) {
+					return exitUsage
+				}
+				return exitFailure
+			}
+		}
+		if err := config.Save(*path, cfg); err != nil {
+			fmt.Fprintf(stderr, "onedoor config set: %v\n", err)
+			return exitFailure
+		}
+		for i := 0; i < len(rest); i += 2 {
+			v, _ := cfg.Get(rest[i])
+			if secretKeys[rest[i]] {
+				v = "(set)"
+			}
+			fmt.Fprintf(stdout, "%s = %s\n", rest[i], v)
+		}
+		fmt.Fprintf(stdout, "saved %s; restart the kiosk (systemctl restart onedoor-kiosk) or apply it from the technician screen\n", *path)
 		return exitOK
 	case "validate":
-		if len(rest) != 0 {
-			fl.Usage()
+		if len(rest) > 0 {
+			fmt.Fprintln(stderr, "usage: onedoor config validate [--config FILE]")
 			return exitUsage
 		}
 		if _, err := config.Load(*path); err != nil {
-			fmt.Fprintln(stderr, err)
+			fmt.Fprintf(stderr, "onedoor config validate: %s\n", indent(err))
 			return exitFailure
 		}
 		fmt.Fprintf(stdout, "%s: valid\n", *path)
 		return exitOK
-	case "get":
-		if len(rest) > 1 {
-			fl.Usage()
+	case "set-pin":
+		if len(rest) > 0 {
+			fmt.Fprintln(stderr, "usage: onedoor config set-pin [--config FILE]   (the PIN is read twice from standard input)")
 			return exitUsage
 		}
-		c, exists, err := load()
+		cfg, code := loadForConfig(*path, false, stderr)
+		if code != exitOK {
+			return code
+		}
+		in := bufio.NewScanner(os.Stdin)
+		read := func(prompt string) string {
+			fmt.Fprint(stderr, prompt)
+			if !in.Scan() {
+				return ""
+			}
+			return strings.TrimSpace(in.Text())
+		}
+		pin := read("new technician PIN (6 to 12 digits): ")
+		if again := read("again: "); again != pin {
+			fmt.Fprintln(stderr, "onedoor config set-pin: the two PINs differ; nothing saved")
+			return exitFailure
+		}
+		h, err := techpin.Hash(pin, techpin.DefaultParams)
+		if err == nil {
+			err = cfg.Set("technician.pin_hash", h)
+		}
+		if err == nil {
+			err = config.Save(*path, cfg)
+		}
 		if err != nil {
-			fmt.Fprintln(stderr, err)
+			fmt.Fprintf(stderr, "onedoor config set-pin: %v\n", err)
 			return exitFailure
 		}
-		if !exists {
-			fmt.Fprintf(stderr, "%s does not exist; showing the defaults\n", *path)
-		}
-		if len(rest) == 1 {
-			v, err := c.Get(rest[0])
-			if err != nil {
-				fmt.Fprintln(stderr, err)
-				return exitUsage
-			}
-			fmt.Fprintln(stdout, v)
-			return exitOK
-		}
-		for _, k := range config.Keys() {
-			v, err := c.Get(k)
-			if err != nil {
-				fmt.Fprintln(stderr, err)
-				return exitFailure
-			}
-			if isSecret(k) && v != "" {
-				v = "(set)"
-			}
-			fmt.Fprintf(stdout, "%s = %q\n", k, v)
-		}
+		fmt.Fprintf(stdout, "technician PIN set in %s\n", *path)
 		return exitOK
-	case "set":
-		if len(rest) != 2 {
-			fl.Usage()
-			return exitUsage
-		}
-		c, _, err := load()
-		if err != nil {
-			fmt.Fprintln(stderr, err)
-			return exitFailure
-		}
-		if err := c.Set(rest[0], rest[1]); err != nil {
-			fmt.Fprintln(stderr, err)
-			if errors.Is(err, config.ErrUnknownKey) {
-				return exitUsage
-			}
-			return exitFailure
-		}
-		if err := config.Save(*path, c); err != nil {
-			fmt.Fprintln(stderr, err)
-			return exitFailure
-		}
-		shown := rest[1]
-		if isSecret(rest[0]) {
-			shown = "(set)"
-		}
-		fmt.Fprintf(stdout, "%s: %s = %s\n", *path, rest[0], shown)
-		return exitOK
-	default:
-		fmt.Fprintf(stderr, "onedoor config: unknown command %q\n", cmd)
-		fl.Usage()
-		return exitUsage
 	}
+	fmt.Fprintf(stderr, "onedoor config: unknown subcommand %q (get, set, validate, set-pin)\n", sub)
+	return exitUsage
 }
+
+// loadForConfig loads the file; a missing file gives the defaults (set
+// creates the file), any other error is reported.
+func loadForConfig(path string, readOnly bool, stderr io.Writer) (config.Config, int) {
+	cfg, err := config.Load(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		if readOnly {
+			fmt.Fprintf(stderr, "onedoor config: %s does not exist; showing defaults\n", path)
+		}
+		return config.Default(), exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "onedoor config: %s\n", indent(err))
+		if readOnly {
+			return config.Config{}, exitFailure
+		}
+		fmt.Fprintln(stderr, "fix the file by hand first (`onedoor config validate` lists every problem)")
+		return config.Config{}, exitFailure
+	}
+	return cfg, exitOK
+}
+
+func indent(err error) string { return strings.ReplaceAll(err.Error(), "\n", "\n  ") }
