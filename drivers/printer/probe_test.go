@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"onedoor/drivers/escpos"
+	"onedoor/drivers/probe"
 	"onedoor/drivers/serialport"
 	"onedoor/drivers/sim"
 )
@@ -59,5 +60,38 @@ func TestProberIdentifiesPrinterAtItsBaud(t *testing.T) {
 				t.Fatalf("Identify = %q, %v; want ok=%v with %q", detail, ok, tc.ok, tc.detail)
 			}
 		})
+	}
+}
+
+var _ probe.Prober = Prober{}
+
+// Through drivers/probe, as `onedoor devices probe` runs it: the printer is
+// found on its port at its own baud, a silent port is reported as such.
+func TestProbeRunFindsPrinter(t *testing.T) {
+	prof, _ := escpos.LoadProfile("generic-58")
+	pt, err := sim.OpenPTY("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, err := sim.NewPrinter(prof, sim.WithPrinterBaud(19200))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); sp.Serve(ctx, pt) }()
+	defer func() { cancel(); <-done; pt.Close() }()
+	silent, err := sim.OpenPTY("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+
+	res := probe.Run(context.Background(), []string{pt.SlavePath, silent.SlavePath}, []probe.Prober{Prober{}})
+	if res[0].Kind != "printer" || res[0].Baud != 19200 || !strings.Contains(res[0].Detail, "online") {
+		t.Errorf("printer port: %+v", res[0])
+	}
+	if res[1].Kind != "" {
+		t.Errorf("silent port: %+v", res[1])
 	}
 }
