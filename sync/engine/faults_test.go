@@ -170,7 +170,7 @@ func TestFaultPlatformRestartWithDataKept(t *testing.T) {
 	rc := r.enqueue(3, size, 1)
 	second := r.promised[rc[1]].blobs[0]
 	// A slow link so the restart lands in the middle of the second blob.
-	r.proxy.SetRate(2 << 20)
+	r.proxy.SetRate(1 << 20)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := r.eng.Start(ctx)
 	waitFor(t, 20*time.Second, func() bool {
