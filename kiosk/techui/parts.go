@@ -8,6 +8,8 @@ import (
 	"onedoor/drivers/probe"
 	"onedoor/drivers/serialport"
 	"onedoor/kiosk/config"
+	"onedoor/kiosk/nettest"
+	"onedoor/kiosk/techpin"
 	"onedoor/sync/engine"
 	"onedoor/sync/outbox"
 )
@@ -98,54 +100,23 @@ type Syncer interface {
 	Progress() engine.Progress
 }
 
-// AuditLog records technician actions (entries, setting changes,
-// failures) without personal data.
+// AuditLog records technician actions (setting changes, device tests,
+// retries) without personal data; techpin.Auditor has the same shape, so
+// one adapter serves both.
 type AuditLog interface {
-	Record(ctx context.Context, event, detail string) error
+	Audit(ctx context.Context, event, detail string) error
 }
 
-// PINResult is the answer to one PIN attempt.
-type PINResult struct {
-	OK bool
-	// Left is how many wrong attempts remain before the lock.
-	Left int
-	// LockedUntil is set while entry is locked.
-	LockedUntil time.Time
-}
-
-// PINGate checks the technician PIN and keeps the lock. It audits
-// attempts itself.
+// PINGate checks the technician PIN and keeps the lock; *techpin.Guard
+// has it. It audits entries and failures itself.
 type PINGate interface {
-	Check(ctx context.Context, pin string) (PINResult, error)
-	// Locked reports the end of a lock in force, if any.
-	Locked() (until time.Time, locked bool)
+	Check(ctx context.Context, pin string) (techpin.Result, error)
+	Locked() (bool, time.Time)
+	HasPIN() bool
 }
 
-// ConnReport is a connection test, one line per layer.
-type ConnReport struct {
-	Steps []ConnStep
-	// ClockOffset is the platform's Date header minus the kiosk clock;
-	// HasClock is false when no Date header came back.
-	ClockOffset time.Duration
-	HasClock    bool
-}
-
-// ConnStep is one layer of the connection test: "dns", "tcp", "tls" or
-// "http".
-type ConnStep struct {
-	Name string
-	OK   bool
-	// Skipped: not attempted because an earlier layer failed, or not
-	// applicable (TLS on http://).
-	Skipped bool
-	Detail  string
-	Took    time.Duration
-}
-
-// ConnTester runs the connection test against the platform.
-type ConnTester interface {
-	Test(ctx context.Context, url, token string) (ConnReport, error)
-}
+// ConnTest runs the connection test; nettest.Run by default.
+type ConnTest func(ctx context.Context, o nettest.Options) nettest.Report
 
 // ProbeFunc probes ports for devices; probe.Run with the three drivers'
 // probers by default.
