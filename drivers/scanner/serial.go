@@ -119,7 +119,7 @@ func (s *Serial) helloOnce(ctx context.Context) (Ident, error) { return s.hello(
 func (s *Serial) hello(ctx context.Context, attempts int) (Ident, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	f, err := s.call(ctx, wire.Frame{Type: wire.TypeHello, Seq: 0, Payload: wire.HelloMagic[:]}, wire.TypeIdent, s.cfg.ReplyTimeout, attempts)
+	f, err := s.call(ctx, wire.Frame{Type: wire.TypeHello, Seq: 0, Payload: []byte(wire.HelloMagic)}, wire.TypeIdent, s.cfg.ReplyTimeout, attempts)
 	if err != nil {
 		return Ident{}, err
 	}

@@ -101,9 +101,11 @@ func NewScanner(opts ...ScannerOption) *Scanner {
 func (s *Scanner) Name() string { return "scanner" }
 
 // scannerIdent is what the simulated scanner answers to HELLO.
-var scannerIdent = wire.Ident{
-	Version: 1, MaxChunk: wire.MaxChunk, Colour: true, Feeder: true, MinDPI: 100, MaxDPI: 300,
-	Text: "OneDoor SIM-A4 sheet-fed scanner fw 1.0 (simulated)",
+func scannerIdent() wire.Ident {
+	return wire.Ident{
+		Version: 1, MaxChunk: wire.MaxChunk, Colour: true, Feeder: true, MinDPI: 100, MaxDPI: 300,
+		Text: "OneDoor SIM-A4 sheet-fed scanner fw 1.0 (simulated)",
+	}
 }
 
 // Feed puts sheets in the feeder, scanned in order.
@@ -321,10 +323,10 @@ func (s *Scanner) handle(ctx context.Context, pt *PTY, f wire.Frame) (stalled bo
 	}
 	switch f.Type {
 	case wire.TypeHello:
-		if !bytes.Equal(f.Payload, wire.HelloMagic[:]) {
+		if string(f.Payload) != wire.HelloMagic {
 			return false, fail(wire.ErrCodeBadFrame, "bad hello")
 		}
-		return false, reply(wire.TypeIdent, scannerIdent.Marshal())
+		return false, reply(wire.TypeIdent, scannerIdent().Marshal())
 	case wire.TypeStatus:
 		return false, reply(wire.TypeStatusReply, s.status().Marshal())
 	case wire.TypeOptions:
@@ -332,11 +334,12 @@ func (s *Scanner) handle(ctx context.Context, pt *PTY, f wire.Frame) (stalled bo
 		if err != nil {
 			return false, fail(wire.ErrCodeBadOptions, err.Error())
 		}
-		if o.DPI < scannerIdent.MinDPI || o.DPI > scannerIdent.MaxDPI {
-			return false, fail(wire.ErrCodeBadOptions, fmt.Sprintf("%d dpi outside %d..%d", o.DPI, scannerIdent.MinDPI, scannerIdent.MaxDPI))
+		id := scannerIdent()
+		if o.DPI < id.MinDPI || o.DPI > id.MaxDPI {
+			return false, fail(wire.ErrCodeBadOptions, fmt.Sprintf("%d dpi outside %d..%d", o.DPI, id.MinDPI, id.MaxDPI))
 		}
-		if o.Chunk == 0 || o.Chunk > scannerIdent.MaxChunk {
-			o.Chunk = scannerIdent.MaxChunk
+		if o.Chunk == 0 || o.Chunk > id.MaxChunk {
+			o.Chunk = id.MaxChunk
 		}
 		s.mu.Lock()
 		s.opts = o

@@ -22,7 +22,7 @@ func FuzzDecode(f *testing.F) {
 				t.Fatalf("consumed %d skipped %d of %d", n, skipped, len(rest))
 			}
 			if errors.Is(err, ErrNeedMore) {
-				if n == 0 && len(rest) > 0 && !bytes.HasPrefix(rest, SOF[:1]) {
+				if n == 0 && len(rest) > 0 && !bytes.HasPrefix(rest, []byte(SOF[:1])) {
 					t.Fatalf("no progress on % x", rest)
 				}
 				break

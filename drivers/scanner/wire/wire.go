@@ -5,7 +5,6 @@
 package wire
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -15,7 +14,7 @@ import (
 // SOF opens every frame. Both bytes are inert control codes for ESC/POS
 // printers and SAM card readers, which matters because probing sends our
 // hello to ports that may hold either.
-var SOF = [2]byte{0x16, 0x02}
+const SOF = "\x16\x02"
 
 // Frame geometry.
 const (
@@ -96,7 +95,7 @@ func Encode(f Frame) ([]byte, error) {
 //
 // skipped counts garbage bytes dropped before the SOF, for tracing.
 func Decode(buf []byte) (f Frame, consumed, skipped int, err error) {
-	i := bytes.Index(buf, SOF[:])
+	i := indexSOF(buf)
 	if i < 0 {
 		// Keep a trailing first SOF byte: its partner may be in the next read.
 		keep := 0
@@ -124,19 +123,29 @@ func Decode(buf []byte) (f Frame, consumed, skipped int, err error) {
 	return Frame{Type: b[2], Seq: b[3], Payload: b[HeaderLen : HeaderLen+n]}, i + total, i, nil
 }
 
+// indexSOF is bytes.Index(buf, []byte(SOF)) without the conversion.
+func indexSOF(buf []byte) int {
+	for i := 0; i+1 < len(buf); i++ {
+		if buf[i] == SOF[0] && buf[i+1] == SOF[1] {
+			return i
+		}
+	}
+	return -1
+}
+
 // HelloMagic is the fixed HELLO payload. It was searched for so that every
 // byte of the whole hello frame, CRC included, lies in InertBytes: an
 // ESC/POS printer that receives it prints nothing and executes nothing.
-var HelloMagic = [6]byte{0x17, 0x03, 0x03, 0x16, 0x16, 0x17}
+const HelloMagic = "\x17\x03\x03\x16\x16\x17"
 
 // InertBytes are the control codes that no ESC/POS printer, SAM reader or
 // raw-mode tty acts on: no printable byte, no LF/CR/FF/HT, no ESC/FS/GS/DLE
 // introducer, no XON/XOFF, no BEL/ENQ/CAN/EOT and none of the legacy
 // single-byte print-mode codes (SO, SI, DC2, DC4, VT, BS).
-var InertBytes = []byte{0x00, 0x01, 0x02, 0x03, 0x06, 0x15, 0x16, 0x17, 0x19, 0x1A}
+const InertBytes = "\x00\x01\x02\x03\x06\x15\x16\x17\x19\x1A"
 
 // HelloFrame returns the 16-byte hello frame (always sequence 0).
 func HelloFrame() []byte {
-	b, _ := Encode(Frame{Type: TypeHello, Payload: HelloMagic[:]})
+	b, _ := Encode(Frame{Type: TypeHello, Payload: []byte(HelloMagic)})
 	return b
 }
