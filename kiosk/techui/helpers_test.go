@@ -299,4 +299,6 @@ func listPorts(links ...string) techui.PortLister {
 	}
 }
 
-func newClock() *uitest.Clock { return uitest.NewClock(time.Date(2026, 11, 25, 9, 0, 0, 0, time.Local)) }
+func newClock() *uitest.Clock {
+	return uitest.NewClock(time.Date(2026, 11, 25, 9, 0, 0, 0, time.Local))
+}
