@@ -48,11 +48,46 @@ type SerialConfig struct {
 type Serial struct {
 	mu   sync.Mutex
 	port Port
+	sp   *serialport.Port // set by Open, for State and Close
 	cfg  SerialConfig
 	log  *slog.Logger
 	seq  byte
 	rx   []byte // bytes read but not yet decoded
 	tmp  []byte
+}
+
+// Open opens the scanner's serial port and returns its driver. The port
+// may be absent (the scanner unplugged or not yet powered): it is opened when
+// the device appears, and State says which. Close releases it.
+func Open(portCfg serialport.Config, cfg SerialConfig) (*Serial, error) {
+	portCfg.AllowAbsent = true
+	p, err := serialport.Open(portCfg)
+	if err != nil {
+		return nil, fmt.Errorf("scanner: %w", err)
+	}
+	if cfg.Baud == 0 {
+		cfg.Baud = portCfg.Baud
+	}
+	s := NewSerial(p, cfg)
+	s.sp = p
+	return s, nil
+}
+
+// Close closes the port if Open opened it.
+func (s *Serial) Close() error {
+	if s.sp == nil {
+		return nil
+	}
+	return s.sp.Close()
+}
+
+// State reports whether the scanner's port is there (ok, absent, error),
+// for the technician screen; it is StatusOK for a port not opened by Open.
+func (s *Serial) State() serialport.State {
+	if s.sp == nil {
+		return serialport.State{Status: serialport.StatusOK}
+	}
+	return s.sp.State()
 }
 
 // NewSerial returns a driver for a scanner on port.

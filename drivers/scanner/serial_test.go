@@ -352,3 +352,43 @@ func TestSerialResumesAfterReplug(t *testing.T) {
 	}
 	t.Logf("cut at %d bytes, resumed from %v", cutAt, raw.Stats.Resumes)
 }
+
+// Open tolerates a scanner that is not plugged in yet and reports it absent
+// until it appears; then it scans.
+func TestOpenWaitsForAbsentScanner(t *testing.T) {
+	link := filepath.Join(t.TempDir(), "scanner")
+	drv, err := Open(serialport.Config{Path: link, Baud: 921600}, SerialConfig{ReplyTimeout: 100 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer drv.Close()
+	if st := drv.State(); st.Status != serialport.StatusAbsent {
+		t.Fatalf("state %v, want absent", st)
+	}
+	if _, err := drv.Status(testCtx(t)); err == nil {
+		t.Fatal("status of an absent scanner succeeded")
+	}
+	pt, err := sim.OpenPTY(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sim.NewScanner(sim.WithScannerBaud(0))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, pt) }()
+	defer func() { cancel(); <-done; drv.Close(); pt.Close() }()
+	mustFeed(t, s, "blank", 1)
+	var page Page
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		page, err = drv.Scan(testCtx(t), Options{DPI: 100}, nil)
+		if err == nil || time.Now().After(deadline) {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("scan after the scanner appeared: %v", err)
+	}
+	if !page.Blank || drv.State().Status != serialport.StatusOK {
+		t.Errorf("blank=%v state=%v", page.Blank, drv.State())
+	}
+}
