@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"os"
 
 	fyneapp "fyne.io/fyne/v2/app"
 
@@ -37,10 +38,17 @@ func runApp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "onedoor: %v\n", err)
 		return exitUsage
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
-	err = kioskapp.Run(ctx, fyneapp.NewWithID("cn.gov.onedoor.kiosk"), kioskapp.RunOptions{
-		Demo: *demo, DemoDir: *demoDir, Config: cfg, Logger: log,
-	})
+	level := slog.LevelInfo
+	if os.Getenv("ONEDOOR_DEBUG") != "" {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	opts := kioskapp.RunOptions{Demo: *demo, DemoDir: *demoDir, Config: cfg, Logger: log}
+	if os.Getenv("ONEDOOR_BENCH_FIRST_FRAME") != "" {
+		// For kiosk/app/cmd/benchstart: say when the first frame is up.
+		opts.OnFirstFrame = func() { fmt.Fprintln(stdout, "first frame") }
+	}
+	err = kioskapp.Run(ctx, fyneapp.NewWithID("cn.gov.onedoor.kiosk"), opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "onedoor: %v\n", err)
 		return exitFailure

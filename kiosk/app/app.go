@@ -151,6 +151,19 @@ func New(d Deps) (*App, error) {
 	return a, nil
 }
 
+// SetCatalog replaces the catalog, e.g. with the platform's once the
+// outbox has opened; a session in progress keeps its item. UI goroutine.
+func (a *App) SetCatalog(c *catalog.Catalog) {
+	a.d.Catalog = c
+	a.m.SetCatalog(c)
+	if a.m.State().Step == flow.StepHome {
+		a.view.Render(a.m.State())
+	}
+}
+
+// SetSite names the service point printed on receipts. UI goroutine.
+func (a *App) SetSite(site string) { a.d.Site = site }
+
 // View is the kiosk screen.
 func (a *App) View() *ui.Kiosk { return a.view }
 

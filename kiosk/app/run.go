@@ -60,50 +60,22 @@ func SettingsFromConfig(c config.Config) Settings {
 	return s
 }
 
-// loadCatalog prefers the catalog the engine last pulled from the platform
-// and falls back to the embedded sample.
-func loadCatalog(ctx context.Context, st *Stack, log *slog.Logger) (*catalog.Catalog, error) {
-	if body, _, err := st.Store.Catalog(ctx); err == nil && len(body) > 0 {
-		if c, err := catalog.Parse(body); err == nil {
-			return c, nil
-		} else {
-			log.Warn("cached catalog unusable; using the sample", "err", err)
-		}
-	}
-	return catalog.Parse(assets.SampleCatalog)
-}
-
-// Run opens the stack (or the demo), builds the kiosk in a window of fa and
-// runs Fyne's event loop until the window closes or ctx ends. It must be
-// called on the main goroutine, as Fyne requires.
+// Run builds the kiosk in a window of fa and runs Fyne's event loop until
+// the window closes or ctx ends. The stack (and in demo mode the simulators
+// and the platform) opens in the background while the window shows Home;
+// effects wait for it (see Late). Run must be called on the main goroutine,
+// as Fyne requires.
 func Run(ctx context.Context, fa fyne.App, o RunOptions) (err error) {
 	log := o.Logger
 	if log == nil {
 		log = slog.Default()
 	}
+	t0 := time.Now()
+	phase := func(name string) {
+		log.Debug("start-up", "phase", name, "at", time.Since(t0).Round(time.Millisecond).String())
+	}
 	fa.Settings().SetTheme(ui.NewTheme(false))
-	settings := SettingsFromConfig(o.Config)
-	var demo *Demo
-	if o.Demo {
-		dir := o.DemoDir
-		if dir == "" {
-			if dir, err = os.MkdirTemp("", "onedoor-demo-"); err != nil {
-				return fmt.Errorf("demo directory: %w", err)
-			}
-			defer os.RemoveAll(dir)
-		}
-		if demo, err = StartDemo(ctx, filepath.Clean(dir), log); err != nil {
-			return err
-		}
-		defer func() { err = errors.Join(err, demo.Close()) }()
-		settings = demo.Settings
-	}
-	stack, err := OpenStack(ctx, settings, log)
-	if err != nil {
-		return err
-	}
-	defer func() { err = errors.Join(err, stack.Close()) }()
-	cat, err := loadCatalog(ctx, stack, log)
+	cat, err := catalog.Parse(assets.SampleCatalog)
 	if err != nil {
 		return fmt.Errorf("catalog: %w", err)
 	}
@@ -118,26 +90,28 @@ func Run(ctx context.Context, fa fyne.App, o RunOptions) (err error) {
 		}
 	}
 	lookupURL := o.Config.Session.LookupURL
+	late := NewLate()
+	dict := ui.NewPinyinDict()
+	go dict.Build() // ready long before anyone types pinyin
 	d := Deps{
-		Catalog: cat, Calendar: cal, Tr: tr, Dict: ui.NewPinyinDict(),
-		Post: fyne.Do, Site: settings.Site, Logger: log,
+		Catalog: cat, Calendar: cal, Tr: tr, Dict: dict,
+		Post: fyne.Do, Logger: log,
 		IdleTimeout: o.Config.Session.IdleTimeout, ElderIdleTimeout: o.Config.Session.ElderIdleTimeout,
 		TrackingURL: func(r string) string { return lookupURL + r },
 	}
-	stack.Fill(&d)
+	late.Fill(&d)
 	a, err := New(d)
 	if err != nil {
 		return err
 	}
+	phase("app built")
+
 	w := fa.NewWindow("OneDoor 一门通")
 	content := a.View().Object()
 	size := fyne.NewSize(1280, 800)
-	pctx, stopPanel := context.WithCancel(ctx)
-	defer stopPanel()
-	if demo != nil {
-		panel := NewDemoPanel(demo)
-		go panel.Watch(pctx, fyne.Do)
-		content = container.NewBorder(nil, nil, nil, panel.Object(), content)
+	panelBox := container.NewStack()
+	if o.Demo {
+		content = container.NewBorder(nil, nil, nil, panelBox, content)
 		size.Width += 360
 	} else {
 		w.SetCloseIntercept(func() { log.Info("window close ignored; the kiosk keeps running") })
@@ -148,7 +122,45 @@ func Run(ctx context.Context, fa fyne.App, o RunOptions) (err error) {
 	w.SetContent(content)
 	w.Resize(size)
 	w.SetPadded(false)
+
+	octx, stopOpening := context.WithCancel(ctx)
+	defer stopOpening()
+	var (
+		demo  *Demo
+		stack *Stack
+	)
+	opened := make(chan struct{})
+	// Parts open while Fyne creates the window and draws Home.
+	go func() {
+		defer close(opened)
+		demo, stack, err = openParts(octx, o, log, phase)
+		var pd Deps
+		if stack != nil {
+			stack.Fill(&pd)
+			pd.Site = stack.site
+		}
+		late.Resolve(pd, err)
+		if err != nil {
+			log.Error("kiosk cannot start", "err", err)
+			fyne.Do(fa.Quit)
+			return
+		}
+		cached := cachedCatalog(octx, stack, log)
+		fyne.Do(func() {
+			a.SetSite(pd.Site)
+			if cached != nil {
+				a.SetCatalog(cached)
+			}
+			if demo != nil {
+				panel := NewDemoPanel(demo)
+				panelBox.Objects = []fyne.CanvasObject{panel.Object()}
+				panelBox.Refresh()
+				go panel.Watch(octx, fyne.Do)
+			}
+		})
+	}()
 	fa.Lifecycle().SetOnStarted(func() {
+		phase("window started")
 		a.Start()
 		if o.OnFirstFrame != nil {
 			// The next frame after Start has drawn Home.
@@ -159,10 +171,66 @@ func Run(ctx context.Context, fa fyne.App, o RunOptions) (err error) {
 		<-ctx.Done()
 		fyne.Do(fa.Quit)
 	}()
-	start := time.Now()
 	log.Info("kiosk starting", "demo", o.Demo, "items", len(cat.Items))
 	w.ShowAndRun()
 	a.Stop()
-	log.Info("kiosk stopped", "ran", time.Since(start).Round(time.Second).String())
-	return nil
+	stopOpening()
+	<-opened
+	if stack != nil {
+		err = errors.Join(err, stack.Close())
+	}
+	if demo != nil {
+		err = errors.Join(err, demo.Close())
+		if o.DemoDir == "" {
+			os.RemoveAll(demo.Dir)
+		}
+	}
+	log.Info("kiosk stopped", "ran", time.Since(t0).Round(time.Second).String())
+	return err
+}
+
+// openParts starts the demo (if asked) and opens the stack.
+func openParts(ctx context.Context, o RunOptions, log *slog.Logger, phase func(string)) (*Demo, *Stack, error) {
+	settings := SettingsFromConfig(o.Config)
+	var demo *Demo
+	if o.Demo {
+		dir := o.DemoDir
+		if dir == "" {
+			var err error
+			if dir, err = os.MkdirTemp("", "onedoor-demo-"); err != nil {
+				return nil, nil, fmt.Errorf("demo directory: %w", err)
+			}
+		}
+		var err error
+		if demo, err = StartDemo(ctx, filepath.Clean(dir), log); err != nil {
+			return nil, nil, err
+		}
+		settings = demo.Settings
+		phase("demo started")
+	}
+	stack, err := OpenStack(ctx, settings, log)
+	if err != nil {
+		if demo != nil {
+			demo.Close()
+		}
+		return nil, nil, err
+	}
+	stack.site = settings.Site
+	phase("stack opened")
+	return demo, stack, nil
+}
+
+// cachedCatalog is the catalog the engine last pulled from the platform, or
+// nil to keep the embedded sample.
+func cachedCatalog(ctx context.Context, st *Stack, log *slog.Logger) *catalog.Catalog {
+	body, _, err := st.Store.Catalog(ctx)
+	if err != nil || len(body) == 0 {
+		return nil
+	}
+	c, err := catalog.Parse(body)
+	if err != nil {
+		log.Warn("cached catalog unusable; keeping the sample", "err", err)
+		return nil
+	}
+	return c
 }

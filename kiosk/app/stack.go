@@ -55,6 +55,7 @@ type Stack struct {
 	Printer *printer.Printer
 	Scanner *scanner.Serial
 
+	site   string
 	ports  []*serialport.Port
 	cancel context.CancelFunc
 	done   <-chan struct{}

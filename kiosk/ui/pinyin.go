@@ -3,6 +3,7 @@ package ui
 import (
 	"sort"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/mozillazg/go-pinyin"
@@ -15,17 +16,25 @@ import (
 // "common characters first" order available without a frequency table.
 // It is built once by kiosk/app and shared read-only by every keypad.
 type PinyinDict struct {
+	once       sync.Once
 	bySyllable map[string][]rune
 	syllables  []string     // sorted, for prefix search
 	rank       map[rune]int // position in GB2312: level 1 before level 2
 }
 
-// NewPinyinDict builds the dictionary by walking GB2312 in code order (level 1
-// rows 0xB0–0xD7 come first) and inverting go-pinyin's hanzi→pinyin table.
-// Heteronyms are listed under each of their readings. ü is typed as v, as on
-// every Chinese keyboard.
-func NewPinyinDict() *PinyinDict {
-	d := &PinyinDict{bySyllable: make(map[string][]rune, 420), rank: make(map[rune]int, 6800)}
+// NewPinyinDict returns the dictionary; it is built on first use, or ahead
+// of it by Build (about 50 ms), so that start-up need not wait for it.
+func NewPinyinDict() *PinyinDict { return &PinyinDict{} }
+
+// Build builds the dictionary now if it is not built yet. It is safe to
+// call from any goroutine, e.g. in the background after start-up.
+func (d *PinyinDict) Build() { d.once.Do(d.build) }
+
+// build walks GB2312 in code order (level 1 rows 0xB0–0xD7 come first) and
+// inverts go-pinyin's hanzi→pinyin table. Heteronyms are listed under each
+// of their readings. ü is typed as v, as on every Chinese keyboard.
+func (d *PinyinDict) build() {
+	d.bySyllable, d.rank = make(map[string][]rune, 420), make(map[rune]int, 6800)
 	dec := simplifiedchinese.GBK.NewDecoder()
 	args := pinyin.NewArgs()
 	args.Heteronym = true
@@ -56,17 +65,20 @@ func NewPinyinDict() *PinyinDict {
 		d.syllables = append(d.syllables, s)
 	}
 	sort.Strings(d.syllables)
-	return d
 }
 
 // Len is the number of distinct syllables.
-func (d *PinyinDict) Len() int { return len(d.syllables) }
+func (d *PinyinDict) Len() int {
+	d.Build()
+	return len(d.syllables)
+}
 
 // Candidates returns the characters for typed letters: those whose reading
 // is exactly the input first, then those whose reading starts with it, so an
 // unfinished syllable already offers characters. Input is lower-cased; an
 // empty or unknown input has no candidates.
 func (d *PinyinDict) Candidates(input string) []rune {
+	d.Build()
 	input = strings.ToLower(strings.TrimSpace(input))
 	if input == "" {
 		return nil
@@ -98,6 +110,7 @@ func (d *PinyinDict) Candidates(input string) []rune {
 // Readings returns the readings of r in the dictionary, for tests and for
 // showing a hint under a candidate.
 func (d *PinyinDict) Readings(r rune) []string {
+	d.Build()
 	var out []string
 	for _, s := range d.syllables {
 		for _, c := range d.bySyllable[s] {

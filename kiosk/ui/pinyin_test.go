@@ -60,6 +60,7 @@ func TestPinyinExactBeforePrefix(t *testing.T) {
 		t.Fatalf("no prefix matches (xiang, xianh…) after the exact ones")
 	}
 	// Level-1 characters come before level-2 ones among the exact matches.
+	d.Build()
 	if d.rank['先'] > d.rank['冼'] {
 		t.Errorf("level-1 先 ranked after level-2 冼")
 	}
