@@ -392,3 +392,56 @@ func TestOpenWaitsForAbsentScanner(t *testing.T) {
 		t.Errorf("blank=%v state=%v", page.Blank, drv.State())
 	}
 }
+
+// The answer to SCAN is lost: the driver repeats SCAN with the same number
+// and the scanner answers from memory, so no sheet is skipped.
+func TestSerialRepeatsLostScanAnswer(t *testing.T) {
+	r := newRig(t, 0, nil, SerialConfig{ScanTimeout: 300 * time.Millisecond})
+	ctx := testCtx(t)
+	mustFeed(t, r.sim, "form", 1)
+	mustFeed(t, r.sim, "blank", 1)
+	mustFault(t, r.sim, "drop")
+	page, err := r.drv.Scan(ctx, Options{DPI: 100}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page.Blank || r.sim.Stats().Scans != 1 {
+		t.Fatalf("blank=%v after %d scans: a sheet was skipped", page.Blank, r.sim.Stats().Scans)
+	}
+	if st, err := r.drv.Status(ctx); err != nil || st.Sheets != 1 {
+		t.Fatalf("status %+v %v: the second sheet should still be in the feeder", st, err)
+	}
+}
+
+// END carries a wrong SHA-256: the driver pulls the image once more from
+// byte 0 and accepts it; if the hash is wrong again it gives up with
+// ErrIntegrity rather than return a damaged page.
+func TestSerialHashMismatch(t *testing.T) {
+	tests := []struct {
+		name    string
+		faults  int
+		wantErr error
+	}{
+		{"once: pulled again", 1, nil},
+		{"twice: refused", 2, ErrIntegrity},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t, 0, nil, SerialConfig{Chunk: 4096})
+			mustFeed(t, r.sim, "form", 1)
+			for range tc.faults {
+				mustFault(t, r.sim, "hash")
+			}
+			raw, err := r.drv.Acquire(testCtx(t), Options{DPI: 100}, nil)
+			if !errors.Is(err, tc.wantErr) || (tc.wantErr == nil && err != nil) {
+				t.Fatalf("err = %v, want %v", err, tc.wantErr)
+			}
+			if err != nil {
+				return
+			}
+			if !bytes.Equal(raw.Data, r.sim.LastImage()) || !slices.Equal(raw.Stats.Resumes, []int64{0}) {
+				t.Fatalf("resumes %v, image intact %v", raw.Stats.Resumes, bytes.Equal(raw.Data, r.sim.LastImage()))
+			}
+		})
+	}
+}

@@ -47,6 +47,8 @@ type Scanner struct {
 	// Armed faults: the index of the chunk whose next sending the fault
 	// hits, or -1 when not armed.
 	corruptAt, stallAt int
+	badHashes          int  // END frames still to send with a wrong SHA-256
+	dropBegin          bool // lose the next answer to SCAN
 
 	image     []byte
 	begin     wire.Begin
@@ -123,7 +125,9 @@ func (s *Scanner) Feed(page string, n int) error {
 
 // Fault arms a fault: "jam" and "cover" hold until Clear; "corrupt" damages
 // the third chunk of a transfer and "stall" cuts the second chunk short and
-// goes silent, each once, when that chunk is next sent.
+// goes silent, each once, when that chunk is next sent; "hash" sends the
+// next END with a wrong SHA-256 (arm it twice to fail the retry too);
+// "drop" loses the next answer to SCAN on the line.
 func (s *Scanner) Fault(kind string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -136,8 +140,12 @@ func (s *Scanner) Fault(kind string) error {
 		s.corruptAt = 2
 	case "stall":
 		s.stallAt = 1
+	case "hash":
+		s.badHashes++
+	case "drop":
+		s.dropBegin = true
 	default:
-		return fmt.Errorf("scanner: unknown fault %q (jam, cover, corrupt, stall)", kind)
+		return fmt.Errorf("scanner: unknown fault %q (jam, cover, corrupt, stall, hash, drop)", kind)
 	}
 	return nil
 }
@@ -180,13 +188,13 @@ func (s *Scanner) Status() string {
 // Command runs a console command (without the leading "scanner"):
 //
 //	feed PAGE [N]                 put N (default 1) sheets of a test page in the feeder
-//	fault jam|cover|corrupt|stall arm a fault
+//	fault jam|cover|corrupt|stall|hash|drop  arm a fault
 //	clear                         clear a jam, close the cover
 //	pages                         list the test pages
 //	status
 func (s *Scanner) Command(args []string) (string, error) {
 	if len(args) == 0 {
-		return "", errors.New("scanner: want feed PAGE [N] | fault jam|cover|corrupt|stall | clear | pages | status")
+		return "", errors.New("scanner: want feed PAGE [N] | fault jam|cover|corrupt|stall|hash|drop | clear | pages | status")
 	}
 	switch args[0] {
 	case "feed":
@@ -206,7 +214,7 @@ func (s *Scanner) Command(args []string) (string, error) {
 		return fmt.Sprintf("fed %d × %s", n, args[1]), nil
 	case "fault":
 		if len(args) != 2 {
-			return "", errors.New("scanner fault: want jam, cover, corrupt or stall")
+			return "", errors.New("scanner fault: want jam, cover, corrupt, stall, hash or drop")
 		}
 		if err := s.Fault(args[1]); err != nil {
 			return "", err
@@ -350,6 +358,14 @@ func (s *Scanner) handle(ctx context.Context, pt *PTY, f wire.Frame) (stalled bo
 		if err != nil {
 			return false, err
 		}
+		s.mu.Lock()
+		lost := s.dropBegin
+		s.dropBegin = false
+		s.mu.Unlock()
+		if lost {
+			s.log.Info("scanner sim lost its SCAN answer")
+			return false, nil
+		}
 		return false, s.write(ctx, pt, b)
 	case wire.TypeAck, wire.TypeNak:
 		var off uint32
@@ -490,6 +506,10 @@ func (s *Scanner) sendFrom(ctx context.Context, pt *PTY, seq byte, off uint32) (
 	total := uint32(len(s.image))
 	if off >= total {
 		end := wire.End{Total: total, Sum: s.sum}
+		if s.badHashes > 0 {
+			s.badHashes--
+			end.Sum[0] ^= 0xFF
+		}
 		s.mu.Unlock()
 		b, err := wire.Encode(wire.Frame{Type: wire.TypeEnd, Seq: seq, Payload: end.Marshal()})
 		if err != nil {

@@ -12,7 +12,7 @@
 //	idcard remove               take it off
 //	idcard fault KIND           checksum|drop|extra|silence|readfail|pull|mute|none
 //	scanner feed PAGE [N]       put test pages in the scanner (scanner pages lists them)
-//	scanner fault KIND          jam|cover|corrupt|stall; scanner clear ends a jam or open cover
+//	scanner fault KIND          jam|cover|corrupt|stall|hash|drop; scanner clear ends a jam or open cover
 //	printer paperout N          the paper runs out after N more lines; printer paper refill
 //	printer cover open|close    printer status; printed pages go to --printer-out as PNG + text
 //	NAME unplug | NAME replug   pull the device's USB cable / plug it back (new pty, same symlink)
@@ -248,7 +248,7 @@ func command(ctx context.Context, f []string, slots []*slot, byName map[string]*
 	case "quit", "exit":
 		return "", errQuit
 	case "help":
-		return "list | NAME unplug | NAME replug | idcard place KEY | idcard remove | idcard fault KIND | idcard cards | idcard status | scanner feed PAGE [N] | scanner fault jam|cover|corrupt|stall | scanner clear | scanner pages | scanner status | printer paperout N | printer paper refill | printer cover open|close | printer status | quit", nil
+		return "list | NAME unplug | NAME replug | idcard place KEY | idcard remove | idcard fault KIND | idcard cards | idcard status | scanner feed PAGE [N] | scanner fault jam|cover|corrupt|stall|hash|drop | scanner clear | scanner pages | scanner status | printer paperout N | printer paper refill | printer cover open|close | printer status | quit", nil
 	case "list":
 		var b []string
 		for _, s := range slots {
