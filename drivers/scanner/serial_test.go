@@ -445,3 +445,26 @@ func TestSerialHashMismatch(t *testing.T) {
 		})
 	}
 }
+
+// A resident who walks away cancels the scan: the driver returns at once
+// and tells the scanner to drop the image, so it is idle for the next one.
+func TestSerialCancelAborts(t *testing.T) {
+	r := newRig(t, 921600, nil, SerialConfig{})
+	mustFeed(t, r.sim, "form", 1)
+	ctx, cancel := context.WithCancel(testCtx(t))
+	_, err := r.drv.Acquire(ctx, Options{DPI: 100}, func(done, total int64) {
+		if done > total/3 {
+			cancel()
+		}
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	st, err := r.drv.Status(testCtx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Holding {
+		t.Error("scanner still holds the image after the cancelled scan")
+	}
+}
