@@ -202,6 +202,11 @@ type Heartbeat struct {
 	LastSync         time.Time         `json:"last_sync"`
 	ClockOffsetMS    int64             `json:"clock_offset_ms"`
 	PaperNearEnd     bool              `json:"paper_near_end"`
+	// PaperOut: the printer reports paper end, so receipts cannot print.
+	// Kiosks that predate it leave it out; the platform then also reads a
+	// printer state in Devices that mentions paper ("error: printer: out
+	// of paper").
+	PaperOut bool `json:"paper_out,omitempty"`
 }
 
 // HeartbeatResponse is the 200 body of POST /api/v1/heartbeat. ServerTime

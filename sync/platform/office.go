@@ -57,6 +57,9 @@ func parsePages() (*template.Template, error) {
 			return t.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02 15:04:05")
 		},
 		"isImage": func(ct string) bool { return strings.HasPrefix(ct, "image/") },
+		"fmtDur":  fmtDur,
+		"mb":      func(b int64) int64 { return b >> 20 },
+		"secs":    func(n int64) time.Duration { return time.Duration(n) * time.Second },
 	}).ParseFS(templateFS, "templates/pages.html")
 	if err != nil {
 		return nil, fmt.Errorf("back-office templates: %w", err)
@@ -285,10 +288,21 @@ func (s *Server) kiosksPage(w http.ResponseWriter, r *http.Request, se Session) 
 		s.internal(w, r, err)
 		return
 	}
+	now := s.cfg.Clock()
+	rows := Fleet(ks, now, s.cfg.Fleet)
+	alerting := 0
+	for _, r := range rows {
+		if len(r.Alerts) > 0 {
+			alerting++
+		}
+	}
 	s.render(w, http.StatusOK, "kiosks", struct {
 		pageData
-		Kiosks []KioskInfo
-	}{pageData{Title: "终端", User: se.User, CSRF: se.CSRF}, ks})
+		Rows     []FleetRow
+		Alerting int
+		Now      time.Time
+		Rules    FleetRules
+	}{pageData{Title: "终端", User: se.User, CSRF: se.CSRF}, rows, alerting, now, s.cfg.Fleet.withDefaults()})
 }
 
 func (s *Server) showDetail(w http.ResponseWriter, r *http.Request, se Session, code int, msg string) {

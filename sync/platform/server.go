@@ -46,6 +46,8 @@ type Config struct {
 	// this long (default 30 s), so a half-open village link cannot hold the
 	// blob's lock and block the kiosk's own resume.
 	UploadIdleTimeout time.Duration
+	// Fleet are the alert rules of the fleet page and metrics.
+	Fleet FleetRules
 }
 
 // Server is the platform's HTTP handler.
@@ -592,8 +594,15 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
+	ks, err := s.cfg.Store.Kiosks(r.Context())
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	now := s.cfg.Clock()
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	s.metrics.write(w, by)
+	writeFleetMetrics(w, Fleet(ks, now, s.cfg.Fleet), now)
 }
 
 // MaskIDNumber shows the first 4 and last 4 characters of an ID number,

@@ -99,6 +99,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	catalog := fs.String("catalog", "", "service catalog JSON served to kiosks (default DATA/catalog.json if present)")
 	prefix := fs.String("case-prefix", "DG", "case number prefix (DG gives DG-2026-000123)")
 	partialTTL := fs.Duration("partial-ttl", 7*24*time.Hour, "remove blob uploads that have not grown for this long (0 keeps them)")
+	silentAfter := fs.Duration("silent-after", platform.DefaultSilentAfter, "fleet alert: a kiosk without a heartbeat for this long is silent")
+	queueMaxAge := fs.Duration("queue-max-age", platform.DefaultQueueMaxAge, "fleet alert: a kiosk's oldest queued submission may wait this long")
+	minFreeMB := fs.Int64("min-free-disk-mb", platform.DefaultMinFreeDisk>>20, "fleet alert: less free disk on a kiosk than this (MB)")
 	if code, ok := parse(fs, args, stderr); !ok {
 		return code
 	}
@@ -116,7 +119,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "platformd serve: %v\n", err)
 		return exitFailure
 	}
-	p, err := local.Open(ctx, *data, platform.Config{Logger: logger, CasePrefix: *prefix, Catalog: cat, SecureCookies: *cert != ""})
+	fleet := platform.FleetRules{SilentAfter: *silentAfter, QueueMaxAge: *queueMaxAge, MinFreeDisk: *minFreeMB << 20}
+	p, err := local.Open(ctx, *data, platform.Config{Logger: logger, CasePrefix: *prefix, Catalog: cat, SecureCookies: *cert != "", Fleet: fleet})
 	if err != nil {
 		fmt.Fprintf(stderr, "platformd serve: %v\n", err)
 		return exitFailure
