@@ -260,3 +260,23 @@ func TestLookupShowsDecision(t *testing.T) {
 	}
 	contains(t, "offline lookup", r.screen(), no, "网络暂时中断")
 }
+
+// TestSessionEndResetsLanguage: the next resident starts in Chinese and in
+// normal mode whatever the last one chose.
+func TestSessionEndResetsLanguage(t *testing.T) {
+	r := newRig(t)
+	r.tap("English")
+	r.tap("Large mode")
+	r.tap("Apply for a service")
+	if !r.state().ElderMode || r.tr.Lang() != "en" {
+		t.Fatalf("elder=%v lang=%s after switching", r.state().ElderMode, r.tr.Lang())
+	}
+	r.tap("Home")
+	r.waitStep(flow.StepHome)
+	if r.state().ElderMode || r.tr.Lang() != "zh-CN" {
+		t.Errorf("after the session: elder=%v lang=%s, want normal zh-CN", r.state().ElderMode, r.tr.Lang())
+	}
+	if uitest.FindButton(r.win.Content(), "我要办事") == nil {
+		t.Errorf("Home not redrawn in Chinese:\n%s", r.screen())
+	}
+}

@@ -111,7 +111,7 @@ func newRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	r.win = test.NewWindow(r.app.View().Object())
-	r.win.Resize(uitest.Screen)
+	r.win.Resize(uitest.Screen())
 	r.res = &uitest.Resident{Win: r.win}
 	r.app.Start()
 	t.Cleanup(func() {

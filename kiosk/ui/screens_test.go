@@ -187,3 +187,32 @@ func hasHan(s string) bool {
 	}
 	return false
 }
+
+func TestOfflineBadgeAndLanguageSwitch(t *testing.T) {
+	h := newHarness(t, i18n.ZhCN, false)
+	offline := h.Tr.In(i18n.ZhCN, "home.offline")
+	h.Kiosk.SetOnline(false)
+	if !strings.Contains(uitest.Joined(h.Win.Content()), offline) {
+		t.Fatal("offline badge not shown")
+	}
+	h.Kiosk.SetOnline(true)
+	if strings.Contains(uitest.Joined(h.Win.Content()), offline) {
+		t.Fatal("offline badge still shown when online")
+	}
+	// The switch is on every screen and redraws in place.
+	if err := h.R.Tap("English"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.R.Tap("Apply for a service"); err != nil {
+		t.Fatalf("after switching to English: %v", err)
+	}
+	if h.Kiosk.State().Step != flow.StepCatalog {
+		t.Fatalf("at %s", h.Kiosk.State().Step)
+	}
+	if err := h.R.Tap("中文"); err != nil {
+		t.Fatal(err)
+	}
+	if uitest.FindButton(h.Win.Content(), "全部事项") == nil {
+		t.Fatalf("catalog not redrawn in Chinese:\n%s", uitest.Joined(h.Win.Content()))
+	}
+}

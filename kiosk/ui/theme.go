@@ -63,10 +63,10 @@ func (t *Theme) TargetSize() float32 {
 	return normalTarget
 }
 
-var (
-	// Normal mode: a calm light palette; the government-blue primary keeps
-	// white text on it above 4.5:1.
-	normalPalette = palette{
+// normalPalette is a calm light palette; the government-blue primary keeps
+// white text on it above 4.5:1.
+func normalPalette() palette {
+	return palette{
 		background: color.NRGBA{0xF4, 0xF6, 0xF9, 0xFF},
 		foreground: color.NRGBA{0x1B, 0x1F, 0x24, 0xFF},
 		button:     color.NRGBA{0xFF, 0xFF, 0xFF, 0xFF},
@@ -80,9 +80,12 @@ var (
 		input:      color.NRGBA{0xFF, 0xFF, 0xFF, 0xFF},
 		header:     color.NRGBA{0xE3, 0xEA, 0xF5, 0xFF},
 	}
-	// Elder mode: pure black on white with a darker primary, so every text
-	// pair is far above 4.5:1 even on a washed-out lobby screen.
-	elderPalette = palette{
+}
+
+// elderPalette is pure black on white with a darker primary, so every text
+// pair is far above 4.5:1 even on a washed-out lobby screen.
+func elderPalette() palette {
+	return palette{
 		background: color.NRGBA{0xFF, 0xFF, 0xFF, 0xFF},
 		foreground: color.NRGBA{0x00, 0x00, 0x00, 0xFF},
 		button:     color.NRGBA{0xFF, 0xF4, 0xD6, 0xFF},
@@ -96,7 +99,7 @@ var (
 		input:      color.NRGBA{0xFF, 0xFF, 0xFF, 0xFF},
 		header:     color.NRGBA{0xD6, 0xE4, 0xFF, 0xFF},
 	}
-)
+}
 
 type palette struct {
 	background, foreground, button, primary, onPrimary, disabled, border,
@@ -105,9 +108,9 @@ type palette struct {
 
 func (t *Theme) palette() palette {
 	if t.elder {
-		return elderPalette
+		return elderPalette()
 	}
-	return normalPalette
+	return normalPalette()
 }
 
 // Color implements fyne.Theme. The kiosk is always light: lobby screens are

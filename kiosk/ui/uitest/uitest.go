@@ -27,7 +27,7 @@ import (
 )
 
 // Screen is 1280×800, the kiosk's panel.
-var Screen = fyne.NewSize(1280, 800)
+func Screen() fyne.Size { return fyne.NewSize(1280, 800) }
 
 // Counter counts what a resident did: taps on buttons and fields, and
 // characters typed on a keypad (each one a key tap, counted apart).
@@ -290,7 +290,7 @@ func NewHarness() (*Harness, error) {
 	h.Machine = flow.New(cat, flow.Options{Now: h.Clock.Now, Calendar: cal})
 	h.Kiosk = ui.New(h.Tr, ui.Options{Dispatch: h.Dispatch, Dict: SharedDict(), SampleCatalog: cat.Sample})
 	h.Win = test.NewWindow(h.Kiosk.Object())
-	h.Win.Resize(Screen)
+	h.Win.Resize(Screen())
 	h.R = &Resident{Win: h.Win}
 	st, _ := h.Machine.Handle(flow.Touch{})
 	h.Kiosk.Render(st)
