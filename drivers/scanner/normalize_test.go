@@ -38,14 +38,14 @@ func TestNormalizeFlagsBlankAndBlurredPages(t *testing.T) {
 		wantBlurred bool
 	}{
 		{"form", 200, true, false, false},
-		{"form", 300, false, false, false},
+		{"form", 300, true, false, false},
 		{"form", 150, true, false, false},
 		{"certificate", 200, false, false, false},
 		{"certificate", 100, true, false, false},
 		{"blank", 200, true, true, false},
-		{"blank", 300, false, true, false},
+		{"blank", 200, false, true, false},
 		{"blurred", 200, true, false, true},
-		{"blurred", 300, false, false, true},
+		{"blurred", 200, false, false, true},
 		{"blurred", 150, true, false, true},
 	}
 	for _, tc := range tests {
