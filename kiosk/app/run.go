@@ -27,7 +27,10 @@ type RunOptions struct {
 	// DemoDir holds the demo's data; a fresh temp dir when empty.
 	DemoDir string
 	Config  config.Config
-	Logger  *slog.Logger
+	// ConfigPath is the file Config came from; technician mode saves its
+	// changes there (config.DefaultPath when empty).
+	ConfigPath string
+	Logger     *slog.Logger
 	// OnFirstFrame is called once the window has shown its first frame,
 	// for start-up measurements.
 	OnFirstFrame func()
@@ -70,6 +73,7 @@ func Run(ctx context.Context, fa fyne.App, o RunOptions) (err error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	log, ring := withLogRing(log)
 	t0 := time.Now()
 	phase := func(name string) {
 		log.Debug("start-up", "phase", name, "at", time.Since(t0).Round(time.Millisecond).String())
@@ -100,6 +104,11 @@ func Run(ctx context.Context, fa fyne.App, o RunOptions) (err error) {
 		TrackingURL: func(r string) string { return lookupURL + r },
 	}
 	late.Fill(&d)
+	tech, err := newTechnician(fa, o, tr, ring, fyne.Do, log)
+	if err != nil {
+		return err
+	}
+	d.OnTechnician = tech.open
 	a, err := New(d)
 	if err != nil {
 		return err
@@ -107,7 +116,7 @@ func Run(ctx context.Context, fa fyne.App, o RunOptions) (err error) {
 	phase("app built")
 
 	w := fa.NewWindow("OneDoor 一门通")
-	content := a.View().Object()
+	content := tech.wrap(a)
 	size := fyne.NewSize(1280, 800)
 	panelBox := container.NewStack()
 	if o.Demo {
@@ -138,6 +147,9 @@ func Run(ctx context.Context, fa fyne.App, o RunOptions) (err error) {
 		if stack != nil {
 			stack.Fill(&pd)
 			pd.Site = stack.site
+			if err == nil {
+				err = tech.attach(octx, o, demo, stack, &pd)
+			}
 		}
 		late.Resolve(pd, err)
 		if err != nil {
@@ -176,6 +188,7 @@ func Run(ctx context.Context, fa fyne.App, o RunOptions) (err error) {
 	a.Stop()
 	stopOpening()
 	<-opened
+	err = errors.Join(err, tech.close())
 	if stack != nil {
 		err = errors.Join(err, stack.Close())
 	}
@@ -186,7 +199,7 @@ func Run(ctx context.Context, fa fyne.App, o RunOptions) (err error) {
 		}
 	}
 	log.Info("kiosk stopped", "ran", time.Since(t0).Round(time.Second).String())
-	return err
+	return tech.finish(err)
 }
 
 // openParts starts the demo (if asked) and opens the stack.
@@ -208,7 +221,7 @@ func openParts(ctx context.Context, o RunOptions, log *slog.Logger, phase func(s
 		settings = demo.Settings
 		phase("demo started")
 	}
-	stack, err := OpenStack(ctx, settings, log)
+	stack, err := OpenStack(ctx, withoutDevices(settings), log)
 	if err != nil {
 		if demo != nil {
 			demo.Close()

@@ -190,7 +190,7 @@ func newRig(t *testing.T, o rigOptions) *rig {
 	st, _ := machine.Handle(flow.Touch{})
 	kiosk.Render(st)
 	win := test.NewTempWindow(t, mode.Wrap(kiosk.Object()))
-	win.Resize(uitest.Screen)
+	win.Resize(fyne.NewSize(1280, 800))
 	return &rig{t: t, mode: mode, kiosk: kiosk, win: win, post: p, timer: timer, r: &uitest.Resident{Win: win},
 		gate: gate, store: store, clock: o.clock, audits: audits}
 }

@@ -156,6 +156,41 @@ type Mode struct {
 	stopTicker     func()
 }
 
+// Parts are the app's parts that open after the window shows (the app
+// opens its stack in the background); see Attach.
+type Parts struct {
+	Devices Devices
+	Applier Applier
+	Queue   Queue
+	Syncer  Syncer
+	Audit   AuditLog
+}
+
+// Attach supplies parts that were not ready at New; nil fields keep what
+// is there. Call it on Fyne's goroutine.
+func (m *Mode) Attach(p Parts) {
+	if p.Devices != nil {
+		m.d.Devices = p.Devices
+	}
+	if p.Applier != nil {
+		m.d.Applier = p.Applier
+	}
+	if p.Queue != nil {
+		m.d.Queue = p.Queue
+	}
+	if p.Syncer != nil {
+		m.d.Syncer = p.Syncer
+	}
+	if p.Audit != nil {
+		m.d.Audit = p.Audit
+	}
+	m.redraw()
+}
+
+// ErrNeedsRestart wraps the settings an Applier saved but can only put
+// into effect at the next start (the platform link, session timing).
+var ErrNeedsRestart = errors.New("takes effect after a restart")
+
 // New builds technician mode; it shows nothing until Open.
 func New(d Deps) (*Mode, error) {
 	if d.Gate == nil || d.Store == nil || d.Post == nil {
@@ -440,7 +475,10 @@ func (m *Mode) apply() {
 	m.run(func(ctx context.Context) func() {
 		err := m.d.Applier.Apply(ctx, cfg)
 		return func() {
-			if err != nil {
+			switch {
+			case errors.Is(err, ErrNeedsRestart):
+				m.say(m.tr.T("tech.restart_needed"), false)
+			case err != nil:
 				m.say(m.tr.T("tech.apply_failed", err.Error()), true)
 			}
 			if m.state == opened {

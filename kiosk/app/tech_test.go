@@ -1,0 +1,160 @@
+package app
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"onedoor/assets"
+	"onedoor/drivers/printer"
+	"onedoor/kiosk/catalog"
+	"onedoor/kiosk/i18n"
+	"onedoor/kiosk/techpin"
+	"onedoor/kiosk/ui"
+	"onedoor/kiosk/ui/uitest"
+)
+
+// TestTechnicianWiredIntoKiosk: in the demo kiosk, the resident screen's
+// hidden long press opens technician mode's PIN pad; the demo PIN opens
+// the pages; the devices the resident flow prints through are the
+// technician's live devices; the entry lands in the outbox's audit log.
+func TestTechnicianWiredIntoKiosk(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts simulators, platform and engine")
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	demo, err := StartDemo(ctx, filepath.Join(dir, "demo"), quietLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { demo.Close() })
+	stack, err := OpenStack(ctx, withoutDevices(demo.Settings), quietLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stack.Close() })
+	if stack.Printer != nil || stack.Reader != nil || stack.Scanner != nil {
+		t.Fatal("the stack opened devices the technician's manager should own")
+	}
+	cat, err := catalog.Parse(assets.SampleCatalog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fa := test.NewTempApp(t)
+	fa.Settings().SetTheme(ui.NewTheme(false))
+	q := &queue{}
+	tr := i18n.New()
+	o := RunOptions{Demo: true, DemoDir: filepath.Join(dir, "tech")}
+	log, ring := withLogRing(quietLog)
+	tech, err := newTechnician(fa, o, tr, ring, q.post, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tech.close() })
+	d := Deps{Catalog: cat, Tr: tr, Dict: uitest.SharedDict(), Post: q.post, TickEvery: -1, Logger: log,
+		OnTechnician: tech.open}
+	stack.Fill(&d)
+	if err := tech.attach(ctx, o, demo, stack, &d); err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	win := test.NewTempWindow(t, tech.wrap(a))
+	win.Resize(fyne.NewSize(1280, 800))
+	a.Start()
+	t.Cleanup(a.Stop)
+	q.drain()
+
+	var lp *ui.LongPress
+	uitest.Walk(win.Content(), func(o fyne.CanvasObject) bool {
+		if l, ok := o.(*ui.LongPress); ok {
+			lp = l
+		}
+		return lp == nil
+	})
+	if lp == nil {
+		t.Fatal("no hidden long-press area on the resident screen")
+	}
+	lp.OnLongPress() // what the hold timer calls
+	mt := tech.mode.Translator()
+	if !tech.mode.Gating() {
+		t.Fatalf("the long press did not open the PIN pad; screen:\n%s", uitest.Joined(win.Content()))
+	}
+	res := &uitest.Resident{Win: win}
+	if err := res.Type(DemoTechnicianPIN); err != nil {
+		t.Fatal(err)
+	}
+	if err := res.Tap(mt.T("tech.pin.enter")); err != nil {
+		t.Fatal(err)
+	}
+	settle := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for q.drain(); !cond(); q.drain() {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s; screen:\n%s", what, uitest.Joined(win.Content()))
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	settle("technician mode", tech.mode.IsOpen)
+
+	screen := uitest.JoinedAll(win.Content())
+	for _, p := range []string{demo.Settings.CardPath, demo.Settings.PrinterPath, demo.Settings.ScannerPath} {
+		if !strings.Contains(screen, p) {
+			t.Errorf("Devices page does not show %s", p)
+		}
+	}
+	if strings.Contains(screen, mt.T("tech.dev.state_off")) {
+		t.Errorf("a demo device shows as not enabled:\n%s", screen)
+	}
+	before := len(demo.Printer.Pages())
+	if err := res.Tap(mt.T("tech.dev.test_print") + "\n" + mt.T("tech.dev.printer")); err != nil {
+		t.Fatal(err)
+	}
+	settle("test print", func() bool { return !tech.mode.Busy() })
+	if got := len(demo.Printer.Pages()); got != before+1 {
+		t.Fatalf("demo printer has %d pages after the test print, want %d; message %q", got, before+1, tech.mode.Message())
+	}
+	// The resident flow prints through the same live device.
+	pctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if _, err := d.Printer.Print(pctx, printer.SampleReceipt()); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(demo.Printer.Pages()); got != before+2 {
+		t.Fatalf("demo printer has %d pages after the app's print, want %d", got, before+2)
+	}
+
+	entries, err := stack.Store.Audit(ctx, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events []string
+	for _, e := range entries {
+		events = append(events, e.Event)
+	}
+	for _, want := range []string{techpin.EventEntry, "technician_device_test"} {
+		if !strings.Contains(strings.Join(events, " "), want) {
+			t.Errorf("audit log %v lacks %s", events, want)
+		}
+	}
+
+	if err := res.Tap(mt.T("tech.tab.exit")); err != nil {
+		t.Fatal(err)
+	}
+	if err := res.Tap(mt.T("tech.exit.leave")); err != nil {
+		t.Fatal(err)
+	}
+	if tech.mode.IsOpen() || !strings.Contains(uitest.Joined(win.Content()), tr.T("app.title")) {
+		t.Fatal("leaving technician mode did not bring the resident screen back")
+	}
+}
