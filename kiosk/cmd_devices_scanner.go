@@ -51,6 +51,15 @@ func runDevicesScanTest(ctx context.Context, args []string, stdout, stderr io.Wr
 		fmt.Fprintln(stderr, "onedoor:", err)
 		return exitUsage
 	}
+	// Check the output folder before a sheet goes through: a scan that
+	// cannot be saved is a sheet the resident must feed again.
+	probe, err := os.CreateTemp(filepath.Dir(*out), ".scan-*.tmp")
+	if err != nil {
+		fmt.Fprintln(stderr, "onedoor: cannot write the output file:", err)
+		return exitUsage
+	}
+	probe.Close()
+	os.Remove(probe.Name())
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 

@@ -49,6 +49,8 @@ func TestDevicesScanTest(t *testing.T) {
 		{"no flags", nil, nil, exitUsage, "", "want --out FILE"},
 		{"bad paper", nil, []string{"--port", port, "--out", "x.jpg", "--paper", "B5"}, exitUsage, "", "unknown paper"},
 		{"empty feeder", nil, []string{"--port", port, "--baud", "921600", "--dpi", "100", "--out", filepath.Join(dir, "none.jpg")}, exitDevice, "SIM-A4", "no document"},
+		{"unwritable output, sheet kept", []string{"feed", "certificate"}, []string{"--port", port, "--out", filepath.Join(dir, "missing", "x.jpg")}, exitUsage, "", "cannot write the output file"},
+		{"the kept sheet scans", nil, []string{"--port", port, "--baud", "921600", "--dpi", "100", "--colour", "--out", filepath.Join(dir, "cert.jpg")}, exitOK, "colour", ""},
 		{"form", []string{"feed", "form"}, []string{"--port", port, "--baud", "921600", "--dpi", "100", "--out", filepath.Join(dir, "form.jpg")}, exitOK, ": OK", "scanning 100%"},
 		{"blank asks for rescan", []string{"feed", "blank"}, []string{"--port", port, "--baud", "921600", "--dpi", "100", "--out", filepath.Join(dir, "blank.jpg")}, exitFailure, "RESCAN (blank page)", ""},
 		{"jam", []string{"fault", "jam"}, []string{"--port", port, "--baud", "921600", "--dpi", "100", "--out", filepath.Join(dir, "jam.jpg")}, exitDevice, "", "paper jam"},
