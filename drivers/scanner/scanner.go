@@ -32,8 +32,10 @@ var (
 
 // Scanner is what the kiosk needs from any backend: one page, normalised,
 // with progress reported as bytes (or permille when the backend only knows
-// a percentage) so the UI can draw a bar. progress may be nil; it is called
-// on the caller's goroutine.
+// a percentage) so the UI can draw a bar. The first call, (0, total), comes
+// when the sheet has gone through and the transfer starts; until then the
+// UI shows that the sheet is feeding. progress may be nil; it is called on
+// the caller's goroutine.
 type Scanner interface {
 	Scan(ctx context.Context, opts Options, progress func(done, total int64)) (Page, error)
 }
