@@ -368,7 +368,8 @@ type pipe struct {
 	cancel         context.CancelFunc
 
 	mu       sync.Mutex
-	fresh    bool // next upstream bytes may start a request
+	fresh    bool   // next upstream bytes may start a request
+	pending  []byte // start of a request, held until it can be matched
 	action   Action
 	reqBytes int64
 	stalled  bool
@@ -385,6 +386,32 @@ func looksLikeRequest(b []byte) bool {
 		}
 	}
 	return false
+}
+
+// matchable reports whether b, the start of a request, holds its whole
+// head and, unless the client waits for 100 Continue, the first 8 KiB of
+// its body (or all of it if shorter).
+func matchable(b []byte) bool {
+	end := bytes.Index(b, []byte("\r\n\r\n"))
+	if end < 0 {
+		return len(b) > 64<<10 // not HTTP as we know it; stop waiting
+	}
+	var length int64
+	for _, line := range strings.Split(string(b[:end]), "\r\n")[1:] {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		switch strings.ToLower(strings.TrimSpace(k)) {
+		case "content-length":
+			length, _ = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		case "expect":
+			if strings.EqualFold(strings.TrimSpace(v), "100-continue") {
+				return true
+			}
+		}
+	}
+	return int64(len(b)-end-4) >= min(length, 8<<10)
 }
 
 func (c *pipe) reset() {
@@ -458,6 +485,19 @@ func (c *pipe) upstream() {
 func (c *pipe) up(chunk []byte) bool {
 	c.mu.Lock()
 	if c.fresh && looksLikeRequest(chunk) {
+		c.pending = []byte{}
+	}
+	c.fresh = false
+	if c.pending != nil {
+		// Rules may match on the head or the start of the body, which a
+		// client can write in separate segments: hold the request until
+		// enough of it is here to decide.
+		c.pending = append(c.pending, chunk...)
+		if !matchable(c.pending) {
+			c.mu.Unlock()
+			return true
+		}
+		chunk, c.pending = c.pending, nil
 		c.action, _ = c.p.match(chunk)
 		c.reqBytes = 0
 		c.lose = c.action.Kind == LoseResponse
@@ -465,7 +505,6 @@ func (c *pipe) up(chunk []byte) bool {
 			c.stalled = true
 		}
 	}
-	c.fresh = false
 	act, stalled := c.action, c.stalled
 	c.mu.Unlock()
 

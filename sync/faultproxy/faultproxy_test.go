@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -264,3 +265,44 @@ func TestLooksLikeRequest(t *testing.T) {
 		}
 	}
 }
+
+func TestMatchable(t *testing.T) {
+	tests := []struct {
+		in   string
+		want bool
+	}{
+		{"POST / HTTP/1.1\r\nHost: x\r\n", false},
+		{"GET / HTTP/1.1\r\nHost: x\r\n\r\n", true},
+		{"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nab", false},
+		{"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nabcde", true},
+		{"PATCH / HTTP/1.1\r\nContent-Length: 99999\r\nExpect: 100-continue\r\n\r\n", true},
+		{"POST / HTTP/1.1\r\ncontent-length: 20000\r\n\r\n" + strings.Repeat("z", 8<<10), true},
+		{"POST / HTTP/1.1\r\nContent-Length: x\r\n\r\n", true},
+	}
+	for _, tc := range tests {
+		if got := matchable([]byte(tc.in)); got != tc.want {
+			t.Errorf("matchable(%q) = %v", tc.in, got)
+		}
+	}
+}
+
+func TestRuleMatchesABodyWrittenAfterTheHead(t *testing.T) {
+	b := newBackend(t)
+	p := newProxy(t, b)
+	rule := p.Add(&Rule{Match: `"receipt":"R-7"`, Action: RespondWith(503, nil, "")})
+	conn, err := net.Dial("tcp", p.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body := `{"receipt":"R-7"}`
+	io.WriteString(conn, "POST /s HTTP/1.1\r\nHost: x\r\nContent-Length: "+itoa(len(body))+"\r\n\r\n")
+	time.Sleep(50 * time.Millisecond) // the body arrives as a separate segment
+	io.WriteString(conn, body)
+	reply, _ := io.ReadAll(conn)
+	if !strings.HasPrefix(string(reply), "HTTP/1.1 503") || rule.Hits() != 1 || b.requests.Load() != 0 {
+		t.Fatalf("reply %q, hits %d, backend %d", reply, rule.Hits(), b.requests.Load())
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
