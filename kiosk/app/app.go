@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"golang.org/x/image/draw"
 
 	"onedoor/drivers/idcard"
 	"onedoor/drivers/printer"
@@ -113,6 +114,7 @@ type App struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	pages   map[string]scanner.Page // scanned pages by ref; UI goroutine only
+	thumbs  map[string]image.Image  // their previews; UI goroutine only
 	nextRef int
 	// cardPresent is whether the reader last reported a card; UI goroutine.
 	cardPresent bool
@@ -138,7 +140,7 @@ func New(d Deps) (*App, error) {
 	if d.TrackingURL == nil {
 		d.TrackingURL = func(r string) string { return r }
 	}
-	a := &App{d: d, log: d.Logger, pages: map[string]scanner.Page{}}
+	a := &App{d: d, log: d.Logger, pages: map[string]scanner.Page{}, thumbs: map[string]image.Image{}}
 	a.m = flow.New(d.Catalog, flow.Options{
 		Now: d.Now, Calendar: d.Calendar, IdleTimeout: d.IdleTimeout, ElderIdleTimeout: d.ElderIdleTimeout,
 		ReceiptQR: d.TrackingURL, Logger: d.Logger,
@@ -244,6 +246,7 @@ func (a *App) execute(f flow.Effect) {
 	case flow.DiscardScans:
 		for _, r := range e.Refs {
 			delete(a.pages, r)
+			delete(a.thumbs, r)
 		}
 	case flow.SubmitApplication:
 		a.submit(e.Application)
@@ -259,6 +262,7 @@ func (a *App) execute(f flow.Effect) {
 		// Every session starts in Chinese and in normal mode; the flow has
 		// already wiped its state and the view its scratch input.
 		clear(a.pages)
+		clear(a.thumbs)
 		if err := a.d.Tr.SetLang(i18n.ZhCN); err != nil {
 			a.log.Error("reset language", "err", err)
 		}
@@ -307,16 +311,36 @@ func ScanResult(e flow.ScanPage, ref string, p scanner.Page) flow.ScanDone {
 	return d
 }
 
+// preview is a thumbnail of a scanned page, decoded and scaled once: the
+// screen is redrawn on every event and a full A4 JPEG decode each time
+// would be felt.
 func (a *App) preview(ref string) image.Image {
+	if img, ok := a.thumbs[ref]; ok {
+		return img
+	}
 	p, ok := a.pages[ref]
 	if !ok {
 		return nil
 	}
 	img, err := jpeg.Decode(bytes.NewReader(p.JPEG))
 	if err != nil {
+		a.log.Warn("page preview", "err", err)
 		return nil
 	}
-	return img
+	a.thumbs[ref] = thumbnail(img, 240)
+	return a.thumbs[ref]
+}
+
+// thumbnail scales img to width w (keeping its aspect), never up.
+func thumbnail(img image.Image, w int) image.Image {
+	b := img.Bounds()
+	if b.Dx() <= w {
+		return img
+	}
+	h := b.Dy() * w / b.Dx()
+	dst := image.NewRGBA(image.Rect(0, 0, w, max(h, 1)))
+	draw.ApproxBiLinear.Scale(dst, dst.Bounds(), img, b, draw.Src, nil)
+	return dst
 }
 
 func (a *App) submit(app flow.Application) {

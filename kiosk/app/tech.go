@@ -40,7 +40,7 @@ type technician struct {
 	audit   *lateAudit
 	post    func(func())
 	tmp     string // demo directory made here, removed at close
-	restart bool // set on Fyne's goroutine, read after the loop ends
+	restart bool   // set on Fyne's goroutine, read after the loop ends
 }
 
 // withLogRing tees log into a masked ring buffer for the Logs page.
