@@ -254,11 +254,16 @@ func (p *Port) conn() (*serial.Port, error) {
 // so callers can tell "nothing yet" from a real error. While the device is
 // absent Read fails with ErrDisconnected.
 func (p *Port) Read(b []byte) (int, error) {
+	// Under the lock: a Write on another goroutine (the printer driver
+	// reads and writes full duplex) may reconnect and reset pending.
+	p.mu.Lock()
 	if len(p.pending) > 0 {
 		n := copy(b, p.pending)
 		p.pending = p.pending[n:]
+		p.mu.Unlock()
 		return n, nil
 	}
+	p.mu.Unlock()
 	sp, err := p.conn()
 	if err != nil {
 		return 0, err
