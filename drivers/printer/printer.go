@@ -94,11 +94,12 @@ type Printer struct {
 	flow     chan struct{} // nudged on every XON/XOFF
 	events   chan Event
 
-	mu      sync.Mutex
-	paused  bool // XOFF received, XON not yet
-	lastErr error
-	nearEnd bool
-	stray   int // bytes that fit no reply pattern
+	mu       sync.Mutex
+	paused   bool  // XOFF received, XON not yet
+	lastErr  error // errKind of the last status
+	nearEnd  bool
+	reported bool // the first status is always an event
+	stray    int  // bytes that fit no reply pattern
 
 	stop context.CancelFunc
 	done chan struct{}
@@ -305,10 +306,22 @@ func statusErr(st escpos.Status) error {
 	return nil
 }
 
+// errKind reduces err to the sentinel it wraps, so that the same condition
+// reported twice with different details is not a change.
+func errKind(err error) error {
+	for _, k := range []error{ErrPaperOut, ErrCoverOpen, ErrFault, ErrOffline, ErrNoReply, serialport.ErrDisconnected} {
+		if errors.Is(err, k) {
+			return k
+		}
+	}
+	return err
+}
+
 func (p *Printer) noteStatus(st escpos.Status, err error) {
 	p.mu.Lock()
-	changed := !errors.Is(err, p.lastErr) || (err == nil) != (p.lastErr == nil) || st.PaperNearEnd != p.nearEnd
-	p.lastErr, p.nearEnd = err, st.PaperNearEnd
+	kind := errKind(err)
+	changed := !p.reported || kind != p.lastErr || st.PaperNearEnd != p.nearEnd
+	p.lastErr, p.nearEnd, p.reported = kind, st.PaperNearEnd, true
 	p.mu.Unlock()
 	if !changed {
 		return
@@ -335,6 +348,32 @@ func (p *Printer) Status(ctx context.Context) (escpos.Status, error) {
 		p.noteStatus(st, statusErr(st))
 	}
 	return st, err
+}
+
+// Monitor polls status every interval while no job is running, so that
+// paper running out, an open cover or an unplugged printer reach Events
+// before a resident needs a receipt. It returns when ctx ends.
+func (p *Printer) Monitor(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if !p.ops.TryLock() {
+			continue // a job is running and watching status itself
+		}
+		st, err := p.readStatus(ctx, true)
+		switch {
+		case err == nil:
+			p.noteStatus(st, statusErr(st))
+		case ctx.Err() == nil:
+			p.noteStatus(st, err)
+		}
+		p.ops.Unlock()
+	}
 }
 
 // Print prints a receipt laid out for the printer's profile.
@@ -565,8 +604,10 @@ type pacer struct {
 
 func newPacer(baud int) *pacer {
 	bt := time.Duration(float64(time.Second) * 10 / float64(baud))
-	// About 5 ms of wire time per write.
-	return &pacer{byteTime: bt, burst: max(1, int(5*time.Millisecond/bt)), start: time.Now()}
+	// About 2 ms of wire time per write: what is already written when an
+	// XOFF arrives eats into the printer's margin (128 bytes is 11 ms at
+	// 115200 baud).
+	return &pacer{byteTime: bt, burst: max(1, int(2*time.Millisecond/bt)), start: time.Now()}
 }
 
 func (pc *pacer) restart() { pc.start, pc.sent = time.Now(), 0 }

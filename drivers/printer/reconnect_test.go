@@ -95,3 +95,26 @@ func TestEventsReportFaults(t *testing.T) {
 		t.Fatal("no event when the cover closed")
 	}
 }
+
+func TestMonitorReportsIdleFaults(t *testing.T) {
+	r := newRig(t, "generic-80", 115200)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go r.drv.Monitor(ctx, 50*time.Millisecond)
+	next := func(want error) {
+		t.Helper()
+		select {
+		case ev := <-r.drv.Events():
+			if !errors.Is(ev.Err, want) && !(want == nil && ev.Err == nil) {
+				t.Fatalf("event %+v, want %v", ev, want)
+			}
+		case <-time.After(3 * time.Second):
+			t.Fatalf("no event, want %v", want)
+		}
+	}
+	next(nil) // first poll: ready
+	r.sim.SetPaperLeft(0)
+	next(ErrPaperOut)
+	r.sim.RefillPaper()
+	next(nil)
+}

@@ -37,6 +37,8 @@ type Printer struct {
 	// dotRowsPerSec is the print speed; zero prints instantly.
 	dotRowsPerSec int
 	baud          int // 0: answers at any line rate
+	xoffFree      int
+	xonFree       int
 
 	mu       sync.Mutex
 	wake     chan struct{} // nudges the print loop: data arrived or a fault cleared
@@ -116,6 +118,7 @@ func NewPrinter(prof escpos.Profile, opts ...PrinterOption) (*Printer, error) {
 	}
 	p := &Printer{
 		prof: prof, glyphs: g, paperL: -1, wake: make(chan struct{}, 1),
+		xoffFree: defaultXOFFFree, xonFree: defaultXONFree,
 		log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	for _, o := range opts {
@@ -204,10 +207,13 @@ func lineRate(m *os.File) uint32 {
 }
 
 func (p *Printer) send(b byte) {
+	p.mu.Lock()
+	w := p.w
+	p.mu.Unlock()
 	p.wmu.Lock()
 	defer p.wmu.Unlock()
-	if p.w != nil {
-		_, _ = p.w.Write([]byte{b}) // a host that went away cannot be told anything
+	if w != nil {
+		_, _ = w.Write([]byte{b}) // a host that went away cannot be told anything
 	}
 }
 
@@ -218,12 +224,19 @@ func (p *Printer) nudge() {
 	}
 }
 
-// Flow-control thresholds, after Epson's TM-T88III: busy when 128 bytes
-// remain free, ready again when 256 are free.
+// Default flow-control thresholds, after Epson's TM-T88III: busy when 128
+// bytes remain free, ready again when 256 are free.
 const (
-	xoffFree = 128
-	xonFree  = 256
+	defaultXOFFFree = 128
+	defaultXONFree  = 256
 )
+
+// WithFlowThresholds sets when the printer sends XOFF (fewer than xoff bytes
+// free) and XON (at least xon free). Citizen's CLP keeps 128 and 1 KB; a
+// wider margin gives a host on a loaded machine more time to react.
+func WithFlowThresholds(xoff, xon int) PrinterOption {
+	return func(p *Printer) { p.xoffFree, p.xonFree = xoff, max(xon, xoff) }
+}
 
 // receive runs in the reader goroutine, at "interrupt time": real-time
 // commands are answered here, before the bytes join the buffer.
@@ -273,7 +286,7 @@ func (p *Printer) receive(b []byte) {
 		}
 		p.rbuf = append(p.rbuf, c)
 	}
-	sendXOFF := !p.xoff && p.prof.ReceiveBuffer-len(p.rbuf) < xoffFree
+	sendXOFF := !p.xoff && p.prof.ReceiveBuffer-len(p.rbuf) < p.xoffFree
 	if sendXOFF {
 		p.xoff = true
 		p.stats.XOFFs++
@@ -363,7 +376,7 @@ func (p *Printer) printLoop(ctx context.Context) {
 
 func (p *Printer) maybeXON() {
 	p.mu.Lock()
-	on := p.xoff && !p.offlineLocked() && p.prof.ReceiveBuffer-len(p.rbuf) >= xonFree
+	on := p.xoff && !p.offlineLocked() && p.prof.ReceiveBuffer-len(p.rbuf) >= p.xonFree
 	if on {
 		p.xoff = false
 		p.stats.XONs++
