@@ -34,10 +34,18 @@ func runDevicesScanTest(ctx context.Context, args []string, stdout, stderr io.Wr
 	quality := fs.Int("quality", scanner.DefaultJPEGQuality, "JPEG quality of the normalised page")
 	useSane := fs.Bool("sane", false, "scan through SANE's scanimage instead of a serial port")
 	device := fs.String("device", "", "SANE device name with --sane (default: SANE's default)")
+	list := fs.Bool("list", false, "with --sane: list the scanners SANE sees and exit")
 	timeout := fs.Duration("timeout", 2*time.Minute, "give up after this long")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
+	}
+	if *list {
+		if !*useSane || fs.NArg() > 0 {
+			fmt.Fprintln(stderr, "onedoor devices scan-test: --list goes with --sane")
+			return exitUsage
+		}
+		return listSane(ctx, stdout, stderr)
 	}
 	if *out == "" || fs.NArg() > 0 || (*port == "") == !*useSane {
 		fmt.Fprintln(stderr, "onedoor devices scan-test: want --out FILE and either --port P or --sane")
@@ -140,6 +148,25 @@ func runDevicesScanTest(ctx context.Context, args []string, stdout, stderr io.Wr
 	}
 	if page.NeedsRescan() {
 		return exitFailure
+	}
+	return exitOK
+}
+
+// listSane prints the scanners scanimage can see, one per line.
+func listSane(ctx context.Context, stdout, stderr io.Writer) int {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	devs, err := (&sane.Backend{}).List(ctx)
+	if err != nil {
+		fmt.Fprintln(stderr, "onedoor:", err)
+		return scanExit(err)
+	}
+	if len(devs) == 0 {
+		fmt.Fprintln(stdout, "SANE sees no scanner")
+		return exitDevice
+	}
+	for _, d := range devs {
+		fmt.Fprintf(stdout, "%s\t%s %s (%s)\n", d.Name, d.Vendor, d.Model, d.Type)
 	}
 	return exitOK
 }

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"image"
 	"image/jpeg"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -111,5 +113,55 @@ func TestDevicesScanTestJSON(t *testing.T) {
 	}
 	if !rep.Blurred || rep.Blank || rep.Transfer.Bytes == 0 {
 		t.Errorf("report %+v", rep)
+	}
+}
+
+// Real SANE hardware is not available here: a stand-in scanimage on PATH
+// answers like the real one (device list, progress on stderr, PNG on
+// stdout), which exercises the --sane path of the command end to end.
+func TestDevicesScanTestSANE(t *testing.T) {
+	bin := t.TempDir()
+	page := filepath.Join(bin, "page.png")
+	img := image.NewGray(image.Rect(0, 0, 827, 1169)) // A4 at 100 dpi, blank paper
+	for i := range img.Pix {
+		img.Pix[i] = 245
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(page, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	script := "#!/bin/sh\n" +
+		"case \"$1\" in --formatted-device-list=*) printf 'test:usb0\\037Acme\\037Flatbed 9\\037flatbed scanner\\n'; exit 0;; esac\n" +
+		"printf 'Progress: 50.0%%\\rProgress: 100.0%%\\r' >&2\ncat '" + page + "'\n"
+	if err := os.WriteFile(filepath.Join(bin, "scanimage"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	out := filepath.Join(t.TempDir(), "sane.jpg")
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantOut  string
+	}{
+		{"list", []string{"--sane", "--list"}, exitOK, "test:usb0\tAcme Flatbed 9 (flatbed scanner)"},
+		{"list without sane", []string{"--list"}, exitUsage, ""},
+		{"blank page through SANE", []string{"--sane", "--device", "test:usb0", "--dpi", "100", "--out", out}, exitFailure, "RESCAN (blank page)"},
+		{"both port and sane", []string{"--sane", "--port", "/dev/null", "--out", out}, exitUsage, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), append([]string{"devices", "scan-test"}, tc.args...), &stdout, &stderr)
+			if code != tc.wantCode || !strings.Contains(stdout.String(), tc.wantOut) {
+				t.Fatalf("exit %d (want %d)\nstdout: %s\nstderr: %s", code, tc.wantCode, stdout.String(), stderr.String())
+			}
+		})
+	}
+	if _, err := os.Stat(out); err != nil {
+		t.Errorf("no JPEG written: %v", err)
 	}
 }
