@@ -607,7 +607,9 @@ func newPacer(baud int) *pacer {
 	// About 2 ms of wire time per write: what is already written when an
 	// XOFF arrives eats into the printer's margin (128 bytes is 11 ms at
 	// 115200 baud).
-	return &pacer{byteTime: bt, burst: max(1, int(2*time.Millisecond/bt)), start: time.Now()}
+	// At low rates at least 8 bytes, or sleeping per byte costs more than
+	// the wire (8 bytes are 8 ms at 9600 baud, well inside the margin).
+	return &pacer{byteTime: bt, burst: max(8, int(2*time.Millisecond/bt)), start: time.Now()}
 }
 
 func (pc *pacer) restart() { pc.start, pc.sent = time.Now(), 0 }
