@@ -14,6 +14,10 @@ import (
 	"onedoor/drivers/serialport"
 )
 
+// MaxImageBytes is the largest image the driver accepts: an A4 colour page
+// at 600 dpi as JPEG is well under it.
+const MaxImageBytes = 64 << 20
+
 // Port is the part of *serialport.Port the driver uses. Read must return
 // (0, nil) when nothing arrived within a short read timeout, so the driver
 // can watch its context and deadlines.
@@ -31,7 +35,9 @@ type SerialConfig struct {
 	// a retransmission cheap at low bauds.
 	Chunk int
 	// ReplyTimeout bounds the wait for the answer to a command or a chunk;
-	// 0 means twice the wire time of the largest frame plus 300 ms.
+	// 0 means twice the wire time of a chunk frame plus 300 ms. For chunks
+	// the wait is never shorter than that for the chunk size the device
+	// announced.
 	ReplyTimeout time.Duration
 	// ScanTimeout bounds the wait for a sheet to go through the scanner
 	// before the SCAN is repeated; 0 means 20 s.
@@ -250,6 +256,12 @@ func (s *Serial) Acquire(ctx context.Context, opts Options, progress func(done, 
 	if err != nil {
 		return Raw{}, fmt.Errorf("%w: %w", ErrDevice, err)
 	}
+	if begin.Total > MaxImageBytes {
+		// Refuse before allocating: a confused device must not make the
+		// kiosk reserve gigabytes.
+		s.abortQuietly()
+		return Raw{}, fmt.Errorf("%w: announced a %d-byte image (limit %d)", ErrDevice, begin.Total, MaxImageBytes)
+	}
 	s.log.Info("scan started", "bytes", begin.Total, "dpi", begin.DPI, "width", begin.Width, "height", begin.Height)
 	progress(0, int64(begin.Total))
 
@@ -272,6 +284,9 @@ func (s *Serial) Acquire(ctx context.Context, opts Options, progress func(done, 
 func (s *Serial) pull(ctx context.Context, begin wire.Begin, progress func(done, total int64)) ([]byte, Transfer, error) {
 	total := begin.Total
 	img := make([]byte, 0, total)
+	// The device may use bigger chunks than asked; never wait less than
+	// twice the wire time of one of its frames.
+	wait := max(s.cfg.ReplyTimeout, 2*time.Duration(wire.Overhead+4+int(begin.Chunk))*byteTime(s.cfg.Baud)+300*time.Millisecond)
 	stats := Transfer{Bytes: int64(total)}
 	hashRetried := false
 	fails := 0
@@ -301,7 +316,7 @@ func (s *Serial) pull(ctx context.Context, begin wire.Begin, progress func(done,
 		return nil, stats, err
 	}
 	for {
-		f, err := s.readFrame(ctx, time.Now().Add(s.cfg.ReplyTimeout))
+		f, err := s.readFrame(ctx, time.Now().Add(wait))
 		switch {
 		case ctx.Err() != nil:
 			return nil, stats, ctx.Err()

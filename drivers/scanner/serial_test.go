@@ -8,9 +8,11 @@ import (
 	"log/slog"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"onedoor/drivers/scanner/wire"
 	"onedoor/drivers/serialport"
 	"onedoor/drivers/sim"
 )
@@ -466,5 +468,95 @@ func TestSerialCancelAborts(t *testing.T) {
 	}
 	if st.Holding {
 		t.Error("scanner still holds the image after the cancelled scan")
+	}
+}
+
+// scriptedDevice answers each host frame with what answer returns, for
+// devices that misbehave in ways the simulator does not.
+func scriptedDevice(t *testing.T, answer func(f wire.Frame) []wire.Frame) *Serial {
+	t.Helper()
+	pt, err := sim.OpenPTY("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		var rx []byte
+		buf := make([]byte, 4096)
+		for {
+			n, err := pt.Master.Read(buf)
+			if err != nil {
+				return
+			}
+			rx = append(rx, buf[:n]...)
+			for {
+				f, used, _, derr := wire.Decode(rx)
+				rx = rx[used:]
+				if errors.Is(derr, wire.ErrNeedMore) {
+					break
+				}
+				if derr != nil {
+					continue
+				}
+				for _, a := range answer(f) {
+					a.Seq = f.Seq
+					b, _ := wire.Encode(a)
+					if _, err := pt.Master.Write(b); err != nil {
+						return
+					}
+				}
+			}
+		}
+	}()
+	p, err := serialport.Open(serialport.Config{Path: pt.SlavePath, Baud: 115200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close(); pt.Close() })
+	return NewSerial(p, SerialConfig{ReplyTimeout: 200 * time.Millisecond, ScanTimeout: 300 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
+}
+
+func TestSerialRefusesMisbehavingDevice(t *testing.T) {
+	options := func(f wire.Frame) []wire.Frame {
+		return []wire.Frame{{Type: wire.TypeOptionsOK, Payload: f.Payload}}
+	}
+	tests := []struct {
+		name   string
+		onScan []wire.Frame
+		want   error
+	}{
+		{"announces a 2 GB image", []wire.Frame{{Type: wire.TypeBegin, Payload: wire.Begin{Total: 2 << 30, Format: wire.FormatJPEG, Chunk: 1024}.Marshal()}}, ErrDevice},
+		{"malformed BEGIN", []wire.Frame{{Type: wire.TypeBegin, Payload: []byte{1, 2, 3}}}, ErrDevice},
+		{"unknown error code", []wire.Frame{{Type: wire.TypeError, Payload: wire.Error{Code: 0x77, Detail: "lamp failure"}.Marshal()}}, ErrDevice},
+		{"never answers SCAN", nil, serialport.ErrTimeout},
+		{"sends a JPEG that is not one", []wire.Frame{{Type: wire.TypeBegin, Payload: wire.Begin{Total: 4, Format: wire.FormatJPEG, Chunk: 1024}.Marshal()}}, ErrBadImage},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			drv := scriptedDevice(t, func(f wire.Frame) []wire.Frame {
+				switch f.Type {
+				case wire.TypeOptions:
+					return options(f)
+				case wire.TypeScan:
+					return tc.onScan
+				case wire.TypeAck:
+					a, _ := wire.ParseAck(f.Payload)
+					if a.Offset == 0 {
+						return []wire.Frame{{Type: wire.TypeData, Payload: wire.Data{Bytes: []byte("JUNK")}.Marshal()}}
+					}
+					sum := sha256.Sum256([]byte("JUNK"))
+					return []wire.Frame{{Type: wire.TypeEnd, Payload: wire.End{Total: 4, Sum: sum}.Marshal()}}
+				case wire.TypeAbort:
+					return []wire.Frame{{Type: wire.TypeAborted}}
+				}
+				return nil
+			})
+			_, err := drv.Scan(testCtx(t), Options{DPI: 100}, nil)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+			if tc.want == ErrDevice && strings.Contains(tc.name, "error code") && !strings.Contains(err.Error(), "lamp failure") {
+				t.Errorf("device's own text lost: %v", err)
+			}
+		})
 	}
 }
