@@ -86,8 +86,9 @@ type Printer struct {
 	log    *slog.Logger
 	glyphs *escpos.Glyphs
 
-	ops  sync.Mutex // one job or status query at a time
-	last *escpos.Job
+	ops     sync.Mutex // one job or status query at a time
+	last    *escpos.Job
+	partial bool // the last job failed with part of it printed on the roll
 
 	status   chan byte     // DLE EOT replies
 	buffered chan byte     // GS r replies
@@ -407,14 +408,27 @@ func (p *Printer) Reprint(ctx context.Context) (Progress, error) {
 	if p.last == nil {
 		return Progress{}, ErrNoJob
 	}
-	return p.run(ctx, *p.last, true)
+	job := *p.last
+	if p.partial {
+		// The start of the failed receipt is still on the roll (the cover
+		// was opened, not the paper used up): cut it off first so the
+		// reprint comes out as a receipt of its own.
+		cut, err := escpos.NewBuilder(p.cfg.Profile, p.glyphs).Feed(1).Cut().Build()
+		if err != nil {
+			return Progress{}, err
+		}
+		job.Commands = append(cut.Commands, job.Commands...)
+	}
+	return p.run(ctx, job, true)
 }
 
 // run sends job. Status is checked before it, between chunks of whole
 // commands, while the printer holds us off with XOFF, and after the cut.
 func (p *Printer) run(ctx context.Context, job escpos.Job, clearFirst bool) (Progress, error) {
 	prog := Progress{BytesTotal: job.Len(), CommandsTotal: len(job.Commands)}
+	p.partial = false
 	fail := func(err error) (Progress, error) {
+		p.partial = prog.BytesSent > 0 && !errors.Is(err, ErrPaperOut)
 		if errors.Is(err, ErrPaperOut) || errors.Is(err, ErrCoverOpen) || errors.Is(err, ErrFault) || errors.Is(err, ErrOffline) {
 			// Drop the rest of the job from the printer, or it would print
 			// the tail of the receipt by itself once paper is loaded.

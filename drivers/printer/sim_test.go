@@ -413,3 +413,47 @@ func TestEndOfJobWithoutTransmitStatus(t *testing.T) {
 		})
 	}
 }
+
+// The cover is opened while the receipt is printing: the job stops with
+// ErrCoverOpen, and Reprint first cuts off the half-printed start, then
+// prints the whole receipt on its own slip.
+func TestCoverOpenedMidJobThenReprint(t *testing.T) {
+	r := newRig(t, "generic-80", 115200, sim.WithPrintSpeed(800))
+	rc := SampleReceipt()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	go func() {
+		for r.sim.Stats().Received < 300 {
+			time.Sleep(5 * time.Millisecond)
+		}
+		time.Sleep(100 * time.Millisecond) // let the head get going
+		r.sim.SetCoverOpen(true)
+	}()
+	_, err := r.drv.Print(ctx, rc)
+	if !errors.Is(err, ErrCoverOpen) {
+		t.Fatalf("want ErrCoverOpen, got %v", err)
+	}
+	if n := len(r.sim.Pages()); n != 0 {
+		t.Fatalf("%d pages finished while the cover was open", n)
+	}
+	r.sim.SetCoverOpen(false)
+	if _, err := r.drv.Reprint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	pages := r.sim.Pages()
+	if len(pages) != 2 {
+		t.Fatalf("want the cut-off start and the reprint, got %d pages", len(pages))
+	}
+	if strings.Contains(pages[0].Text, "咨询电话") || !strings.Contains(pages[0].Text, "受理回执") {
+		t.Errorf("first slip should be the interrupted start:\n%s", pages[0].Text)
+	}
+	full := regexp.MustCompile(`\n *`).ReplaceAllString(pages[1].Text, "")
+	for _, want := range []string{"受理回执", rc.Number, rc.Item, "咨询电话"} {
+		if !strings.Contains(full, want) {
+			t.Errorf("reprint lacks %q:\n%s", want, pages[1].Text)
+		}
+	}
+	if got := decodeQR(t, pages[1].Image); got != rc.TrackingURL {
+		t.Errorf("reprinted QR decodes to %q", got)
+	}
+}
