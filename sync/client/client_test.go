@@ -520,7 +520,7 @@ func TestStalledConnectionIsAbandoned(t *testing.T) {
 	}
 	defer px.Close()
 	rule := px.Add(&faultproxy.Rule{Match: "POST /api/v1/submissions", Times: 1, Action: faultproxy.Action{Kind: faultproxy.Stall}})
-	c := newTestClient(t, px.URL(), func(c *Config) { c.IdleTimeout = 150 * time.Millisecond })
+	c := newTestClient(t, px.URL(), func(c *Config) { c.IdleTimeout = 400 * time.Millisecond })
 	resp, err := c.Submit(context.Background(), sampleSubmission("7d0f4c1e-6a52-4c43-9a0e-1d2b3c4d5e6f"))
 	if err != nil {
 		t.Fatal(err)

@@ -110,7 +110,7 @@ func TestFault429RetryAfter(t *testing.T) {
 }
 
 func TestFaultStalledHalfOpenConnection(t *testing.T) {
-	r := newRig(t, rigOpts{clientMod: func(c *client.Config) { c.IdleTimeout = 300 * time.Millisecond }})
+	r := newRig(t, rigOpts{clientMod: func(c *client.Config) { c.IdleTimeout = 600 * time.Millisecond }})
 	r.enqueue(2, 256<<10, 1)
 	ruleP := r.proxy.Add(&faultproxy.Rule{Match: "PATCH ", Times: 1, Action: faultproxy.Action{Kind: faultproxy.Stall}})
 	ruleS := r.proxy.Add(&faultproxy.Rule{Match: "POST /api/v1/submissions", Times: 1, Action: faultproxy.Action{Kind: faultproxy.Stall}})
