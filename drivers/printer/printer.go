@@ -167,6 +167,15 @@ func (p *Printer) Events() <-chan Event { return p.events }
 // PortState is the serial port's health ("ok", "absent", "error: …").
 func (p *Printer) PortState() serialport.State { return p.port.State() }
 
+// StrayBytes counts received bytes that were neither flow control nor a
+// status reply (ASB messages, line noise): a growing count on a quiet
+// printer points at a wrong baud or a bad cable.
+func (p *Printer) StrayBytes() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stray
+}
+
 // reader sorts incoming bytes: flow control, real-time replies, buffered
 // replies; anything else (ASB, line noise) is counted and dropped.
 func (p *Printer) reader(ctx context.Context) {

@@ -61,6 +61,9 @@ func TestStatusToleratesUnsolicitedBytes(t *testing.T) {
 			t.Fatalf("round %d: status %s", i, st)
 		}
 	}
+	if got := drv.StrayBytes(); got != 3*4*5 { // 3 rounds of DLE EOT 1..4, each reply after 4 ASB bytes and 0x81
+		t.Errorf("%d stray bytes counted, want 60", got)
+	}
 	if drv.isPaused() {
 		t.Fatal("left paused although XON followed XOFF")
 	}
