@@ -204,28 +204,46 @@ func printCard(w io.Writer, id idcard.Identity, unmask bool) {
 	if !unmask {
 		num = idcard.MaskID(num)
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	row := func(label, v string) {
-		if v != "" {
-			fmt.Fprintf(tw, "%s\t%s\n", label, v)
+	type row struct{ label, v string }
+	rows := []row{
+		{"证件 type", cardTypeLabel(id.Type)},
+		{"姓名 name", id.Name},
+		{"英文姓名 English name", id.EnglishName},
+		{"性别 sex", id.Sex},
+		{"民族 nation", id.Nation},
+		{"出生 birth date", id.BirthDate},
+		{"住址 address", id.Address},
+		{"号码 ID number", num},
+		{"签发机关 authority", id.Authority},
+		{"有效期 valid", id.ValidFrom + " – " + id.ValidTo},
+		{"通行证号码 permit number", id.PermitNumber},
+		{"签发次数 issue count", id.IssueCount},
+		{"国籍 nationality", id.Nationality},
+		{"换证次数 renewal count", id.RenewalCount},
+		{"照片 photo", fmt.Sprintf("%d bytes WLT (needs a licensed decoder)", len(id.PhotoWLT))},
+	}
+	// tabwriter counts runes, but a terminal gives CJK characters two
+	// columns: pad by display width instead.
+	width := func(s string) int {
+		n := 0
+		for _, r := range s {
+			if r >= 0x2E80 {
+				n += 2
+			} else {
+				n++
+			}
+		}
+		return n
+	}
+	labelW := 0
+	for _, r := range rows {
+		labelW = max(labelW, width(r.label))
+	}
+	for _, r := range rows {
+		if r.v != "" {
+			fmt.Fprintf(w, "%s%s  %s\n", r.label, strings.Repeat(" ", labelW-width(r.label)), r.v)
 		}
 	}
-	row("证件 type", cardTypeLabel(id.Type))
-	row("姓名 name", id.Name)
-	row("英文姓名 English name", id.EnglishName)
-	row("性别 sex", id.Sex)
-	row("民族 nation", id.Nation)
-	row("出生 birth date", id.BirthDate)
-	row("住址 address", id.Address)
-	row("号码 ID number", num)
-	row("签发机关 authority", id.Authority)
-	row("有效期 valid", id.ValidFrom+" – "+id.ValidTo)
-	row("通行证号码 permit number", id.PermitNumber)
-	row("签发次数 issue count", id.IssueCount)
-	row("国籍 nationality", id.Nationality)
-	row("换证次数 renewal count", id.RenewalCount)
-	row("照片 photo", fmt.Sprintf("%d bytes WLT (needs a licensed decoder)", len(id.PhotoWLT)))
-	tw.Flush()
 }
 
 func printCardJSON(w io.Writer, id idcard.Identity, unmask bool, warn error) {
