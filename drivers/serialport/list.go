@@ -14,10 +14,12 @@ type Candidate struct {
 	Exists bool   // false for a configured path whose device is not there now
 }
 
-// DefaultPatterns are where Linux puts serial ports: on-board UARTs, USB
+// defaultPatterns are where Linux puts serial ports: on-board UARTs, USB
 // adapters (FTDI/CH340/PL2303 as ttyUSB, CDC as ttyACM) and udev's stable
 // by-id names.
-var defaultPatterns = []string{"/dev/ttyS*", "/dev/ttyUSB*", "/dev/ttyACM*", "/dev/serial/by-id/*"}
+func defaultPatterns() []string {
+	return []string{"/dev/ttyS*", "/dev/ttyUSB*", "/dev/ttyACM*", "/dev/serial/by-id/*"}
+}
 
 // ListCandidates lists serial ports on this machine plus the configured
 // extra paths (which are listed even when absent, so a technician sees that
@@ -25,7 +27,7 @@ var defaultPatterns = []string{"/dev/ttyS*", "/dev/ttyUSB*", "/dev/ttyACM*", "/d
 // the kernel found a UART behind them: most machines have 4–32 ttyS nodes
 // with nothing attached.
 func ListCandidates(extra []string) []Candidate {
-	return listCandidates(defaultPatterns, extra, "/sys/class/tty")
+	return listCandidates(defaultPatterns(), extra, "/sys/class/tty")
 }
 
 func listCandidates(patterns, extra []string, sysTTY string) []Candidate {
