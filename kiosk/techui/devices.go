@@ -94,14 +94,15 @@ func (m *Mode) devicesPage() fyne.CanvasObject {
 	for _, kind := range Kinds() {
 		rows = append(rows, m.deviceRow(kind))
 	}
-	left := container.NewVBox(rows...)
+	// Choosing a port or reading a trace concerns one device: its row
+	// stays on top, the list or trace takes the rest of the screen.
 	switch {
 	case m.portFor != "":
-		return container.NewGridWithColumns(2, left, m.portChooser())
+		return container.NewBorder(m.deviceRow(m.portFor), nil, nil, nil, m.portChooser())
 	case m.traceKind != "":
-		return container.NewGridWithColumns(2, left, m.traceView())
+		return container.NewBorder(m.deviceRow(m.traceKind), nil, nil, nil, m.traceView())
 	}
-	return left
+	return container.NewVBox(rows...)
 }
 
 func (m *Mode) deviceRow(kind string) fyne.CanvasObject {

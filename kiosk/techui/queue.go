@@ -51,6 +51,9 @@ func (m *Mode) queuePageView() fyne.CanvasObject {
 		lines = append(lines, label(m.tr.T("tech.failed", m.statsErr.Error())))
 	}
 	st := m.stats
+	if m.d.Queue == nil {
+		lines = append(lines, label(m.tr.T("tech.queue.no_queue")))
+	}
 	if st != nil {
 		lines = append(lines, heading(m.tr.T("tech.queue.counts", st.Counts[outbox.StatePending], st.Counts[outbox.StateSending],
 			st.Counts[outbox.StateSent], st.Counts[outbox.StateRejected])))

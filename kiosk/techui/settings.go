@@ -7,6 +7,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
 
 	"onedoor/assets"
 	"onedoor/kiosk/config"
@@ -47,7 +48,12 @@ func (m *Mode) kioskPage() fyne.CanvasObject {
 			})
 			bs = append(bs, b)
 		}
-		return container.NewHBox(bs...)
+		return container.NewGridWithColumns(len(bs), bs...)
+	}
+	// A label over its choices: a wrapping label beside buttons in a row
+	// would be squeezed to one character a line.
+	choiceRow := func(text string, choices fyne.CanvasObject) fyne.CanvasObject {
+		return container.NewBorder(nil, nil, widget.NewLabel(text), nil, choices)
 	}
 	langName := func(l string) string { return m.tr.In(l, "lang.name") }
 	onOff := func(v string) string {
@@ -59,10 +65,10 @@ func (m *Mode) kioskPage() fyne.CanvasObject {
 	return container.NewVBox(
 		row(m.tr.T("tech.kiosk.site", c.Kiosk.Name), editSite),
 		row(m.tr.T("tech.kiosk.id", c.Kiosk.ID), editID),
-		container.NewHBox(label(m.tr.T("tech.kiosk.language")), choice("kiosk.language", c.Kiosk.Language, i18n.Languages(), langName)),
+		choiceRow(m.tr.T("tech.kiosk.language"), choice("kiosk.language", c.Kiosk.Language, i18n.Languages(), langName)),
 		row(m.tr.T("tech.kiosk.idle", int(c.Session.IdleTimeout.Seconds())), editIdle),
-		container.NewHBox(label(m.tr.T("tech.kiosk.elder")), choice("session.elder_default", fmt.Sprint(c.Session.ElderDefault), []string{"true", "false"}, onOff)),
-		container.NewHBox(label(m.tr.T("tech.kiosk.profile")), choice("devices.printer.profile", c.Devices.Printer.Profile, assets.PrinterProfileNames(), func(s string) string { return s })),
+		choiceRow(m.tr.T("tech.kiosk.elder"), choice("session.elder_default", fmt.Sprint(c.Session.ElderDefault), []string{"true", "false"}, onOff)),
+		choiceRow(m.tr.T("tech.kiosk.profile"), choice("devices.printer.profile", c.Devices.Printer.Profile, assets.PrinterProfileNames(), func(s string) string { return s })),
 		row(m.tr.T("tech.kiosk.retention", c.Storage.RetentionDays), editRetention),
 	)
 }

@@ -634,11 +634,12 @@ func (m *Mode) techScreen() fyne.CanvasObject {
 	case PageExit:
 		body = m.exitPage()
 	}
-	var right fyne.CanvasObject
 	if m.edit != nil {
-		right = m.edit.view(m)
+		// The keypad needs the width; the page comes back on save or
+		// cancel.
+		body = container.NewCenter(m.edit.view(m))
 	}
-	page := container.NewBorder(container.NewVBox(top...), nil, nil, right, body)
+	page := container.NewBorder(container.NewVBox(top...), nil, nil, nil, body)
 	return container.NewStack(background(), container.NewPadded(page))
 }
 
