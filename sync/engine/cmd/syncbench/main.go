@@ -29,6 +29,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -151,7 +152,17 @@ func drainBench(args []string) error {
 	pages := fl.Int("pages", 1, "pages (blobs) per submission")
 	parallel := fl.String("parallel", "1,4", "engine senders to measure, comma-separated")
 	rate := fl.Int64("rate", 0, "link rate in bytes/s through a proxy for baseline and engine alike (0: direct loopback)")
+	cpuProfile := fl.String("cpuprofile", "", "write a CPU profile of the engine runs to this file")
 	fl.Parse(args)
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
 	ctx := context.Background()
 	e, err := newEnv()
 	if err != nil {
