@@ -44,7 +44,7 @@ func FuzzPOSDecoder(f *testing.F) {
 // without panicking and the page keeps the paper width.
 func FuzzPrinterRender(f *testing.F) {
 	p, _ := escpos.LoadProfile("generic-58")
-	job, _ := escpos.NewBuilder(p, nil).Init().Align(escpos.AlignRight).Size(4, 4).Line("回执㐀").QR("https://x.cn/t/1", escpos.QRLevelH).Cut().Build()
+	job, _ := escpos.NewBuilder(p, nil).Init().Align(escpos.AlignRight).Size(4, 4).Line("回执㐀").QR("https://x.cn/t/1", escpos.QRLevelH).Code128("GZ0001-20261125-0042", 60).Cut().Build()
 	f.Add(job.Bytes())
 	f.Add([]byte{0x1D, 0x21, 0x77, 'A', 'B', 0x0A, 0x1D, 0x28, 0x6B, 0x03, 0x00, 0x31, 0x43, 0xFF, 0x1D, 0x28, 0x6B, 0x04, 0x00, 0x31, 0x50, 0x30, 'x', 0x1D, 0x28, 0x6B, 0x03, 0x00, 0x31, 0x51, 0x30, 0x1D, 0x56, 0x00})
 	f.Add([]byte{0x1D, 0x76, 0x30, 0, 0xFF, 0x00, 0x02, 0x00})
