@@ -504,7 +504,7 @@ func (e *Engine) send(ctx context.Context, p *outbox.Pending) error {
 	case ctx.Err() != nil:
 		e.cfg.Store.MarkRetry(rctx, p.UUID, "interrupted by shutdown", now)
 		return ctx.Err()
-	case client.IsPermanent(err):
+	case permanent(err):
 		reason := reasonOf(err)
 		if merr := e.cfg.Store.MarkRejected(rctx, p.UUID, reason); merr != nil {
 			return merr
@@ -549,6 +549,18 @@ func (e *Engine) send(ctx context.Context, p *outbox.Pending) error {
 		e.update(func(pr *Progress) { pr.Retried++; pr.LastError = p.Receipt + ": " + reason })
 		return nil
 	}
+}
+
+// permanent is the platform's final word on a submission. A blob that did
+// not hash to its address on arrival is not: the outbox authenticates every
+// segment it reads, so the bytes were damaged on the way, and the platform
+// has discarded them; send again.
+func permanent(err error) bool {
+	var ae *client.APIError
+	if errors.As(err, &ae) && ae.Code == api.CodeHashMismatch {
+		return false
+	}
+	return client.IsPermanent(err)
 }
 
 func blobBytes(p *outbox.Pending) int64 {

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -349,4 +350,18 @@ func TestFaultBlobResponseLostAfterCommit(t *testing.T) {
 	if up := r.proxy.Stats().BytesUp; up > 2*(300<<10)+64<<10 {
 		t.Fatalf("link carried %d bytes for two 300 KiB blobs: a completed blob was sent again", up)
 	}
+}
+
+func TestFaultBlobCorruptedInTransit(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	r.enqueue(1, 100<<10, 1)
+	// One byte of the body flipped on the way: the platform's hash check
+	// refuses the blob (422 hash_mismatch) and discards it; the kiosk
+	// must send it again, not give the submission up.
+	rule := r.proxy.Add(&faultproxy.Rule{Match: "PATCH ", Times: 1, Action: faultproxy.Action{Kind: faultproxy.Corrupt, After: 50 << 10}})
+	r.runUntilDelivered(20 * time.Second)
+	if p := r.eng.Progress(); rule.Hits() != 1 || p.Retried != 1 || p.Rejected != 0 || !strings.Contains(p.LastError, "hash_mismatch") {
+		t.Fatalf("hits %d, progress %+v", rule.Hits(), p)
+	}
+	r.verify()
 }

@@ -48,6 +48,9 @@ const (
 	// ResetAfter forwards Action.After bytes of the request (head and
 	// body counted together) and then resets both sides.
 	ResetAfter
+	// Corrupt flips the bits of byte Action.After of the request (head
+	// and body counted together) on its way to the platform.
+	Corrupt
 )
 
 // Action is what to do to a matched request.
@@ -526,6 +529,15 @@ func (c *pipe) up(chunk []byte) bool {
 			}
 			c.reset()
 			return false
+		}
+	case act.Kind == Corrupt:
+		c.mu.Lock()
+		at := act.After - c.reqBytes
+		c.reqBytes += int64(len(chunk))
+		c.mu.Unlock()
+		if at >= 0 && at < int64(len(chunk)) {
+			chunk = append([]byte(nil), chunk...)
+			chunk[at] ^= 0xff
 		}
 	}
 	allowed, cut := c.p.cutBudget(int64(len(chunk)))
