@@ -129,7 +129,7 @@ func (m *Mode) deviceRow(kind string) fyne.CanvasObject {
 	testKey := map[string]string{KindCard: "tech.dev.test_card", KindPrinter: "tech.dev.test_print", KindScanner: "tech.dev.test_scan"}[kind]
 	buttons := container.NewHBox(
 		btn("tech.dev.change_port", func() {
-			m.portFor, m.traceKind = kind, ""
+			m.portFor, m.traceKind, m.chooserPage = kind, "", 0
 			m.candidates = m.d.Ports(m.configuredPorts())
 			m.redraw()
 		}),
@@ -216,7 +216,9 @@ func (m *Mode) portChooser() fyne.CanvasObject {
 	})
 	var list fyne.CanvasObject = label(m.tr.T("tech.dev.no_candidates"))
 	if len(items) > 0 {
-		list = ui.NewPagedList(m.tr, items, 6, 1, 0)
+		pl := ui.NewPagedList(m.tr, items, 6, 1, m.chooserPage)
+		pl.OnPage = func(n int) { m.chooserPage = n }
+		list = pl
 	}
 	return container.NewBorder(title, cancel, nil, nil, list)
 }

@@ -60,6 +60,7 @@ func (m *Mode) startEdit(key, titleKey, value string, upper bool, extra string, 
 	t := &editTarget{field: f, upper: upper}
 	kp := ui.NewKeypad(m.tr, dict, modes...)
 	kp.SetTarget(t)
+	kp.OnKey = m.touch
 	m.edit = &editor{key: key, titleKey: titleKey, field: f, keypad: kp, target: t, extra: extra}
 	m.msg = ""
 	m.redraw()

@@ -119,3 +119,44 @@ func lockedPrefix(r *rig) string {
 	before, _, _ := strings.Cut(r.tr("tech.pin.locked", "\x00"), "\x00")
 	return before
 }
+
+// TestIdleExit: technician mode closes by itself after five minutes
+// without a tap, the PIN pad too; taps (keypad keys included) keep it open.
+func TestIdleExit(t *testing.T) {
+	clock := newClock()
+	r := newRig(t, rigOptions{clock: clock})
+	r.longPress()
+	clock.Advance(4 * time.Minute)
+	if err := r.r.Type("1"); err != nil { // a key tap counts
+		t.Fatal(err)
+	}
+	clock.Advance(4 * time.Minute)
+	r.mode.Tick()
+	if !r.mode.Gating() {
+		t.Fatal("the PIN pad closed although a key was tapped 4 minutes ago")
+	}
+	clock.Advance(time.Minute + time.Second)
+	r.mode.Tick()
+	if r.mode.Gating() {
+		t.Fatal("the PIN pad stayed open after 5 idle minutes")
+	}
+
+	r.open()
+	r.tap(r.tr("tech.tab.queue")) // the page loads in the background
+	r.settle()
+	clock.Advance(3 * time.Minute)
+	r.tap(r.tr("tech.tab.kiosk"))
+	clock.Advance(3 * time.Minute)
+	r.mode.Tick()
+	if !r.mode.IsOpen() {
+		t.Fatal("technician mode closed 3 minutes after a tap")
+	}
+	clock.Advance(2*time.Minute + time.Second)
+	r.mode.Tick()
+	if r.mode.IsOpen() || strings.Contains(r.screen(), r.tr("tech.title")) {
+		t.Fatal("technician mode stayed open after 5 idle minutes")
+	}
+	if !strings.Contains(r.audits.joined(), "technician_exit") {
+		t.Error("the idle exit is not audited")
+	}
+}

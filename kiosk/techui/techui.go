@@ -94,6 +94,10 @@ type Deps struct {
 	// Refresh is how often open pages redraw live values (device state,
 	// queue progress, byte trace); 1 s when zero, never when negative.
 	Refresh time.Duration
+	// IdleExit closes technician mode (PIN pad included) after this long
+	// without a tap, so a technician who walks away does not leave the
+	// settings open to the next visitor; 5 minutes when zero.
+	IdleExit time.Duration
 	// OnOpen and OnClose run when technician mode opens (after the PIN)
 	// and closes, e.g. to hold card events from the resident flow.
 	OnOpen, OnClose func()
@@ -152,8 +156,11 @@ type Mode struct {
 	report *nettest.Report
 
 	logPage        int
+	chooserPage    int
 	confirmRestart bool
 	stopTicker     func()
+	lastTouch      time.Time
+	quiet          bool // redraws from the ticker or finished background work are not the technician's
 }
 
 // Parts are the app's parts that open after the window shows (the app
@@ -208,6 +215,9 @@ func New(d Deps) (*Mode, error) {
 	}
 	if d.Refresh == 0 {
 		d.Refresh = time.Second
+	}
+	if d.IdleExit <= 0 {
+		d.IdleExit = 5 * time.Minute
 	}
 	if d.Logger == nil {
 		d.Logger = slog.Default()
@@ -274,6 +284,9 @@ func (m *Mode) Open() {
 	m.pin = &pinTarget{}
 	m.pinPad = ui.NewKeypad(m.tr, nil, ui.KeypadNumeric)
 	m.pinPad.SetTarget(m.pin)
+	m.pinPad.OnKey = m.touch
+	m.touch()
+	m.startTicker()
 	if locked, until := m.d.Gate.Locked(); locked {
 		m.gateMsg = m.tr.T("tech.pin.locked", m.clock(until))
 	} else if !m.d.Gate.HasPIN() {
@@ -313,6 +326,8 @@ func (m *Mode) run(work func(ctx context.Context) func()) {
 		m.d.Post(func() {
 			m.busy--
 			if done != nil {
+				m.quiet = true
+				defer func() { m.quiet = false }()
 				done()
 			}
 		})
@@ -366,7 +381,6 @@ func (m *Mode) pinChecked(res techpin.Result, err error) {
 		if m.d.OnOpen != nil {
 			m.d.OnOpen()
 		}
-		m.startTicker()
 		m.enterPage(PageDevices)
 		return
 	case errors.Is(err, techpin.ErrLocked):
@@ -382,7 +396,7 @@ func (m *Mode) pinChecked(res techpin.Result, err error) {
 }
 
 func (m *Mode) startTicker() {
-	if m.d.Refresh < 0 {
+	if m.d.Refresh < 0 || m.stopTicker != nil {
 		return
 	}
 	t := time.NewTicker(m.d.Refresh)
@@ -405,12 +419,29 @@ func (m *Mode) startTicker() {
 	}
 }
 
-// tick redraws live values on pages that show them, unless the
-// technician is typing.
+// touch notes that the technician did something.
+func (m *Mode) touch() { m.lastTouch = m.d.Now() }
+
+// Tick is what the refresh ticker runs every Deps.Refresh: it closes
+// technician mode after Deps.IdleExit without a tap, and otherwise
+// redraws live values on pages that show them, unless the technician is
+// typing. Exported for tests, which run without the ticker.
+func (m *Mode) Tick() { m.tick() }
+
 func (m *Mode) tick() {
+	if m.state == closed {
+		return
+	}
+	if m.d.Now().Sub(m.lastTouch) >= m.d.IdleExit {
+		m.log.Info("technician mode closed after inactivity")
+		m.Close()
+		return
+	}
 	if m.state != opened || m.edit != nil {
 		return
 	}
+	m.quiet = true
+	defer func() { m.quiet = false }()
 	switch {
 	case m.traceKind != "", m.page == PageDevices:
 		m.redraw()
@@ -500,6 +531,9 @@ func firstLine(err error) string {
 
 // redraw rebuilds the screen from the state.
 func (m *Mode) redraw() {
+	if !m.quiet {
+		m.touch()
+	}
 	switch m.state {
 	case closed:
 		return
