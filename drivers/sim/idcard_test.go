@@ -96,6 +96,7 @@ func TestIDCardSimGoldenExchange(t *testing.T) {
 		{"find with no card", nil, "AAAAAA96690003200122", "AAAAAA96690004000080" + "84"},
 		{"find", func() { s.Place("resident") }, "AAAAAA96690003200122", "AAAAAA966900080000" + "9F0000000097"},
 		{"select", nil, "AAAAAA96690003200221", "AAAAAA9669000C000090" + "00000000000000009C"},
+		{"SAM ID", nil, "AAAAAA9669000312FFEE", "AAAAAA96690014000090" + "0500010005293501" + "2A000000" + "15CD5B07" + "36"},
 		{"bad checksum from host", nil, "AAAAAA9669000311FF00", "AAAAAA96690004000010" + "14"},
 		{"unknown command", nil, "AAAAAA966900037777" + "03", "AAAAAA96690004000021" + "25"},
 	}
