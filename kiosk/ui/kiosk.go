@@ -69,6 +69,7 @@ type Kiosk struct {
 	keypadKind   map[string]KeypadKind
 	pages        map[string]int
 	reasonOpen   bool
+	lookupTyping bool // keypad shown over a lookup answer
 
 	keypad *Keypad
 	// lastRender is how long the most recent Render took, for benchmarks.
@@ -163,7 +164,7 @@ func (k *Kiosk) leaving(from, to flow.Step) {
 	case flow.StepIdentify:
 		k.idInput = ""
 	case flow.StepLookup:
-		k.receiptInput = ""
+		k.receiptInput, k.lookupTyping = "", false
 	case flow.StepCatalog:
 		k.searchInput, k.searchOpen = "", false
 	case flow.StepForm:
@@ -179,7 +180,7 @@ func (k *Kiosk) leaving(from, to flow.Step) {
 // wipe forgets everything typed in the session.
 func (k *Kiosk) wipe() {
 	k.idInput, k.receiptInput, k.searchInput = "", "", ""
-	k.searchOpen, k.reasonOpen = false, false
+	k.searchOpen, k.reasonOpen, k.lookupTyping = false, false, false
 	k.activeField = ""
 	k.keypadKind = map[string]KeypadKind{}
 	k.pages = map[string]int{}

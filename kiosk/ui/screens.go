@@ -45,9 +45,20 @@ func (k *Kiosk) home(s flow.State) fyne.CanvasObject {
 	if s.ElderMode {
 		per = 4
 	}
+	// Elder mode gets a prominent entry on Home, as the MIIT rules ask,
+	// besides the switch in the header of every screen.
+	elderKey, elderStyle := "elder.on", StyleNormal
+	if s.ElderMode {
+		elderKey, elderStyle = "elder.off", StyleChosen
+	}
+	elder := NewStyledButton(k.tr.T(elderKey), elderStyle, func() {
+		k.dispatch(flow.SetElderMode{On: !k.state.ElderMode})
+	})
+	elder.Big = true
+	elder.MinWidth = 3 * currentTarget()
 	top := container.NewVBox(
 		container.NewCenter(heading(k.tr.T("home.welcome"))),
-		container.NewCenter(container.NewHBox(start, lookup)),
+		container.NewCenter(container.NewHBox(start, lookup, elder)),
 		subheading(k.tr.T("home.popular")),
 	)
 	var bottom fyne.CanvasObject
@@ -719,7 +730,13 @@ func (k *Kiosk) lookup(s flow.State) fyne.CanvasObject {
 	field.MaxLen = 40
 	field.Invalid = s.Error.Key == "err.receipt_no_invalid"
 	field.OnChanged = func(v string) { k.receiptInput = v }
+	field.OnTapped = func() {
+		k.lookupTyping = true
+		k.touch()
+		k.Refresh()
+	}
 	goBtn := NewStyledButton(k.tr.T("btn.lookup_go"), StylePrimary, func() {
+		k.lookupTyping = false
 		k.dispatch(flow.EnterReceiptNo{Number: strings.ToUpper(k.receiptInput)})
 	})
 	goBtn.Disabled = s.Busy
@@ -738,8 +755,11 @@ func (k *Kiosk) lookup(s flow.State) fyne.CanvasObject {
 		}
 		var rows []fyne.CanvasObject
 		for _, r := range l.Results {
+			no := widget.NewLabelWithStyle(k.tr.T("lookup.by_receipt", r.ReceiptNo), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+			// Wrapped: beside the keypad the column is narrow in elder mode.
+			no.Wrapping = fyne.TextWrapBreak
 			lines := []fyne.CanvasObject{
-				subheading(k.tr.T("lookup.by_receipt", r.ReceiptNo)),
+				no,
 				widget.NewLabel(r.ItemName),
 				widget.NewLabel(k.tr.T(flow.StatusKey(r.Status))),
 			}
@@ -747,7 +767,9 @@ func (k *Kiosk) lookup(s flow.State) fyne.CanvasObject {
 				lines = append(lines, para(r.Note))
 			}
 			if !r.UpdatedAt.IsZero() {
-				lines = append(lines, widget.NewLabel(k.tr.T("lookup.updated", r.UpdatedAt.Format("2006-01-02 15:04"))))
+				u := widget.NewLabel(k.tr.T("lookup.updated", r.UpdatedAt.Format("2006-01-02 15:04")))
+				u.Wrapping = fyne.TextWrapBreak
+				lines = append(lines, u)
 			}
 			rows = append(rows, card(lines...))
 		}
@@ -759,8 +781,14 @@ func (k *Kiosk) lookup(s flow.State) fyne.CanvasObject {
 			results = append(results, k.paged("results", rows, per, 1))
 		}
 	}
+	left := container.NewBorder(top, nil, nil, nil, container.NewVBox(results...))
+	if (l.Done || l.Pending) && !k.lookupTyping {
+		// The answer gets the whole width; tapping the box brings the
+		// keypad back for another number.
+		field.Active = false
+		return left
+	}
 	kp := k.newKeypad(KeypadLatin)
 	kp.SetTarget(field)
-	left := container.NewBorder(top, nil, nil, nil, container.NewVBox(results...))
 	return container.NewBorder(nil, nil, nil, kp, left)
 }
