@@ -307,7 +307,7 @@ func (c Config) Validate() error {
 		if port != "" && !filepath.IsAbs(port) {
 			bad("devices."+name+".port", "%q must be an absolute device path such as /dev/ttyUSB0, or empty to probe", port)
 		}
-		if baud != 0 && !slices.Contains([]int{1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400}, baud) {
+		if baud != 0 && !slices.Contains([]int{1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600}, baud) {
 			bad("devices."+name+".baud", "%d is not a standard rate (9600, 19200, 38400, 57600, 115200, …) or 0 to probe", baud)
 		}
 	}

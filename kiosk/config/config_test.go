@@ -76,6 +76,7 @@ func TestValidate(t *testing.T) {
 		{"language", func(c *Config) { c.Kiosk.Language = "fr" }, "kiosk.language"},
 		{"relative port", func(c *Config) { c.Devices.IDCard.Port = "ttyUSB0" }, "devices.idcard.port"},
 		{"odd baud", func(c *Config) { c.Devices.Scanner.Baud = 12345 }, "devices.scanner.baud"},
+		{"baud above the scanner's fastest", func(c *Config) { c.Devices.Scanner.Baud = 1843200 }, "devices.scanner.baud"},
 		{"printer profile", func(c *Config) { c.Devices.Printer.Profile = "brand-x" }, "devices.printer.profile"},
 		{"platform url scheme", func(c *Config) { c.Platform.URL = "ftp://x" }, "platform.url"},
 		{"platform url host", func(c *Config) { c.Platform.URL = "http://" }, "platform.url"},
@@ -104,6 +105,7 @@ func TestValidate(t *testing.T) {
 	c := Default()
 	c.Technician.PINHash = "$argon2id$v=19$m=65536,t=3,p=2$c2FsdHNhbHRzYWx0c2FsdA$" + strings.Repeat("a", 43)
 	c.Platform.URL = "https://platform.example/api"
+	c.Devices.Scanner.Baud = 921600 // the scanner prober's fast rate
 	if err := c.Validate(); err != nil {
 		t.Errorf("valid settings rejected: %v", err)
 	}
