@@ -29,12 +29,12 @@ func StatusQuery(n int) []byte { return []byte{DLE, EOT, byte(n)} }
 
 // ClearBuffers is DLE ENQ 2: recover from an error after clearing the
 // receive and print buffers, so a half-printed job does not resume on its own.
-var ClearBuffers = []byte{DLE, ENQ, 2}
+func ClearBuffers() []byte { return []byte{DLE, ENQ, 2} }
 
 // TransmitPaperStatus is GS r 1. Unlike DLE EOT it is processed in order
 // from the receive buffer, so its reply means "everything before me has
 // been printed".
-var TransmitPaperStatus = []byte{GS, 'r', 1}
+func TransmitPaperStatus() []byte { return []byte{GS, 'r', 1} }
 
 // IsRealtimeReply reports whether b has the fixed bits of a DLE EOT reply
 // (0xx1xx10).

@@ -441,13 +441,13 @@ func (p *Printer) run(ctx context.Context, job escpos.Job, clearFirst bool) (Pro
 		if errors.Is(err, ErrPaperOut) || errors.Is(err, ErrCoverOpen) || errors.Is(err, ErrFault) || errors.Is(err, ErrOffline) {
 			// Drop the rest of the job from the printer, or it would print
 			// the tail of the receipt by itself once paper is loaded.
-			_, _ = p.port.Write(escpos.ClearBuffers)
+			_, _ = p.port.Write(escpos.ClearBuffers())
 		}
 		p.log.Warn("print job failed", "err", err, "sent", prog.BytesSent, "total", prog.BytesTotal)
 		return prog, &JobError{Err: err, Progress: prog}
 	}
 	if clearFirst {
-		if _, err := p.port.Write(escpos.ClearBuffers); err != nil {
+		if _, err := p.port.Write(escpos.ClearBuffers()); err != nil {
 			return fail(fmt.Errorf("printer: clear buffers: %w", err))
 		}
 	}
@@ -581,7 +581,7 @@ func (p *Printer) awaitPrinted(ctx context.Context, n int) error {
 	// Generous: a thermal head prints at least ~1 kB/s of receipt data.
 	wait := p.cfg.DoneTimeout + time.Duration(n)*time.Millisecond
 	if p.cfg.Profile.TransmitStatus {
-		if err := p.writeCommand(ctx, escpos.TransmitPaperStatus, newPacer(p.cfg.Baud)); err != nil {
+		if err := p.writeCommand(ctx, escpos.TransmitPaperStatus(), newPacer(p.cfg.Baud)); err != nil {
 			return err
 		}
 	} else {
