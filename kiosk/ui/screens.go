@@ -653,11 +653,9 @@ func (k *Kiosk) receipt(s flow.State) fyne.CanvasObject {
 	default:
 		status = k.tr.T("receipt.keep_number")
 	}
+	head := container.NewVBox(subheading(k.tr.T("receipt.number")), num, para(status))
 	info := []fyne.CanvasObject{
-		subheading(k.tr.T("receipt.number")),
-		num,
-		para(status),
-		widget.NewLabel(k.tr.T("review.item") + k.colon() + k.receiptItem(s)),
+		para(k.tr.T("review.item") + k.colon() + k.receiptItem(s)),
 		widget.NewLabel(k.tr.T("receipt.applicant", r.MaskedName+" "+r.MaskedID)),
 		widget.NewLabel(k.tr.T("receipt.accepted_at", r.AcceptedAt.Format("2006-01-02 15:04"))),
 	}
@@ -672,8 +670,10 @@ func (k *Kiosk) receipt(s flow.State) fyne.CanvasObject {
 	if r.Place != "" {
 		info = append(info, para(k.tr.T("receipt.place", r.Place)))
 	}
-	left := container.NewVBox(info...)
-	qrSide := float32(6 * currentTarget())
+	// The details page by height, so elder mode's large type never pushes
+	// them under the buttons; the number and QR always stay in view.
+	left := container.NewBorder(head, nil, nil, nil, k.paged("details", info, 8, 1))
+	qrSide := float32(5 * currentTarget())
 	var right fyne.CanvasObject = layout.NewSpacer()
 	if q, err := qrcode.New(r.QR, qrcode.Medium); err == nil {
 		img := canvas.NewImageFromImage(q.Image(512))
