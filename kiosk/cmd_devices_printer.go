@@ -117,10 +117,11 @@ func runDevicesPrinterStatus(ctx context.Context, args []string, stdout, stderr 
 	}
 	if asJSON {
 		out := struct {
-			Port  string `json:"port"`
-			Ready bool   `json:"ready"`
+			Port    string `json:"port"`
+			Ready   bool   `json:"ready"`
+			Summary string `json:"summary"`
 			escpos.Status
-		}{f.port, st.Ready(), st}
+		}{f.port, st.Ready(), st.String(), st}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(out); err != nil {

@@ -11,17 +11,17 @@ var ErrNotStatus = errors.New("escpos: not a real-time status byte")
 
 // Status is the printer state read with DLE EOT 1..4.
 type Status struct {
-	Online          bool // DLE EOT 1 bit 3 clear
-	WaitingRecovery bool // DLE EOT 1 bit 5
-	FeedPressed     bool // DLE EOT 1 bit 6
-	CoverOpen       bool // DLE EOT 2 bit 2
-	PaperStop       bool // DLE EOT 2 bit 5: printing stopped by paper end
-	ErrorOccurred   bool // DLE EOT 2 bit 6
-	CutterError     bool // DLE EOT 3 bit 3
-	Unrecoverable   bool // DLE EOT 3 bit 5
-	AutoRecoverable bool // DLE EOT 3 bit 6
-	PaperNearEnd    bool // DLE EOT 4 bits 2,3
-	PaperEnd        bool // DLE EOT 4 bits 5,6
+	Online          bool `json:"online"`           // DLE EOT 1 bit 3 clear
+	WaitingRecovery bool `json:"waiting_recovery"` // DLE EOT 1 bit 5
+	FeedPressed     bool `json:"feed_pressed"`     // DLE EOT 1 bit 6
+	CoverOpen       bool `json:"cover_open"`       // DLE EOT 2 bit 2
+	PaperStop       bool `json:"paper_stop"`       // DLE EOT 2 bit 5: printing stopped by paper end
+	ErrorOccurred   bool `json:"error_occurred"`   // DLE EOT 2 bit 6
+	CutterError     bool `json:"cutter_error"`     // DLE EOT 3 bit 3
+	Unrecoverable   bool `json:"unrecoverable"`    // DLE EOT 3 bit 5
+	AutoRecoverable bool `json:"auto_recoverable"` // DLE EOT 3 bit 6
+	PaperNearEnd    bool `json:"paper_near_end"`   // DLE EOT 4 bits 2,3
+	PaperEnd        bool `json:"paper_end"`        // DLE EOT 4 bits 5,6
 }
 
 // StatusQuery is the DLE EOT n command.

@@ -552,7 +552,11 @@ func (p *Printer) consumePaper(rows int) bool {
 		return true
 	}
 	p.paperL -= rows
-	return p.paperL >= 0
+	if p.paperL < 0 {
+		p.paperL = 0 // not "unlimited": the roll is empty
+		return false
+	}
+	return true
 }
 
 func (p *Printer) replyBuffered(n int) {
