@@ -31,6 +31,11 @@ type Options struct {
 	// Now is the clock validity dates are checked against. Nil means
 	// time.Now.
 	Now func() time.Time
+	// TimeoutScale multiplies the time allowed for the SAM's own work on
+	// each command (0.5 s for short commands, 1.5–2 s for reads, on top of
+	// twice the wire time). Zero means 1; raise it for readers behind slow
+	// hubs or converters, or for simulators on a heavily loaded machine.
+	TimeoutScale float64
 	// TraceCardData lets the port's byte trace keep card answers (30 xx),
 	// which hold the resident's name, number and address. Off by default:
 	// the trace then records only their length.
@@ -45,6 +50,7 @@ type Reader struct {
 	log       *slog.Logger
 	now       func() time.Time
 	traceCard bool
+	scale     float64
 }
 
 // tracer is a port with a byte trace, like *serialport.Port.
@@ -63,7 +69,10 @@ func NewReader(p Port, o Options) *Reader {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Reader{port: p, baud: o.Baud, log: o.Logger, now: o.Now, traceCard: o.TraceCardData}
+	if o.TimeoutScale <= 0 {
+		o.TimeoutScale = 1
+	}
+	return &Reader{port: p, baud: o.Baud, log: o.Logger, now: o.Now, traceCard: o.TraceCardData, scale: o.TimeoutScale}
 }
 
 // wireTime is how long n bytes take at the reader's baud, 8N1.
@@ -77,7 +86,7 @@ func (r *Reader) wireTime(n int) time.Duration {
 // comes back as *StatusError together with the response.
 func (r *Reader) Transact(ctx context.Context, cmd, para byte, data []byte) (Response, error) {
 	req := EncodeCommand(cmd, para, data)
-	respLen, slack := 11, 300*time.Millisecond
+	respLen, slack := 11, 500*time.Millisecond
 	switch {
 	case cmd == cmdRead && para == paraReadFP:
 		respLen, slack = 2321, 2*time.Second
@@ -88,7 +97,7 @@ func (r *Reader) Transact(ctx context.Context, cmd, para byte, data []byte) (Res
 	case cmd == cmdSAMID:
 		respLen, slack = 27, 500*time.Millisecond
 	}
-	deadline := time.Now().Add(2*r.wireTime(len(req)+respLen) + slack)
+	deadline := time.Now().Add(2*r.wireTime(len(req)+respLen) + time.Duration(float64(slack)*r.scale))
 	// Stale bytes from an earlier, abandoned answer would be taken for this one.
 	if err := r.port.Flush(); err != nil {
 		return Response{}, fmt.Errorf("idcard: command %02X %02X: %w", cmd, para, err)

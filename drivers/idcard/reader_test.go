@@ -50,7 +50,9 @@ func newRig(t testing.TB, simBaud, hostBaud int) *rig {
 		<-done
 		pt.Close()
 	})
-	return &rig{sim: s, pty: pt, link: link, port: p, r: idcard.NewReader(p, idcard.Options{Baud: hostBaud, Logger: quiet})}
+	// Generous timeouts: the simulator shares two cores with the whole
+	// test suite. Tests that expect a timeout make their own reader.
+	return &rig{sim: s, pty: pt, link: link, port: p, r: idcard.NewReader(p, idcard.Options{Baud: hostBaud, Logger: quiet, TimeoutScale: 4})}
 }
 
 // expect maps a fictional card to the identity a correct driver decodes.
@@ -198,6 +200,7 @@ func TestFaultsGiveTypedErrors(t *testing.T) {
 		{"mute", serialport.ErrTimeout},
 	}
 	rg := newRig(t, 115200, 115200)
+	rg.r = idcard.NewReader(rg.port, idcard.Options{Logger: quiet})
 	ctx := context.Background()
 	for _, tc := range tests {
 		t.Run(tc.fault, func(t *testing.T) {
@@ -233,7 +236,7 @@ func TestDiscoverAndSetBaud(t *testing.T) {
 	if err != nil || baud != 9600 {
 		t.Fatalf("Discover = %d, %v", baud, err)
 	}
-	r := idcard.NewReader(p, idcard.Options{Baud: baud, Logger: quiet})
+	r := idcard.NewReader(p, idcard.Options{Baud: baud, Logger: quiet, TimeoutScale: 4})
 	if err := r.SetBaud(ctx, 115200); err != nil {
 		p.Close()
 		t.Fatal(err)
@@ -251,7 +254,7 @@ func TestDiscoverAndSetBaud(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p2.Close()
-	r2 := idcard.NewReader(p2, idcard.Options{Logger: quiet})
+	r2 := idcard.NewReader(p2, idcard.Options{Logger: quiet, TimeoutScale: 4})
 	if err := r2.Status(ctx); err != nil {
 		t.Fatalf("status at the new rate: %v", err)
 	}
@@ -296,7 +299,7 @@ func TestTraceWithholdsCardData(t *testing.T) {
 	name := []byte{0x8B, 0x73, 0x53, 0x66, 0x85, 0x68} // 王晓梅 in UTF-16LE
 	for _, keep := range []bool{false, true} {
 		rg := newRig(t, 115200, 115200)
-		r := idcard.NewReader(rg.port, idcard.Options{Logger: quiet, TraceCardData: keep})
+		r := idcard.NewReader(rg.port, idcard.Options{Logger: quiet, TraceCardData: keep, TimeoutScale: 4})
 		rg.sim.Place("resident")
 		if _, err := r.ReadIdentity(context.Background()); err != nil {
 			t.Fatal(err)

@@ -23,7 +23,7 @@ func next(t *testing.T, ch <-chan idcard.Event, want idcard.EventKind) idcard.Ev
 			t.Fatalf("event %v (err %v), want %v", e.Kind, e.Err, want)
 		}
 		return e
-	case <-time.After(5 * time.Second):
+	case <-time.After(10 * time.Second):
 		t.Fatalf("no %v event", want)
 	}
 	return idcard.Event{}
@@ -89,7 +89,9 @@ func TestWatchReadFailures(t *testing.T) {
 			rg := newRig(t, 115200, 115200)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			ch := rg.r.Watch(ctx, idcard.WatchOptions{Interval: 20 * time.Millisecond, ReadAttempts: tc.attempts})
+			// Scale 2: the pulled card's read must time out well within next's wait.
+			r := idcard.NewReader(rg.port, idcard.Options{Logger: quiet, TimeoutScale: 2})
+			ch := r.Watch(ctx, idcard.WatchOptions{Interval: 20 * time.Millisecond, ReadAttempts: tc.attempts})
 			next(t, ch, idcard.DeviceReady)
 			rg.sim.Fault(tc.fault)
 			rg.sim.Place("resident")
@@ -134,7 +136,7 @@ func TestWatchUnplugReplug(t *testing.T) {
 	defer p.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	ch := idcard.NewReader(p, idcard.Options{Logger: quiet}).Watch(ctx, idcard.WatchOptions{Interval: 20 * time.Millisecond, ErrorBackoff: 100 * time.Millisecond})
+	ch := idcard.NewReader(p, idcard.Options{Logger: quiet, TimeoutScale: 4}).Watch(ctx, idcard.WatchOptions{Interval: 20 * time.Millisecond, ErrorBackoff: 100 * time.Millisecond})
 	next(t, ch, idcard.DeviceReady)
 
 	stopSim()

@@ -105,8 +105,9 @@ const (
 )
 
 // Port is a serial port that reopens itself when its device comes back.
-// Read, Write, ReadFull, Resync and Flush are meant for one owning goroutine;
-// State, Trace and Close may be called from any goroutine.
+// Reads (Read, ReadFull, Resync) belong to one goroutine at a time; writes
+// may come from another (full duplex); Flush, State, Trace and Close may be
+// called from any goroutine.
 type Port struct {
 	cfg   Config
 	trace *Trace
@@ -119,7 +120,8 @@ type Port struct {
 	backoff time.Duration
 
 	// pending holds bytes read past a preamble by Resync; Read hands them
-	// out before touching the device. Owner goroutine only.
+	// out before touching the device. Guarded by mu: a Write on another
+	// goroutine may reconnect and drop it.
 	pending []byte
 }
 
@@ -316,7 +318,9 @@ func (p *Port) record(d Dir, b []byte) {
 // Flush discards bytes received but not yet read, so that the next answer
 // read belongs to the next command.
 func (p *Port) Flush() error {
+	p.mu.Lock()
 	p.pending = nil
+	p.mu.Unlock()
 	sp, err := p.conn()
 	if err != nil {
 		return err
@@ -379,7 +383,9 @@ func (p *Port) Resync(ctx context.Context, preamble []byte, deadline time.Time) 
 	for {
 		if i := bytes.Index(win, preamble); i >= 0 {
 			rest := win[i+len(preamble):]
+			p.mu.Lock()
 			p.pending = append(append([]byte(nil), rest...), p.pending...)
+			p.mu.Unlock()
 			return skipped + i, nil
 		}
 		// Keep only a tail that could still begin the preamble.
