@@ -23,23 +23,27 @@ func (Prober) Bauds() []int { return []int{9600, 115200, 19200, 38400} }
 // Identify asks for status and reports it.
 func (Prober) Identify(ctx context.Context, port *serialport.Port) (string, bool) {
 	var st escpos.Status
-	for _, n := range []int{1, 2, 4} {
-		b, ok := probeQuery(ctx, port, n)
-		if !ok {
-			return "", false
+	b, ok := probeQuery(ctx, port, 1, 600*time.Millisecond)
+	if !ok {
+		return "", false
+	}
+	_ = st.Apply(1, b)
+	// Cover and paper only add detail: the printer is identified already.
+	for _, n := range []int{2, 4} {
+		if b, ok := probeQuery(ctx, port, n, 200*time.Millisecond); ok {
+			_ = st.Apply(n, b)
 		}
-		_ = st.Apply(n, b)
 	}
 	return fmt.Sprintf("ESC/POS printer (%s)", st.String()), true
 }
 
-// probeQuery sends DLE EOT n and reads one reply byte within 400 ms,
+// probeQuery sends DLE EOT n and reads one reply byte within wait,
 // skipping XON/XOFF and other bytes that cannot be a reply.
-func probeQuery(ctx context.Context, port *serialport.Port, n int) (byte, bool) {
+func probeQuery(ctx context.Context, port *serialport.Port, n int, wait time.Duration) (byte, bool) {
 	if _, err := port.Write(escpos.StatusQuery(n)); err != nil {
 		return 0, false
 	}
-	deadline := time.Now().Add(400 * time.Millisecond)
+	deadline := time.Now().Add(wait)
 	buf := make([]byte, 1)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		k, err := port.Read(buf)

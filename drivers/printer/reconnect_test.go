@@ -33,7 +33,7 @@ func TestReconnectAfterUnplug(t *testing.T) {
 	prof, _ := escpos.LoadProfile("generic-58")
 	link := filepath.Join(t.TempDir(), "printer")
 	_, unplug := servePTY(t, link, prof)
-	drv, err := Open(Config{Path: link, Baud: 115200, Profile: prof, StatusTimeout: 300 * time.Millisecond})
+	drv, err := Open(Config{Path: link, Baud: 115200, Profile: prof, StatusTimeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func TestReconnectAfterUnplug(t *testing.T) {
 	}
 	sp, unplug2 := servePTY(t, link, prof)
 	defer unplug2()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(15 * time.Second)
 	for {
 		st, err := drv.Status(ctx)
 		if err == nil && st.Ready() {
@@ -79,7 +79,7 @@ func TestEventsReportFaults(t *testing.T) {
 		if !errors.Is(ev.Err, ErrCoverOpen) || !ev.Status.CoverOpen {
 			t.Fatalf("event %+v", ev)
 		}
-	case <-time.After(time.Second):
+	case <-time.After(5 * time.Second):
 		t.Fatal("no event for the open cover")
 	}
 	r.sim.SetCoverOpen(false)
@@ -91,7 +91,7 @@ func TestEventsReportFaults(t *testing.T) {
 		if ev.Err != nil {
 			t.Fatalf("want a ready event, got %+v", ev)
 		}
-	case <-time.After(time.Second):
+	case <-time.After(5 * time.Second):
 		t.Fatal("no event when the cover closed")
 	}
 }
@@ -108,7 +108,7 @@ func TestMonitorReportsIdleFaults(t *testing.T) {
 			if !errors.Is(ev.Err, want) && !(want == nil && ev.Err == nil) {
 				t.Fatalf("event %+v, want %v", ev, want)
 			}
-		case <-time.After(3 * time.Second):
+		case <-time.After(5 * time.Second):
 			t.Fatalf("no event, want %v", want)
 		}
 	}
