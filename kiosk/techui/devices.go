@@ -18,7 +18,6 @@ import (
 	"onedoor/drivers/scanner"
 	"onedoor/kiosk/config"
 	"onedoor/kiosk/ui"
-	"onedoor/sync/outbox"
 )
 
 // DefaultProbe probes ports for the three device kinds, printers first:
@@ -29,7 +28,7 @@ func DefaultProbe(ctx context.Context, ports []string) []probe.Result {
 }
 
 // standardBauds are the rates the "next baud" button cycles through.
-func standardBauds() []int { return []int{9600, 19200, 38400, 57600, 115200} }
+func standardBauds() []int { return []int{9600, 19200, 38400, 57600, 115200, 921600} }
 
 // deviceTestTimeout bounds a test read, print or scan.
 const deviceTestTimeout = 60 * time.Second
@@ -364,7 +363,7 @@ func (m *Mode) testDevice(kind string) {
 				m.say(m.tr.T("tech.dev.not_configured"), true)
 				outcome = "not configured"
 			case err != nil:
-				m.say(m.tr.T("tech.failed", outbox.MaskPersonal(err.Error())), true)
+				m.say(m.tr.T("tech.failed", maskLine(err.Error())), true)
 				outcome = "failed"
 			default:
 				m.say(msg, false)

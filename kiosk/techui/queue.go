@@ -78,7 +78,7 @@ func (m *Mode) queuePageView() fyne.CanvasObject {
 			lines = append(lines, label(m.tr.T("tech.queue.last_sync", p.LastSync.Local().Format("2006-01-02 15:04:05"))))
 		}
 		if p.LastError != "" {
-			lines = append(lines, label(m.tr.T("tech.queue.last_error", outbox.MaskPersonal(p.LastError))))
+			lines = append(lines, label(m.tr.T("tech.queue.last_error", maskLine(p.LastError))))
 		}
 	}
 	syncNow := ui.NewStyledButton(m.tr.T("tech.queue.sync_now"), ui.StylePrimary, func() {
@@ -98,7 +98,7 @@ func (m *Mode) queuePageView() fyne.CanvasObject {
 	if st != nil && len(st.Failed) > 0 {
 		var items []fyne.CanvasObject
 		for _, f := range st.Failed {
-			text := m.tr.T("tech.queue.item", f.Receipt, m.tr.T("tech.queue.state_"+f.State), f.Attempts, outbox.MaskPersonal(f.Reason))
+			text := m.tr.T("tech.queue.item", f.Receipt, m.tr.T("tech.queue.state_"+f.State), f.Attempts, maskLine(f.Reason))
 			retry := ui.NewButton(m.tr.T("tech.queue.retry")+"\n"+f.Receipt, func() { m.retry([]outbox.Failure{f}) })
 			retry.Disabled = m.busy > 0
 			items = append(items, container.NewBorder(nil, nil, nil, retry, label(text)))
