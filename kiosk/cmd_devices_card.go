@@ -15,7 +15,9 @@ import (
 	"time"
 
 	"onedoor/drivers/idcard"
+	"onedoor/drivers/printer"
 	"onedoor/drivers/probe"
+	"onedoor/drivers/scanner"
 	"onedoor/drivers/serialport"
 )
 
@@ -67,11 +69,13 @@ func runDevicesList(ctx context.Context, args []string, stdout, stderr io.Writer
 	return exitOK
 }
 
-// probers lists the device kinds `devices probe` looks for, in the order
-// they are tried (printers first once they exist: SAM frames sent to a
-// printer would be printed as garbage).
+// deviceProbers lists the device kinds `devices probe` looks for, in the
+// order they are tried. Printers come first: SAM frames or scanner frames sent
+// to a printer would be printed as garbage, whereas a DLE EOT status query is
+// harmless to the other two. The scanner's hello is made only of bytes a
+// printer ignores and is tried before the card reader's SAM status command.
 func deviceProbers() []probe.Prober {
-	return []probe.Prober{idcard.Prober{}}
+	return []probe.Prober{printer.Prober{}, scanner.Prober{}, idcard.Prober{}}
 }
 
 // runDevicesProbe finds which device answers on which port at which baud.
