@@ -137,6 +137,7 @@ func (r *buttonRenderer) update() {
 func (r *buttonRenderer) Layout(s fyne.Size) {
 	r.bg.Resize(s)
 	r.bg.Move(fyne.NewPos(0, 0))
+	r.fit(s.Width)
 	var h float32
 	for _, t := range r.lines {
 		h += t.MinSize().Height
@@ -150,16 +151,54 @@ func (r *buttonRenderer) Layout(s fyne.Size) {
 	}
 }
 
+// fit shrinks lines wider than the button, down to a floor that keeps elder
+// mode's type above normal body text: a long English item name in a grid
+// cell is drawn a little smaller rather than clipped.
+func (r *buttonRenderer) fit(width float32) {
+	avail := width - 2*theme.Size(theme.SizeNameInnerPadding)
+	if avail <= 0 {
+		return
+	}
+	floor := float32(12)
+	if t, ok := fyne.CurrentApp().Settings().Theme().(*Theme); ok && t.Elder() {
+		floor = normalText + 1
+	}
+	r.update() // natural sizes first
+	for _, t := range r.lines {
+		if w := t.MinSize().Width; w > avail {
+			t.TextSize = max(floor, t.TextSize*avail/w*0.98)
+		}
+	}
+}
+
 func (r *buttonRenderer) MinSize() fyne.Size {
 	pad := theme.Size(theme.SizeNameInnerPadding)
 	var w, h float32
-	for _, t := range r.lines {
-		m := t.MinSize()
-		w = max(w, m.Width)
-		h += m.Height
+	for _, t := range r.natural() {
+		w = max(w, t.Width)
+		h += t.Height
 	}
 	target := currentTarget()
 	return fyne.NewSize(max(w+2*pad, target, r.b.MinWidth), max(h+pad, target, r.b.MinHeight))
+}
+
+// natural measures the lines at their unshrunk sizes.
+func (r *buttonRenderer) natural() []fyne.Size {
+	out := make([]fyne.Size, len(r.lines))
+	for i, t := range r.lines {
+		out[i] = fyne.MeasureText(t.Text, r.naturalSize(i), t.TextStyle)
+	}
+	return out
+}
+
+func (r *buttonRenderer) naturalSize(i int) float32 {
+	switch {
+	case i == 0 && r.b.Big:
+		return theme.Size(theme.SizeNameSubHeadingText)
+	case i > 0:
+		return theme.Size(theme.SizeNameCaptionText)
+	}
+	return theme.Size(theme.SizeNameText)
 }
 
 func (r *buttonRenderer) Refresh() {

@@ -216,3 +216,58 @@ func TestOfflineBadgeAndLanguageSwitch(t *testing.T) {
 		t.Fatalf("catalog not redrawn in Chinese:\n%s", uitest.Joined(h.Win.Content()))
 	}
 }
+
+// TestNothingClipped tours every screen in Chinese, English and elder mode
+// (and English elder mode) and checks that every button is at least as big
+// as its label needs and that no text or button reaches outside the window
+// or below the top of the bottom navigation row.
+func TestNothingClipped(t *testing.T) {
+	for _, tc := range []struct {
+		lang  string
+		elder bool
+	}{{i18n.ZhCN, false}, {i18n.EN, false}, {i18n.ZhCN, true}, {i18n.EN, true}} {
+		t.Run(fmt.Sprintf("%s/elder=%v", tc.lang, tc.elder), func(t *testing.T) {
+			h := newHarness(t, tc.lang, tc.elder)
+			drv := fyne.CurrentApp().Driver()
+			win := h.Win.Canvas().Size()
+			err := uitest.Tour(h, func(name string) error {
+				var problems []string
+				uitest.Walk(h.Win.Content(), func(o fyne.CanvasObject) bool {
+					var label string
+					switch x := o.(type) {
+					case *ui.Button:
+						label = x.Text
+						// Width is checked on its lines below: a long label
+						// is drawn smaller rather than clipped.
+						if m, s := x.MinSize(), x.Size(); m.Height > s.Height+0.5 {
+							problems = append(problems, fmt.Sprintf("button %q needs %.0f high, has %.0f", x.Text, m.Height, s.Height))
+						}
+					case *canvas.Text:
+						label = x.Text
+						if strings.TrimSpace(x.Text) == "" {
+							return true
+						}
+						if m := x.MinSize(); m.Width > x.Size().Width+0.5 && x.Alignment != fyne.TextAlignLeading {
+							problems = append(problems, fmt.Sprintf("text %q needs %.0f wide, has %.0f", x.Text, m.Width, x.Size().Width))
+						}
+					default:
+						return true
+					}
+					p := drv.AbsolutePositionForObject(o)
+					s := o.Size()
+					if p.X < -0.5 || p.Y < -0.5 || p.X+s.Width > win.Width+0.5 || p.Y+s.Height > win.Height+0.5 {
+						problems = append(problems, fmt.Sprintf("%q at %.0f,%.0f size %.0f×%.0f outside the %.0f×%.0f window", label, p.X, p.Y, s.Width, s.Height, win.Width, win.Height))
+					}
+					return true
+				})
+				if len(problems) > 0 {
+					return fmt.Errorf("%d problems:\n  %s", len(problems), strings.Join(problems, "\n  "))
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}

@@ -48,12 +48,13 @@ func NewStepProgress(tr Texts, n, m int) fyne.CanvasObject {
 // obeys the elder-mode rule and cannot hide behind another window.
 func NewCountdownBanner(tr Texts, seconds int, onContinue func()) fyne.CanvasObject {
 	bg := canvas.NewRectangle(theme.Color(theme.ColorNameWarning))
-	msg := canvas.NewText(tr.T("idle.countdown", seconds), theme.Color(theme.ColorNameForeground))
-	msg.TextSize = theme.Size(theme.SizeNameSubHeadingText)
-	msg.TextStyle = fyne.TextStyle{Bold: true}
+	// A wrapped label: the English sentence is longer than the screen is
+	// wide at elder-mode size.
+	msg := widget.NewLabelWithStyle(tr.T("idle.countdown", seconds), fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	msg.Wrapping = fyne.TextWrapWord
 	btn := NewStyledButton(tr.T("idle.continue"), StylePrimary, onContinue)
 	btn.Big = true
 	btn.MinWidth = 4 * currentTarget()
-	row := container.NewBorder(nil, nil, nil, btn, container.NewCenter(msg))
+	row := container.NewBorder(nil, nil, nil, btn, msg)
 	return container.NewStack(bg, container.NewPadded(row))
 }
