@@ -50,6 +50,7 @@ func SettingsFromConfig(c config.Config) Settings {
 		DataDir: c.Storage.DataDir, KeyFile: c.Storage.KeyFile, KioskID: c.Kiosk.ID,
 		PlatformURL: c.Platform.URL, Token: c.Platform.Token,
 		Site: c.Kiosk.Name, SyncPoll: c.Platform.SyncInterval, Version: "onedoor",
+		Retention: time.Duration(c.Storage.RetentionDays) * 24 * time.Hour,
 	}
 	if d := c.Devices.IDCard; d.Enabled && d.Port != "" {
 		s.CardPath, s.CardBaud = d.Port, baud(d.Baud, 115200)

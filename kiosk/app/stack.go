@@ -42,6 +42,9 @@ type Settings struct {
 	// SyncPoll is how often the engine pulls statuses while idle, which is
 	// also how soon it notices a dead link; the engine's default when zero.
 	SyncPoll time.Duration
+	// Retention is how long personal data stays after the platform
+	// acknowledged it; the outbox's default when zero.
+	Retention time.Duration
 }
 
 // Stack is the opened parts: outbox, platform client, sync engine and the
@@ -79,7 +82,7 @@ func OpenStack(ctx context.Context, s Settings, log *slog.Logger) (_ *Stack, err
 	if err := os.MkdirAll(filepath.Dir(key), 0o700); err != nil {
 		return nil, fmt.Errorf("key directory: %w", err)
 	}
-	st.Store, err = outbox.Open(ctx, outbox.Options{Dir: s.DataDir, KeyFile: key, KioskID: s.KioskID, Logger: log.With("part", "outbox")})
+	st.Store, err = outbox.Open(ctx, outbox.Options{Dir: s.DataDir, KeyFile: key, KioskID: s.KioskID, Retention: s.Retention, Logger: log.With("part", "outbox")})
 	if err != nil {
 		return nil, fmt.Errorf("outbox: %w", err)
 	}
