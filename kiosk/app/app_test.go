@@ -218,8 +218,9 @@ func TestPaperOutKeepsReceipt(t *testing.T) {
 }
 
 // TestLookupShowsDecision is done-means (e): a decision made in the
-// platform's back office shows in the kiosk's progress lookup, by receipt
-// number typed on the keypad and by placing the ID card.
+// platform's back office (over HTTP, logged in as a clerk) shows in the
+// kiosk's progress lookup, by receipt number typed on the keypad and by
+// placing the ID card.
 func TestLookupShowsDecision(t *testing.T) {
 	r := newRig(t)
 	no := r.applyPensionCert()
@@ -228,9 +229,7 @@ func TestLookupShowsDecision(t *testing.T) {
 	r.waitStep(flow.StepHome)
 	row := r.waitExported(no)
 	const note = "资格认证已通过，待遇按月发放。"
-	if _, err := r.demo.Platform.Store.Decide(t.Context(), row.UUID, "approved", note, DemoStaffUser, time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	r.decideInBackOffice(row.UUID, "approved", note)
 
 	r.tap("办件查询")
 	r.typeKeys(strings.ToLower(no))

@@ -4,7 +4,11 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -247,4 +251,48 @@ func (r *rig) removeCard() {
 	r.t.Helper()
 	r.demo.Card.Remove()
 	r.settle("card removal noticed", 10*time.Second, func() bool { return !r.app.CardPresent() })
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
+
+// decideInBackOffice logs in to the platform's back office over HTTP as the
+// demo clerk and records a decision on a submission, as staff would with a
+// browser: login form with its CSRF token, then the decision form.
+func (r *rig) decideInBackOffice(uuid, status, note string) {
+	r.t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	c := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	base := strings.TrimSuffix(r.demo.BackOfficeURL(), "/")
+	csrf := func(path string) string {
+		r.t.Helper()
+		resp, err := c.Get(base + path)
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		m := csrfField.FindSubmatch(body)
+		if m == nil {
+			r.t.Fatalf("GET %s: no CSRF token (status %d)", path, resp.StatusCode)
+		}
+		return string(m[1])
+	}
+	post := func(path string, form url.Values) {
+		r.t.Helper()
+		resp, err := c.PostForm(base+path, form)
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode >= 400 {
+			r.t.Fatalf("POST %s: %s\n%s", path, resp.Status, body)
+		}
+	}
+	post("/login", url.Values{"csrf": {csrf("/login")}, "user": {DemoStaffUser}, "password": {DemoStaffPassword}})
+	page := "/office/submissions/" + uuid
+	post(page+"/decide", url.Values{"csrf": {csrf(page)}, "status": {status}, "note": {note}})
 }
