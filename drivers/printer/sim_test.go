@@ -143,7 +143,17 @@ func TestReceiptOverPTY(t *testing.T) {
 			if got := len(pg.QRData) > 0; got != tc.nativeQR {
 				t.Errorf("native QR printed = %v, want %v", got, tc.nativeQR)
 			}
-			if got := decodeQR(t, pg.Image); got != rc.TrackingURL {
+			// Decode the QR from the PNG file's bytes, as a technician would
+			// scan the saved page.
+			pngBytes, err := pg.PNG()
+			if err != nil {
+				t.Fatal(err)
+			}
+			img, format, err := image.Decode(bytes.NewReader(pngBytes))
+			if err != nil || format != "png" {
+				t.Fatalf("page PNG: %v (%s)", err, format)
+			}
+			if got := decodeQR(t, img); got != rc.TrackingURL {
 				t.Errorf("QR decodes to %q, want %q", got, rc.TrackingURL)
 			}
 			if s := r.sim.Stats(); s.Dropped != 0 {
