@@ -279,3 +279,26 @@ func TestSessionEndResetsLanguage(t *testing.T) {
 		t.Errorf("Home not redrawn in Chinese:\n%s", r.screen())
 	}
 }
+
+// TestOfflineApplication: with the link to the platform cut, the kiosk says
+// so on screen, still takes an application and prints its receipt, and the
+// engine delivers it once the link is back.
+func TestOfflineApplication(t *testing.T) {
+	r := newRig(t)
+	r.demo.SetNetwork(false)
+	r.stack.Nudge()
+	r.settle("offline badge", 60*time.Second, func() bool { return !r.app.View().Online() })
+	contains(t, "home while offline", r.screen(), "网络暂时中断")
+	no := r.applyPensionCert()
+	if !r.state().Printed {
+		t.Fatalf("receipt not printed offline; screen:\n%s", r.screen())
+	}
+	for _, row := range r.export() {
+		if row.Receipt == no {
+			t.Fatalf("%s reached the platform through a cut link", no)
+		}
+	}
+	r.demo.SetNetwork(true)
+	r.waitExported(no)
+	r.settle("badge cleared", 60*time.Second, func() bool { return r.app.View().Online() })
+}
