@@ -143,7 +143,9 @@ func newRig(t *testing.T, o rigOptions) *rig {
 		o.clock = newClock()
 	}
 	store := techui.FileStore{Path: filepath.Join(o.dir, "config.toml")}
-	hash, err := techpin.Hash(rightPIN, techpin.Params{Time: 1, Memory: 64, Threads: 1})
+	// Cheap hashing parameters: the tests check behaviour, not the cost.
+	cheap := techpin.Params{Time: 1, Memory: 64, Threads: 1}
+	hash, err := techpin.Hash(rightPIN, cheap)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +160,7 @@ func newRig(t *testing.T, o rigOptions) *rig {
 	}
 	audits := &auditLog{}
 	gate, err := techpin.Open(context.Background(), techpin.Options{
-		StatePath: filepath.Join(o.dir, "techpin.json"), Hash: hash, Auditor: audits, Clock: o.clock.Now, Logger: quiet,
+		StatePath: filepath.Join(o.dir, "techpin.json"), Hash: hash, Auditor: audits, Clock: o.clock.Now, Logger: quiet, Params: cheap,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -113,6 +113,9 @@ type PINGate interface {
 	Check(ctx context.Context, pin string) (techpin.Result, error)
 	Locked() (bool, time.Time)
 	HasPIN() bool
+	// Change checks the current PIN and returns the hash of the next one,
+	// to be saved as technician.pin_hash.
+	Change(ctx context.Context, current, next string) (string, error)
 }
 
 // ConnTest runs the connection test; nettest.Run by default.

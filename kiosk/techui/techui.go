@@ -138,6 +138,7 @@ type Mode struct {
 	gateMsg string
 
 	edit *editor
+	pinc *pinChange
 	dict *ui.PinyinDict
 
 	// Devices page.
@@ -299,7 +300,7 @@ func (m *Mode) Open() {
 func (m *Mode) Close() {
 	wasOpen := m.state == opened
 	m.state = closed
-	m.pin, m.pinPad, m.edit = nil, nil, nil
+	m.pin, m.pinPad, m.edit, m.pinc = nil, nil, nil, nil
 	m.portFor, m.traceKind, m.confirmRestart = "", "", false
 	m.msg = ""
 	if m.stopTicker != nil {
@@ -437,7 +438,7 @@ func (m *Mode) tick() {
 		m.Close()
 		return
 	}
-	if m.state != opened || m.edit != nil {
+	if m.state != opened || m.edit != nil || m.pinc != nil {
 		return
 	}
 	m.quiet = true
@@ -453,7 +454,7 @@ func (m *Mode) tick() {
 // enterPage switches page and starts what the page loads.
 func (m *Mode) enterPage(p string) {
 	m.page = p
-	m.edit = nil
+	m.edit, m.pinc = nil, nil
 	m.portFor, m.traceKind, m.confirmRestart = "", "", false
 	switch p {
 	case PageDevices:
@@ -672,6 +673,9 @@ func (m *Mode) techScreen() fyne.CanvasObject {
 		// The keypad needs the width; the page comes back on save or
 		// cancel.
 		body = container.NewCenter(m.edit.view(m))
+	}
+	if m.pinc != nil {
+		body = container.NewCenter(m.pinc.view(m))
 	}
 	page := container.NewBorder(container.NewVBox(top...), nil, nil, nil, body)
 	return container.NewStack(background(), container.NewPadded(page))
