@@ -242,6 +242,7 @@ func (m *Mode) Stop() {
 	m.cancel()
 	if m.stopTicker != nil {
 		m.stopTicker()
+		m.stopTicker = nil
 	}
 }
 

@@ -54,7 +54,9 @@ type Manager struct {
 	opts Options
 	log  *slog.Logger
 
-	mu   sync.Mutex // guards the fields below and serialises Apply
+	applyMu sync.Mutex // serialises Apply and Release
+
+	mu   sync.Mutex // guards the fields below; never held while a port opens or closes
 	cur  config.Devices
 	card *cardDev
 	prn  *printer.Printer
@@ -110,39 +112,70 @@ func baudOr(b, def int) int {
 
 // Apply reopens every device whose enablement, port, baud or (printer)
 // profile differs from what is open; the others keep running untouched.
+// Slow closing and opening happen outside the lock that Status and the
+// fronts take, so the screens never wait on a port.
 func (m *Manager) Apply(ctx context.Context, c config.Config) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	m.applyMu.Lock()
+	defer m.applyMu.Unlock()
 	want := c.Devices
+	m.mu.Lock()
+	cur := m.cur
+	hasCard, hasPrn, hasScan := m.card != nil, m.prn != nil, m.scan != nil
+	m.mu.Unlock()
+	on := func(enabled bool, port string) bool { return enabled && port != "" }
 	var errs []error
-	if want.IDCard != m.cur.IDCard || (m.card == nil && want.IDCard.Enabled && want.IDCard.Port != "") {
-		m.closeCard()
-		m.cur.IDCard = want.IDCard
-		if d := want.IDCard; d.Enabled && d.Port != "" {
-			if err := m.openCard(d.Port, baudOr(d.Baud, DefaultCardBaud)); err != nil {
+
+	if d := want.IDCard; d != cur.IDCard || (!hasCard && on(d.Enabled, d.Port)) {
+		m.mu.Lock()
+		old := m.card
+		m.card, m.cur.IDCard = nil, d
+		m.mu.Unlock()
+		old.close()
+		if on(d.Enabled, d.Port) {
+			nd, err := m.openCard(d.Port, baudOr(d.Baud, DefaultCardBaud))
+			m.mu.Lock()
+			if err != nil {
 				errs = append(errs, fmt.Errorf("card reader on %s: %w", d.Port, err))
 				m.cur.IDCard = config.Device{}
 			}
+			m.card = nd
+			m.mu.Unlock()
 		}
 	}
-	if want.Printer != m.cur.Printer || (m.prn == nil && want.Printer.Enabled && want.Printer.Port != "") {
-		m.closePrinter()
-		m.cur.Printer = want.Printer
-		if d := want.Printer; d.Enabled && d.Port != "" {
-			if err := m.openPrinter(d.Port, baudOr(d.Baud, DefaultPrinterBaud), d.Profile); err != nil {
+	if d := want.Printer; d != cur.Printer || (!hasPrn && on(d.Enabled, d.Port)) {
+		m.mu.Lock()
+		old := m.prn
+		m.prn, m.cur.Printer = nil, d
+		m.mu.Unlock()
+		if old != nil {
+			old.Close()
+		}
+		if on(d.Enabled, d.Port) {
+			np, err := m.openPrinter(d.Port, baudOr(d.Baud, DefaultPrinterBaud), d.Profile)
+			m.mu.Lock()
+			if err != nil {
 				errs = append(errs, fmt.Errorf("printer on %s: %w", d.Port, err))
 				m.cur.Printer = config.Printer{}
 			}
+			m.prn = np
+			m.mu.Unlock()
 		}
 	}
-	if want.Scanner != m.cur.Scanner || (m.scan == nil && want.Scanner.Enabled && want.Scanner.Port != "") {
-		m.closeScanner()
-		m.cur.Scanner = want.Scanner
-		if d := want.Scanner; d.Enabled && d.Port != "" {
-			if err := m.openScanner(d.Port, baudOr(d.Baud, DefaultScannerBaud)); err != nil {
+	if d := want.Scanner; d != cur.Scanner || (!hasScan && on(d.Enabled, d.Port)) {
+		m.mu.Lock()
+		old := m.scan
+		m.scan, m.cur.Scanner = nil, d
+		m.mu.Unlock()
+		old.close()
+		if on(d.Enabled, d.Port) {
+			ns, err := m.openScanner(d.Port, baudOr(d.Baud, DefaultScannerBaud))
+			m.mu.Lock()
+			if err != nil {
 				errs = append(errs, fmt.Errorf("scanner on %s: %w", d.Port, err))
 				m.cur.Scanner = config.Device{}
 			}
+			m.scan = ns
+			m.mu.Unlock()
 		}
 	}
 	return errors.Join(errs...)
@@ -150,12 +183,17 @@ func (m *Manager) Apply(ctx context.Context, c config.Config) error {
 
 // Release closes every device; the next Apply opens them again.
 func (m *Manager) Release(ctx context.Context) error {
+	m.applyMu.Lock()
+	defer m.applyMu.Unlock()
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.closeCard()
-	m.closePrinter()
-	m.closeScanner()
-	m.cur = config.Devices{}
+	card, prn, scan := m.card, m.prn, m.scan
+	m.card, m.prn, m.scan, m.cur = nil, nil, nil, config.Devices{}
+	m.mu.Unlock()
+	card.close()
+	if prn != nil {
+		prn.Close()
+	}
+	scan.close()
 	return nil
 }
 
@@ -171,13 +209,13 @@ func (m *Manager) Close() error {
 	return nil
 }
 
-func (m *Manager) openCard(path string, baud int) error {
-	d := &cardDev{done: make(chan struct{})}
+// openCard opens the reader and starts the goroutine that owns it.
+func (m *Manager) openCard(path string, baud int) (*cardDev, error) {
 	p, err := serialport.Open(serialport.Config{Path: path, Baud: baud, AllowAbsent: true, TraceBytes: m.opts.TraceBytes})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	d.port = p
+	d := &cardDev{port: p, done: make(chan struct{})}
 	r := idcard.NewReader(p, idcard.Options{Baud: baud, Logger: m.log.With("device", "idcard")})
 	ctx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
@@ -196,25 +234,24 @@ func (m *Manager) openCard(path string, baud int) error {
 			m.broadcast(ev)
 		}
 	}()
-	m.card = d
 	m.log.Info("card reader opened", "port", path, "baud", baud)
-	return nil
+	return d, nil
 }
 
-func (m *Manager) closeCard() {
-	if m.card == nil {
+// close stops the reader's goroutine and closes its port; nil is a no-op.
+func (d *cardDev) close() {
+	if d == nil {
 		return
 	}
-	m.card.cancel()
-	<-m.card.done
-	m.card.port.Close()
-	m.card = nil
+	d.cancel()
+	<-d.done
+	d.port.Close()
 }
 
-func (m *Manager) openPrinter(path string, baud int, profile string) error {
+func (m *Manager) openPrinter(path string, baud int, profile string) (*printer.Printer, error) {
 	prof, err := escpos.LoadProfile(profile)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	cfg := m.opts.Printer
 	cfg.Path, cfg.Baud, cfg.Profile = path, baud, prof
@@ -223,39 +260,30 @@ func (m *Manager) openPrinter(path string, baud int, profile string) error {
 	}
 	p, err := printer.Open(cfg)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	m.prn = p
 	m.log.Info("printer opened", "port", path, "baud", baud, "profile", profile)
-	return nil
+	return p, nil
 }
 
-func (m *Manager) closePrinter() {
-	if m.prn != nil {
-		m.prn.Close()
-		m.prn = nil
-	}
-}
-
-func (m *Manager) openScanner(path string, baud int) error {
+func (m *Manager) openScanner(path string, baud int) (*scanDev, error) {
 	p, err := serialport.Open(serialport.Config{Path: path, Baud: baud, AllowAbsent: true, TraceBytes: m.opts.TraceBytes})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	cfg := m.opts.Scanner
 	cfg.Baud = baud
 	if cfg.Logger == nil {
 		cfg.Logger = m.log.With("device", "scanner")
 	}
-	m.scan = &scanDev{port: p, s: scanner.NewSerial(p, cfg)}
 	m.log.Info("scanner opened", "port", path, "baud", baud)
-	return nil
+	return &scanDev{port: p, s: scanner.NewSerial(p, cfg)}, nil
 }
 
-func (m *Manager) closeScanner() {
-	if m.scan != nil {
-		m.scan.port.Close()
-		m.scan = nil
+// close closes the scanner's port; nil is a no-op.
+func (d *scanDev) close() {
+	if d != nil {
+		d.port.Close()
 	}
 }
 
