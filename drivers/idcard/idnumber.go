@@ -3,9 +3,10 @@ package idcard
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 	"unicode/utf8"
+
+	"onedoor/drivers/idcard/pii"
 )
 
 // ErrInvalidID means an ID number fails GB 11643: shape, check digit,
@@ -85,10 +86,4 @@ func ParseDate(s string) (time.Time, error) {
 // and last four characters with asterisks between, e.g.
 // 4419**********123X. Strings of eight characters or fewer are masked
 // entirely, since showing four plus four would reveal them whole.
-func MaskID(s string) string {
-	r := []rune(s)
-	if len(r) <= 8 {
-		return strings.Repeat("*", len(r))
-	}
-	return string(r[:4]) + strings.Repeat("*", len(r)-8) + string(r[len(r)-4:])
-}
+func MaskID(s string) string { return pii.MaskID(s) }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"onedoor/drivers/escpos"
+	"onedoor/drivers/idcard/pii"
 )
 
 // Receipt is what a resident takes home after submitting an application.
@@ -32,28 +33,11 @@ var ErrIncomplete = errors.New("printer: receipt lacks number or item")
 
 // MaskID keeps the first and last four characters of an ID number:
 // 441902199001011234 → 4419**********1234. Short values are masked whole.
-func MaskID(id string) string {
-	r := []rune(strings.TrimSpace(id))
-	if len(r) <= 8 {
-		return strings.Repeat("*", len(r))
-	}
-	return string(r[:4]) + strings.Repeat("*", len(r)-8) + string(r[len(r)-4:])
-}
+func MaskID(id string) string { return pii.MaskID(id) }
 
 // MaskName keeps a name's first and last characters: 张小明 → 张*明,
 // 欧阳小明 → 欧**明, 李四 → 李*.
-func MaskName(name string) string {
-	r := []rune(strings.TrimSpace(name))
-	switch len(r) {
-	case 0:
-		return ""
-	case 1:
-		return "*"
-	case 2:
-		return string(r[0]) + "*"
-	}
-	return string(r[0]) + strings.Repeat("*", len(r)-2) + string(r[len(r)-1])
-}
+func MaskName(name string) string { return pii.MaskName(name) }
 
 // Job lays the receipt out for profile p: a large centred title, labelled
 // fields wrapped to the paper's columns with a hanging indent, the numbered

@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"onedoor/drivers/idcard/pii"
 )
 
 // ErrIDNumber marks an ID number that fails the GB 11643 checks.
@@ -69,38 +70,14 @@ func IDCheckChar(first17 string) (byte, error) {
 // MaskID shows an ID number as its first 4 and last 4 characters with
 // asterisks between, e.g. 4419**********123X, the project's display rule.
 // Anything 8 characters or shorter is fully masked.
-func MaskID(s string) string {
-	n := utf8.RuneCountInString(s)
-	if n <= 8 {
-		return strings.Repeat("*", n)
-	}
-	r := []rune(s)
-	return string(r[:4]) + strings.Repeat("*", n-8) + string(r[n-4:])
-}
+func MaskID(s string) string { return pii.MaskID(s) }
 
 // MaskName keeps the first character of a name and, for names of three or
 // more characters, the last: 张* or 张*明 or 欧阳**华.
-func MaskName(s string) string {
-	r := []rune(strings.TrimSpace(s))
-	switch len(r) {
-	case 0:
-		return ""
-	case 1:
-		return "*"
-	case 2:
-		return string(r[0]) + "*"
-	default:
-		return string(r[0]) + strings.Repeat("*", len(r)-2) + string(r[len(r)-1])
-	}
-}
+func MaskName(s string) string { return pii.MaskName(s) }
 
 // MaskPhone shows a mobile number as 138****1234.
-func MaskPhone(s string) string {
-	if len(s) != 11 {
-		return strings.Repeat("*", utf8.RuneCountInString(s))
-	}
-	return s[:3] + "****" + s[7:]
-}
+func MaskPhone(s string) string { return pii.MaskPhone(s) }
 
 // validMobile checks a mainland mobile number: 11 digits starting 13–19.
 func validMobile(s string) bool {

@@ -6,20 +6,12 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+
+	"onedoor/drivers/idcard/pii"
 )
 
-// idNumberLike matches anything shaped like a mainland resident ID number
-// (17 digits and a digit or X). Such a value should never reach the client's
-// log calls, but if one does through an error text it is masked anyway.
-var idNumberLike = regexp.MustCompile(`\d{17}[\dXx]`)
-
 // MaskID shows an ID number as its first 4 and last 4 characters.
-func MaskID(s string) string {
-	if len(s) <= 8 {
-		return strings.Repeat("*", len(s))
-	}
-	return s[:4] + strings.Repeat("*", len(s)-8) + s[len(s)-4:]
-}
+func MaskID(s string) string { return pii.MaskID(s) }
 
 // redactor scrubs text before it is logged: the kiosk token, query strings
 // (which go-retryablehttp prints as they are) and ID-shaped numbers.
@@ -33,8 +25,9 @@ func (r redactor) scrub(s string) string {
 			s = strings.ReplaceAll(s, sec, "[REDACTED]")
 		}
 	}
-	s = idNumberLike.ReplaceAllStringFunc(s, MaskID)
-	return s
+	// An ID number should never reach the client's log calls; if one does
+	// through an error text it is masked anyway.
+	return pii.MaskText(s)
 }
 
 func (r redactor) value(v any) any {
@@ -98,4 +91,4 @@ func (l leveledLogger) Info(msg string, kv ...any)  { l.log.Info(l.r.scrub(msg),
 func (l leveledLogger) Debug(msg string, kv ...any) { l.log.Debug(l.r.scrub(msg), l.args(kv)...) }
 
 // RedactIDs masks anything shaped like an ID number in s.
-func RedactIDs(s string) string { return idNumberLike.ReplaceAllStringFunc(s, MaskID) }
+func RedactIDs(s string) string { return pii.MaskText(s) }

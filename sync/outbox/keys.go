@@ -13,9 +13,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"unicode/utf8"
+
+	"onedoor/drivers/idcard/pii"
 )
 
 // keyring holds the keys derived from the data key. Separate keys per use
@@ -194,36 +194,15 @@ func normalizeID(s string) string {
 
 // MaskName keeps the first character of a name and hides the rest, e.g.
 // "张三丰" → "张**", as receipts and lookups show it.
-func MaskName(name string) string {
-	name = strings.TrimSpace(name)
-	if name == "" {
-		return ""
-	}
-	r, size := utf8.DecodeRuneInString(name)
-	return string(r) + strings.Repeat("*", max(1, utf8.RuneCountInString(name[size:])))
-}
+func MaskName(name string) string { return pii.MaskName(name) }
 
 // MaskID shows an ID number as its first 4 and last 4 characters with
 // asterisks between, e.g. 4419**********123X. Anything too short to mask
 // that way is hidden entirely.
-func MaskID(id string) string {
-	r := []rune(strings.TrimSpace(id))
-	if len(r) < 9 {
-		return strings.Repeat("*", len(r))
-	}
-	return string(r[:4]) + strings.Repeat("*", len(r)-8) + string(r[len(r)-4:])
-}
-
-var (
-	idShaped    = regexp.MustCompile(`\d{17}[\dXx]`)
-	phoneShaped = regexp.MustCompile(`(^|\D)(1\d{2})\d{4}(\d{4})($|\D)`)
-)
+func MaskID(id string) string { return pii.MaskID(id) }
 
 // MaskPersonal masks anything shaped like an ID number or a mobile phone
 // number in free text (error reasons from the platform, for instance)
 // before it is stored in clear or shown: defence in depth, in case a
 // message echoes what the resident typed.
-func MaskPersonal(text string) string {
-	text = idShaped.ReplaceAllStringFunc(text, MaskID)
-	return phoneShaped.ReplaceAllString(text, "${1}${2}****${3}${4}")
-}
+func MaskPersonal(text string) string { return pii.MaskText(text) }

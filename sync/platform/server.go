@@ -21,10 +21,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
 
+	"onedoor/drivers/idcard/pii"
 	"onedoor/sync/api"
 )
 
@@ -607,19 +607,8 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 
 // MaskIDNumber shows the first 4 and last 4 characters of an ID number,
 // e.g. 4419**********123X.
-func MaskIDNumber(id string) string {
-	if len(id) <= 8 {
-		return strings.Repeat("*", len(id))
-	}
-	return id[:4] + strings.Repeat("*", len(id)-8) + id[len(id)-4:]
-}
+func MaskIDNumber(id string) string { return pii.MaskID(id) }
 
-// MaskName keeps the family name (the first character) of a person's name.
-func MaskName(name string) string {
-	n := utf8.RuneCountInString(name)
-	if n == 0 {
-		return ""
-	}
-	first, _ := utf8.DecodeRuneInString(name)
-	return string(first) + strings.Repeat("*", max(n-1, 1))
-}
+// MaskName keeps the first and (from three characters) the last character
+// of a person's name.
+func MaskName(name string) string { return pii.MaskName(name) }
