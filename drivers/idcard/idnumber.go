@@ -16,20 +16,11 @@ var ErrInvalidID = errors.New("idcard: invalid ID number")
 // CheckDigit computes the GB 11643 (ISO 7064 MOD 11-2) check character of
 // the first 17 digits of an 18-character number.
 func CheckDigit(first17 string) (byte, error) {
-	if len(first17) != 17 {
-		return 0, fmt.Errorf("%w: need 17 digits, got %d characters", ErrInvalidID, len(first17))
+	c, err := pii.CheckChar(first17)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrInvalidID, err)
 	}
-	// W_i = 2^(17-i) mod 11.
-	weights := [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
-	sum := 0
-	for i := range 17 {
-		c := first17[i]
-		if c < '0' || c > '9' {
-			return 0, fmt.Errorf("%w: character %d is %q, not a digit", ErrInvalidID, i+1, c)
-		}
-		sum += int(c-'0') * weights[i]
-	}
-	return "10X98765432"[sum%11], nil
+	return c, nil
 }
 
 // ValidateIDNumber checks an 18-character citizen-style number: 17 digits

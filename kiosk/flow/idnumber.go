@@ -12,32 +12,22 @@ import (
 // ErrIDNumber marks an ID number that fails the GB 11643 checks.
 var ErrIDNumber = errors.New("invalid ID number")
 
-// idWeights are the GB 11643-1999 weights of the first 17 characters.
-var idWeights = [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
-
-// idCheckChars maps the weighted sum mod 11 to the check character.
-const idCheckChars = "10X98765432"
-
 // ValidateIDNumber checks an 18-character resident ID number: digits, a real
 // birth date not in the future relative to now, and the check character
 // (lowercase x accepted). It returns the normalised number (uppercase X).
 //
-// drivers/idcard has its own copy for card data; this one serves typed input
-// so the flow does not depend on a driver package.
+// drivers/idcard validates card data with more checks (region, sex); both
+// share the check character of drivers/idcard/pii.
 func ValidateIDNumber(s string, now time.Time) (string, error) {
 	s = strings.ToUpper(strings.TrimSpace(s))
 	if len(s) != 18 {
 		return "", fmt.Errorf("%w: %d characters, want 18", ErrIDNumber, len(s))
 	}
-	sum := 0
-	for i := 0; i < 17; i++ {
-		c := s[i]
-		if c < '0' || c > '9' {
-			return "", fmt.Errorf("%w: character %d is not a digit", ErrIDNumber, i+1)
-		}
-		sum += int(c-'0') * idWeights[i]
+	want, err := IDCheckChar(s[:17])
+	if err != nil {
+		return "", err
 	}
-	if want := idCheckChars[sum%11]; s[17] != want {
+	if s[17] != want {
 		return "", fmt.Errorf("%w: check character does not match", ErrIDNumber)
 	}
 	birth, err := time.Parse("20060102", s[6:14])
@@ -53,18 +43,11 @@ func ValidateIDNumber(s string, now time.Time) (string, error) {
 // IDCheckChar computes the check character for the first 17 digits; tests
 // and simulators use it to make valid fictional numbers.
 func IDCheckChar(first17 string) (byte, error) {
-	if len(first17) != 17 {
-		return 0, fmt.Errorf("%w: want 17 digits", ErrIDNumber)
+	c, err := pii.CheckChar(first17)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrIDNumber, err)
 	}
-	sum := 0
-	for i := 0; i < 17; i++ {
-		c := first17[i]
-		if c < '0' || c > '9' {
-			return 0, fmt.Errorf("%w: character %d is not a digit", ErrIDNumber, i+1)
-		}
-		sum += int(c-'0') * idWeights[i]
-	}
-	return idCheckChars[sum%11], nil
+	return c, nil
 }
 
 // MaskID shows an ID number as its first 4 and last 4 characters with

@@ -94,3 +94,22 @@ func FuzzMaskText(f *testing.F) {
 		}
 	})
 }
+
+func TestCheckChar(t *testing.T) {
+	tests := []struct {
+		first17 string
+		want    byte
+		err     bool
+	}{
+		{"11010519491231002", 'X', false}, // the worked example of GB 11643
+		{"44190019900101123", '1', false},
+		{"4419001990010112", 0, true},
+		{"4419001990010112A", 0, true},
+	}
+	for _, tc := range tests {
+		got, err := CheckChar(tc.first17)
+		if (err != nil) != tc.err || got != tc.want {
+			t.Errorf("CheckChar(%q) = %q, %v; want %q, error %v", tc.first17, got, err, tc.want, tc.err)
+		}
+	}
+}
