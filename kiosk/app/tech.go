@@ -91,7 +91,11 @@ func newTechnician(fa fyne.App, o RunOptions, tr *i18n.Translator, ring *techui.
 	if o.Demo {
 		stateDir = filepath.Dir(t.path)
 		if cfg.Technician.PINHash == "" {
-			if cfg.Technician.PINHash, err = techpin.Hash(DemoTechnicianPIN, techpin.DefaultParams); err != nil {
+			// The demo PIN is printed in the log and the docs, so a costly
+			// KDF protects nothing here; the default's 64 MiB and three
+			// passes took seconds off a loaded two-core start-up.
+			demoParams := techpin.Params{Time: 1, Memory: 8 * 1024, Threads: 1}
+			if cfg.Technician.PINHash, err = techpin.Hash(DemoTechnicianPIN, demoParams); err != nil {
 				return nil, err
 			}
 			if err := store.Save(cfg); err != nil {
