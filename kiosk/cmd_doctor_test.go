@@ -4,9 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"onedoor/kiosk/config"
 	"onedoor/kiosk/doctor/doctortest"
@@ -99,5 +104,77 @@ func TestDoctorCommandJSONAndUsage(t *testing.T) {
 	if code := run(context.Background(), []string{"doctor", "--config", filepath.Join(t.TempDir(), "missing.toml"), "--skip-devices"}, &out, &errb); code != exitFailure ||
 		!strings.Contains(out.String(), "missing.toml does not exist") {
 		t.Errorf("missing config: exit %d, %s", code, out.String())
+	}
+}
+
+// lockedBuffer is written by the command's goroutine and read by the test.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestDoctorServeMetrics runs `onedoor doctor --serve 127.0.0.1:0` as the
+// metrics service does and scrapes it over loopback until interrupted.
+func TestDoctorServeMetrics(t *testing.T) {
+	r := doctortest.New(t)
+	path := filepath.Join(t.TempDir(), "config.toml")
+	if err := config.Save(path, r.Config); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errb lockedBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"doctor", "--config", path, "--serve", "127.0.0.1:0", "--interval", "5s"}, &out, &errb)
+	}()
+	addrRE := regexp.MustCompile(`http://(127\.0\.0\.1:\d+)/metrics`)
+	var body string
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) && !strings.Contains(body, "onedoor_kiosk_healthy") {
+		time.Sleep(100 * time.Millisecond)
+		m := addrRE.FindStringSubmatch(out.String())
+		if m == nil {
+			continue
+		}
+		resp, err := http.Get("http://" + m[1] + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			body = string(b)
+		}
+	}
+	for _, want := range []string{"onedoor_kiosk_healthy 1\n", `onedoor_kiosk_check_failed{check="platform"} 0`, "onedoor_kiosk_queue_depth 1\n"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q:\n%s\nstderr: %s", want, body, errb.String())
+		}
+	}
+	// The app owns the serial ports: the exporter leaves them alone.
+	if strings.Contains(body, `check="printer"`) {
+		t.Errorf("exporter checked the devices:\n%s", body)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Errorf("exit %d after interrupt", code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("doctor --serve did not stop on interrupt")
 	}
 }

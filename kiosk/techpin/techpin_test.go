@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // fastParams keep the tests quick; the format and checks are the same.
@@ -269,5 +271,17 @@ func BenchmarkCheckDefaultParams(b *testing.B) {
 	h := Must(Hash("135790", DefaultParams))
 	for b.Loop() {
 		Matches(h, "135790")
+	}
+}
+
+// BenchmarkBcryptCost10 is the baseline: a bcrypt check at the cost the
+// platform uses for staff passwords (bcrypt.DefaultCost).
+func BenchmarkBcryptCost10(b *testing.B) {
+	h, err := bcrypt.GenerateFromPassword([]byte("135790"), bcrypt.DefaultCost)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		bcrypt.CompareHashAndPassword(h, []byte("135790"))
 	}
 }
