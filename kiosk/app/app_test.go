@@ -1,9 +1,14 @@
 package app
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"onedoor/kiosk/flow"
 	"onedoor/kiosk/ui/uitest"
@@ -301,4 +306,65 @@ func TestOfflineApplication(t *testing.T) {
 	r.demo.SetNetwork(true)
 	r.waitExported(no)
 	r.settle("badge cleared", 60*time.Second, func() bool { return r.app.View().Online() })
+}
+
+// TestDemoPanel drives an application with the demo panel's own buttons
+// (place the card, feed a page) and checks that the panel shows the printed
+// receipt.
+func TestDemoPanel(t *testing.T) {
+	r := newRig(t)
+	panel := NewDemoPanel(r.demo)
+	pw := test.NewTempWindow(t, panel.Object())
+	pw.Resize(fyne.NewSize(360, 1400))
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	go panel.Watch(ctx, r.q.post)
+	tapPanel := func(label string) {
+		t.Helper()
+		for _, b := range widgetButtons(panel.Object()) {
+			if b.Text == label {
+				test.Tap(b)
+				r.q.drain()
+				return
+			}
+		}
+		t.Fatalf("no panel button %q", label)
+	}
+	r.tap("我要办事")
+	r.tap("户籍与居住")
+	r.tap("居住证申领")
+	r.tap("开始办理")
+	tapPanel("王晓梅 (resident)")
+	r.waitStep(flow.StepForm)
+	r.typeKeys(phone)
+	r.tap("下一页")
+	r.tapField("move_in")
+	r.typeKeys("20250301")
+	r.tap("下一步")
+	r.waitStep(flow.StepMaterials)
+	tapPanel("放入 Feed: form")
+	r.tap("扫描")
+	r.settle("photo scanned", scanWait, func() bool { return !r.app.Busy() && satisfied(r.state(), "photo") })
+	r.tap("书面承诺代替") // housing by written promise
+	r.tap("下一步")
+	r.waitStep(flow.StepReview)
+	r.tapContaining("我已阅读")
+	r.tap("确认提交")
+	r.waitStep(flow.StepReceipt)
+	no := r.state().Receipt.Number
+	r.settle("receipt on the panel", 10*time.Second, func() bool { return strings.Contains(panel.text.Text, no) })
+	if panel.receipt.Image == nil {
+		t.Error("panel shows no receipt image")
+	}
+}
+
+func widgetButtons(o fyne.CanvasObject) []*widget.Button {
+	var out []*widget.Button
+	uitest.WalkAll(o, func(c fyne.CanvasObject) bool {
+		if b, ok := c.(*widget.Button); ok {
+			out = append(out, b)
+		}
+		return true
+	})
+	return out
 }
