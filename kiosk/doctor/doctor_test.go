@@ -210,3 +210,23 @@ func TestCheckLoopback(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkRun times a whole report on the healthy rig: three devices
+// answering at their bauds over ptys, the database check, TLS to the
+// platform. The baseline is the same report without the devices.
+func BenchmarkRun(b *testing.B) {
+	r := doctortest.New(b)
+	for _, skip := range []bool{true, false} {
+		name := "with-devices"
+		if skip {
+			name = "baseline-skip-devices"
+		}
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if rep := doctor.Run(context.Background(), doctor.Options{Config: r.Config, SkipDevices: skip, Logger: quiet}); !rep.OK() {
+					b.Fatalf("unhealthy: %+v", rep.Problems())
+				}
+			}
+		})
+	}
+}
