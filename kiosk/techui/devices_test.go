@@ -2,6 +2,7 @@ package techui_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -114,6 +115,27 @@ func TestAutodetectAssignsSimulatedDevices(t *testing.T) {
 	if !strings.Contains(msg, idcard.MaskID(fc.Number)) || strings.Contains(uitest.JoinedAll(r.win.Content()), fc.Number) {
 		t.Errorf("test read shows %q; want the masked number %s and never the full one", msg, idcard.MaskID(fc.Number))
 	}
+
+	// The byte trace lists the reader's recent frames, and never the card's
+	// contents: the driver withholds them (the hex dump's ASCII column
+	// would show the UTF-16 digits as 4.4.0.3.…).
+	r.tap(r.tr("tech.dev.trace") + "\n" + r.tr("tech.dev.idcard"))
+	s = r.screen()
+	if !strings.Contains(s, " bytes") {
+		t.Errorf("card reader trace lists no frames:\n%s", s)
+	}
+	var utf16 strings.Builder
+	for _, c := range fc.Number[:10] {
+		utf16.WriteString(string(c) + ".")
+	}
+	if strings.Contains(s, fc.Number) || strings.Contains(s, utf16.String()) {
+		t.Errorf("the card reader trace shows the ID number:\n%s", s)
+	}
+	r.tap(r.tr("tech.dev.close"))
+	r.tap(r.tr("tech.dev.trace") + "\n" + r.tr("tech.dev.printer"))
+	if s := r.screen(); !strings.Contains(s, r.tr("tech.dev.trace_none")) {
+		t.Errorf("printer trace does not say the driver keeps none:\n%s", s)
+	}
 }
 
 // scanPage is one of the simulator's page names.
@@ -200,5 +222,21 @@ func TestPrinterPortChangeTakesEffect(t *testing.T) {
 	print()
 	if len(newSim.Pages()) != 2 {
 		t.Fatalf("after the baud change the printer printed %d pages in all, want 2", len(newSim.Pages()))
+	}
+
+	// Disabling closes the printer at once; enabling opens it again.
+	r.tap(r.tr("tech.dev.disable") + "\n" + r.tr("tech.dev.printer"))
+	r.settle()
+	if st := devs.Status()[1]; st.State != "off" {
+		t.Fatalf("disabled printer state %q", st.State)
+	}
+	if _, err := appPrinter.Print(ctx, printer.SampleReceipt()); !errors.Is(err, printer.ErrOffline) {
+		t.Fatalf("print with the printer disabled: %v, want ErrOffline", err)
+	}
+	r.tap(r.tr("tech.dev.enable") + "\n" + r.tr("tech.dev.printer"))
+	r.settle()
+	print()
+	if len(newSim.Pages()) != 3 {
+		t.Fatalf("after re-enabling the printer printed %d pages in all, want 3", len(newSim.Pages()))
 	}
 }
