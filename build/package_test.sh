@@ -105,7 +105,13 @@ runuser -u onedoor -- /usr/bin/onedoor config validate --config /etc/onedoor/con
 runuser -u onedoor -- /usr/bin/onedoor doctor --config /etc/onedoor/config.toml --skip-devices 2>&1 | grep -v 'Fyne\|Cause:\|At:' ||
   fail "doctor on a fresh install"
 ok "config valid; doctor healthy on a fresh install (devices skipped)"
-/usr/bin/onedoor-platformd help >/dev/null 2>&1 || /usr/bin/onedoor-platformd --help >/dev/null 2>&1 || true
+if [ ! -x /usr/bin/Xorg ]; then
+  set +e
+  runuser -u onedoor -- /usr/lib/onedoor/kiosk-session 2>/tmp/onedoor-session.txt; code=$?
+  set -e
+  [ $code -eq 1 ] && grep -q "apt install xinit" /tmp/onedoor-session.txt || fail "kiosk-session without X: $code $(cat /tmp/onedoor-session.txt)"
+  ok "kiosk-session without Xorg says what to install (X itself is not exercised here)"
+fi
 
 echo "== purge"
 dpkg --purge onedoor || fail "dpkg --purge failed"
