@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,8 +14,11 @@ import (
 	"onedoor/assets"
 	"onedoor/drivers/printer"
 	"onedoor/kiosk/catalog"
+	"onedoor/kiosk/config"
 	"onedoor/kiosk/i18n"
 	"onedoor/kiosk/techpin"
+	"onedoor/kiosk/techui"
+	"onedoor/kiosk/techui/livedev"
 	"onedoor/kiosk/ui"
 	"onedoor/kiosk/ui/uitest"
 )
@@ -156,5 +160,48 @@ func TestTechnicianWiredIntoKiosk(t *testing.T) {
 	}
 	if tech.mode.IsOpen() || !strings.Contains(uitest.Joined(win.Content()), tr.T("app.title")) {
 		t.Fatal("leaving technician mode did not bring the resident screen back")
+	}
+}
+
+// TestTechApplier: a saved configuration takes effect at once where it
+// can (language, devices) and says which parts wait for a restart.
+func TestTechApplier(t *testing.T) {
+	ctx := context.Background()
+	base := config.Default()
+	base.Devices.IDCard.Enabled, base.Devices.Printer.Enabled, base.Devices.Scanner.Enabled = false, false, false
+	devs, err := livedev.Open(ctx, base, livedev.Options{Logger: quietLog})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devs.Close()
+	q := &queue{}
+	tr := i18n.New()
+	ap := &techApplier{t: &technician{devs: devs, tr: tr, post: q.post, log: quietLog}, last: base}
+
+	tests := []struct {
+		name    string
+		mutate  func(c *config.Config)
+		restart bool
+	}{
+		{"language now", func(c *config.Config) { c.Kiosk.Language = i18n.EN }, false},
+		{"site name now", func(c *config.Config) { c.Kiosk.Name = "东城街道便民服务站" }, false},
+		{"platform at restart", func(c *config.Config) { c.Platform.URL = "https://platform.example.cn" }, true},
+		{"idle timeout at restart", func(c *config.Config) { c.Session.IdleTimeout = 90 * time.Second }, true},
+		{"kiosk id at restart", func(c *config.Config) { c.Kiosk.ID = "DG0042" }, true},
+	}
+	c := base
+	for _, tc := range tests {
+		tc.mutate(&c)
+		err := ap.Apply(ctx, c)
+		q.drain()
+		if got := errors.Is(err, techui.ErrNeedsRestart); got != tc.restart {
+			t.Errorf("%s: Apply = %v, want restart-needed %v", tc.name, err, tc.restart)
+		}
+		if !tc.restart && err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
+	if tr.Lang() != i18n.EN {
+		t.Errorf("default language not applied: %s", tr.Lang())
 	}
 }
