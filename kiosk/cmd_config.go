@@ -33,7 +33,7 @@ func runConfig(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	sub := args[0]
 	fl := flag.NewFlagSet("onedoor config "+sub, flag.ContinueOnError)
 	fl.SetOutput(stderr)
-	path := fl.String("config", config.DefaultPath(), "configuration file")
+	path := fl.String("config", technicianConfigPath(), "configuration file")
 	reveal := fl.Bool("reveal", false, "get: show the platform token and PIN hash instead of masking them")
 	if err := fl.Parse(args[1:]); err != nil {
 		return exitUsage
@@ -145,6 +145,26 @@ func runConfig(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	fmt.Fprintf(stderr, "onedoor config: unknown subcommand %q (get, set, validate, set-pin)\n", sub)
 	return exitUsage
+}
+
+// installedConfig is where the .deb puts the kiosk's settings.
+const installedConfig = "/etc/onedoor/config.toml"
+
+// technicianConfigPath is the default --config of the technician commands:
+// $ONEDOOR_CONFIG, else the user's own config file if there is one, else
+// the installed kiosk's, so that on a kiosk `onedoor doctor` run by root
+// checks the kiosk and not root's (absent) settings.
+func technicianConfigPath() string {
+	if p := os.Getenv("ONEDOOR_CONFIG"); p != "" {
+		return p
+	}
+	p := config.DefaultPath()
+	if _, err := os.Stat(p); err != nil {
+		if _, err := os.Stat(installedConfig); err == nil {
+			return installedConfig
+		}
+	}
+	return p
 }
 
 // loadForConfig loads the file; a missing file gives the defaults (set

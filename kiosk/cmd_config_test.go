@@ -117,3 +117,17 @@ func TestConfigSetPIN(t *testing.T) {
 		t.Fatal("PIN in the config file")
 	}
 }
+
+func TestConfigPathFromEnvironment(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kiosk.toml")
+	c := config.Default()
+	c.Kiosk.ID = "ENV42"
+	if err := config.Save(path, c); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("ONEDOOR_CONFIG", path)
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"config", "get", "kiosk.id"}, &out, &errb); code != exitOK || out.String() != "ENV42\n" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
+	}
+}

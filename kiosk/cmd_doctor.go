@@ -25,7 +25,7 @@ import (
 func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("onedoor doctor", flag.ContinueOnError)
 	fl.SetOutput(stderr)
-	path := fl.String("config", config.DefaultPath(), "configuration file")
+	path := fl.String("config", technicianConfigPath(), "configuration file")
 	asJSON := fl.Bool("json", false, "print the report as JSON")
 	skipDevices := fl.Bool("skip-devices", false, "do not talk to the serial devices (the running kiosk app owns them)")
 	serve := fl.String("serve", "", "serve Prometheus metrics on this loopback address (e.g. 127.0.0.1:9464) instead of printing once")
