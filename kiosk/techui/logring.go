@@ -4,13 +4,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
-	"onedoor/sync/outbox"
+	"onedoor/drivers/idcard/pii"
 )
 
 // LogRing is a slog.Handler that keeps the newest log lines in memory for
@@ -35,20 +34,9 @@ type ring struct {
 	max   int
 }
 
-// maskLine masks every run of 18 or more digits (an X may end it) to its
-// first and last four characters, then phone-shaped numbers.
-// outbox.MaskPersonal alone masks an ID number inside a longer run of
-// digits only in part, leaving 18 digits in clear (found by
-// FuzzLogRingMask); a run is masked whole here first.
-func maskLine(s string) string {
-	s = longRunRE.ReplaceAllStringFunc(s, func(r string) string {
-		return r[:4] + strings.Repeat("*", len(r)-8) + r[len(r)-4:]
-	})
-	return outbox.MaskPersonal(s)
-}
-
-// longRunRE matches digit runs that hold an ID-shaped number.
-var longRunRE = regexp.MustCompile(`\d{17,}[\dXx]`)
+// maskLine masks ID-, name-field- and phone-shaped text with the one
+// implementation every part of OneDoor uses.
+func maskLine(s string) string { return pii.MaskText(s) }
 
 // personalKey says whether an attribute key names data never shown.
 func personalKey(k string) bool {

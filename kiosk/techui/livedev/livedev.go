@@ -22,6 +22,7 @@ import (
 
 	"onedoor/drivers/escpos"
 	"onedoor/drivers/idcard"
+	"onedoor/drivers/idcard/pii"
 	"onedoor/drivers/printer"
 	"onedoor/drivers/scanner"
 	"onedoor/drivers/serialport"
@@ -474,8 +475,8 @@ func (m *Manager) ReadCard(ctx context.Context) (techui.CardResult, error) {
 					continue
 				}
 				return techui.CardResult{
-					Type: string(ev.Identity.Type), Name: printer.MaskName(ev.Identity.Name),
-					IDNumber: idcard.MaskID(ev.Identity.IDNumber), Expired: errors.Is(ev.Err, idcard.ErrExpired),
+					Type: string(ev.Identity.Type), Name: pii.MaskName(ev.Identity.Name),
+					IDNumber: pii.MaskID(ev.Identity.IDNumber), Expired: errors.Is(ev.Err, idcard.ErrExpired),
 				}, nil
 			case idcard.ReadFailed:
 				return techui.CardResult{}, fmt.Errorf("card read failed: %w", ev.Err)
