@@ -95,6 +95,9 @@ type Deps struct {
 	TickEvery time.Duration
 	// IdleTimeout and ElderIdleTimeout override the flow's defaults.
 	IdleTimeout, ElderIdleTimeout time.Duration
+	// ElderDefault starts every session in elder mode (config
+	// session.elder_default).
+	ElderDefault bool
 	// Site names the service point on receipts.
 	Site string
 	// TrackingURL turns a receipt number into the receipt's QR content.
@@ -143,7 +146,7 @@ func New(d Deps) (*App, error) {
 	a := &App{d: d, log: d.Logger, pages: map[string]scanner.Page{}, thumbs: map[string]image.Image{}}
 	a.m = flow.New(d.Catalog, flow.Options{
 		Now: d.Now, Calendar: d.Calendar, IdleTimeout: d.IdleTimeout, ElderIdleTimeout: d.ElderIdleTimeout,
-		ReceiptQR: d.TrackingURL, Logger: d.Logger,
+		ReceiptQR: d.TrackingURL, Logger: d.Logger, ElderDefault: d.ElderDefault,
 	})
 	a.view = ui.New(d.Tr, ui.Options{
 		Dispatch: a.Dispatch, Dict: d.Dict, Preview: a.preview, OnTechnician: d.OnTechnician,

@@ -102,7 +102,8 @@ func Run(ctx context.Context, fa fyne.App, o RunOptions) (err error) {
 		Catalog: cat, Calendar: cal, Tr: tr, Dict: dict,
 		Post: fyne.Do, Logger: log,
 		IdleTimeout: o.Config.Session.IdleTimeout, ElderIdleTimeout: o.Config.Session.ElderIdleTimeout,
-		TrackingURL: func(r string) string { return lookupURL + r },
+		ElderDefault: o.Config.Session.ElderDefault,
+		TrackingURL:  func(r string) string { return lookupURL + r },
 	}
 	late.Fill(&d)
 	tech, err := newTechnician(fa, o, tr, ring, fyne.Do, log)
