@@ -99,6 +99,28 @@ set +e
 set -e
 [ $code -eq 1 ] && grep -q "knows no socket" /tmp/onedoor-assign.txt || fail "assign-port on a device without a socket: $code $(cat /tmp/onedoor-assign.txt)"
 ok "assign-port refuses a bad name and a device without a USB socket"
+# The rules assign-port writes: a stand-in udevadm answers the socket query
+# (no USB serial device here) and ignores reloads; the real udev then parses
+# the file it wrote.
+fake=$(mktemp -d)
+cat >"$fake/udevadm" <<'FAKE'
+#!/bin/sh
+if [ "$1" = info ]; then echo "DEVNAME=/dev/null"; echo "ID_PATH=$FAKE_ID_PATH"; fi
+exit 0
+FAKE
+chmod 755 "$fake/udevadm"
+ports=/etc/udev/rules.d/71-onedoor-ports.rules
+for step in "printer pci-0000:00:14.0-usb-0:2:1.0" "idcard pci-0000:00:14.0-usb-0:3:1.0" "printer pci-0000:00:14.0-usb-0:4:1.0"; do
+  set -- $step
+  FAKE_ID_PATH=$2 PATH="$fake:$PATH" /usr/lib/onedoor/assign-port "$1" /dev/null >/dev/null || fail "assign-port $step"
+done
+rm -rf "$fake"
+[ "$(grep -c 'SYMLINK+="onedoor/printer"' $ports)" = 1 ] && grep -q 'usb-0:4:1.0", SYMLINK+="onedoor/printer"' $ports &&
+  grep -q 'usb-0:3:1.0", SYMLINK+="onedoor/idcard"' $ports || fail "assign-port wrote: $(cat $ports)"
+out=$(udevadm test --action=add /class/tty/tty0 2>&1 || true)
+echo "$out" | grep -q "Reading rules file: $ports" || fail "udev did not read $ports"
+if echo "$out" | grep "71-onedoor-ports.rules:"; then fail "udev complains about the rules assign-port wrote"; fi
+ok "assign-port writes one rule per device (reassigning replaces it) and udev parses them"
 
 echo "== installed binaries as the onedoor user"
 runuser -u onedoor -- /usr/bin/onedoor config validate --config /etc/onedoor/config.toml 2>&1 | grep -v 'Fyne\|Cause:\|At:'
@@ -116,7 +138,7 @@ fi
 echo "== purge"
 dpkg --purge onedoor || fail "dpkg --purge failed"
 for p in /usr/bin/onedoor /etc/onedoor /var/lib/onedoor /var/lib/onedoor-platform /usr/lib/onedoor \
-  /etc/systemd/system/graphical.target.wants/onedoor-kiosk.service; do
+  /etc/systemd/system/graphical.target.wants/onedoor-kiosk.service /etc/udev/rules.d/71-onedoor-ports.rules; do
   [ ! -e "$p" ] && [ ! -L "$p" ] || fail "$p left after purge"
 done
 ! getent passwd onedoor >/dev/null || fail "onedoor user left after purge"
