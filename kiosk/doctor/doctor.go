@@ -124,6 +124,9 @@ type Options struct {
 	Resolver *net.Resolver
 	Clock    func() time.Time
 	Logger   *slog.Logger
+	// Candidates lists the serial ports to probe for devices without a
+	// configured port; serialport.ListCandidates when nil.
+	Candidates func() []string
 	// QueueMaxAge: the oldest queued submission may wait this long
 	// (outbox.DefaultMaxAge when zero).
 	QueueMaxAge time.Duration
@@ -162,7 +165,7 @@ func Run(ctx context.Context, o Options) Report {
 			add(n, Skip, "not checked (--skip-devices)")
 		}
 	} else {
-		for _, c := range checkDevices(ctx, cfg.Devices, o.DeviceTimeout) {
+		for _, c := range checkDevices(ctx, cfg.Devices, o.DeviceTimeout, o.Candidates) {
 			r.Checks = append(r.Checks, c)
 		}
 	}
@@ -189,7 +192,7 @@ func withBaud(p probe.Prober, baud int) probe.Prober {
 	return fixedBaud{p, baud}
 }
 
-func checkDevices(ctx context.Context, d config.Devices, timeout time.Duration) []Check {
+func checkDevices(ctx context.Context, d config.Devices, timeout time.Duration, candidates func() []string) []Check {
 	type dev struct {
 		name    string
 		enabled bool
@@ -220,10 +223,21 @@ func checkDevices(ctx context.Context, d config.Devices, timeout time.Duration) 
 		}
 	}
 	if len(unassigned) > 0 {
+		if candidates == nil {
+			candidates = func() []string {
+				var out []string
+				for _, c := range serialport.ListCandidates(nil) {
+					if c.Exists {
+						out = append(out, c.Path)
+					}
+				}
+				return out
+			}
+		}
 		var ports []string
-		for _, c := range serialport.ListCandidates(nil) {
-			if c.Exists && !configured[c.Path] {
-				ports = append(ports, c.Path)
+		for _, p := range candidates() {
+			if !configured[p] {
+				ports = append(ports, p)
 			}
 		}
 		pctx, cancel := context.WithTimeout(ctx, 4*timeout)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"onedoor/drivers/sim"
 	"onedoor/kiosk/doctor"
 	"onedoor/kiosk/doctor/doctortest"
 )
@@ -114,6 +115,37 @@ func TestDoctor(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDevicesFoundByProbing: with no ports configured, doctor looks for
+// each device on every candidate port, as the app does at start, and says
+// where it found it; a silent port is passed over.
+func TestDevicesFoundByProbing(t *testing.T) {
+	r := doctortest.New(t)
+	silent, err := sim.OpenPTY("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	c := r.Config
+	ports := []string{silent.SlavePath, c.Devices.Scanner.Port, c.Devices.IDCard.Port, c.Devices.Printer.Port}
+	want := map[string]string{"printer": c.Devices.Printer.Port, "idcard": c.Devices.IDCard.Port, "scanner": c.Devices.Scanner.Port}
+	c.Devices.Printer.Port, c.Devices.IDCard.Port, c.Devices.Scanner.Port = "", "", ""
+	c.Devices.Printer.Baud, c.Devices.IDCard.Baud, c.Devices.Scanner.Baud = 0, 0, 0
+	rep := doctor.Run(context.Background(), doctor.Options{Config: c, Logger: quiet, Candidates: func() []string { return ports }})
+	for name, port := range want {
+		got, _ := rep.Get(name)
+		if got.Status != doctor.OK || !strings.HasPrefix(got.Detail, port+" at ") || !strings.Contains(got.Detail, "found by probing") {
+			t.Errorf("%s = %+v, want ok on %s found by probing", name, got, port)
+		}
+	}
+	// Nothing answering anywhere: each device fails with what to do.
+	rep = doctor.Run(context.Background(), doctor.Options{Config: c, Logger: quiet, Candidates: func() []string { return []string{silent.SlavePath} }})
+	for name := range want {
+		if got, _ := rep.Get(name); got.Status != doctor.Fail || !strings.Contains(got.Detail, "onedoor devices probe") {
+			t.Errorf("%s with nothing attached = %+v", name, got)
+		}
 	}
 }
 
