@@ -103,14 +103,13 @@ func TestAutodetectAssignsSimulatedDevices(t *testing.T) {
 		t.Errorf("test scan: %q", r.mode.Message())
 	}
 
-	// Test read: the card is placed once the read is waiting.
+	// Test read: the card is presented (again and again, as a technician
+	// would, in case it arrived before the read was listening).
 	r.tap(r.tr("tech.dev.test_card") + "\n" + r.tr("tech.dev.idcard"))
-	time.Sleep(150 * time.Millisecond)
 	fc := sim.FictionalCards()[0]
-	if err := card.Place(fc.Key); err != nil {
-		t.Fatal(err)
-	}
+	stop := presentCard(t, card, fc.Key)
 	r.settle()
+	stop()
 	msg := r.mode.Message()
 	if !strings.Contains(msg, idcard.MaskID(fc.Number)) || strings.Contains(uitest.JoinedAll(r.win.Content()), fc.Number) {
 		t.Errorf("test read shows %q; want the masked number %s and never the full one", msg, idcard.MaskID(fc.Number))
@@ -238,5 +237,38 @@ func TestPrinterPortChangeTakesEffect(t *testing.T) {
 	print()
 	if len(newSim.Pages()) != 3 {
 		t.Fatalf("after re-enabling the printer printed %d pages in all, want 3", len(newSim.Pages()))
+	}
+}
+
+// presentCard places the card on the simulated reader, and takes it off
+// and back every 1.5 s until stop is called, so a reader that started
+// listening late still sees it arrive.
+func presentCard(t *testing.T, s *sim.IDCard, key string) (stop func()) {
+	t.Helper()
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		for {
+			if err := s.Place(key); err != nil {
+				t.Error(err)
+				return
+			}
+			select {
+			case <-done:
+				return
+			case <-time.After(1500 * time.Millisecond):
+			}
+			s.Remove()
+			select {
+			case <-done:
+				return
+			case <-time.After(300 * time.Millisecond):
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
 	}
 }

@@ -182,12 +182,23 @@ func TestCardEventsSurviveReopen(t *testing.T) {
 		errc <- err
 		got <- r
 	}()
-	time.Sleep(100 * time.Millisecond) // let ReadCard subscribe before the card arrives
-	if err := sims[1].Place(cards[0].Key); err != nil {
-		t.Fatal(err)
+	// Present the card until the read has it: ReadCard may start
+	// listening after a first placement was already read.
+	var readErr error
+	for done := false; !done; {
+		if err := sims[1].Place(cards[0].Key); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case readErr = <-errc:
+			done = true
+		case <-time.After(1500 * time.Millisecond):
+			sims[1].Remove()
+			time.Sleep(300 * time.Millisecond)
+		}
 	}
-	if err := <-errc; err != nil {
-		t.Fatal(err)
+	if readErr != nil {
+		t.Fatal(readErr)
 	}
 	r := <-got
 	if r.IDNumber != idcard.MaskID(cards[0].Number) || strings.Contains(r.IDNumber, cards[0].Number[6:14]) {
