@@ -33,10 +33,11 @@ import (
 // Store is what the engine needs from the outbox.
 type Store interface {
 	Wake() <-chan struct{}
-	NextDue(ctx context.Context, now time.Time) (*outbox.Pending, error)
+	ClaimDue(ctx context.Context, now time.Time, maxItems int, maxBytes int64) ([]*outbox.Pending, error)
+	Release(ctx context.Context, ids []string, now time.Time) error
 	NextAttemptAt(ctx context.Context) (time.Time, bool, error)
 	OpenBlob(ctx context.Context, sha string) (*outbox.BlobReader, error)
-	MarkSent(ctx context.Context, id, caseNumber string, at time.Time) error
+	MarkSentBatch(ctx context.Context, marks []outbox.Sent) error
 	MarkRetry(ctx context.Context, id, reason string, next time.Time) error
 	MarkRejected(ctx context.Context, id, reason string) error
 	ApplyStatuses(ctx context.Context, updates []api.StatusUpdate, cursor string) error
@@ -85,6 +86,12 @@ type Config struct {
 	// round trips and disk syncs on both sides; on a thin link the
 	// uploads share the bandwidth either way.
 	Parallel int
+	// ClaimBatch and ClaimBytes bound how many submissions (and blob
+	// bytes) one claim takes from the outbox: one commit per batch rather
+	// than per submission. Defaults 16 and 1 MiB; ClaimBatch 1 claims one
+	// at a time.
+	ClaimBatch int
+	ClaimBytes int64
 	// Devices reports device states for the heartbeat; may be nil.
 	Devices func() map[string]string
 	// PaperNearEnd reports the printer's paper state; may be nil.
@@ -159,6 +166,12 @@ func New(cfg Config) (*Engine, error) {
 	def(&cfg.ProbeMax, 2*time.Minute)
 	def(&cfg.PollInterval, time.Minute)
 	def(&cfg.HeartbeatInterval, 5*time.Minute)
+	if cfg.ClaimBatch <= 0 {
+		cfg.ClaimBatch = 16
+	}
+	if cfg.ClaimBytes <= 0 {
+		cfg.ClaimBytes = 1 << 20
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -413,35 +426,40 @@ func (e *Engine) drainSubmissions(ctx context.Context) error {
 		wg      sync.WaitGroup
 		mu      sync.Mutex
 		stopErr error
+		claimed []*outbox.Pending // claimed in a batch, not yet started
 	)
 	stopped := func() error {
 		mu.Lock()
 		defer mu.Unlock()
 		return stopErr
 	}
+	marks := newSentLog(e.cfg.Store, e.log)
 	sem := make(chan struct{}, workers)
 	var err error
 	for ctx.Err() == nil && stopped() == nil {
-		sem <- struct{}{} // a free sender before claiming, so claims stay oldest first
-		if stopped() != nil {
+		sem <- struct{}{} // a free sender before handing out, so sends start oldest first
+		if stopped() != nil || ctx.Err() != nil {
 			<-sem
 			break
 		}
-		var p *outbox.Pending
-		p, err = e.cfg.Store.NextDue(ctx, e.cfg.Clock())
-		if err != nil || p == nil {
-			<-sem
-			if err != nil && ctx.Err() == nil {
-				e.log.Error("sync: outbox NextDue failed", "err", err)
-				e.update(func(pr *Progress) { pr.LastError = err.Error() })
+		if len(claimed) == 0 {
+			claimed, err = e.cfg.Store.ClaimDue(ctx, e.cfg.Clock(), e.cfg.ClaimBatch, e.cfg.ClaimBytes)
+			if err != nil || len(claimed) == 0 {
+				<-sem
+				if err != nil && ctx.Err() == nil {
+					e.log.Error("sync: outbox claim failed", "err", err)
+					e.update(func(pr *Progress) { pr.LastError = err.Error() })
+				}
+				break
 			}
-			break
 		}
+		p := claimed[0]
+		claimed = claimed[1:]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			if serr := e.send(ctx, p); serr != nil {
+			if serr := e.send(ctx, p, marks); serr != nil {
 				mu.Lock()
 				if stopErr == nil {
 					stopErr = serr
@@ -451,6 +469,22 @@ func (e *Engine) drainSubmissions(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
+	// Whatever the pass ends with, the records it owes are written before
+	// it returns: acknowledgements (Drain's caller counts on them), and
+	// the claims it took but never started.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	merr := marks.wait()
+	if len(claimed) > 0 {
+		ids := make([]string, len(claimed))
+		for i, p := range claimed {
+			ids[i] = p.UUID
+		}
+		if rerr := e.cfg.Store.Release(rctx, ids, e.cfg.Clock()); rerr != nil {
+			// They come back by themselves when the claim lease ends.
+			e.log.Error("sync: releasing unstarted claims failed", "count", len(ids), "err", rerr)
+		}
+	}
 	if serr := stopped(); serr != nil {
 		return serr
 	}
@@ -459,6 +493,9 @@ func (e *Engine) drainSubmissions(ctx context.Context) error {
 	}
 	if err != nil {
 		return err
+	}
+	if merr != nil {
+		return merr
 	}
 	e.refreshCounts(ctx)
 	e.update(func(pr *Progress) {
@@ -472,7 +509,7 @@ func (e *Engine) drainSubmissions(ctx context.Context) error {
 
 // send moves one submission and records the outcome. It returns an error
 // only when the pass should stop (link down, shutting down).
-func (e *Engine) send(ctx context.Context, p *outbox.Pending) error {
+func (e *Engine) send(ctx context.Context, p *outbox.Pending, marks *sentLog) error {
 	e.update(func(pr *Progress) { pr.State = StateSending; pr.Current = p.Receipt; pr.CurrentSent = 0 })
 	resp, err := e.deliver(ctx, p)
 	// Record the outcome even when ctx was cancelled mid-way, so a clean
@@ -482,11 +519,9 @@ func (e *Engine) send(ctx context.Context, p *outbox.Pending) error {
 	now := e.cfg.Clock()
 	switch {
 	case err == nil:
-		if merr := e.cfg.Store.MarkSent(rctx, p.UUID, resp.CaseNumber, now); merr != nil {
-			// The platform has it; the next attempt gets the same answer.
-			e.log.Error("sync: MarkSent failed", "receipt", p.Receipt, "err", merr)
-			return merr
-		}
+		// Recorded in the background, together with the acknowledgements
+		// of other senders, while this sender moves on; see sentLog.
+		marks.add(outbox.Sent{UUID: p.UUID, CaseNumber: resp.CaseNumber, At: now})
 		e.linkOK()
 		e.update(func(pr *Progress) {
 			pr.Sent++

@@ -35,51 +35,103 @@ type Pending struct {
 
 // NextDue claims the oldest submission that is due at now: it moves to
 // StateSending, its attempt count goes up, and it is not handed out again
-// until MarkSent/MarkRetry/MarkRejected, or until Options.ClaimLease passes
-// (an engine that vanished without saying so). It returns nil, nil when
-// nothing is due.
+// until MarkSent/MarkRetry/MarkRejected/Release, or until
+// Options.ClaimLease passes (an engine that vanished without saying so). It
+// returns nil, nil when nothing is due.
 //
 // A submission whose sealed data cannot be decrypted (a wrong data key, a
 // damaged database) must not block the queue behind it: it is set aside
 // for UnreadableRetry with a last error starting "unreadable:", which
 // Stats reports as unhealthy, and the next one is handed out instead.
 func (s *Store) NextDue(ctx context.Context, now time.Time) (*Pending, error) {
+	ps, err := s.ClaimDue(ctx, now, 1, 0)
+	if err != nil || len(ps) == 0 {
+		return nil, err
+	}
+	return ps[0], nil
+}
+
+// ClaimDue is NextDue for up to maxItems submissions at once, oldest
+// first, in one transaction: one commit (one fsync) instead of one per
+// submission, which is what lets a drain over a fast link keep up. It
+// stops adding once the claimed blobs reach maxBytes (0: no byte limit;
+// the first is always claimed), so a batch of large scans on a slow link
+// does not sit claimed for longer than the claim lease. It returns an
+// empty slice when nothing is due. Claimed submissions the caller does
+// not start must be given back with Release.
+func (s *Store) ClaimDue(ctx context.Context, now time.Time, maxItems int, maxBytes int64) ([]*Pending, error) {
 	if err := s.writable(); err != nil {
 		return nil, err
+	}
+	if maxItems < 1 {
+		maxItems = 1
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("outbox: begin: %w", mapDiskFull(err))
 	}
 	defer tx.Rollback()
-	var p *Pending
-	for p == nil {
-		var bad error
-		p, bad, err = s.claimOne(ctx, tx, now)
+	var (
+		out   []*Pending
+		bytes int64
+	)
+	for len(out) < maxItems && (maxBytes <= 0 || len(out) == 0 || bytes < maxBytes) {
+		p, bad, err := s.claimOne(ctx, tx, now)
 		if err != nil {
 			return nil, err
 		}
-		if bad == nil {
-			break
+		if bad != nil {
+			// p names the unreadable submission; set it aside and look again.
+			s.log.Error("submission data unreadable; set aside", "receipt", p.Receipt, "err", bad)
+			if _, err := tx.ExecContext(ctx, `UPDATE submissions SET state = 'pending', last_error = ?, next_attempt_at = ? WHERE uuid = ?`,
+				truncate(UnreadablePrefix+" "+bad.Error(), 500), now.Add(UnreadableRetry).UnixMilli(), p.UUID); err != nil {
+				return nil, fmt.Errorf("outbox: set aside unreadable submission: %w", mapDiskFull(err))
+			}
+			if err := audit(ctx, tx, now, "unreadable", p.Receipt, ""); err != nil {
+				return nil, mapDiskFull(err)
+			}
+			continue
 		}
-		// p names the unreadable submission; set it aside and look again.
-		s.log.Error("submission data unreadable; set aside", "receipt", p.Receipt, "err", bad)
-		if _, err := tx.ExecContext(ctx, `UPDATE submissions SET state = 'pending', last_error = ?, next_attempt_at = ? WHERE uuid = ?`,
-			truncate(UnreadablePrefix+" "+bad.Error(), 500), now.Add(UnreadableRetry).UnixMilli(), p.UUID); err != nil {
-			return nil, fmt.Errorf("outbox: set aside unreadable submission: %w", mapDiskFull(err))
+		if p.UUID == "" {
+			break // nothing more is due
 		}
-		if err := audit(ctx, tx, now, "unreadable", p.Receipt, ""); err != nil {
-			return nil, mapDiskFull(err)
+		out = append(out, p)
+		for _, b := range p.Blobs {
+			bytes += b.Size
 		}
-		p = nil
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("outbox: commit claim: %w", mapDiskFull(err))
 	}
-	if p.UUID == "" {
-		return nil, nil
+	return out, nil
+}
+
+// Release gives back claimed submissions that were never started (a
+// drain stopped with part of its claimed batch unsent): they are due
+// again at now and their attempt count returns to what it was, since no
+// attempt was made. Submissions no longer claimed are left alone.
+func (s *Store) Release(ctx context.Context, ids []string, now time.Time) error {
+	if len(ids) == 0 {
+		return nil
 	}
-	return p, nil
+	if err := s.writable(); err != nil {
+		return err
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("outbox: begin: %w", mapDiskFull(err))
+	}
+	defer tx.Rollback()
+	for _, id := range ids {
+		if _, err := tx.ExecContext(ctx, `UPDATE submissions SET state = 'pending', next_attempt_at = ?, attempts = MAX(attempts - 1, 0)
+			WHERE uuid = ? AND state = 'sending'`, now.UnixMilli(), id); err != nil {
+			return fmt.Errorf("outbox: release claim: %w", mapDiskFull(err))
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("outbox: commit release: %w", mapDiskFull(err))
+	}
+	return nil
 }
 
 // UnreadablePrefix starts the last error of a submission whose stored data
@@ -187,19 +239,38 @@ func loadMaterials(ctx context.Context, q rowsQueryer, id string) ([]api.Materia
 // case number. Repeating it is harmless. The retention period for its
 // personal data starts at at.
 func (s *Store) MarkSent(ctx context.Context, id, caseNumber string, at time.Time) error {
-	return s.transition(ctx, id, "sent", func(tx *sql.Tx, state string) (string, error) {
-		if state == StateSent {
-			return "", nil
-		}
-		if state == StateRejected {
-			return "", fmt.Errorf("%w: submission is rejected", ErrState)
-		}
-		_, err := tx.ExecContext(ctx, `UPDATE submissions SET state = 'sent', case_number = ?, sent_at = ?, last_error = '',
+	return s.MarkSentBatch(ctx, []Sent{{UUID: id, CaseNumber: caseNumber, At: at}})
+}
+
+// Sent is one acknowledgement for MarkSentBatch.
+type Sent struct {
+	UUID       string
+	CaseNumber string
+	At         time.Time
+}
+
+// MarkSentBatch records several acknowledgements in one transaction (one
+// fsync for all). It is all or nothing: on an error none is recorded, and
+// the error names the first submission that could not be marked.
+func (s *Store) MarkSentBatch(ctx context.Context, marks []Sent) error {
+	if len(marks) == 0 {
+		return nil
+	}
+	return s.transitions(ctx, "sent", len(marks), func(i int) string { return marks[i].UUID },
+		func(tx *sql.Tx, i int, state string) (string, error) {
+			m := marks[i]
+			if state == StateSent {
+				return "", nil
+			}
+			if state == StateRejected {
+				return "", fmt.Errorf("%w: submission is rejected", ErrState)
+			}
+			_, err := tx.ExecContext(ctx, `UPDATE submissions SET state = 'sent', case_number = ?, sent_at = ?, last_error = '',
 			platform_status = CASE WHEN platform_status = '' THEN 'received' ELSE platform_status END,
 			status_at = COALESCE(status_at, ?)
-			WHERE uuid = ?`, caseNumber, at.UnixMilli(), at.UnixMilli(), id)
-		return "case=" + caseNumber, err
-	})
+			WHERE uuid = ?`, m.CaseNumber, m.At.UnixMilli(), m.At.UnixMilli(), m.UUID)
+			return "case=" + m.CaseNumber, err
+		})
 }
 
 // MarkRetry returns a claimed (or pending) submission to the queue with
@@ -247,6 +318,14 @@ func (s *Store) Requeue(ctx context.Context, id string) error {
 }
 
 func (s *Store) transition(ctx context.Context, id, event string, apply func(tx *sql.Tx, state string) (string, error)) error {
+	return s.transitions(ctx, event, 1, func(int) string { return id },
+		func(tx *sql.Tx, _ int, state string) (string, error) { return apply(tx, state) })
+}
+
+// transitions applies the same kind of change to n submissions, with an
+// audit line each, in one transaction.
+func (s *Store) transitions(ctx context.Context, event string, n int, id func(i int) string,
+	apply func(tx *sql.Tx, i int, state string) (string, error)) error {
 	if err := s.writable(); err != nil {
 		return err
 	}
@@ -255,20 +334,23 @@ func (s *Store) transition(ctx context.Context, id, event string, apply func(tx 
 		return fmt.Errorf("outbox: begin: %w", mapDiskFull(err))
 	}
 	defer tx.Rollback()
-	var state, receipt string
-	err = tx.QueryRowContext(ctx, `SELECT state, receipt FROM submissions WHERE uuid = ?`, id).Scan(&state, &receipt)
-	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("%w: submission %s", ErrNotFound, id)
-	}
-	if err != nil {
-		return fmt.Errorf("outbox: read submission: %w", err)
-	}
-	detail, err := apply(tx, state)
-	if err != nil {
-		return fmt.Errorf("outbox: %s %s: %w", event, receipt, mapDiskFull(err))
-	}
-	if err := audit(ctx, tx, s.now(), event, receipt, detail); err != nil {
-		return mapDiskFull(err)
+	now := s.now()
+	for i := 0; i < n; i++ {
+		var state, receipt string
+		err = tx.QueryRowContext(ctx, `SELECT state, receipt FROM submissions WHERE uuid = ?`, id(i)).Scan(&state, &receipt)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("%w: submission %s", ErrNotFound, id(i))
+		}
+		if err != nil {
+			return fmt.Errorf("outbox: read submission: %w", err)
+		}
+		detail, err := apply(tx, i, state)
+		if err != nil {
+			return fmt.Errorf("outbox: %s %s: %w", event, receipt, mapDiskFull(err))
+		}
+		if err := audit(ctx, tx, now, event, receipt, detail); err != nil {
+			return mapDiskFull(err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("outbox: commit %s: %w", event, mapDiskFull(err))

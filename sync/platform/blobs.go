@@ -193,10 +193,13 @@ func (d *BlobDir) finish(sha string, f *os.File, size int64) (int64, error) {
 	if err := os.Rename(d.partialPath(sha), d.Path(sha)); err != nil {
 		return size, fmt.Errorf("blob %s: %w", sha, err)
 	}
+	// Only the destination directory is synced: that makes the new name
+	// durable, which is all a kiosk is promised. If a crash loses the
+	// removal of the partial name instead, the blob is still complete
+	// (Offset and Complete look at the final name first) and the stale
+	// partial file is removed by PurgePartials; syncing the partial
+	// folder as well would cost a third disk flush per blob for nothing.
 	if err := syncDir(dir); err != nil {
-		return size, err
-	}
-	if err := syncDir(filepath.Join(d.root, "partial")); err != nil {
 		return size, err
 	}
 	return size, nil

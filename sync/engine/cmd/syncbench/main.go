@@ -32,6 +32,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"onedoor/sync/client"
@@ -104,7 +105,7 @@ func newEnv() (*env, error) {
 	if err := e.store.AddKiosk(context.Background(), kioskID, e.token, time.Now()); err != nil {
 		return nil, err
 	}
-	e.ob, err = outbox.Open(context.Background(), outbox.Options{Dir: filepath.Join(dir, "kiosk"), KeyFile: filepath.Join(dir, "kiosk.key"), KioskID: kioskID})
+	e.ob, err = outbox.Open(context.Background(), outbox.Options{Dir: filepath.Join(dir, "kiosk"), KeyFile: filepath.Join(dir, "kiosk.key"), KioskID: kioskID, Logger: slog.New(slog.DiscardHandler)})
 	return e, err
 }
 
@@ -152,17 +153,8 @@ func drainBench(args []string) error {
 	pages := fl.Int("pages", 1, "pages (blobs) per submission")
 	parallel := fl.String("parallel", "1,4", "engine senders to measure, comma-separated")
 	rate := fl.Int64("rate", 0, "link rate in bytes/s through a proxy for baseline and engine alike (0: direct loopback)")
-	cpuProfile := fl.String("cpuprofile", "", "write a CPU profile of the engine runs to this file")
+	cpuProfile := fl.String("cpuprofile", "", "write a CPU profile of the first engine run to this file")
 	fl.Parse(args)
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		pprof.StartCPUProfile(f)
-		defer pprof.StopCPUProfile()
-	}
 	ctx := context.Background()
 	e, err := newEnv()
 	if err != nil {
@@ -199,8 +191,11 @@ func drainBench(args []string) error {
 		io.Copy(io.Discard, r.Body)
 		w.WriteHeader(http.StatusCreated)
 	}
-	fileDir := filepath.Join(e.dir, "putfiles")
-	os.MkdirAll(fileDir, 0o700)
+	fileDir, err := os.MkdirTemp("", "syncbench-put-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(fileDir)
 	n := 0
 	durable := func(w http.ResponseWriter, r *http.Request) {
 		n++
@@ -214,24 +209,36 @@ func drainBench(args []string) error {
 		f.Close()
 		w.WriteHeader(http.StatusCreated)
 	}
-	putDiscard, err := putRun(bodies, discard, *rate)
-	if err != nil {
-		return err
-	}
-	putDurable, err := putRun(bodies, durable, *rate)
-	if err != nil {
-		return err
-	}
-
 	perSec := func(d time.Duration) float64 { return float64(*count) / d.Seconds() }
 	mb := func(d time.Duration) float64 { return float64(total) / d.Seconds() / 1e6 }
+	cpuPer := func(c time.Duration) float64 { return float64(c.Microseconds()) / 1000 / float64(*count) }
 	fmt.Printf("drain %d submissions × %d pages, %d bytes of blobs each (%.1f MB in all)", *count, *pages, *attach, float64(total)/1e6)
 	if *rate > 0 {
 		fmt.Printf(", link %.2f MB/s (proxy, shared)", float64(*rate)/1e6)
 	}
 	fmt.Println()
-	fmt.Printf("  baseline PUT, handler discards:    %7.2fs  %7.1f subm/s  %6.1f MB/s\n", putDiscard.Seconds(), perSec(putDiscard), mb(putDiscard))
-	fmt.Printf("  baseline PUT, handler file+fsync:  %7.2fs  %7.1f subm/s  %6.1f MB/s\n", putDurable.Seconds(), perSec(putDurable), mb(putDurable))
+	putDiscard, cpuDiscard, err := putRun(bodies, discard, *rate)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("  baseline PUT, handler discards:        %7.2fs  %7.1f subm/s  %6.1f MB/s  cpu %.2f ms/subm\n",
+		putDiscard.Seconds(), perSec(putDiscard), mb(putDiscard), cpuPer(cpuDiscard))
+	durableRun := func() (time.Duration, error) {
+		took, cpu, err := putRun(bodies, durable, *rate)
+		if err == nil {
+			fmt.Printf("  baseline PUT, handler file+fsync:      %7.2fs  %7.1f subm/s  %6.1f MB/s  cpu %.2f ms/subm\n",
+				took.Seconds(), perSec(took), mb(took), cpuPer(cpu))
+		}
+		return took, err
+	}
+	// The disk is shared with other work and its flush latency drifts by
+	// several times within minutes, so every engine run is bracketed by a
+	// durable baseline right before and right after it, and compared with
+	// the mean of the two.
+	before, err := durableRun()
+	if err != nil {
+		return err
+	}
 	for i, ps := range strings.Split(*parallel, ",") {
 		par, err := strconv.Atoi(strings.TrimSpace(ps))
 		if err != nil || par < 1 {
@@ -264,27 +271,57 @@ func drainBench(args []string) error {
 		if err != nil {
 			return err
 		}
-		start := time.Now()
+		var prof *os.File
+		if *cpuProfile != "" && i == 0 {
+			if prof, err = os.Create(*cpuProfile); err != nil {
+				return err
+			}
+			pprof.StartCPUProfile(prof)
+		}
+		start, cpu0 := time.Now(), cpuTime()
 		if err := drainAll(ctx, eng); err != nil {
 			return err
 		}
-		took := time.Since(start)
+		took, cpu := time.Since(start), cpuTime()-cpu0
+		if prof != nil {
+			pprof.StopCPUProfile()
+			prof.Close()
+		}
 		exported := 0
 		e.store.Export(ctx, func(platform.ExportRow) error { exported++; return nil })
 		if exported != *count {
 			return fmt.Errorf("platform holds %d submissions, want %d", exported, *count)
 		}
-		fmt.Printf("  engine, %d sender(s) → platform:    %7.2fs  %7.1f subm/s  %6.1f MB/s  = %.2f× discard PUTs, %.2f× durable PUTs\n",
-			par, took.Seconds(), perSec(took), mb(took), putDiscard.Seconds()/took.Seconds(), putDurable.Seconds()/took.Seconds())
+		fmt.Printf("  engine, %2d sender(s) → platform:       %7.2fs  %7.1f subm/s  %6.1f MB/s  cpu %.2f ms/subm\n",
+			par, took.Seconds(), perSec(took), mb(took), cpuPer(cpu))
+		after, err := durableRun()
+		if err != nil {
+			return err
+		}
+		base := (before + after) / 2
+		fmt.Printf("  => engine, %d sender(s) = %.2f× the durable PUTs around it (%.2f× before, %.2f× after), %.2f× discard PUTs\n",
+			par, base.Seconds()/took.Seconds(), before.Seconds()/took.Seconds(), after.Seconds()/took.Seconds(), putDiscard.Seconds()/took.Seconds())
+		before = after
 	}
 	return nil
 }
 
+// cpuTime is the CPU time (user + system) this process has used so far:
+// the drain is measured on a machine shared with other work, so the CPU it
+// takes per submission is reported beside the wall time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // putRun sends each body as one PUT, one after another, over keep-alive.
-func putRun(bodies [][]byte, h http.HandlerFunc, rate int64) (time.Duration, error) {
+func putRun(bodies [][]byte, h http.HandlerFunc, rate int64) (took, cpu time.Duration, err error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	srv := &http.Server{Handler: h}
 	go srv.Serve(ln)
@@ -294,26 +331,26 @@ func putRun(bodies [][]byte, h http.HandlerFunc, rate int64) (time.Duration, err
 	if rate > 0 {
 		px, err := faultproxy.New(ln.Addr().String(), nil)
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		defer px.Close()
 		px.SetRate(rate)
 		url = px.URL() + "/put"
 	}
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuTime()
 	for i, b := range bodies {
 		req, _ := http.NewRequest(http.MethodPut, fmt.Sprintf("%s/%d", url, i), bytes.NewReader(b))
 		resp, err := c.Do(req)
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusCreated {
-			return 0, fmt.Errorf("PUT: HTTP %d", resp.StatusCode)
+			return 0, 0, fmt.Errorf("PUT: HTTP %d", resp.StatusCode)
 		}
 	}
-	return time.Since(start), nil
+	return time.Since(start), cpuTime() - cpu0, nil
 }
 
 func cutBench(args []string) error {
