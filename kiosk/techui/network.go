@@ -10,6 +10,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/widget"
 
 	"onedoor/kiosk/nettest"
@@ -51,21 +52,20 @@ func (m *Mode) networkPage() fyne.CanvasObject {
 
 func (m *Mode) reportView(r nettest.Report) []fyne.CanvasObject {
 	var out []fyne.CanvasObject
-	grid := container.NewGridWithColumns(3)
-	for _, s := range r.Steps {
-		name := widget.NewLabel(m.tr.T("tech.net.step_" + s.Name))
+	// A form layout sizes each row to its own text, so a long detail does
+	// not stretch every row.
+	grid := container.New(layout.NewFormLayout())
+	for _, st := range r.Steps {
+		name := widget.NewLabel(m.tr.T("tech.net.step_line", m.tr.T("tech.net.step_"+st.Name), m.tr.T("tech.net."+string(st.Outcome))))
 		name.TextStyle = fyne.TextStyle{Bold: true}
-		outcome := widget.NewLabel(m.tr.T("tech.net." + string(s.Outcome)))
-		switch s.Outcome {
+		switch st.Outcome {
 		case nettest.OK:
-			outcome.Importance = widget.SuccessImportance
+			name.Importance = widget.SuccessImportance
 		case nettest.Failed:
-			outcome.Importance = widget.DangerImportance
+			name.Importance = widget.DangerImportance
 		}
-		detail := label(s.Detail)
 		grid.Add(name)
-		grid.Add(outcome)
-		grid.Add(detail)
+		grid.Add(label(st.Detail))
 	}
 	out = append(out, grid)
 	verdict := label(m.verdict(r))

@@ -2,6 +2,7 @@ package techui_test
 
 import (
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -28,6 +29,13 @@ func TestScreenshots(t *testing.T) {
 	simPrinter(t, ctx, prn)
 	cfg := baseConfig(dir)
 	cfg.Devices.Printer.Port = prn
+	// A platform that refuses connections, for the connection test's report.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Platform.URL = "http://" + ln.Addr().String()
+	ln.Close()
 	devs := openDevices(t, cfg)
 	for _, lang := range i18n.Languages() {
 		r := newRig(t, rigOptions{dir: t.TempDir(), cfg: &cfg, deps: func(d *techui.Deps) {
@@ -45,6 +53,8 @@ func TestScreenshots(t *testing.T) {
 		r.tap(r.tr("tech.dev.change_port") + "\n" + r.tr("tech.dev.printer"))
 		shot("02-devices-port")
 		r.tap(r.tr("tech.tab.network"))
+		r.tap(r.tr("tech.net.test"))
+		r.settle()
 		shot("03-network")
 		r.tap(r.tr("tech.net.edit_url"))
 		shot("04-network-edit")
