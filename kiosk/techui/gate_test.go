@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 
 	"onedoor/kiosk/techpin"
+	"onedoor/kiosk/techui"
 )
 
 // TestGestureAndPINOpen is done-means: the hidden gesture plus the right
@@ -158,5 +159,27 @@ func TestIdleExit(t *testing.T) {
 	}
 	if !strings.Contains(r.audits.joined(), "technician_exit") {
 		t.Error("the idle exit is not audited")
+	}
+}
+
+// TestRestartAsksFirst: the Exit page's restart asks for confirmation,
+// can be called off, and is audited when done.
+func TestRestartAsksFirst(t *testing.T) {
+	restarts := 0
+	r := newRig(t, rigOptions{deps: func(d *techui.Deps) { d.Restart = func() { restarts++ } }})
+	r.open()
+	r.tap(r.tr("tech.tab.exit"))
+	r.tap(r.tr("tech.exit.restart"))
+	if restarts != 0 || !strings.Contains(r.screen(), r.tr("tech.exit.restart_confirm")) {
+		t.Fatalf("restart did not ask first (restarts %d)", restarts)
+	}
+	r.tap(r.tr("tech.cancel"))
+	r.tap(r.tr("tech.exit.restart"))
+	r.tap(r.tr("tech.exit.restart_yes"))
+	if restarts != 1 {
+		t.Fatalf("%d restarts, want 1", restarts)
+	}
+	if !strings.Contains(r.audits.joined(), techui.EventRestart) {
+		t.Error("restart not audited")
 	}
 }
