@@ -122,7 +122,7 @@ func (k *Kiosk) touch() { k.dispatch(flow.Touch{}) }
 func (k *Kiosk) Render(s flow.State) {
 	start := time.Now()
 	if s.Step != k.state.Step {
-		k.leaving(k.state.Step, s.Step)
+		k.leaving(k.state.Step)
 	}
 	k.state = s
 	if s.ElderMode != k.elder {
@@ -159,7 +159,7 @@ func (k *Kiosk) Render(s flow.State) {
 }
 
 // leaving drops the scratch input that belongs to the screen being left.
-func (k *Kiosk) leaving(from, to flow.Step) {
+func (k *Kiosk) leaving(from flow.Step) {
 	switch from {
 	case flow.StepIdentify:
 		k.idInput = ""
@@ -172,9 +172,9 @@ func (k *Kiosk) leaving(from, to flow.Step) {
 	case flow.StepRating:
 		k.reasonOpen = false
 	}
+	// List pages are kept: back from a guide returns to the catalog page
+	// the resident was on. They go with the rest at Home.
 	k.keypad = nil
-	delete(k.pages, from.String())
-	_ = to
 }
 
 // wipe forgets everything typed in the session.
