@@ -10,18 +10,19 @@ import (
 )
 
 // sentLog records the platform's acknowledgements in the outbox in groups:
-// whatever arrives while one commit is being written goes into the next,
-// so N parallel senders cost about one commit (one fsync) per round rather
-// than N, and a single sender does not wait for its commit before it starts
-// on the next submission.
+// a commit starts once sentBatch acknowledgements are waiting or the oldest
+// has waited sentDelay, and whatever arrives while one commit is being
+// written goes into the next. So a drain costs about one commit (one
+// fsync) per sentBatch submissions rather than one each, and no sender
+// waits for the disk before it starts on the next submission.
 //
 // Deferring the mark is safe because it is only bookkeeping. Until it is
 // committed the submission stays claimed ("sending"); if the kiosk crashes
 // first, the next start returns it to the queue and the engine sends it
 // again with the same Idempotency-Key and body, and the platform answers
 // with the same case number without creating a second case (the crash
-// test, sync/crashtest, checks exactly this). The delay is bounded: a
-// drain pass waits for its marks before it returns.
+// test, sync/crashtest, checks exactly this). The delay is bounded by
+// sentDelay, and a drain pass waits for its marks before it returns.
 type sentLog struct {
 	store interface {
 		MarkSentBatch(ctx context.Context, marks []outbox.Sent) error
@@ -32,8 +33,14 @@ type sentLog struct {
 	cond    *sync.Cond
 	queue   []outbox.Sent
 	writing bool
-	err     error // the first failed commit, for wait
+	timer   *time.Timer // armed while acknowledgements wait for company
+	err     error       // the first failed commit, for wait
 }
+
+const (
+	sentBatch = 32
+	sentDelay = 100 * time.Millisecond
+)
 
 func newSentLog(store interface {
 	MarkSentBatch(ctx context.Context, marks []outbox.Sent) error
@@ -43,16 +50,37 @@ func newSentLog(store interface {
 	return l
 }
 
-// add queues an acknowledgement and starts a writer if none is running. It
-// never waits for the disk.
+// add queues an acknowledgement. It never waits for the disk.
 func (l *sentLog) add(m outbox.Sent) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.queue = append(l.queue, m)
-	if !l.writing {
-		l.writing = true
-		go l.write()
+	switch {
+	case l.writing:
+		// The running writer takes it with its next batch.
+	case len(l.queue) >= sentBatch:
+		l.startLocked()
+	case l.timer == nil:
+		l.timer = time.AfterFunc(sentDelay, l.flush)
 	}
+}
+
+// flush starts a writer for whatever is queued, unless one runs.
+func (l *sentLog) flush() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.writing && len(l.queue) > 0 {
+		l.startLocked()
+	}
+}
+
+func (l *sentLog) startLocked() {
+	if l.timer != nil {
+		l.timer.Stop()
+		l.timer = nil
+	}
+	l.writing = true
+	go l.write()
 }
 
 // write commits the queue, batch after batch, until it is empty.
@@ -87,11 +115,14 @@ func (l *sentLog) write() {
 	}
 }
 
-// wait blocks until every queued acknowledgement is committed (or failed)
-// and returns the first failure.
+// wait commits every queued acknowledgement at once, blocks until they are
+// committed (or failed), and returns the first failure.
 func (l *sentLog) wait() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if !l.writing && len(l.queue) > 0 {
+		l.startLocked()
+	}
 	for l.writing {
 		l.cond.Wait()
 	}

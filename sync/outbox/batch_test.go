@@ -149,3 +149,36 @@ func TestReleaseAndMarkSentBatch(t *testing.T) {
 		t.Errorf("unknown submission: %v, want ErrNotFound", err)
 	}
 }
+
+// TestClaimDueSkipsUnreadableInBatch: an unreadable submission in the
+// middle of a batch is set aside and the batch goes on past it.
+func TestClaimDueSkipsUnreadableInBatch(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	s := e.open(t)
+	var rcs []outbox.Receipt
+	for i := range 3 {
+		rc, err := s.Submit(ctx, sampleSubmission(uint64(400+i), 200))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rcs = append(rcs, rc)
+		e.clock.Advance(time.Second)
+	}
+	// The second row's sealed data is swapped for the third's: it no longer
+	// authenticates under its own UUID.
+	if _, err := rawDB(t, e).Exec(`UPDATE submissions SET sealed = (SELECT sealed FROM submissions WHERE seq = 3) WHERE seq = 2`); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ClaimDue(ctx, e.clock.Now(), 16, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].UUID != rcs[0].UUID || got[1].UUID != rcs[2].UUID {
+		t.Fatalf("claimed %d: %+v", len(got), got)
+	}
+	st, err := s.Stats(ctx)
+	if err != nil || st.Unreadable != 1 {
+		t.Errorf("unreadable %d (%v), want 1", st.Unreadable, err)
+	}
+}

@@ -75,29 +75,43 @@ func (s *Store) ClaimDue(ctx context.Context, now time.Time, maxItems int, maxBy
 		out   []*Pending
 		bytes int64
 	)
-	for len(out) < maxItems && (maxBytes <= 0 || len(out) == 0 || bytes < maxBytes) {
-		p, bad, err := s.claimOne(ctx, tx, now)
+	full := func() bool { return len(out) >= maxItems || (maxBytes > 0 && len(out) > 0 && bytes >= maxBytes) }
+	for !full() {
+		// One query for the whole batch: finding the oldest due rows
+		// sorts every due row, so asking once per submission would make a
+		// long queue quadratic.
+		asked := maxItems - len(out)
+		cands, err := dueRows(ctx, tx, now, asked)
 		if err != nil {
 			return nil, err
 		}
-		if bad != nil {
-			// p names the unreadable submission; set it aside and look again.
-			s.log.Error("submission data unreadable; set aside", "receipt", p.Receipt, "err", bad)
-			if _, err := tx.ExecContext(ctx, `UPDATE submissions SET state = 'pending', last_error = ?, next_attempt_at = ? WHERE uuid = ?`,
-				truncate(UnreadablePrefix+" "+bad.Error(), 500), now.Add(UnreadableRetry).UnixMilli(), p.UUID); err != nil {
-				return nil, fmt.Errorf("outbox: set aside unreadable submission: %w", mapDiskFull(err))
+		for _, c := range cands {
+			if full() {
+				break
 			}
-			if err := audit(ctx, tx, now, "unreadable", p.Receipt, ""); err != nil {
-				return nil, mapDiskFull(err)
+			p, bad, err := s.claimRow(ctx, tx, now, c)
+			if err != nil {
+				return nil, err
 			}
-			continue
+			if bad != nil {
+				// p names the unreadable submission; set it aside and go on.
+				s.log.Error("submission data unreadable; set aside", "receipt", p.Receipt, "err", bad)
+				if _, err := tx.ExecContext(ctx, `UPDATE submissions SET state = 'pending', last_error = ?, next_attempt_at = ? WHERE uuid = ?`,
+					truncate(UnreadablePrefix+" "+bad.Error(), 500), now.Add(UnreadableRetry).UnixMilli(), p.UUID); err != nil {
+					return nil, fmt.Errorf("outbox: set aside unreadable submission: %w", mapDiskFull(err))
+				}
+				if err := audit(ctx, tx, now, "unreadable", p.Receipt, ""); err != nil {
+					return nil, mapDiskFull(err)
+				}
+				continue
+			}
+			out = append(out, p)
+			for _, b := range p.Blobs {
+				bytes += b.Size
+			}
 		}
-		if p.UUID == "" {
-			break // nothing more is due
-		}
-		out = append(out, p)
-		for _, b := range p.Blobs {
-			bytes += b.Size
+		if len(cands) < asked {
+			break // the queue has no more due rows
 		}
 	}
 	if err := tx.Commit(); err != nil {
@@ -141,27 +155,44 @@ const (
 	UnreadableRetry  = time.Hour
 )
 
-// claimOne claims the oldest due submission inside tx. It returns an empty
-// Pending when nothing is due, and a non-nil bad error (with p naming the
-// submission) when its sealed data does not decrypt.
-func (s *Store) claimOne(ctx context.Context, tx *sql.Tx, now time.Time) (p *Pending, bad, err error) {
-	var (
-		kiosk, item, ver string
-		createdMS        int64
-		sealedRow        []byte
-	)
-	p = &Pending{}
-	err = tx.QueryRowContext(ctx, `SELECT uuid, receipt, kiosk_id, item_id, item_version, created_at, sealed, attempts
+// dueRow is a submission row found due, not yet claimed.
+type dueRow struct {
+	uuid, receipt, kiosk, item, ver string
+	createdMS                       int64
+	sealed                          []byte
+	attempts                        int
+}
+
+// dueRows returns up to n of the oldest due submissions.
+func dueRows(ctx context.Context, tx *sql.Tx, now time.Time, n int) ([]dueRow, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT uuid, receipt, kiosk_id, item_id, item_version, created_at, sealed, attempts
 		FROM submissions
 		WHERE state IN ('pending', 'sending') AND next_attempt_at <= ?
-		ORDER BY created_at, seq LIMIT 1`, now.UnixMilli()).
-		Scan(&p.UUID, &p.Receipt, &kiosk, &item, &ver, &createdMS, &sealedRow, &p.Attempts)
-	if errors.Is(err, sql.ErrNoRows) {
-		return p, nil, nil
-	}
+		ORDER BY created_at, seq LIMIT ?`, now.UnixMilli(), n)
 	if err != nil {
-		return nil, nil, fmt.Errorf("outbox: find due submission: %w", err)
+		return nil, fmt.Errorf("outbox: find due submissions: %w", err)
 	}
+	defer rows.Close()
+	var out []dueRow
+	for rows.Next() {
+		var r dueRow
+		if err := rows.Scan(&r.uuid, &r.receipt, &r.kiosk, &r.item, &r.ver, &r.createdMS, &r.sealed, &r.attempts); err != nil {
+			return nil, fmt.Errorf("outbox: find due submissions: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("outbox: find due submissions: %w", err)
+	}
+	return out, nil
+}
+
+// claimRow claims one due submission inside tx. It returns a non-nil bad
+// error (with p naming the submission) when its sealed data does not
+// decrypt.
+func (s *Store) claimRow(ctx context.Context, tx *sql.Tx, now time.Time, r dueRow) (p *Pending, bad, err error) {
+	kiosk, item, ver, createdMS, sealedRow := r.kiosk, r.item, r.ver, r.createdMS, r.sealed
+	p = &Pending{UUID: r.uuid, Receipt: r.receipt, Attempts: r.attempts}
 	p.Attempts++
 	if _, err := tx.ExecContext(ctx, `UPDATE submissions SET state = 'sending', attempts = ?, next_attempt_at = ? WHERE uuid = ?`,
 		p.Attempts, now.Add(s.opts.ClaimLease).UnixMilli(), p.UUID); err != nil {
