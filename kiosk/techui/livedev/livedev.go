@@ -88,7 +88,10 @@ type scanDev struct {
 	s    *scanner.Serial
 }
 
-// Open opens the devices of c (those enabled with a port).
+// Open opens the devices of c (those enabled with a port). A device that
+// cannot be opened does not stop the others: the manager is returned with
+// an error naming it, so the kiosk runs and a technician can fix the port
+// on the Devices page.
 func Open(ctx context.Context, c config.Config, o Options) (*Manager, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -97,11 +100,7 @@ func Open(ctx context.Context, c config.Config, o Options) (*Manager, error) {
 		o.TraceBytes = 4096
 	}
 	m := &Manager{opts: o, log: o.Logger, subs: map[int]*sub{}}
-	if err := m.Apply(ctx, c); err != nil {
-		m.Close()
-		return nil, err
-	}
-	return m, nil
+	return m, m.Apply(ctx, c)
 }
 
 func baudOr(b, def int) int {

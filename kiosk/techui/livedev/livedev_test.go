@@ -216,3 +216,30 @@ func TestCardEventsSurviveReopen(t *testing.T) {
 		break
 	}
 }
+
+// TestOpenKeepsGoingPastABadDevice: a device that cannot be opened is
+// reported, the others open anyway, and a port that is not a tty shows as
+// an error rather than stopping the kiosk.
+func TestOpenKeepsGoingPastABadDevice(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dir := t.TempDir()
+	cardPort := filepath.Join(dir, "card")
+	go sim.NewIDCard(sim.IDCardConfig{Logger: quiet}).Serve(ctx, pty(t, cardPort))
+	c := baseConfig(t)
+	c.Devices.IDCard = config.Device{Enabled: true, Port: cardPort, Baud: 115200}
+	c.Devices.Printer.Port, c.Devices.Printer.Profile = filepath.Join(dir, "printer"), "no-such-model"
+	c.Devices.Scanner = config.Device{Enabled: true, Port: dir, Baud: 115200} // a directory, not a tty
+	m, err := livedev.Open(ctx, c, livedev.Options{Logger: quiet})
+	if m == nil {
+		t.Fatal("no manager")
+	}
+	defer m.Close()
+	if err == nil || !strings.Contains(err.Error(), "printer") {
+		t.Errorf("Open error %v, want one naming the printer", err)
+	}
+	st := m.Status()
+	if st[0].State != "ok" || st[1].State != "off" || !strings.HasPrefix(st[2].State, "error: ") {
+		t.Errorf("card %q, printer %q, scanner %q; want ok, off, error", st[0].State, st[1].State, st[2].State)
+	}
+}
