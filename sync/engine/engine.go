@@ -81,10 +81,13 @@ type Config struct {
 	// online and idle; the loop also wakes this often without work.
 	PollInterval      time.Duration // default 1 min
 	HeartbeatInterval time.Duration // default 5 min
-	// Parallel is how many submissions may be in flight at once (claimed
-	// oldest first; they may finish out of order). Default 1. More hides
-	// round trips and disk syncs on both sides; on a thin link the
-	// uploads share the bandwidth either way.
+	// Parallel is how many submissions may be in flight at once (started
+	// oldest first; they may finish out of order). Default 4: a backlog
+	// drained after an outage is bound by round trips and disk flushes on
+	// both sides, which parallel senders overlap (and which the platform
+	// and the outbox then group into shared commits); on a thin link the
+	// uploads share the bandwidth either way, and each stays resumable.
+	// 1 sends strictly one at a time.
 	Parallel int
 	// ClaimBatch and ClaimBytes bound how many submissions (and blob
 	// bytes) one claim takes from the outbox: one commit per batch rather
@@ -166,6 +169,9 @@ func New(cfg Config) (*Engine, error) {
 	def(&cfg.ProbeMax, 2*time.Minute)
 	def(&cfg.PollInterval, time.Minute)
 	def(&cfg.HeartbeatInterval, 5*time.Minute)
+	if cfg.Parallel <= 0 {
+		cfg.Parallel = 4
+	}
 	if cfg.ClaimBatch <= 0 {
 		cfg.ClaimBatch = 16
 	}

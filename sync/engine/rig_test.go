@@ -163,7 +163,10 @@ func newRig(t *testing.T, o rigOpts) *rig {
 	ecfg := Config{Store: st, Platform: cl, KioskID: rigKiosk, Version: "test",
 		RetryBase: 20 * time.Millisecond, RetryMax: 200 * time.Millisecond,
 		ProbeMin: 10 * time.Millisecond, ProbeMax: 100 * time.Millisecond,
-		PollInterval: time.Hour, HeartbeatInterval: time.Hour}
+		PollInterval: time.Hour, HeartbeatInterval: time.Hour,
+		// One sender unless a test asks for more: the fault tests reason
+		// about one upload at a time (bytes on the link, Retry-After).
+		Parallel: 1}
 	if o.engineMod != nil {
 		o.engineMod(&ecfg)
 	}
