@@ -1,6 +1,7 @@
 package client
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -85,10 +86,20 @@ func (l leveledLogger) args(kv []any) []any {
 	return out
 }
 
-func (l leveledLogger) Error(msg string, kv ...any) { l.log.Warn(l.r.scrub(msg), l.args(kv)...) }
-func (l leveledLogger) Warn(msg string, kv ...any)  { l.log.Warn(l.r.scrub(msg), l.args(kv)...) }
-func (l leveledLogger) Info(msg string, kv ...any)  { l.log.Info(l.r.scrub(msg), l.args(kv)...) }
-func (l leveledLogger) Debug(msg string, kv ...any) { l.log.Debug(l.r.scrub(msg), l.args(kv)...) }
+func (l leveledLogger) Error(msg string, kv ...any) { l.emit(slog.LevelWarn, msg, kv) }
+func (l leveledLogger) Warn(msg string, kv ...any)  { l.emit(slog.LevelWarn, msg, kv) }
+func (l leveledLogger) Info(msg string, kv ...any)  { l.emit(slog.LevelInfo, msg, kv) }
+func (l leveledLogger) Debug(msg string, kv ...any) { l.emit(slog.LevelDebug, msg, kv) }
+
+// emit scrubs and logs only when the level is on: go-retryablehttp logs
+// every request at debug level, and scrubbing (regular expressions over
+// each value) showed in the drain profile while nothing was written.
+func (l leveledLogger) emit(level slog.Level, msg string, kv []any) {
+	if !l.log.Enabled(context.Background(), level) {
+		return
+	}
+	l.log.Log(context.Background(), level, l.r.scrub(msg), l.args(kv)...)
+}
 
 // RedactIDs masks anything shaped like an ID number in s.
 func RedactIDs(s string) string { return pii.MaskText(s) }
