@@ -80,7 +80,12 @@ var quietLog = func() *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }()
 
-func newRig(t *testing.T) *rig {
+func newRig(t *testing.T) *rig { return newRigWith(t, nil) }
+
+// newRigWith is newRig with the stack's settings adjusted by tune (which
+// may be nil) before it opens; the rig's clock is already made, so tune
+// can hand it to the stack.
+func newRigWith(t *testing.T, tune func(r *rig, s *Settings)) *rig {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("starts simulators, platform and engine")
@@ -90,7 +95,12 @@ func newRig(t *testing.T) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stack, err := OpenStack(ctx, demo.Settings, quietLog)
+	r := &rig{t: t, demo: demo, q: &queue{}, tr: i18n.New(), clock: uitest.NewClock(time.Now())}
+	settings := demo.Settings
+	if tune != nil {
+		tune(r, &settings)
+	}
+	stack, err := OpenStack(ctx, settings, quietLog)
 	if err != nil {
 		demo.Close()
 		t.Fatal(err)
@@ -105,8 +115,7 @@ func newRig(t *testing.T) *rig {
 	}
 	a := test.NewApp()
 	a.Settings().SetTheme(ui.NewTheme(false))
-	r := &rig{t: t, demo: demo, stack: stack, q: &queue{}, tr: i18n.New(),
-		clock: uitest.NewClock(time.Now())}
+	r.stack = stack
 	d := Deps{Catalog: cat, Calendar: cal, Tr: r.tr, Dict: uitest.SharedDict(), Post: r.q.post,
 		Now: r.clock.Now, TickEvery: -1, Site: demo.Settings.Site, Logger: quietLog}
 	stack.Fill(&d)

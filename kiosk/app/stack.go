@@ -45,7 +45,18 @@ type Settings struct {
 	// Retention is how long personal data stays after the platform
 	// acknowledged it; the outbox's default when zero.
 	Retention time.Duration
+	// PurgeEvery is how often the outbox drops personal data older than
+	// Retention; hourly when zero. Retention is counted in days, so an
+	// hour late costs nothing, and each run is one short transaction.
+	PurgeEvery time.Duration
+	// Clock is the outbox's clock (receipt dates, retention); time.Now
+	// when nil. Tests inject one to age submissions without sleeping.
+	Clock func() time.Time
 }
+
+// DefaultPurgeEvery is how often a running kiosk purges expired personal
+// data.
+const DefaultPurgeEvery = time.Hour
 
 // Stack is the opened parts: outbox, platform client, sync engine and the
 // three devices. Devices whose path is empty are left nil; a device that
@@ -62,6 +73,8 @@ type Stack struct {
 	ports  []*serialport.Port
 	cancel context.CancelFunc
 	done   <-chan struct{}
+	// stopPurge ends the retention purge and waits for it.
+	stopPurge func()
 }
 
 // OpenStack opens everything in s and starts the sync engine.
@@ -82,10 +95,11 @@ func OpenStack(ctx context.Context, s Settings, log *slog.Logger) (_ *Stack, err
 	if err := os.MkdirAll(filepath.Dir(key), 0o700); err != nil {
 		return nil, fmt.Errorf("key directory: %w", err)
 	}
-	st.Store, err = outbox.Open(ctx, outbox.Options{Dir: s.DataDir, KeyFile: key, KioskID: s.KioskID, Retention: s.Retention, Logger: log.With("part", "outbox")})
+	st.Store, err = outbox.Open(ctx, outbox.Options{Dir: s.DataDir, KeyFile: key, KioskID: s.KioskID, Retention: s.Retention, Clock: s.Clock, Logger: log.With("part", "outbox")})
 	if err != nil {
 		return nil, fmt.Errorf("outbox: %w", err)
 	}
+	st.startPurge(s.PurgeEvery)
 	if s.PlatformURL != "" {
 		st.Client, err = client.New(client.Config{BaseURL: s.PlatformURL, KioskID: s.KioskID, Token: s.Token, Logger: log.With("part", "client")})
 		if err != nil {
@@ -124,6 +138,28 @@ func OpenStack(ctx context.Context, s Settings, log *slog.Logger) (_ *Stack, err
 		st.Scanner = scanner.NewSerial(p, scanner.SerialConfig{Baud: s.ScannerBaud, Logger: log.With("part", "scanner")})
 	}
 	return st, nil
+}
+
+// startPurge runs the outbox's retention purge in the background, once now
+// and then every interval, at the store clock's time, until Close.
+func (st *Stack) startPurge(every time.Duration) {
+	if every <= 0 {
+		every = DefaultPurgeEvery
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	store := st.Store
+	go func() {
+		defer close(done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		// It returns only when ctx ends; failures are logged inside.
+		_ = store.PurgeEvery(ctx, t.C)
+	}()
+	st.stopPurge = func() {
+		cancel()
+		<-done
+	}
 }
 
 func (st *Stack) open(path string, baud int) (*serialport.Port, error) {
@@ -178,6 +214,9 @@ func (st *Stack) Close() error {
 	if st.cancel != nil {
 		st.cancel()
 		<-st.done
+	}
+	if st.stopPurge != nil {
+		st.stopPurge()
 	}
 	var errs []error
 	if st.Printer != nil {
