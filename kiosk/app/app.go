@@ -119,6 +119,9 @@ type App struct {
 	pages   map[string]scanner.Page // scanned pages by ref; UI goroutine only
 	thumbs  map[string]image.Image  // their previews; UI goroutine only
 	nextRef int
+	// scanSeq is the Seq of the latest ScanPage started; progress of an
+	// older scan is not drawn. UI goroutine only.
+	scanSeq uint64
 	// cardPresent is whether the reader last reported a card; UI goroutine.
 	cardPresent bool
 	// inflight counts effects running in the background, for tests that
@@ -281,12 +284,13 @@ func (a *App) scanPage(e flow.ScanPage) {
 	a.nextRef++
 	ref := "scan-" + strconv.Itoa(a.nextRef)
 	sc := a.d.Scanner
+	a.scanSeq = e.Seq
 	a.inflight.Add(1)
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
 		defer a.inflight.Add(-1)
-		p, err := sc.Scan(a.ctx, scanner.Options{}, nil)
+		p, err := sc.Scan(a.ctx, scanner.Options{}, a.scanProgress(e.Seq))
 		a.post(func() {
 			if err != nil {
 				a.log.Warn("scan failed", "err", err)
@@ -297,6 +301,30 @@ func (a *App) scanPage(e flow.ScanPage) {
 			a.Dispatch(ScanResult(e, ref, p))
 		})
 	}()
+}
+
+// scanProgress returns the scanner's progress callback for the scan seq:
+// it hands the fraction received to the view, once per whole percent so
+// that a page arriving in hundreds of chunks costs at most a hundred
+// redraws of one bar.
+func (a *App) scanProgress(seq uint64) func(done, total int64) {
+	last := int64(-1)
+	return func(done, total int64) {
+		if total <= 0 {
+			return
+		}
+		pct := done * 100 / total
+		if pct == last {
+			return
+		}
+		last = pct
+		v := float64(done) / float64(total)
+		a.post(func() {
+			if a.scanSeq == seq {
+				a.view.SetScanProgress(v)
+			}
+		})
+	}
 }
 
 // ScanResult turns a normalised page into the flow's ScanDone. The scanner

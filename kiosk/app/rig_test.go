@@ -32,6 +32,9 @@ import (
 type queue struct {
 	mu sync.Mutex
 	fs []func()
+	// after, when set, runs on the test goroutine after each posted
+	// function, to observe every intermediate state of the screen.
+	after func()
 }
 
 func (q *queue) post(f func()) {
@@ -52,6 +55,9 @@ func (q *queue) drain() int {
 		}
 		for _, f := range fs {
 			f()
+			if q.after != nil {
+				q.after()
+			}
 			n++
 		}
 	}

@@ -72,6 +72,13 @@ type Kiosk struct {
 	lookupTyping bool // keypad shown over a lookup answer
 
 	keypad *Keypad
+	// scanProgress is how much of the page being scanned has arrived, in
+	// [0,1]; scanBar draws it while a material is scanning. The app feeds
+	// it from the scanner's callback with SetScanProgress: the flow does
+	// not model it, because a redraw of the whole screen per chunk would
+	// be wasted work and progress is not resident activity.
+	scanProgress float64
+	scanBar      *widget.ProgressBar
 	// lastRender is how long the most recent Render took, for benchmarks.
 	lastRender time.Duration
 }
@@ -132,6 +139,10 @@ func (k *Kiosk) Render(s flow.State) {
 	if s.Step == flow.StepHome {
 		k.wipe()
 	}
+	k.scanBar = nil
+	if !scanning(s) {
+		k.scanProgress = 0
+	}
 	body := k.body(s)
 	var top []fyne.CanvasObject
 	top = append(top, k.header(s))
@@ -156,6 +167,40 @@ func (k *Kiosk) Render(s flow.State) {
 	k.root.Objects = []fyne.CanvasObject{bg, container.NewPadded(page)}
 	k.root.Refresh()
 	k.lastRender = time.Since(start)
+}
+
+// SetScanProgress shows that fraction v (0 to 1) of the page being scanned
+// has arrived. It does nothing while no material is scanning, so a late
+// report cannot paint a bar on another screen.
+func (k *Kiosk) SetScanProgress(v float64) {
+	if !scanning(k.state) {
+		return
+	}
+	k.scanProgress = min(max(v, 0), 1)
+	if k.scanBar != nil {
+		k.scanBar.SetValue(k.scanProgress)
+	}
+}
+
+// ScanProgress is the value the scan progress bar shows and whether the
+// bar is on screen.
+func (k *Kiosk) ScanProgress() (v float64, shown bool) {
+	if k.scanBar == nil {
+		return 0, false
+	}
+	return k.scanBar.Value, true
+}
+
+func scanning(s flow.State) bool {
+	if s.Step != flow.StepMaterials {
+		return false
+	}
+	for _, ms := range s.Materials {
+		if ms.Scanning {
+			return true
+		}
+	}
+	return false
 }
 
 // leaving drops the scratch input that belongs to the screen being left.

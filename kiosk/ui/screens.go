@@ -514,6 +514,13 @@ func (k *Kiosk) materialCard(s flow.State, ms flow.MaterialState) fyne.CanvasObj
 	info := widget.NewLabel(k.tr.T(req) + " · " + k.tr.T(done) + " · " + status)
 	info.Wrapping = fyne.TextWrapWord
 	objs := []fyne.CanvasObject{title, info}
+	if ms.Scanning {
+		// Until the sheet has gone through it stays at 0; a page takes
+		// seconds to arrive over a serial line.
+		k.scanBar = widget.NewProgressBar()
+		k.scanBar.SetValue(k.scanProgress)
+		objs = append(objs, k.scanBar)
+	}
 	if ms.How == flow.ProvidedScan && len(ms.Pages) > 0 && k.opts.Preview != nil {
 		var thumbs []fyne.CanvasObject
 		for _, p := range ms.Pages {
