@@ -49,6 +49,9 @@ type Settings struct {
 	// Retention; hourly when zero. Retention is counted in days, so an
 	// hour late costs nothing, and each run is one short transaction.
 	PurgeEvery time.Duration
+	// HeartbeatEvery is how often the engine reports health to the
+	// platform; the engine's default (5 min) when zero.
+	HeartbeatEvery time.Duration
 	// Clock is the outbox's clock (receipt dates, retention); time.Now
 	// when nil. Tests inject one to age submissions without sleeping.
 	Clock func() time.Time
@@ -75,6 +78,8 @@ type Stack struct {
 	done   <-chan struct{}
 	// stopPurge ends the retention purge and waits for it.
 	stopPurge func()
+	// health feeds the heartbeat's device states and paper sensor.
+	health *deviceHealth
 }
 
 // OpenStack opens everything in s and starts the sync engine.
@@ -82,7 +87,7 @@ func OpenStack(ctx context.Context, s Settings, log *slog.Logger) (_ *Stack, err
 	if log == nil {
 		log = slog.Default()
 	}
-	st := &Stack{}
+	st := &Stack{health: &deviceHealth{}}
 	defer func() {
 		if err != nil {
 			st.Close()
@@ -105,7 +110,9 @@ func OpenStack(ctx context.Context, s Settings, log *slog.Logger) (_ *Stack, err
 		if err != nil {
 			return nil, fmt.Errorf("platform client: %w", err)
 		}
-		st.Engine, err = engine.New(engine.Config{Store: st.Store, Platform: st.Client, KioskID: s.KioskID, Version: s.Version, PollInterval: s.SyncPoll, Logger: log.With("part", "engine")})
+		st.Engine, err = engine.New(engine.Config{Store: st.Store, Platform: st.Client, KioskID: s.KioskID, Version: s.Version, PollInterval: s.SyncPoll,
+			HeartbeatInterval: s.HeartbeatEvery, Devices: st.health.Devices, PaperNearEnd: st.health.PaperNearEnd,
+			Logger: log.With("part", "engine")})
 		if err != nil {
 			return nil, fmt.Errorf("sync engine: %w", err)
 		}
@@ -113,11 +120,13 @@ func OpenStack(ctx context.Context, s Settings, log *slog.Logger) (_ *Stack, err
 		st.cancel = cancel
 		st.done = st.Engine.Start(ectx)
 	}
+	var own stackDevices
 	if s.CardPath != "" {
 		p, err := st.open(s.CardPath, s.CardBaud)
 		if err != nil {
 			return nil, fmt.Errorf("card reader: %w", err)
 		}
+		own.card = p
 		st.Reader = idcard.NewReader(p, idcard.Options{Baud: s.CardBaud, Logger: log.With("part", "idcard")})
 	}
 	if s.PrinterPath != "" {
@@ -135,9 +144,23 @@ func OpenStack(ctx context.Context, s Settings, log *slog.Logger) (_ *Stack, err
 		if err != nil {
 			return nil, fmt.Errorf("scanner: %w", err)
 		}
+		own.scan = p
 		st.Scanner = scanner.NewSerial(p, scanner.SerialConfig{Baud: s.ScannerBaud, Logger: log.With("part", "scanner")})
 	}
+	if st.Printer != nil {
+		own.prn = st.Printer
+		st.health.set(own, st.Printer)
+	} else if own.card != nil || own.scan != nil {
+		st.health.set(own, nil)
+	}
 	return st, nil
+}
+
+// WatchDevices makes the heartbeat report the states devs lists and the
+// paper of prn (which may be nil): the technician's device manager, which
+// opens the devices after the stack has started the engine.
+func (st *Stack) WatchDevices(devs DeviceLister, prn PrinterStatus) {
+	st.health.set(devs, prn)
 }
 
 // startPurge runs the outbox's retention purge in the background, once now

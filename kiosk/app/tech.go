@@ -192,6 +192,7 @@ func (t *technician) attach(ctx context.Context, o RunOptions, demo *Demo, stack
 	}
 	t.devs = devs
 	d.Cards, d.Printer, d.Scanner = devs.Cards(), devs.Printer(), devs.Scanner()
+	stack.WatchDevices(devs, devs.Printer())
 	t.audit.set(stack.Store)
 	parts := techui.Parts{Devices: devs, Applier: &techApplier{t: t, last: cfg}, Queue: stack.Store}
 	if stack.Engine != nil {

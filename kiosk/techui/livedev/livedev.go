@@ -397,6 +397,16 @@ func (p *Printer) Reprint(ctx context.Context) (printer.Progress, error) {
 	return prn.Reprint(ctx)
 }
 
+// Status reads the current printer's status (paper, cover), for the
+// kiosk's heartbeat. Without a printer it fails like Print.
+func (p *Printer) Status(ctx context.Context) (escpos.Status, error) {
+	prn := p.m.printer()
+	if prn == nil {
+		return escpos.Status{}, fmt.Errorf("%w: %w", printer.ErrOffline, techui.ErrNoDevice)
+	}
+	return prn.Status(ctx)
+}
+
 // Scanner is the scanner as the app sees it.
 func (m *Manager) Scanner() *Scanner { return &Scanner{m: m} }
 

@@ -1,0 +1,140 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"onedoor/drivers/escpos"
+	"onedoor/drivers/printer"
+	"onedoor/drivers/serialport"
+	"onedoor/kiosk/techui"
+)
+
+// DeviceLister reports the state of each device; *livedev.Manager has it.
+type DeviceLister interface {
+	Status() []techui.DeviceStatus
+}
+
+// PrinterStatus reads the printer's own status; *printer.Printer and
+// livedev's printer front have it.
+type PrinterStatus interface {
+	Status(ctx context.Context) (escpos.Status, error)
+}
+
+// printerStatusTimeout bounds the status read a heartbeat makes. A
+// receipt being printed holds the printer longer than this; the heartbeat
+// then reports the state read last time rather than wait for the job.
+const printerStatusTimeout = 3 * time.Second
+
+// deviceHealth is what the sync engine's heartbeat says about the
+// devices. The devices open after the engine has started (the technician's
+// device manager owns them), so the sources arrive later through set.
+type deviceHealth struct {
+	mu      sync.Mutex
+	devs    DeviceLister
+	prn     PrinterStatus
+	printer string // state last read from the printer itself
+	nearEnd bool
+}
+
+func (h *deviceHealth) set(devs DeviceLister, prn PrinterStatus) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.devs, h.prn = devs, prn
+	h.printer, h.nearEnd = "", false
+}
+
+// Devices maps each configured device to "ok", "absent" or "error: …".
+// Devices not configured are left out: nothing is wrong with a scanner a
+// service point does not have. A printer whose port is fine is asked for
+// its paper and cover, so running out of paper reads "error: printer: out
+// of paper", which the platform's fleet page raises as paper out.
+func (h *deviceHealth) Devices() map[string]string {
+	h.mu.Lock()
+	devs, prn := h.devs, h.prn
+	h.mu.Unlock()
+	if devs == nil {
+		return nil
+	}
+	out := map[string]string{}
+	for _, d := range devs.Status() {
+		if d.State == "off" {
+			continue
+		}
+		out[d.Kind] = d.State
+	}
+	if out[techui.KindPrinter] == "ok" && prn != nil {
+		out[techui.KindPrinter] = h.readPrinter(prn)
+	}
+	return out
+}
+
+// PaperNearEnd is the printer's paper-near-end sensor as last read.
+func (h *deviceHealth) PaperNearEnd() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.nearEnd
+}
+
+func (h *deviceHealth) readPrinter(prn PrinterStatus) string {
+	ctx, cancel := context.WithTimeout(context.Background(), printerStatusTimeout)
+	defer cancel()
+	st, err := prn.Status(ctx)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if errors.Is(err, context.DeadlineExceeded) {
+		// Busy printing: what it said last time still stands.
+		if h.printer == "" {
+			return "ok"
+		}
+		return h.printer
+	}
+	if err != nil {
+		h.printer = "error: " + err.Error()
+		return h.printer
+	}
+	h.printer, h.nearEnd = printerState(st), st.PaperNearEnd
+	return h.printer
+}
+
+// printerState names the condition that stops printing, using the
+// printer driver's sentinel texts so the platform recognises paper out.
+func printerState(st escpos.Status) string {
+	var err error
+	switch {
+	case st.PaperEnd || st.PaperStop:
+		err = printer.ErrPaperOut
+	case st.CoverOpen:
+		err = printer.ErrCoverOpen
+	case st.CutterError || st.Unrecoverable:
+		err = printer.ErrFault
+	case !st.Online:
+		err = printer.ErrOffline
+	default:
+		return "ok"
+	}
+	return "error: " + err.Error()
+}
+
+// stackDevices lists the devices a Stack opened itself (without the
+// technician's device manager), by their ports' states.
+type stackDevices struct {
+	card, scan *serialport.Port
+	prn        *printer.Printer
+}
+
+func (s stackDevices) Status() []techui.DeviceStatus {
+	var out []techui.DeviceStatus
+	if s.card != nil {
+		out = append(out, techui.DeviceStatus{Kind: techui.KindCard, Enabled: true, State: s.card.State().String()})
+	}
+	if s.prn != nil {
+		out = append(out, techui.DeviceStatus{Kind: techui.KindPrinter, Enabled: true, State: s.prn.PortState().String()})
+	}
+	if s.scan != nil {
+		out = append(out, techui.DeviceStatus{Kind: techui.KindScanner, Enabled: true, State: s.scan.State().String()})
+	}
+	return out
+}
