@@ -278,7 +278,7 @@ func (a *App) execute(f flow.Effect) {
 
 func (a *App) scanPage(e flow.ScanPage) {
 	if a.d.Scanner == nil {
-		a.Dispatch(flow.ScanFailed{MaterialID: e.MaterialID, Reason: "no scanner"})
+		a.Dispatch(flow.ScanFailed{MaterialID: e.MaterialID, Seq: e.Seq, Reason: "no scanner"})
 		return
 	}
 	a.nextRef++
@@ -294,7 +294,7 @@ func (a *App) scanPage(e flow.ScanPage) {
 		a.post(func() {
 			if err != nil {
 				a.log.Warn("scan failed", "err", err)
-				a.Dispatch(flow.ScanFailed{MaterialID: e.MaterialID, NoPaper: errors.Is(err, scanner.ErrNoDocument), Reason: err.Error()})
+				a.Dispatch(flow.ScanFailed{MaterialID: e.MaterialID, Seq: e.Seq, NoPaper: errors.Is(err, scanner.ErrNoDocument), Reason: err.Error()})
 				return
 			}
 			a.pages[ref] = p
@@ -332,7 +332,7 @@ func (a *App) scanProgress(seq uint64) func(done, total int64) {
 // flow's scores are in [0,1] with its own thresholds near 1, so a page the
 // scanner calls blank or blurred scores 1 and any other 0.
 func ScanResult(e flow.ScanPage, ref string, p scanner.Page) flow.ScanDone {
-	d := flow.ScanDone{MaterialID: e.MaterialID, Page: e.Page, Ref: ref}
+	d := flow.ScanDone{MaterialID: e.MaterialID, Page: e.Page, Seq: e.Seq, Ref: ref}
 	if p.Blank {
 		d.BlankScore = 1
 	}
@@ -418,9 +418,9 @@ func (a *App) lookup(e flow.LookupProgress) {
 		res, offline, err := Lookup(ctx, store, tracker, online, cat, e)
 		if err != nil {
 			a.log.Warn("lookup failed", "err", err)
-			return flow.LookupFailed{Reason: err.Error()}
+			return flow.LookupFailed{Reason: err.Error(), Seq: e.Seq}
 		}
-		return flow.LookupDone{Results: res, Offline: offline}
+		return flow.LookupDone{Results: res, Offline: offline, Seq: e.Seq}
 	})
 }
 
