@@ -98,6 +98,12 @@ type Deps struct {
 	// ElderDefault starts every session in elder mode (config
 	// session.elder_default).
 	ElderDefault bool
+	// Warning is how long before the idle timeout the countdown shows;
+	// BlankThreshold and BlurThreshold reject pages whose scores reach
+	// them. The flow's defaults when zero (config session.warning,
+	// session.blank_threshold, session.blur_threshold).
+	Warning                       time.Duration
+	BlankThreshold, BlurThreshold float64
 	// Site names the service point on receipts.
 	Site string
 	// TrackingURL turns a receipt number into the receipt's QR content.
@@ -150,6 +156,7 @@ func New(d Deps) (*App, error) {
 	a.m = flow.New(d.Catalog, flow.Options{
 		Now: d.Now, Calendar: d.Calendar, IdleTimeout: d.IdleTimeout, ElderIdleTimeout: d.ElderIdleTimeout,
 		ReceiptQR: d.TrackingURL, Logger: d.Logger, ElderDefault: d.ElderDefault,
+		Warning: d.Warning, BlankThreshold: d.BlankThreshold, BlurThreshold: d.BlurThreshold,
 	})
 	a.view = ui.New(d.Tr, ui.Options{
 		Dispatch: a.Dispatch, Dict: d.Dict, Preview: a.preview, OnTechnician: d.OnTechnician,

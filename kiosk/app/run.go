@@ -101,10 +101,9 @@ func Run(ctx context.Context, fa fyne.App, o RunOptions) (err error) {
 	d := Deps{
 		Catalog: cat, Calendar: cal, Tr: tr, Dict: dict,
 		Post: fyne.Do, Logger: log,
-		IdleTimeout: o.Config.Session.IdleTimeout, ElderIdleTimeout: o.Config.Session.ElderIdleTimeout,
-		ElderDefault: o.Config.Session.ElderDefault,
-		TrackingURL:  func(r string) string { return lookupURL + r },
+		TrackingURL: func(r string) string { return lookupURL + r },
 	}
+	d.applySession(o.Config.Session)
 	late.Fill(&d)
 	tech, err := newTechnician(fa, o, tr, ring, fyne.Do, log)
 	if err != nil {
@@ -202,6 +201,13 @@ func Run(ctx context.Context, fa fyne.App, o RunOptions) (err error) {
 	}
 	log.Info("kiosk stopped", "ran", time.Since(t0).Round(time.Second).String())
 	return tech.finish(err)
+}
+
+// applySession puts the [session] settings of the config into d.
+func (d *Deps) applySession(s config.Session) {
+	d.IdleTimeout, d.ElderIdleTimeout, d.Warning = s.IdleTimeout, s.ElderIdleTimeout, s.Warning
+	d.ElderDefault = s.ElderDefault
+	d.BlankThreshold, d.BlurThreshold = s.BlankThreshold, s.BlurThreshold
 }
 
 // openParts starts the demo (if asked) and opens the stack.
