@@ -80,6 +80,11 @@ func usage(w io.Writer) {
   onedoor sync run|now ...             the sync engine without a screen
   onedoor dev enqueue ...              fictional submissions for tests
   onedoor config get|set|validate ...  read and change settings
-  onedoor doctor                       one health report; non-zero exit when unhealthy
+  onedoor config set-pin [--config FILE]
+                                       technician PIN, typed twice on stdin, stored hashed
+  onedoor doctor [--json] [--skip-devices]
+                                       one health report; non-zero exit when unhealthy
+  onedoor doctor --serve ADDR [--interval D]
+                                       keep checking; Prometheus metrics on a loopback address
 `)
 }
