@@ -45,7 +45,8 @@ type Options struct {
 
 // Kiosk draws a flow.State into one canvas object. It keeps only what the
 // flow does not model: which field the keypad writes into, unfinished keypad
-// input of the identify, search and lookup boxes, and list pages. All of it
+// input of the identify, search and lookup boxes, list pages, and how far
+// the page being scanned has come in (SetScanProgress). All of it
 // is dropped whenever the state returns Home, so no personal datum outlives
 // the session in the widget tree.
 //
