@@ -4,11 +4,9 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"unicode"
-
-	"github.com/mozillazg/go-pinyin"
-	"golang.org/x/text/encoding/simplifiedchinese"
 )
+
+//go:generate go run ./internal/pinyingen -o pinyin_table.go
 
 // PinyinDict maps toneless pinyin syllables to Han characters for the pinyin
 // keypad. It covers the 6,763 characters of GB2312 and lists the 3,755
@@ -23,47 +21,32 @@ type PinyinDict struct {
 }
 
 // NewPinyinDict returns the dictionary; it is built on first use, or ahead
-// of it by Build (about 50 ms), so that start-up need not wait for it.
+// of it by Build, so that start-up need not wait for it.
 func NewPinyinDict() *PinyinDict { return &PinyinDict{} }
 
 // Build builds the dictionary now if it is not built yet. It is safe to
 // call from any goroutine, e.g. in the background after start-up.
 func (d *PinyinDict) Build() { d.once.Do(d.build) }
 
-// build walks GB2312 in code order (level 1 rows 0xB0–0xD7 come first) and
-// inverts go-pinyin's hanzi→pinyin table. Heteronyms are listed under each
-// of their readings. ü is typed as v, as on every Chinese keyboard.
+// build reads the generated table (pinyin_table.go, made from go-pinyin at
+// development time; see internal/pinyingen): the characters of each
+// syllable are already in GB2312 code order, heteronyms under each of their
+// readings, ü typed as v as on every Chinese keyboard.
 func (d *PinyinDict) build() {
-	d.bySyllable, d.rank = make(map[string][]rune, 420), make(map[rune]int, 6800)
-	dec := simplifiedchinese.GBK.NewDecoder()
-	args := pinyin.NewArgs()
-	args.Heteronym = true
-	args.Style = pinyin.Normal
-	for hi := 0xB0; hi <= 0xF7; hi++ {
-		for lo := 0xA1; lo <= 0xFE; lo++ {
-			b, err := dec.Bytes([]byte{byte(hi), byte(lo)})
-			if err != nil {
-				continue
-			}
-			rs := []rune(string(b))
-			if len(rs) != 1 || !unicode.Is(unicode.Han, rs[0]) {
-				continue
-			}
-			d.rank[rs[0]] = len(d.rank)
-			seen := map[string]bool{}
-			for _, py := range pinyin.SinglePinyin(rs[0], args) {
-				py = strings.ReplaceAll(py, "ü", "v")
-				if py == "" || seen[py] {
-					continue
-				}
-				seen[py] = true
-				d.bySyllable[py] = append(d.bySyllable[py], rs[0])
-			}
-		}
+	d.rank = make(map[rune]int, 6800)
+	for _, r := range gb2312Han {
+		d.rank[r] = len(d.rank)
 	}
-	for s := range d.bySyllable {
+	lines := strings.Split(strings.TrimSuffix(pinyinReadings, "\n"), "\n")
+	d.bySyllable = make(map[string][]rune, len(lines))
+	d.syllables = make([]string, 0, len(lines))
+	for _, l := range lines {
+		s, chars, _ := strings.Cut(l, " ")
+		d.bySyllable[s] = []rune(chars)
 		d.syllables = append(d.syllables, s)
 	}
+	// The generator sorts them; sorting again keeps prefix search right
+	// even if the table is ever edited by hand.
 	sort.Strings(d.syllables)
 }
 

@@ -68,3 +68,39 @@ func TestPinyinExactBeforePrefix(t *testing.T) {
 		t.Errorf("先 at %d after 冼 at %d", i, j)
 	}
 }
+
+// TestPinyinTableCoversGB2312 checks the generated table as read back: all
+// 6,763 GB2312 characters ranked, each syllable's characters in rank order
+// (level 1 first) and nearly every character reachable by some reading.
+func TestPinyinTableCoversGB2312(t *testing.T) {
+	d := NewPinyinDict()
+	d.Build()
+	if len(d.rank) != 6763 {
+		t.Fatalf("%d characters ranked, want GB2312's 6763", len(d.rank))
+	}
+	reachable := map[rune]bool{}
+	for _, s := range d.syllables {
+		rs := d.bySyllable[s]
+		if len(rs) == 0 {
+			t.Errorf("syllable %q has no characters", s)
+		}
+		for i, r := range rs {
+			reachable[r] = true
+			if _, ok := d.rank[r]; !ok {
+				t.Errorf("%c under %q is not in GB2312", r, s)
+			}
+			if i > 0 && d.rank[rs[i-1]] >= d.rank[r] {
+				t.Errorf("%q: %c before %c breaks GB2312 order", s, rs[i-1], r)
+			}
+		}
+	}
+	if len(reachable) < 6700 {
+		t.Errorf("only %d of 6763 characters have a reading", len(reachable))
+	}
+}
+
+func BenchmarkPinyinBuild(b *testing.B) {
+	for b.Loop() {
+		NewPinyinDict().Build()
+	}
+}
