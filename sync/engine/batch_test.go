@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"onedoor/sync/client"
 	"onedoor/sync/faultproxy"
 	"onedoor/sync/outbox"
 )
@@ -54,5 +55,28 @@ func TestClaimBatchOfOneStillDrains(t *testing.T) {
 	r := newRig(t, rigOpts{engineMod: func(c *Config) { c.ClaimBatch = 1; c.Parallel = 3 }})
 	r.enqueue(7, 3<<10, 2)
 	r.runUntilDelivered(30 * time.Second)
+	r.verify()
+}
+
+// TestNoDoubleSendAfterClaimLease: on a thin link shared by several
+// senders an upload can outlive the outbox's claim lease; the submission
+// is then due again and a later claim returns it, but the engine must not
+// start a second send of what a sender still holds.
+func TestNoDoubleSendAfterClaimLease(t *testing.T) {
+	r := newRig(t, rigOpts{
+		storeMod:  func(o *outbox.Options) { o.ClaimLease = 50 * time.Millisecond },
+		clientMod: func(c *client.Config) { c.IdleTimeout = 5 * time.Second },
+		engineMod: func(c *Config) { c.Parallel = 2; c.ClaimBatch = 16 },
+	})
+	r.proxy.SetRate(128 << 10) // each 64 KiB scan takes about a second with two sharing
+	r.enqueue(3, 64<<10, 1)
+	posts := r.proxy.Add(&faultproxy.Rule{Match: "POST /api/v1/submissions", Action: faultproxy.Action{Kind: faultproxy.Pass}})
+	patches := r.proxy.Add(&faultproxy.Rule{Match: "PATCH ", Action: faultproxy.Action{Kind: faultproxy.Pass}})
+	if res := r.eng.Drain(context.Background()); res.Err != nil || res.Sent != 3 || res.Left != 0 {
+		t.Fatalf("drain %+v", res)
+	}
+	if posts.Hits() != 3 || patches.Hits() != 3 {
+		t.Fatalf("%d POSTs and %d PATCHes for 3 submissions of one blob each: something was sent twice", posts.Hits(), patches.Hits())
+	}
 	r.verify()
 }

@@ -433,6 +433,13 @@ func (e *Engine) drainSubmissions(ctx context.Context) error {
 		mu      sync.Mutex
 		stopErr error
 		claimed []*outbox.Pending // claimed in a batch, not yet started
+		// taken are the submissions senders hold, and those delivered in
+		// this pass. One that outlives the outbox's claim lease (a large
+		// scan on a thin link shared by several senders, or a delivered
+		// one whose acknowledgement is still waiting in marks) is due
+		// again and a later claim hands it out anew; it must not be sent
+		// twice.
+		taken = map[string]bool{}
 	)
 	stopped := func() error {
 		mu.Lock()
@@ -461,17 +468,28 @@ func (e *Engine) drainSubmissions(ctx context.Context) error {
 		}
 		p := claimed[0]
 		claimed = claimed[1:]
+		mu.Lock()
+		busy := taken[p.UUID]
+		taken[p.UUID] = true
+		mu.Unlock()
+		if busy {
+			// Its sender records the outcome (and so ends this new claim).
+			<-sem
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			if serr := e.send(ctx, p, marks); serr != nil {
-				mu.Lock()
-				if stopErr == nil {
-					stopErr = serr
-				}
-				mu.Unlock()
+			delivered, serr := e.send(ctx, p, marks)
+			mu.Lock()
+			if !delivered {
+				delete(taken, p.UUID) // it may come due again in this pass
 			}
+			if serr != nil && stopErr == nil {
+				stopErr = serr
+			}
+			mu.Unlock()
 		}()
 	}
 	wg.Wait()
@@ -513,9 +531,11 @@ func (e *Engine) drainSubmissions(ctx context.Context) error {
 	return nil
 }
 
-// send moves one submission and records the outcome. It returns an error
-// only when the pass should stop (link down, shutting down).
-func (e *Engine) send(ctx context.Context, p *outbox.Pending, marks *sentLog) error {
+// send moves one submission and records the outcome. delivered says the
+// submission is settled (accepted, or rejected for good) and must not be
+// sent again in this pass; err is set only when the pass should stop (link
+// down, shutting down).
+func (e *Engine) send(ctx context.Context, p *outbox.Pending, marks *sentLog) (delivered bool, err error) {
 	e.update(func(pr *Progress) { pr.State = StateSending; pr.Current = p.Receipt; pr.CurrentSent = 0 })
 	resp, err := e.deliver(ctx, p)
 	// Record the outcome even when ctx was cancelled mid-way, so a clean
@@ -541,14 +561,14 @@ func (e *Engine) send(ctx context.Context, p *outbox.Pending, marks *sentLog) er
 			}
 		})
 		e.log.Info("sync: submission delivered", "receipt", p.Receipt, "case", resp.CaseNumber, "attempts", p.Attempts)
-		return nil
+		return true, nil
 	case ctx.Err() != nil:
 		e.cfg.Store.MarkRetry(rctx, p.UUID, "interrupted by shutdown", now)
-		return ctx.Err()
+		return false, ctx.Err()
 	case permanent(err):
 		reason := reasonOf(err)
 		if merr := e.cfg.Store.MarkRejected(rctx, p.UUID, reason); merr != nil {
-			return merr
+			return false, merr
 		}
 		e.linkOK()
 		e.log.Warn("sync: submission rejected by the platform", "receipt", p.Receipt, "reason", reason)
@@ -559,7 +579,7 @@ func (e *Engine) send(ctx context.Context, p *outbox.Pending, marks *sentLog) er
 				pr.ItemsLeft--
 			}
 		})
-		return nil
+		return true, nil // settled: not to be sent again
 	case isLinkFailure(err):
 		// Not the item's fault: due again at once, but the engine goes
 		// offline and probes before trying anything else.
@@ -572,7 +592,7 @@ func (e *Engine) send(ctx context.Context, p *outbox.Pending, marks *sentLog) er
 		}
 		e.update(func(pr *Progress) { pr.Retried++ })
 		e.linkFailed(err)
-		return err
+		return false, err
 	default:
 		// Something about this item (a conflict, a blob the platform
 		// refuses to complete, a local read error): back off this item
@@ -584,11 +604,11 @@ func (e *Engine) send(ctx context.Context, p *outbox.Pending, marks *sentLog) er
 		reason := reasonOf(err)
 		if merr := e.cfg.Store.MarkRetry(rctx, p.UUID, reason, now.Add(d)); merr != nil {
 			e.log.Error("sync: MarkRetry failed", "receipt", p.Receipt, "err", merr)
-			return merr
+			return false, merr
 		}
 		e.log.Warn("sync: submission will be retried", "receipt", p.Receipt, "in", d.Round(time.Second), "reason", reason)
 		e.update(func(pr *Progress) { pr.Retried++; pr.LastError = p.Receipt + ": " + reason })
-		return nil
+		return false, nil
 	}
 }
 

@@ -123,6 +123,7 @@ type promise struct {
 }
 
 type rigOpts struct {
+	storeMod  func(*outbox.Options)
 	clientMod func(*client.Config)
 	engineMod func(*Config)
 }
@@ -143,7 +144,11 @@ func newRig(t *testing.T, o rigOpts) *rig {
 	}
 	r.proxy = px
 	t.Cleanup(func() { px.Close() })
-	st, err := outbox.Open(context.Background(), outbox.Options{Dir: filepath.Join(dir, "kiosk"), KeyFile: filepath.Join(dir, "kiosk.key"), KioskID: rigKiosk})
+	sopts := outbox.Options{Dir: filepath.Join(dir, "kiosk"), KeyFile: filepath.Join(dir, "kiosk.key"), KioskID: rigKiosk}
+	if o.storeMod != nil {
+		o.storeMod(&sopts)
+	}
+	st, err := outbox.Open(context.Background(), sopts)
 	if err != nil {
 		t.Fatal(err)
 	}
