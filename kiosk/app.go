@@ -44,6 +44,7 @@ func runApp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	kioskapp.ProfileFromEnv(ctx, log) // ONEDOOR_PPROF=127.0.0.1:6060, for memory measurements
+	kioskapp.ReleaseStartupMemory(ctx, kioskapp.StartupSettle, log)
 	opts := kioskapp.RunOptions{Demo: *demo, DemoDir: *demoDir, Config: cfg, ConfigPath: *cfgPath, Logger: log}
 	if os.Getenv("ONEDOOR_BENCH_FIRST_FRAME") != "" {
 		// For kiosk/app/cmd/benchstart: say when the first frame is up.

@@ -12,6 +12,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"time"
 )
@@ -24,7 +25,8 @@ var ErrNotLoopback = errors.New("profiling address is not a loopback address")
 // ServeProfiles serves net/http/pprof and a memory report (/debug/memory)
 // on addr, which must be a loopback address ("127.0.0.1:6060", or port 0
 // for any free port). It is for measuring where the kiosk's memory goes
-// (ONEDOOR_PPROF=addr); nothing starts it by default. It returns the
+// (ONEDOOR_PPROF=addr): ?gc=1 collects first, ?free=1 also returns
+// free pages to the OS. Nothing starts it by default. It returns the
 // address it listens on and stops serving when ctx ends.
 func ServeProfiles(ctx context.Context, addr string, log *slog.Logger) (string, error) {
 	host, _, err := net.SplitHostPort(addr)
@@ -51,7 +53,10 @@ func ServeProfiles(ctx context.Context, addr string, log *slog.Logger) (string, 
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	mux.HandleFunc("/debug/memory", func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Query().Has("gc") {
+		switch q := r.URL.Query(); {
+		case q.Has("free"):
+			debug.FreeOSMemory() // how much of RSS is garbage or idle heap
+		case q.Has("gc"):
 			runtime.GC()
 		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

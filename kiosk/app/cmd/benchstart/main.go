@@ -9,7 +9,8 @@
 //	    -kiosk /tmp/onedoor -baseline /tmp/minwindow -runs 5
 //
 // Start time is from exec to the child's "first frame" line; memory is VmRSS
-// read from /proc after the window has been up for -settle.
+// read from /proc after the window has been up for -settle, split into
+// RssAnon (Go heap, malloc, GL buffers) and RssFile (binary and libraries).
 package main
 
 import (
@@ -55,15 +56,23 @@ func main() {
 	}
 	kb, bb := median(ks), median(bs)
 	fmt.Printf("runs: %d each, median\n", *runs)
-	fmt.Printf("%-28s %12s %12s\n", "", "first frame", "VmRSS")
-	fmt.Printf("%-28s %10.0f ms %9.1f MiB\n", "minimal window (baseline)", ms(bb.start), mib(bb.rss))
-	fmt.Printf("%-28s %10.0f ms %9.1f MiB\n", "onedoor "+*kargs, ms(kb.start), mib(kb.rss))
-	fmt.Printf("%-28s %12.2fx %11.2fx\n", "ratio", float64(kb.start)/float64(bb.start), float64(kb.rss)/float64(bb.rss))
+	fmt.Printf("%-28s %12s %12s %12s %12s\n", "", "first frame", "VmRSS", "RssAnon", "RssFile")
+	row := func(name string, s sample) {
+		fmt.Printf("%-28s %10.0f ms %8.1f MiB %8.1f MiB %8.1f MiB\n", name, ms(s.start), mib(s.rss), mib(s.anon), mib(s.file))
+	}
+	row("minimal window (baseline)", bb)
+	row("onedoor "+*kargs, kb)
+	ratio := func(a, b int64) float64 { return float64(a) / float64(b) }
+	fmt.Printf("%-28s %12.2fx %11.2fx %11.2fx %11.2fx\n", "ratio", ratio(int64(kb.start), int64(bb.start)),
+		ratio(kb.rss, bb.rss), ratio(kb.anon, bb.anon), ratio(kb.file, bb.file))
+	fmt.Println("(medians of each column separately)")
 }
 
 type sample struct {
 	start time.Duration
-	rss   int64 // bytes
+	rss   int64 // bytes: VmRSS = anon + file + shmem
+	anon  int64 // RssAnon: Go heap, malloc, GL buffers
+	file  int64 // RssFile: pages of the binary and shared libraries
 }
 
 func measure(bin string, args []string, settle time.Duration) (sample, error) {
@@ -95,7 +104,7 @@ func measure(bin string, args []string, settle time.Duration) (sample, error) {
 		if strings.Contains(sc.Text(), "first frame") {
 			s := sample{start: time.Since(t0)}
 			time.Sleep(settle)
-			s.rss, err = vmRSS(cmd.Process.Pid)
+			s.rss, s.anon, s.file, err = vmRSS(cmd.Process.Pid)
 			go func() {
 				for sc.Scan() {
 				}
@@ -106,29 +115,54 @@ func measure(bin string, args []string, settle time.Duration) (sample, error) {
 	return sample{}, errors.New("exited without a first frame")
 }
 
-func vmRSS(pid int) (int64, error) {
+// vmRSS reads VmRSS, RssAnon and RssFile of pid, in bytes.
+func vmRSS(pid int) (rss, anon, file int64, err error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, err
+		return 0, 0, 0, err
 	}
+	found := 0
 	for _, l := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmRSS:" {
-			kb, err := strconv.ParseInt(f[1], 10, 64)
-			return kb * 1024, err
+		f := strings.Fields(l)
+		if len(f) < 2 {
+			continue
 		}
+		var dst *int64
+		switch f[0] {
+		case "VmRSS:":
+			dst = &rss
+		case "RssAnon:":
+			dst = &anon
+		case "RssFile:":
+			dst = &file
+		default:
+			continue
+		}
+		kb, err := strconv.ParseInt(f[1], 10, 64)
+		if err != nil {
+			return 0, 0, 0, fmt.Errorf("%s: %w", f[0], err)
+		}
+		*dst = kb * 1024
+		found++
 	}
-	return 0, errors.New("no VmRSS")
+	if found != 3 {
+		return 0, 0, 0, errors.New("no VmRSS/RssAnon/RssFile in /proc status")
+	}
+	return rss, anon, file, nil
 }
 
 func median(s []sample) sample {
 	st := make([]time.Duration, len(s))
-	rs := make([]int64, len(s))
+	rs, an, fi := make([]int64, len(s)), make([]int64, len(s)), make([]int64, len(s))
 	for i, x := range s {
-		st[i], rs[i] = x.start, x.rss
+		st[i], rs[i], an[i], fi[i] = x.start, x.rss, x.anon, x.file
 	}
 	slices.Sort(st)
-	slices.Sort(rs)
-	return sample{start: st[len(st)/2], rss: rs[len(rs)/2]}
+	for _, v := range [][]int64{rs, an, fi} {
+		slices.Sort(v)
+	}
+	m := len(s) / 2
+	return sample{start: st[m], rss: rs[m], anon: an[m], file: fi[m]}
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
