@@ -43,6 +43,7 @@ type fakePlatform struct {
 	complete  map[string]bool
 	chunked   int   // PATCH requests that arrived without Content-Length
 	received  int64 // PATCH body bytes that reached the handler
+	heads     int   // HEAD requests for blobs
 
 	submitScript []func(w http.ResponseWriter) bool // true: handled
 	submits      int
@@ -102,6 +103,7 @@ func (f *fakePlatform) blob(w http.ResponseWriter, r *http.Request, sha string) 
 	switch r.Method {
 	case http.MethodHead:
 		f.mu.Lock()
+		f.heads++
 		b, ok := f.blobs[sha]
 		f.mu.Unlock()
 		if !ok {
@@ -479,6 +481,50 @@ func TestUploadBlobStreamsWithContentLength(t *testing.T) {
 	}
 	if f.chunked != 0 {
 		t.Fatalf("%d PATCHes were sent chunked", f.chunked)
+	}
+}
+
+// UploadNewBlob guesses offset 0 instead of asking; a wrong guess costs a
+// refused PATCH and must neither lose nor duplicate bytes.
+func TestUploadNewBlobSkipsHead(t *testing.T) {
+	const size = 300 << 10
+	tests := []struct {
+		name        string
+		held        int64 // bytes the platform already has
+		wantPatches int
+	}{
+		{"never seen", 0, 1},
+		{"partly there", 100 << 10, 2},
+		{"complete already", size, 1},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f, srv := newFakePlatform(t)
+			data, sha := blobOf(size, uint64(10+i))
+			if tc.held > 0 {
+				f.blobs[sha] = append([]byte(nil), data[:tc.held]...)
+				f.complete[sha] = tc.held == size
+			}
+			c := newTestClient(t, srv.URL, nil)
+			st, err := c.UploadNewBlob(context.Background(), sha, size, bytes.NewReader(data), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			if f.heads != 0 {
+				t.Errorf("%d HEADs, want none", f.heads)
+			}
+			if !f.complete[sha] || !bytes.Equal(f.blobs[sha], data) {
+				t.Fatalf("platform holds %d bytes, complete=%v", len(f.blobs[sha]), f.complete[sha])
+			}
+			if f.received != size-tc.held {
+				t.Errorf("platform received %d body bytes, want %d", f.received, size-tc.held)
+			}
+			if st.Attempts != tc.wantPatches || st.StartedAt != tc.held {
+				t.Errorf("stats %+v, want %d PATCHes starting at %d", st, tc.wantPatches, tc.held)
+			}
+		})
 	}
 }
 

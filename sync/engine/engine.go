@@ -52,6 +52,7 @@ type Store interface {
 // Platform is what the engine needs from sync/client.
 type Platform interface {
 	UploadBlob(ctx context.Context, sha string, size int64, src io.ReaderAt, progress func(offset int64)) (client.UploadStats, error)
+	UploadNewBlob(ctx context.Context, sha string, size int64, src io.ReaderAt, progress func(offset int64)) (client.UploadStats, error)
 	Submit(ctx context.Context, s *api.SubmissionRequest) (*api.SubmissionResponse, error)
 	Catalog(ctx context.Context, etag string) ([]byte, string, bool, error)
 	Statuses(ctx context.Context, cursor string) (*api.StatusesResponse, error)
@@ -647,8 +648,12 @@ func reasonOf(err error) string {
 // still reports blobs missing (it lost or discarded a partial upload), it
 // uploads those and posts once more.
 func (e *Engine) deliver(ctx context.Context, p *outbox.Pending) (*api.SubmissionResponse, error) {
+	// On a submission's first attempt its blobs were never offered, so the
+	// HEAD asking for their offset is skipped; if one is there anyway
+	// (shared with another submission) the platform's 409 says so.
+	fresh := p.Attempts == 1
 	for _, b := range p.Blobs {
-		if err := e.upload(ctx, b); err != nil {
+		if err := e.upload(ctx, b, fresh); err != nil {
 			return nil, err
 		}
 	}
@@ -660,7 +665,7 @@ func (e *Engine) deliver(ctx context.Context, p *outbox.Pending) (*api.Submissio
 			if !ok {
 				return nil, fmt.Errorf("platform asks for blob %.12s that the submission does not name: %w", sha, err)
 			}
-			if uerr := e.upload(ctx, ref); uerr != nil {
+			if uerr := e.upload(ctx, ref, false); uerr != nil {
 				return nil, uerr
 			}
 		}
@@ -678,7 +683,7 @@ func findBlob(p *outbox.Pending, sha string) (api.BlobRef, bool) {
 	return api.BlobRef{}, false
 }
 
-func (e *Engine) upload(ctx context.Context, b api.BlobRef) error {
+func (e *Engine) upload(ctx context.Context, b api.BlobRef, fresh bool) error {
 	r, err := e.cfg.Store.OpenBlob(ctx, b.SHA256)
 	if err != nil {
 		return fmt.Errorf("local blob %.12s: %w", b.SHA256, err)
@@ -687,7 +692,11 @@ func (e *Engine) upload(ctx context.Context, b api.BlobRef) error {
 	if r.Size() != b.Size {
 		return fmt.Errorf("local blob %.12s holds %d bytes, submission says %d", b.SHA256, r.Size(), b.Size)
 	}
-	_, err = e.cfg.Platform.UploadBlob(ctx, b.SHA256, b.Size, r, func(off int64) {
+	send := e.cfg.Platform.UploadBlob
+	if fresh {
+		send = e.cfg.Platform.UploadNewBlob
+	}
+	_, err = send(ctx, b.SHA256, b.Size, r, func(off int64) {
 		e.update(func(pr *Progress) { pr.CurrentSent = off })
 	})
 	return err
