@@ -55,6 +55,7 @@ type Server struct {
 	cfg         Config
 	catalogETag string
 	nonces      *nonceCache
+	tokens      *tokenCache
 	metrics     *metrics
 	mux         *http.ServeMux
 	pages       *template.Template
@@ -93,7 +94,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("platform: %w", err)
 	}
-	s := &Server{cfg: cfg, nonces: newNonceCache(), metrics: newMetrics(), mux: http.NewServeMux(), pages: pages, dummyHash: string(dummy), logins: newLoginLimiter()}
+	s := &Server{cfg: cfg, nonces: newNonceCache(), tokens: newTokenCache(), metrics: newMetrics(), mux: http.NewServeMux(), pages: pages, dummyHash: string(dummy), logins: newLoginLimiter()}
 	if cfg.Catalog != nil {
 		sum := sha256.Sum256(cfg.Catalog)
 		s.catalogETag = `"` + hex.EncodeToString(sum[:12]) + `"`
@@ -180,16 +181,24 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, bodySHA st
 	if err != nil {
 		return fail("unsigned", err)
 	}
-	token, err := s.cfg.Store.KioskToken(r.Context(), a.KioskID)
-	if errors.Is(err, ErrNotFound) {
-		return fail("unknown_kiosk", api.ErrUnknownKiosk)
-	}
-	if err != nil {
-		s.internal(w, r, err)
-		return api.Auth{}, false
-	}
 	now := s.cfg.Clock()
-	a, err = api.Verify(r, token, bodySHA, now)
+	var token string
+	for fresh := false; ; fresh = true {
+		token, err = s.tokens.get(r.Context(), a.KioskID, now, fresh, s.cfg.Store.KioskToken)
+		if errors.Is(err, ErrNotFound) {
+			return fail("unknown_kiosk", api.ErrUnknownKiosk)
+		}
+		if err != nil {
+			s.internal(w, r, err)
+			return api.Auth{}, false
+		}
+		a, err = api.Verify(r, token, bodySHA, now)
+		// A bad signature against a cached token is checked once more
+		// against the store, in case the token changed there.
+		if fresh || !errors.Is(err, api.ErrBadSignature) {
+			break
+		}
+	}
 	switch {
 	case errors.Is(err, api.ErrBadSignature):
 		return fail("bad_signature", err)
