@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -49,6 +50,12 @@ func TestAppendCases(t *testing.T) {
 		complete bool
 	}{
 		{name: "whole, signed", offset: 0, length: 10, chunkSHA: hexSHA, body: bytes.NewReader(data), wantOff: 10, complete: true},
+		{name: "whole, unsigned", offset: 0, length: 10, body: bytes.NewReader(data), wantOff: 10, complete: true},
+		// From offset 0 the blob is verified with the hash taken as the
+		// bytes arrive, not by re-reading: wrong bytes must still fail.
+		{name: "whole, unsigned, wrong bytes", offset: 0, length: 10, body: strings.NewReader("0123456780"), wantOff: 0, wantErr: ErrHashMismatch},
+		{name: "whole, signed, wrong bytes", offset: 0, length: 10, chunkSHA: func([]byte) string { return hexSHA([]byte("0123456780")) }, body: strings.NewReader("0123456780"), wantOff: 0, wantErr: ErrHashMismatch},
+		{name: "resume, unsigned, wrong bytes", prefix: 4, offset: 4, length: 10, body: strings.NewReader("456780"), wantOff: 0, wantErr: ErrHashMismatch},
 		{name: "resume, unsigned", prefix: 4, offset: 4, length: 10, body: bytes.NewReader(data[4:]), wantOff: 10, complete: true},
 		{name: "wrong offset", prefix: 4, offset: 6, length: 10, body: bytes.NewReader(data[6:]), wantOff: 4, wantErr: ErrOffsetMismatch},
 		{name: "too long", offset: 0, length: 10, body: bytes.NewReader(append(data, 'x')), wantOff: 0, wantErr: ErrBlobTooLong},
