@@ -254,40 +254,7 @@ func nextFrame(buf []byte) (frame, rest []byte, ok bool) {
 
 // baudMatches compares the rate the host set on its end of the pty with
 // the simulated SAM's.
-func (s *IDCard) baudMatches(m *os.File) bool {
-	want, ok := termiosRate(s.Baud())
-	if !ok {
-		return true
-	}
-	rc, err := m.SyscallConn()
-	if err != nil {
-		return true
-	}
-	match := true
-	rc.Control(func(fd uintptr) {
-		t, err := unix.IoctlGetTermios(int(fd), unix.TCGETS)
-		if err == nil {
-			match = t.Cflag&unix.CBAUD == want
-		}
-	})
-	return match
-}
-
-func termiosRate(baud int) (uint32, bool) {
-	switch baud {
-	case 9600:
-		return unix.B9600, true
-	case 19200:
-		return unix.B19200, true
-	case 38400:
-		return unix.B38400, true
-	case 57600:
-		return unix.B57600, true
-	case 115200:
-		return unix.B115200, true
-	}
-	return 0, false
-}
+func (s *IDCard) baudMatches(m *os.File) bool { return HostBaudMatches(m, s.Baud()) }
 
 func xorSum(b []byte) byte {
 	var c byte

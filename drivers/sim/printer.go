@@ -17,8 +17,6 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"onedoor/drivers/escpos"
 )
 
@@ -146,11 +144,7 @@ func (p *Printer) Serve(ctx context.Context, pt *PTY) error {
 	defer m.Close()
 	stop := context.AfterFunc(ctx, func() { m.SetReadDeadline(time.Now()) })
 	defer stop()
-	var accept func() bool
-	if want, ok := termiosRate(p.baud); ok {
-		accept = func() bool { return lineRate(m) == want }
-	}
-	return p.serve(ctx, m, accept)
+	return p.serve(ctx, m, func() bool { return HostBaudMatches(m, p.baud) })
 }
 
 // ServeConn runs the printer on any byte stream; it returns when a read
@@ -191,19 +185,6 @@ func (p *Printer) serve(ctx context.Context, rw io.ReadWriter, accept func() boo
 	cancel()
 	<-done
 	return err
-}
-
-// lineRate is the CBAUD setting the host put on the pty.
-func lineRate(m *os.File) uint32 {
-	var rate uint32
-	if rc, err := m.SyscallConn(); err == nil {
-		rc.Control(func(fd uintptr) {
-			if t, err := unix.IoctlGetTermios(int(fd), unix.TCGETS); err == nil {
-				rate = t.Cflag & unix.CBAUD
-			}
-		})
-	}
-	return rate
 }
 
 func (p *Printer) send(b byte) {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 )
 
@@ -95,4 +96,50 @@ func PacedWrite(ctx context.Context, w *os.File, b []byte, baud int) error {
 		}
 	}
 	return nil
+}
+
+// HostBaudMatches reports whether the host set baud on its end of the pty
+// (tarm/serial writes the rate into the termios the master shares), so a
+// simulator can stay silent when probed at the wrong rate, as a real UART
+// would answer only with garbage. Rates termios cannot name, and a pty whose
+// settings cannot be read, count as matching.
+func HostBaudMatches(master *os.File, baud int) bool {
+	want, ok := termiosRate(baud)
+	if !ok {
+		return true
+	}
+	rc, err := master.SyscallConn()
+	if err != nil {
+		return true
+	}
+	match := true
+	rc.Control(func(fd uintptr) {
+		if t, err := unix.IoctlGetTermios(int(fd), unix.TCGETS); err == nil {
+			match = t.Cflag&unix.CBAUD == want
+		}
+	})
+	return match
+}
+
+// termiosRate is the termios speed code of baud.
+func termiosRate(baud int) (uint32, bool) {
+	switch baud {
+	case 9600:
+		return unix.B9600, true
+	case 19200:
+		return unix.B19200, true
+	case 38400:
+		return unix.B38400, true
+	case 57600:
+		return unix.B57600, true
+	case 115200:
+		return unix.B115200, true
+	case 230400:
+		return unix.B230400, true
+	case 460800:
+		return unix.B460800, true
+	case 921600:
+		return unix.B921600, true
+	}
+	return 0, false
 }

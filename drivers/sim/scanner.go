@@ -19,8 +19,6 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"onedoor/drivers/scanner/pages"
 	"onedoor/drivers/scanner/wire"
 )
@@ -574,49 +572,7 @@ func (s *Scanner) write(ctx context.Context, pt *PTY, b []byte) error {
 
 // hostBaudMatches compares the rate the host set on its end of the pty with
 // the simulated scanner's, so probing at the wrong baud meets silence.
-func (s *Scanner) hostBaudMatches(pt *PTY) bool {
-	if s.baud <= 0 {
-		return true
-	}
-	rc, err := pt.Master.SyscallConn()
-	if err != nil {
-		return true
-	}
-	match := true
-	rc.Control(func(fd uintptr) {
-		t, err := unix.IoctlGetTermios(int(fd), unix.TCGETS)
-		if err != nil {
-			return
-		}
-		if want, ok := termiosBaud(s.baud); ok {
-			match = t.Cflag&unix.CBAUD == want
-		}
-	})
-	return match
-}
-
-// termiosBaud is the termios speed code of baud.
-func termiosBaud(baud int) (uint32, bool) {
-	switch baud {
-	case 9600:
-		return unix.B9600, true
-	case 19200:
-		return unix.B19200, true
-	case 38400:
-		return unix.B38400, true
-	case 57600:
-		return unix.B57600, true
-	case 115200:
-		return unix.B115200, true
-	case 230400:
-		return unix.B230400, true
-	case 460800:
-		return unix.B460800, true
-	case 921600:
-		return unix.B921600, true
-	}
-	return 0, false
-}
+func (s *Scanner) hostBaudMatches(pt *PTY) bool { return HostBaudMatches(pt.Master, s.baud) }
 
 func modeName(m byte) string {
 	if m == wire.ModeColour {
