@@ -111,8 +111,8 @@ func (m *Mode) deviceRow(kind string) fyne.CanvasObject {
 	if port == "" {
 		port = m.tr.T("tech.dev.no_port")
 	}
-	head := heading(name)
-	info := label(m.tr.T("tech.dev.port", port) + "    " + m.tr.T("tech.dev.baud", st.Baud) + "    " +
+	head := ui.Subheading(name)
+	info := ui.Para(m.tr.T("tech.dev.port", port) + "    " + m.tr.T("tech.dev.baud", st.Baud) + "    " +
 		m.tr.T("tech.dev.state", m.stateText(st.State)))
 	// Each button names its device on a second line: the three rows have
 	// the same actions, and a technician (or a test) must tell them apart.
@@ -140,7 +140,7 @@ func (m *Mode) deviceRow(kind string) fyne.CanvasObject {
 			m.redraw()
 		}),
 	)
-	return panel(head, info, buttons)
+	return ui.Card(head, info, buttons)
 }
 
 func (m *Mode) nextBaud(kind string) {
@@ -186,7 +186,7 @@ func (m *Mode) assignPort(kind, path string) {
 
 func (m *Mode) portChooser() fyne.CanvasObject {
 	kind := m.portFor
-	title := label(m.tr.T("tech.dev.candidates", m.tr.T("tech.dev."+kind)))
+	title := ui.Para(m.tr.T("tech.dev.candidates", m.tr.T("tech.dev."+kind)))
 	title.TextStyle = fyne.TextStyle{Bold: true}
 	var items []fyne.CanvasObject
 	for _, c := range m.candidates {
@@ -213,7 +213,7 @@ func (m *Mode) portChooser() fyne.CanvasObject {
 		m.portFor = ""
 		m.redraw()
 	})
-	var list fyne.CanvasObject = label(m.tr.T("tech.dev.no_candidates"))
+	var list fyne.CanvasObject = ui.Para(m.tr.T("tech.dev.no_candidates"))
 	if len(items) > 0 {
 		pl := ui.NewPagedList(m.tr, items, 6, 1, m.chooserPage)
 		pl.OnPage = func(n int) { m.chooserPage = n }
@@ -224,7 +224,7 @@ func (m *Mode) portChooser() fyne.CanvasObject {
 
 func (m *Mode) traceView() fyne.CanvasObject {
 	kind := m.traceKind
-	title := label(m.tr.T("tech.dev.trace_title", m.tr.T("tech.dev."+kind)))
+	title := ui.Para(m.tr.T("tech.dev.trace_title", m.tr.T("tech.dev."+kind)))
 	title.TextStyle = fyne.TextStyle{Bold: true}
 	body := m.tr.T("tech.dev.trace_none")
 	if m.d.Devices != nil {

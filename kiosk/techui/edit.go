@@ -115,5 +115,5 @@ func (e *editor) view(m *Mode) fyne.CanvasObject {
 	})
 	save := ui.NewStyledButton(m.tr.T("tech.save"), ui.StylePrimary, func() { e.save(m) })
 	objs = append(objs, container.NewGridWithColumns(2, cancel, save))
-	return panel(objs...)
+	return ui.Card(objs...)
 }

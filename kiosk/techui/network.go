@@ -40,8 +40,8 @@ func (m *Mode) networkPage() fyne.CanvasObject {
 	test := ui.NewStyledButton(m.tr.T("tech.net.test"), ui.StylePrimary, m.connTest)
 	test.Disabled = m.busy > 0
 	rows := []fyne.CanvasObject{
-		container.NewBorder(nil, nil, nil, editURL, label(m.tr.T("tech.net.url", url))),
-		container.NewBorder(nil, nil, nil, editToken, label(m.tr.T("tech.net.token", token))),
+		container.NewBorder(nil, nil, nil, editURL, ui.Para(m.tr.T("tech.net.url", url))),
+		container.NewBorder(nil, nil, nil, editToken, ui.Para(m.tr.T("tech.net.token", token))),
 		test,
 	}
 	if r := m.report; r != nil {
@@ -65,19 +65,19 @@ func (m *Mode) reportView(r nettest.Report) []fyne.CanvasObject {
 			name.Importance = widget.DangerImportance
 		}
 		grid.Add(name)
-		grid.Add(label(st.Detail))
+		grid.Add(ui.Para(st.Detail))
 	}
 	out = append(out, grid)
-	verdict := label(m.verdict(r))
+	verdict := ui.Para(m.verdict(r))
 	verdict.TextStyle = fyne.TextStyle{Bold: true}
 	out = append(out, verdict)
 	if r.HaveClock {
-		out = append(out, label(m.tr.T("tech.net.clock", fmtDuration(r.ClockOffset))))
+		out = append(out, ui.Para(m.tr.T("tech.net.clock", fmtDuration(r.ClockOffset))))
 	} else {
-		out = append(out, label(m.tr.T("tech.net.clock_unknown")))
+		out = append(out, ui.Para(m.tr.T("tech.net.clock_unknown")))
 	}
 	if !r.CertNotAfter.IsZero() {
-		out = append(out, label(m.tr.T("tech.net.cert", r.CertNotAfter.Local().Format("2006-01-02"))))
+		out = append(out, ui.Para(m.tr.T("tech.net.cert", r.CertNotAfter.Local().Format("2006-01-02"))))
 	}
 	return out
 }

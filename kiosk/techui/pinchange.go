@@ -41,7 +41,7 @@ func (m *Mode) startPINChange() {
 }
 
 func (p *pinChange) view(m *Mode) fyne.CanvasObject {
-	objs := []fyne.CanvasObject{heading(m.tr.T("tech.pinc.title"))}
+	objs := []fyne.CanvasObject{ui.Subheading(m.tr.T("tech.pinc.title"))}
 	for i, key := range pinFieldKeys() {
 		f := ui.NewField(m.tr.T(key))
 		f.Name = key
@@ -67,7 +67,7 @@ func (p *pinChange) view(m *Mode) fyne.CanvasObject {
 	save := ui.NewStyledButton(m.tr.T("tech.save"), ui.StylePrimary, func() { p.save(m) })
 	save.Disabled = m.busy > 0
 	objs = append(objs, p.pad, container.NewGridWithColumns(2, cancel, save))
-	return panel(objs...)
+	return ui.Card(objs...)
 }
 
 func (p *pinChange) save(m *Mode) {

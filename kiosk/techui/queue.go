@@ -48,37 +48,37 @@ func (m *Mode) engineState(s engine.State) string {
 func (m *Mode) queuePageView() fyne.CanvasObject {
 	var lines []fyne.CanvasObject
 	if m.statsErr != nil {
-		lines = append(lines, label(m.tr.T("tech.failed", m.statsErr.Error())))
+		lines = append(lines, ui.Para(m.tr.T("tech.failed", m.statsErr.Error())))
 	}
 	st := m.stats
 	if m.d.Queue == nil {
-		lines = append(lines, label(m.tr.T("tech.queue.no_queue")))
+		lines = append(lines, ui.Para(m.tr.T("tech.queue.no_queue")))
 	}
 	if st != nil {
-		lines = append(lines, heading(m.tr.T("tech.queue.counts", st.Counts[outbox.StatePending], st.Counts[outbox.StateSending],
+		lines = append(lines, ui.Subheading(m.tr.T("tech.queue.counts", st.Counts[outbox.StatePending], st.Counts[outbox.StateSending],
 			st.Counts[outbox.StateSent], st.Counts[outbox.StateRejected])))
 		if st.Queued > 0 && !st.OldestQueued.IsZero() {
-			lines = append(lines, label(m.tr.T("tech.queue.oldest", fmtDuration(m.d.Now().Sub(st.OldestQueued)))))
+			lines = append(lines, ui.Para(m.tr.T("tech.queue.oldest", fmtDuration(m.d.Now().Sub(st.OldestQueued)))))
 		} else {
-			lines = append(lines, label(m.tr.T("tech.queue.oldest_none")))
+			lines = append(lines, ui.Para(m.tr.T("tech.queue.oldest_none")))
 		}
-		lines = append(lines, label(m.tr.T("tech.queue.disk", fmtBytes(st.FreeDiskBytes))))
+		lines = append(lines, ui.Para(m.tr.T("tech.queue.disk", fmtBytes(st.FreeDiskBytes))))
 	}
 	if m.d.Syncer == nil {
-		lines = append(lines, label(m.tr.T("tech.queue.no_engine")))
+		lines = append(lines, ui.Para(m.tr.T("tech.queue.no_engine")))
 	} else {
 		p := m.d.Syncer.Progress()
-		lines = append(lines, label(m.tr.T("tech.queue.engine", m.engineState(p.State), p.ItemsLeft, fmtBytes(p.BytesLeft))))
+		lines = append(lines, ui.Para(m.tr.T("tech.queue.engine", m.engineState(p.State), p.ItemsLeft, fmtBytes(p.BytesLeft))))
 		if p.Current != "" {
-			lines = append(lines, label(m.tr.T("tech.queue.current", p.Current, fmtBytes(p.CurrentSent))))
+			lines = append(lines, ui.Para(m.tr.T("tech.queue.current", p.Current, fmtBytes(p.CurrentSent))))
 		}
 		if p.LastSync.IsZero() {
-			lines = append(lines, label(m.tr.T("tech.queue.last_sync_never")))
+			lines = append(lines, ui.Para(m.tr.T("tech.queue.last_sync_never")))
 		} else {
-			lines = append(lines, label(m.tr.T("tech.queue.last_sync", p.LastSync.Local().Format("2006-01-02 15:04:05"))))
+			lines = append(lines, ui.Para(m.tr.T("tech.queue.last_sync", p.LastSync.Local().Format("2006-01-02 15:04:05"))))
 		}
 		if p.LastError != "" {
-			lines = append(lines, label(m.tr.T("tech.queue.last_error", maskLine(p.LastError))))
+			lines = append(lines, ui.Para(m.tr.T("tech.queue.last_error", maskLine(p.LastError))))
 		}
 	}
 	syncNow := ui.NewStyledButton(m.tr.T("tech.queue.sync_now"), ui.StylePrimary, func() {
@@ -93,15 +93,15 @@ func (m *Mode) queuePageView() fyne.CanvasObject {
 	refresh := ui.NewButton(m.tr.T("tech.refresh"), m.loadStats)
 	lines = append(lines, container.NewHBox(syncNow, retryAll, refresh))
 
-	title := heading(m.tr.T("tech.queue.failed_title"))
-	var list fyne.CanvasObject = label(m.tr.T("tech.queue.failed_none"))
+	title := ui.Subheading(m.tr.T("tech.queue.failed_title"))
+	var list fyne.CanvasObject = ui.Para(m.tr.T("tech.queue.failed_none"))
 	if st != nil && len(st.Failed) > 0 {
 		var items []fyne.CanvasObject
 		for _, f := range st.Failed {
 			text := m.tr.T("tech.queue.item", f.Receipt, m.tr.T("tech.queue.state_"+f.State), f.Attempts, maskLine(f.Reason))
 			retry := ui.NewButton(m.tr.T("tech.queue.retry")+"\n"+f.Receipt, func() { m.retry([]outbox.Failure{f}) })
 			retry.Disabled = m.busy > 0
-			items = append(items, container.NewBorder(nil, nil, nil, retry, label(text)))
+			items = append(items, container.NewBorder(nil, nil, nil, retry, ui.Para(text)))
 		}
 		pl := ui.NewPagedList(m.tr, items, 5, 1, m.queuePage)
 		pl.OnPage = func(n int) { m.queuePage = n }

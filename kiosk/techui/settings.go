@@ -18,7 +18,7 @@ import (
 func (m *Mode) kioskPage() fyne.CanvasObject {
 	c := m.cfg
 	row := func(text string, btn fyne.CanvasObject) fyne.CanvasObject {
-		return container.NewBorder(nil, nil, nil, btn, label(text))
+		return container.NewBorder(nil, nil, nil, btn, ui.Para(text))
 	}
 	editSite := ui.NewButton(m.tr.T("tech.kiosk.edit_site"), func() {
 		m.startEdit("kiosk.name", "tech.field.site", c.Kiosk.Name, false, "", ui.KeypadPinyin, ui.KeypadLatin)
@@ -75,19 +75,19 @@ func (m *Mode) kioskPage() fyne.CanvasObject {
 }
 
 func (m *Mode) logsPage() fyne.CanvasObject {
-	title := heading(m.tr.T("tech.logs.title"))
+	title := ui.Subheading(m.tr.T("tech.logs.title"))
 	refresh := ui.NewButton(m.tr.T("tech.refresh"), m.redraw)
 	top := container.NewBorder(nil, nil, title, refresh)
 	if m.d.Logs == nil {
-		return container.NewBorder(top, nil, nil, nil, label(m.tr.T("tech.logs.empty")))
+		return container.NewBorder(top, nil, nil, nil, ui.Para(m.tr.T("tech.logs.empty")))
 	}
 	lines := m.d.Logs.Lines()
 	if len(lines) == 0 {
-		return container.NewBorder(top, nil, nil, nil, label(m.tr.T("tech.logs.empty")))
+		return container.NewBorder(top, nil, nil, nil, ui.Para(m.tr.T("tech.logs.empty")))
 	}
 	var items []fyne.CanvasObject
 	for i := len(lines) - 1; i >= 0; i-- { // newest first
-		l := label(lines[i])
+		l := ui.Para(lines[i])
 		l.TextStyle = fyne.TextStyle{Monospace: true}
 		l.Wrapping = fyne.TextWrapBreak
 		items = append(items, l)

@@ -551,27 +551,6 @@ func background() fyne.CanvasObject {
 	return canvas.NewRectangle(theme.Color(theme.ColorNameBackground))
 }
 
-func heading(text string) *canvas.Text {
-	t := canvas.NewText(text, theme.Color(theme.ColorNameForeground))
-	t.TextSize = theme.Size(theme.SizeNameSubHeadingText)
-	t.TextStyle = fyne.TextStyle{Bold: true}
-	return t
-}
-
-func label(text string) *widget.Label {
-	l := widget.NewLabel(text)
-	l.Wrapping = fyne.TextWrapWord
-	return l
-}
-
-func panel(objs ...fyne.CanvasObject) fyne.CanvasObject {
-	bg := canvas.NewRectangle(theme.Color(theme.ColorNameButton))
-	bg.StrokeColor = theme.Color(theme.ColorNameInputBorder)
-	bg.StrokeWidth = 1
-	bg.CornerRadius = theme.Size(theme.SizeNameInputRadius)
-	return container.NewStack(bg, container.NewPadded(container.NewVBox(objs...)))
-}
-
 func (m *Mode) gateScreen() fyne.CanvasObject {
 	field := ui.NewField(m.tr.T("tech.pin.prompt"))
 	field.Name = "pin"
@@ -582,9 +561,9 @@ func (m *Mode) gateScreen() fyne.CanvasObject {
 	enter.Big = true
 	enter.Disabled = m.busy > 0
 	back := ui.NewButton(m.tr.T("tech.pin.back"), m.Close)
-	msg := label(m.gateMsg)
+	msg := ui.Para(m.gateMsg)
 	msg.Importance = widget.DangerImportance
-	form := container.NewVBox(heading(m.tr.T("tech.pin.title")), field, msg, m.pinPad,
+	form := container.NewVBox(ui.Subheading(m.tr.T("tech.pin.title")), field, msg, m.pinPad,
 		container.NewGridWithColumns(2, back, enter))
 	return container.NewStack(background(), container.NewCenter(container.NewPadded(form)))
 }
@@ -641,11 +620,11 @@ func (m *Mode) techScreen() fyne.CanvasObject {
 		_ = m.tr.SetLang(next) // both catalogs exist
 		m.redraw()
 	})
-	title := heading(m.tr.T("tech.title"))
+	title := ui.Subheading(m.tr.T("tech.title"))
 	bar := container.NewBorder(nil, nil, container.NewPadded(title), lang, container.NewGridWithColumns(len(tabs), tabs...))
 	top := []fyne.CanvasObject{bar}
 	if m.msg != "" {
-		l := label(m.msg)
+		l := ui.Para(m.msg)
 		if m.msgErr {
 			l.Importance = widget.DangerImportance
 		} else {
@@ -653,7 +632,7 @@ func (m *Mode) techScreen() fyne.CanvasObject {
 		}
 		top = append(top, l)
 	} else if m.busy > 0 {
-		top = append(top, label(m.tr.T("tech.busy")))
+		top = append(top, ui.Para(m.tr.T("tech.busy")))
 	}
 	var body fyne.CanvasObject
 	switch m.page {
@@ -695,7 +674,7 @@ func (m *Mode) exitPage() fyne.CanvasObject {
 				m.d.Restart()
 			})
 			no := ui.NewButton(m.tr.T("tech.cancel"), func() { m.confirmRestart = false; m.redraw() })
-			objs = append(objs, label(m.tr.T("tech.exit.restart_confirm")), container.NewHBox(no, yes))
+			objs = append(objs, ui.Para(m.tr.T("tech.exit.restart_confirm")), container.NewHBox(no, yes))
 		} else {
 			objs = append(objs, ui.NewStyledButton(m.tr.T("tech.exit.restart"), ui.StyleDanger, func() {
 				m.confirmRestart = true
