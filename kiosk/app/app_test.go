@@ -8,9 +8,9 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
-	"fyne.io/fyne/v2/widget"
 
 	"onedoor/kiosk/flow"
+	"onedoor/kiosk/ui"
 	"onedoor/kiosk/ui/uitest"
 )
 
@@ -321,7 +321,7 @@ func TestDemoPanel(t *testing.T) {
 	go panel.Watch(ctx, r.q.post)
 	tapPanel := func(label string) {
 		t.Helper()
-		for _, b := range widgetButtons(panel.Object()) {
+		for _, b := range panelButtons(panel.Object()) {
 			if b.Text == label {
 				test.Tap(b)
 				r.q.drain()
@@ -358,10 +358,10 @@ func TestDemoPanel(t *testing.T) {
 	}
 }
 
-func widgetButtons(o fyne.CanvasObject) []*widget.Button {
-	var out []*widget.Button
+func panelButtons(o fyne.CanvasObject) []*ui.Button {
+	var out []*ui.Button
 	uitest.WalkAll(o, func(c fyne.CanvasObject) bool {
-		if b, ok := c.(*widget.Button); ok {
+		if b, ok := c.(*ui.Button); ok {
 			out = append(out, b)
 		}
 		return true

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"onedoor/drivers/sim"
+	"onedoor/kiosk/ui"
 )
 
 // DemoPanel is the strip beside the kiosk screen in demo mode: it stands in
@@ -44,7 +45,7 @@ func NewDemoPanel(d *Demo) *DemoPanel {
 	for _, c := range d.Card.Cards() {
 		key := c.Key
 		label := c.Name + " (" + c.Key + ")"
-		cards = append(cards, widget.NewButton(label, func() {
+		cards = append(cards, ui.NewButton(label, func() {
 			d.Card.Remove()
 			if err := d.Card.Place(key); err != nil {
 				p.say("放卡失败 place failed: " + err.Error())
@@ -53,12 +54,12 @@ func NewDemoPanel(d *Demo) *DemoPanel {
 			p.say("已放卡 card placed: " + key)
 		}))
 	}
-	remove := widget.NewButton("取走身份证 Remove card", func() {
+	remove := ui.NewButton("取走身份证 Remove card", func() {
 		d.Card.Remove()
 		p.say("已取卡 card removed")
 	})
 	feed := func(page string) fyne.CanvasObject {
-		return widget.NewButton("放入 Feed: "+page, func() {
+		return ui.NewButton("放入 Feed: "+page, func() {
 			if err := d.Scanner.Feed(page, 1); err != nil {
 				p.say(err.Error())
 				return
@@ -66,16 +67,16 @@ func NewDemoPanel(d *Demo) *DemoPanel {
 			p.say("扫描仪已放入一页 page in feeder: " + page)
 		})
 	}
-	paper := widget.NewButton("打印机缺纸 Paper out", func() {
+	paper := ui.NewButton("打印机缺纸 Paper out", func() {
 		d.PaperOut()
 		p.say("打印机将缺纸 paper will run out")
 	})
-	refill := widget.NewButton("装纸 Refill paper", func() {
+	refill := ui.NewButton("装纸 Refill paper", func() {
 		d.Refill()
 		p.say("已装纸 paper refilled")
 	})
-	var net *widget.Button
-	net = widget.NewButton("断网 Cut network", func() {
+	var net *ui.Button
+	net = ui.NewButton("断网 Cut network", func() {
 		p.online = !p.online
 		d.SetNetwork(p.online)
 		if p.online {
@@ -89,7 +90,7 @@ func NewDemoPanel(d *Demo) *DemoPanel {
 	office := widget.NewLabel("后台 Back office: " + d.BackOfficeURL() + "\n" + DemoStaffUser + " / " + DemoStaffPassword)
 	office.Wrapping = fyne.TextWrapWord
 	box := container.NewVBox(
-		widget.NewLabelWithStyle("演示面板 Demo panel", fyne.TextAlignCenter, fyne.TextStyle{Bold: true}),
+		widget.NewLabelWithStyle("演示面板 Demo panel", fyne.TextAlignCenter, fyne.TextStyle{}),
 		widget.NewLabel("身份证 ID card"),
 		container.NewGridWithColumns(2, cards...),
 		remove,

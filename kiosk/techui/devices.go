@@ -187,7 +187,6 @@ func (m *Mode) assignPort(kind, path string) {
 func (m *Mode) portChooser() fyne.CanvasObject {
 	kind := m.portFor
 	title := ui.Para(m.tr.T("tech.dev.candidates", m.tr.T("tech.dev."+kind)))
-	title.TextStyle = fyne.TextStyle{Bold: true}
 	var items []fyne.CanvasObject
 	for _, c := range m.candidates {
 		text := c.Path
@@ -225,7 +224,6 @@ func (m *Mode) portChooser() fyne.CanvasObject {
 func (m *Mode) traceView() fyne.CanvasObject {
 	kind := m.traceKind
 	title := ui.Para(m.tr.T("tech.dev.trace_title", m.tr.T("tech.dev."+kind)))
-	title.TextStyle = fyne.TextStyle{Bold: true}
 	body := m.tr.T("tech.dev.trace_none")
 	if m.d.Devices != nil {
 		if recs := m.d.Devices.Trace(kind); recs != nil || kind != KindPrinter {

@@ -93,7 +93,6 @@ func (e *editor) save(m *Mode) {
 
 func (e *editor) view(m *Mode) fyne.CanvasObject {
 	title := widget.NewLabel(m.tr.T(e.titleKey))
-	title.TextStyle = fyne.TextStyle{Bold: true}
 	title.Wrapping = fyne.TextWrapWord
 	objs := []fyne.CanvasObject{title, e.field}
 	var keys []fyne.CanvasObject

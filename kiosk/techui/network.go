@@ -57,7 +57,6 @@ func (m *Mode) reportView(r nettest.Report) []fyne.CanvasObject {
 	grid := container.New(layout.NewFormLayout())
 	for _, st := range r.Steps {
 		name := widget.NewLabel(m.tr.T("tech.net.step_line", m.tr.T("tech.net.step_"+st.Name), m.tr.T("tech.net."+string(st.Outcome))))
-		name.TextStyle = fyne.TextStyle{Bold: true}
 		switch st.Outcome {
 		case nettest.OK:
 			name.Importance = widget.SuccessImportance
@@ -69,7 +68,6 @@ func (m *Mode) reportView(r nettest.Report) []fyne.CanvasObject {
 	}
 	out = append(out, grid)
 	verdict := ui.Para(m.verdict(r))
-	verdict.TextStyle = fyne.TextStyle{Bold: true}
 	out = append(out, verdict)
 	if r.HaveClock {
 		out = append(out, ui.Para(m.tr.T("tech.net.clock", fmtDuration(r.ClockOffset))))

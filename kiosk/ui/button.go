@@ -124,7 +124,6 @@ func (r *buttonRenderer) update() {
 		t.Color = fg
 		t.TextSize = size
 		t.Alignment = fyne.TextAlignCenter
-		t.TextStyle = fyne.TextStyle{Bold: i == 0}
 		if i == 0 && r.b.Big {
 			t.TextSize = theme.Size(theme.SizeNameSubHeadingText)
 		}

@@ -236,7 +236,6 @@ func (k *Kiosk) wipe() {
 func (k *Kiosk) header(s flow.State) fyne.CanvasObject {
 	title := canvas.NewText(k.tr.T("app.title"), theme.Color(theme.ColorNameForeground))
 	title.TextSize = theme.Size(theme.SizeNameSubHeadingText)
-	title.TextStyle = fyne.TextStyle{Bold: true}
 	entrance := NewLongPress(container.NewPadded(title), k.opts.LongPress, k.opts.Timer, func() {
 		if k.opts.OnTechnician != nil {
 			k.opts.OnTechnician()
@@ -244,7 +243,6 @@ func (k *Kiosk) header(s flow.State) fyne.CanvasObject {
 	})
 	stepTitle := canvas.NewText(k.tr.T(s.Step.TitleKey()), theme.Color(theme.ColorNamePrimary))
 	stepTitle.TextSize = theme.Size(theme.SizeNameSubHeadingText)
-	stepTitle.TextStyle = fyne.TextStyle{Bold: true}
 
 	elderKey := "elder.on"
 	elderStyle := StyleNormal
@@ -293,7 +291,6 @@ func (k *Kiosk) confirmBar(s flow.State) fyne.CanvasObject {
 	bg := canvas.NewRectangle(theme.Color(theme.ColorNameWarning))
 	q := widget.NewLabel(k.tr.T("confirm." + string(s.Confirm)))
 	q.Wrapping = fyne.TextWrapWord
-	q.TextStyle = fyne.TextStyle{Bold: true}
 	yes := NewStyledButton(k.tr.T("btn.confirm_yes"), StyleDanger, func() { k.dispatch(flow.ConfirmYes{}) })
 	no := NewStyledButton(k.tr.T("btn.confirm_no"), StylePrimary, func() { k.dispatch(flow.ConfirmNo{}) })
 	return container.NewStack(bg, container.NewPadded(container.NewBorder(nil, nil, nil, container.NewHBox(no, yes), q)))
@@ -402,19 +399,17 @@ func (k *Kiosk) paged(name string, items []fyne.CanvasObject, perPage, cols int)
 	return p
 }
 
-// heading is a large bold line.
+// heading is a large line.
 func heading(text string) *canvas.Text {
 	t := canvas.NewText(text, theme.Color(theme.ColorNameForeground))
 	t.TextSize = theme.Size(theme.SizeNameHeadingText)
-	t.TextStyle = fyne.TextStyle{Bold: true}
 	return t
 }
 
-// subheading is a medium bold line.
+// subheading is a medium line.
 func subheading(text string) *canvas.Text {
 	t := canvas.NewText(text, theme.Color(theme.ColorNameForeground))
 	t.TextSize = theme.Size(theme.SizeNameSubHeadingText)
-	t.TextStyle = fyne.TextStyle{Bold: true}
 	return t
 }
 

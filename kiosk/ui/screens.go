@@ -357,7 +357,6 @@ func (k *Kiosk) form(s flow.State) fyne.CanvasObject {
 		fs := fs
 		name := fs.Field.Name
 		label := widget.NewLabel(k.fieldLabel(fs.Field))
-		label.TextStyle = fyne.TextStyle{Bold: true}
 		var input fyne.CanvasObject
 		if fs.Field.Kind == "select" && !fs.Locked {
 			var opts []fyne.CanvasObject
@@ -648,7 +647,6 @@ func (k *Kiosk) receipt(s flow.State) fyne.CanvasObject {
 	}
 	num := canvas.NewText(r.Number, theme.Color(theme.ColorNamePrimary))
 	num.TextSize = theme.Size(theme.SizeNameHeadingText) * 1.4
-	num.TextStyle = fyne.TextStyle{Bold: true, Monospace: true}
 	var status string
 	switch {
 	case s.PaperOut:
@@ -762,7 +760,7 @@ func (k *Kiosk) lookup(s flow.State) fyne.CanvasObject {
 		}
 		var rows []fyne.CanvasObject
 		for _, r := range l.Results {
-			no := widget.NewLabelWithStyle(k.tr.T("lookup.by_receipt", r.ReceiptNo), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+			no := widget.NewLabelWithStyle(k.tr.T("lookup.by_receipt", r.ReceiptNo), fyne.TextAlignLeading, fyne.TextStyle{})
 			// Wrapped: beside the keypad the column is narrow in elder mode.
 			no.Wrapping = fyne.TextWrapBreak
 			lines := []fyne.CanvasObject{

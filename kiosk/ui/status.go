@@ -50,7 +50,7 @@ func NewCountdownBanner(tr Texts, seconds int, onContinue func()) fyne.CanvasObj
 	bg := canvas.NewRectangle(theme.Color(theme.ColorNameWarning))
 	// A wrapped label: the English sentence is longer than the screen is
 	// wide at elder-mode size.
-	msg := widget.NewLabelWithStyle(tr.T("idle.countdown", seconds), fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	msg := widget.NewLabelWithStyle(tr.T("idle.countdown", seconds), fyne.TextAlignCenter, fyne.TextStyle{})
 	msg.Wrapping = fyne.TextWrapWord
 	btn := NewStyledButton(tr.T("idle.continue"), StylePrimary, onContinue)
 	btn.Big = true
