@@ -106,6 +106,7 @@ func (s *Server) officeRoutes() {
 	s.route("GET /office/kiosks", "office", s.staff(s.kiosksPage))
 	s.route("GET /office/submissions/{uuid}", "office", s.staff(s.detailPage))
 	s.route("POST /office/submissions/{uuid}/decide", "office", s.staff(s.decide))
+	s.route("POST /office/submissions/{uuid}/reveal-id", "office", s.staff(s.revealID))
 	s.route("GET /office/blobs/{sha}", "office", s.staff(s.serveBlob))
 }
 
@@ -306,6 +307,13 @@ func (s *Server) kiosksPage(w http.ResponseWriter, r *http.Request, se Session) 
 }
 
 func (s *Server) showDetail(w http.ResponseWriter, r *http.Request, se Session, code int, msg string) {
+	s.renderDetail(w, r, se, code, msg, false)
+}
+
+// renderDetail draws a submission. The ID number is masked unless reveal
+// is set, which only the reveal action does: staff need the full number
+// only now and then, and each time it is shown is audited.
+func (s *Server) renderDetail(w http.ResponseWriter, r *http.Request, se Session, code int, msg string, reveal bool) {
 	d, err := s.cfg.Store.Get(r.Context(), r.PathValue("uuid"))
 	if errors.Is(err, ErrNotFound) {
 		securityHeaders(w)
@@ -322,11 +330,27 @@ func (s *Server) showDetail(w http.ResponseWriter, r *http.Request, se Session, 
 			next = append(next, st)
 		}
 	}
+	if reveal {
+		// The Store has no audit table, so the audit trail of reveals is
+		// this log line: who, when and which submission, never the number.
+		s.cfg.Logger.Info("audit: staff revealed a full ID number", "event", "id_reveal",
+			"user", se.User, "submission", d.UUID, "case", d.CaseNumber, "at", s.cfg.Clock().UTC())
+	}
 	s.render(w, code, "detail", struct {
 		pageData
-		D    Detail
-		Next []string
-	}{pageData{Title: d.CaseNumber, User: se.User, CSRF: se.CSRF, Error: msg}, d, next})
+		D        Detail
+		Next     []string
+		RevealID bool
+	}{pageData{Title: d.CaseNumber, User: se.User, CSRF: se.CSRF, Error: msg}, d, next, reveal})
+}
+
+// revealID answers the "show full number" button with the detail page
+// holding the full ID number. It is a POST (with the session's CSRF token)
+// so a link or a prefetch cannot reveal it, and the answer is the page
+// itself rather than a redirect: the number is shown once, in this
+// response, and a reload asks to send (and audit) the request again.
+func (s *Server) revealID(w http.ResponseWriter, r *http.Request, se Session) {
+	s.renderDetail(w, r, se, http.StatusOK, "", true)
 }
 
 func (s *Server) detailPage(w http.ResponseWriter, r *http.Request, se Session) {
