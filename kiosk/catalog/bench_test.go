@@ -55,3 +55,15 @@ func BenchmarkDueDate(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSearchPinyin is one keystroke of a pinyin-initials search, which
+// also looks every name and keyword character up in the pinyin table.
+func BenchmarkSearchPinyin(b *testing.B) {
+	c := mustSample(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if len(c.Search("jzz")) == 0 {
+			b.Fatal("no result")
+		}
+	}
+}

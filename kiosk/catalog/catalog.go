@@ -336,7 +336,12 @@ func (c *Catalog) Popular() []*Item {
 
 // Search lists the active items whose name, English name, keywords or theme
 // names contain every space-separated word of the query (case-insensitive).
-// An empty query lists every active item.
+// A word of ASCII letters only also matches the pinyin of the Chinese name,
+// keywords and theme names, by initials or full pinyin (see matchPinyin):
+// the catalog's search box is typed on the on-screen Latin/pinyin keypad,
+// and a resident finds 居住证申领 faster by typing jzz than by picking
+// three characters from candidate lists. An empty query lists every active
+// item.
 func (c *Catalog) Search(query string) []*Item {
 	words := strings.Fields(strings.ToLower(query))
 	var out []*Item
@@ -348,7 +353,7 @@ func (c *Catalog) Search(query string) []*Item {
 		hay := c.haystack(it)
 		ok := true
 		for _, w := range words {
-			if !strings.Contains(hay, w) {
+			if !strings.Contains(hay, w) && !(isPinyinQuery(w) && c.matchesPinyin(it, w)) {
 				ok = false
 				break
 			}
@@ -358,6 +363,25 @@ func (c *Catalog) Search(query string) []*Item {
 		}
 	}
 	return out
+}
+
+// matchesPinyin reports whether the pinyin word w spells part of the item's
+// Chinese name, one of its keywords or one of its theme names.
+func (c *Catalog) matchesPinyin(it *Item, w string) bool {
+	if matchPinyin(it.Name, w) {
+		return true
+	}
+	for _, k := range it.Keywords {
+		if matchPinyin(k, w) {
+			return true
+		}
+	}
+	for _, t := range it.Themes {
+		if th, ok := c.Theme(t); ok && matchPinyin(th.Name, w) {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *Catalog) haystack(it *Item) string {
