@@ -21,7 +21,8 @@ const queueUsage = `usage: onedoor queue --data DIR [--json] [--max-age D] [--mi
                     [--verify [--key-file F]]
 
 Shows the local queue: counts by state, the oldest undelivered submission,
-bytes left to upload, and every failed submission with its reason. Exits 0
+bytes left to upload, every failed submission with its reason, and every
+rating the platform refused (kept, not retried; not unhealthy). Exits 0
 when healthy and 1 when unhealthy:
   - any submission was rejected by the platform (unless --allow-rejected),
   - the oldest undelivered submission is older than --max-age (default 24h),
@@ -127,7 +128,11 @@ func printQueue(w io.Writer, st outbox.Stats, problems []string) {
 		fmt.Fprintln(w, "oldest     -")
 	}
 	fmt.Fprintf(w, "bytes left %d\n", st.BytesLeft)
-	fmt.Fprintf(w, "ratings    %d queued\n", st.RatingsQueued)
+	if st.RatingsRejected > 0 {
+		fmt.Fprintf(w, "ratings    %d queued, %d refused\n", st.RatingsQueued, st.RatingsRejected)
+	} else {
+		fmt.Fprintf(w, "ratings    %d queued\n", st.RatingsQueued)
+	}
 	fmt.Fprintf(w, "purged     %d\n", st.Purged)
 	fmt.Fprintf(w, "free disk  %d MB\n", st.FreeDiskBytes>>20)
 	if !st.LastSentAt.IsZero() {
@@ -141,6 +146,18 @@ func printQueue(w io.Writer, st outbox.Stats, problems []string) {
 				next = " next " + f.NextAttemptAt.Local().Format("01-02 15:04:05")
 			}
 			fmt.Fprintf(w, "  %s  %-8s attempts %d%s  %s\n", f.Receipt, f.State, f.Attempts, next, f.Reason)
+		}
+	}
+	if len(st.FailedRatings) > 0 {
+		// Listed, not counted as unhealthy: a refused rating cannot be
+		// fixed or sent again, and no application depends on it.
+		fmt.Fprintln(w, "failed ratings:")
+		for _, f := range st.FailedRatings {
+			receipt := f.Receipt
+			if receipt == "" {
+				receipt = "-"
+			}
+			fmt.Fprintf(w, "  %s  rating %s  refused %s  %s\n", receipt, f.UUID, f.RejectedAt.Local().Format("01-02 15:04:05"), f.Reason)
 		}
 	}
 	if len(problems) == 0 {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"onedoor/sync/api"
 	"onedoor/sync/outbox"
 )
 
@@ -117,6 +118,76 @@ func TestQueueAndDevEnqueue(t *testing.T) {
 			if code, _, _ := run(tc.args...); code != tc.want {
 				t.Errorf("exit %d, want %d", code, tc.want)
 			}
+		})
+	}
+}
+
+// TestQueueShowsRefusedRatings: a rating the platform refused is listed,
+// with its reason, in the text and the JSON view, apart from the queued
+// ones.
+func TestQueueShowsRefusedRatings(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "data")
+	st, err := outbox.Open(ctx, outbox.Options{Dir: dir, KeyFile: outbox.DefaultKeyFile(dir), KioskID: "T01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const refused, queued = "0b6f7c9e-2f4c-4c53-8f0e-3a2b1c0d9e01", "0b6f7c9e-2f4c-4c53-8f0e-3a2b1c0d9e02"
+	for _, r := range []api.Rating{
+		{UUID: refused, Receipt: "T01-20261125-0001", Level: 2, At: time.Now()},
+		{UUID: queued, Level: 5, At: time.Now()},
+	} {
+		if err := st.SaveRating(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.MarkRatingRejected(ctx, refused, "POST /api/v1/ratings: 422 validation: receipt: longer than 64 bytes"); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	tests := []struct {
+		name  string
+		args  []string
+		check func(t *testing.T, out string)
+	}{
+		{"text", nil, func(t *testing.T, out string) {
+			for _, want := range []string{"ratings    1 queued, 1 refused", "failed ratings:", "T01-20261125-0001  rating " + refused, "longer than 64 bytes", "health     ok"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("output lacks %q:\n%s", want, out)
+				}
+			}
+			if strings.Contains(out, queued) {
+				t.Errorf("the queued rating is listed as failed:\n%s", out)
+			}
+		}},
+		{"json", []string{"--json"}, func(t *testing.T, out string) {
+			var js struct {
+				RatingsQueued   int `json:"ratings_queued"`
+				RatingsRejected int `json:"ratings_rejected"`
+				FailedRatings   []struct {
+					UUID, Receipt, Reason string
+					RejectedAt            time.Time `json:"rejected_at"`
+				} `json:"failed_ratings"`
+			}
+			if err := json.Unmarshal([]byte(out), &js); err != nil {
+				t.Fatalf("--json output: %v\n%s", err, out)
+			}
+			if js.RatingsQueued != 1 || js.RatingsRejected != 1 || len(js.FailedRatings) != 1 {
+				t.Fatalf("%+v", js)
+			}
+			if f := js.FailedRatings[0]; f.UUID != refused || f.Receipt != "T01-20261125-0001" || !strings.Contains(f.Reason, "validation") || f.RejectedAt.IsZero() {
+				t.Fatalf("failed rating %+v", f)
+			}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			if code := run(ctx, append([]string{"queue", "--data", dir, "--min-free-mb", "1"}, tc.args...), &out, &errb); code != exitOK {
+				t.Fatalf("exit %d: %s\n%s", code, errb.String(), out.String())
+			}
+			tc.check(t, out.String())
 		})
 	}
 }

@@ -46,6 +46,7 @@ type Store interface {
 	SaveCatalog(ctx context.Context, etag string, body []byte) error
 	NextRating(ctx context.Context) (*api.Rating, error)
 	MarkRatingSent(ctx context.Context, id string, at time.Time) error
+	MarkRatingRejected(ctx context.Context, id, reason string) error
 	Stats(ctx context.Context) (outbox.Stats, error)
 }
 
@@ -711,18 +712,24 @@ func (e *Engine) drainRatings(ctx context.Context) error {
 		err = e.cfg.Platform.Rate(ctx, r)
 		switch {
 		case err == nil:
+			if err := e.cfg.Store.MarkRatingSent(ctx, r.UUID, e.cfg.Clock()); err != nil {
+				return err
+			}
 		case client.IsPermanent(err):
-			// A rating the platform refuses cannot be fixed on the kiosk;
-			// dropping it must not hold back the ones behind it.
-			e.log.Warn("sync: rating refused by the platform; dropped", "reason", reasonOf(err))
+			// A rating the platform refuses cannot be fixed on the kiosk,
+			// and must not hold back the ones behind it; it is kept with
+			// its reason, out of the queue, for the technician to see.
+			reason := reasonOf(err)
+			if err := e.cfg.Store.MarkRatingRejected(ctx, r.UUID, reason); err != nil {
+				return err
+			}
+			e.log.Warn("sync: rating refused by the platform; kept, not retried", "rating", r.UUID, "reason", reason)
+			e.update(func(p *Progress) { p.LastError = "rating " + r.UUID + ": " + reason })
 		default:
 			if isLinkFailure(err) && ctx.Err() == nil {
 				e.linkFailed(err)
 			}
 			// The rest wait for the next cycle: ratings go oldest first.
-			return err
-		}
-		if err := e.cfg.Store.MarkRatingSent(ctx, r.UUID, e.cfg.Clock()); err != nil {
 			return err
 		}
 	}

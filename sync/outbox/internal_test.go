@@ -305,26 +305,34 @@ func TestMigrationsAllOrNothing(t *testing.T) {
 	})
 	t.Run("a failing migration rolls back the whole batch", func(t *testing.T) {
 		s := newDB(t)
-		extra := fstest.MapFS{
-			"m/001_init.sql": {Data: mustRead(t, "migrations/001_init.sql")},
-			"m/002_good.sql": {Data: []byte(`CREATE TABLE extra (x INTEGER);`)},
-			"m/003_bad.sql":  {Data: []byte(`ALTER TABLE nonexistent ADD COLUMN y;`)},
-			"m/README.txt":   {Data: []byte("ignored")},
+		// The embedded migrations (already applied), then a good and a
+		// bad one in the same batch.
+		embedded, err := loadMigrations(migrationFiles, "migrations")
+		if err != nil {
+			t.Fatal(err)
 		}
+		n := len(embedded)
+		extra := fstest.MapFS{"m/README.txt": {Data: []byte("ignored")}}
+		for _, m := range embedded {
+			extra["m/"+m.name] = &fstest.MapFile{Data: []byte(m.sql)}
+		}
+		bad := fmt.Sprintf("%03d_bad.sql", n+2)
+		extra[fmt.Sprintf("m/%03d_good.sql", n+1)] = &fstest.MapFile{Data: []byte(`CREATE TABLE extra (x INTEGER);`)}
+		extra["m/"+bad] = &fstest.MapFile{Data: []byte(`ALTER TABLE nonexistent ADD COLUMN y;`)}
 		ms, err := loadMigrations(extra, "m")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := migrate(ctx, s.db, ms, time.Now()); err == nil || !strings.Contains(err.Error(), "003_bad.sql") {
+		if _, err := migrate(ctx, s.db, ms, time.Now()); err == nil || !strings.Contains(err.Error(), bad) {
 			t.Fatalf("migrate with a bad step: %v", err)
 		}
-		if v, _ := schemaVersion(ctx, s.db); v != 1 {
-			t.Errorf("schema version %d after failed batch, want 1", v)
+		if v, _ := schemaVersion(ctx, s.db); v != n {
+			t.Errorf("schema version %d after failed batch, want %d", v, n)
 		}
-		var n int
-		s.db.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE name = 'extra'`).Scan(&n)
-		if n != 0 {
-			t.Error("table from migration 002 survived the failed batch")
+		var tables int
+		s.db.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE name = 'extra'`).Scan(&tables)
+		if tables != 0 {
+			t.Error("table from the good migration survived the failed batch")
 		}
 	})
 	t.Run("database newer than the program", func(t *testing.T) {
@@ -347,14 +355,6 @@ func TestMigrationsAllOrNothing(t *testing.T) {
 			t.Error("bad name accepted")
 		}
 	})
-}
-
-func mustRead(t *testing.T, path string) []byte {
-	b, err := migrationFiles.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // TestPragmas checks the settings really reached the connection (they go

@@ -112,6 +112,15 @@ type Failure struct {
 	NextAttemptAt time.Time `json:"next_attempt_at,omitzero"`
 }
 
+// RatingFailure is a rating the platform refused for good; it is kept,
+// not retried.
+type RatingFailure struct {
+	UUID       string    `json:"uuid"`
+	Receipt    string    `json:"receipt,omitempty"`
+	Reason     string    `json:"reason"`
+	RejectedAt time.Time `json:"rejected_at"`
+}
+
 // Stats is the state of the queue, for `onedoor queue`, the heartbeat and
 // the technician screen.
 type Stats struct {
@@ -130,18 +139,22 @@ type Stats struct {
 	RatingsQueued int       `json:"ratings_queued"`
 	Purged        int       `json:"purged"`
 	Failed        []Failure `json:"failed"`
-	FreeDiskBytes int64     `json:"free_disk_bytes"`
-	BlobFiles     int       `json:"blob_files"`
-	SchemaVersion int       `json:"schema_version"`
-	StatusCursor  string    `json:"status_cursor"`
-	CatalogETag   string    `json:"catalog_etag"`
-	LastSentAt    time.Time `json:"last_sent_at,omitzero"`
+	// RatingsRejected counts ratings the platform refused; FailedRatings
+	// lists them, oldest first, at most 100.
+	RatingsRejected int             `json:"ratings_rejected"`
+	FailedRatings   []RatingFailure `json:"failed_ratings"`
+	FreeDiskBytes   int64           `json:"free_disk_bytes"`
+	BlobFiles       int             `json:"blob_files"`
+	SchemaVersion   int             `json:"schema_version"`
+	StatusCursor    string          `json:"status_cursor"`
+	CatalogETag     string          `json:"catalog_etag"`
+	LastSentAt      time.Time       `json:"last_sent_at,omitzero"`
 }
 
 // Stats summarises the queue. Failed lists rejected submissions and queued
 // ones whose last attempt failed, oldest first, at most 100.
 func (s *Store) Stats(ctx context.Context) (Stats, error) {
-	st := Stats{Counts: map[string]int{StatePending: 0, StateSending: 0, StateSent: 0, StateRejected: 0}, Failed: []Failure{}}
+	st := Stats{Counts: map[string]int{StatePending: 0, StateSending: 0, StateSent: 0, StateRejected: 0}, Failed: []Failure{}, FailedRatings: []RatingFailure{}}
 	rows, err := s.db.QueryContext(ctx, `SELECT state, COUNT(*) FROM submissions GROUP BY state`)
 	if err != nil {
 		return st, fmt.Errorf("outbox: stats: %w", err)
@@ -164,10 +177,11 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 		(SELECT MAX(sent_at) FROM submissions),
 		(SELECT COALESCE(SUM(size), 0) FROM (SELECT DISTINCT a.sha256, a.size FROM attachments a
 			JOIN submissions s ON s.uuid = a.submission_uuid WHERE s.state IN ('pending', 'sending'))),
-		(SELECT COUNT(*) FROM ratings WHERE sent_at IS NULL),
+		(SELECT COUNT(*) FROM ratings WHERE sent_at IS NULL AND rejected_at IS NULL),
+		(SELECT COUNT(*) FROM ratings WHERE sent_at IS NULL AND rejected_at IS NOT NULL),
 		(SELECT COUNT(*) FROM submissions WHERE purged_at IS NOT NULL),
 		(SELECT COUNT(*) FROM submissions WHERE state IN ('pending', 'sending') AND last_error LIKE ? || '%')`, UnreadablePrefix).
-		Scan(&oldest, &lastSent, &st.BytesLeft, &st.RatingsQueued, &st.Purged, &st.Unreadable); err != nil {
+		Scan(&oldest, &lastSent, &st.BytesLeft, &st.RatingsQueued, &st.RatingsRejected, &st.Purged, &st.Unreadable); err != nil {
 		return st, fmt.Errorf("outbox: stats: %w", err)
 	}
 	if oldest.Valid {
@@ -195,6 +209,26 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 			f.NextAttemptAt = time.UnixMilli(next).UTC()
 		}
 		st.Failed = append(st.Failed, f)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return st, fmt.Errorf("outbox: stats: %w", err)
+	}
+
+	rows, err = s.db.QueryContext(ctx, `SELECT uuid, receipt, last_error, rejected_at FROM ratings
+		WHERE sent_at IS NULL AND rejected_at IS NOT NULL ORDER BY created_at, uuid LIMIT 100`)
+	if err != nil {
+		return st, fmt.Errorf("outbox: stats: %w", err)
+	}
+	for rows.Next() {
+		var f RatingFailure
+		var at int64
+		if err := rows.Scan(&f.UUID, &f.Receipt, &f.Reason, &at); err != nil {
+			rows.Close()
+			return st, fmt.Errorf("outbox: stats: %w", err)
+		}
+		f.RejectedAt = time.UnixMilli(at).UTC()
+		st.FailedRatings = append(st.FailedRatings, f)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {

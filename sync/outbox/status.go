@@ -200,7 +200,8 @@ func (s *Store) SaveRating(ctx context.Context, r api.Rating) error {
 	return nil
 }
 
-// NextRating returns the oldest rating not yet delivered, or nil.
+// NextRating returns the oldest rating not yet delivered nor rejected, or
+// nil.
 func (s *Store) NextRating(ctx context.Context) (*api.Rating, error) {
 	if s.keys == nil {
 		return nil, ErrReadOnly
@@ -208,7 +209,8 @@ func (s *Store) NextRating(ctx context.Context) (*api.Rating, error) {
 	var r api.Rating
 	var reason []byte
 	var at int64
-	err := s.db.QueryRowContext(ctx, `SELECT uuid, receipt, level, reason, at FROM ratings WHERE sent_at IS NULL ORDER BY created_at, uuid LIMIT 1`).
+	err := s.db.QueryRowContext(ctx, `SELECT uuid, receipt, level, reason, at FROM ratings
+		WHERE sent_at IS NULL AND rejected_at IS NULL ORDER BY created_at, uuid LIMIT 1`).
 		Scan(&r.UUID, &r.Receipt, &r.Level, &reason, &at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -238,6 +240,46 @@ func (s *Store) MarkRatingSent(ctx context.Context, id string, at time.Time) err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("%w: rating %s", ErrNotFound, id)
+	}
+	return nil
+}
+
+// MarkRatingRejected records that the platform refused a rating for good
+// (a 4xx verdict). The rating leaves the delivery queue, so it is not tried
+// again and does not hold back the ones behind it, but it is kept with its
+// reason for the technician (Stats.FailedRatings), like a rejected
+// submission. The reason is masked: platform messages may quote the text.
+func (s *Store) MarkRatingRejected(ctx context.Context, id, reason string) error {
+	if err := s.writable(); err != nil {
+		return err
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("outbox: begin: %w", mapDiskFull(err))
+	}
+	defer tx.Rollback()
+	var receipt string
+	var sent sql.NullInt64
+	err = tx.QueryRowContext(ctx, `SELECT receipt, sent_at FROM ratings WHERE uuid = ?`, id).Scan(&receipt, &sent)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%w: rating %s", ErrNotFound, id)
+	}
+	if err != nil {
+		return fmt.Errorf("outbox: read rating: %w", err)
+	}
+	if sent.Valid {
+		return fmt.Errorf("outbox: reject rating %s: %w: the platform already has it", id, ErrState)
+	}
+	now := s.now()
+	if _, err := tx.ExecContext(ctx, `UPDATE ratings SET rejected_at = COALESCE(rejected_at, ?), last_error = ? WHERE uuid = ?`,
+		now.UnixMilli(), truncate(MaskPersonal(reason), 500), id); err != nil {
+		return fmt.Errorf("outbox: reject rating: %w", mapDiskFull(err))
+	}
+	if err := audit(ctx, tx, now, "rating-rejected", receipt, "rating="+id); err != nil {
+		return mapDiskFull(err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("outbox: commit rating rejection: %w", mapDiskFull(err))
 	}
 	return nil
 }
