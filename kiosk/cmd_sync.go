@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"onedoor/sync/engine"
@@ -15,8 +16,9 @@ const syncUsage = `usage: onedoor sync run|now --data DIR --platform URL --kiosk
 
   run   runs the sync engine without a screen until interrupted (SIGINT/SIGTERM):
         sends queued submissions, pulls statuses and catalog updates, heartbeats.
-  now   sends what is due, pulls once and exits: 0 when the queue is empty
-        afterwards, 1 when anything failed or is still queued.
+  now   makes every queued submission that waits out a backoff due at once
+        (rejected ones stay rejected), sends, pulls once and exits: 0 when
+        the queue is empty afterwards, 1 when anything failed or is still queued.
 `
 
 func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -62,6 +64,16 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "stopped: sent %d, rejected %d, retried %d, %d still queued\n", p.Sent, p.Rejected, p.Retried, p.ItemsLeft)
 		return exitOK
 	}
+	// A technician runs "sync now" after fixing something (the link, the
+	// token): what waits out a backoff is tried now, not at its next slot.
+	due, err := h.Store.DueNow(ctx, time.Now())
+	if err != nil {
+		fmt.Fprintf(stderr, "onedoor sync now: %v\n", err)
+		return exitFailure
+	}
+	if len(due) > 0 {
+		fmt.Fprintf(stdout, "made %d waiting submission(s) due now: %s\n", len(due), receiptList(due, 10))
+	}
 	dctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
 	defer cancel()
 	res := h.Engine.Drain(dctx)
@@ -73,4 +85,13 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 	return exitOK
+}
+
+// receiptList joins up to max receipt numbers, saying how many more there
+// are, so a long backlog does not flood the terminal.
+func receiptList(receipts []string, max int) string {
+	if len(receipts) <= max {
+		return strings.Join(receipts, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(receipts[:max], ", "), len(receipts)-max)
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"onedoor/sync/outbox"
 	"onedoor/sync/platform"
 	"onedoor/sync/platform/sqlitestore"
 )
@@ -59,24 +60,60 @@ func TestSyncNowAndRun(t *testing.T) {
 	if code, _, stderr := runIn(ctx, "dev", "enqueue", "--data", data, "--count", "3", "--attach-bytes", "5000", "--kiosk", "S01"); code != exitOK {
 		t.Fatalf("dev enqueue: %d %s", code, stderr)
 	}
+	// backOff puts every queued submission an hour into a backoff, as
+	// after failed attempts, and returns their receipts.
+	backOff := func(t *testing.T) []string {
+		t.Helper()
+		ob, err := outbox.Open(ctx, outbox.Options{Dir: data, KeyFile: outbox.DefaultKeyFile(data), KioskID: "S01"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ob.Close()
+		var receipts []string
+		for {
+			p, err := ob.NextDue(ctx, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p == nil {
+				return receipts
+			}
+			if err := ob.MarkRetry(ctx, p.UUID, "POST /api/v1/submissions: 503", time.Now().Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+			receipts = append(receipts, p.Receipt)
+		}
+	}
 	tests := []struct {
 		name     string
+		before   func(t *testing.T) []string // receipts the output must name
 		args     []string
 		want     int
-		out      string
+		out      []string // all of them in the output
 		exported int
 	}{
-		{"no mode", []string{"sync"}, exitUsage, "", 0},
-		{"missing flags", []string{"sync", "now", "--data", data}, exitUsage, "", 0},
-		{"platform down", append([]string{"sync", "now", "--platform", "http://127.0.0.1:1"}, common...), exitFailure, "3 still queued", 0},
-		{"drains", append([]string{"sync", "now", "--platform", srv.URL}, common...), exitOK, "sent 3, rejected 0, retried 0, 0 still queued", 3},
-		{"nothing left", append([]string{"sync", "now", "--platform", srv.URL}, common...), exitOK, "sent 0", 3},
+		{"no mode", nil, []string{"sync"}, exitUsage, nil, 0},
+		{"missing flags", nil, []string{"sync", "now", "--data", data}, exitUsage, nil, 0},
+		{"platform down", nil, append([]string{"sync", "now", "--platform", "http://127.0.0.1:1"}, common...), exitFailure, []string{"3 still queued"}, 0},
+		// The link is fixed: what waits out a backoff is sent at once.
+		{"drains what waited", backOff, append([]string{"sync", "now", "--platform", srv.URL}, common...), exitOK,
+			[]string{"made 3 waiting submission(s) due now: ", "sent 3, rejected 0, retried 0, 0 still queued"}, 3},
+		{"nothing left", nil, append([]string{"sync", "now", "--platform", srv.URL}, common...), exitOK, []string{"sent 0"}, 3},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			var named []string
+			if tc.before != nil {
+				named = tc.before(t)
+			}
 			code, out, stderr := runIn(ctx, tc.args...)
-			if code != tc.want || !strings.Contains(out, tc.out) {
+			if code != tc.want {
 				t.Fatalf("exit %d (want %d)\nstdout: %s\nstderr: %s", code, tc.want, out, stderr)
+			}
+			for _, want := range append(named, tc.out...) {
+				if !strings.Contains(out, want) {
+					t.Fatalf("stdout lacks %q\nstdout: %s\nstderr: %s", want, out, stderr)
+				}
 			}
 			if n := exported(); n != tc.exported {
 				t.Fatalf("platform holds %d, want %d", n, tc.exported)

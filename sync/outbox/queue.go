@@ -148,6 +148,65 @@ func (s *Store) Release(ctx context.Context, ids []string, now time.Time) error 
 	return nil
 }
 
+// DueNow makes every queued submission that waits for a later attempt
+// (backoff after a failure, or set aside as unreadable) due at now, and
+// returns their receipt numbers, oldest first. Rejected submissions stay
+// rejected (Requeue is for those), and attempt counts are kept, so a
+// failure afterwards backs off as before. It is for a technician who fixed
+// the cause (the link, the key file) and wants everything tried at once:
+// `onedoor sync now`. Each one gets an audit line.
+func (s *Store) DueNow(ctx context.Context, now time.Time) ([]string, error) {
+	if err := s.writable(); err != nil {
+		return nil, err
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: begin: %w", mapDiskFull(err))
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT uuid, receipt, next_attempt_at FROM submissions
+		WHERE state = 'pending' AND next_attempt_at > ? ORDER BY created_at, seq`, now.UnixMilli())
+	if err != nil {
+		return nil, fmt.Errorf("outbox: find waiting submissions: %w", err)
+	}
+	type waiting struct {
+		uuid, receipt string
+		next          int64
+	}
+	var ws []waiting
+	for rows.Next() {
+		var w waiting
+		if err := rows.Scan(&w.uuid, &w.receipt, &w.next); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("outbox: find waiting submissions: %w", err)
+		}
+		ws = append(ws, w)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("outbox: find waiting submissions: %w", err)
+	}
+	receipts := make([]string, 0, len(ws))
+	for _, w := range ws {
+		if _, err := tx.ExecContext(ctx, `UPDATE submissions SET next_attempt_at = ? WHERE uuid = ?`, now.UnixMilli(), w.uuid); err != nil {
+			return nil, fmt.Errorf("outbox: make submission due: %w", mapDiskFull(err))
+		}
+		detail := "was due " + time.UnixMilli(w.next).UTC().Format(time.RFC3339)
+		if err := audit(ctx, tx, now, "due-now", w.receipt, detail); err != nil {
+			return nil, mapDiskFull(err)
+		}
+		receipts = append(receipts, w.receipt)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("outbox: commit due-now: %w", mapDiskFull(err))
+	}
+	if len(receipts) > 0 {
+		s.log.Info("waiting submissions made due now", "count", len(receipts))
+		s.signal()
+	}
+	return receipts, nil
+}
+
 // UnreadablePrefix starts the last error of a submission whose stored data
 // fails to decrypt; UnreadableRetry is how long it is set aside.
 const (
