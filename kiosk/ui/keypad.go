@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"slices"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/layout"
@@ -71,6 +73,17 @@ func (k *Keypad) SetTarget(t Target) {
 	k.rebuild()
 }
 
+// takeOver continues where prev, the same input's keypad in the previous
+// drawing of the screen, left off: its layout (if this keypad offers it),
+// unfinished pinyin and candidate page. The target stays this keypad's.
+func (k *Keypad) takeOver(prev *Keypad) {
+	if !slices.Contains(k.modes, prev.kind) {
+		return
+	}
+	k.kind, k.buffer, k.candPage = prev.kind, prev.buffer, prev.candPage
+	k.rebuild()
+}
+
 // Kind is the current layout.
 func (k *Keypad) Kind() KeypadKind { return k.kind }
 
@@ -130,6 +143,25 @@ func (k *Keypad) Press(r rune) {
 func (k *Keypad) Choose(r rune) {
 	if k.target != nil {
 		k.target.AppendRune(r)
+	}
+	k.buffer = ""
+	k.candPage = 0
+	k.rebuild()
+}
+
+// CommitLetters writes the unfinished pinyin letters into the target as
+// typed and clears the buffer. The catalog search calls it when the
+// resident taps Search with letters still waiting for a character: the
+// catalog matches pinyin itself (jzz finds 居住证申领), so the letters are a
+// query, not an unfinished character to be thrown away.
+func (k *Keypad) CommitLetters() {
+	if k.buffer == "" {
+		return
+	}
+	if k.target != nil {
+		for _, r := range k.buffer {
+			k.target.AppendRune(r)
+		}
 	}
 	k.buffer = ""
 	k.candPage = 0

@@ -72,7 +72,14 @@ type Kiosk struct {
 	reasonOpen   bool
 	lookupTyping bool // keypad shown over a lookup answer
 
-	keypad *Keypad
+	// keypad is the keypad on screen and target the field it writes into
+	// (nil when there is none); keypadSlot names that input (newKeypad).
+	// prevKeypad and prevSlot are the previous drawing's, during Render.
+	keypad     *Keypad
+	keypadSlot string
+	target     *Field
+	prevKeypad *Keypad
+	prevSlot   string
 	// scanProgress is how much of the page being scanned has arrived, in
 	// [0,1]; scanBar draws it while a material is scanning. The app feeds
 	// it from the scanner's callback with SetScanProgress: the flow does
@@ -144,7 +151,10 @@ func (k *Kiosk) Render(s flow.State) {
 	if !scanning(s) {
 		k.scanProgress = 0
 	}
+	k.prevKeypad, k.prevSlot = k.keypad, k.keypadSlot
+	k.keypad, k.keypadSlot, k.target = nil, "", nil
 	body := k.body(s)
+	k.prevKeypad = nil
 	var top []fyne.CanvasObject
 	top = append(top, k.header(s))
 	if p := NewStepProgress(k.tr, s.Progress.N, s.Progress.M); p != nil {

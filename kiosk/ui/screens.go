@@ -106,6 +106,9 @@ func (k *Kiosk) catalog(s flow.State) fyne.CanvasObject {
 		k.Refresh()
 	}
 	go_ := NewStyledButton(k.tr.T("btn.search"), StylePrimary, func() {
+		if k.keypad != nil {
+			k.keypad.CommitLetters() // pinyin typed but not turned into characters
+		}
 		k.searchOpen = false
 		k.dispatch(flow.SearchCatalog{Query: k.searchInput})
 	})
@@ -132,18 +135,26 @@ func (k *Kiosk) catalog(s flow.State) fyne.CanvasObject {
 	}
 	center := container.NewBorder(searchRow, nil, nil, nil, list)
 	if k.searchOpen {
-		kp := k.newKeypad(KeypadPinyin, KeypadLatin)
-		kp.SetTarget(search)
+		kp := k.newKeypad("search", search, KeypadPinyin, KeypadLatin)
 		return container.NewBorder(nil, nil, nil, kp, center)
 	}
 	return container.NewBorder(nil, nil, themeList, nil, center)
 }
 
-// newKeypad makes the screen's keypad; every key restarts the idle timer.
-func (k *Kiosk) newKeypad(modes ...KeypadKind) *Keypad {
+// newKeypad makes the screen's keypad writing into target; every key
+// restarts the idle timer. slot names the input on this screen: each key
+// tap redraws the whole screen (the idle timer is reset through the flow),
+// so the keypad of the previous drawing of the same slot hands over its
+// layout and unfinished pinyin, which would otherwise be lost with every
+// letter. target also gets the canvas focus after the redraw (see Render).
+func (k *Kiosk) newKeypad(slot string, target *Field, modes ...KeypadKind) *Keypad {
 	kp := NewKeypad(k.tr, k.opts.Dict, k.availableModes(modes)...)
 	kp.OnKey = k.touch
-	k.keypad = kp
+	kp.SetTarget(target)
+	if k.prevKeypad != nil && k.prevSlot == slot {
+		kp.takeOver(k.prevKeypad)
+	}
+	k.keypad, k.keypadSlot, k.target = kp, slot, target
 	return kp
 }
 
@@ -276,8 +287,7 @@ func (k *Kiosk) identify(s flow.State) fyne.CanvasObject {
 		k.dispatch(flow.EnterIDNumber{Number: k.idInput})
 	})
 	typed := container.NewVBox(para(k.tr.T("identify.or_type")), container.NewBorder(nil, nil, nil, ok, field))
-	kp := k.newKeypad(KeypadIDNumber)
-	kp.SetTarget(field)
+	kp := k.newKeypad("id_number", field, KeypadIDNumber)
 	left := container.NewVBox(cardArea, typed)
 	return container.NewBorder(nil, nil, nil, kp, container.NewPadded(left))
 }
@@ -415,8 +425,7 @@ func (k *Kiosk) form(s flow.State) fyne.CanvasObject {
 	if kind, ok := k.keypadKind[k.activeField]; ok && len(modes) > 1 {
 		modes = append([]KeypadKind{kind}, without(modes, kind)...)
 	}
-	kp := k.newKeypad(modes...)
-	kp.SetTarget(active)
+	kp := k.newKeypad("field/"+k.activeField, active, modes...)
 	field := k.activeField
 	kp.OnKey = func() {
 		k.keypadKind[field] = kp.Kind()
@@ -793,7 +802,6 @@ func (k *Kiosk) lookup(s flow.State) fyne.CanvasObject {
 		field.Active = false
 		return left
 	}
-	kp := k.newKeypad(KeypadLatin)
-	kp.SetTarget(field)
+	kp := k.newKeypad("receipt_no", field, KeypadLatin)
 	return container.NewBorder(nil, nil, nil, kp, left)
 }
