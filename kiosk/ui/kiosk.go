@@ -80,6 +80,9 @@ type Kiosk struct {
 	target     *Field
 	prevKeypad *Keypad
 	prevSlot   string
+	// focused is the field this view last gave the canvas focus, so that
+	// focus it gave is taken back when a screen has no field.
+	focused *Field
 	// scanProgress is how much of the page being scanned has arrived, in
 	// [0,1]; scanBar draws it while a material is scanning. The app feeds
 	// it from the scanner's callback with SetScanProgress: the flow does
@@ -177,7 +180,37 @@ func (k *Kiosk) Render(s flow.State) {
 	page := container.NewBorder(container.NewVBox(top...), bottom, nil, nil, body)
 	k.root.Objects = []fyne.CanvasObject{bg, container.NewPadded(page)}
 	k.root.Refresh()
+	k.keepFocus()
 	k.lastRender = time.Since(start)
+}
+
+// keepFocus gives the canvas focus to the field the keypad writes into.
+// Every redraw replaces the screen's widgets, so a field focused before is
+// no longer on screen, and a USB keyboard or keyboard-wedge scanner would
+// type into nothing (or into the discarded widget); focusing the keypad's
+// target after each redraw keeps hardware typing and the keypad writing
+// into the same box. A screen without a field takes back the focus this
+// view gave.
+func (k *Kiosk) keepFocus() {
+	c := fyne.CurrentApp().Driver().CanvasForObject(k.root)
+	if c == nil {
+		return
+	}
+	switch {
+	case k.target != nil && !k.target.ReadOnly:
+		// While the technician screens replace the kiosk in the window,
+		// the driver may still name its old canvas; focusing there would
+		// fail (and log) on every redraw.
+		if c.Focused() != fyne.Focusable(k.target) && holds(c.Content(), k.root) {
+			c.Focus(k.target)
+		}
+		k.focused = k.target
+	case k.focused != nil:
+		if c.Focused() == fyne.Focusable(k.focused) {
+			c.Unfocus()
+		}
+		k.focused = nil
+	}
 }
 
 // SetScanProgress shows that fraction v (0 to 1) of the page being scanned
@@ -437,4 +470,21 @@ func card(content ...fyne.CanvasObject) fyne.CanvasObject {
 	bg.StrokeWidth = 1
 	bg.CornerRadius = theme.Size(theme.SizeNameInputRadius)
 	return container.NewStack(bg, container.NewPadded(container.NewVBox(content...)))
+}
+
+// holds reports whether o is tree or inside it through containers, which
+// is how the kiosk's root is placed in a window (directly, in technician
+// mode's stack, beside the demo panel).
+func holds(tree, o fyne.CanvasObject) bool {
+	if tree == o {
+		return true
+	}
+	if c, ok := tree.(*fyne.Container); ok {
+		for _, child := range c.Objects {
+			if holds(child, o) {
+				return true
+			}
+		}
+	}
+	return false
 }

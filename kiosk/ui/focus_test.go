@@ -1,0 +1,114 @@
+package ui_test
+
+import (
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"onedoor/kiosk/flow"
+	"onedoor/kiosk/i18n"
+	"onedoor/kiosk/ui/uitest"
+)
+
+// keyboard types s the way the desktop driver delivers a USB keyboard's or
+// keyboard-wedge scanner's characters: each to whatever has the canvas
+// focus at that moment. A character with no focused object goes nowhere,
+// which fails the test.
+func keyboard(t *testing.T, c fyne.Canvas, s string) {
+	t.Helper()
+	for _, r := range s {
+		f := c.Focused()
+		if f == nil {
+			t.Fatalf("typed %q with nothing focused: it went nowhere", r)
+		}
+		f.TypedRune(r)
+	}
+}
+
+// TestHardwareKeyboardKeepsFocusAcrossRedraws: a resident types on a USB
+// keyboard (or scans with a keyboard-wedge scanner) into a field, the
+// screen redraws, and the next characters still land in the field on
+// screen, also when the on-screen keypad was used in between.
+func TestHardwareKeyboardKeepsFocusAcrossRedraws(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, h *uitest.Harness)
+		field string // form field name; "" for the screen's only field
+		// value reads what the kiosk holds for the field.
+		value func(h *uitest.Harness) string
+	}{
+		{"identify", func(t *testing.T, h *uitest.Harness) {
+			h.Dispatch(flow.Start{})
+			h.Dispatch(flow.SelectItem{ItemID: "hh-residence-permit"})
+			h.Dispatch(flow.Next{})
+		}, "", nil},
+		{"form", func(t *testing.T, h *uitest.Harness) {
+			h.Dispatch(flow.Start{})
+			h.Dispatch(flow.SelectItem{ItemID: "hh-residence-permit"})
+			h.Dispatch(flow.Next{})
+			h.Dispatch(flow.CardRead{Identity: uitest.Fictional()})
+		}, "phone", func(h *uitest.Harness) string {
+			for _, f := range h.Machine.State().Fields {
+				if f.Field.Name == "phone" {
+					return f.Value
+				}
+			}
+			return ""
+		}},
+		{"lookup", func(t *testing.T, h *uitest.Harness) { h.Dispatch(flow.OpenLookup{}) }, "", nil},
+		{"catalog search", func(t *testing.T, h *uitest.Harness) {
+			h.Dispatch(flow.Start{})
+			test.Tap(uitest.Fields(h.Win.Content())[0]) // opens the keypad
+			if err := h.R.Tap(h.Tr.T("kb.latin")); err != nil {
+				t.Fatal(err)
+			}
+		}, "", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, i18n.ZhCN, false)
+			tc.setup(t, h)
+			c := h.Win.Canvas()
+			c.Focus(shownField(t, h, tc.field)) // the resident taps the box
+			keyboard(t, c, "13")
+			h.Kiosk.Refresh() // e.g. the language switch or a device event
+			keyboard(t, c, "8")
+			// The on-screen keypad writes into the field on screen…
+			if err := h.R.Type("0"); err != nil {
+				t.Fatal(err)
+			}
+			// …and the keyboard must continue from there.
+			keyboard(t, c, "01")
+			h.Kiosk.Refresh()
+			keyboard(t, c, "38")
+			const want = "13800138"
+			f := shownField(t, h, tc.field)
+			if f.Value != want {
+				t.Errorf("field on screen shows %q, want %q", f.Value, want)
+			}
+			if c.Focused() != fyne.Focusable(f) {
+				t.Errorf("focus is on %v, not on the field on screen", c.Focused())
+			}
+			if tc.value != nil {
+				if v := tc.value(h); v != want {
+					t.Errorf("flow holds %q, want %q", v, want)
+				}
+			}
+		})
+	}
+}
+
+// TestFocusLeavesWithTheField: once the screen has no input box, the
+// keyboard no longer types into a field that is gone (it would still take
+// characters, unseen).
+func TestFocusLeavesWithTheField(t *testing.T) {
+	h := newHarness(t, i18n.ZhCN, false)
+	h.Dispatch(flow.OpenLookup{})
+	c := h.Win.Canvas()
+	keyboard(t, c, "DG")
+	h.Dispatch(flow.Back{}) // Home: no field
+	if f := c.Focused(); f != nil {
+		t.Fatalf("focus stays on %v after the field left the screen", f)
+	}
+}
