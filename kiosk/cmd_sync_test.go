@@ -32,6 +32,7 @@ func TestSyncNowAndRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer blobs.Close()
 	h, err := platform.New(platform.Config{Store: st, Blobs: blobs, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)

@@ -437,11 +437,13 @@ func startPlatform(dir string) (*platformProc, error) {
 	h, err := platform.New(platform.Config{Store: st, Blobs: blobs, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		st.Close()
+		blobs.Close()
 		return nil, err
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		st.Close()
+		blobs.Close()
 		return nil, err
 	}
 	p := &platformProc{store: st, blobs: blobs, srv: &http.Server{Handler: h}, ln: ln, done: make(chan struct{})}
@@ -456,4 +458,5 @@ func (p *platformProc) stop() {
 	p.srv.Close()
 	<-p.done
 	p.store.Close()
+	p.blobs.Close()
 }

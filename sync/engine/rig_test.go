@@ -80,6 +80,7 @@ func (p *platformProc) stop() {
 	p.srv.Close()
 	<-p.done
 	p.store.Close()
+	p.blobs.Close()
 	p.srv = nil
 }
 

@@ -1,6 +1,8 @@
 package platform
 
 import (
+	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -23,23 +25,35 @@ var (
 	ErrChunkHash      = errors.New("chunk does not match its signed content hash")
 )
 
-// BlobDir keeps blob bytes in a folder: partial/<sha> while an upload is in
-// progress, <sha[:2]>/<sha> once complete. A complete file exists only after
-// its SHA-256 was checked, so the folder alone says which blobs are complete
-// and survives a crash between any two steps. Writers to one blob are
+// BlobDir keeps blob bytes in a folder. A blob that arrives whole in one
+// request and is at most packMax bytes is appended to a pack file under
+// packs/ and indexed there (see blobpack.go); any other upload lives in
+// partial/<sha> while in progress and moves to <sha[:2]>/<sha> once
+// complete. A blob is complete only after its SHA-256 was checked, in
+// either form, so the folder alone says which blobs are complete and
+// survives a crash between any two steps. Writers to one blob are
 // serialised by a striped lock.
 type BlobDir struct {
 	root  string
+	packs *packStore
 	locks [64]sync.Mutex
 }
 
-// OpenBlobDir creates the folder layout under root.
+// OpenBlobDir creates the folder layout under root. Close it when done.
 func OpenBlobDir(root string) (*BlobDir, error) {
 	if err := os.MkdirAll(filepath.Join(root, "partial"), 0o700); err != nil {
 		return nil, fmt.Errorf("blob folder: %w", err)
 	}
-	return &BlobDir{root: root}, nil
+	packs, err := openPackStore(filepath.Join(root, "packs"))
+	if err != nil {
+		return nil, fmt.Errorf("blob folder: %w", err)
+	}
+	return &BlobDir{root: root, packs: packs}, nil
 }
+
+// Close stops the pack writer and closes the pack index. Uploads still in
+// flight fail.
+func (d *BlobDir) Close() error { return d.packs.close() }
 
 func (d *BlobDir) lock(sha string) *sync.Mutex {
 	b, _ := hex.DecodeString(sha[:2])
@@ -48,12 +62,16 @@ func (d *BlobDir) lock(sha string) *sync.Mutex {
 
 func (d *BlobDir) partialPath(sha string) string { return filepath.Join(d.root, "partial", sha) }
 
-// Path is where a complete blob lives. sha must be validated hex.
-func (d *BlobDir) Path(sha string) string { return filepath.Join(d.root, sha[:2], sha) }
+// path is where a complete blob lives when it is not packed. sha must be
+// validated hex.
+func (d *BlobDir) path(sha string) string { return filepath.Join(d.root, sha[:2], sha) }
 
 // Complete reports whether the blob is stored and verified, and its size.
 func (d *BlobDir) Complete(sha string) (bool, int64, error) {
-	fi, err := os.Stat(d.Path(sha))
+	if l, ok, err := d.packs.lookup(sha); err != nil || ok {
+		return ok, l.size, err
+	}
+	fi, err := os.Stat(d.path(sha))
 	if errors.Is(err, os.ErrNotExist) {
 		return false, 0, nil
 	}
@@ -116,6 +134,19 @@ func (d *BlobDir) Append(sha string, offset, length int64, chunkSHA string, body
 			return n, ErrOffsetMismatch
 		}
 		return n, nil
+	}
+	if offset == 0 && length <= packMax && !d.partialExists(sha) {
+		data, rest, whole, err := readWhole(body, length)
+		if err != nil {
+			return 0, err
+		}
+		if whole {
+			return d.packWhole(sha, data, chunkSHA)
+		}
+		// Only part of the blob came (a client sending it in pieces, or
+		// a dropped link): keep it as a partial upload, as if it had
+		// been streamed to the file.
+		body = rest
 	}
 	f, err := os.OpenFile(d.partialPath(sha), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
@@ -186,6 +217,50 @@ func (d *BlobDir) Append(sha string, offset, length int64, chunkSHA string, body
 	return d.finish(sha, f, newOff, whole)
 }
 
+func (d *BlobDir) partialExists(sha string) bool {
+	_, err := os.Lstat(d.partialPath(sha))
+	return !errors.Is(err, os.ErrNotExist)
+}
+
+// readWhole reads a body that should hold a whole blob of length bytes.
+// whole says it did; otherwise rest replays what arrived followed by the
+// reader's own error, if it had one. A body longer than length is
+// ErrBlobTooLong.
+func readWhole(body io.Reader, length int64) (data []byte, rest io.Reader, whole bool, err error) {
+	buf := make([]byte, length+1) // one byte over tells us the body is too long
+	n, err := io.ReadFull(body, buf)
+	switch {
+	case err == nil:
+		return nil, nil, false, ErrBlobTooLong
+	case int64(n) == length && errors.Is(err, io.ErrUnexpectedEOF):
+		return buf[:n], nil, true, nil
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		return nil, bytes.NewReader(buf[:n]), false, nil
+	default:
+		return nil, io.MultiReader(bytes.NewReader(buf[:n]), errReader{err}), false, nil
+	}
+}
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+// packWhole verifies a blob received whole and packs it.
+func (d *BlobDir) packWhole(sha string, data []byte, chunkSHA string) (int64, error) {
+	sum := sha256.Sum256(data)
+	got := hex.EncodeToString(sum[:])
+	if chunkSHA != "" && got != chunkSHA {
+		return 0, ErrChunkHash
+	}
+	if got != sha {
+		return 0, ErrHashMismatch
+	}
+	if err := d.packs.put(context.Background(), sha, data); err != nil {
+		return 0, fmt.Errorf("blob %s: %w", sha, err)
+	}
+	return int64(len(data)), nil
+}
+
 // finish verifies a fully received blob and moves it into place. whole is
 // the hash of every byte written, when this request wrote them all; nil
 // makes finish hash the file.
@@ -205,11 +280,11 @@ func (d *BlobDir) finish(sha string, f *os.File, size int64, whole hash.Hash) (i
 		}
 		return 0, ErrHashMismatch
 	}
-	dir := filepath.Dir(d.Path(sha))
+	dir := filepath.Dir(d.path(sha))
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return size, fmt.Errorf("blob %s: %w", sha, err)
 	}
-	if err := os.Rename(d.partialPath(sha), d.Path(sha)); err != nil {
+	if err := os.Rename(d.partialPath(sha), d.path(sha)); err != nil {
 		return size, fmt.Errorf("blob %s: %w", sha, err)
 	}
 	// Only the destination directory is synced: that makes the new name
@@ -237,12 +312,20 @@ func syncDir(dir string) error {
 }
 
 // Open opens a complete blob for reading.
-func (d *BlobDir) Open(sha string) (*os.File, error) {
-	f, err := os.Open(d.Path(sha))
+func (d *BlobDir) Open(sha string) (io.ReadSeekCloser, error) {
+	if l, ok, err := d.packs.lookup(sha); err != nil {
+		return nil, err
+	} else if ok {
+		return d.packs.open(l)
+	}
+	f, err := os.Open(d.path(sha))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, ErrNotFound
 	}
-	return f, err
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
 }
 
 // PurgePartials removes uploads that have not grown since before cutoff: a

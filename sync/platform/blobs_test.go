@@ -70,6 +70,7 @@ func TestAppendCases(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			defer d.Close()
 			if tc.prefix > 0 {
 				if _, err := d.Append(sha, 0, 10, "", bytes.NewReader(data[:tc.prefix])); err != nil {
 					t.Fatal(err)
@@ -91,7 +92,7 @@ func TestAppendCases(t *testing.T) {
 				t.Fatalf("complete = %v", done)
 			}
 			if done {
-				b, _ := os.ReadFile(d.Path(sha))
+				b := readBlob(t, d, sha)
 				if !bytes.Equal(b, data) {
 					t.Fatalf("stored %q", b)
 				}
@@ -101,6 +102,21 @@ func TestAppendCases(t *testing.T) {
 }
 
 var errAny = errors.New("any error")
+
+// readBlob reads a complete blob through Open, packed or not.
+func readBlob(t testing.TB, d *BlobDir, sha string) []byte {
+	t.Helper()
+	f, err := d.Open(sha)
+	if err != nil {
+		t.Fatalf("open %.12s: %v", sha, err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
 
 // FuzzBlobAppend drives uploads in random chunks, with random wrong offsets,
 // cut bodies and (sometimes) a wrong address: a blob may only ever become
@@ -118,6 +134,7 @@ func FuzzBlobAppend(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		defer d.Close()
 		sha := hexSHA(data)
 		if wrongAddr {
 			sha = hexSHA(append([]byte("not "), data...))
@@ -151,7 +168,7 @@ func FuzzBlobAppend(f *testing.F) {
 			}
 			off = got
 			if done, _, _ := d.Complete(sha); done {
-				b, _ := os.ReadFile(d.Path(sha))
+				b := readBlob(t, d, sha)
 				if wrongAddr || !bytes.Equal(b, data) {
 					t.Fatalf("completed blob holds wrong bytes (wrongAddr=%v)", wrongAddr)
 				}
@@ -166,6 +183,7 @@ func TestPurgePartials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer d.Close()
 	old, fresh, done := []byte("old partial!"), []byte("fresh partial"), []byte("complete")
 	for _, b := range [][]byte{old, fresh} {
 		if _, err := d.Append(hexSHA(b), 0, int64(len(b)), "", bytes.NewReader(b[:4])); err != nil {

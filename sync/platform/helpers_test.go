@@ -29,6 +29,7 @@ type env struct {
 	t      testing.TB
 	dir    string
 	store  *sqlitestore.Store
+	blobs  *platform.BlobDir
 	server *platform.Server
 	http   *httptest.Server
 	tokens map[string]string
@@ -71,7 +72,7 @@ func (e *env) start(catalog []byte) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	e.store, e.server = st, srv
+	e.store, e.blobs, e.server = st, blobs, srv
 	e.http = httptest.NewServer(srv)
 	e.t.Cleanup(e.stop)
 }
@@ -80,6 +81,7 @@ func (e *env) stop() {
 	if e.http != nil {
 		e.http.Close()
 		e.store.Close()
+		e.blobs.Close()
 		e.http = nil
 	}
 }

@@ -20,12 +20,13 @@ import (
 // Platform is an opened data directory.
 type Platform struct {
 	Store  *sqlitestore.Store
-	Blobs  *platform.BlobDir
-	Server *platform.Server // nil when opened with OpenStore
+	Blobs  *platform.BlobDir // nil when opened with OpenStore
+	Server *platform.Server  // nil when opened with OpenStore
 }
 
-// OpenStore opens (creating) dir/platform.db and dir/blobs without building
-// the HTTP server, for the admin commands.
+// OpenStore opens (creating) dir/platform.db without the blob folder or the
+// HTTP server, for the admin commands: they run beside a serving platform,
+// which holds the blob folder's lock.
 func OpenStore(ctx context.Context, dir string) (*Platform, error) {
 	if dir == "" {
 		return nil, errors.New("a data directory is required")
@@ -37,12 +38,7 @@ func OpenStore(ctx context.Context, dir string) (*Platform, error) {
 	if err != nil {
 		return nil, err
 	}
-	blobs, err := platform.OpenBlobDir(filepath.Join(dir, "blobs"))
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	return &Platform{Store: st, Blobs: blobs}, nil
+	return &Platform{Store: st}, nil
 }
 
 // Open opens dir and builds the HTTP handler with cfg (its Store and Blobs
@@ -50,6 +46,10 @@ func OpenStore(ctx context.Context, dir string) (*Platform, error) {
 func Open(ctx context.Context, dir string, cfg platform.Config) (*Platform, error) {
 	p, err := OpenStore(ctx, dir)
 	if err != nil {
+		return nil, err
+	}
+	if p.Blobs, err = platform.OpenBlobDir(filepath.Join(dir, "blobs")); err != nil {
+		p.Close()
 		return nil, err
 	}
 	cfg.Store, cfg.Blobs = p.Store, p.Blobs
@@ -61,8 +61,14 @@ func Open(ctx context.Context, dir string, cfg platform.Config) (*Platform, erro
 	return p, nil
 }
 
-// Close closes the database.
-func (p *Platform) Close() error { return p.Store.Close() }
+// Close closes the database and the blob folder.
+func (p *Platform) Close() error {
+	err := p.Store.Close()
+	if p.Blobs != nil {
+		err = errors.Join(err, p.Blobs.Close())
+	}
+	return err
+}
 
 // AddKiosk registers a kiosk with a new random token (32 bytes, hex) and
 // returns the token; it is not shown again by any command.

@@ -35,6 +35,7 @@ type Store struct {
 	closeOnce sync.Once
 	closeErr  error
 	maxBatch  int
+	prepared  prepared // intake statements on w
 }
 
 var _ platform.Store = (*Store)(nil)
@@ -124,6 +125,10 @@ func OpenOptions(ctx context.Context, dir string, opt Options) (*Store, error) {
 		w.Close()
 		return nil, err
 	}
+	if s.prepared, err = prepare(ctx, w, intakeQueries); err != nil {
+		w.Close()
+		return nil, err
+	}
 	q.Set("_query_only", "true")
 	r, err := sql.Open("sqlite3", "file:"+path+"?"+q.Encode())
 	if err != nil {
@@ -167,6 +172,7 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.quit)
 		<-s.loopDone
+		s.prepared.close()
 		s.closeErr = errors.Join(s.r.Close(), s.w.Close())
 	})
 	return s.closeErr
@@ -256,7 +262,7 @@ type queryer interface {
 func idem(ctx context.Context, q queryer, kioskID, key string) (string, platform.StoredResponse, error) {
 	var h string
 	var r platform.StoredResponse
-	err := q.QueryRowContext(ctx, `SELECT body_hash, status, body FROM idempotency WHERE kiosk = ? AND key = ?`, kioskID, key).Scan(&h, &r.Status, &r.Body)
+	err := q.QueryRowContext(ctx, qIdem, kioskID, key).Scan(&h, &r.Status, &r.Body)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", r, platform.ErrNotFound
 	}
@@ -268,7 +274,7 @@ func idem(ctx context.Context, q queryer, kioskID, key string) (string, platform
 
 // replayOrConflict is the first step of every idempotent write, inside its
 // transaction so two racing copies of one request cannot both proceed.
-func replayOrConflict(ctx context.Context, tx *sql.Tx, kioskID, key, bodyHash string) (platform.StoredResponse, bool, error) {
+func replayOrConflict(ctx context.Context, tx queryer, kioskID, key, bodyHash string) (platform.StoredResponse, bool, error) {
 	h, r, err := idem(ctx, tx, kioskID, key)
 	if errors.Is(err, platform.ErrNotFound) {
 		return r, false, nil
@@ -358,23 +364,24 @@ func (s *Store) commitBatch(batch []*intakeJob) {
 		return
 	}
 	defer tx.Rollback()
+	ptx := preparedTx{tx: tx, p: s.prepared}
 	for _, j := range batch {
 		if err := j.ctx.Err(); err != nil {
 			j.err = err
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, `SAVEPOINT intake`); err != nil {
+		if _, err := ptx.ExecContext(ctx, qSavepoint); err != nil {
 			fail(fmt.Errorf("intake: %w", err))
 			return
 		}
-		j.resp, j.replay, j.err = intakeOne(ctx, tx, j.rec, j.render)
+		j.resp, j.replay, j.err = intakeOne(ctx, ptx, j.rec, j.render)
 		if j.err != nil {
-			if _, err := tx.ExecContext(ctx, `ROLLBACK TO intake`); err != nil {
+			if _, err := ptx.ExecContext(ctx, qRollbackTo); err != nil {
 				fail(fmt.Errorf("intake: %w", err))
 				return
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `RELEASE intake`); err != nil {
+		if _, err := ptx.ExecContext(ctx, qReleaseSave); err != nil {
 			fail(fmt.Errorf("intake: %w", err))
 			return
 		}
@@ -387,13 +394,13 @@ func (s *Store) commitBatch(batch []*intakeJob) {
 }
 
 // intakeOne does one submission's writes inside a group-commit transaction.
-func intakeOne(ctx context.Context, tx *sql.Tx, rec platform.IntakeRecord, render func(api.SubmissionResponse) (platform.StoredResponse, error)) (platform.StoredResponse, bool, error) {
+func intakeOne(ctx context.Context, tx preparedTx, rec platform.IntakeRecord, render func(api.SubmissionResponse) (platform.StoredResponse, error)) (platform.StoredResponse, bool, error) {
 	if r, replay, err := replayOrConflict(ctx, tx, rec.KioskID, rec.IdemKey, rec.BodyHash); err != nil || replay {
 		return r, replay, err
 	}
 	req := rec.Req
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM submissions WHERE uuid = ? OR receipt = ?`, req.UUID, req.Receipt).Scan(&n); err != nil {
+	if err := tx.QueryRowContext(ctx, qUsed, req.UUID, req.Receipt).Scan(&n); err != nil {
 		return platform.StoredResponse{}, false, fmt.Errorf("intake: %w", err)
 	}
 	if n > 0 {
@@ -401,8 +408,7 @@ func intakeOne(ctx context.Context, tx *sql.Tx, rec platform.IntakeRecord, rende
 	}
 	year := caseYear(rec.ReceivedAt)
 	var seq int64
-	if err := tx.QueryRowContext(ctx, `INSERT INTO case_seq(year, next) VALUES(?, 1)
-		ON CONFLICT(year) DO UPDATE SET next = next + 1 RETURNING next`, year).Scan(&seq); err != nil {
+	if err := tx.QueryRowContext(ctx, qCaseSeq, year).Scan(&seq); err != nil {
 		return platform.StoredResponse{}, false, fmt.Errorf("case number: %w", err)
 	}
 	caseNumber := fmt.Sprintf("%s-%04d-%06d", rec.CasePrefix, year, seq)
@@ -411,8 +417,7 @@ func intakeOne(ctx context.Context, tx *sql.Tx, rec platform.IntakeRecord, rende
 		return platform.StoredResponse{}, false, fmt.Errorf("intake: %w", err)
 	}
 	at := ts(rec.ReceivedAt)
-	res, err := tx.ExecContext(ctx, `INSERT INTO submissions(uuid, receipt, case_number, kiosk, item_id, item_version,
-		applicant_name, id_number, status, request, received_at, updated_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)`,
+	res, err := tx.ExecContext(ctx, qSubmission,
 		req.UUID, req.Receipt, caseNumber, rec.KioskID, req.ItemID, req.ItemVersion,
 		req.Applicant.Name, req.Applicant.IDNumber, api.StatusReceived, string(reqJSON), at, at)
 	if err != nil {
@@ -425,14 +430,14 @@ func intakeOne(ctx context.Context, tx *sql.Tx, rec platform.IntakeRecord, rende
 	seqNo := 0
 	for _, m := range req.Materials {
 		for _, p := range m.Pages {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO submission_blobs(submission_id, seq, material_id, sha256) VALUES(?,?,?,?)`,
+			if _, err := tx.ExecContext(ctx, qSubBlob,
 				id, seqNo, m.MaterialID, p.SHA256); err != nil {
 				return platform.StoredResponse{}, false, fmt.Errorf("intake: %w", err)
 			}
 			seqNo++
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO status_updates(submission_id, kiosk, status, note, actor, at) VALUES(?,?,?,?,?,?)`,
+	if _, err := tx.ExecContext(ctx, qStatus,
 		id, rec.KioskID, api.StatusReceived, "", "intake", at); err != nil {
 		return platform.StoredResponse{}, false, fmt.Errorf("intake: %w", err)
 	}
@@ -440,7 +445,7 @@ func intakeOne(ctx context.Context, tx *sql.Tx, rec platform.IntakeRecord, rende
 	if err != nil {
 		return platform.StoredResponse{}, false, err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO idempotency(kiosk, key, body_hash, status, body, created_at) VALUES(?,?,?,?,?,?)`,
+	if _, err := tx.ExecContext(ctx, qIdemInsert,
 		rec.KioskID, rec.IdemKey, rec.BodyHash, out.Status, out.Body, at); err != nil {
 		return platform.StoredResponse{}, false, fmt.Errorf("intake: %w", err)
 	}

@@ -119,6 +119,7 @@ func (e *env) shut() {
 	e.ob.Close()
 	e.srv.Close()
 	e.store.Close()
+	e.blobs.Close()
 }
 
 func (e *env) engine(url string, mod func(*client.Config), parallel int) (*engine.Engine, error) {

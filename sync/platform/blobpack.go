@@ -1,0 +1,330 @@
+package platform
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+
+	_ "github.com/mattn/go-sqlite3" // the pack index
+)
+
+// Small blobs that arrive whole in one request (almost every scanned page)
+// are appended to a pack file instead of getting a file of their own.
+// Creating, renaming and directory-syncing a file per blob was the largest
+// cost of draining a kiosk's queue (ext4 inode allocation alone was a third
+// of the CPU): a pack costs one write per blob, and concurrent uploads share
+// one fsync of the pack and one SQLite commit of the index.
+//
+// Durability order: the blob's bytes are written to the pack and the pack
+// is fsynced before the index row naming them is committed, and only then
+// does the kiosk hear 204. A crash in between leaves bytes no row points
+// at, which are never read; the index never points at bytes that are not on
+// disk. Blobs that arrive in pieces (a resumed upload) or are larger than
+// packMax keep the partial-file path, and their complete form stays a file.
+
+const (
+	// packMax is the largest blob kept in a pack; larger ones are
+	// streamed to a file as before, so a request never holds more than
+	// this in memory (200 kiosks uploading at once: 100 MiB at most), and
+	// the received offset of a large upload grows as it streams. A
+	// scanned A4 page is 100–400 KB.
+	packMax = 512 << 10
+	// packRoll starts a new pack file once the current one is this large.
+	packRoll = 1 << 30
+	// packGroup caps how many blobs share one fsync.
+	packGroup = 64
+)
+
+// packLoc is where a packed blob lives.
+type packLoc struct {
+	pack int
+	off  int64
+	size int64
+}
+
+type packReq struct {
+	sha  string
+	data []byte
+	done chan error
+}
+
+// packStore owns the pack files of a blob folder and their index.
+type packStore struct {
+	dir   string
+	lock  *os.File  // holds the folder's flock while open
+	w, r  *sql.DB   // one writer connection; readers for lookups
+	find  *sql.Stmt // lookup, prepared once: it runs two or three times per upload
+	reqs  chan *packReq
+	quit  chan struct{}
+	ended chan struct{}
+
+	// Owned by the writer goroutine.
+	cur     *os.File
+	curID   int
+	curSize int64
+}
+
+func openPackStore(dir string) (*packStore, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("pack folder: %w", err)
+	}
+	// Two writers appending to one pack would write over each other's
+	// blobs: a second platform process on the same folder is refused.
+	lock, err := os.OpenFile(filepath.Join(dir, "LOCK"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("pack folder: %w", err)
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("blob folder %s is in use by another platform process: %w", dir, err)
+	}
+	p, err := openPackIndex(dir, lock)
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+func openPackIndex(dir string, lock *os.File) (*packStore, error) {
+	path := filepath.Join(dir, "index.db")
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_synchronous", "FULL")
+	q.Set("_busy_timeout", "10000")
+	wq := url.Values{}
+	for k, v := range q {
+		wq[k] = v
+	}
+	wq.Set("_txlock", "immediate")
+	w, err := sql.Open("sqlite3", "file:"+path+"?"+wq.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("pack index: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxLifetime(0)
+	if _, err := w.Exec(`CREATE TABLE IF NOT EXISTS packed (
+		sha  TEXT PRIMARY KEY,
+		pack INTEGER NOT NULL,
+		off  INTEGER NOT NULL,
+		size INTEGER NOT NULL
+	) WITHOUT ROWID`); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("pack index %s: %w", path, err)
+	}
+	q.Set("_query_only", "true")
+	r, err := sql.Open("sqlite3", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("pack index: %w", err)
+	}
+	r.SetMaxOpenConns(8)
+	find, err := r.Prepare(`SELECT pack, off, size FROM packed WHERE sha = ?`)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("pack index: %w", err)
+	}
+	p := &packStore{dir: dir, lock: lock, w: w, r: r, find: find, reqs: make(chan *packReq), quit: make(chan struct{}), ended: make(chan struct{})}
+	if err := p.openCurrent(); err != nil {
+		w.Close()
+		r.Close()
+		return nil, err
+	}
+	go p.loop()
+	return p, nil
+}
+
+func packName(id int) string { return fmt.Sprintf("pack-%06d.dat", id) }
+
+// openCurrent opens the newest pack for appending. Bytes past the last
+// indexed blob (a crash between write and commit) are simply written over
+// being skipped: new blobs go after them, and nothing reads them.
+func (p *packStore) openCurrent() error {
+	entries, err := os.ReadDir(p.dir)
+	if err != nil {
+		return fmt.Errorf("pack folder: %w", err)
+	}
+	var ids []int
+	for _, e := range entries {
+		n, ok := strings.CutPrefix(e.Name(), "pack-")
+		if n, ok2 := strings.CutSuffix(n, ".dat"); ok && ok2 {
+			if id, err := strconv.Atoi(n); err == nil {
+				ids = append(ids, id)
+			}
+		}
+	}
+	sort.Ints(ids)
+	id := 1
+	if len(ids) > 0 {
+		id = ids[len(ids)-1]
+	}
+	return p.useFile(id)
+}
+
+func (p *packStore) useFile(id int) error {
+	path := filepath.Join(p.dir, packName(id))
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("pack: %w", err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("pack: %w", err)
+	}
+	// A new pack's name must survive a crash before any row points at it.
+	if err := syncDir(p.dir); err != nil {
+		f.Close()
+		return err
+	}
+	if p.cur != nil {
+		p.cur.Close()
+	}
+	p.cur, p.curID, p.curSize = f, id, fi.Size()
+	return nil
+}
+
+// put stores data as blob sha and returns once it is durable.
+func (p *packStore) put(ctx context.Context, sha string, data []byte) error {
+	req := &packReq{sha: sha, data: data, done: make(chan error, 1)}
+	select {
+	case p.reqs <- req:
+	case <-p.quit:
+		return errors.New("blob folder closed")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Once handed over the write is not abandoned: the caller must learn
+	// whether its blob is stored.
+	return <-req.done
+}
+
+func (p *packStore) loop() {
+	defer close(p.ended)
+	for {
+		var batch []*packReq
+		select {
+		case r := <-p.reqs:
+			batch = append(batch, r)
+		case <-p.quit:
+			return
+		}
+		// Whoever arrived while the last group was being flushed shares
+		// this one's fsync.
+	more:
+		for len(batch) < packGroup {
+			select {
+			case r := <-p.reqs:
+				batch = append(batch, r)
+			default:
+				break more
+			}
+		}
+		err := p.flush(batch)
+		for _, r := range batch {
+			r.done <- err
+		}
+	}
+}
+
+func (p *packStore) flush(batch []*packReq) error {
+	if p.curSize >= packRoll {
+		if err := p.useFile(p.curID + 1); err != nil {
+			return err
+		}
+	}
+	start := p.curSize
+	locs := make([]packLoc, len(batch))
+	off := start
+	for i, r := range batch {
+		if _, err := p.cur.WriteAt(r.data, off); err != nil {
+			return p.undo(start, fmt.Errorf("pack write: %w", err))
+		}
+		locs[i] = packLoc{pack: p.curID, off: off, size: int64(len(r.data))}
+		off += int64(len(r.data))
+	}
+	if err := p.cur.Sync(); err != nil {
+		return p.undo(start, fmt.Errorf("pack sync: %w", err))
+	}
+	tx, err := p.w.Begin()
+	if err != nil {
+		return p.undo(start, fmt.Errorf("pack index: %w", err))
+	}
+	stmt, err := tx.Prepare(`INSERT OR IGNORE INTO packed (sha, pack, off, size) VALUES (?, ?, ?, ?)`)
+	if err != nil {
+		tx.Rollback()
+		return p.undo(start, fmt.Errorf("pack index: %w", err))
+	}
+	for i, r := range batch {
+		if _, err := stmt.Exec(r.sha, locs[i].pack, locs[i].off, locs[i].size); err != nil {
+			stmt.Close()
+			tx.Rollback()
+			return p.undo(start, fmt.Errorf("pack index: %w", err))
+		}
+	}
+	stmt.Close()
+	if err := tx.Commit(); err != nil {
+		return p.undo(start, fmt.Errorf("pack index: %w", err))
+	}
+	p.curSize = off
+	return nil
+}
+
+// undo gives back the space of a group that failed (disk full, most
+// likely), so the next group does not start after a hole.
+func (p *packStore) undo(start int64, cause error) error {
+	if err := p.cur.Truncate(start); err != nil {
+		return errors.Join(cause, fmt.Errorf("pack truncate: %w", err))
+	}
+	p.curSize = start
+	return cause
+}
+
+// lookup reports where blob sha is packed, if it is.
+func (p *packStore) lookup(sha string) (packLoc, bool, error) {
+	var l packLoc
+	err := p.find.QueryRow(sha).Scan(&l.pack, &l.off, &l.size)
+	if errors.Is(err, sql.ErrNoRows) {
+		return l, false, nil
+	}
+	if err != nil {
+		return l, false, fmt.Errorf("pack index: %w", err)
+	}
+	return l, true, nil
+}
+
+// open returns a reader of a packed blob.
+func (p *packStore) open(l packLoc) (io.ReadSeekCloser, error) {
+	f, err := os.Open(filepath.Join(p.dir, packName(l.pack)))
+	if err != nil {
+		return nil, fmt.Errorf("pack: %w", err)
+	}
+	return &packReader{SectionReader: io.NewSectionReader(f, l.off, l.size), f: f}, nil
+}
+
+type packReader struct {
+	*io.SectionReader
+	f *os.File
+}
+
+func (r *packReader) Close() error { return r.f.Close() }
+
+func (p *packStore) close() error {
+	close(p.quit)
+	<-p.ended
+	err := errors.Join(p.find.Close(), p.w.Close(), p.r.Close())
+	if p.cur != nil {
+		err = errors.Join(err, p.cur.Close())
+	}
+	return errors.Join(err, p.lock.Close())
+}
