@@ -5,9 +5,12 @@
 //
 // The JSON shape follows the schema proposed in the project's domain notes
 // (§2.3), which in turn mirrors the national 政务服务事项 sync tables; field
-// names are ours, the national column names are given in the comments. Two
+// names are ours, the national column names are given in the comments. Three
 // additions are ours: themes are declared once at the top with their labels,
-// and each item carries the form fields the kiosk asks for.
+// each item carries the form fields the kiosk asks for, and what a resident
+// reads may have an optional English version beside it (name_en, hint_en,
+// address_en, accept_conditions_en line for line, …), which the kiosk
+// shows in English mode and falls back from to the Chinese when empty.
 //
 // Typical use:
 //
@@ -77,38 +80,41 @@ type Theme struct {
 
 // Item is one service item (政务服务事项, at the 业务办理项 level).
 type Item struct {
-	ID               string        `json:"id"`
-	Name             string        `json:"name"` // task_name 事项名称
-	NameEN           string        `json:"name_en,omitempty"`
-	Codes            Codes         `json:"codes"`
-	Type             string        `json:"type"` // task_type 事项类型: XK QR GF JL CJ BA QT GG
-	Version          int           `json:"version"`
-	Status           string        `json:"status"` // active | suspended
-	Agency           Agency        `json:"agency"`
-	Level            string        `json:"level"`        // use_level 行使层级
-	PowerSource      string        `json:"power_source"` // power_source 权力来源 1..6
-	Audience         []string      `json:"audience"`     // server_type 服务对象: person, org
-	Themes           []string      `json:"themes"`       // theme ids
-	Popular          bool          `json:"popular,omitempty"`
-	Keywords         []string      `json:"keywords,omitempty"`
-	LegalBasis       []string      `json:"legal_basis"`       // by_law 设定依据
-	AcceptConditions []string      `json:"accept_conditions"` // accept_condition 受理条件
-	Process          []ProcessStep `json:"process"`           // handle_flow 办理流程
-	TimeLimit        TimeLimits    `json:"time_limit"`
-	CaseKind         string        `json:"case_kind"` // project_type 办件类型: instant | promised
-	Fees             []Fee         `json:"fees"`
-	VisitsRequired   int           `json:"visits_required"` // limit_scene_num 到办事现场次数
-	HandleForms      []string      `json:"handle_forms"`    // handle_type 办理形式
-	Places           []Place       `json:"places"`          // transact_addr / transact_time
-	Consult          []Contact     `json:"consult"`         // link_way 咨询方式
-	Complaint        []Contact     `json:"complaint"`       // supervise_way 监督投诉方式
-	CrossScope       string        `json:"cross_scope"`     // handle_area 通办范围
-	Kiosk            KioskSupport  `json:"kiosk"`           // is_service_terminals
-	Results          []Result      `json:"results"`
-	Materials        []Material    `json:"materials"`
-	Form             []Field       `json:"form"`
-	FAQ              []FAQ         `json:"faq"`
-	UpdatedAt        string        `json:"updated_at"`
+	ID               string   `json:"id"`
+	Name             string   `json:"name"` // task_name 事项名称
+	NameEN           string   `json:"name_en,omitempty"`
+	Codes            Codes    `json:"codes"`
+	Type             string   `json:"type"` // task_type 事项类型: XK QR GF JL CJ BA QT GG
+	Version          int      `json:"version"`
+	Status           string   `json:"status"` // active | suspended
+	Agency           Agency   `json:"agency"`
+	Level            string   `json:"level"`        // use_level 行使层级
+	PowerSource      string   `json:"power_source"` // power_source 权力来源 1..6
+	Audience         []string `json:"audience"`     // server_type 服务对象: person, org
+	Themes           []string `json:"themes"`       // theme ids
+	Popular          bool     `json:"popular,omitempty"`
+	Keywords         []string `json:"keywords,omitempty"`
+	LegalBasis       []string `json:"legal_basis"`       // by_law 设定依据
+	AcceptConditions []string `json:"accept_conditions"` // accept_condition 受理条件
+	// AcceptConditionsEN is accept_conditions in English, line for line
+	// (empty, or as many lines).
+	AcceptConditionsEN []string      `json:"accept_conditions_en,omitempty"`
+	Process            []ProcessStep `json:"process"` // handle_flow 办理流程
+	TimeLimit          TimeLimits    `json:"time_limit"`
+	CaseKind           string        `json:"case_kind"` // project_type 办件类型: instant | promised
+	Fees               []Fee         `json:"fees"`
+	VisitsRequired     int           `json:"visits_required"` // limit_scene_num 到办事现场次数
+	HandleForms        []string      `json:"handle_forms"`    // handle_type 办理形式
+	Places             []Place       `json:"places"`          // transact_addr / transact_time
+	Consult            []Contact     `json:"consult"`         // link_way 咨询方式
+	Complaint          []Contact     `json:"complaint"`       // supervise_way 监督投诉方式
+	CrossScope         string        `json:"cross_scope"`     // handle_area 通办范围
+	Kiosk              KioskSupport  `json:"kiosk"`           // is_service_terminals
+	Results            []Result      `json:"results"`
+	Materials          []Material    `json:"materials"`
+	Form               []Field       `json:"form"`
+	FAQ                []FAQ         `json:"faq"`
+	UpdatedAt          string        `json:"updated_at"`
 }
 
 // Codes are the item's national and local codes.
@@ -122,6 +128,7 @@ type Codes struct {
 // Agency is the implementing body (实施主体).
 type Agency struct {
 	Name        string  `json:"name"`
+	NameEN      string  `json:"name_en,omitempty"`
 	USCC        string  `json:"uscc"`   // 统一社会信用代码, 18 chars
 	Nature      string  `json:"nature"` // legal | authorized | entrusted
 	EntrustedBy *string `json:"entrusted_by"`
@@ -149,18 +156,23 @@ type Limit struct {
 
 // Fee is one fee item (收费项目).
 type Fee struct {
-	Name     string `json:"name"`
-	Standard string `json:"standard"`
-	Basis    string `json:"basis"`
-	Waivable bool   `json:"waivable"`
+	Name       string `json:"name"`
+	NameEN     string `json:"name_en,omitempty"`
+	Standard   string `json:"standard"`
+	StandardEN string `json:"standard_en,omitempty"`
+	Basis      string `json:"basis"`
+	Waivable   bool   `json:"waivable"`
 }
 
 // Place is where and when the item is handled in person.
 type Place struct {
-	Address string `json:"address"`
-	Window  string `json:"window"`
-	Hours   string `json:"hours"`
-	Map     string `json:"map"`
+	Address   string `json:"address"`
+	AddressEN string `json:"address_en,omitempty"`
+	Window    string `json:"window"`
+	WindowEN  string `json:"window_en,omitempty"`
+	Hours     string `json:"hours"`
+	HoursEN   string `json:"hours_en,omitempty"`
+	Map       string `json:"map"`
 }
 
 // Contact is a way to ask or complain.
@@ -191,6 +203,7 @@ type Material struct {
 	NameEN             string    `json:"name_en,omitempty"`
 	Required           string    `json:"required"` // yes | no | conditional | deferrable
 	Condition          string    `json:"condition"`
+	ConditionEN        string    `json:"condition_en,omitempty"`
 	Form               string    `json:"form"`   // original | copy | original_or_copy | original_and_copy
 	Medium             string    `json:"medium"` // paper | electronic | paper_or_electronic | paper_and_electronic
 	Copies             Copies    `json:"copies"`
@@ -252,6 +265,7 @@ type Field struct {
 	Options  []Option `json:"options,omitempty"`
 	MaxLen   int      `json:"max_len,omitempty"`
 	Hint     string   `json:"hint,omitempty"`
+	HintEN   string   `json:"hint_en,omitempty"`
 }
 
 // Option is one choice of a select field.

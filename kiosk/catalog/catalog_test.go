@@ -3,9 +3,11 @@ package catalog
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
 
 	"onedoor/assets"
 )
@@ -131,6 +133,69 @@ func TestSampleCatalogHasEverySchemaField(t *testing.T) {
 	}
 }
 
+// TestSampleCatalogHasEnglish: in English mode the kiosk shows the English
+// version of whatever a resident reads about an item and falls back to the
+// Chinese only where it is missing, so the sample catalog (the demo's, and
+// the screenshots') must leave nothing missing.
+func TestSampleCatalogHasEnglish(t *testing.T) {
+	c := mustSample(t)
+	for _, th := range c.Themes {
+		if th.NameEN == "" {
+			t.Errorf("theme %s has no name_en", th.ID)
+		}
+	}
+	for _, it := range c.Items {
+		if it.Status != "active" {
+			continue
+		}
+		t.Run(it.ID, func(t *testing.T) {
+			var missing []string
+			need := func(path, zh, en string) {
+				if strings.TrimSpace(zh) != "" && strings.TrimSpace(en) == "" {
+					missing = append(missing, path)
+				}
+				// English mode shows en alone: Chinese in it would be
+				// the untranslated text the resident cannot read.
+				if strings.ContainsFunc(en, func(r rune) bool { return unicode.Is(unicode.Han, r) }) {
+					missing = append(missing, path+" (has Chinese)")
+				}
+			}
+			need("name_en", it.Name, it.NameEN)
+			need("agency.name_en", it.Agency.Name, it.Agency.NameEN)
+			if len(it.AcceptConditionsEN) != len(it.AcceptConditions) {
+				missing = append(missing, "accept_conditions_en")
+			} else {
+				for i := range it.AcceptConditions {
+					need(fmt.Sprintf("accept_conditions_en[%d]", i), it.AcceptConditions[i], it.AcceptConditionsEN[i])
+				}
+			}
+			for i, f := range it.Fees {
+				need(fmt.Sprintf("fees[%d].name_en", i), f.Name, f.NameEN)
+				need(fmt.Sprintf("fees[%d].standard_en", i), f.Standard, f.StandardEN)
+			}
+			for i, p := range it.Places {
+				need(fmt.Sprintf("places[%d].address_en", i), p.Address, p.AddressEN)
+				need(fmt.Sprintf("places[%d].window_en", i), p.Window, p.WindowEN)
+				need(fmt.Sprintf("places[%d].hours_en", i), p.Hours, p.HoursEN)
+			}
+			for _, m := range it.Materials {
+				need("materials."+m.ID+".name_en", m.Name, m.NameEN)
+				need("materials."+m.ID+".condition_en", m.Condition, m.ConditionEN)
+			}
+			for _, f := range it.Form {
+				need("form."+f.Name+".label_en", f.Label, f.LabelEN)
+				need("form."+f.Name+".hint_en", f.Hint, f.HintEN)
+				for _, o := range f.Options {
+					need("form."+f.Name+".options."+o.Value+".label_en", o.Label, o.LabelEN)
+				}
+			}
+			if len(missing) > 0 {
+				t.Errorf("no English for %s", strings.Join(missing, ", "))
+			}
+		})
+	}
+}
+
 func TestSampleCatalogExercisesEveryMaterialKind(t *testing.T) {
 	c := mustSample(t)
 	var ecert, promise, shared, optional bool
@@ -182,6 +247,9 @@ func TestValidateRejects(t *testing.T) {
 		{"apply without form", func(c *Catalog) { c.Items[0].Form = nil }, "needs form fields"},
 		{"no places", func(c *Catalog) { c.Items[0].Places = nil }, "places"},
 		{"no items", func(c *Catalog) { c.Items = nil }, "no items"},
+		{"english conditions not line for line", func(c *Catalog) {
+			c.Items[0].AcceptConditionsEN = append(slices.Clone(c.Items[0].AcceptConditionsEN), "one line too many")
+		}, "accept_conditions_en"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

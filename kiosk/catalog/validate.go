@@ -140,6 +140,9 @@ func validateItem(p *problems, path string, it *Item, themeIDs map[string]bool) 
 	if len(it.LegalBasis) == 0 {
 		p.addf(path+".legal_basis", "must cite at least one basis")
 	}
+	if n := len(it.AcceptConditionsEN); n > 0 && n != len(it.AcceptConditions) {
+		p.addf(path+".accept_conditions_en", "has %d lines for %d conditions: translate each condition or none", n, len(it.AcceptConditions))
+	}
 	for j, s := range it.Process {
 		p.nonEmpty(fmt.Sprintf("%s.process[%d].step", path, j), s.Step)
 		if s.Days < 0 {

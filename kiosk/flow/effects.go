@@ -170,8 +170,14 @@ const (
 // LookupResult is one application found by a progress lookup.
 type LookupResult struct {
 	ReceiptNo string
-	ItemName  string
-	Status    string // received | sent | accepted | in_review | need_more | approved | rejected | completed
-	Note      string // decision or what to do next, from the back office
-	UpdatedAt time.Time
+	// ItemID is the catalog item, when kiosk/app knows it; ItemName is
+	// its Chinese name as recorded.
+	ItemID   string
+	ItemName string
+	// ItemNameEN is filled in by the machine from the catalog (by ItemID,
+	// else by the Chinese name), for English mode.
+	ItemNameEN string
+	Status     string // received | sent | accepted | in_review | need_more | approved | rejected | completed
+	Note       string // decision or what to do next, from the back office
+	UpdatedAt  time.Time
 }

@@ -330,6 +330,9 @@ func (m *Machine) dispatch(ev Event) []Effect {
 			s.lookup.Pending, s.busy = false, false
 			s.lookup.Done, s.lookup.Offline = true, e.Offline
 			s.lookup.Results = slices.Clone(e.Results)
+			for i := range s.lookup.Results {
+				m.nameLookupResult(&s.lookup.Results[i])
+			}
 			if len(e.Results) == 0 {
 				s.err = Message{Key: "err.lookup_none"}
 			}
@@ -1066,6 +1069,32 @@ func (m *Machine) submitFailed(e SubmitFailed) []Effect {
 		s.err = Message{Key: "err.submit_failed"}
 	}
 	return []Effect{Beep{Kind: BeepError}}
+}
+
+// nameLookupResult completes a lookup result's item names from the
+// catalog, so an English-mode resident reads the item's English name. The
+// records and the platform name items by ID, but a result may carry only
+// the Chinese name, which identifies the item as well.
+func (m *Machine) nameLookupResult(r *LookupResult) {
+	if m.cat == nil || r.ItemNameEN != "" {
+		return
+	}
+	it, ok := m.cat.Item(r.ItemID)
+	if !ok && r.ItemName != "" {
+		for i := range m.cat.Items {
+			if m.cat.Items[i].Name == r.ItemName {
+				it, ok = &m.cat.Items[i], true
+				break
+			}
+		}
+	}
+	if !ok {
+		return
+	}
+	if r.ItemName == "" {
+		r.ItemName = it.Name
+	}
+	r.ItemNameEN = it.NameEN
 }
 
 func (m *Machine) buildReceipt(e SubmitDone) Receipt {

@@ -23,9 +23,42 @@ func (k *Kiosk) itemName(it *catalog.Item) string {
 	return k.tr.Pick(it.Name, it.NameEN)
 }
 
+// agency is the implementing body's name in the current language.
+func (k *Kiosk) agency(it *catalog.Item) string {
+	return k.tr.Pick(it.Agency.Name, it.Agency.NameEN)
+}
+
+// lines picks a list of catalog lines in the current language: the English
+// line where there is one, else the Chinese (en is line for line, as the
+// catalog validates).
+func (k *Kiosk) lines(zh, en []string) []string {
+	out := make([]string, len(zh))
+	for i, l := range zh {
+		if i < len(en) {
+			l = k.tr.Pick(l, en[i])
+		}
+		out[i] = l
+	}
+	return out
+}
+
+// place is where an item is handled, address and window, in the current
+// language.
+func (k *Kiosk) place(p catalog.Place) string {
+	addr, window := k.tr.Pick(p.Address, p.AddressEN), k.tr.Pick(p.Window, p.WindowEN)
+	sep := " "
+	if k.tr.Lang() == i18n.EN && p.AddressEN != "" && p.WindowEN != "" {
+		sep = ", "
+	}
+	if addr == "" || window == "" {
+		sep = ""
+	}
+	return strings.TrimSpace(addr + sep + window)
+}
+
 func (k *Kiosk) itemButton(it *catalog.Item) *Button {
 	id := it.ID
-	b := NewButton(k.itemName(it)+"\n"+it.Agency.Name, func() { k.dispatch(flow.SelectItem{ItemID: id}) })
+	b := NewButton(k.itemName(it)+"\n"+k.agency(it), func() { k.dispatch(flow.SelectItem{ItemID: id}) })
 	b.Big = true
 	return b
 }
@@ -193,7 +226,7 @@ func (k *Kiosk) guide(s flow.State) fyne.CanvasObject {
 		}
 		sections = append(sections, card(objs...))
 	}
-	sec("guide.conditions", bullets(it.AcceptConditions)...)
+	sec("guide.conditions", bullets(k.lines(it.AcceptConditions, it.AcceptConditionsEN))...)
 	var mats []string
 	for _, m := range it.Materials {
 		open, comma, closing := "（", "，", "）"
@@ -209,6 +242,10 @@ func (k *Kiosk) guide(s flow.State) fyne.CanvasObject {
 		}
 		if m.SharedVerification {
 			line += " " + k.tr.T("guide.shared_ok")
+		}
+		if m.Required == "conditional" && m.Condition != "" {
+			// "Required in some cases" says nothing without the cases.
+			line += " " + k.tr.T("guide.when", k.tr.Pick(m.Condition, m.ConditionEN))
 		}
 		mats = append(mats, "• "+line)
 	}
@@ -231,7 +268,7 @@ func (k *Kiosk) guide(s flow.State) fyne.CanvasObject {
 	sec("guide.time_limit", limits...)
 	var fees []string
 	for _, f := range it.Fees {
-		fees = append(fees, f.Name+"："+f.Standard)
+		fees = append(fees, k.tr.Pick(f.Name, f.NameEN)+k.colon()+k.tr.Pick(f.Standard, f.StandardEN))
 	}
 	if len(fees) == 0 {
 		fees = []string{k.tr.T("guide.free")}
@@ -239,10 +276,10 @@ func (k *Kiosk) guide(s flow.State) fyne.CanvasObject {
 	sec("guide.fees", fees...)
 	var places []string
 	for _, p := range it.Places {
-		places = append(places, p.Address+" "+p.Window, k.tr.T("guide.hours")+"："+p.Hours)
+		places = append(places, k.place(p), k.tr.T("guide.hours")+k.colon()+k.tr.Pick(p.Hours, p.HoursEN))
 	}
 	for _, c := range it.Consult {
-		places = append(places, k.tr.T("guide.consult")+"："+c.Value)
+		places = append(places, k.tr.T("guide.consult")+k.colon()+c.Value)
 	}
 	sec("guide.place", places...)
 	if !s.CanApply {
@@ -252,7 +289,7 @@ func (k *Kiosk) guide(s flow.State) fyne.CanvasObject {
 	if s.ElderMode {
 		cols = 1
 	}
-	title := container.NewVBox(heading(k.itemName(it)), widget.NewLabel(it.Agency.Name))
+	title := container.NewVBox(heading(k.itemName(it)), widget.NewLabel(k.agency(it)))
 	return container.NewBorder(title, nil, nil, nil, k.paged("sections", sections, per, cols))
 }
 
@@ -473,7 +510,7 @@ func displayValue(fs flow.FieldState) string {
 
 func (k *Kiosk) placeholder(f catalog.Field) string {
 	if f.Hint != "" {
-		return f.Hint
+		return k.tr.Pick(f.Hint, f.HintEN)
 	}
 	if key := hintKey(f.Kind); key != "" {
 		return k.tr.T(key)
@@ -681,8 +718,8 @@ func (k *Kiosk) receipt(s flow.State) fyne.CanvasObject {
 	default:
 		info = append(info, widget.NewLabel(k.tr.T("receipt.promised_unknown")))
 	}
-	if r.Place != "" {
-		info = append(info, para(k.tr.T("receipt.place", r.Place)))
+	if place := k.receiptPlace(s); place != "" {
+		info = append(info, para(k.tr.T("receipt.place", place)))
 	}
 	// The details page by height, so elder mode's large type never pushes
 	// them under the buttons; the number and QR always stay in view.
@@ -706,6 +743,16 @@ func (k *Kiosk) receiptItem(s flow.State) string {
 		return k.itemName(s.Item)
 	}
 	return s.Receipt.ItemName
+}
+
+// receiptPlace is where to collect the result, in the current language
+// where the catalog has it (the flow's Receipt holds the Chinese, which the
+// printed receipt uses).
+func (k *Kiosk) receiptPlace(s flow.State) string {
+	if s.Item != nil && len(s.Item.Places) > 0 {
+		return k.place(s.Item.Places[0])
+	}
+	return s.Receipt.Place
 }
 
 func (k *Kiosk) rating(s flow.State) fyne.CanvasObject {
@@ -774,7 +821,7 @@ func (k *Kiosk) lookup(s flow.State) fyne.CanvasObject {
 			no.Wrapping = fyne.TextWrapBreak
 			lines := []fyne.CanvasObject{
 				no,
-				widget.NewLabel(r.ItemName),
+				widget.NewLabel(k.tr.Pick(r.ItemName, r.ItemNameEN)),
 				widget.NewLabel(k.tr.T(flow.StatusKey(r.Status))),
 			}
 			if r.Note != "" {

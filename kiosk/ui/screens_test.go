@@ -151,8 +151,9 @@ func TestEveryMessageKeyRenders(t *testing.T) {
 }
 
 // TestEnglishScreensHaveNoChineseChrome checks that switching to English
-// translates the kiosk's own words: the only Han characters left come from
-// catalog data without an English version (agency names, conditions).
+// translates the kiosk's own words: the only Han characters left are the
+// resident's own data and notes from the back office (catalog texts are
+// TestEnglishModeShowsCatalogEnglish's).
 func TestEnglishScreensHaveNoChineseChrome(t *testing.T) {
 	h := newHarness(t, i18n.EN, false)
 	zh := newHarness(t, i18n.ZhCN, false)

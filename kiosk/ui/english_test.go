@@ -1,0 +1,126 @@
+package ui_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"onedoor/kiosk/catalog"
+	"onedoor/kiosk/flow"
+	"onedoor/kiosk/i18n"
+	"onedoor/kiosk/ui/uitest"
+)
+
+// catalogChinese lists the Chinese catalog texts that have an English
+// version, which English mode must show instead.
+func catalogChinese(c *catalog.Catalog) []string {
+	var out []string
+	add := func(zh, en string) {
+		if strings.TrimSpace(zh) != "" && strings.TrimSpace(en) != "" {
+			out = append(out, zh)
+		}
+	}
+	for _, th := range c.Themes {
+		add(th.Name, th.NameEN)
+	}
+	for _, it := range c.Items {
+		add(it.Name, it.NameEN)
+		add(it.Agency.Name, it.Agency.NameEN)
+		for i, l := range it.AcceptConditions {
+			if i < len(it.AcceptConditionsEN) {
+				add(l, it.AcceptConditionsEN[i])
+			}
+		}
+		for _, f := range it.Fees {
+			add(f.Name, f.NameEN)
+			add(f.Standard, f.StandardEN)
+		}
+		for _, p := range it.Places {
+			add(p.Address, p.AddressEN)
+			add(p.Window, p.WindowEN)
+			add(p.Hours, p.HoursEN)
+		}
+		for _, m := range it.Materials {
+			add(m.Name, m.NameEN)
+			add(m.Condition, m.ConditionEN)
+		}
+		for _, f := range it.Form {
+			add(f.Label, f.LabelEN)
+			add(f.Hint, f.HintEN)
+			for _, o := range f.Options {
+				add(o.Label, o.LabelEN)
+			}
+		}
+	}
+	return out
+}
+
+// TestEnglishModeShowsCatalogEnglish: in English mode no catalog text that
+// has an English version appears in Chinese, on the screens of a session
+// and on every item's guide and form (all pages, hidden ones included).
+func TestEnglishModeShowsCatalogEnglish(t *testing.T) {
+	h := newHarness(t, i18n.EN, false)
+	zh := catalogChinese(h.Catalog)
+	if len(zh) < 50 {
+		t.Fatalf("only %d Chinese texts with English in the sample catalog", len(zh))
+	}
+	check := func(screen string) error {
+		var found []string
+		for _, s := range uitest.TextsAll(h.Win.Content()) {
+			for _, z := range zh {
+				if strings.Contains(s, z) {
+					found = append(found, fmt.Sprintf("%q in %q", z, s))
+				}
+			}
+		}
+		if len(found) > 0 {
+			return fmt.Errorf("%s shows Chinese catalog text: %s", screen, strings.Join(found, "; "))
+		}
+		return nil
+	}
+	if err := uitest.Tour(h, check); err != nil {
+		t.Error(err)
+	}
+	for _, it := range h.Catalog.Items {
+		if it.Status != "active" {
+			continue
+		}
+		h.Dispatch(flow.Start{})
+		h.Dispatch(flow.SelectItem{ItemID: it.ID})
+		if err := check(it.ID + " guide"); err != nil {
+			t.Error(err)
+		}
+		// And the English is there: conditions, when a conditional
+		// material is needed, fees, where and when.
+		guide := uitest.JoinedAll(h.Win.Content())
+		want := append([]string{it.Agency.NameEN}, it.AcceptConditionsEN...)
+		for _, m := range it.Materials {
+			want = append(want, m.ConditionEN)
+		}
+		for _, f := range it.Fees {
+			want = append(want, f.NameEN+": "+f.StandardEN)
+		}
+		for _, p := range it.Places {
+			want = append(want, p.AddressEN+", "+p.WindowEN, p.HoursEN)
+		}
+		for _, w := range want {
+			if w != "" && !strings.Contains(guide, w) {
+				t.Errorf("%s guide lacks %q", it.ID, w)
+			}
+		}
+		if h.Machine.State().CanApply {
+			h.Dispatch(flow.Next{})
+			h.Dispatch(flow.CardRead{Identity: uitest.Fictional()})
+			if err := check(it.ID + " form"); err != nil {
+				t.Error(err)
+			}
+		}
+		h.Dispatch(flow.Cancel{})
+		if h.Machine.State().Confirm != flow.ConfirmNone {
+			h.Dispatch(flow.ConfirmYes{})
+		}
+		if st := h.Machine.State().Step; st != flow.StepHome {
+			t.Fatalf("%s: not back Home but at %s", it.ID, st)
+		}
+	}
+}
