@@ -1,8 +1,12 @@
 package platform
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	_ "github.com/mattn/go-sqlite3" // the pack index
@@ -22,14 +27,22 @@ import (
 // Creating, renaming and directory-syncing a file per blob was the largest
 // cost of draining a kiosk's queue (ext4 inode allocation alone was a third
 // of the CPU): a pack costs one write per blob, and concurrent uploads share
-// one fsync of the pack and one SQLite commit of the index.
+// one fsync.
 //
-// Durability order: the blob's bytes are written to the pack and the pack
-// is fsynced before the index row naming them is committed, and only then
-// does the kiosk hear 204. A crash in between leaves bytes no row points
-// at, which are never read; the index never points at bytes that are not on
-// disk. Blobs that arrive in pieces (a resumed upload) or are larger than
-// packMax keep the partial-file path, and their complete form stays a file.
+// Each record in a pack names itself: a header with a magic number, the
+// blob's size and its SHA-256, then the bytes. The pack is fsynced before
+// any uploader hears 204, and that fsync is the only one on the path: the
+// index (SQLite, sha -> pack, offset, size) is a cache of the packs,
+// committed without waiting for the disk (synchronous=NORMAL). After a
+// power cut it may lack the newest rows; opening the folder scans every
+// record past the index's end, re-indexes those that hash to their address
+// and stops at the first that does not (the torn tail of a group whose
+// fsync never returned, whose uploaders never heard 204). A killed process
+// loses nothing of the index at all: its WAL is in the page cache. Bytes
+// past the last good record are written over by the next group.
+//
+// Blobs that arrive in pieces (a resumed upload) or are larger than packMax
+// keep the partial-file path, and their complete form stays a file.
 
 const (
 	// packMax is the largest blob kept in a pack; larger ones are
@@ -42,6 +55,10 @@ const (
 	packRoll = 1 << 30
 	// packGroup caps how many blobs share one fsync.
 	packGroup = 64
+	// recordMagic starts every record header: "ODB1", big-endian.
+	recordMagic = 0x4f444231
+	// headerSize is magic (4) + size (8) + SHA-256 (32).
+	headerSize = 4 + 8 + 32
 )
 
 // packLoc is where a packed blob lives.
@@ -66,6 +83,9 @@ type packStore struct {
 	reqs  chan *packReq
 	quit  chan struct{}
 	ended chan struct{}
+
+	closeOnce sync.Once
+	closeErr  error
 
 	// Owned by the writer goroutine.
 	cur     *os.File
@@ -99,7 +119,8 @@ func openPackIndex(dir string, lock *os.File) (*packStore, error) {
 	path := filepath.Join(dir, "index.db")
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
-	q.Set("_synchronous", "FULL")
+	// The packs are the durable record; see the comment at the top.
+	q.Set("_synchronous", "NORMAL")
 	q.Set("_busy_timeout", "10000")
 	wq := url.Values{}
 	for k, v := range q {
@@ -146,9 +167,8 @@ func openPackIndex(dir string, lock *os.File) (*packStore, error) {
 
 func packName(id int) string { return fmt.Sprintf("pack-%06d.dat", id) }
 
-// openCurrent opens the newest pack for appending. Bytes past the last
-// indexed blob (a crash between write and commit) are simply written over
-// being skipped: new blobs go after them, and nothing reads them.
+// openCurrent re-indexes what the index lost and opens the newest pack for
+// appending after its last good record.
 func (p *packStore) openCurrent() error {
 	entries, err := os.ReadDir(p.dir)
 	if err != nil {
@@ -164,11 +184,72 @@ func (p *packStore) openCurrent() error {
 		}
 	}
 	sort.Ints(ids)
-	id := 1
-	if len(ids) > 0 {
-		id = ids[len(ids)-1]
+	// Where the index ends: the newest pack it names and the end of the
+	// last record there. Packs before that one were complete when the
+	// next was started.
+	var fromPack int
+	var fromOff int64
+	err = p.w.QueryRow(`SELECT coalesce(max(pack), 0), coalesce(max(off + size), 0) FROM packed
+		WHERE pack = (SELECT max(pack) FROM packed)`).Scan(&fromPack, &fromOff)
+	if err != nil {
+		return fmt.Errorf("pack index: %w", err)
 	}
-	return p.useFile(id)
+	id, end := 1, int64(0)
+	for _, pid := range ids {
+		if pid < fromPack {
+			continue
+		}
+		start := int64(0)
+		if pid == fromPack {
+			start = fromOff
+		}
+		n, err := p.recover(pid, start)
+		if err != nil {
+			return err
+		}
+		id, end = pid, n
+	}
+	if err := p.useFile(id); err != nil {
+		return err
+	}
+	p.curSize = end
+	return nil
+}
+
+// recover indexes the good records of pack id from off on and returns the
+// end of the last one.
+func (p *packStore) recover(id int, off int64) (int64, error) {
+	f, err := os.Open(filepath.Join(p.dir, packName(id)))
+	if err != nil {
+		return 0, fmt.Errorf("pack: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, fmt.Errorf("pack: %w", err)
+	}
+	var hdr [headerSize]byte
+	for {
+		if _, err := f.ReadAt(hdr[:], off); err != nil {
+			return off, nil // end of the pack, or a torn header
+		}
+		size := int64(binary.BigEndian.Uint64(hdr[4:12]))
+		if binary.BigEndian.Uint32(hdr[:4]) != recordMagic || size > packMax || off+headerSize+size > fi.Size() {
+			return off, nil
+		}
+		h := sha256.New()
+		if _, err := io.Copy(h, io.NewSectionReader(f, off+headerSize, size)); err != nil {
+			return 0, fmt.Errorf("pack %d: %w", id, err)
+		}
+		if !bytes.Equal(h.Sum(nil), hdr[12:]) {
+			return off, nil // a torn record: the end of what was durable
+		}
+		sha := hex.EncodeToString(hdr[12:])
+		if _, err := p.w.Exec(`INSERT OR IGNORE INTO packed (sha, pack, off, size) VALUES (?, ?, ?, ?)`, sha, id, off+headerSize, size); err != nil {
+			return 0, fmt.Errorf("pack index: %w", err)
+		}
+		off += headerSize + size
+	}
 }
 
 func (p *packStore) useFile(id int) error {
@@ -246,7 +327,17 @@ func (p *packStore) flush(batch []*packReq) error {
 	start := p.curSize
 	locs := make([]packLoc, len(batch))
 	off := start
+	var hdr [headerSize]byte
 	for i, r := range batch {
+		binary.BigEndian.PutUint32(hdr[:4], recordMagic)
+		binary.BigEndian.PutUint64(hdr[4:12], uint64(len(r.data)))
+		if _, err := hex.Decode(hdr[12:], []byte(r.sha)); err != nil {
+			return p.undo(start, fmt.Errorf("pack: blob address %q: %w", r.sha, err))
+		}
+		if _, err := p.cur.WriteAt(hdr[:], off); err != nil {
+			return p.undo(start, fmt.Errorf("pack write: %w", err))
+		}
+		off += headerSize
 		if _, err := p.cur.WriteAt(r.data, off); err != nil {
 			return p.undo(start, fmt.Errorf("pack write: %w", err))
 		}
@@ -274,7 +365,11 @@ func (p *packStore) flush(batch []*packReq) error {
 	}
 	stmt.Close()
 	if err := tx.Commit(); err != nil {
-		return p.undo(start, fmt.Errorf("pack index: %w", err))
+		// The records are durable and will be re-indexed at the next
+		// open, but this process cannot find them: fail the uploads
+		// (the kiosks send again) and write the next group after them.
+		p.curSize = off
+		return fmt.Errorf("pack index: %w", err)
 	}
 	p.curSize = off
 	return nil
@@ -320,11 +415,14 @@ type packReader struct {
 func (r *packReader) Close() error { return r.f.Close() }
 
 func (p *packStore) close() error {
-	close(p.quit)
-	<-p.ended
-	err := errors.Join(p.find.Close(), p.w.Close(), p.r.Close())
-	if p.cur != nil {
-		err = errors.Join(err, p.cur.Close())
-	}
-	return errors.Join(err, p.lock.Close())
+	p.closeOnce.Do(func() {
+		close(p.quit)
+		<-p.ended
+		err := errors.Join(p.find.Close(), p.w.Close(), p.r.Close())
+		if p.cur != nil {
+			err = errors.Join(err, p.cur.Close())
+		}
+		p.closeErr = errors.Join(err, p.lock.Close())
+	})
+	return p.closeErr
 }
