@@ -22,7 +22,9 @@
 // → Receipt (PrintReceipt; on paper out the number and QR stay on screen and
 // Reprint is offered) → Rating (five levels; a reason for the two lowest) →
 // Home, with the session wiped. Lookup is reached from Home: by receipt
-// number or by placing the ID card. Home items marked popular are shortcuts
+// number or by placing the ID card, either on the lookup screen or straight
+// on Home (a card on Home opens the lookup by card; elsewhere outside
+// Identify a card is ignored). Home items marked popular are shortcuts
 // straight to their guide.
 //
 // State.Progress is "step N of M" for Guide … Rating. State.Step.TitleKey

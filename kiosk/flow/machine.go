@@ -568,25 +568,41 @@ func (m *Machine) cardRead(id Identity) []Effect {
 		id.FromCard = true
 		m.identify(id)
 		return []Effect{Beep{Kind: BeepOK}}
+	case StepHome:
+		// On Home a card can only mean "what became of my applications?":
+		// it opens the progress lookup by ID card, as choosing 办件查询 and
+		// then placing the card would. Back (or the idle timeout) returns
+		// Home and drops the lookup, as after any lookup.
+		s.step = StepLookup
+		s.lookup = LookupState{}
+		s.err = Message{}
+		return m.lookupByCard(id)
 	case StepLookup:
 		if s.lookup.Pending {
 			return nil
 		}
-		num, err := ValidateIDNumber(id.IDNumber, m.opts.Now())
-		if err != nil {
-			s.err = Message{Key: "err.card_not_supported"}
-			if strings.TrimSpace(id.IDNumber) == "" {
-				s.err = Message{Key: "err.card_unreadable"}
-			}
-			return []Effect{Beep{Kind: BeepError}}
-		}
-		s.lookup = LookupState{MaskedID: MaskID(num), Pending: true}
-		s.busy, s.err = true, Message{}
-		return []Effect{Beep{Kind: BeepOK}, LookupProgress{IDNumber: num, Seq: m.nextLookup()}}
+		return m.lookupByCard(id)
 	}
 	// A card placed elsewhere is ignored: it must not replace the applicant
 	// halfway through an application.
 	return nil
+}
+
+// lookupByCard starts the progress lookup for the card's ID number, or
+// says why the card cannot be used.
+func (m *Machine) lookupByCard(id Identity) []Effect {
+	s := &m.s
+	num, err := ValidateIDNumber(id.IDNumber, m.opts.Now())
+	if err != nil {
+		s.err = Message{Key: "err.card_not_supported"}
+		if strings.TrimSpace(id.IDNumber) == "" {
+			s.err = Message{Key: "err.card_unreadable"}
+		}
+		return []Effect{Beep{Kind: BeepError}}
+	}
+	s.lookup = LookupState{MaskedID: MaskID(num), Pending: true}
+	s.busy, s.err = true, Message{}
+	return []Effect{Beep{Kind: BeepOK}, LookupProgress{IDNumber: num, Seq: m.nextLookup()}}
 }
 
 // checkCard decides whether a card read can identify an applicant. A card

@@ -205,6 +205,8 @@ func (md *model) event(t *rapid.T) Event {
 	case StepHome:
 		add(3, func() Event { return Start{} })
 		add(1, func() Event { return OpenLookup{} })
+		// A card on Home opens the lookup by card.
+		add(1, func() Event { return CardRead{Identity: rapid.SampledFrom(md.people).Draw(t, "who")} })
 		add(3, func() Event { return SelectItem{ItemID: rapid.SampledFrom(itemIDs).Draw(t, "item")} })
 		add(3, func() Event { return SelectItem{ItemID: md.favourite} })
 	case StepCatalog:
@@ -348,6 +350,11 @@ func (md *model) step(t *rapid.T, ev Event) {
 	}
 	if st.Step == StepSubmitting {
 		md.checkMaterialsComplete(t, st)
+	}
+	// Home shows nothing personal, however it was reached (also by Back
+	// from a lookup that a card on Home opened).
+	if st.Step == StepHome && (st.HasPersonalData || !reflect.DeepEqual(st.Lookup, LookupState{})) {
+		t.Fatalf("%T: Home with personal data: %+v", ev, st.Lookup)
 	}
 	if ended {
 		md.checkWiped(t, ev, st)

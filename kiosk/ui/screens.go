@@ -89,9 +89,15 @@ func (k *Kiosk) home(s flow.State) fyne.CanvasObject {
 	})
 	elder.Big = true
 	elder.MinWidth = 3 * currentTarget()
+	// A card placed on Home opens the lookup by card (kiosk/flow); say so,
+	// or nobody would try.
+	cardHint := widget.NewLabel(k.tr.T("home.card_hint"))
+	cardHint.Alignment = fyne.TextAlignCenter
+	cardHint.Wrapping = fyne.TextWrapWord
 	top := container.NewVBox(
 		container.NewCenter(heading(k.tr.T("home.welcome"))),
 		container.NewCenter(container.NewHBox(start, lookup, elder)),
+		cardHint,
 		subheading(k.tr.T("home.popular")),
 	)
 	var bottom fyne.CanvasObject
