@@ -33,6 +33,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -272,7 +273,7 @@ func integrityCheck(dbPath string) error {
 	if _, err := os.Stat(dbPath); errors.Is(err, os.ErrNotExist) {
 		return nil // killed before the outbox was created
 	}
-	db, err := sql.Open("sqlite3", "file:"+dbPath+"?mode=ro")
+	db, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: dbPath}).EscapedPath()+"?mode=ro")
 	if err != nil {
 		return err
 	}
@@ -294,7 +295,7 @@ type issued struct {
 
 // outboxLedger reads the kiosk's own record of issued receipts.
 func outboxLedger(dbPath string) (map[string]issued, error) {
-	db, err := sql.Open("sqlite3", "file:"+dbPath+"?mode=ro")
+	db, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: dbPath}).EscapedPath()+"?mode=ro")
 	if err != nil {
 		return nil, err
 	}

@@ -127,7 +127,7 @@ func openPackIndex(dir string, lock *os.File) (*packStore, error) {
 		wq[k] = v
 	}
 	wq.Set("_txlock", "immediate")
-	w, err := sql.Open("sqlite3", "file:"+path+"?"+wq.Encode())
+	w, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+wq.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("pack index: %w", err)
 	}
@@ -143,7 +143,7 @@ func openPackIndex(dir string, lock *os.File) (*packStore, error) {
 		return nil, fmt.Errorf("pack index %s: %w", path, err)
 	}
 	q.Set("_query_only", "true")
-	r, err := sql.Open("sqlite3", "file:"+path+"?"+q.Encode())
+	r, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+q.Encode())
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("pack index: %w", err)

@@ -113,7 +113,7 @@ func OpenOptions(ctx context.Context, dir string, opt Options) (*Store, error) {
 		wq[k] = v
 	}
 	wq.Set("_txlock", "immediate")
-	w, err := sql.Open("sqlite3", "file:"+path+"?"+wq.Encode())
+	w, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+wq.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -130,7 +130,7 @@ func OpenOptions(ctx context.Context, dir string, opt Options) (*Store, error) {
 		return nil, err
 	}
 	q.Set("_query_only", "true")
-	r, err := sql.Open("sqlite3", "file:"+path+"?"+q.Encode())
+	r, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+q.Encode())
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
