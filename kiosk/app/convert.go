@@ -199,7 +199,7 @@ func Lookup(ctx context.Context, store Store, tracker Tracker, online bool, cat 
 		if at.IsZero() {
 			at = r.CreatedAt
 		}
-		res = append(res, flow.LookupResult{ReceiptNo: r.Receipt, ItemName: name(r.ItemID), Status: LocalStatus(r), UpdatedAt: at})
+		res = append(res, flow.LookupResult{ReceiptNo: r.Receipt, ItemID: r.ItemID, ItemName: name(r.ItemID), Status: LocalStatus(r), UpdatedAt: at})
 	}
 	if tracker == nil || !online {
 		return res, true, nil
@@ -223,7 +223,7 @@ func Lookup(ctx context.Context, store Store, tracker Tracker, online bool, cat 
 			}
 			continue
 		}
-		lr := flow.LookupResult{ReceiptNo: tr.Receipt, ItemName: name(tr.ItemID), Status: PlatformStatus(tr.Status), UpdatedAt: tr.ReceivedAt}
+		lr := flow.LookupResult{ReceiptNo: tr.Receipt, ItemID: tr.ItemID, ItemName: name(tr.ItemID), Status: PlatformStatus(tr.Status), UpdatedAt: tr.ReceivedAt}
 		if n := len(tr.History); n > 0 {
 			h := append([]api.StatusUpdate(nil), tr.History...)
 			sort.SliceStable(h, func(i, j int) bool { return h[i].At.Before(h[j].At) })

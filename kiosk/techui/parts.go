@@ -92,6 +92,9 @@ type ConfigStore interface {
 type Queue interface {
 	Stats(ctx context.Context) (outbox.Stats, error)
 	Requeue(ctx context.Context, id string) error
+	// DueNow makes submissions waiting out a backoff due at once: a
+	// technician who fixed the link expects "sync now" to mean now.
+	DueNow(ctx context.Context, now time.Time) ([]string, error)
 }
 
 // Syncer is the sync engine; *engine.Engine has it.

@@ -81,13 +81,8 @@ func (m *Mode) queuePageView() fyne.CanvasObject {
 			lines = append(lines, ui.Para(m.tr.T("tech.queue.last_error", maskLine(p.LastError))))
 		}
 	}
-	syncNow := ui.NewStyledButton(m.tr.T("tech.queue.sync_now"), ui.StylePrimary, func() {
-		m.d.Syncer.Nudge()
-		m.audit(EventRetry, "sync now")
-		m.say(m.tr.T("tech.queue.sync_started"), false)
-		m.loadStats()
-	})
-	syncNow.Disabled = m.d.Syncer == nil
+	syncNow := ui.NewStyledButton(m.tr.T("tech.queue.sync_now"), ui.StylePrimary, m.syncNow)
+	syncNow.Disabled = m.d.Syncer == nil || m.busy > 0
 	retryAll := ui.NewButton(m.tr.T("tech.queue.retry_all"), m.retryAll)
 	retryAll.Disabled = st == nil || len(st.Failed) == 0 || m.busy > 0
 	refresh := ui.NewButton(m.tr.T("tech.refresh"), m.loadStats)
@@ -108,6 +103,31 @@ func (m *Mode) queuePageView() fyne.CanvasObject {
 		list = pl
 	}
 	return container.NewBorder(container.NewVBox(lines...), nil, nil, nil, container.NewBorder(title, nil, nil, nil, list))
+}
+
+// syncNow makes every submission waiting out a backoff due, then wakes the
+// engine, as `onedoor sync now` does.
+func (m *Mode) syncNow() {
+	if m.d.Syncer == nil || m.busy > 0 {
+		return
+	}
+	m.run(func(ctx context.Context) func() {
+		var due []string
+		var err error
+		if m.d.Queue != nil {
+			due, err = m.d.Queue.DueNow(ctx, m.d.Now())
+		}
+		m.d.Syncer.Nudge()
+		return func() {
+			m.audit(EventRetry, fmt.Sprintf("sync now, %d made due", len(due)))
+			if err != nil {
+				m.say(m.tr.T("tech.failed", err.Error()), true)
+			} else {
+				m.say(m.tr.T("tech.queue.sync_started", len(due)), false)
+			}
+			m.loadStats()
+		}
+	})
 }
 
 func (m *Mode) retryAll() {

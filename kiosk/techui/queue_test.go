@@ -98,10 +98,25 @@ func TestQueuePageRetriesRejected(t *testing.T) {
 		t.Error("retry not audited")
 	}
 
+	// One submission waits out a backoff of an hour; "sync now" makes it
+	// due at once (the technician just fixed the link) and wakes the engine.
+	w, err := st.NextDue(ctx, clock.Now())
+	if err != nil || w == nil {
+		t.Fatalf("NextDue: %v %v", w, err)
+	}
+	if err := st.MarkRetry(ctx, w.UUID, "link down", clock.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
 	before := sy.nudges.Load()
 	r.tap(r.tr("tech.queue.sync_now"))
 	r.settle()
 	if sy.nudges.Load() != before+1 {
 		t.Error("sync now did not nudge the engine")
+	}
+	if due, err := st.NextDue(ctx, clock.Now()); err != nil || due == nil || due.UUID != w.UUID {
+		t.Errorf("after sync now the waiting submission is not due: %v, %v", due, err)
+	}
+	if want := r.tr("tech.queue.sync_started", 1); !strings.Contains(r.screen(), want) {
+		t.Errorf("screen lacks %q", want)
 	}
 }
