@@ -30,6 +30,10 @@ type Field struct {
 	// OnTapped is called when the resident taps the box, to make it the
 	// keypad's target.
 	OnTapped func()
+	// OnSubmit, when set, runs on Enter from a hardware keyboard: a
+	// keyboard-wedge scanner ends every scan with Enter, so a scanned
+	// receipt number is looked up without a tap.
+	OnSubmit func()
 }
 
 // NewField returns an empty field.
@@ -96,8 +100,13 @@ func (f *Field) TypedRune(r rune) { f.AppendRune(r) }
 
 // TypedKey implements fyne.Focusable.
 func (f *Field) TypedKey(e *fyne.KeyEvent) {
-	if e.Name == fyne.KeyBackspace {
+	switch e.Name {
+	case fyne.KeyBackspace:
 		f.Backspace()
+	case fyne.KeyReturn, fyne.KeyEnter:
+		if f.OnSubmit != nil {
+			f.OnSubmit()
+		}
 	}
 }
 

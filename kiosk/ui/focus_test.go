@@ -112,3 +112,44 @@ func TestFocusLeavesWithTheField(t *testing.T) {
 		t.Fatalf("focus stays on %v after the field left the screen", f)
 	}
 }
+
+// TestEnterSubmits: a keyboard-wedge scanner or a USB keyboard ends input
+// with Enter, which does what the screen's button beside the field does.
+func TestEnterSubmits(t *testing.T) {
+	enter := func(c fyne.Canvas) { c.Focused().TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn}) }
+	t.Run("identify", func(t *testing.T) {
+		h := newHarness(t, i18n.ZhCN, false)
+		h.Dispatch(flow.Start{})
+		h.Dispatch(flow.SelectItem{ItemID: "hh-residence-permit"})
+		h.Dispatch(flow.Next{})
+		c := h.Win.Canvas()
+		keyboard(t, c, uitest.Fictional().IDNumber)
+		enter(c)
+		if st := h.Machine.State().Step; st != flow.StepForm {
+			t.Fatalf("after Enter the step is %v, want the form", st)
+		}
+	})
+	t.Run("lookup", func(t *testing.T) {
+		h := newHarness(t, i18n.ZhCN, false)
+		h.Dispatch(flow.OpenLookup{})
+		c := h.Win.Canvas()
+		keyboard(t, c, "K01-20261125-0001")
+		enter(c)
+		if l := h.Machine.State().Lookup; !l.Pending && !l.Done {
+			t.Fatalf("after Enter no lookup started: %+v", l)
+		}
+	})
+	t.Run("catalog search", func(t *testing.T) {
+		h := newHarness(t, i18n.ZhCN, false)
+		h.Dispatch(flow.Start{})
+		all := len(h.Machine.State().Items)
+		test.Tap(uitest.Fields(h.Win.Content())[0])
+		c := h.Win.Canvas()
+		c.Focus(uitest.Fields(h.Win.Content())[0])
+		keyboard(t, c, "居住证")
+		enter(c)
+		if n := len(h.Machine.State().Items); n == 0 || n >= all {
+			t.Fatalf("after Enter %d of %d items listed, want the search's", n, all)
+		}
+	})
+}

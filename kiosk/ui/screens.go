@@ -144,13 +144,15 @@ func (k *Kiosk) catalog(s flow.State) fyne.CanvasObject {
 		k.touch()
 		k.Refresh()
 	}
-	go_ := NewStyledButton(k.tr.T("btn.search"), StylePrimary, func() {
+	doSearch := func() {
 		if k.keypad != nil {
 			k.keypad.CommitLetters() // pinyin typed but not turned into characters
 		}
 		k.searchOpen = false
 		k.dispatch(flow.SearchCatalog{Query: k.searchInput})
-	})
+	}
+	search.OnSubmit = doSearch
+	go_ := NewStyledButton(k.tr.T("btn.search"), StylePrimary, doSearch)
 	searchRow := container.NewBorder(nil, nil, nil, go_, search)
 
 	var items []fyne.CanvasObject
@@ -326,9 +328,9 @@ func (k *Kiosk) identify(s flow.State) fyne.CanvasObject {
 	field.MaxLen = 18
 	field.Invalid = s.Error.Key == "err.id_invalid"
 	field.OnChanged = func(v string) { k.idInput = v }
-	ok := NewStyledButton(k.tr.T("btn.confirm_yes"), StylePrimary, func() {
-		k.dispatch(flow.EnterIDNumber{Number: k.idInput})
-	})
+	enterID := func() { k.dispatch(flow.EnterIDNumber{Number: k.idInput}) }
+	field.OnSubmit = enterID
+	ok := NewStyledButton(k.tr.T("btn.confirm_yes"), StylePrimary, enterID)
 	typed := container.NewVBox(para(k.tr.T("identify.or_type")), container.NewBorder(nil, nil, nil, ok, field))
 	kp := k.newKeypad("id_number", field, KeypadIDNumber)
 	left := container.NewVBox(cardArea, typed)
@@ -802,11 +804,15 @@ func (k *Kiosk) lookup(s flow.State) fyne.CanvasObject {
 		k.touch()
 		k.Refresh()
 	}
-	goBtn := NewStyledButton(k.tr.T("btn.lookup_go"), StylePrimary, func() {
+	lookUp := func() {
 		k.lookupTyping = false
 		k.dispatch(flow.EnterReceiptNo{Number: strings.ToUpper(k.receiptInput)})
-	})
+	}
+	goBtn := NewStyledButton(k.tr.T("btn.lookup_go"), StylePrimary, lookUp)
 	goBtn.Disabled = s.Busy
+	if !s.Busy {
+		field.OnSubmit = lookUp
+	}
 	top := container.NewVBox(para(k.tr.T("lookup.hint")), container.NewBorder(nil, nil, nil, goBtn, field))
 	var results []fyne.CanvasObject
 	l := s.Lookup
