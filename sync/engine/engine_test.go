@@ -31,6 +31,9 @@ func TestWakesOnNewSubmission(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	r.enqueue(1, 4<<10, 1)
 	waitFor(t, 5*time.Second, func() bool { return r.eng.Progress().Sent == 1 })
+	// Sent counts the platform's answer; the outbox records it in the
+	// next group commit of acknowledgements (up to 100 ms later).
+	r.waitRecorded(5 * time.Second)
 	r.verify()
 }
 
@@ -47,6 +50,9 @@ func TestNudgeEndsOfflineWaitAtOnce(t *testing.T) {
 	// come back) makes the engine try now.
 	r.eng.Nudge()
 	waitFor(t, 5*time.Second, func() bool { return r.eng.Progress().Sent == 1 })
+	// Sent counts the platform's answer; the outbox records it in the
+	// next group commit of acknowledgements (up to 100 ms later).
+	r.waitRecorded(5 * time.Second)
 	r.verify()
 }
 

@@ -294,3 +294,20 @@ func (r *rig) verify() {
 		r.t.Errorf("lost: %v", missing)
 	}
 }
+
+// waitRecorded waits until the outbox holds a case number for every
+// submission the platform has: the engine records acknowledgements in group
+// commits after the platform answered, so a test that saw Progress().Sent
+// move must wait for them before comparing both sides.
+func (r *rig) waitRecorded(d time.Duration) {
+	r.t.Helper()
+	waitFor(r.t, d, func() bool {
+		for _, row := range r.plat.export(r.t) {
+			rec, err := r.store.Lookup(context.Background(), row.Receipt)
+			if err != nil || rec.CaseNumber == "" {
+				return false
+			}
+		}
+		return true
+	})
+}
