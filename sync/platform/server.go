@@ -94,7 +94,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("platform: %w", err)
 	}
-	s := &Server{cfg: cfg, nonces: newNonceCache(cfg.Clock()), tokens: newTokenCache(), metrics: newMetrics(), mux: http.NewServeMux(), pages: pages, dummyHash: string(dummy), logins: newLoginLimiter()}
+	s := &Server{cfg: cfg, nonces: newNonceCache(), tokens: newTokenCache(), metrics: newMetrics(), mux: http.NewServeMux(), pages: pages, dummyHash: string(dummy), logins: newLoginLimiter()}
 	if cfg.Catalog != nil {
 		sum := sha256.Sum256(cfg.Catalog)
 		s.catalogETag = `"` + hex.EncodeToString(sum[:12]) + `"`
@@ -212,7 +212,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, bodySHA st
 	if a.ContentSHA256 == api.UnsignedPayload && !allowUnsigned {
 		return fail("unsigned_payload", errors.New("UNSIGNED-PAYLOAD is accepted on blob PATCH only"))
 	}
-	if err := s.nonces.use(a.KioskID, a.Nonce, a.Timestamp, now); err != nil {
+	if err := s.nonces.use(a.KioskID, a.Nonce, now); err != nil {
 		return fail("replay", err)
 	}
 	return a, true
