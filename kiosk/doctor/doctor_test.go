@@ -50,7 +50,7 @@ func TestDoctor(t *testing.T) {
 			o.Config.Devices.Scanner.Port = "/dev/onedoor/no-such-scanner"
 		}, false, "scanner", doctor.Fail, "is missing", nil},
 		{"platform unreachable", func(t *testing.T, r *doctortest.Rig, o *doctor.Options) {
-			r.Platform.Close()
+			o.Config.Platform.URL = doctortest.RefusingURL(t)
 		}, false, "platform", doctor.Fail, "unreachable at the TCP step: connection refused", map[string]bool{"printer": true, "database": true}},
 		{"platform refuses the token", func(t *testing.T, r *doctortest.Rig, o *doctor.Options) {
 			o.Config.Platform.Token = strings.Repeat("ab", 32)
