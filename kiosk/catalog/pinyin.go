@@ -5,7 +5,7 @@ import (
 	"unicode/utf8"
 )
 
-//go:generate go run ./internal/pinyingen -o pinyin_table.go
+//go:generate go run ../internal/pinyingen -table catalog -o pinyin_table.go
 
 // pinyinOf returns the toneless readings of r separated by spaces (ü
 // written v), or "" when r is not a GB2312 Han character. It binary-searches

@@ -6,7 +6,7 @@ import (
 	"sync"
 )
 
-//go:generate go run ./internal/pinyingen -o pinyin_table.go
+//go:generate go run ../internal/pinyingen -table ui -o pinyin_table.go
 
 // PinyinDict maps toneless pinyin syllables to Han characters for the pinyin
 // keypad. It covers the 6,763 characters of GB2312 and lists the 3,755
@@ -29,7 +29,7 @@ func NewPinyinDict() *PinyinDict { return &PinyinDict{} }
 func (d *PinyinDict) Build() { d.once.Do(d.build) }
 
 // build reads the generated table (pinyin_table.go, made from go-pinyin at
-// development time; see internal/pinyingen): the characters of each
+// development time; see kiosk/internal/pinyingen): the characters of each
 // syllable are already in GB2312 code order, heteronyms under each of their
 // readings, ü typed as v as on every Chinese keyboard.
 func (d *PinyinDict) build() {
