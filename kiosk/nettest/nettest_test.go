@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -14,8 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
+	"onedoor/kiosk/internal/testnet"
 	"onedoor/sync/platform"
 	"onedoor/sync/platform/local"
 )
@@ -37,28 +35,7 @@ func platformServer(t *testing.T) (http.Handler, string) {
 	return p.Server, tok
 }
 
-func closedPort(t *testing.T) string { return refusingAddr(t) }
-
-// refusingAddr returns a loopback address whose port is held by a socket
-// that is bound but never listens: a connection to it is refused, and,
-// unlike the port of a closed listener, the kernel cannot hand the port to
-// another listener (a test server started meanwhile) before it is used.
-func refusingAddr(t *testing.T) string {
-	t.Helper()
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { unix.Close(fd) })
-	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatal(err)
-	}
-	sa, err := unix.Getsockname(fd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fmt.Sprintf("127.0.0.1:%d", sa.(*unix.SockaddrInet4).Port)
-}
+func closedPort(t *testing.T) string { return testnet.RefusingAddr(t) }
 
 // deadResolver sends DNS queries to a loopback port where nothing listens.
 func deadResolver(t *testing.T) *net.Resolver {

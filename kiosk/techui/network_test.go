@@ -1,15 +1,13 @@
 package techui_test
 
 import (
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"golang.org/x/sys/unix"
-
 	"onedoor/kiosk/config"
+	"onedoor/kiosk/internal/testnet"
 	"onedoor/kiosk/nettest"
 )
 
@@ -17,7 +15,7 @@ import (
 // connection test tells a refused TCP connection from a TLS failure from
 // an HTTP 401, against real loopback servers.
 func TestConnectionTestTellsLayersApart(t *testing.T) {
-	refused := "http://" + refusingAddr(t)
+	refused := "http://" + testnet.RefusingAddr(t)
 	// TLS with a certificate no system root vouches for.
 	tlsSrv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer tlsSrv.Close()
@@ -124,25 +122,4 @@ func TestNetworkSettingsTyped(t *testing.T) {
 	if !strings.Contains(r.audits.joined(), "platform.url=http://platform.example.cn:8080") {
 		t.Errorf("URL change not audited: %q", r.audits.joined())
 	}
-}
-
-// refusingAddr returns a loopback address whose port is held by a socket
-// that is bound but never listens: a connection to it is refused, and,
-// unlike the port of a closed listener, the kernel cannot hand the port to
-// another listener (a test server started meanwhile) before it is used.
-func refusingAddr(t *testing.T) string {
-	t.Helper()
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { unix.Close(fd) })
-	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatal(err)
-	}
-	sa, err := unix.Getsockname(fd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fmt.Sprintf("127.0.0.1:%d", sa.(*unix.SockaddrInet4).Port)
 }

@@ -9,7 +9,6 @@ package doctortest
 import (
 	"context"
 	"encoding/pem"
-	"fmt"
 	"io"
 	"log"
 	"log/slog"
@@ -20,11 +19,10 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"onedoor/drivers/escpos"
 	"onedoor/drivers/sim"
 	"onedoor/kiosk/config"
+	"onedoor/kiosk/internal/testnet"
 	"onedoor/sync/outbox"
 	"onedoor/sync/outbox/devdata"
 	"onedoor/sync/platform"
@@ -163,23 +161,6 @@ func (r *Rig) CorruptPage(t testing.TB) {
 	}
 }
 
-// RefusingURL returns an https URL on a loopback port held by a socket that
-// is bound but never listens: connecting is refused, and, unlike the port of
-// a closed server, the kernel cannot hand the port to a listener in another
-// test process before the check dials it.
-func RefusingURL(t testing.TB) string {
-	t.Helper()
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { unix.Close(fd) })
-	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatal(err)
-	}
-	sa, err := unix.Getsockname(fd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fmt.Sprintf("https://127.0.0.1:%d", sa.(*unix.SockaddrInet4).Port)
-}
+// RefusingURL returns an https URL on a loopback port where every
+// connection is refused (see testnet).
+func RefusingURL(t testing.TB) string { return "https://" + testnet.RefusingAddr(t) }
