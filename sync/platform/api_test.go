@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -725,5 +726,35 @@ func TestStalledUploadDoesNotBlockResume(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("resume still blocked behind the stalled upload")
+	}
+}
+
+// TestNoReplayAcrossCleanRestart: the replay cache is saved when the
+// platform shuts down and loaded when it starts, so a request captured
+// before a planned restart is still refused after it; a damaged cache file
+// does not keep the platform from starting.
+func TestNoReplayAcrossCleanRestart(t *testing.T) {
+	e := newEnv(t, t.TempDir(), "K1")
+	captured := e.build(req{method: "GET", path: api.PathStatuses})
+	if r := e.send(captured); r.code != http.StatusOK {
+		t.Fatalf("first = %d %s", r.code, r.body)
+	}
+	e.stop()
+	e.start(nil)
+	// The same signed request, sent to the restarted platform (its port
+	// changed; the signature covers the path, not the host).
+	replay, _ := http.NewRequest(captured.Method, e.http.URL+api.PathStatuses, nil)
+	replay.Header = captured.Header.Clone()
+	if r := e.send(replay); r.code != http.StatusUnauthorized || !strings.Contains(r.errCode(t).Message, "replay") {
+		t.Fatalf("replay after a clean restart = %d %s, want 401 replay", r.code, r.body)
+	}
+
+	e.stop()
+	if err := os.WriteFile(e.dir+"/nonces.json", []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.start(nil)
+	if r := e.do(req{method: "GET", path: api.PathStatuses}); r.code != http.StatusOK {
+		t.Fatalf("after a damaged cache file = %d %s", r.code, r.body)
 	}
 }

@@ -67,7 +67,7 @@ func (e *env) start(catalog []byte) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	srv, err := platform.New(platform.Config{Store: st, Blobs: blobs, Catalog: catalog, UploadIdleTimeout: e.idle,
+	srv, err := platform.New(platform.Config{Store: st, Blobs: blobs, Catalog: catalog, UploadIdleTimeout: e.idle, NonceFile: e.dir + "/nonces.json",
 		Logger: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		e.t.Fatal(err)
@@ -80,6 +80,9 @@ func (e *env) start(catalog []byte) {
 func (e *env) stop() {
 	if e.http != nil {
 		e.http.Close()
+		if err := e.server.Close(); err != nil {
+			e.t.Errorf("saving the replay cache: %v", err)
+		}
 		e.store.Close()
 		e.blobs.Close()
 		e.http = nil

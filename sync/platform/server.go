@@ -18,6 +18,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -48,6 +49,9 @@ type Config struct {
 	UploadIdleTimeout time.Duration
 	// Fleet are the alert rules of the fleet page and metrics.
 	Fleet FleetRules
+	// NonceFile, when set, keeps the replay cache across a clean restart:
+	// Close writes it, New reads it.
+	NonceFile string
 }
 
 // Server is the platform's HTTP handler.
@@ -95,6 +99,15 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("platform: %w", err)
 	}
 	s := &Server{cfg: cfg, nonces: newNonceCache(), tokens: newTokenCache(), metrics: newMetrics(), mux: http.NewServeMux(), pages: pages, dummyHash: string(dummy), logins: newLoginLimiter()}
+	if cfg.NonceFile != "" {
+		// A damaged file costs only the replay protection of the last
+		// five minutes before the restart; it must not keep the
+		// platform from starting.
+		if err := s.nonces.load(cfg.NonceFile, cfg.Clock()); err != nil {
+			cfg.Logger.Warn("replay cache not restored", "err", err)
+			os.Remove(cfg.NonceFile)
+		}
+	}
 	if cfg.Catalog != nil {
 		sum := sha256.Sum256(cfg.Catalog)
 		s.catalogETag = `"` + hex.EncodeToString(sum[:12]) + `"`
@@ -114,6 +127,15 @@ func New(cfg Config) (*Server, error) {
 	s.route("GET /metrics", "metrics", s.serveMetrics)
 	s.officeRoutes()
 	return s, nil
+}
+
+// Close saves the replay cache to Config.NonceFile, if set. Call it after
+// the HTTP server has stopped taking requests.
+func (s *Server) Close() error {
+	if s.cfg.NonceFile == "" {
+		return nil
+	}
+	return s.nonces.save(s.cfg.NonceFile, s.cfg.Clock())
 }
 
 func (s *Server) route(pattern, name string, h http.HandlerFunc) {

@@ -42,7 +42,7 @@ func OpenStore(ctx context.Context, dir string) (*Platform, error) {
 }
 
 // Open opens dir and builds the HTTP handler with cfg (its Store and Blobs
-// are filled in).
+// are filled in, and NonceFile defaults to dir/nonces.json).
 func Open(ctx context.Context, dir string, cfg platform.Config) (*Platform, error) {
 	p, err := OpenStore(ctx, dir)
 	if err != nil {
@@ -53,6 +53,9 @@ func Open(ctx context.Context, dir string, cfg platform.Config) (*Platform, erro
 		return nil, err
 	}
 	cfg.Store, cfg.Blobs = p.Store, p.Blobs
+	if cfg.NonceFile == "" {
+		cfg.NonceFile = filepath.Join(dir, "nonces.json")
+	}
 	p.Server, err = platform.New(cfg)
 	if err != nil {
 		p.Close()
@@ -63,7 +66,11 @@ func Open(ctx context.Context, dir string, cfg platform.Config) (*Platform, erro
 
 // Close closes the database and the blob folder.
 func (p *Platform) Close() error {
-	err := p.Store.Close()
+	var err error
+	if p.Server != nil {
+		err = p.Server.Close()
+	}
+	err = errors.Join(err, p.Store.Close())
 	if p.Blobs != nil {
 		err = errors.Join(err, p.Blobs.Close())
 	}
