@@ -10,7 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
+	"onedoor/sync/sqlitedb"
 	"os"
 	"path/filepath"
 	"sort"
@@ -18,8 +18,6 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-
-	_ "github.com/mattn/go-sqlite3" // the pack index
 )
 
 // Small blobs that arrive whole in one request (almost every scanned page)
@@ -117,22 +115,12 @@ func openPackStore(dir string) (*packStore, error) {
 
 func openPackIndex(dir string, lock *os.File) (*packStore, error) {
 	path := filepath.Join(dir, "index.db")
-	q := url.Values{}
-	q.Set("_journal_mode", "WAL")
-	// The packs are the durable record; see the comment at the top.
-	q.Set("_synchronous", "NORMAL")
-	q.Set("_busy_timeout", "10000")
-	wq := url.Values{}
-	for k, v := range q {
-		wq[k] = v
-	}
-	wq.Set("_txlock", "immediate")
-	w, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+wq.Encode())
+	// The packs are the durable record (see the comment at the top), so
+	// the index commits without waiting for the disk.
+	w, r, err := sqlitedb.Open(path, sqlitedb.Options{Synchronous: "NORMAL"})
 	if err != nil {
 		return nil, fmt.Errorf("pack index: %w", err)
 	}
-	w.SetMaxOpenConns(1)
-	w.SetConnMaxLifetime(0)
 	if _, err := w.Exec(`CREATE TABLE IF NOT EXISTS packed (
 		sha  TEXT PRIMARY KEY,
 		pack INTEGER NOT NULL,
@@ -140,15 +128,9 @@ func openPackIndex(dir string, lock *os.File) (*packStore, error) {
 		size INTEGER NOT NULL
 	) WITHOUT ROWID`); err != nil {
 		w.Close()
+		r.Close()
 		return nil, fmt.Errorf("pack index %s: %w", path, err)
 	}
-	q.Set("_query_only", "true")
-	r, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+q.Encode())
-	if err != nil {
-		w.Close()
-		return nil, fmt.Errorf("pack index: %w", err)
-	}
-	r.SetMaxOpenConns(8)
 	find, err := r.Prepare(`SELECT pack, off, size FROM packed WHERE sha = ?`)
 	if err != nil {
 		w.Close()

@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,6 +21,7 @@ import (
 
 	"onedoor/sync/api"
 	"onedoor/sync/platform"
+	"onedoor/sync/sqlitedb"
 )
 
 // Store implements platform.Store on SQLite.
@@ -103,40 +103,21 @@ func OpenOptions(ctx context.Context, dir string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	f.Close()
-	q := url.Values{}
-	q.Set("_journal_mode", "WAL")
-	q.Set("_synchronous", "FULL")
-	q.Set("_busy_timeout", "10000")
-	q.Set("_foreign_keys", "on")
-	wq := url.Values{}
-	for k, v := range q {
-		wq[k] = v
-	}
-	wq.Set("_txlock", "immediate")
-	w, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+wq.Encode())
+	w, r, err := sqlitedb.Open(path, sqlitedb.Options{Synchronous: "FULL", ForeignKeys: true})
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, err
 	}
-	w.SetMaxOpenConns(1)
-	w.SetMaxIdleConns(1)
-	w.SetConnMaxLifetime(0)
-	s := &Store{w: w, maxBatch: opt.MaxBatch}
+	s := &Store{w: w, r: r, maxBatch: opt.MaxBatch}
 	if err := s.migrate(ctx); err != nil {
 		w.Close()
+		r.Close()
 		return nil, err
 	}
 	if s.prepared, err = prepare(ctx, w, intakeQueries); err != nil {
 		w.Close()
+		r.Close()
 		return nil, err
 	}
-	q.Set("_query_only", "true")
-	r, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+q.Encode())
-	if err != nil {
-		w.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	r.SetMaxOpenConns(8)
-	s.r = r
 	s.intake, s.quit, s.loopDone = make(chan *intakeJob), make(chan struct{}), make(chan struct{})
 	go s.intakeLoop()
 	return s, nil
