@@ -758,3 +758,16 @@ func TestNoReplayAcrossCleanRestart(t *testing.T) {
 		t.Fatalf("after a damaged cache file = %d %s", r.code, r.body)
 	}
 }
+
+// TestBlobStorageFailureIs5xx: a platform that cannot store a blob answers
+// 500, which kiosks retry, never a 4xx, which they would take as a verdict
+// on the resident's application.
+func TestBlobStorageFailureIs5xx(t *testing.T) {
+	e := newEnv(t, t.TempDir(), "K1")
+	e.blobs.Close() // the blob store is gone, as on a failed disk
+	page := []byte("a scanned page")
+	r := e.do(req{method: "PATCH", path: api.PathBlobs + shaHex(page), body: page, header: patchHdr(0, len(page))})
+	if r.code != http.StatusInternalServerError {
+		t.Fatalf("PATCH with the store failing = %d %s, want 500", r.code, r.body)
+	}
+}

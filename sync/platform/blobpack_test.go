@@ -327,3 +327,34 @@ func FuzzPackRecover(f *testing.F) {
 		}
 	})
 }
+
+// TestStorageFailureIsNotABodyError: when the platform cannot write (here
+// the pack file is gone from under the writer, as with a failing disk), the
+// error must not look like a dropped link or a bad request, which the
+// server would answer with a 4xx the kiosk reads as a verdict.
+func TestStorageFailureIsNotABodyError(t *testing.T) {
+	d, err := OpenBlobDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	d.packs.cur.Close() // every write to the pack now fails
+	b := randomBytes(t, 3000)
+	n, err := d.Append(hexSHA(b), 0, int64(len(b)), "", bytes.NewReader(b))
+	if err == nil || n != 0 {
+		t.Fatalf("Append = %d, %v; want a storage error", n, err)
+	}
+	for _, e := range []error{ErrBodyRead, ErrOffsetMismatch, ErrHashMismatch, ErrChunkHash, ErrBlobTooLong} {
+		if errors.Is(err, e) {
+			t.Fatalf("storage failure reported as %v: %v", e, err)
+		}
+	}
+	if ok, _, _ := d.Complete(hexSHA(b)); ok {
+		t.Fatal("a blob that was not written counts as complete")
+	}
+	// A cut body, by contrast, is a body error.
+	_, err = d.Append(hexSHA(b), 0, int64(len(b)), "", &failingReader{r: bytes.NewReader(b), n: 100})
+	if !errors.Is(err, ErrBodyRead) {
+		t.Fatalf("cut body: %v, want ErrBodyRead", err)
+	}
+}

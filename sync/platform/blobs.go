@@ -23,6 +23,9 @@ var (
 	ErrHashMismatch   = errors.New("blob does not hash to its address")
 	ErrBlobTooLong    = errors.New("body goes past Upload-Length")
 	ErrChunkHash      = errors.New("chunk does not match its signed content hash")
+	// ErrBodyRead means the request body failed (the link dropped); any
+	// other error from Append is the platform's own storage failing.
+	ErrBodyRead = errors.New("reading the request body")
 )
 
 // BlobDir keeps blob bytes in a folder. A blob that arrives whole in one
@@ -199,7 +202,7 @@ func (d *BlobDir) Append(sha string, offset, length int64, chunkSHA string, body
 	case cur+n > length:
 		return rollback(ErrBlobTooLong)
 	case copyErr != nil && chunkSHA != "":
-		return rollback(fmt.Errorf("blob %s: reading body: %w", sha, copyErr))
+		return rollback(fmt.Errorf("blob %s: %w: %w", sha, ErrBodyRead, copyErr))
 	case chunkSHA != "" && hex.EncodeToString(h.Sum(nil)) != chunkSHA:
 		return rollback(ErrChunkHash)
 	}
@@ -209,7 +212,7 @@ func (d *BlobDir) Append(sha string, offset, length int64, chunkSHA string, body
 	}
 	newOff := cur + n
 	if copyErr != nil {
-		return newOff, fmt.Errorf("blob %s: reading body: %w", sha, copyErr)
+		return newOff, fmt.Errorf("blob %s: %w: %w", sha, ErrBodyRead, copyErr)
 	}
 	if newOff < length {
 		return newOff, nil

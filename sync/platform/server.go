@@ -345,10 +345,15 @@ func (s *Server) patchBlob(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, api.ErrorResponse{Code: api.CodeUnauthorized, Message: api.ErrBodyHash.Error()})
 	case errors.Is(err, ErrBlobTooLong):
 		writeError(w, http.StatusBadRequest, api.ErrorResponse{Code: api.CodeBadRequest, Message: err.Error()})
-	default:
-		// Usually the link dropped mid-body; nobody may be listening.
+	case errors.Is(err, ErrBodyRead):
+		// The link dropped mid-body; nobody may be listening.
 		s.cfg.Logger.Info("blob upload interrupted", "kiosk", a.KioskID, "sha256", sha, "offset", newOff, "err", err)
 		writeError(w, http.StatusBadRequest, api.ErrorResponse{Code: api.CodeBadRequest, Message: "upload interrupted; HEAD for the offset and resume"})
+	default:
+		// The platform's own storage failed (disk full, I/O error): a
+		// 5xx, so the kiosk keeps the blob and tries again later; a 4xx
+		// would read as a verdict on the resident's application.
+		s.internal(w, r, err)
 	}
 }
 
