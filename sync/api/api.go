@@ -66,6 +66,15 @@ const (
 	CodeNotFound            = "not_found"
 	CodeTooLarge            = "too_large"
 	CodeInternal            = "internal"
+	// CodeTimeout: the request body stalled or came too slowly; what
+	// arrived of a blob PATCH is kept. Retry (HEAD for the offset first).
+	CodeTimeout = "timeout"
+	// CodeRateLimited: too many requests of this kind from this kiosk;
+	// retry after Retry-After seconds.
+	CodeRateLimited = "rate_limited"
+	// CodeQuota: this kiosk holds too many unfinished blob uploads (count
+	// or bytes); finish or abandon some, retry later.
+	CodeQuota = "quota_exceeded"
 )
 
 // ApplicantData is the resident as read from the ID card (or typed in).
@@ -91,6 +100,9 @@ type MaterialRef struct {
 	MaterialID string    `json:"material_id"`
 	Kind       string    `json:"kind"` // KindScan, KindECert or KindPromise
 	Pages      []BlobRef `json:"pages,omitempty"`
+	// PromiseText is, for KindPromise, the full 告知承诺 text the resident
+	// read and accepted, as shown; staff see it with the case.
+	PromiseText string `json:"promise_text,omitempty"`
 }
 
 // SubmissionRequest is the body of POST /api/v1/submissions. UUID is made at
@@ -105,6 +117,15 @@ type SubmissionRequest struct {
 	Applicant   ApplicantData     `json:"applicant"`
 	Form        map[string]string `json:"form,omitempty"`
 	Materials   []MaterialRef     `json:"materials,omitempty"`
+	// Agent is set on a 代办 application: the person who applied on the
+	// applicant's behalf, identified by their own card read at the kiosk.
+	// Applicant is then the principal, whose name and number were typed.
+	Agent *ApplicantData `json:"agent,omitempty"`
+	// LookupCodeSHA256 is the lowercase hex SHA-256 of the lookup code
+	// printed on the receipt (NormalizeLookupCode form). The code is made
+	// on the kiosk, offline, and never leaves it in clear; a resident who
+	// types it at any kiosk proves the receipt is theirs (see TrackProof).
+	LookupCodeSHA256 string `json:"lookup_code_sha256,omitempty"`
 }
 
 // BlobHashes lists every blob the submission names, in order, without
@@ -162,9 +183,22 @@ type StatusesResponse struct {
 	More    bool           `json:"more,omitempty"`
 }
 
+// Headers of GET /api/v1/track/{receipt}: one of them must prove that the
+// resident asking is the one the receipt belongs to, or the platform
+// answers 404 as for an unknown receipt.
+const (
+	// HeaderLookupCode carries the lookup code printed on the receipt, as
+	// the resident typed it (NormalizeLookupCode is applied by the platform).
+	HeaderLookupCode = "X-OneDoor-Lookup-Code"
+	// HeaderHolderProof carries HolderProof(idNumber, receipt) for the
+	// card just read at the kiosk.
+	HeaderHolderProof = "X-OneDoor-Holder-Proof"
+)
+
 // TrackResponse is the body of GET /api/v1/track/{receipt}: the progress of
-// any submission, asked from any kiosk. It carries no personal data beyond a
-// masked name.
+// a submission, asked from any kiosk with proof (HeaderLookupCode or
+// HeaderHolderProof). It carries no personal data beyond a masked name, and
+// staff notes in it are masked (ID and phone numbers).
 type TrackResponse struct {
 	Receipt       string         `json:"receipt"`
 	CaseNumber    string         `json:"case_number"`

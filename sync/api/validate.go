@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -34,6 +35,7 @@ const (
 	MaxPages        = 100 // per material
 	MaxBlobSize     = 64 << 20
 	MaxRequestBytes = 1 << 20 // JSON bodies (not blobs)
+	MaxPromiseBytes = 16 << 10
 )
 
 // IsUUID reports whether s is a UUID in canonical lowercase 8-4-4-4-12 form.
@@ -85,7 +87,117 @@ func checkText(field, s string, required bool, max int) error {
 	if !utf8.ValidString(s) {
 		return invalid(field, "not valid UTF-8")
 	}
+	if strings.IndexByte(s, 0) >= 0 {
+		return invalid(field, "contains a NUL character")
+	}
 	return nil
+}
+
+// ValidReceipt reports whether receipt is one kioskID issued:
+// {kioskID}-{yyyymmdd}-{seq}, seq 1 to 9 digits. A receipt must carry its
+// kiosk's own id so one kiosk cannot take another's numbers.
+func ValidReceipt(receipt, kioskID string) bool {
+	rest, ok := strings.CutPrefix(receipt, kioskID+"-")
+	if !ok || kioskID == "" {
+		return false
+	}
+	day, seq, ok := strings.Cut(rest, "-")
+	if !ok || !validDate(day) || len(seq) == 0 || len(seq) > 9 {
+		return false
+	}
+	return allDigits(seq)
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// validDate reports whether s is a real calendar date written YYYYMMDD.
+func validDate(s string) bool {
+	if len(s) != 8 || !allDigits(s) {
+		return false
+	}
+	t, err := time.Parse("20060102", s)
+	return err == nil && t.Format("20060102") == s
+}
+
+// CheckJSONText refuses a JSON body whose strings could not be stored as
+// they were sent: bytes that are not UTF-8, the escape \u0000, and UTF-16
+// surrogate escapes that do not form a pair. encoding/json would silently
+// turn the first and last into U+FFFD, so the check runs on the raw bytes.
+// Syntax errors are left to the decoder.
+func CheckJSONText(body []byte) error {
+	if !utf8.Valid(body) {
+		return invalid("body", "not valid UTF-8")
+	}
+	in := false
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		if !in {
+			if c == '"' {
+				in = true
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			in = false
+		case '\\':
+			if i+1 >= len(body) {
+				return nil
+			}
+			if body[i+1] != 'u' {
+				i++
+				continue
+			}
+			r, ok := hex4(body, i+2)
+			if !ok {
+				return nil // the decoder reports it
+			}
+			switch {
+			case r == 0:
+				return invalid("body", "a string contains \\u0000 (NUL)")
+			case r >= 0xDC00 && r <= 0xDFFF:
+				return invalid("body", "a string contains a lone UTF-16 surrogate")
+			case r >= 0xD800 && r <= 0xDBFF:
+				lo, ok := -1, false
+				if i+7 < len(body) && body[i+6] == '\\' && body[i+7] == 'u' {
+					lo, ok = hex4(body, i+8)
+				}
+				if !ok || lo < 0xDC00 || lo > 0xDFFF {
+					return invalid("body", "a string contains a lone UTF-16 surrogate")
+				}
+				i += 6
+			}
+			i += 5
+		}
+	}
+	return nil
+}
+
+func hex4(b []byte, at int) (int, bool) {
+	if at+4 > len(b) {
+		return 0, false
+	}
+	n := 0
+	for _, c := range b[at : at+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			n = n<<4 | int(c-'0')
+		case c >= 'a' && c <= 'f':
+			n = n<<4 | int(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			n = n<<4 | int(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return n, true
 }
 
 // Validate checks what the platform checks before it gives a case number. A
@@ -101,23 +213,22 @@ func (s *SubmissionRequest) Validate() error {
 			return err
 		}
 	}
+	if !ValidReceipt(s.Receipt, s.KioskID) {
+		return invalid("receipt", "must be {kiosk_id}-{yyyymmdd}-{seq} with this kiosk's own id")
+	}
 	if s.CreatedAt.IsZero() {
 		return invalid("created_at", "is required")
 	}
-	a := s.Applicant
-	if err := checkText("applicant.name", a.Name, true, 128); err != nil {
+	if err := s.Applicant.validate("applicant"); err != nil {
 		return err
 	}
-	if !ValidIDNumber(a.IDNumber) {
-		// The number itself stays out of the message: messages get logged.
-		return invalid("applicant.id_number", "not a valid 18-character ID number (length, digits or check character)")
-	}
-	for _, f := range []struct {
-		name, v string
-	}{{"applicant.phone", a.Phone}, {"applicant.gender", a.Gender}, {"applicant.ethnicity", a.Ethnicity}, {"applicant.birth_date", a.BirthDate}, {"applicant.address", a.Address}} {
-		if err := checkText(f.name, f.v, false, 256); err != nil {
+	if s.Agent != nil {
+		if err := s.Agent.validate("agent"); err != nil {
 			return err
 		}
+	}
+	if s.LookupCodeSHA256 != "" && !IsSHA256Hex(s.LookupCodeSHA256) {
+		return invalid("lookup_code_sha256", "must be 64 lowercase hex digits")
 	}
 	if len(s.Form) > MaxFormFields {
 		return invalid("form", "more than %d fields", MaxFormFields)
@@ -136,6 +247,9 @@ func (s *SubmissionRequest) Validate() error {
 	for i, m := range s.Materials {
 		field := fmt.Sprintf("materials[%d]", i)
 		if err := checkText(field+".material_id", m.MaterialID, true, 64); err != nil {
+			return err
+		}
+		if err := checkText(field+".promise_text", m.PromiseText, false, MaxPromiseBytes); err != nil {
 			return err
 		}
 		switch m.Kind {
@@ -162,6 +276,27 @@ func (s *SubmissionRequest) Validate() error {
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+func (a *ApplicantData) validate(field string) error {
+	if err := checkText(field+".name", a.Name, true, 128); err != nil {
+		return err
+	}
+	if !ValidIDNumber(a.IDNumber) {
+		// The number itself stays out of the message: messages get logged.
+		return invalid(field+".id_number", "not a valid 18-character ID number (length, digits or check character)")
+	}
+	for _, f := range []struct {
+		name, v string
+	}{{".phone", a.Phone}, {".gender", a.Gender}, {".ethnicity", a.Ethnicity}, {".birth_date", a.BirthDate}, {".address", a.Address}} {
+		if err := checkText(field+f.name, f.v, false, 256); err != nil {
+			return err
+		}
+	}
+	if a.BirthDate != "" && !validDate(a.BirthDate) {
+		return invalid(field+".birth_date", "must be a date written YYYYMMDD")
 	}
 	return nil
 }

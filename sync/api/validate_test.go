@@ -67,6 +67,14 @@ func TestSubmissionValidate(t *testing.T) {
 		{name: "unknown kind", mutate: func(s *SubmissionRequest) { s.Materials[1].Kind = "fax" }, field: "materials[1].kind"},
 		{name: "bad hash", mutate: func(s *SubmissionRequest) { s.Materials[0].Pages[0].SHA256 = "abc" }, field: "materials[0].pages[0].sha256"},
 		{name: "zero size", mutate: func(s *SubmissionRequest) { s.Materials[0].Pages[0].Size = 0 }, field: "materials[0].pages[0].size"},
+		{name: "another kiosk's receipt", mutate: func(s *SubmissionRequest) { s.Receipt = "K2-20260101-0001" }, field: "receipt"},
+		{name: "nul in form", mutate: func(s *SubmissionRequest) { s.Form["x"] = "a\x00b" }, field: "form.x"},
+		{name: "bad birth date", mutate: func(s *SubmissionRequest) { s.Applicant.BirthDate = "19900231" }, field: "applicant.birth_date"},
+		{name: "agent", mutate: func(s *SubmissionRequest) { s.Agent = &ApplicantData{Name: "代办人", IDNumber: standardExa} }},
+		{name: "agent without number", mutate: func(s *SubmissionRequest) { s.Agent = &ApplicantData{Name: "代办人"} }, field: "agent.id_number"},
+		{name: "lookup hash", mutate: func(s *SubmissionRequest) { s.LookupCodeSHA256 = LookupCodeSHA256("ABCDE12345") }},
+		{name: "bad lookup hash", mutate: func(s *SubmissionRequest) { s.LookupCodeSHA256 = "ABCDE12345" }, field: "lookup_code_sha256"},
+		{name: "promise text", mutate: func(s *SubmissionRequest) { s.Materials[1].PromiseText = strings.Repeat("承诺", MaxPromiseBytes) }, field: "materials[1].promise_text"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
