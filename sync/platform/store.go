@@ -65,6 +65,16 @@ type Detail struct {
 	Summary
 	Request api.SubmissionRequest
 	History []api.StatusUpdate
+	// Actors[i] is who made History[i]: the staff user of a decision,
+	// "intake" for the received update. Never sent to kiosks.
+	Actors []string
+}
+
+// Upload is one kiosk's unfinished blob upload, for its quota.
+type Upload struct {
+	SHA256 string
+	Length int64 // the declared Upload-Length
+	LastAt time.Time
 }
 
 // ExportRow is one line of `platformd export`.
@@ -134,6 +144,23 @@ type Store interface {
 	CreateSession(ctx context.Context, s Session) error
 	Session(ctx context.Context, idHash string, now time.Time) (Session, error)
 	DeleteSession(ctx context.Context, idHash string) error
+
+	// What binds a kiosk to the data it may see (issue 11). NoteUpload
+	// records that kioskID PATCHed blob sha of declared length, or moves
+	// its last-progress time to at; UploadDone marks the blob complete for
+	// every kiosk; Unfinished lists kioskID's uploads not done whose last
+	// progress is at or after since (its quota); KioskKnowsBlob is true
+	// when kioskID uploaded sha or named it in one of its stored
+	// submissions (HEAD answers only then).
+	NoteUpload(ctx context.Context, kioskID, sha string, length int64, at time.Time) error
+	UploadDone(ctx context.Context, sha string) error
+	Unfinished(ctx context.Context, kioskID string, since time.Time) ([]Upload, error)
+	KioskKnowsBlob(ctx context.Context, kioskID, sha string) (bool, error)
+	// RecordLookup notes that kioskID looked receipt up with proof;
+	// MayRate reports whether a submission has receipt (exists) and
+	// whether kioskID submitted it or looked it up (allowed).
+	RecordLookup(ctx context.Context, kioskID, receipt string, at time.Time) error
+	MayRate(ctx context.Context, kioskID, receipt string) (exists, allowed bool, err error)
 
 	Ping(ctx context.Context) error
 	Close() error

@@ -75,6 +75,12 @@ var migrations = []string{
 	CREATE TABLE staff(user TEXT PRIMARY KEY, password_hash TEXT NOT NULL, added_at INTEGER NOT NULL);
 	CREATE TABLE sessions(id_hash TEXT PRIMARY KEY, user TEXT NOT NULL REFERENCES staff(user),
 		csrf TEXT NOT NULL, expires INTEGER NOT NULL);`,
+	// 2: what binds a kiosk to the data it may see (blob uploads it made,
+	// receipts it looked up with proof).
+	`CREATE TABLE kiosk_uploads(kiosk TEXT NOT NULL, sha256 TEXT NOT NULL, length INTEGER NOT NULL,
+		last_at INTEGER NOT NULL, done INTEGER NOT NULL, PRIMARY KEY(kiosk, sha256));
+	CREATE INDEX kiosk_uploads_sha ON kiosk_uploads(sha256);
+	CREATE TABLE lookups(kiosk TEXT NOT NULL, receipt TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY(kiosk, receipt));`,
 }
 
 // Options tune a Store; the zero value is the default.
@@ -543,13 +549,24 @@ func (s *Store) detail(ctx context.Context, where string, arg any) (platform.Det
 	if err := json.Unmarshal([]byte(reqJSON), &d.Request); err != nil {
 		return d, fmt.Errorf("submission %s: stored request: %w", d.UUID, err)
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT `+updateCols+` FROM status_updates u JOIN submissions s ON s.id = u.submission_id
+	rows, err := s.r.QueryContext(ctx, `SELECT `+updateCols+`, u.actor FROM status_updates u JOIN submissions s ON s.id = u.submission_id
 		WHERE u.submission_id = ? ORDER BY u.id`, id)
 	if err != nil {
 		return d, fmt.Errorf("history: %w", err)
 	}
-	d.History, _, err = scanUpdates(rows)
-	return d, err
+	defer rows.Close()
+	for rows.Next() {
+		var u api.StatusUpdate
+		var at, uid int64
+		var actor string
+		if err := rows.Scan(&uid, &u.Receipt, &u.UUID, &u.CaseNumber, &u.Status, &u.Note, &at, &actor); err != nil {
+			return d, fmt.Errorf("history: %w", err)
+		}
+		u.At = fromTS(at)
+		d.History = append(d.History, u)
+		d.Actors = append(d.Actors, actor)
+	}
+	return d, rows.Err()
 }
 
 // Track finds a submission by receipt number.

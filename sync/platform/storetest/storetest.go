@@ -237,6 +237,96 @@ func Run(t *testing.T, open Opener) {
 		}
 	})
 
+	t.Run("history actors", func(t *testing.T) {
+		s := fresh(t)
+		if _, _, err := create(ctx, s, "K1", 1, "h", at); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Decide(ctx, sub("K1", 1).UUID, api.StatusAccepted, "", "clerk-wang", at); err != nil {
+			t.Fatal(err)
+		}
+		d, err := s.Get(ctx, sub("K1", 1).UUID)
+		if err != nil || len(d.Actors) != len(d.History) || len(d.Actors) != 2 || d.Actors[1] != "clerk-wang" {
+			t.Fatalf("actors = %q for %d updates %v", d.Actors, len(d.History), err)
+		}
+	})
+
+	t.Run("kiosk uploads", func(t *testing.T) {
+		s := fresh(t)
+		a, b := fmt.Sprintf("%064x", 0xa), fmt.Sprintf("%064x", 0xb)
+		if err := s.NoteUpload(ctx, "K1", a, 100, at); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.NoteUpload(ctx, "K1", b, 200, at.Add(-48*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.NoteUpload(ctx, "K1", a, 100, at.Add(time.Minute)); err != nil { // progress
+			t.Fatal(err)
+		}
+		us, err := s.Unfinished(ctx, "K1", at.Add(-24*time.Hour))
+		if err != nil || len(us) != 1 || us[0].SHA256 != a || us[0].Length != 100 || !us[0].LastAt.Equal(at.Add(time.Minute)) {
+			t.Fatalf("unfinished = %+v %v", us, err)
+		}
+		if us, _ := s.Unfinished(ctx, "K2", time.Time{}); len(us) != 0 {
+			t.Fatalf("another kiosk's uploads: %+v", us)
+		}
+		if err := s.NoteUpload(ctx, "K2", a, 100, at); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.UploadDone(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []string{"K1", "K2"} {
+			if us, _ := s.Unfinished(ctx, k, at.Add(-24*time.Hour)); len(us) != 0 {
+				t.Fatalf("%s: done upload still unfinished: %+v", k, us)
+			}
+		}
+		for _, tc := range []struct {
+			kiosk, sha string
+			want       bool
+		}{{"K1", a, true}, {"K1", b, true}, {"K3", a, false}, {"K3", fmt.Sprintf("%064x", 1), false}} {
+			if ok, err := s.KioskKnowsBlob(ctx, tc.kiosk, tc.sha); err != nil || ok != tc.want {
+				t.Fatalf("KioskKnowsBlob(%s, %s) = %v %v", tc.kiosk, tc.sha, ok, err)
+			}
+		}
+		// Named in a stored submission counts too.
+		if _, _, err := create(ctx, s, "K3", 1, "h", at); err != nil {
+			t.Fatal(err)
+		}
+		if ok, _ := s.KioskKnowsBlob(ctx, "K3", fmt.Sprintf("%064x", 1)); !ok {
+			t.Fatal("a blob K3's submission names is not known to K3")
+		}
+		if ok, _ := s.KioskKnowsBlob(ctx, "K1", fmt.Sprintf("%064x", 1)); ok {
+			t.Fatal("K3's blob is known to K1")
+		}
+	})
+
+	t.Run("lookups and who may rate", func(t *testing.T) {
+		s := fresh(t)
+		if _, _, err := create(ctx, s, "K1", 1, "h", at); err != nil {
+			t.Fatal(err)
+		}
+		r := sub("K1", 1).Receipt
+		check := func(kiosk, receipt string, exists, allowed bool) {
+			t.Helper()
+			e, a, err := s.MayRate(ctx, kiosk, receipt)
+			if err != nil || e != exists || a != allowed {
+				t.Fatalf("MayRate(%s, %s) = %v %v %v, want %v %v", kiosk, receipt, e, a, err, exists, allowed)
+			}
+		}
+		check("K1", r, true, true)
+		check("K2", r, true, false)
+		check("K1", "K1-20260101-9999", false, false)
+		if err := s.RecordLookup(ctx, "K2", r, at); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RecordLookup(ctx, "K2", r, at.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		check("K2", r, true, true)
+		check("K3", r, true, false)
+	})
+
 	t.Run("staff and sessions", func(t *testing.T) {
 		s := fresh(t)
 		if err := s.AddStaff(ctx, "clerk", "hash", at); err != nil {
