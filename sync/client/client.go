@@ -723,11 +723,36 @@ func (c *Client) Statuses(ctx context.Context, cursor string) (*api.StatusesResp
 	return &out, nil
 }
 
-// Track asks for the progress of any submission by receipt number.
+// TrackProof proves to the platform that the resident asking owns the
+// receipt: the lookup code printed on it, as typed, or the ID number of the
+// card just read at this kiosk (sent only as api.HolderProof, bound to the
+// receipt). Either may be empty.
+type TrackProof struct {
+	LookupCode string
+	IDNumber   string
+}
+
+// Track asks for the progress of a submission by receipt number without
+// proof. Platforms that bind lookups to residents (issue 11; the reference
+// platform does) answer not found: use TrackProven.
 func (c *Client) Track(ctx context.Context, receipt string) (*api.TrackResponse, error) {
+	return c.TrackProven(ctx, receipt, TrackProof{})
+}
+
+// TrackProven asks for the progress of a submission with proof that the
+// resident asking owns it. An unknown receipt and a wrong proof both give
+// an *APIError with status 404.
+func (c *Client) TrackProven(ctx context.Context, receipt string, p TrackProof) (*api.TrackResponse, error) {
+	hdr := map[string]string{}
+	if p.LookupCode != "" {
+		hdr[api.HeaderLookupCode] = api.NormalizeLookupCode(p.LookupCode)
+	}
+	if p.IDNumber != "" {
+		hdr[api.HeaderHolderProof] = api.HolderProof(p.IDNumber, receipt)
+	}
 	var out api.TrackResponse
 	_, err := c.do(ctx, call{
-		method: http.MethodGet, path: api.PathTrack + url.PathEscape(receipt),
+		method: http.MethodGet, path: api.PathTrack + url.PathEscape(receipt), header: hdr,
 		success: okStatus(200),
 		decode:  decodeJSON(&out, nil),
 	})
