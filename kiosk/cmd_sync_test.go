@@ -15,6 +15,7 @@ import (
 
 	"onedoor/sync/outbox"
 	"onedoor/sync/platform"
+	"onedoor/sync/platform/blobdir"
 	"onedoor/sync/platform/sqlitestore"
 )
 
@@ -28,7 +29,7 @@ func TestSyncNowAndRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	blobs, err := platform.OpenBlobDir(filepath.Join(pdir, "blobs"))
+	blobs, err := blobdir.Open(filepath.Join(pdir, "blobs"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,6 +49,7 @@ import (
 	"onedoor/sync/faultproxy"
 	"onedoor/sync/outbox/devdata"
 	"onedoor/sync/platform"
+	"onedoor/sync/platform/blobdir"
 	"onedoor/sync/platform/sqlitestore"
 )
 
@@ -397,8 +398,8 @@ func compare(ctx context.Context, res *Result, dbPath, ledgerPath string, plat *
 	return nil
 }
 
-func checkBlob(d *platform.BlobDir, sha string) error {
-	f, err := d.Open(sha)
+func checkBlob(d *blobdir.Dir, sha string) error {
+	f, err := d.Open(context.Background(), sha)
 	if err != nil {
 		return fmt.Errorf("blob %.12s: %w", sha, err)
 	}
@@ -416,7 +417,7 @@ func checkBlob(d *platform.BlobDir, sha string) error {
 // platformProc is the reference platform on a loopback listener.
 type platformProc struct {
 	store *sqlitestore.Store
-	blobs *platform.BlobDir
+	blobs *blobdir.Dir
 	srv   *http.Server
 	ln    net.Listener
 	done  chan struct{}
@@ -430,7 +431,7 @@ func startPlatform(dir string) (*platformProc, error) {
 	if err != nil {
 		return nil, err
 	}
-	blobs, err := platform.OpenBlobDir(filepath.Join(dir, "blobs"))
+	blobs, err := blobdir.Open(filepath.Join(dir, "blobs"))
 	if err != nil {
 		st.Close()
 		return nil, err

@@ -102,7 +102,7 @@ func TestCleanShutdownLeavesUploadResumable(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := r.eng.Start(ctx)
 	waitFor(t, 10*time.Second, func() bool {
-		off, started, _ := r.plat.blobs.Offset(sha)
+		off, started, _ := r.plat.blobs.Offset(context.Background(), sha)
 		return started && off > 512<<10
 	})
 	cancel()
@@ -123,7 +123,7 @@ func TestCleanShutdownLeavesUploadResumable(t *testing.T) {
 		prev = r.proxy.Stats().BytesUp
 		time.Sleep(300 * time.Millisecond)
 	}
-	held, _, _ := r.plat.blobs.Offset(sha)
+	held, _, _ := r.plat.blobs.Offset(context.Background(), sha)
 	upBefore := r.proxy.Stats().BytesUp
 	r.proxy.SetRate(0)
 	eng2, err := New(r.eng.cfg)

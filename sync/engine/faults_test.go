@@ -177,13 +177,13 @@ func TestFaultPlatformRestartWithDataKept(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := r.eng.Start(ctx)
 	waitFor(t, 20*time.Second, func() bool {
-		off, started, err := r.plat.blobs.Offset(second)
+		off, started, err := r.plat.blobs.Offset(context.Background(), second)
 		return err == nil && started && off > 64<<10 && off < size-64<<10
 	})
 	r.plat.stop()
 	r.plat = startPlatform(t, r.plat.dir)
 	// Read by the new platform before the link reaches it: what survived.
-	held, _, _ := r.plat.blobs.Offset(second)
+	held, _, _ := r.plat.blobs.Offset(context.Background(), second)
 	r.proxy.SetTarget(r.plat.addr())
 	r.proxy.ResetAll()
 	waitFor(t, 30*time.Second, func() bool {

@@ -23,6 +23,7 @@ import (
 	"onedoor/sync/outbox"
 	"onedoor/sync/outbox/devdata"
 	"onedoor/sync/platform"
+	"onedoor/sync/platform/blobdir"
 	"onedoor/sync/platform/sqlitestore"
 )
 
@@ -35,7 +36,7 @@ type platformProc struct {
 	t     *testing.T
 	dir   string
 	store *sqlitestore.Store
-	blobs *platform.BlobDir
+	blobs *blobdir.Dir
 	srv   *http.Server
 	ln    net.Listener
 	done  chan struct{}
@@ -50,7 +51,7 @@ func startPlatform(t *testing.T, dir string) *platformProc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	blobs, err := platform.OpenBlobDir(filepath.Join(dir, "blobs"))
+	blobs, err := blobdir.Open(filepath.Join(dir, "blobs"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +261,7 @@ func (r *rig) verify() {
 			r.t.Errorf("%s: blobs %v, kiosk sent %v", row.Receipt, row.Blobs, p.blobs)
 		}
 		for _, sha := range row.Blobs {
-			f, err := r.plat.blobs.Open(sha)
+			f, err := r.plat.blobs.Open(context.Background(), sha)
 			if err != nil {
 				r.t.Errorf("%s: blob %.12s: %v", row.Receipt, sha, err)
 				continue

@@ -18,6 +18,7 @@ import (
 
 	"onedoor/sync/api"
 	"onedoor/sync/platform"
+	"onedoor/sync/platform/blobdir"
 	"onedoor/sync/platform/sqlitestore"
 )
 
@@ -29,7 +30,7 @@ type env struct {
 	t      testing.TB
 	dir    string
 	store  *sqlitestore.Store
-	blobs  *platform.BlobDir
+	blobs  *blobdir.Dir
 	server *platform.Server
 	http   *httptest.Server
 	tokens map[string]string
@@ -63,7 +64,7 @@ func (e *env) start(catalog []byte) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	blobs, err := platform.OpenBlobDir(e.dir + "/blobs")
+	blobs, err := blobdir.Open(e.dir + "/blobs")
 	if err != nil {
 		e.t.Fatal(err)
 	}

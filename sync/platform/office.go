@@ -401,7 +401,7 @@ func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, se Session) {
 		http.Error(w, "no such scan", http.StatusNotFound)
 		return
 	}
-	f, err := s.cfg.Blobs.Open(sha)
+	f, err := s.cfg.Blobs.Open(r.Context(), sha)
 	if errors.Is(err, ErrNotFound) {
 		http.Error(w, "no such scan", http.StatusNotFound)
 		return

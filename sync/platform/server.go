@@ -3,8 +3,8 @@
 // feed that carries staff decisions back, and a small server-rendered back
 // office where staff log in, look at scans and decide. It exists so the
 // kiosk can be run, tested and demonstrated end to end; storage sits behind
-// the Store interface (SQLite in sync/platform/sqlitestore) and blob bytes in
-// a BlobDir.
+// the Store interface (SQLite in sync/platform/sqlitestore) and blob bytes
+// behind BlobStore (a local folder in sync/platform/blobdir).
 package platform
 
 import (
@@ -32,7 +32,7 @@ import (
 // Config wires a Server.
 type Config struct {
 	Store  Store
-	Blobs  *BlobDir
+	Blobs  BlobStore
 	Clock  func() time.Time // defaults to time.Now
 	Logger *slog.Logger     // defaults to slog.Default
 	// CasePrefix starts every case number, e.g. "DG" gives DG-2026-000123.
@@ -272,7 +272,7 @@ func (s *Server) headBlob(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	off, started, err := s.cfg.Blobs.Offset(sha)
+	off, started, err := s.cfg.Blobs.Offset(r.Context(), sha)
 	if err != nil {
 		s.internal(w, r, err)
 		return
@@ -283,7 +283,7 @@ func (s *Server) headBlob(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set(api.HeaderUploadOffset, strconv.FormatInt(off, 10))
-	if done, n, _ := s.cfg.Blobs.Complete(sha); done {
+	if done, n, _ := s.cfg.Blobs.Complete(r.Context(), sha); done {
 		w.Header().Set(api.HeaderUploadLength, strconv.FormatInt(n, 10))
 	}
 	w.WriteHeader(http.StatusOK)
@@ -321,9 +321,9 @@ func (s *Server) patchBlob(w http.ResponseWriter, r *http.Request) {
 	if chunkSHA == api.UnsignedPayload {
 		chunkSHA = ""
 	}
-	before, _, _ := s.cfg.Blobs.Offset(sha)
+	before, _, _ := s.cfg.Blobs.Offset(r.Context(), sha)
 	body := &idleReader{r: r.Body, rc: http.NewResponseController(w), idle: s.cfg.UploadIdleTimeout}
-	newOff, err := s.cfg.Blobs.Append(sha, offset, length, chunkSHA, body)
+	newOff, err := s.cfg.Blobs.Append(r.Context(), sha, offset, length, chunkSHA, body)
 	if newOff > before {
 		s.metrics.count("blob_bytes_received", "kept", uint64(newOff-before))
 	}
@@ -446,7 +446,7 @@ func (s *Server) postSubmission(w http.ResponseWriter, r *http.Request) {
 		validation(w, errors.New("kiosk_id: must be the signing kiosk"))
 		return
 	}
-	missing, err := s.cfg.Blobs.Missing(req.BlobHashes())
+	missing, err := s.cfg.Blobs.Missing(r.Context(), req.BlobHashes())
 	if err != nil {
 		s.internal(w, r, err)
 		return

@@ -14,14 +14,15 @@ import (
 	"time"
 
 	"onedoor/sync/platform"
+	"onedoor/sync/platform/blobdir"
 	"onedoor/sync/platform/sqlitestore"
 )
 
 // Platform is an opened data directory.
 type Platform struct {
 	Store  *sqlitestore.Store
-	Blobs  *platform.BlobDir // nil when opened with OpenStore
-	Server *platform.Server  // nil when opened with OpenStore
+	Blobs  *blobdir.Dir     // nil when opened with OpenStore
+	Server *platform.Server // nil when opened with OpenStore
 }
 
 // OpenStore opens (creating) dir/platform.db without the blob folder or the
@@ -48,7 +49,7 @@ func Open(ctx context.Context, dir string, cfg platform.Config) (*Platform, erro
 	if err != nil {
 		return nil, err
 	}
-	if p.Blobs, err = platform.OpenBlobDir(filepath.Join(dir, "blobs")); err != nil {
+	if p.Blobs, err = blobdir.Open(filepath.Join(dir, "blobs")); err != nil {
 		p.Close()
 		return nil, err
 	}

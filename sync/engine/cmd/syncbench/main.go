@@ -41,6 +41,7 @@ import (
 	"onedoor/sync/outbox"
 	"onedoor/sync/outbox/devdata"
 	"onedoor/sync/platform"
+	"onedoor/sync/platform/blobdir"
 	"onedoor/sync/platform/sqlitestore"
 )
 
@@ -69,7 +70,7 @@ func main() {
 type env struct {
 	dir   string
 	store *sqlitestore.Store
-	blobs *platform.BlobDir
+	blobs *blobdir.Dir
 	srv   *http.Server
 	ln    net.Listener
 	ob    *outbox.Store
@@ -89,7 +90,7 @@ func newEnv() (*env, error) {
 	if e.store, err = sqlitestore.Open(context.Background(), pdir); err != nil {
 		return nil, err
 	}
-	if e.blobs, err = platform.OpenBlobDir(filepath.Join(pdir, "blobs")); err != nil {
+	if e.blobs, err = blobdir.Open(filepath.Join(pdir, "blobs")); err != nil {
 		return nil, err
 	}
 	h, err := platform.New(platform.Config{Store: e.store, Blobs: e.blobs, Logger: slog.New(slog.DiscardHandler)})

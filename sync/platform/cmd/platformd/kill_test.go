@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"onedoor/sync/client"
-	"onedoor/sync/platform"
+	"onedoor/sync/platform/blobdir"
 )
 
 // childEnv makes the test binary run platformd itself (see TestMain), so a
@@ -121,13 +121,13 @@ func TestKillDuringUploads(t *testing.T) {
 	if len(acked) < cycles {
 		t.Fatalf("only %d uploads succeeded in %d cycles: the test did not exercise the platform", len(acked), cycles)
 	}
-	blobs, err := platform.OpenBlobDir(filepath.Join(dir, "blobs"))
+	blobs, err := blobdir.Open(filepath.Join(dir, "blobs"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer blobs.Close()
 	for sha, want := range acked {
-		f, err := blobs.Open(sha)
+		f, err := blobs.Open(t.Context(), sha)
 		if err != nil {
 			t.Fatalf("acknowledged blob %.12s missing after the kills: %v", sha, err)
 		}

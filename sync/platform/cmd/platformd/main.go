@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"onedoor/sync/platform"
+	"onedoor/sync/platform/blobdir"
 	"onedoor/sync/platform/local"
 )
 
@@ -165,11 +166,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 // purgePartials drops abandoned uploads at start and then daily.
-func purgePartials(ctx context.Context, blobs *platform.BlobDir, ttl time.Duration, logger *slog.Logger) {
+func purgePartials(ctx context.Context, blobs *blobdir.Dir, ttl time.Duration, logger *slog.Logger) {
 	t := time.NewTicker(24 * time.Hour)
 	defer t.Stop()
 	for {
-		n, err := blobs.PurgePartials(time.Now().Add(-ttl))
+		n, err := blobs.PurgePartials(ctx, time.Now().Add(-ttl))
 		if err != nil {
 			logger.Error("purging abandoned uploads", "err", err)
 		} else if n > 0 {

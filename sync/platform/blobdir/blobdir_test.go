@@ -1,4 +1,4 @@
-package platform
+package blobdir
 
 import (
 	"bytes"
@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"onedoor/sync/platform"
 )
 
 func hexSHA(b []byte) string {
@@ -53,26 +55,26 @@ func TestAppendCases(t *testing.T) {
 		{name: "whole, unsigned", offset: 0, length: 10, body: bytes.NewReader(data), wantOff: 10, complete: true},
 		// From offset 0 the blob is verified with the hash taken as the
 		// bytes arrive, not by re-reading: wrong bytes must still fail.
-		{name: "whole, unsigned, wrong bytes", offset: 0, length: 10, body: strings.NewReader("0123456780"), wantOff: 0, wantErr: ErrHashMismatch},
-		{name: "whole, signed, wrong bytes", offset: 0, length: 10, chunkSHA: func([]byte) string { return hexSHA([]byte("0123456780")) }, body: strings.NewReader("0123456780"), wantOff: 0, wantErr: ErrHashMismatch},
-		{name: "resume, unsigned, wrong bytes", prefix: 4, offset: 4, length: 10, body: strings.NewReader("456780"), wantOff: 0, wantErr: ErrHashMismatch},
+		{name: "whole, unsigned, wrong bytes", offset: 0, length: 10, body: strings.NewReader("0123456780"), wantOff: 0, wantErr: platform.ErrHashMismatch},
+		{name: "whole, signed, wrong bytes", offset: 0, length: 10, chunkSHA: func([]byte) string { return hexSHA([]byte("0123456780")) }, body: strings.NewReader("0123456780"), wantOff: 0, wantErr: platform.ErrHashMismatch},
+		{name: "resume, unsigned, wrong bytes", prefix: 4, offset: 4, length: 10, body: strings.NewReader("456780"), wantOff: 0, wantErr: platform.ErrHashMismatch},
 		{name: "resume, unsigned", prefix: 4, offset: 4, length: 10, body: bytes.NewReader(data[4:]), wantOff: 10, complete: true},
-		{name: "wrong offset", prefix: 4, offset: 6, length: 10, body: bytes.NewReader(data[6:]), wantOff: 4, wantErr: ErrOffsetMismatch},
-		{name: "too long", offset: 0, length: 10, body: bytes.NewReader(append(data, 'x')), wantOff: 0, wantErr: ErrBlobTooLong},
-		{name: "length below held", prefix: 6, offset: 6, length: 5, body: bytes.NewReader(nil), wantOff: 6, wantErr: ErrBlobTooLong},
-		{name: "signed chunk corrupted", offset: 0, length: 10, chunkSHA: func([]byte) string { return hexSHA([]byte("other")) }, body: bytes.NewReader(data), wantOff: 0, wantErr: ErrChunkHash},
+		{name: "wrong offset", prefix: 4, offset: 6, length: 10, body: bytes.NewReader(data[6:]), wantOff: 4, wantErr: platform.ErrOffsetMismatch},
+		{name: "too long", offset: 0, length: 10, body: bytes.NewReader(append(data, 'x')), wantOff: 0, wantErr: platform.ErrBlobTooLong},
+		{name: "length below held", prefix: 6, offset: 6, length: 5, body: bytes.NewReader(nil), wantOff: 6, wantErr: platform.ErrBlobTooLong},
+		{name: "signed chunk corrupted", offset: 0, length: 10, chunkSHA: func([]byte) string { return hexSHA([]byte("other")) }, body: bytes.NewReader(data), wantOff: 0, wantErr: platform.ErrChunkHash},
 		{name: "signed chunk cut", offset: 0, length: 10, chunkSHA: hexSHA, body: &failingReader{r: bytes.NewReader(data), n: 7}, wantOff: 0, wantErr: errAny},
 		{name: "unsigned chunk cut keeps bytes", offset: 0, length: 10, body: &failingReader{r: bytes.NewReader(data), n: 7}, wantOff: 7, wantErr: errAny},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			d, err := OpenBlobDir(t.TempDir())
+			d, err := Open(t.TempDir())
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer d.Close()
 			if tc.prefix > 0 {
-				if _, err := d.Append(sha, 0, 10, "", bytes.NewReader(data[:tc.prefix])); err != nil {
+				if _, err := d.Append(t.Context(), sha, 0, 10, "", bytes.NewReader(data[:tc.prefix])); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -80,14 +82,14 @@ func TestAppendCases(t *testing.T) {
 			if tc.chunkSHA != nil {
 				cs = tc.chunkSHA(data[tc.offset:])
 			}
-			off, err := d.Append(sha, tc.offset, tc.length, cs, tc.body)
+			off, err := d.Append(t.Context(), sha, tc.offset, tc.length, cs, tc.body)
 			if off != tc.wantOff || (tc.wantErr == nil) != (err == nil) || (tc.wantErr != nil && tc.wantErr != errAny && !errors.Is(err, tc.wantErr)) {
 				t.Fatalf("Append = %d, %v; want %d, %v", off, err, tc.wantOff, tc.wantErr)
 			}
-			if got, _, _ := d.Offset(sha); got != tc.wantOff {
+			if got, _, _ := d.Offset(t.Context(), sha); got != tc.wantOff {
 				t.Fatalf("Offset after = %d, want %d", got, tc.wantOff)
 			}
-			done, _, _ := d.Complete(sha)
+			done, _, _ := d.Complete(t.Context(), sha)
 			if done != tc.complete {
 				t.Fatalf("complete = %v", done)
 			}
@@ -104,9 +106,9 @@ func TestAppendCases(t *testing.T) {
 var errAny = errors.New("any error")
 
 // readBlob reads a complete blob through Open, packed or not.
-func readBlob(t testing.TB, d *BlobDir, sha string) []byte {
+func readBlob(t testing.TB, d *Dir, sha string) []byte {
 	t.Helper()
-	f, err := d.Open(sha)
+	f, err := d.Open(t.Context(), sha)
 	if err != nil {
 		t.Fatalf("open %.12s: %v", sha, err)
 	}
@@ -130,7 +132,7 @@ func FuzzBlobAppend(f *testing.F) {
 		if len(data) == 0 || len(plan) > 64 {
 			return
 		}
-		d, err := OpenBlobDir(t.TempDir())
+		d, err := Open(t.TempDir())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -153,21 +155,21 @@ func FuzzBlobAppend(f *testing.F) {
 			if p&0x80 != 0 {
 				body, cs = &failingReader{r: bytes.NewReader(chunk), n: len(chunk) / 2}, ""
 			}
-			got, err := d.Append(sha, sendOff, int64(len(data)), cs, body)
-			if sendOff != off && !errors.Is(err, ErrOffsetMismatch) {
+			got, err := d.Append(t.Context(), sha, sendOff, int64(len(data)), cs, body)
+			if sendOff != off && !errors.Is(err, platform.ErrOffsetMismatch) {
 				t.Fatalf("stale offset %d (held %d) accepted: %v", sendOff, off, err)
 			}
 			if got < 0 || got > int64(len(data)) || (err == nil && got != end) {
 				t.Fatalf("offset %d after sending [%d,%d) err %v", got, sendOff, end, err)
 			}
-			if errors.Is(err, ErrHashMismatch) {
+			if errors.Is(err, platform.ErrHashMismatch) {
 				if !wrongAddr {
 					t.Fatal("correct bytes reported as a hash mismatch")
 				}
 				got = 0
 			}
 			off = got
-			if done, _, _ := d.Complete(sha); done {
+			if done, _, _ := d.Complete(t.Context(), sha); done {
 				b := readBlob(t, d, sha)
 				if wrongAddr || !bytes.Equal(b, data) {
 					t.Fatalf("completed blob holds wrong bytes (wrongAddr=%v)", wrongAddr)
@@ -179,25 +181,25 @@ func FuzzBlobAppend(f *testing.F) {
 }
 
 func TestPurgePartials(t *testing.T) {
-	d, err := OpenBlobDir(t.TempDir())
+	d, err := Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer d.Close()
 	old, fresh, done := []byte("old partial!"), []byte("fresh partial"), []byte("complete")
 	for _, b := range [][]byte{old, fresh} {
-		if _, err := d.Append(hexSHA(b), 0, int64(len(b)), "", bytes.NewReader(b[:4])); err != nil {
+		if _, err := d.Append(t.Context(), hexSHA(b), 0, int64(len(b)), "", bytes.NewReader(b[:4])); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := d.Append(hexSHA(done), 0, int64(len(done)), "", bytes.NewReader(done)); err != nil {
+	if _, err := d.Append(t.Context(), hexSHA(done), 0, int64(len(done)), "", bytes.NewReader(done)); err != nil {
 		t.Fatal(err)
 	}
 	now := time.Now()
 	if err := os.Chtimes(d.partialPath(hexSHA(old)), now.Add(-8*24*time.Hour), now.Add(-8*24*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	n, err := d.PurgePartials(now.Add(-7 * 24 * time.Hour))
+	n, err := d.PurgePartials(t.Context(), now.Add(-7*24*time.Hour))
 	if err != nil || n != 1 {
 		t.Fatalf("purged %d, %v", n, err)
 	}
@@ -205,7 +207,7 @@ func TestPurgePartials(t *testing.T) {
 		b       []byte
 		started bool
 	}{{old, false}, {fresh, true}, {done, true}} {
-		if _, started, _ := d.Offset(hexSHA(tc.b)); started != tc.started {
+		if _, started, _ := d.Offset(t.Context(), hexSHA(tc.b)); started != tc.started {
 			t.Errorf("%q started = %v, want %v", tc.b, started, tc.started)
 		}
 	}

@@ -1,4 +1,4 @@
-package platform
+package blobdir
 
 import (
 	"bytes"
@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"onedoor/sync/platform"
 )
 
 func randomBytes(t testing.TB, n int) []byte {
@@ -28,7 +30,7 @@ func randomBytes(t testing.TB, n int) []byte {
 // pack, and no file per small blob was made.
 func TestPackedBlobs(t *testing.T) {
 	root := t.TempDir()
-	d, err := OpenBlobDir(root)
+	d, err := Open(root)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,8 +46,8 @@ func TestPackedBlobs(t *testing.T) {
 		defer wg.Done()
 		// The second of two uploads of one blob may find it complete and
 		// be told so with its end offset (409 on the wire).
-		n, err := d.Append(hexSHA(b), 0, int64(len(b)), hexSHA(b), bytes.NewReader(b))
-		if n != int64(len(b)) || (err != nil && !errors.Is(err, ErrOffsetMismatch)) {
+		n, err := d.Append(t.Context(), hexSHA(b), 0, int64(len(b)), hexSHA(b), bytes.NewReader(b))
+		if n != int64(len(b)) || (err != nil && !errors.Is(err, platform.ErrOffsetMismatch)) {
 			errs <- fmt.Errorf("append %d bytes: %d, %v", len(b), n, err)
 		}
 	}
@@ -62,14 +64,14 @@ func TestPackedBlobs(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	d, err = OpenBlobDir(root)
+	d, err = Open(root)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer d.Close()
 	for _, b := range append(blobs, big) {
 		sha := hexSHA(b)
-		if ok, n, err := d.Complete(sha); !ok || n != int64(len(b)) || err != nil {
+		if ok, n, err := d.Complete(t.Context(), sha); !ok || n != int64(len(b)) || err != nil {
 			t.Fatalf("Complete(%.12s) = %v, %d, %v", sha, ok, n, err)
 		}
 		if got := readBlob(t, d, sha); !bytes.Equal(got, b) {
@@ -93,12 +95,12 @@ func TestPackedBlobs(t *testing.T) {
 // back intact.
 func TestPackTornTail(t *testing.T) {
 	root := t.TempDir()
-	d, err := OpenBlobDir(root)
+	d, err := Open(root)
 	if err != nil {
 		t.Fatal(err)
 	}
 	first := randomBytes(t, 5000)
-	if _, err := d.Append(hexSHA(first), 0, int64(len(first)), "", bytes.NewReader(first)); err != nil {
+	if _, err := d.Append(t.Context(), hexSHA(first), 0, int64(len(first)), "", bytes.NewReader(first)); err != nil {
 		t.Fatal(err)
 	}
 	d.Close()
@@ -111,20 +113,20 @@ func TestPackTornTail(t *testing.T) {
 	f.Write(lost[:1234]) // half of a blob, never indexed
 	f.Close()
 
-	d, err = OpenBlobDir(root)
+	d, err = Open(root)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	if ok, _, _ := d.Complete(hexSHA(lost)); ok {
+	if ok, _, _ := d.Complete(t.Context(), hexSHA(lost)); ok {
 		t.Fatal("unindexed bytes count as a complete blob")
 	}
-	if off, started, _ := d.Offset(hexSHA(lost)); off != 0 || started {
+	if off, started, _ := d.Offset(t.Context(), hexSHA(lost)); off != 0 || started {
 		t.Fatalf("Offset of the lost blob = %d, %v; want a fresh start", off, started)
 	}
 	second := randomBytes(t, 7000)
 	for _, b := range [][]byte{lost, second} {
-		if _, err := d.Append(hexSHA(b), 0, int64(len(b)), "", bytes.NewReader(b)); err != nil {
+		if _, err := d.Append(t.Context(), hexSHA(b), 0, int64(len(b)), "", bytes.NewReader(b)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -138,20 +140,20 @@ func TestPackTornTail(t *testing.T) {
 // TestPackRefusesAfterPartial: once part of a blob is held as a partial
 // file, a request from offset 0 must be told the real offset, not packed.
 func TestPackRefusesAfterPartial(t *testing.T) {
-	d, err := OpenBlobDir(t.TempDir())
+	d, err := Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer d.Close()
 	b := randomBytes(t, 4096)
 	sha := hexSHA(b)
-	if n, err := d.Append(sha, 0, int64(len(b)), "", bytes.NewReader(b[:1000])); err != nil || n != 1000 {
+	if n, err := d.Append(t.Context(), sha, 0, int64(len(b)), "", bytes.NewReader(b[:1000])); err != nil || n != 1000 {
 		t.Fatalf("first piece: %d, %v", n, err)
 	}
-	if n, err := d.Append(sha, 0, int64(len(b)), "", bytes.NewReader(b)); n != 1000 || err == nil {
+	if n, err := d.Append(t.Context(), sha, 0, int64(len(b)), "", bytes.NewReader(b)); n != 1000 || err == nil {
 		t.Fatalf("restart from 0 over a partial upload: %d, %v; want 1000 and a mismatch", n, err)
 	}
-	if n, err := d.Append(sha, 1000, int64(len(b)), "", bytes.NewReader(b[1000:])); err != nil || n != int64(len(b)) {
+	if n, err := d.Append(t.Context(), sha, 1000, int64(len(b)), "", bytes.NewReader(b[1000:])); err != nil || n != int64(len(b)) {
 		t.Fatalf("resume: %d, %v", n, err)
 	}
 	if got := readBlob(t, d, sha); !bytes.Equal(got, b) {
@@ -163,16 +165,16 @@ func TestPackRefusesAfterPartial(t *testing.T) {
 // over the first one's blobs, so it is refused until the first closes.
 func TestBlobDirSingleWriter(t *testing.T) {
 	root := t.TempDir()
-	d, err := OpenBlobDir(root)
+	d, err := Open(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d2, err := OpenBlobDir(root); err == nil {
+	if d2, err := Open(root); err == nil {
 		d2.Close()
 		t.Fatal("a second BlobDir opened the same folder")
 	}
 	d.Close()
-	d2, err := OpenBlobDir(root)
+	d2, err := Open(root)
 	if err != nil {
 		t.Fatalf("reopen after close: %v", err)
 	}
@@ -206,7 +208,7 @@ func TestPackIndexRebuilt(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			root := t.TempDir()
-			d, err := OpenBlobDir(root)
+			d, err := Open(root)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -214,7 +216,7 @@ func TestPackIndexRebuilt(t *testing.T) {
 			for i := range 5 {
 				b := randomBytes(t, 2000+i)
 				blobs = append(blobs, b)
-				if _, err := d.Append(hexSHA(b), 0, int64(len(b)), "", bytes.NewReader(b)); err != nil {
+				if _, err := d.Append(t.Context(), hexSHA(b), 0, int64(len(b)), "", bytes.NewReader(b)); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -233,7 +235,7 @@ func TestPackIndexRebuilt(t *testing.T) {
 			f.Close()
 			tc.lose(t, root)
 
-			d, err = OpenBlobDir(root)
+			d, err = Open(root)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -243,20 +245,20 @@ func TestPackIndexRebuilt(t *testing.T) {
 					t.Fatalf("blob %.12s not recovered", hexSHA(b))
 				}
 			}
-			if ok, _, _ := d.Complete(hexSHA(torn)); ok {
+			if ok, _, _ := d.Complete(t.Context(), hexSHA(torn)); ok {
 				t.Fatal("a torn record was indexed")
 			}
 			// The next blob goes where the torn record was and survives
 			// another reopen.
 			next := randomBytes(t, 1500)
-			if _, err := d.Append(hexSHA(next), 0, int64(len(next)), "", bytes.NewReader(next)); err != nil {
+			if _, err := d.Append(t.Context(), hexSHA(next), 0, int64(len(next)), "", bytes.NewReader(next)); err != nil {
 				t.Fatal(err)
 			}
 			if fi2, _ := os.Stat(pack); fi2.Size() != fi.Size()+headerSize+int64(len(torn)) {
 				t.Fatalf("pack is %d bytes, want the torn record overwritten (%d)", fi2.Size(), fi.Size()+headerSize+int64(len(torn)))
 			}
 			d.Close()
-			d2, err := OpenBlobDir(root)
+			d2, err := Open(root)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -288,11 +290,11 @@ func FuzzPackRecover(f *testing.F) {
 	f.Add([]byte("ODB1\xff\xff\xff\xff\xff\xff\xff\xff"))
 	f.Fuzz(func(t *testing.T, tail []byte) {
 		root := t.TempDir()
-		d, err := OpenBlobDir(root)
+		d, err := Open(root)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := d.Append(hexSHA(good), 0, int64(len(good)), "", bytes.NewReader(good)); err != nil {
+		if _, err := d.Append(t.Context(), hexSHA(good), 0, int64(len(good)), "", bytes.NewReader(good)); err != nil {
 			t.Fatal(err)
 		}
 		d.Close()
@@ -305,7 +307,7 @@ func FuzzPackRecover(f *testing.F) {
 		os.Remove(filepath.Join(root, "packs", "index.db")) // force a full scan
 		os.Remove(filepath.Join(root, "packs", "index.db-wal"))
 		os.Remove(filepath.Join(root, "packs", "index.db-shm"))
-		d, err = OpenBlobDir(root)
+		d, err = Open(root)
 		if err != nil {
 			t.Fatalf("reopen: %v", err)
 		}
@@ -333,28 +335,28 @@ func FuzzPackRecover(f *testing.F) {
 // error must not look like a dropped link or a bad request, which the
 // server would answer with a 4xx the kiosk reads as a verdict.
 func TestStorageFailureIsNotABodyError(t *testing.T) {
-	d, err := OpenBlobDir(t.TempDir())
+	d, err := Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer d.Close()
 	d.packs.cur.Close() // every write to the pack now fails
 	b := randomBytes(t, 3000)
-	n, err := d.Append(hexSHA(b), 0, int64(len(b)), "", bytes.NewReader(b))
+	n, err := d.Append(t.Context(), hexSHA(b), 0, int64(len(b)), "", bytes.NewReader(b))
 	if err == nil || n != 0 {
 		t.Fatalf("Append = %d, %v; want a storage error", n, err)
 	}
-	for _, e := range []error{ErrBodyRead, ErrOffsetMismatch, ErrHashMismatch, ErrChunkHash, ErrBlobTooLong} {
+	for _, e := range []error{platform.ErrBodyRead, platform.ErrOffsetMismatch, platform.ErrHashMismatch, platform.ErrChunkHash, platform.ErrBlobTooLong} {
 		if errors.Is(err, e) {
 			t.Fatalf("storage failure reported as %v: %v", e, err)
 		}
 	}
-	if ok, _, _ := d.Complete(hexSHA(b)); ok {
+	if ok, _, _ := d.Complete(t.Context(), hexSHA(b)); ok {
 		t.Fatal("a blob that was not written counts as complete")
 	}
 	// A cut body, by contrast, is a body error.
-	_, err = d.Append(hexSHA(b), 0, int64(len(b)), "", &failingReader{r: bytes.NewReader(b), n: 100})
-	if !errors.Is(err, ErrBodyRead) {
-		t.Fatalf("cut body: %v, want ErrBodyRead", err)
+	_, err = d.Append(t.Context(), hexSHA(b), 0, int64(len(b)), "", &failingReader{r: bytes.NewReader(b), n: 100})
+	if !errors.Is(err, platform.ErrBodyRead) {
+		t.Fatalf("cut body: %v, want platform.ErrBodyRead", err)
 	}
 }

@@ -1,4 +1,9 @@
-package platform
+// Package blobdir keeps the platform's blobs (scanned pages) in a local
+// folder: small blobs that arrive whole go to pack files, others through a
+// partial file to a file of their own. It implements platform.BlobStore for
+// the embedded default platform (one instance, one disk), as tusd's
+// filestore sits apart from its HTTP handler.
+package blobdir
 
 import (
 	"bytes"
@@ -15,35 +20,25 @@ import (
 	"time"
 
 	"onedoor/sync/api"
+	"onedoor/sync/platform"
 )
 
-// Blob errors the HTTP layer maps to status codes.
-var (
-	ErrOffsetMismatch = errors.New("upload offset mismatch")
-	ErrHashMismatch   = errors.New("blob does not hash to its address")
-	ErrBlobTooLong    = errors.New("body goes past Upload-Length")
-	ErrChunkHash      = errors.New("chunk does not match its signed content hash")
-	// ErrBodyRead means the request body failed (the link dropped); any
-	// other error from Append is the platform's own storage failing.
-	ErrBodyRead = errors.New("reading the request body")
-)
-
-// BlobDir keeps blob bytes in a folder. A blob that arrives whole in one
+// Dir keeps blob bytes in a folder. A blob that arrives whole in one
 // request and is at most packMax bytes is appended to a pack file under
-// packs/ and indexed there (see blobpack.go); any other upload lives in
+// packs/ and indexed there (see pack.go); any other upload lives in
 // partial/<sha> while in progress and moves to <sha[:2]>/<sha> once
 // complete. A blob is complete only after its SHA-256 was checked, in
 // either form, so the folder alone says which blobs are complete and
 // survives a crash between any two steps. Writers to one blob are
 // serialised by a striped lock.
-type BlobDir struct {
+type Dir struct {
 	root  string
 	packs *packStore
 	locks [64]sync.Mutex
 }
 
-// OpenBlobDir creates the folder layout under root. Close it when done.
-func OpenBlobDir(root string) (*BlobDir, error) {
+// Open creates the folder layout under root. Close it when done.
+func Open(root string) (*Dir, error) {
 	if err := os.MkdirAll(filepath.Join(root, "partial"), 0o700); err != nil {
 		return nil, fmt.Errorf("blob folder: %w", err)
 	}
@@ -51,26 +46,26 @@ func OpenBlobDir(root string) (*BlobDir, error) {
 	if err != nil {
 		return nil, fmt.Errorf("blob folder: %w", err)
 	}
-	return &BlobDir{root: root, packs: packs}, nil
+	return &Dir{root: root, packs: packs}, nil
 }
 
 // Close stops the pack writer and closes the pack index. Uploads still in
 // flight fail.
-func (d *BlobDir) Close() error { return d.packs.close() }
+func (d *Dir) Close() error { return d.packs.close() }
 
-func (d *BlobDir) lock(sha string) *sync.Mutex {
+func (d *Dir) lock(sha string) *sync.Mutex {
 	b, _ := hex.DecodeString(sha[:2])
 	return &d.locks[int(b[0])%len(d.locks)]
 }
 
-func (d *BlobDir) partialPath(sha string) string { return filepath.Join(d.root, "partial", sha) }
+func (d *Dir) partialPath(sha string) string { return filepath.Join(d.root, "partial", sha) }
 
 // path is where a complete blob lives when it is not packed. sha must be
 // validated hex.
-func (d *BlobDir) path(sha string) string { return filepath.Join(d.root, sha[:2], sha) }
+func (d *Dir) path(sha string) string { return filepath.Join(d.root, sha[:2], sha) }
 
 // Complete reports whether the blob is stored and verified, and its size.
-func (d *BlobDir) Complete(sha string) (bool, int64, error) {
+func (d *Dir) Complete(ctx context.Context, sha string) (bool, int64, error) {
 	if l, ok, err := d.packs.lookup(sha); err != nil || ok {
 		return ok, l.size, err
 	}
@@ -86,8 +81,8 @@ func (d *BlobDir) Complete(sha string) (bool, int64, error) {
 
 // Offset returns how many bytes of the blob the platform holds and whether
 // the upload was ever started (HEAD answers 404 when it was not).
-func (d *BlobDir) Offset(sha string) (offset int64, started bool, err error) {
-	if ok, n, err := d.Complete(sha); err != nil || ok {
+func (d *Dir) Offset(ctx context.Context, sha string) (offset int64, started bool, err error) {
+	if ok, n, err := d.Complete(ctx, sha); err != nil || ok {
 		return n, ok, err
 	}
 	fi, err := os.Stat(d.partialPath(sha))
@@ -101,10 +96,10 @@ func (d *BlobDir) Offset(sha string) (offset int64, started bool, err error) {
 }
 
 // Missing returns the hashes in shas that are not complete.
-func (d *BlobDir) Missing(shas []string) ([]string, error) {
+func (d *Dir) Missing(ctx context.Context, shas []string) ([]string, error) {
 	var out []string
 	for _, s := range shas {
-		ok, _, err := d.Complete(s)
+		ok, _, err := d.Complete(ctx, s)
 		if err != nil {
 			return nil, err
 		}
@@ -121,20 +116,20 @@ func (d *BlobDir) Missing(shas []string) ([]string, error) {
 // whole blob is verified at the end anyway); with a signed hash a chunk is
 // kept only whole and intact. It returns the new offset, which the caller
 // reports even with an error. When the blob reaches length it is verified
-// and moved to its final place, or discarded with ErrHashMismatch.
-func (d *BlobDir) Append(sha string, offset, length int64, chunkSHA string, body io.Reader) (int64, error) {
+// and moved to its final place, or discarded with platform.ErrHashMismatch.
+func (d *Dir) Append(ctx context.Context, sha string, offset, length int64, chunkSHA string, body io.Reader) (int64, error) {
 	mu := d.lock(sha)
 	mu.Lock()
 	defer mu.Unlock()
 
-	if ok, n, err := d.Complete(sha); err != nil {
+	if ok, n, err := d.Complete(ctx, sha); err != nil {
 		return 0, err
 	} else if ok {
 		// Already complete (another kiosk uploaded the same page, or our own
 		// earlier 204 was lost): report the end, and a conflict unless the
 		// kiosk is also at the end.
 		if offset != n {
-			return n, ErrOffsetMismatch
+			return n, platform.ErrOffsetMismatch
 		}
 		return n, nil
 	}
@@ -162,10 +157,10 @@ func (d *BlobDir) Append(sha string, offset, length int64, chunkSHA string, body
 	}
 	cur := fi.Size()
 	if offset != cur {
-		return cur, ErrOffsetMismatch
+		return cur, platform.ErrOffsetMismatch
 	}
 	if length < cur {
-		return cur, fmt.Errorf("%w: Upload-Length %d below the %d bytes already held", ErrBlobTooLong, length, cur)
+		return cur, fmt.Errorf("%w: Upload-Length %d below the %d bytes already held", platform.ErrBlobTooLong, length, cur)
 	}
 	if _, err := f.Seek(cur, io.SeekStart); err != nil {
 		return cur, fmt.Errorf("blob %s: %w", sha, err)
@@ -200,11 +195,11 @@ func (d *BlobDir) Append(sha string, offset, length int64, chunkSHA string, body
 	}
 	switch {
 	case cur+n > length:
-		return rollback(ErrBlobTooLong)
+		return rollback(platform.ErrBlobTooLong)
 	case copyErr != nil && chunkSHA != "":
-		return rollback(fmt.Errorf("blob %s: %w: %w", sha, ErrBodyRead, copyErr))
+		return rollback(fmt.Errorf("blob %s: %w: %w", sha, platform.ErrBodyRead, copyErr))
 	case chunkSHA != "" && hex.EncodeToString(h.Sum(nil)) != chunkSHA:
-		return rollback(ErrChunkHash)
+		return rollback(platform.ErrChunkHash)
 	}
 	// Make the reported offset durable before the kiosk hears of it.
 	if err := f.Sync(); err != nil {
@@ -212,7 +207,7 @@ func (d *BlobDir) Append(sha string, offset, length int64, chunkSHA string, body
 	}
 	newOff := cur + n
 	if copyErr != nil {
-		return newOff, fmt.Errorf("blob %s: %w: %w", sha, ErrBodyRead, copyErr)
+		return newOff, fmt.Errorf("blob %s: %w: %w", sha, platform.ErrBodyRead, copyErr)
 	}
 	if newOff < length {
 		return newOff, nil
@@ -220,7 +215,7 @@ func (d *BlobDir) Append(sha string, offset, length int64, chunkSHA string, body
 	return d.finish(sha, f, newOff, whole)
 }
 
-func (d *BlobDir) partialExists(sha string) bool {
+func (d *Dir) partialExists(sha string) bool {
 	_, err := os.Lstat(d.partialPath(sha))
 	return !errors.Is(err, os.ErrNotExist)
 }
@@ -228,13 +223,13 @@ func (d *BlobDir) partialExists(sha string) bool {
 // readWhole reads a body that should hold a whole blob of length bytes.
 // whole says it did; otherwise rest replays what arrived followed by the
 // reader's own error, if it had one. A body longer than length is
-// ErrBlobTooLong.
+// platform.ErrBlobTooLong.
 func readWhole(body io.Reader, length int64) (data []byte, rest io.Reader, whole bool, err error) {
 	buf := make([]byte, length+1) // one byte over tells us the body is too long
 	n, err := io.ReadFull(body, buf)
 	switch {
 	case err == nil:
-		return nil, nil, false, ErrBlobTooLong
+		return nil, nil, false, platform.ErrBlobTooLong
 	case int64(n) == length && errors.Is(err, io.ErrUnexpectedEOF):
 		return buf[:n], nil, true, nil
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
@@ -249,14 +244,14 @@ type errReader struct{ err error }
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 // packWhole verifies a blob received whole and packs it.
-func (d *BlobDir) packWhole(sha string, data []byte, chunkSHA string) (int64, error) {
+func (d *Dir) packWhole(sha string, data []byte, chunkSHA string) (int64, error) {
 	sum := sha256.Sum256(data)
 	got := hex.EncodeToString(sum[:])
 	if chunkSHA != "" && got != chunkSHA {
-		return 0, ErrChunkHash
+		return 0, platform.ErrChunkHash
 	}
 	if got != sha {
-		return 0, ErrHashMismatch
+		return 0, platform.ErrHashMismatch
 	}
 	if err := d.packs.put(context.Background(), sha, data); err != nil {
 		return 0, fmt.Errorf("blob %s: %w", sha, err)
@@ -267,7 +262,7 @@ func (d *BlobDir) packWhole(sha string, data []byte, chunkSHA string) (int64, er
 // finish verifies a fully received blob and moves it into place. whole is
 // the hash of every byte written, when this request wrote them all; nil
 // makes finish hash the file.
-func (d *BlobDir) finish(sha string, f *os.File, size int64, whole hash.Hash) (int64, error) {
+func (d *Dir) finish(sha string, f *os.File, size int64, whole hash.Hash) (int64, error) {
 	if whole == nil {
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			return size, fmt.Errorf("blob %s: %w", sha, err)
@@ -279,9 +274,9 @@ func (d *BlobDir) finish(sha string, f *os.File, size int64, whole hash.Hash) (i
 	}
 	if hex.EncodeToString(whole.Sum(nil)) != sha {
 		if err := os.Remove(d.partialPath(sha)); err != nil {
-			return size, errors.Join(ErrHashMismatch, err)
+			return size, errors.Join(platform.ErrHashMismatch, err)
 		}
-		return 0, ErrHashMismatch
+		return 0, platform.ErrHashMismatch
 	}
 	dir := filepath.Dir(d.path(sha))
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -315,7 +310,7 @@ func syncDir(dir string) error {
 }
 
 // Open opens a complete blob for reading.
-func (d *BlobDir) Open(sha string) (io.ReadSeekCloser, error) {
+func (d *Dir) Open(ctx context.Context, sha string) (io.ReadSeekCloser, error) {
 	if l, ok, err := d.packs.lookup(sha); err != nil {
 		return nil, err
 	} else if ok {
@@ -323,7 +318,7 @@ func (d *BlobDir) Open(sha string) (io.ReadSeekCloser, error) {
 	}
 	f, err := os.Open(d.path(sha))
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, ErrNotFound
+		return nil, platform.ErrNotFound
 	}
 	if err != nil {
 		return nil, err
@@ -334,7 +329,7 @@ func (d *BlobDir) Open(sha string) (io.ReadSeekCloser, error) {
 // PurgePartials removes uploads that have not grown since before cutoff: a
 // kiosk that comes back later than that starts the blob again from 0 (HEAD
 // answers 404). It returns how many it removed.
-func (d *BlobDir) PurgePartials(cutoff time.Time) (int, error) {
+func (d *Dir) PurgePartials(ctx context.Context, cutoff time.Time) (int, error) {
 	dir := filepath.Join(d.root, "partial")
 	entries, err := os.ReadDir(dir)
 	if err != nil {
