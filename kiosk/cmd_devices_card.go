@@ -19,6 +19,7 @@ import (
 	"onedoor/drivers/probe"
 	"onedoor/drivers/scanner"
 	"onedoor/drivers/serialport"
+	"onedoor/pii"
 )
 
 // cardMultiFlag collects a repeatable string flag.
@@ -206,7 +207,7 @@ func cardTypeLabel(t idcard.CardType) string {
 func printCard(w io.Writer, id idcard.Identity, unmask bool) {
 	num := id.IDNumber
 	if !unmask {
-		num = idcard.MaskID(num)
+		num = pii.MaskID(num)
 	}
 	type row struct{ label, v string }
 	rows := []row{
@@ -252,7 +253,7 @@ func printCard(w io.Writer, id idcard.Identity, unmask bool) {
 
 func printCardJSON(w io.Writer, id idcard.Identity, unmask bool, warn error) {
 	if !unmask {
-		id.IDNumber = idcard.MaskID(id.IDNumber)
+		id.IDNumber = pii.MaskID(id.IDNumber)
 	}
 	out := struct {
 		idcard.Identity

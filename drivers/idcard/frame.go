@@ -13,7 +13,7 @@
 // pretends to decode it.
 //
 // Personal data (names, ID numbers, addresses) never goes to the log; show
-// ID numbers to people through MaskID.
+// ID numbers to people through pii.MaskID.
 package idcard
 
 import (

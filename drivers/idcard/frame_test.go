@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"onedoor/drivers/serialport"
+	"onedoor/pii"
 )
 
 func unhex(t testing.TB, s string) []byte {
@@ -244,6 +245,6 @@ func FuzzDecodeText(f *testing.F) {
 		}
 		// Validation must never panic on anything the decoder lets through.
 		_ = id.Validate(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-		_ = MaskID(id.IDNumber)
+		_ = pii.MaskID(id.IDNumber)
 	})
 }

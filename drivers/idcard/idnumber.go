@@ -4,45 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"time"
-	"unicode/utf8"
-
-	"onedoor/drivers/idcard/pii"
 )
 
-// ErrInvalidID means an ID number fails GB 11643: shape, check digit,
-// birth date or region.
+// ErrInvalidID means an ID number fails GB 11643 (shape, check digit, birth
+// date: the rule of pii.ValidateIDNumber) or the card type's region and sex
+// digits.
 var ErrInvalidID = errors.New("idcard: invalid ID number")
-
-// CheckDigit computes the GB 11643 (ISO 7064 MOD 11-2) check character of
-// the first 17 digits of an 18-character number.
-func CheckDigit(first17 string) (byte, error) {
-	c, err := pii.CheckChar(first17)
-	if err != nil {
-		return 0, fmt.Errorf("%w: %w", ErrInvalidID, err)
-	}
-	return c, nil
-}
-
-// ValidateIDNumber checks an 18-character citizen-style number: 17 digits
-// plus a check character, the check digit, and a real birth date in
-// positions 7–14. The region prefix and sex are checked against the card by
-// Identity.Validate, which knows which prefixes a card type may carry.
-func ValidateIDNumber(num string) error {
-	if len(num) != 18 {
-		return fmt.Errorf("%w: %d characters, want 18", ErrInvalidID, utf8.RuneCountInString(num))
-	}
-	want, err := CheckDigit(num[:17])
-	if err != nil {
-		return err
-	}
-	if got := num[17]; got != want {
-		return fmt.Errorf("%w: check character %q, computed %q", ErrInvalidID, got, want)
-	}
-	if _, err := ParseDate(num[6:14]); err != nil {
-		return fmt.Errorf("%w: birth date in number: %w", ErrInvalidID, err)
-	}
-	return nil
-}
 
 // provinceCode reports whether the first two digits name a mainland
 // province-level division (GB/T 2260) or Taiwan (71).
@@ -72,9 +39,3 @@ func ParseDate(s string) (time.Time, error) {
 	}
 	return t, nil
 }
-
-// MaskID shows an ID number the way receipts and screens may: the first
-// and last four characters with asterisks between, e.g.
-// 4419**********123X. Strings of eight characters or fewer are masked
-// entirely, since showing four plus four would reveal them whole.
-func MaskID(s string) string { return pii.MaskID(s) }

@@ -4,55 +4,9 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"onedoor/pii"
 )
-
-func TestCheckDigitVectors(t *testing.T) {
-	// Known-good numbers from the reference (GB 11643 summaries).
-	for _, num := range []string{"11010519491231002X", "440524188001010014", "810000199408230021", "830000199201300022"} {
-		t.Run(num, func(t *testing.T) {
-			c, err := CheckDigit(num[:17])
-			if err != nil || c != num[17] {
-				t.Fatalf("CheckDigit = %q, %v; want %q", c, err, num[17])
-			}
-			if err := ValidateIDNumber(num); err != nil {
-				t.Fatal(err)
-			}
-		})
-	}
-}
-
-func TestValidateIDNumberRejects(t *testing.T) {
-	tests := []struct{ name, num string }{
-		{"wrong check digit", "110105194912310021"},
-		{"lower-case x", "11010519491231002x"},
-		{"17 characters", "11010519491231002"},
-		{"letter inside", "1101051949A231002X"},
-		{"30 February", "110105194902300028"},
-		{"month 13", "110105194913310025"},
-		{"empty", ""},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if err := ValidateIDNumber(tc.num); !errors.Is(err, ErrInvalidID) {
-				t.Fatalf("err = %v, want ErrInvalidID", err)
-			}
-		})
-	}
-}
-
-func TestMaskID(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"44190019900101123X", "4419**********123X"},
-		{"USA110075123456", "USA1*******3456"},
-		{"H8765432", "********"},
-		{"", ""},
-	}
-	for _, tc := range tests {
-		if got := MaskID(tc.in); got != tc.want {
-			t.Errorf("MaskID(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
-}
 
 func TestNationAndSexTables(t *testing.T) {
 	tests := []struct{ code, want string }{
@@ -75,7 +29,7 @@ func TestValidate(t *testing.T) {
 	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	base := Identity{Type: Resident, Name: "测试", SexCode: "1", Sex: "男", NationCode: "01", BirthDate: "19491231",
 		IDNumber: "110105194912310038", ValidFrom: "20200101", ValidTo: "20400101"}
-	if c, _ := CheckDigit(base.IDNumber[:17]); c != base.IDNumber[17] {
+	if c, _ := pii.CheckChar(base.IDNumber[:17]); c != base.IDNumber[17] {
 		t.Fatalf("fixture number: check digit is %c", c)
 	}
 	tests := []struct {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"onedoor/pii"
 )
 
 var (
@@ -42,8 +44,8 @@ func (id *Identity) Validate(now time.Time) error {
 
 	switch id.Type {
 	case Resident, HKMOTW, Foreign2023:
-		if err := ValidateIDNumber(id.IDNumber); err != nil {
-			return err
+		if err := pii.ValidateIDNumber(id.IDNumber, now); err != nil {
+			return fmt.Errorf("%w: %w", ErrInvalidID, err)
 		}
 		prefix := id.IDNumber[:2]
 		switch {

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"onedoor/drivers/escpos"
-	"onedoor/drivers/idcard/pii"
+	"onedoor/pii"
 )
 
 // Receipt is what a resident takes home after submitting an application.
@@ -30,14 +30,6 @@ type Receipt struct {
 // ErrIncomplete is returned for a receipt missing what a resident needs to
 // follow up: the number and the item.
 var ErrIncomplete = errors.New("printer: receipt lacks number or item")
-
-// MaskID keeps the first and last four characters of an ID number:
-// 441902199001011234 → 4419**********1234. Short values are masked whole.
-func MaskID(id string) string { return pii.MaskID(id) }
-
-// MaskName keeps a name's first and last characters: 张小明 → 张*明,
-// 欧阳小明 → 欧**明, 李四 → 李*.
-func MaskName(name string) string { return pii.MaskName(name) }
 
 // Job lays the receipt out for profile p: a large centred title, labelled
 // fields wrapped to the paper's columns with a hanging indent, the numbered
@@ -77,8 +69,8 @@ func (r Receipt) Job(p escpos.Profile, g *escpos.Glyphs) (escpos.Job, error) {
 	field("回执编号：", r.Number)
 	b.Bold(false)
 	field("办理事项：", r.Item)
-	field("申 请 人：", MaskName(r.ApplicantName))
-	field("证件号码：", MaskID(r.IDNumber))
+	field("申 请 人：", pii.MaskName(r.ApplicantName))
+	field("证件号码：", pii.MaskID(r.IDNumber))
 	if len(r.Materials) > 0 {
 		b.Line("已收材料：")
 		for i, m := range r.Materials {

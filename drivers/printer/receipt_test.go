@@ -6,6 +6,7 @@ import (
 
 	"onedoor/drivers/escpos"
 	"onedoor/drivers/sim"
+	"onedoor/pii"
 )
 
 func TestMask(t *testing.T) {
@@ -23,9 +24,9 @@ func TestMask(t *testing.T) {
 		{"name", "", ""},
 	}
 	for _, tc := range tests {
-		got := MaskName(tc.in)
+		got := pii.MaskName(tc.in)
 		if tc.fn == "id" {
-			got = MaskID(tc.in)
+			got = pii.MaskID(tc.in)
 		}
 		if got != tc.want {
 			t.Errorf("mask %s %q = %q, want %q", tc.fn, tc.in, got, tc.want)

@@ -158,15 +158,20 @@ func (c Card) AddressBlock() []byte {
 	return b
 }
 
-// checkDigit is GB 11643's MOD 11-2, written here independently of the
-// driver so a shared mistake cannot hide.
+// checkDigit is ISO 7064 MOD 11-2 as the standard states it (weights
+// 2^(17-i) mod 11, check value (12 - sum mod 11) mod 11, 10 written X),
+// computed here without pii's table so that a mistake in the table cannot
+// hide behind a simulator that shares it.
 func checkDigit(first17 string) byte {
-	w := []int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
 	s := 0
 	for i, c := range first17 {
-		s += int(c-'0') * w[i]
+		s += int(c-'0') * (1 << (17 - i) % 11)
 	}
-	return "10X98765432"[s%11]
+	v := (12 - s%11) % 11
+	if v == 10 {
+		return 'X'
+	}
+	return byte('0' + v)
 }
 
 func cardKeys(cards []Card) string {

@@ -3,6 +3,8 @@ package flow
 import (
 	"testing"
 	"time"
+
+	"onedoor/pii"
 )
 
 // TestCardOnHome: a card placed while Home is shown opens the progress
@@ -38,7 +40,7 @@ func TestCardOnHome(t *testing.T) {
 			if q.IDNumber != tc.id.IDNumber || q.ReceiptNo != "" {
 				t.Errorf("lookup %+v, want by ID number", q)
 			}
-			if !st.Lookup.Pending || !st.Busy || st.Lookup.MaskedID != MaskID(tc.id.IDNumber) {
+			if !st.Lookup.Pending || !st.Busy || st.Lookup.MaskedID != pii.MaskID(tc.id.IDNumber) {
 				t.Errorf("lookup state %+v busy %t", st.Lookup, st.Busy)
 			}
 			st, _ = m.Handle(LookupDone{Results: results, Seq: q.Seq})

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"onedoor/pii"
 )
 
 // TestCompleteApplication walks the most common item from Home to Home.
@@ -775,7 +777,7 @@ func TestLookup(t *testing.T) {
 			}
 		}, StepLookup},
 		{"by card", []Event{OpenLookup{}, CardRead{Identity: card()}}, "", &LookupProgress{IDNumber: card().IDNumber, Seq: 1}, func(t *testing.T, st State) {
-			if st.Lookup.MaskedID != MaskID(card().IDNumber) {
+			if st.Lookup.MaskedID != pii.MaskID(card().IDNumber) {
 				t.Errorf("masked %q", st.Lookup.MaskedID)
 			}
 		}, StepLookup},
@@ -935,11 +937,11 @@ func TestMasking(t *testing.T) {
 		var got string
 		switch tc.fn {
 		case "id":
-			got = MaskID(tc.in)
+			got = pii.MaskID(tc.in)
 		case "name":
-			got = MaskName(tc.in)
+			got = pii.MaskName(tc.in)
 		case "phone":
-			got = MaskPhone(tc.in)
+			got = pii.MaskPhone(tc.in)
 		}
 		if got != tc.want {
 			t.Errorf("%s(%q) = %q, want %q", tc.fn, tc.in, got, tc.want)

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"onedoor/pii"
 )
 
 // FuzzValidateIDNumber: typed ID numbers come from the keypad. Whatever is
@@ -24,11 +26,11 @@ func FuzzValidateIDNumber(f *testing.F) {
 		if len(got) != 18 || got != strings.ToUpper(got) {
 			t.Fatalf("accepted %q as %q", s, got)
 		}
-		c, err := IDCheckChar(got[:17])
+		c, err := pii.CheckChar(got[:17])
 		if err != nil || c != got[17] {
 			t.Fatalf("accepted %q with a wrong check character", got)
 		}
-		if m := MaskID(got); m != got[:4]+"**********"+got[14:] {
+		if m := pii.MaskID(got); m != got[:4]+"**********"+got[14:] {
 			t.Fatalf("mask %q", m)
 		}
 	})

@@ -7,6 +7,7 @@ import (
 
 	"onedoor/assets"
 	"onedoor/kiosk/catalog"
+	"onedoor/pii"
 )
 
 // fakeClock is the injected clock; tests move it by hand.
@@ -56,7 +57,7 @@ func newTestMachine(t testing.TB) (*Machine, *fakeClock) {
 // sequence.
 func validID(region string, birth time.Time, seq int) string {
 	s := fmt.Sprintf("%s%s%03d", region, birth.Format("20060102"), seq%1000)
-	c, err := IDCheckChar(s)
+	c, err := pii.CheckChar(s)
 	if err != nil {
 		panic(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"onedoor/kiosk/catalog"
+	"onedoor/pii"
 )
 
 // Default tunables; Options overrides them.
@@ -600,7 +601,7 @@ func (m *Machine) lookupByCard(id Identity) []Effect {
 		}
 		return []Effect{Beep{Kind: BeepError}}
 	}
-	s.lookup = LookupState{MaskedID: MaskID(num), Pending: true}
+	s.lookup = LookupState{MaskedID: pii.MaskID(num), Pending: true}
 	s.busy, s.err = true, Message{}
 	return []Effect{Beep{Kind: BeepOK}, LookupProgress{IDNumber: num, Seq: m.nextLookup()}}
 }
@@ -1126,8 +1127,8 @@ func (m *Machine) buildReceipt(e SubmitDone) Receipt {
 		ItemName:   it.Name,
 		ItemCode:   it.Codes.Task,
 		Agency:     it.Agency.Name,
-		MaskedName: MaskName(m.applicant().Name),
-		MaskedID:   MaskID(s.identity.IDNumber),
+		MaskedName: pii.MaskName(m.applicant().Name),
+		MaskedID:   pii.MaskID(s.identity.IDNumber),
 		AcceptedAt: at,
 		Instant:    it.CaseKind == "instant",
 	}
@@ -1288,8 +1289,8 @@ func (m *Machine) State() State {
 	}
 	if s.identity != nil {
 		st.Applicant = &Applicant{
-			MaskedName: MaskName(m.applicant().Name),
-			MaskedID:   MaskID(s.identity.IDNumber),
+			MaskedName: pii.MaskName(m.applicant().Name),
+			MaskedID:   pii.MaskID(s.identity.IDNumber),
 			FromCard:   s.identity.FromCard,
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"onedoor/kiosk/catalog"
+	"onedoor/pii"
 
 	"pgregory.net/rapid"
 )
@@ -450,7 +451,7 @@ func (md *model) checkWiped(t *rapid.T, ev Event, st State) {
 	}
 	secrets := []string{}
 	for _, p := range md.people {
-		secrets = append(secrets, p.Name, p.IDNumber, p.IDNumber[:14], MaskID(p.IDNumber), p.Address)
+		secrets = append(secrets, p.Name, p.IDNumber, p.IDNumber[:14], pii.MaskID(p.IDNumber), p.Address)
 	}
 	secrets = append(secrets, md.typed...)
 	for _, s := range personalStrings(reflect.ValueOf(st)) {

@@ -16,6 +16,7 @@ import (
 	"onedoor/kiosk/techui"
 	"onedoor/kiosk/techui/livedev"
 	"onedoor/kiosk/ui/uitest"
+	"onedoor/pii"
 )
 
 // openDevices opens the live device manager over cfg, as the app does.
@@ -111,8 +112,8 @@ func TestAutodetectAssignsSimulatedDevices(t *testing.T) {
 	r.settle()
 	stop()
 	msg := r.mode.Message()
-	if !strings.Contains(msg, idcard.MaskID(fc.Number)) || strings.Contains(uitest.JoinedAll(r.win.Content()), fc.Number) {
-		t.Errorf("test read shows %q; want the masked number %s and never the full one", msg, idcard.MaskID(fc.Number))
+	if !strings.Contains(msg, pii.MaskID(fc.Number)) || strings.Contains(uitest.JoinedAll(r.win.Content()), fc.Number) {
+		t.Errorf("test read shows %q; want the masked number %s and never the full one", msg, pii.MaskID(fc.Number))
 	}
 
 	// The byte trace lists the reader's recent frames, and never the card's

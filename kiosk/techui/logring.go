@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"onedoor/drivers/idcard/pii"
+	"onedoor/pii"
 )
 
 // LogRing is a slog.Handler that keeps the newest log lines in memory for

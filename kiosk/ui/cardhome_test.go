@@ -7,6 +7,7 @@ import (
 	"onedoor/kiosk/flow"
 	"onedoor/kiosk/i18n"
 	"onedoor/kiosk/ui/uitest"
+	"onedoor/pii"
 )
 
 // TestCardOnHomeOpensLookup is the tap-through of a card placed on Home:
@@ -31,7 +32,7 @@ func TestCardOnHomeOpensLookup(t *testing.T) {
 		t.Fatalf("card on Home: at %s, want lookup", st)
 	}
 	screen := uitest.Joined(h.Win.Content())
-	for _, want := range []string{zh("lookup.by_id", flow.MaskID(who.IDNumber)), "DG0001-20260301-0012", "居住证申领", zh("status.in_review")} {
+	for _, want := range []string{zh("lookup.by_id", pii.MaskID(who.IDNumber)), "DG0001-20260301-0012", "居住证申领", zh("status.in_review")} {
 		if !strings.Contains(screen, want) {
 			t.Errorf("lookup screen lacks %q:\n%s", want, screen)
 		}
@@ -46,7 +47,7 @@ func TestCardOnHomeOpensLookup(t *testing.T) {
 		t.Fatalf("after Back: at %s", st)
 	}
 	home := uitest.JoinedAll(h.Win.Content())
-	for _, gone := range []string{flow.MaskID(who.IDNumber), "DG0001-20260301-0012"} {
+	for _, gone := range []string{pii.MaskID(who.IDNumber), "DG0001-20260301-0012"} {
 		if strings.Contains(home, gone) {
 			t.Errorf("Home still shows %q", gone)
 		}

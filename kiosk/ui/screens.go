@@ -14,6 +14,7 @@ import (
 	"onedoor/kiosk/catalog"
 	"onedoor/kiosk/flow"
 	"onedoor/kiosk/i18n"
+	"onedoor/pii"
 )
 
 func (k *Kiosk) itemName(it *catalog.Item) string {
@@ -511,7 +512,7 @@ func hasEditable(fields []flow.FieldState, name string) bool {
 // see it and the person behind them should not.
 func displayValue(fs flow.FieldState) string {
 	if fs.Locked && fs.Field.Kind == "id_number" {
-		return flow.MaskID(fs.Value)
+		return pii.MaskID(fs.Value)
 	}
 	return fs.Value
 }

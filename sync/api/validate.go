@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"onedoor/pii"
 )
 
 // ErrInvalid is wrapped by every validation error: the request can never
@@ -57,24 +59,6 @@ func IsUUID(s string) bool {
 		}
 	}
 	return true
-}
-
-// ValidIDNumber reports whether s is an 18-character resident identity card
-// number (GB 11643) with a correct ISO 7064 MOD 11-2 check character.
-func ValidIDNumber(s string) bool {
-	if len(s) != 18 {
-		return false
-	}
-	weights := [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
-	sum := 0
-	for i := 0; i < 17; i++ {
-		c := s[i]
-		if c < '0' || c > '9' {
-			return false
-		}
-		sum += int(c-'0') * weights[i]
-	}
-	return s[17] == "10X98765432"[sum%11]
 }
 
 func checkText(field, s string, required bool, max int) error {
@@ -219,11 +203,11 @@ func (s *SubmissionRequest) Validate() error {
 	if s.CreatedAt.IsZero() {
 		return invalid("created_at", "is required")
 	}
-	if err := s.Applicant.validate("applicant"); err != nil {
+	if err := s.Applicant.validate("applicant", s.CreatedAt); err != nil {
 		return err
 	}
 	if s.Agent != nil {
-		if err := s.Agent.validate("agent"); err != nil {
+		if err := s.Agent.validate("agent", s.CreatedAt); err != nil {
 			return err
 		}
 	}
@@ -280,13 +264,15 @@ func (s *SubmissionRequest) Validate() error {
 	return nil
 }
 
-func (a *ApplicantData) validate(field string) error {
+// validate checks a person's data; at is when the application was made,
+// the latest birth date an ID number may carry.
+func (a *ApplicantData) validate(field string, at time.Time) error {
 	if err := checkText(field+".name", a.Name, true, 128); err != nil {
 		return err
 	}
-	if !ValidIDNumber(a.IDNumber) {
+	if pii.ValidateIDNumber(a.IDNumber, at) != nil {
 		// The number itself stays out of the message: messages get logged.
-		return invalid(field+".id_number", "not a valid 18-character ID number (length, digits or check character)")
+		return invalid(field+".id_number", "not a valid 18-character ID number (length, digits, check character or birth date)")
 	}
 	for _, f := range []struct {
 		name, v string

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"onedoor/pii"
 )
 
 // A fictional Dongguan number with a correct check character (checked with
@@ -30,7 +32,7 @@ func TestValidIDNumber(t *testing.T) {
 		{"", false},
 	}
 	for _, tc := range tests {
-		if got := ValidIDNumber(tc.in); got != tc.want {
+		if got := pii.ValidateIDNumber(tc.in, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)) == nil; got != tc.want {
 			t.Errorf("ValidIDNumber(%q) = %v, want %v", tc.in, got, tc.want)
 		}
 	}

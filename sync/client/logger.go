@@ -8,11 +8,8 @@ import (
 	"regexp"
 	"strings"
 
-	"onedoor/drivers/idcard/pii"
+	"onedoor/pii"
 )
-
-// MaskID shows an ID number as its first 4 and last 4 characters.
-func MaskID(s string) string { return pii.MaskID(s) }
 
 // redactor scrubs text before it is logged: the kiosk token, query strings
 // (which go-retryablehttp prints as they are) and ID-shaped numbers.

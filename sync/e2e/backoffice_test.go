@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"onedoor/pii"
 	"onedoor/sync/api"
 	"onedoor/sync/client"
 	"onedoor/sync/engine"
@@ -168,7 +169,7 @@ func TestBackOfficeApprovalReachesKiosk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(list, idNumber) || !strings.Contains(list, platform.MaskIDNumber(idNumber)) {
+	if strings.Contains(list, idNumber) || !strings.Contains(list, pii.MaskID(idNumber)) {
 		t.Fatalf("the list shows the ID number unmasked or not at all: %q", list)
 	}
 	if !strings.Contains(list, rec.CaseNumber) {

@@ -17,6 +17,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"onedoor/pii"
 	"onedoor/sync/api"
 )
 
@@ -32,7 +33,7 @@ func fictional(pages ...[]byte) NewSubmission {
 	body := sub.Applicant.IDNumber[:17]
 	for c := range "0123456789X" {
 		cand := body + string("0123456789X"[c])
-		if api.ValidIDNumber(cand) {
+		if pii.ValidateIDNumber(cand, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)) == nil {
 			sub.Applicant.IDNumber = cand
 		}
 	}

@@ -15,7 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"onedoor/drivers/idcard/pii"
+	"onedoor/pii"
 )
 
 // keyring holds the keys derived from the data key. Separate keys per use
@@ -191,15 +191,6 @@ func (k *keyring) idHash(idNumber string) []byte {
 func normalizeID(s string) string {
 	return strings.ToUpper(strings.TrimSpace(s))
 }
-
-// MaskName keeps the first character of a name and hides the rest, e.g.
-// "张三丰" → "张**", as receipts and lookups show it.
-func MaskName(name string) string { return pii.MaskName(name) }
-
-// MaskID shows an ID number as its first 4 and last 4 characters with
-// asterisks between, e.g. 4419**********123X. Anything too short to mask
-// that way is hidden entirely.
-func MaskID(id string) string { return pii.MaskID(id) }
 
 // MaskPersonal masks anything shaped like an ID number or a mobile phone
 // number in free text (error reasons from the platform, for instance)

@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf16"
 
+	"onedoor/pii"
 	"onedoor/sync/api"
 	"onedoor/sync/outbox"
 )
@@ -30,7 +31,7 @@ func TestNoPersonalDataInClear(t *testing.T) {
 		phone    = "19912345678"
 		address  = "虚构省测试市无名路88号"
 	)
-	if !api.ValidIDNumber(idNumber) {
+	if !(pii.ValidateIDNumber(idNumber, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)) == nil) {
 		t.Fatalf("fixture ID number %s has a bad check character", idNumber)
 	}
 	e := newEnv(t)

@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 	"golang.org/x/sys/unix"
 
+	"onedoor/pii"
 	"onedoor/sync/api"
 	"onedoor/sync/outbox/sealed"
 )
@@ -176,7 +177,7 @@ func (s *Store) insertSubmission(ctx context.Context, id, day string, now time.T
 		(uuid, receipt, kiosk_id, day, seq, item_id, item_version, created_at, sealed, id_hash, masked_name, state, next_attempt_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)`,
 		id, number, s.opts.KioskID, day, seq, sub.ItemID, sub.ItemVersion, ms, sealedRow,
-		s.keys.idHash(sub.Applicant.IDNumber), MaskName(sub.Applicant.Name), ms); err != nil {
+		s.keys.idHash(sub.Applicant.IDNumber), pii.MaskName(sub.Applicant.Name), ms); err != nil {
 		return "", fmt.Errorf("outbox: insert submission: %w", mapDiskFull(err))
 	}
 	for i, m := range sub.Materials {

@@ -7,8 +7,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"onedoor/pii"
 	"onedoor/sync/api"
-	"onedoor/sync/platform"
 	"onedoor/sync/platform/platformtest"
 )
 
@@ -45,7 +45,7 @@ func TestBackOfficeInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(list, testID) || !strings.Contains(list, platform.MaskIDNumber(testID)) {
+	if strings.Contains(list, testID) || !strings.Contains(list, pii.MaskID(testID)) {
 		t.Fatalf("list page shows %q", list)
 	}
 	// The scan really rendered: the browser decoded the PNG it was served.

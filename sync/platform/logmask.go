@@ -3,7 +3,7 @@ package platform
 import (
 	"log/slog"
 
-	"onedoor/drivers/idcard/pii"
+	"onedoor/pii"
 )
 
 // NewMaskingHandler wraps h so ID numbers and phone numbers never reach the

@@ -19,6 +19,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"onedoor/pii"
 	"onedoor/sync/api"
 )
 
@@ -49,7 +50,7 @@ func statusLabel(s string) string {
 func parsePages() (*template.Template, error) {
 	t, err := template.New("pages").Funcs(template.FuncMap{
 		"statusLabel": statusLabel,
-		"maskID":      MaskIDNumber,
+		"maskID":      pii.MaskID,
 		"fmtTime": func(t time.Time) string {
 			if t.IsZero() {
 				return "—"

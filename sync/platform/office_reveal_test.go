@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"onedoor/sync/platform"
+	"onedoor/pii"
 )
 
 // TestDetailMasksIDUntilRevealed: the detail page shows the ID number
@@ -27,7 +27,7 @@ func TestDetailMasksIDUntilRevealed(t *testing.T) {
 		t.Fatalf("login = %d", code)
 	}
 	detail := e.http.URL + "/office/submissions/" + sub.UUID
-	masked := platform.MaskIDNumber(testID)
+	masked := pii.MaskID(testID)
 
 	code, page, _ := get(t, c, detail)
 	if code != http.StatusOK || strings.Contains(page, testID) || !strings.Contains(page, masked) {

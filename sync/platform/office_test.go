@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"onedoor/pii"
 	"onedoor/sync/api"
 	"onedoor/sync/platform"
 )
@@ -141,7 +142,7 @@ func TestBackOfficeAccessControl(t *testing.T) {
 	if code != http.StatusOK || !strings.Contains(page, sub.Receipt) || h.Get("Content-Security-Policy") == "" {
 		t.Fatalf("list = %d\n%s", code, page)
 	}
-	if strings.Contains(page, testID) || !strings.Contains(page, platform.MaskIDNumber(testID)) {
+	if strings.Contains(page, testID) || !strings.Contains(page, pii.MaskID(testID)) {
 		t.Fatalf("list does not mask the ID number:\n%s", page)
 	}
 	if code, page, _ := get(t, c, e.http.URL+"/office/?status=approved"); code != http.StatusOK || strings.Contains(page, sub.Receipt) {

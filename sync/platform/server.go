@@ -25,7 +25,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"onedoor/drivers/idcard/pii"
+	"onedoor/pii"
 	"onedoor/sync/api"
 )
 
@@ -607,7 +607,7 @@ func (s *Server) getTrack(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, api.TrackResponse{
-		Receipt: d.Receipt, CaseNumber: d.CaseNumber, ItemID: d.ItemID, ApplicantName: MaskName(d.ApplicantName),
+		Receipt: d.Receipt, CaseNumber: d.CaseNumber, ItemID: d.ItemID, ApplicantName: pii.MaskName(d.ApplicantName),
 		Status: d.Status, ReceivedAt: d.ReceivedAt, History: d.History,
 	})
 }
@@ -640,11 +640,3 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	s.metrics.write(w, by)
 	writeFleetMetrics(w, Fleet(ks, now, s.cfg.Fleet), now)
 }
-
-// MaskIDNumber shows the first 4 and last 4 characters of an ID number,
-// e.g. 4419**********123X.
-func MaskIDNumber(id string) string { return pii.MaskID(id) }
-
-// MaskName keeps the first and (from three characters) the last character
-// of a person's name.
-func MaskName(name string) string { return pii.MaskName(name) }

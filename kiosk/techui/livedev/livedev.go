@@ -22,12 +22,12 @@ import (
 
 	"onedoor/drivers/escpos"
 	"onedoor/drivers/idcard"
-	"onedoor/drivers/idcard/pii"
 	"onedoor/drivers/printer"
 	"onedoor/drivers/scanner"
 	"onedoor/drivers/serialport"
 	"onedoor/kiosk/config"
 	"onedoor/kiosk/techui"
+	"onedoor/pii"
 )
 
 // Default bauds when the configuration says 0 ("probe").

@@ -17,6 +17,7 @@ import (
 	"onedoor/kiosk/config"
 	"onedoor/kiosk/techui"
 	"onedoor/kiosk/techui/livedev"
+	"onedoor/pii"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -144,7 +145,7 @@ func TestCardEventsSurviveReopen(t *testing.T) {
 			case ev := <-events:
 				if ev.Kind == idcard.IdentityRead && ev.Identity != nil {
 					if ev.Identity.IDNumber != want {
-						t.Fatalf("read %s, want %s", idcard.MaskID(ev.Identity.IDNumber), idcard.MaskID(want))
+						t.Fatalf("read %s, want %s", pii.MaskID(ev.Identity.IDNumber), pii.MaskID(want))
 					}
 					return
 				}
@@ -201,8 +202,8 @@ func TestCardEventsSurviveReopen(t *testing.T) {
 		t.Fatal(readErr)
 	}
 	r := <-got
-	if r.IDNumber != idcard.MaskID(cards[0].Number) || strings.Contains(r.IDNumber, cards[0].Number[6:14]) {
-		t.Errorf("test read id %q, want masked %q", r.IDNumber, idcard.MaskID(cards[0].Number))
+	if r.IDNumber != pii.MaskID(cards[0].Number) || strings.Contains(r.IDNumber, cards[0].Number[6:14]) {
+		t.Errorf("test read id %q, want masked %q", r.IDNumber, pii.MaskID(cards[0].Number))
 	}
 	for {
 		select {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"onedoor/pii"
 	"onedoor/sync/api"
 	"onedoor/sync/outbox"
 )
@@ -20,18 +21,11 @@ func IDNumber(n int) string {
 	month := 1 + (n/50)%12
 	day := 1 + (n/600)%28
 	body := fmt.Sprintf("999999%04d%02d%02d%03d", year, month, day, n%1000)
-	return body + string(CheckChar(body))
-}
-
-// CheckChar computes the GB 11643 (ISO 7064 MOD 11-2) check character of
-// the first 17 digits of an ID number.
-func CheckChar(body17 string) byte {
-	weights := [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
-	sum := 0
-	for i := 0; i < 17; i++ {
-		sum += int(body17[i]-'0') * weights[i]
+	c, err := pii.CheckChar(body)
+	if err != nil {
+		panic(err) // body is 17 digits by construction
 	}
-	return "10X98765432"[sum%11]
+	return body + string(c)
 }
 
 // Submission returns fictional submission number n with one scanned
