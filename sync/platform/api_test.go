@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"regexp"
 	"strconv"
@@ -50,10 +51,14 @@ func TestBlobResumableUpload(t *testing.T) {
 	if er := r.errCode(t); er.Code != api.CodeOffsetMismatch || er.Offset == nil || *er.Offset != 10000 {
 		t.Fatalf("mismatch body = %+v", er)
 	}
-	// A body running past Upload-Length is refused and not kept.
+	// A body running past Upload-Length is refused from its
+	// Content-Length, before it is read, and not kept.
 	r = e.do(req{method: "PATCH", path: path, body: append(append([]byte{}, data[10000:]...), 'x'), header: patchHdr(10000, len(data))})
-	if r.code != http.StatusBadRequest || r.header.Get(api.HeaderUploadOffset) != "10000" {
+	if r.code != http.StatusRequestEntityTooLarge || r.errCode(t).Code != api.CodeTooLarge {
 		t.Fatalf("overlong PATCH = %d %v %s", r.code, r.header, r.body)
+	}
+	if r = e.do(req{method: "HEAD", path: path}); r.header.Get(api.HeaderUploadOffset) != "10000" {
+		t.Fatalf("HEAD after overlong PATCH = %d %v", r.code, r.header)
 	}
 	r = e.do(req{method: "PATCH", path: path, body: data[10000:], header: patchHdr(10000, len(data))})
 	if r.code != http.StatusNoContent || r.header.Get(api.HeaderUploadOffset) != strconv.Itoa(len(data)) {
@@ -370,7 +375,7 @@ func TestSignatureFailures(t *testing.T) {
 		}
 	})
 	// Failures are counted for the technician's dashboard.
-	res, err := http.Get(e.http.URL + "/metrics")
+	res, err := getMetrics(e)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -435,8 +440,8 @@ func TestStatusesFeedAndTrack(t *testing.T) {
 		t.Fatalf("bad cursor = %d", r.code)
 	}
 
-	// Track works from any kiosk and masks the name.
-	r := e.do(req{method: "GET", path: api.PathTrack + b.Receipt, kiosk: "K2"})
+	// Track works from any kiosk with the holder's proof and masks the name.
+	r := e.do(req{method: "GET", path: api.PathTrack + b.Receipt, kiosk: "K2", header: map[string]string{api.HeaderHolderProof: api.HolderProof(testID, b.Receipt)}})
 	var tr api.TrackResponse
 	if err := json.Unmarshal(r.body, &tr); r.code != http.StatusOK || err != nil {
 		t.Fatalf("track = %d %s", r.code, r.body)
@@ -455,6 +460,9 @@ func TestRatingsHeartbeatCatalog(t *testing.T) {
 	e.stop()
 	e.start([]byte(`{"items":[{"id":"hukou-move"}]}`))
 
+	if r := e.submit("K1", newSubmission("K1", 1)); r.code != http.StatusCreated {
+		t.Fatalf("submit: %d %s", r.code, r.body)
+	}
 	rt := api.Rating{UUID: "6f1e0b7e-8a6c-4f57-9b0a-2f6c1d3e4a5b", Receipt: "K1-20260101-0001", Level: 5, At: time.Now().UTC()}
 	body, _ := json.Marshal(rt)
 	post := func(b []byte) resp {
@@ -511,7 +519,7 @@ func TestHealthzAndMetrics(t *testing.T) {
 		t.Fatalf("healthz = %v %v", res, err)
 	}
 	res.Body.Close()
-	res, err = http.Get(e.http.URL + "/metrics")
+	res, err = getMetrics(e)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -770,4 +778,12 @@ func TestBlobStorageFailureIs5xx(t *testing.T) {
 	if r.code != http.StatusInternalServerError {
 		t.Fatalf("PATCH with the store failing = %d %s, want 500", r.code, r.body)
 	}
+}
+
+// getMetrics scrapes the server's metrics listener (platformd
+// --metrics-addr); the main handler serves /metrics only with a token.
+func getMetrics(e *env) (*http.Response, error) {
+	ms := httptest.NewServer(e.server.MetricsHandler())
+	defer ms.Close()
+	return http.Get(ms.URL + "/metrics")
 }

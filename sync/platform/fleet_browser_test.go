@@ -45,7 +45,7 @@ type fleetEnv struct {
 func newFleetEnv(t *testing.T, kiosks ...string) *fleetEnv {
 	ctx := context.Background()
 	clk := &fleetClock{t: time.Now().UTC().Truncate(time.Second)}
-	p, err := local.Open(ctx, t.TempDir(), platform.Config{Clock: clk.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	p, err := local.Open(ctx, t.TempDir(), platform.Config{Clock: clk.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), MetricsToken: "fleet-metrics-token"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +167,9 @@ func TestFleetPageInChromium(t *testing.T) {
 	}
 
 	// The same alerts reach Prometheus.
-	resp, err := http.Get(e.srv.URL + "/metrics")
+	mreq, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/metrics", nil)
+	mreq.Header.Set("Authorization", "Bearer fleet-metrics-token")
+	resp, err := http.DefaultClient.Do(mreq)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,7 +57,7 @@ func parsePages() (*template.Template, error) {
 			}
 			return t.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02 15:04:05")
 		},
-		"isImage": func(ct string) bool { return strings.HasPrefix(ct, "image/") },
+		"isImage": func(ct string) bool { mt, ok := inlineType(ct); return ok && strings.HasPrefix(mt, "image/") },
 		"fmtDur":  fmtDur,
 		"mb":      func(b int64) int64 { return b >> 20 },
 		"secs":    func(n int64) time.Duration { return time.Duration(n) * time.Second },
@@ -108,7 +108,7 @@ func (s *Server) officeRoutes() {
 	s.route("GET /office/submissions/{uuid}", "office", s.staff(s.detailPage))
 	s.route("POST /office/submissions/{uuid}/decide", "office", s.staff(s.decide))
 	s.route("POST /office/submissions/{uuid}/reveal-id", "office", s.staff(s.revealID))
-	s.route("GET /office/blobs/{sha}", "office", s.staff(s.serveBlob))
+	s.route("GET /office/submissions/{uuid}/blobs/{sha}", "office", s.staff(s.serveScan))
 }
 
 func securityHeaders(w http.ResponseWriter) {
@@ -152,6 +152,11 @@ func (s *Server) showLogin(w http.ResponseWriter, code int, msg string) {
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength > 16<<10 {
+		securityHeaders(w)
+		http.Error(w, "form too large", http.StatusRequestEntityTooLarge)
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
 		s.showLogin(w, http.StatusBadRequest, "表单无效")
@@ -164,9 +169,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	user, pw := r.PostFormValue("user"), r.PostFormValue("password")
 	host, _, _ := net.SplitHostPort(r.RemoteAddr)
-	keys := []string{"user:" + user, "addr:" + host}
 	now := s.cfg.Clock()
-	if s.logins.blocked(now, keys...) {
+	if s.logins.blocked(now, user, host) {
 		s.metrics.count("auth_failures", "staff_login_blocked", 1)
 		s.cfg.Logger.Warn("staff login refused: too many failures", "user", user, "addr", host)
 		s.showLogin(w, http.StatusTooManyRequests, "失败次数过多，请 15 分钟后再试")
@@ -181,13 +185,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		hash = s.dummyHash
 	}
 	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(pw)) != nil || errors.Is(err, ErrNotFound) {
-		s.logins.fail(now, keys...)
+		s.logins.fail(now, user, host)
 		s.metrics.count("auth_failures", "staff_login", 1)
 		s.cfg.Logger.Warn("staff login failed", "user", user)
 		s.showLogin(w, http.StatusUnauthorized, "用户名或密码错误")
 		return
 	}
-	s.logins.succeed(user)
+	s.logins.succeed(user, host)
 	id := randomHex(32)
 	se := Session{IDHash: hashHex(id), User: user, CSRF: randomHex(16), Expires: s.cfg.Clock().Add(s.cfg.SessionTTL)}
 	if err := s.cfg.Store.CreateSession(r.Context(), se); err != nil {
@@ -214,7 +218,7 @@ func (s *Server) staff(h func(http.ResponseWriter, *http.Request, Session)) http
 			return
 		}
 		if err != nil {
-			if r.Method == http.MethodGet && !strings.HasPrefix(r.URL.Path, "/office/blobs/") {
+			if r.Method == http.MethodGet && !strings.Contains(r.URL.Path, "/blobs/") {
 				http.Redirect(w, r, "/login", http.StatusSeeOther)
 				return
 			}
@@ -223,6 +227,11 @@ func (s *Server) staff(h func(http.ResponseWriter, *http.Request, Session)) http
 			return
 		}
 		if r.Method == http.MethodPost {
+			if r.ContentLength > 64<<10 {
+				securityHeaders(w)
+				http.Error(w, "form too large", http.StatusRequestEntityTooLarge)
+				return
+			}
 			r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 			if err := r.ParseForm(); err != nil || subtle.ConstantTimeCompare([]byte(se.CSRF), []byte(r.PostFormValue("csrf"))) != 1 {
 				securityHeaders(w)
@@ -384,41 +393,4 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, se Session) {
 	s.metrics.count("decisions", status, 1)
 	s.cfg.Logger.Info("staff decision", "user", se.User, "case", u.CaseNumber, "status", status)
 	http.Redirect(w, r, "/office/submissions/"+url.PathEscape(u.UUID), http.StatusSeeOther)
-}
-
-func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, se Session) {
-	securityHeaders(w)
-	sha := r.PathValue("sha")
-	if !api.IsSHA256Hex(sha) {
-		http.Error(w, "bad blob address", http.StatusBadRequest)
-		return
-	}
-	ok, err := s.cfg.Store.SubmissionHasBlob(r.Context(), sha)
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	if !ok {
-		http.Error(w, "no such scan", http.StatusNotFound)
-		return
-	}
-	f, err := s.cfg.Blobs.Open(r.Context(), sha)
-	if errors.Is(err, ErrNotFound) {
-		http.Error(w, "no such scan", http.StatusNotFound)
-		return
-	}
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	defer f.Close()
-	head := make([]byte, 512)
-	n, _ := io.ReadFull(f, head)
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Type", http.DetectContentType(head[:n]))
-	w.Header().Set("Cache-Control", "private, no-store")
-	http.ServeContent(w, r, "", time.Time{}, f)
 }

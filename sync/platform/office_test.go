@@ -112,7 +112,7 @@ func TestBackOfficeAccessControl(t *testing.T) {
 			t.Errorf("anonymous GET %s = %d -> %s", p, code, h.Get("Location"))
 		}
 	}
-	if code, _, _ := get(t, anon, e.http.URL+"/office/blobs/"+shaHex(scan)); code != http.StatusUnauthorized {
+	if code, _, _ := get(t, anon, e.http.URL+"/office/submissions/"+sub.UUID+"/blobs/"+shaHex(scan)); code != http.StatusUnauthorized {
 		t.Errorf("anonymous scan = %d", code)
 	}
 	if code, _, _ := post(t, anon, e.http.URL+"/office/submissions/"+sub.UUID+"/decide", url.Values{"status": {"approved"}}); code != http.StatusUnauthorized {
@@ -156,11 +156,11 @@ func TestBackOfficeAccessControl(t *testing.T) {
 		t.Fatalf("kiosks page = %d\n%s", code, page)
 	}
 
-	code, body, h := get(t, c, e.http.URL+"/office/blobs/"+shaHex(scan))
+	code, body, h := get(t, c, e.http.URL+"/office/submissions/"+sub.UUID+"/blobs/"+shaHex(scan))
 	if code != http.StatusOK || h.Get("Content-Type") != "image/png" || body != string(scan) {
 		t.Fatalf("scan = %d %s", code, h.Get("Content-Type"))
 	}
-	if code, _, _ := get(t, c, e.http.URL+"/office/blobs/"+shaHex(other)); code != http.StatusNotFound {
+	if code, _, _ := get(t, c, e.http.URL+"/office/submissions/"+sub.UUID+"/blobs/"+shaHex(other)); code != http.StatusNotFound {
 		t.Fatalf("blob outside any submission = %d", code)
 	}
 

@@ -52,6 +52,13 @@ type Config struct {
 	// NonceFile, when set, keeps the replay cache across a clean restart:
 	// Close writes it, New reads it.
 	NonceFile string
+	// Limits bound what one kiosk may do: lookups, unfinished uploads.
+	Limits Limits
+	// MetricsToken, when set, lets GET /metrics on this handler through
+	// with "Authorization: Bearer TOKEN"; without it /metrics is served
+	// only by MetricsHandler (platformd --metrics-addr). Its per-kiosk
+	// series are not for anyone who can reach the kiosks' port.
+	MetricsToken string
 }
 
 // Server is the platform's HTTP handler.
@@ -66,7 +73,11 @@ type Server struct {
 	// dummyHash is compared against when a login names an unknown user, so
 	// that takes as long as a wrong password.
 	dummyHash string
-	logins    *loginLimiter
+	logins    *loginLimits
+	limits    Limits
+	// lookups counts every track request per kiosk, lookupFails those
+	// answered "not found".
+	lookups, lookupFails *loginLimiter
 }
 
 // New checks cfg and builds the routes.
@@ -98,7 +109,10 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("platform: %w", err)
 	}
-	s := &Server{cfg: cfg, nonces: newNonceCache(), tokens: newTokenCache(), metrics: newMetrics(), mux: http.NewServeMux(), pages: pages, dummyHash: string(dummy), logins: newLoginLimiter()}
+	s := &Server{cfg: cfg, nonces: newNonceCache(), tokens: newTokenCache(), metrics: newMetrics(), mux: http.NewServeMux(), pages: pages, dummyHash: string(dummy), logins: newLoginLimits()}
+	s.limits = cfg.Limits.withDefaults()
+	s.lookups = &loginLimiter{fails: map[string][]time.Time{}, maxFails: s.limits.LookupLimit, window: s.limits.LookupWindow}
+	s.lookupFails = &loginLimiter{fails: map[string][]time.Time{}, maxFails: s.limits.LookupFailLimit, window: s.limits.LookupWindow}
 	if cfg.NonceFile != "" {
 		// A damaged file costs only the replay protection of the last
 		// five minutes before the restart; it must not keep the
@@ -124,7 +138,13 @@ func New(cfg Config) (*Server, error) {
 		writeError(w, http.StatusNotFound, api.ErrorResponse{Code: api.CodeNotFound, Message: "no such endpoint"})
 	})
 	s.route("GET /healthz", "healthz", s.healthz)
-	s.route("GET /metrics", "metrics", s.serveMetrics)
+	s.route("GET /metrics", "metrics", func(w http.ResponseWriter, r *http.Request) {
+		if !s.metricsAuthorized(r) {
+			writeError(w, http.StatusNotFound, api.ErrorResponse{Code: api.CodeNotFound, Message: "metrics are served on the metrics address, or here with its bearer token"})
+			return
+		}
+		s.serveMetrics(w, r)
+	})
 	s.officeRoutes()
 	return s, nil
 }
@@ -141,6 +161,11 @@ func (s *Server) Close() error {
 func (s *Server) route(pattern, name string, h http.HandlerFunc) {
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		// Until a handler says otherwise (an authenticated blob PATCH,
+		// a body being read), a client has a few seconds to send its body:
+		// unauthenticated requests cannot hold a connection open.
+		_ = http.NewResponseController(w).SetReadDeadline(start.Add(DefaultBodyIdleTimeout))
+		s.hsts(w, r)
 		rec := &statusRecorder{ResponseWriter: w}
 		h(rec, r)
 		if rec.code == 0 {
@@ -151,7 +176,12 @@ func (s *Server) route(pattern, name string, h http.HandlerFunc) {
 }
 
 // ServeHTTP serves the API, health, metrics and back office.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.serveUnrouted(w, r) {
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	b, err := json.Marshal(v)
@@ -240,12 +270,25 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, bodySHA st
 	return a, true
 }
 
-// readBody reads a JSON body up to api.MaxRequestBytes.
+// readBody reads a JSON body up to api.MaxRequestBytes: a larger declared
+// Content-Length is refused before reading, and a body still for
+// DefaultBodyIdleTimeout or slower than DefaultBodyTimeout in all gets 408.
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, api.MaxRequestBytes))
+	tooLarge := func() ([]byte, bool) {
+		writeError(w, http.StatusRequestEntityTooLarge, api.ErrorResponse{Code: api.CodeTooLarge, Message: fmt.Sprintf("body over %d bytes", api.MaxRequestBytes)})
+		return nil, false
+	}
+	if r.ContentLength > api.MaxRequestBytes {
+		return tooLarge()
+	}
+	body := &deadlineReader{r: r.Body, rc: http.NewResponseController(w), idle: DefaultBodyIdleTimeout, end: time.Now().Add(DefaultBodyTimeout)}
+	b, err := io.ReadAll(http.MaxBytesReader(w, io.NopCloser(body), api.MaxRequestBytes))
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		writeError(w, http.StatusRequestEntityTooLarge, api.ErrorResponse{Code: api.CodeTooLarge, Message: fmt.Sprintf("body over %d bytes", api.MaxRequestBytes)})
+		return tooLarge()
+	}
+	if isTimeout(err) {
+		writeError(w, http.StatusRequestTimeout, api.ErrorResponse{Code: api.CodeTimeout, Message: "request body stalled"})
 		return nil, false
 	}
 	if err != nil {
@@ -265,11 +308,24 @@ func (s *Server) blobSHA(w http.ResponseWriter, r *http.Request) (string, bool) 
 }
 
 func (s *Server) headBlob(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.authenticate(w, r, api.EmptySHA256, false); !ok {
+	a, ok := s.authenticate(w, r, api.EmptySHA256, false)
+	if !ok {
 		return
 	}
 	sha, ok := s.blobSHA(w, r)
 	if !ok {
+		return
+	}
+	// HEAD answers only for blobs this kiosk uploaded or named: it must
+	// not tell any kiosk whether some page exists on the platform.
+	known, err := s.cfg.Store.KioskKnowsBlob(r.Context(), a.KioskID, sha)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if !known {
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusNotFound)
 		return
 	}
 	off, started, err := s.cfg.Blobs.Offset(r.Context(), sha)
@@ -317,12 +373,33 @@ func (s *Server) patchBlob(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusRequestEntityTooLarge, api.ErrorResponse{Code: api.CodeTooLarge, Message: fmt.Sprintf("blobs are limited to %d bytes", api.MaxBlobSize)})
 		return
 	}
+	if r.ContentLength > length-min(offset, length) {
+		// Refused before a byte of the body is read.
+		writeError(w, http.StatusRequestEntityTooLarge, api.ErrorResponse{Code: api.CodeTooLarge, Message: "Content-Length goes past Upload-Length"})
+		return
+	}
+	now := s.cfg.Clock()
+	msg, err := s.uploadQuota(r.Context(), a.KioskID, sha, length, now)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if msg != "" {
+		s.cfg.Logger.Warn("blob upload refused: quota", "kiosk", a.KioskID, "sha256", sha)
+		w.Header().Set("Retry-After", "3600")
+		writeError(w, http.StatusTooManyRequests, api.ErrorResponse{Code: api.CodeQuota, Message: msg})
+		return
+	}
+	if err := s.cfg.Store.NoteUpload(r.Context(), a.KioskID, sha, length, now); err != nil {
+		s.internal(w, r, err)
+		return
+	}
 	chunkSHA := a.ContentSHA256
 	if chunkSHA == api.UnsignedPayload {
 		chunkSHA = ""
 	}
 	before, _, _ := s.cfg.Blobs.Offset(r.Context(), sha)
-	body := &idleReader{r: r.Body, rc: http.NewResponseController(w), idle: s.cfg.UploadIdleTimeout}
+	body := &deadlineReader{r: r.Body, rc: http.NewResponseController(w), idle: s.cfg.UploadIdleTimeout}
 	newOff, err := s.cfg.Blobs.Append(r.Context(), sha, offset, length, chunkSHA, body)
 	if newOff > before {
 		s.metrics.count("blob_bytes_received", "kept", uint64(newOff-before))
@@ -332,6 +409,13 @@ func (s *Server) patchBlob(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		if newOff == length && before < length {
 			s.metrics.count("blobs_completed", "ok", 1)
+		}
+		if newOff == length {
+			if err := s.cfg.Store.UploadDone(r.Context(), sha); err != nil {
+				// Only the quota's bookkeeping: uploadQuota finds the
+				// blob complete next time and marks it then.
+				s.cfg.Logger.Warn("marking an upload done", "sha256", sha, "err", err)
+			}
 		}
 		w.WriteHeader(http.StatusNoContent)
 	case errors.Is(err, ErrOffsetMismatch):
@@ -347,30 +431,16 @@ func (s *Server) patchBlob(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, api.ErrorResponse{Code: api.CodeBadRequest, Message: err.Error()})
 	case errors.Is(err, ErrBodyRead):
 		// The link dropped mid-body; nobody may be listening.
+		// A 408 is what a kiosk retries (a 400 reads as a permanent
+		// rejection of the application).
 		s.cfg.Logger.Info("blob upload interrupted", "kiosk", a.KioskID, "sha256", sha, "offset", newOff, "err", err)
-		writeError(w, http.StatusBadRequest, api.ErrorResponse{Code: api.CodeBadRequest, Message: "upload interrupted; HEAD for the offset and resume"})
+		writeError(w, http.StatusRequestTimeout, api.ErrorResponse{Code: api.CodeTimeout, Message: "upload interrupted or stalled; HEAD for the offset and resume", Offset: &newOff})
 	default:
 		// The platform's own storage failed (disk full, I/O error): a
 		// 5xx, so the kiosk keeps the blob and tries again later; a 4xx
 		// would read as a verdict on the resident's application.
 		s.internal(w, r, err)
 	}
-}
-
-// idleReader pushes the connection's read deadline forward before every
-// read, so an upload may take as long as it needs while it moves, and fails
-// once it has been still for idle.
-type idleReader struct {
-	r    io.Reader
-	rc   *http.ResponseController
-	idle time.Duration
-}
-
-func (i *idleReader) Read(p []byte) (int, error) {
-	// An error means the writer cannot set deadlines (not a net/http
-	// server); the read then simply has no idle limit.
-	_ = i.rc.SetReadDeadline(time.Now().Add(i.idle))
-	return i.r.Read(p)
 }
 
 // idempotencyKey reads the header, accepting the structured-field string
@@ -430,8 +500,7 @@ func (s *Server) postSubmission(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req api.SubmissionRequest
-	if err := json.Unmarshal(body, &req); err != nil {
-		writeError(w, http.StatusBadRequest, api.ErrorResponse{Code: api.CodeBadRequest, Message: "body is not a submission: " + err.Error()})
+	if !decodeBody(w, body, &req, "submission", false) {
 		return
 	}
 	if err := req.Validate(); err != nil {
@@ -485,8 +554,7 @@ func (s *Server) postRating(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var rt api.Rating
-	if err := json.Unmarshal(body, &rt); err != nil {
-		writeError(w, http.StatusBadRequest, api.ErrorResponse{Code: api.CodeBadRequest, Message: "body is not a rating: " + err.Error()})
+	if !decodeBody(w, body, &rt, "rating", false) {
 		return
 	}
 	if err := rt.Validate(); err != nil {
@@ -495,6 +563,23 @@ func (s *Server) postRating(w http.ResponseWriter, r *http.Request) {
 	}
 	if rt.UUID != key {
 		validation(w, errors.New("uuid: must equal the Idempotency-Key"))
+		return
+	}
+	if rt.Receipt == "" {
+		validation(w, errors.New("receipt: is required"))
+		return
+	}
+	exists, allowed, err := s.cfg.Store.MayRate(r.Context(), a.KioskID, rt.Receipt)
+	switch {
+	case err != nil:
+		s.internal(w, r, err)
+		return
+	case !exists:
+		// Not permanent: the submission may still be on its way.
+		writeError(w, http.StatusNotFound, api.ErrorResponse{Code: api.CodeNotFound, Message: "no submission with this receipt number (yet)"})
+		return
+	case !allowed:
+		validation(w, errors.New("receipt: not issued by this kiosk nor looked up at it"))
 		return
 	}
 	resp, replay, err := s.cfg.Store.AddRating(r.Context(), RatingRecord{KioskID: a.KioskID, IdemKey: key, BodyHash: hash, Rating: rt, ReceivedAt: s.cfg.Clock()},
@@ -523,8 +608,7 @@ func (s *Server) postHeartbeat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var hb api.Heartbeat
-	if err := json.Unmarshal(body, &hb); err != nil {
-		writeError(w, http.StatusBadRequest, api.ErrorResponse{Code: api.CodeBadRequest, Message: "body is not a heartbeat: " + err.Error()})
+	if !decodeBody(w, body, &hb, "heartbeat", true) {
 		return
 	}
 	if hb.KioskID == "" {
@@ -586,29 +670,46 @@ func (s *Server) getStatuses(w http.ResponseWriter, r *http.Request) {
 	}
 	// A full page may have more behind it; the kiosk asks again at once
 	// (at worst one extra empty answer).
-	resp := api.StatusesResponse{Updates: ups, Cursor: strconv.FormatInt(last, 10), More: len(ups) == statusesPage}
+	resp := api.StatusesResponse{Updates: maskNotes(ups), Cursor: strconv.FormatInt(last, 10), More: len(ups) == statusesPage}
 	if resp.Updates == nil {
 		resp.Updates = []api.StatusUpdate{}
 	}
 	writeJSON(w, http.StatusOK, resp)
 }
 
+// getTrack answers a lookup only with proof that the resident asking owns
+// the receipt (see proven); anything else, an unknown receipt included, is
+// the same "not found", so a kiosk learns nothing about other residents.
+// Lookups are limited per kiosk, unproven ones more tightly.
 func (s *Server) getTrack(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.authenticate(w, r, api.EmptySHA256, false); !ok {
+	a, ok := s.authenticate(w, r, api.EmptySHA256, false)
+	if !ok {
 		return
 	}
+	now := s.cfg.Clock()
+	if s.lookups.blocked(now, a.KioskID) || s.lookupFails.blocked(now, a.KioskID) {
+		s.metrics.count("auth_failures", "lookup_limited", 1)
+		s.rateLimited(w, "too many lookups from this kiosk; try again later", s.limits.LookupWindow)
+		return
+	}
+	s.lookups.fail(now, a.KioskID)
 	d, err := s.cfg.Store.Track(r.Context(), r.PathValue("receipt"))
-	if errors.Is(err, ErrNotFound) {
-		writeError(w, http.StatusNotFound, api.ErrorResponse{Code: api.CodeNotFound, Message: "no submission with this receipt number"})
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		s.internal(w, r, err)
 		return
 	}
-	if err != nil {
+	if err != nil || !proven(r, d) {
+		s.lookupFails.fail(now, a.KioskID)
+		writeError(w, http.StatusNotFound, api.ErrorResponse{Code: api.CodeNotFound, Message: "no submission with this receipt number and lookup code or card"})
+		return
+	}
+	if err := s.cfg.Store.RecordLookup(r.Context(), a.KioskID, d.Receipt, now); err != nil {
 		s.internal(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, api.TrackResponse{
 		Receipt: d.Receipt, CaseNumber: d.CaseNumber, ItemID: d.ItemID, ApplicantName: pii.MaskName(d.ApplicantName),
-		Status: d.Status, ReceivedAt: d.ReceivedAt, History: d.History,
+		Status: d.Status, ReceivedAt: d.ReceivedAt, History: maskNotes(d.History),
 	})
 }
 

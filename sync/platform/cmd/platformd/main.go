@@ -19,7 +19,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -103,6 +102,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	silentAfter := fs.Duration("silent-after", platform.DefaultSilentAfter, "fleet alert: a kiosk without a heartbeat for this long is silent")
 	queueMaxAge := fs.Duration("queue-max-age", platform.DefaultQueueMaxAge, "fleet alert: a kiosk's oldest queued submission may wait this long")
 	minFreeMB := fs.Int64("min-free-disk-mb", platform.DefaultMinFreeDisk>>20, "fleet alert: less free disk on a kiosk than this (MB)")
+	metricsAddr := fs.String("metrics-addr", "", "serve /metrics on this address of its own, without a token (e.g. 127.0.0.1:9480)")
+	metricsTokenFile := fs.String("metrics-token-file", "", "file holding a bearer token that lets /metrics through on --addr")
 	if code, ok := parse(fs, args, stderr); !ok {
 		return code
 	}
@@ -121,7 +122,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 	fleet := platform.FleetRules{SilentAfter: *silentAfter, QueueMaxAge: *queueMaxAge, MinFreeDisk: *minFreeMB << 20}
-	p, err := local.Open(ctx, *data, platform.Config{Logger: logger, CasePrefix: *prefix, Catalog: cat, SecureCookies: *cert != "", Fleet: fleet})
+	var metricsToken string
+	if *metricsTokenFile != "" {
+		b, err := os.ReadFile(*metricsTokenFile)
+		if err != nil {
+			fmt.Fprintf(stderr, "platformd serve: %v\n", err)
+			return exitFailure
+		}
+		metricsToken = strings.TrimSpace(string(b))
+	}
+	p, err := local.Open(ctx, *data, platform.Config{Logger: logger, CasePrefix: *prefix, Catalog: cat, SecureCookies: *cert != "", Fleet: fleet, MetricsToken: metricsToken, Limits: platform.Limits{PartialTTL: *partialTTL}})
 	if err != nil {
 		fmt.Fprintf(stderr, "platformd serve: %v\n", err)
 		return exitFailure
@@ -135,7 +145,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "platformd serve: %v\n", err)
 		return exitFailure
 	}
-	srv := &http.Server{Handler: p.Server, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	srv := platform.NewHTTPServer(p.Server, slog.NewLogLogger(logger.Handler(), slog.LevelWarn))
+	if *metricsAddr != "" {
+		mln, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			fmt.Fprintf(stderr, "platformd serve: metrics: %v\n", err)
+			return exitFailure
+		}
+		msrv := platform.NewHTTPServer(p.Server.MetricsHandler(), slog.NewLogLogger(logger.Handler(), slog.LevelWarn))
+		go msrv.Serve(mln)
+		defer msrv.Close()
+		fmt.Fprintf(stdout, "platformd: metrics on http://%s/metrics\n", mln.Addr())
+	}
 	scheme := "http"
 	if *cert != "" {
 		scheme = "https"
