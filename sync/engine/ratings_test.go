@@ -66,7 +66,9 @@ func TestRefusedRatingIsKept(t *testing.T) {
 			at := time.Now().UTC().Truncate(time.Millisecond)
 			attempts := tc.queue(t, r, at)
 			time.Sleep(2 * time.Millisecond) // the good one is saved after the bad one
-			if err := r.store.SaveRating(ctx, api.Rating{UUID: good, Level: 5, At: at}); err != nil {
+			// The platform takes ratings only for receipts this kiosk issued.
+			rc := r.enqueue(1, 1<<10, 1)
+			if err := r.store.SaveRating(ctx, api.Rating{UUID: good, Receipt: rc[0], Level: 5, At: at}); err != nil {
 				t.Fatal(err)
 			}
 			if res := r.eng.Drain(ctx); res.Err != nil {
