@@ -78,7 +78,6 @@ const DBName = "onedoor.db"
 const (
 	DefaultRetention  = 7 * 24 * time.Hour
 	DefaultClaimLease = 10 * time.Minute
-	DefaultBlobGrace  = time.Hour
 	// DefaultReserveBytes: room for thousands of status and delivery
 	// updates in the WAL.
 	DefaultReserveBytes = 16 << 20
@@ -98,10 +97,6 @@ type Options struct {
 	// ClaimLease is how long NextDue hands a submission to the engine
 	// before it counts as abandoned and becomes due again.
 	ClaimLease time.Duration
-	// BlobGrace protects blob files younger than this from garbage
-	// collection, because another process may be between writing a blob
-	// and committing the row that names it.
-	BlobGrace time.Duration
 	// ReadOnly opens the database without writing anything: no migrations,
 	// no key needed (KeyFile may be empty), no recovery. For `onedoor queue`.
 	ReadOnly bool
@@ -128,8 +123,10 @@ type Store struct {
 	wake    chan struct{}
 	// blobMu serialises Submit and blob garbage collection in this process
 	// so a blob is never deleted between a Submit finding it present and
-	// committing the row that names it.
-	blobMu sync.Mutex
+	// committing the row that names it; blobLock does the same across
+	// processes. Nil when read-only.
+	blobMu   sync.Mutex
+	blobLock *blobLock
 }
 
 // Open opens (creating if needed) the outbox in opts.Dir, applies pending
@@ -157,9 +154,6 @@ func open(ctx context.Context, opts Options, fsys fileSystem) (*Store, error) {
 	}
 	if opts.ClaimLease <= 0 {
 		opts.ClaimLease = DefaultClaimLease
-	}
-	if opts.BlobGrace <= 0 {
-		opts.BlobGrace = DefaultBlobGrace
 	}
 	if opts.ReserveBytes == 0 {
 		opts.ReserveBytes = DefaultReserveBytes
@@ -212,8 +206,14 @@ func open(ctx context.Context, opts Options, fsys fileSystem) (*Store, error) {
 	if opts.ReadOnly {
 		return s, nil
 	}
-	if err := s.recover(ctx); err != nil {
+	lock, err := openBlobLock(s.dir)
+	if err != nil {
 		s.db.Close()
+		return nil, err
+	}
+	s.blobLock = lock
+	if err := s.recover(ctx); err != nil {
+		s.Close()
 		return nil, err
 	}
 	if _, err := s.collectBlobs(ctx); err != nil {
@@ -297,7 +297,13 @@ func (s *Store) recover(ctx context.Context) error {
 
 // Close closes the database. Blob readers already handed out stay usable.
 func (s *Store) Close() error {
-	return s.db.Close()
+	err := s.db.Close()
+	if s.blobLock != nil {
+		if cerr := s.blobLock.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
 }
 
 // Wake returns a channel that receives (without blocking the sender; one

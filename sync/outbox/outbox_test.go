@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"onedoor/internal/testdate"
 	"os"
 	"path/filepath"
 	"sync"
@@ -27,7 +28,7 @@ type clock struct {
 }
 
 func newClock() *clock {
-	return &clock{t: time.Date(2026, 11, 25, 9, 30, 0, 0, time.FixedZone("CST", 8*3600))}
+	return &clock{t: testdate.Date(2026, 11, 25, 9, 30, 0, 0, time.FixedZone("CST", 8*3600))}
 }
 
 func (c *clock) Now() time.Time {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io/fs"
+	"onedoor/internal/testdate"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,7 +32,7 @@ func TestNoPersonalDataInClear(t *testing.T) {
 		phone    = "19912345678"
 		address  = "虚构省测试市无名路88号"
 	)
-	if !(pii.ValidateIDNumber(idNumber, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)) == nil) {
+	if !(pii.ValidateIDNumber(idNumber, testdate.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)) == nil) {
 		t.Fatalf("fixture ID number %s has a bad check character", idNumber)
 	}
 	e := newEnv(t)

@@ -275,7 +275,12 @@ func (s *Store) claimRow(ctx context.Context, tx *sql.Tx, now time.Time, r dueRo
 	p.Request = api.SubmissionRequest{
 		UUID: p.UUID, Receipt: p.Receipt, KioskID: kiosk, ItemID: item, ItemVersion: ver,
 		CreatedAt: time.UnixMilli(createdMS).UTC(),
-		Applicant: payload.Applicant, Form: payload.Form, Materials: mats,
+		Applicant: payload.Applicant, Agent: payload.Agent, Form: payload.Form, Materials: mats,
+	}
+	for i, text := range payload.Promises {
+		if i >= 0 && i < len(mats) {
+			p.Request.Materials[i].PromiseText = text
+		}
 	}
 	seen := map[string]bool{}
 	for _, m := range mats {

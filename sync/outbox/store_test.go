@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"io"
+	"onedoor/internal/testdate"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -501,7 +502,7 @@ func TestPurgeAfterRetention(t *testing.T) {
 
 func fixCheck(id string) string {
 	for _, c := range "0123456789X" {
-		if cand := id[:17] + string(c); pii.ValidateIDNumber(cand, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)) == nil {
+		if cand := id[:17] + string(c); pii.ValidateIDNumber(cand, testdate.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)) == nil {
 			return cand
 		}
 	}

@@ -31,8 +31,11 @@ type NewSubmission struct {
 	ItemID      string
 	ItemVersion string
 	Applicant   Applicant
-	Form        map[string]string
-	Materials   []Material
+	// Agent is the 代办 agent (card read at the kiosk) applying for
+	// Applicant; nil when the applicant applied in person.
+	Agent     *Applicant
+	Form      map[string]string
+	Materials []Material
 }
 
 // Material is one required material and its scanned pages (none for an
@@ -41,6 +44,8 @@ type Material struct {
 	MaterialID string
 	Kind       string // api.KindScan, api.KindECert or api.KindPromise
 	Pages      []Page
+	// PromiseText is the full 告知承诺 accepted, for api.KindPromise.
+	PromiseText string
 }
 
 // Page is one scanned page.
@@ -59,7 +64,10 @@ type Receipt struct {
 // sealedPayload is the personal part of a submission, stored encrypted.
 type sealedPayload struct {
 	Applicant Applicant         `json:"applicant"`
+	Agent     *Applicant        `json:"agent,omitempty"`
 	Form      map[string]string `json:"form,omitempty"`
+	// Promises are the 告知承诺 texts by material order.
+	Promises map[int]string `json:"promises,omitempty"`
 }
 
 type pageRef struct {
@@ -88,13 +96,13 @@ func (s *Store) Submit(ctx context.Context, sub NewSubmission) (Receipt, error) 
 	req := api.SubmissionRequest{
 		UUID: id, Receipt: fmt.Sprintf("%s-%s-%04d", s.opts.KioskID, day, 1), KioskID: s.opts.KioskID,
 		ItemID: sub.ItemID, ItemVersion: sub.ItemVersion, CreatedAt: now,
-		Applicant: sub.Applicant, Form: sub.Form,
+		Applicant: sub.Applicant, Agent: sub.Agent, Form: sub.Form,
 	}
 	var pages []pageRef
 	var data [][]byte
 	sums := hashPages(sub.Materials)
 	for i, m := range sub.Materials {
-		ref := api.MaterialRef{MaterialID: m.MaterialID, Kind: m.Kind}
+		ref := api.MaterialRef{MaterialID: m.MaterialID, Kind: m.Kind, PromiseText: m.PromiseText}
 		for j, p := range m.Pages {
 			pr := pageRef{material: i, page: j, sha: sums[len(pages)], size: int64(len(p.Data)), contentType: p.ContentType}
 			pages = append(pages, pr)
@@ -106,7 +114,16 @@ func (s *Store) Submit(ctx context.Context, sub NewSubmission) (Receipt, error) 
 	if err := req.Validate(); err != nil {
 		return Receipt{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	payload, err := json.Marshal(sealedPayload{Applicant: sub.Applicant, Form: sub.Form})
+	sp := sealedPayload{Applicant: sub.Applicant, Agent: sub.Agent, Form: sub.Form}
+	for i, m := range sub.Materials {
+		if m.PromiseText != "" {
+			if sp.Promises == nil {
+				sp.Promises = map[int]string{}
+			}
+			sp.Promises[i] = m.PromiseText
+		}
+	}
+	payload, err := json.Marshal(sp)
 	if err != nil {
 		return Receipt{}, fmt.Errorf("outbox: encode submission: %w", err)
 	}
@@ -117,11 +134,15 @@ func (s *Store) Submit(ctx context.Context, sub NewSubmission) (Receipt, error) 
 
 	s.blobMu.Lock()
 	defer s.blobMu.Unlock()
+	if err := s.blobLock.shared(); err != nil {
+		return Receipt{}, err
+	}
+	defer s.blobLock.unlock()
 
 	if err := s.checkSpace(pages); err != nil {
 		return Receipt{}, err
 	}
-	created, err := s.writeBlobs(pages, data, now)
+	created, err := s.writeBlobs(pages, data)
 	if err != nil {
 		s.dropNewBlobs(ctx, created)
 		return Receipt{}, err
@@ -209,7 +230,7 @@ func (s *Store) insertSubmission(ctx context.Context, id, day string, now time.T
 // file system can merge their journal commits), then renamed into place,
 // then the directory is fsynced once. On error no temp file is left;
 // blobs already renamed are reported so the caller can drop them.
-func (s *Store) writeBlobs(pages []pageRef, data [][]byte, now time.Time) (created []string, err error) {
+func (s *Store) writeBlobs(pages []pageRef, data [][]byte) (created []string, err error) {
 	type job struct {
 		sha, final string
 		plain      []byte
@@ -225,10 +246,8 @@ func (s *Store) writeBlobs(pages []pageRef, data [][]byte, now time.Time) (creat
 		seen[p.sha] = true
 		final := filepath.Join(s.blobDir, p.sha)
 		if s.blobIntact(final, p.sha) {
-			// Same plaintext already stored. Freshen its time so a
-			// garbage collector in another process, which spares young
-			// files, leaves it alone until our row commits.
-			_ = os.Chtimes(final, now, now)
+			// Same plaintext already stored; the blob lock Submit holds
+			// keeps collection off it until our row commits.
 			continue
 		}
 		jobs = append(jobs, &job{sha: p.sha, final: final, plain: data[i]})
@@ -401,30 +420,24 @@ func (s *Store) dropNewBlobs(ctx context.Context, shas []string) {
 }
 
 // collectBlobs removes blob files no attachment row names and leftover temp
-// files, sparing files younger than BlobGrace (by the store's clock) because
-// another process may be about to commit a row naming them. The caller must
-// not hold blobMu.
+// files. It holds blobMu and the blob lock exclusively, so no Submit, in
+// this process or another, is between writing a blob and committing the
+// row that names it: an unnamed file is garbage whatever its age (see
+// blobLock for why no clock is involved). The caller must not hold blobMu.
 func (s *Store) collectBlobs(ctx context.Context) (int, error) {
 	s.blobMu.Lock()
 	defer s.blobMu.Unlock()
+	if err := s.blobLock.exclusive(); err != nil {
+		return 0, err
+	}
+	defer s.blobLock.unlock()
 	entries, err := os.ReadDir(s.blobDir)
 	if err != nil {
 		return 0, fmt.Errorf("outbox: list blobs: %w", err)
 	}
-	cutoff := s.now().Add(-s.opts.BlobGrace)
 	removed := 0
 	for _, e := range entries {
 		name := e.Name()
-		info, err := e.Info()
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				continue
-			}
-			return removed, fmt.Errorf("outbox: stat blob: %w", err)
-		}
-		if info.ModTime().After(cutoff) {
-			continue
-		}
 		if !strings.HasPrefix(name, ".tmp-") {
 			var n int
 			if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM attachments WHERE sha256 = ?`, name).Scan(&n); err != nil {

@@ -2,6 +2,7 @@ package devdata
 
 import (
 	"math/rand/v2"
+	"onedoor/internal/testdate"
 	"strings"
 	"testing"
 
@@ -13,7 +14,7 @@ import (
 func TestIDNumbersValidAndFictional(t *testing.T) {
 	for n := range 20000 {
 		id := IDNumber(n)
-		if !(pii.ValidateIDNumber(id, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)) == nil) {
+		if !(pii.ValidateIDNumber(id, testdate.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)) == nil) {
 			t.Fatalf("IDNumber(%d) = %s fails the check character", n, id)
 		}
 		if !strings.HasPrefix(id, "999999") {
@@ -47,7 +48,7 @@ func TestSubmissionShape(t *testing.T) {
 		if tc.bytes >= tc.pages && total != tc.bytes {
 			t.Errorf("%d bytes over %d pages: %d bytes stored", tc.bytes, tc.pages, total)
 		}
-		if !(pii.ValidateIDNumber(sub.Applicant.IDNumber, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)) == nil) || sub.Applicant.Name == "" {
+		if !(pii.ValidateIDNumber(sub.Applicant.IDNumber, testdate.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)) == nil) || sub.Applicant.Name == "" {
 			t.Errorf("applicant %+v", sub.Applicant)
 		}
 	}
