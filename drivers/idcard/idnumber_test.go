@@ -2,6 +2,7 @@ package idcard
 
 import (
 	"errors"
+	"onedoor/internal/testdate"
 	"testing"
 	"time"
 
@@ -26,7 +27,7 @@ func TestNationAndSexTables(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
-	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	now := testdate.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	base := Identity{Type: Resident, Name: "测试", SexCode: "1", Sex: "男", NationCode: "01", BirthDate: "19491231",
 		IDNumber: "110105194912310038", ValidFrom: "20200101", ValidTo: "20400101"}
 	if c, _ := pii.CheckChar(base.IDNumber[:17]); c != base.IDNumber[17] {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"onedoor/internal/testdate"
 	"testing"
 	"time"
 
@@ -124,7 +125,7 @@ func TestLookup(t *testing.T) {
 		t.Fatal(err)
 	}
 	const no = "DG0001-20260310-0001"
-	at := time.Date(2026, 3, 12, 10, 0, 0, 0, time.UTC)
+	at := testdate.Date(2026, 3, 12, 10, 0, 0, 0, time.UTC)
 	store := fakeStore{recs: map[string]outbox.Record{no: {Receipt: no, ItemID: "ss-pension-cert", CreatedAt: at}}}
 	decided := &api.TrackResponse{Receipt: no, ItemID: "ss-pension-cert", Status: api.StatusApproved,
 		History: []api.StatusUpdate{{Status: api.StatusReceived, At: at}, {Status: api.StatusApproved, Note: "通过", At: at.Add(time.Hour)}}}

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"onedoor/internal/testdate"
 	"testing"
 	"time"
 
@@ -39,7 +40,7 @@ func TestSessionConfigReachesFlow(t *testing.T) {
 		{"defaults", config.Default().Session, false, false, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			clock := uitest.NewClock(time.Date(2026, 3, 10, 9, 0, 0, 0, time.Local))
+			clock := uitest.NewClock(testdate.Date(2026, 3, 10, 9, 0, 0, 0, time.Local))
 			q := &queue{}
 			d := Deps{Catalog: cat, Tr: i18n.New(), Store: gatedStore{newGate()}, Post: q.post, Now: clock.Now,
 				TickEvery: -1, Logger: quietLog}

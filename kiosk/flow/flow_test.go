@@ -2,6 +2,7 @@ package flow
 
 import (
 	"fmt"
+	"onedoor/internal/testdate"
 	"slices"
 	"strings"
 	"testing"
@@ -125,7 +126,7 @@ func TestIdentifyByTypedNumber(t *testing.T) {
 		{"wrong check digit", good[:17] + string("0123456789X"[(strings.IndexByte("0123456789X", good[17])+1)%11]), StepIdentify, "err.id_invalid"},
 		{"too short", good[:17], StepIdentify, "err.id_invalid"},
 		{"letters", "44190019920304ABCD", StepIdentify, "err.id_invalid"},
-		{"future birth", validID("441900", time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), 1), StepIdentify, "err.id_invalid"},
+		{"future birth", validID("441900", testdate.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), 1), StepIdentify, "err.id_invalid"},
 		{"impossible date", "441900" + "19920230" + "1234", StepIdentify, "err.id_invalid"},
 	}
 	for _, tc := range tests {
@@ -552,7 +553,7 @@ func TestIdleTimeout(t *testing.T) {
 }
 
 func TestElderDefault(t *testing.T) {
-	clk := &fakeClock{t: time.Date(2026, 11, 25, 10, 0, 0, 0, cst)}
+	clk := &fakeClock{t: testdate.Date(2026, 11, 25, 10, 0, 0, 0, cst)}
 	m := New(sampleCatalog(t), Options{Now: clk.now, ElderDefault: true})
 	if !m.State().ElderMode {
 		t.Fatal("first session not in elder mode")
@@ -630,7 +631,7 @@ func TestCancelAndBackConfirmation(t *testing.T) {
 		{"confirmed back discards applicant", []Event{Start{}, SelectItem{ItemID: "ss-pension-enrol"}, Next{}, CardRead{Identity: card()}, Back{}, ConfirmYes{}}, StepIdentify, ConfirmNone, false},
 		{"back from identify", []Event{Start{}, SelectItem{ItemID: "ss-pension-enrol"}, Next{}, Back{}}, StepGuide, ConfirmNone, false},
 		{"back from guide to home shortcut", []Event{SelectItem{ItemID: "ss-pension-enrol"}, Back{}}, StepHome, ConfirmNone, false},
-		{"timeout during confirmation ends", []Event{Start{}, SelectItem{ItemID: "ss-pension-enrol"}, Next{}, CardRead{Identity: card()}, Cancel{}, Tick{Now: time.Date(2026, 11, 25, 10, 5, 0, 0, cst)}}, StepHome, ConfirmNone, true},
+		{"timeout during confirmation ends", []Event{Start{}, SelectItem{ItemID: "ss-pension-enrol"}, Next{}, CardRead{Identity: card()}, Cancel{}, Tick{Now: testdate.Date(2026, 11, 25, 10, 5, 0, 0, cst)}}, StepHome, ConfirmNone, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -950,7 +951,7 @@ func TestMasking(t *testing.T) {
 }
 
 func TestValidateIDNumberKnownValues(t *testing.T) {
-	now := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	now := testdate.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
 	tests := []struct {
 		in   string
 		ok   bool

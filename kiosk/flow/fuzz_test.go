@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"onedoor/internal/testdate"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +18,7 @@ func FuzzValidateIDNumber(f *testing.F) {
 	f.Add("44190019800101123")
 	f.Add("441900198002301234")
 	f.Add("４４１９")
-	now := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	now := testdate.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, s string) {
 		got, err := ValidateIDNumber(s, now)
 		if err != nil {

@@ -2,6 +2,7 @@ package flow
 
 import (
 	"fmt"
+	"onedoor/internal/testdate"
 	"testing"
 	"time"
 
@@ -44,7 +45,7 @@ func sampleCalendar(t testing.TB) *catalog.Calendar {
 // working Wednesday in 2026.
 func newTestMachine(t testing.TB) (*Machine, *fakeClock) {
 	t.Helper()
-	clk := &fakeClock{t: time.Date(2026, 11, 25, 10, 0, 0, 0, cst)}
+	clk := &fakeClock{t: testdate.Date(2026, 11, 25, 10, 0, 0, 0, cst)}
 	m := New(sampleCatalog(t), Options{
 		Now:       clk.now,
 		Calendar:  sampleCalendar(t),

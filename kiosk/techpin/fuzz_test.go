@@ -3,6 +3,7 @@ package techpin
 import (
 	"context"
 	"errors"
+	"onedoor/internal/testdate"
 	"os"
 	"path/filepath"
 	"testing"
@@ -54,7 +55,7 @@ func FuzzOpenState(f *testing.F) {
 		if err := os.WriteFile(path, state, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		now := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+		now := testdate.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
 		g, err := Open(context.Background(), Options{StatePath: path, Hash: hash, Clock: func() time.Time { return now }, Params: fastParams})
 		if err != nil {
 			t.Fatalf("Open: %v", err)

@@ -3,6 +3,7 @@ package techpin
 import (
 	"context"
 	"errors"
+	"onedoor/internal/testdate"
 	"os"
 	"path/filepath"
 	"strings"
@@ -121,7 +122,7 @@ func TestRulesAndBadHashes(t *testing.T) {
 
 func TestFiveWrongPINsLockAndSurviveRestart(t *testing.T) {
 	dir := t.TempDir()
-	clk := &fakeClock{t: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}
+	clk := &fakeClock{t: testdate.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}
 	a := &auditLog{}
 	hash := Must(Hash("135790", fastParams))
 	g := newGuard(t, dir, hash, clk, a)
@@ -186,7 +187,7 @@ func TestFiveWrongPINsLockAndSurviveRestart(t *testing.T) {
 
 func TestClockBackwardsDoesNotStretchLock(t *testing.T) {
 	dir := t.TempDir()
-	clk := &fakeClock{t: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}
+	clk := &fakeClock{t: testdate.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}
 	g := newGuard(t, dir, Must(Hash("135790", fastParams)), clk, &auditLog{})
 	for range MaxFailures {
 		g.Check(context.Background(), "000000")
@@ -210,7 +211,7 @@ func TestUnreadableStateFailsClosed(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "techpin.json"), []byte(tc.content), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			clk := &fakeClock{t: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}
+			clk := &fakeClock{t: testdate.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}
 			a := &auditLog{}
 			g := newGuard(t, dir, Must(Hash("135790", fastParams)), clk, a)
 			if _, err := g.Check(context.Background(), "135790"); !errors.Is(err, ErrLocked) {
@@ -229,7 +230,7 @@ func TestUnreadableStateFailsClosed(t *testing.T) {
 
 func TestChangeAndNoPIN(t *testing.T) {
 	dir := t.TempDir()
-	clk := &fakeClock{t: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}
+	clk := &fakeClock{t: testdate.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}
 	a := &auditLog{}
 	g := newGuard(t, dir, "", clk, a)
 	ctx := context.Background()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"onedoor/internal/testdate"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -302,5 +303,5 @@ func listPorts(links ...string) techui.PortLister {
 }
 
 func newClock() *uitest.Clock {
-	return uitest.NewClock(time.Date(2026, 11, 25, 9, 0, 0, 0, time.Local))
+	return uitest.NewClock(testdate.Date(2026, 11, 25, 9, 0, 0, 0, time.Local))
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"onedoor/internal/testdate"
 	"strings"
 	"testing"
 	"time"
@@ -32,7 +33,7 @@ func TestValidIDNumber(t *testing.T) {
 		{"", false},
 	}
 	for _, tc := range tests {
-		if got := pii.ValidateIDNumber(tc.in, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)) == nil; got != tc.want {
+		if got := pii.ValidateIDNumber(tc.in, testdate.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)) == nil; got != tc.want {
 			t.Errorf("ValidIDNumber(%q) = %v, want %v", tc.in, got, tc.want)
 		}
 	}
@@ -41,7 +42,7 @@ func TestValidIDNumber(t *testing.T) {
 func validSubmission() SubmissionRequest {
 	return SubmissionRequest{
 		UUID: "0b7e8a6c-6f1e-4f57-9b0a-2f6c1d3e4a5b", Receipt: "K1-20260101-0001", KioskID: "K1",
-		ItemID: "hukou-move", ItemVersion: "3", CreatedAt: time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC),
+		ItemID: "hukou-move", ItemVersion: "3", CreatedAt: testdate.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC),
 		Applicant: ApplicantData{Name: "测试人", IDNumber: testID, Phone: "13800000000"},
 		Form:      map[string]string{"reason": "工作调动"},
 		Materials: []MaterialRef{

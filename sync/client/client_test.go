@@ -13,6 +13,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"onedoor/internal/testdate"
 	"strconv"
 	"strings"
 	"sync"
@@ -212,7 +213,7 @@ func newTestClient(t *testing.T, base string, mod func(*Config)) *Client {
 
 func sampleSubmission(uuid string) *api.SubmissionRequest {
 	return &api.SubmissionRequest{UUID: uuid, Receipt: "K001-20261125-0001", KioskID: testKiosk, ItemID: "hukou-move", ItemVersion: "3",
-		CreatedAt: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC),
+		CreatedAt: testdate.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC),
 		Applicant: api.ApplicantData{Name: "测试", IDNumber: "11010519491231002X"}}
 }
 
@@ -351,7 +352,7 @@ func TestRetryableStatuses(t *testing.T) {
 }
 
 func TestBackoffWait(t *testing.T) {
-	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	now := testdate.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	b := backoff{maxRetryAfter: time.Minute, now: func() time.Time { return now }, rand: func() float64 { return 0.999 }}
 	mk := func(status int, ra string) *http.Response {
 		h := http.Header{}
@@ -401,7 +402,7 @@ func TestJitterSpreads(t *testing.T) {
 }
 
 func TestParseRetryAfter(t *testing.T) {
-	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	now := testdate.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	tests := []struct {
 		in   string
 		want time.Duration
@@ -671,7 +672,7 @@ func TestLoggerNeverPrintsSecrets(t *testing.T) {
 }
 
 func TestThrottleAccounting(t *testing.T) {
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	now := testdate.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	th := NewThrottle(4096)
 	th.now = func() time.Time { return now }
 	ctx := context.Background()

@@ -1,6 +1,7 @@
 package platform_test
 
 import (
+	"onedoor/internal/testdate"
 	"strings"
 	"testing"
 	"time"
@@ -10,7 +11,7 @@ import (
 )
 
 func TestFleetRules(t *testing.T) {
-	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	now := testdate.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	healthy := func() *api.Heartbeat {
 		return &api.Heartbeat{Version: "1.0", Devices: map[string]string{"printer": "ok", "idcard": "ok", "scanner": "ok"},
 			QueueDepth: 2, OldestAgeSeconds: 600, FreeDiskBytes: 8 << 30}
@@ -67,7 +68,7 @@ func TestFleetRules(t *testing.T) {
 }
 
 func TestFleetOrderAndCustomRules(t *testing.T) {
-	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	now := testdate.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	hb := func() *api.Heartbeat { return &api.Heartbeat{FreeDiskBytes: 600 << 20} }
 	ks := []platform.KioskInfo{
 		{ID: "A1", LastSeen: now.Add(-time.Minute), Heartbeat: hb()},

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"onedoor/internal/testdate"
 	"testing"
 	"time"
 
@@ -187,7 +188,7 @@ func (e *env) upload(kiosk string, data []byte) string {
 func newSubmission(kiosk string, n int, pages ...[]byte) api.SubmissionRequest {
 	s := api.SubmissionRequest{
 		UUID: uuid.NewString(), Receipt: fmt.Sprintf("%s-20260101-%04d", kiosk, n), KioskID: kiosk,
-		ItemID: "hukou-move", ItemVersion: "3", CreatedAt: time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC),
+		ItemID: "hukou-move", ItemVersion: "3", CreatedAt: testdate.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC),
 		Applicant: api.ApplicantData{Name: "测试人", IDNumber: testID, Phone: "13800000000"},
 		Form:      map[string]string{"reason": "工作调动"},
 	}

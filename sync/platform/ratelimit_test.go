@@ -1,13 +1,14 @@
 package platform
 
 import (
+	"onedoor/internal/testdate"
 	"testing"
 	"time"
 )
 
 func TestLoginLimiterWindow(t *testing.T) {
 	l := newLoginLimiter()
-	t0 := time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)
+	t0 := testdate.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)
 	for i := 0; i < 5; i++ {
 		if l.blocked(t0, "user:a") {
 			t.Fatalf("blocked after %d failures", i)

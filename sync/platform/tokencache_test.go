@@ -3,12 +3,13 @@ package platform
 import (
 	"context"
 	"errors"
+	"onedoor/internal/testdate"
 	"testing"
 	"time"
 )
 
 func TestTokenCache(t *testing.T) {
-	t0 := time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)
+	t0 := testdate.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name        string
 		steps       []time.Duration // when each get happens, after t0

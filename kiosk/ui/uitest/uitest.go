@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"onedoor/internal/testdate"
 	"os"
 	"strings"
 	"sync"
@@ -286,7 +287,7 @@ func NewHarness() (*Harness, error) {
 	a := test.NewApp()
 	a.Settings().SetTheme(ui.NewTheme(false))
 	h := &Harness{App: a, Tr: i18n.New(), Catalog: cat,
-		Clock: NewClock(time.Date(2026, 3, 10, 9, 30, 0, 0, time.Local))}
+		Clock: NewClock(testdate.Date(2026, 3, 10, 9, 30, 0, 0, time.Local))}
 	h.Machine = flow.New(cat, flow.Options{Now: h.Clock.Now, Calendar: cal})
 	h.Kiosk = ui.New(h.Tr, ui.Options{Dispatch: h.Dispatch, Dict: SharedDict(), SampleCatalog: cat.Sample})
 	h.Win = test.NewWindow(h.Kiosk.Object())
