@@ -327,6 +327,12 @@ func Run(t *testing.T, open Opener) {
 		check("K3", r, true, false)
 	})
 
+	t.Run("statuses feed under concurrent writers", func(t *testing.T) {
+		if err := CheckFeed(ctx, fresh(t), 16, 30); err != nil {
+			t.Fatal(err)
+		}
+	})
+
 	t.Run("staff and sessions", func(t *testing.T) {
 		s := fresh(t)
 		if err := s.AddStaff(ctx, "clerk", "hash", at); err != nil {
