@@ -15,9 +15,8 @@ import (
 	"time"
 
 	"onedoor/drivers/idcard"
-	"onedoor/drivers/printer"
 	"onedoor/drivers/probe"
-	"onedoor/drivers/scanner"
+	"onedoor/drivers/probe/probers"
 	"onedoor/drivers/serialport"
 	"onedoor/pii"
 )
@@ -70,15 +69,6 @@ func runDevicesList(ctx context.Context, args []string, stdout, stderr io.Writer
 	return exitOK
 }
 
-// deviceProbers lists the device kinds `devices probe` looks for, in the
-// order they are tried. Printers come first: SAM frames or scanner frames sent
-// to a printer would be printed as garbage, whereas a DLE EOT status query is
-// harmless to the other two. The scanner's hello is made only of bytes a
-// printer ignores and is tried before the card reader's SAM status command.
-func deviceProbers() []probe.Prober {
-	return []probe.Prober{printer.Prober{}, scanner.Prober{}, idcard.Prober{}}
-}
-
 // runDevicesProbe finds which device answers on which port at which baud.
 func runDevicesProbe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := cardFlags("probe", stderr)
@@ -98,7 +88,7 @@ func runDevicesProbe(ctx context.Context, args []string, stdout, stderr io.Write
 		fmt.Fprintln(stderr, "onedoor: no serial ports to probe")
 		return exitDevice
 	}
-	results := probe.Run(ctx, ports, deviceProbers())
+	results := probe.Run(ctx, ports, probers.All())
 	found := 0
 	for _, r := range results {
 		if r.Kind != "" {

@@ -96,3 +96,10 @@ func try(ctx context.Context, path string, baud int, pr Prober) (string, bool, e
 	detail, ok := pr.Identify(actx, p)
 	return detail, ok, nil
 }
+
+// Device kinds, as Prober.Kind returns them.
+const (
+	KindCard    = "idcard"
+	KindPrinter = "printer"
+	KindScanner = "scanner"
+)

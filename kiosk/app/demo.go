@@ -15,6 +15,7 @@ import (
 	"onedoor/assets"
 	"onedoor/drivers/escpos"
 	"onedoor/drivers/sim"
+	"onedoor/kiosk/config"
 	"onedoor/sync/faultproxy"
 	"onedoor/sync/platform"
 	"onedoor/sync/platform/local"
@@ -35,6 +36,8 @@ type Demo struct {
 	// the proxy.
 	PlatformAddr string
 	Settings     Settings
+	// Devices are the simulators' ports, for kiosk/devices.
+	Devices config.Devices
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -138,14 +141,16 @@ func StartDemo(ctx context.Context, dir string, log *slog.Logger) (_ *Demo, err 
 		KioskID:     demoKioskID,
 		PlatformURL: d.Proxy.URL(),
 		Token:       token,
-		CardPath:    filepath.Join(dir, "idcard"), CardBaud: 115200,
-		PrinterPath: filepath.Join(dir, "printer"), PrinterBaud: 115200, PrinterProfile: "generic-80",
-		ScannerPath: filepath.Join(dir, "scanner"), ScannerBaud: 921600,
-		Site:    "示例镇政务服务中心（演示）",
-		Version: "demo",
+		Site:        "示例镇政务服务中心（演示）",
+		Version:     "demo",
 		// Pull often, so a decision made in the back office and a cut
 		// network show within seconds during a demo.
 		SyncPoll: 3 * time.Second,
+	}
+	d.Devices = config.Devices{
+		IDCard:  config.Device{Enabled: true, Port: filepath.Join(dir, "idcard"), Baud: 115200},
+		Printer: config.Printer{Enabled: true, Port: filepath.Join(dir, "printer"), Baud: 115200, Profile: "generic-80"},
+		Scanner: config.Device{Enabled: true, Port: filepath.Join(dir, "scanner"), Baud: 921600},
 	}
 	return d, nil
 }

@@ -8,17 +8,16 @@ import (
 
 	"onedoor/drivers/escpos"
 	"onedoor/drivers/printer"
-	"onedoor/drivers/serialport"
-	"onedoor/kiosk/techui"
+	"onedoor/kiosk/devices"
 )
 
-// DeviceLister reports the state of each device; *livedev.Manager has it.
+// DeviceLister reports the state of each device; *devices.Manager has it.
 type DeviceLister interface {
-	Status() []techui.DeviceStatus
+	Status() []devices.DeviceStatus
 }
 
 // PrinterStatus reads the printer's own status; *printer.Printer and
-// livedev's printer front have it.
+// the printer front of kiosk/devices have it.
 type PrinterStatus interface {
 	Status(ctx context.Context) (escpos.Status, error)
 }
@@ -65,8 +64,8 @@ func (h *deviceHealth) Devices() map[string]string {
 		}
 		out[d.Kind] = d.State
 	}
-	if out[techui.KindPrinter] == "ok" && prn != nil {
-		out[techui.KindPrinter] = h.readPrinter(prn)
+	if out[devices.KindPrinter] == "ok" && prn != nil {
+		out[devices.KindPrinter] = h.readPrinter(prn)
 	}
 	return out
 }
@@ -116,25 +115,4 @@ func printerState(st escpos.Status) string {
 		return "ok"
 	}
 	return "error: " + err.Error()
-}
-
-// stackDevices lists the devices a Stack opened itself (without the
-// technician's device manager), by their ports' states.
-type stackDevices struct {
-	card, scan *serialport.Port
-	prn        *printer.Printer
-}
-
-func (s stackDevices) Status() []techui.DeviceStatus {
-	var out []techui.DeviceStatus
-	if s.card != nil {
-		out = append(out, techui.DeviceStatus{Kind: techui.KindCard, Enabled: true, State: s.card.State().String()})
-	}
-	if s.prn != nil {
-		out = append(out, techui.DeviceStatus{Kind: techui.KindPrinter, Enabled: true, State: s.prn.PortState().String()})
-	}
-	if s.scan != nil {
-		out = append(out, techui.DeviceStatus{Kind: techui.KindScanner, Enabled: true, State: s.scan.State().String()})
-	}
-	return out
 }

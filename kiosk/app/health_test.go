@@ -32,7 +32,7 @@ func TestHeartbeatCarriesDevices(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { demo.Close() })
-	settings := withoutDevices(demo.Settings)
+	settings := demo.Settings
 	// Beats as often as the engine wakes, so the test waits on what the
 	// platform shows, not on the 5-minute default.
 	settings.SyncPoll, settings.HeartbeatEvery = 50*time.Millisecond, 50*time.Millisecond

@@ -4,20 +4,16 @@ import (
 	"context"
 	"errors"
 
-	"onedoor/drivers/idcard"
-	"onedoor/drivers/printer"
-	"onedoor/drivers/scanner"
 	"onedoor/sync/api"
 	"onedoor/sync/outbox"
 )
 
-// ErrNoDevice is what an effect gets when its device is not configured.
-var ErrNoDevice = errors.New("app: device not configured")
-
 // Late holds parts that are still being opened while the window already
-// shows Home: opening the outbox, the platform client and the serial ports
-// (and, in demo mode, starting the simulators and the platform) takes a
-// few hundred milliseconds that the first frame need not wait for. Every
+// shows Home: opening the outbox and the platform client (and, in demo
+// mode, starting the simulators and the platform) takes a few hundred
+// milliseconds that the first frame need not wait for. The devices need no
+// waiting: kiosk/devices' fronts exist from the start and reach whatever
+// device is open when they are called. Every
 // call through its wrappers runs on a background goroutine (effects, the
 // card watch), so waiting there never blocks the UI.
 type Late struct {
@@ -29,8 +25,8 @@ type Late struct {
 // NewLate returns parts that are not ready yet.
 func NewLate() *Late { return &Late{ready: make(chan struct{})} }
 
-// Resolve supplies the parts (Store, Tracker, Online, Cards, Printer,
-// Scanner of d) or the error that prevented opening them. Call it once.
+// Resolve supplies the parts (Store, Tracker, Online of d) or the error
+// that prevented opening them. Call it once.
 func (l *Late) Resolve(d Deps, err error) {
 	l.deps, l.err = d, err
 	close(l.ready)
@@ -60,9 +56,6 @@ func (l *Late) Fill(d *Deps) {
 	d.Store = lateStore{l}
 	d.Tracker = lateTracker{l}
 	d.Online = func() bool { return l.Ready() && l.err == nil && (l.deps.Online == nil || l.deps.Online()) }
-	d.Cards = lateCards{l}
-	d.Printer = latePrinter{l}
-	d.Scanner = lateScanner{l}
 }
 
 type lateStore struct{ l *Late }
@@ -105,48 +98,4 @@ func (t lateTracker) Track(ctx context.Context, receipt string) (*api.TrackRespo
 		return nil, errors.New("app: no platform configured")
 	}
 	return t.l.deps.Tracker.Track(ctx, receipt)
-}
-
-type lateCards struct{ l *Late }
-
-func (c lateCards) Watch(ctx context.Context, o idcard.WatchOptions) <-chan idcard.Event {
-	out := make(chan idcard.Event)
-	go func() {
-		defer close(out)
-		if err := c.l.wait(ctx); err != nil || c.l.deps.Cards == nil {
-			return
-		}
-		for ev := range c.l.deps.Cards.Watch(ctx, o) {
-			select {
-			case out <- ev:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	return out
-}
-
-type latePrinter struct{ l *Late }
-
-func (p latePrinter) Print(ctx context.Context, r printer.Receipt) (printer.Progress, error) {
-	if err := p.l.wait(ctx); err != nil {
-		return printer.Progress{}, err
-	}
-	if p.l.deps.Printer == nil {
-		return printer.Progress{}, ErrNoDevice
-	}
-	return p.l.deps.Printer.Print(ctx, r)
-}
-
-type lateScanner struct{ l *Late }
-
-func (s lateScanner) Scan(ctx context.Context, o scanner.Options, progress func(done, total int64)) (scanner.Page, error) {
-	if err := s.l.wait(ctx); err != nil {
-		return scanner.Page{}, err
-	}
-	if s.l.deps.Scanner == nil {
-		return scanner.Page{}, ErrNoDevice
-	}
-	return s.l.deps.Scanner.Scan(ctx, o, progress)
 }

@@ -19,6 +19,8 @@ import (
 
 	"onedoor/assets"
 	"onedoor/kiosk/catalog"
+	"onedoor/kiosk/config"
+	"onedoor/kiosk/devices"
 	"onedoor/kiosk/flow"
 	"onedoor/kiosk/i18n"
 	"onedoor/kiosk/ui"
@@ -122,9 +124,15 @@ func newRigWith(t *testing.T, tune func(r *rig, s *Settings)) *rig {
 	a := test.NewApp()
 	a.Settings().SetTheme(ui.NewTheme(false))
 	r.stack = stack
+	devs, err := devices.Open(ctx, config.Config{Devices: demo.Devices}, devices.Options{Logger: quietLog})
+	if err != nil {
+		t.Fatal(err)
+	}
 	d := Deps{Catalog: cat, Calendar: cal, Tr: r.tr, Dict: uitest.SharedDict(), Post: r.q.post,
-		Now: r.clock.Now, TickEvery: -1, Site: demo.Settings.Site, Logger: quietLog}
+		Now: r.clock.Now, TickEvery: -1, Site: demo.Settings.Site, Logger: quietLog,
+		Cards: devs.Cards(), Printer: devs.Printer(), Scanner: devs.Scanner()}
 	stack.Fill(&d)
+	stack.WatchDevices(devs, devs.Printer())
 	r.app, err = New(d)
 	if err != nil {
 		t.Fatal(err)
@@ -136,6 +144,7 @@ func newRigWith(t *testing.T, tune func(r *rig, s *Settings)) *rig {
 	t.Cleanup(func() {
 		r.app.Stop()
 		r.win.Close()
+		devs.Close()
 		if err := stack.Close(); err != nil {
 			t.Errorf("stack close: %v", err)
 		}

@@ -36,32 +36,15 @@ type RunOptions struct {
 	OnFirstFrame func()
 }
 
-// SettingsFromConfig maps the TOML configuration onto the stack. A device
-// without a port is left out (the technician's probe finds ports); a baud
-// of 0 ("probe") takes the device's usual default.
+// SettingsFromConfig maps the TOML configuration onto the stack. The
+// devices are kiosk/devices', opened from the config's device section.
 func SettingsFromConfig(c config.Config) Settings {
-	baud := func(b, def int) int {
-		if b == 0 {
-			return def
-		}
-		return b
-	}
-	s := Settings{
+	return Settings{
 		DataDir: c.Storage.DataDir, KeyFile: c.Storage.KeyFile, KioskID: c.Kiosk.ID,
 		PlatformURL: c.Platform.URL, Token: c.Platform.Token,
 		Site: c.Kiosk.Name, SyncPoll: c.Platform.SyncInterval, Version: "onedoor",
 		Retention: time.Duration(c.Storage.RetentionDays) * 24 * time.Hour,
 	}
-	if d := c.Devices.IDCard; d.Enabled && d.Port != "" {
-		s.CardPath, s.CardBaud = d.Port, baud(d.Baud, 115200)
-	}
-	if d := c.Devices.Printer; d.Enabled && d.Port != "" {
-		s.PrinterPath, s.PrinterBaud, s.PrinterProfile = d.Port, baud(d.Baud, 115200), d.Profile
-	}
-	if d := c.Devices.Scanner; d.Enabled && d.Port != "" {
-		s.ScannerPath, s.ScannerBaud = d.Port, baud(d.Baud, 115200)
-	}
-	return s
 }
 
 // Run builds the kiosk in a window of fa and runs Fyne's event loop until
@@ -110,6 +93,9 @@ func Run(ctx context.Context, fa fyne.App, o RunOptions) (err error) {
 		return err
 	}
 	d.OnTechnician = tech.open
+	// The device fronts work before the devices open (attach), as an
+	// unplugged device would: nothing needs to wait for them.
+	d.Cards, d.Printer, d.Scanner = tech.devs.Cards(), tech.devs.Printer(), tech.devs.Scanner()
 	a, err := New(d)
 	if err != nil {
 		return err
@@ -229,7 +215,7 @@ func openParts(ctx context.Context, o RunOptions, log *slog.Logger, phase func(s
 		settings = demo.Settings
 		phase("demo started")
 	}
-	stack, err := OpenStack(ctx, withoutDevices(settings), log)
+	stack, err := OpenStack(ctx, settings, log)
 	if err != nil {
 		if demo != nil {
 			demo.Close()

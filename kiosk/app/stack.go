@@ -9,11 +9,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"onedoor/drivers/escpos"
-	"onedoor/drivers/idcard"
-	"onedoor/drivers/printer"
-	"onedoor/drivers/scanner"
-	"onedoor/drivers/serialport"
 	"onedoor/sync/client"
 	"onedoor/sync/engine"
 	"onedoor/sync/outbox"
@@ -28,14 +23,6 @@ type Settings struct {
 
 	PlatformURL string
 	Token       string
-
-	CardPath       string
-	CardBaud       int
-	PrinterPath    string
-	PrinterBaud    int
-	PrinterProfile string
-	ScannerPath    string
-	ScannerBaud    int
 
 	Site    string // service point name on receipts
 	Version string // reported in heartbeats
@@ -61,19 +48,15 @@ type Settings struct {
 // data.
 const DefaultPurgeEvery = time.Hour
 
-// Stack is the opened parts: outbox, platform client, sync engine and the
-// three devices. Devices whose path is empty are left nil; a device that
-// is configured but absent is opened anyway and appears when plugged in.
+// Stack is the opened parts: outbox, platform client and sync engine. The
+// serial devices are kiosk/devices' (one owner, reopened on a settings
+// change); the stack only reports their health in heartbeats.
 type Stack struct {
-	Store   *outbox.Store
-	Client  *client.Client
-	Engine  *engine.Engine
-	Reader  *idcard.Reader
-	Printer *printer.Printer
-	Scanner *scanner.Serial
+	Store  *outbox.Store
+	Client *client.Client
+	Engine *engine.Engine
 
 	site   string
-	ports  []*serialport.Port
 	cancel context.CancelFunc
 	done   <-chan struct{}
 	// stopPurge ends the retention purge and waits for it.
@@ -120,45 +103,12 @@ func OpenStack(ctx context.Context, s Settings, log *slog.Logger) (_ *Stack, err
 		st.cancel = cancel
 		st.done = st.Engine.Start(ectx)
 	}
-	var own stackDevices
-	if s.CardPath != "" {
-		p, err := st.open(s.CardPath, s.CardBaud)
-		if err != nil {
-			return nil, fmt.Errorf("card reader: %w", err)
-		}
-		own.card = p
-		st.Reader = idcard.NewReader(p, idcard.Options{Baud: s.CardBaud, Logger: log.With("part", "idcard")})
-	}
-	if s.PrinterPath != "" {
-		prof, err := escpos.LoadProfile(s.PrinterProfile)
-		if err != nil {
-			return nil, fmt.Errorf("printer profile: %w", err)
-		}
-		st.Printer, err = printer.Open(printer.Config{Path: s.PrinterPath, Baud: s.PrinterBaud, Profile: prof, Logger: log.With("part", "printer")})
-		if err != nil {
-			return nil, fmt.Errorf("printer: %w", err)
-		}
-	}
-	if s.ScannerPath != "" {
-		p, err := st.open(s.ScannerPath, s.ScannerBaud)
-		if err != nil {
-			return nil, fmt.Errorf("scanner: %w", err)
-		}
-		own.scan = p
-		st.Scanner = scanner.NewSerial(p, scanner.SerialConfig{Baud: s.ScannerBaud, Logger: log.With("part", "scanner")})
-	}
-	if st.Printer != nil {
-		own.prn = st.Printer
-		st.health.set(own, st.Printer)
-	} else if own.card != nil || own.scan != nil {
-		st.health.set(own, nil)
-	}
 	return st, nil
 }
 
 // WatchDevices makes the heartbeat report the states devs lists and the
-// paper of prn (which may be nil): the technician's device manager, which
-// opens the devices after the stack has started the engine.
+// paper of prn (which may be nil): kiosk/devices' manager, which opens the
+// devices after the stack has started the engine.
 func (st *Stack) WatchDevices(devs DeviceLister, prn PrinterStatus) {
 	st.health.set(devs, prn)
 }
@@ -185,15 +135,6 @@ func (st *Stack) startPurge(every time.Duration) {
 	}
 }
 
-func (st *Stack) open(path string, baud int) (*serialport.Port, error) {
-	p, err := serialport.Open(serialport.Config{Path: path, Baud: baud, AllowAbsent: true})
-	if err != nil {
-		return nil, err
-	}
-	st.ports = append(st.ports, p)
-	return p, nil
-}
-
 // Online is the engine's view of the link: false while it probes a dead
 // platform or is refused. Without a platform configured it is false.
 func (st *Stack) Online() bool {
@@ -214,15 +155,6 @@ func (st *Stack) Fill(d *Deps) {
 		d.Tracker = st.Client
 		d.Online = st.Online
 	}
-	if st.Reader != nil {
-		d.Cards = st.Reader
-	}
-	if st.Printer != nil {
-		d.Printer = st.Printer
-	}
-	if st.Scanner != nil {
-		d.Scanner = st.Scanner
-	}
 }
 
 // Nudge tells the engine something new is queued.
@@ -232,7 +164,7 @@ func (st *Stack) Nudge() {
 	}
 }
 
-// Close stops the engine and closes devices and the outbox.
+// Close stops the engine and closes the outbox.
 func (st *Stack) Close() error {
 	if st.cancel != nil {
 		st.cancel()
@@ -242,12 +174,6 @@ func (st *Stack) Close() error {
 		st.stopPurge()
 	}
 	var errs []error
-	if st.Printer != nil {
-		errs = append(errs, st.Printer.Close())
-	}
-	for _, p := range st.ports {
-		errs = append(errs, p.Close())
-	}
 	if st.Store != nil {
 		errs = append(errs, st.Store.Close())
 	}

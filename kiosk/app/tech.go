@@ -2,7 +2,7 @@ package app
 
 // Technician mode wired into the kiosk window: the hidden long press on the
 // resident screen opens kiosk/techui's PIN pad; the devices are opened
-// through kiosk/techui/livedev so a technician's port change reopens them
+// through kiosk/devices so a technician's port change reopens them
 // without a restart; technician events go to the outbox's audit log.
 
 import (
@@ -18,10 +18,10 @@ import (
 	"fyne.io/fyne/v2"
 
 	"onedoor/kiosk/config"
+	"onedoor/kiosk/devices"
 	"onedoor/kiosk/i18n"
 	"onedoor/kiosk/techpin"
 	"onedoor/kiosk/techui"
-	"onedoor/kiosk/techui/livedev"
 	"onedoor/sync/outbox"
 )
 
@@ -36,7 +36,7 @@ type technician struct {
 	tr      *i18n.Translator
 	fa      fyne.App
 	path    string
-	devs    *livedev.Manager
+	devs    *devices.Manager
 	audit   *lateAudit
 	post    func(func())
 	tmp     string // demo directory made here, removed at close
@@ -78,7 +78,8 @@ func newTechnician(fa fyne.App, o RunOptions, tr *i18n.Translator, ring *techui.
 	if err != nil {
 		return nil, err
 	}
-	t := &technician{log: log, tr: tr, fa: fa, path: path, tmp: tmp, post: post, audit: &lateAudit{log: log}}
+	t := &technician{log: log, tr: tr, fa: fa, path: path, tmp: tmp, post: post, audit: &lateAudit{log: log},
+		devs: devices.New(devices.Options{Logger: log})}
 	if t.path == "" {
 		t.path = config.DefaultPath()
 	}
@@ -115,15 +116,9 @@ func newTechnician(fa fyne.App, o RunOptions, tr *i18n.Translator, ring *techui.
 	}
 	t.mode, err = techui.New(techui.Deps{
 		Lang: tr.Lang(), Gate: gate, Store: store, Audit: t.audit, Logs: ring, Post: post, Logger: log,
-		OnOpen: func() {
-			if t.devs != nil {
-				t.devs.Hold(true)
-			}
-		},
+		OnOpen: func() { t.devs.Hold(true) },
 		OnClose: func() {
-			if t.devs != nil {
-				t.devs.Hold(false)
-			}
+			t.devs.Hold(false)
 			if t.app != nil {
 				t.app.View().Refresh()
 			}
@@ -148,13 +143,6 @@ func (t *technician) wrap(a *App) fyne.CanvasObject {
 // open is the hidden long press's action.
 func (t *technician) open() { t.mode.Open() }
 
-// withoutDevices keeps the stack from opening the serial devices: the
-// technician's device manager owns them.
-func withoutDevices(s Settings) Settings {
-	s.CardPath, s.PrinterPath, s.ScannerPath = "", "", ""
-	return s
-}
-
 // devicesConfig is the device section the manager opens: the file's, or
 // in demo mode the simulators'.
 func devicesConfig(o RunOptions, demo *Demo) config.Config {
@@ -162,14 +150,11 @@ func devicesConfig(o RunOptions, demo *Demo) config.Config {
 	if demo == nil {
 		return c
 	}
-	s := demo.Settings
-	c.Devices.IDCard = config.Device{Enabled: s.CardPath != "", Port: s.CardPath, Baud: s.CardBaud}
-	c.Devices.Printer = config.Printer{Enabled: s.PrinterPath != "", Port: s.PrinterPath, Baud: s.PrinterBaud, Profile: s.PrinterProfile}
-	c.Devices.Scanner = config.Device{Enabled: s.ScannerPath != "", Port: s.ScannerPath, Baud: s.ScannerBaud}
+	c.Devices = demo.Devices
 	return c
 }
 
-// attach opens the devices through the live manager, puts its fronts into
+// attach opens the configured devices in the manager, puts its fronts into
 // d for the resident flow, and hands the parts to technician mode. It runs
 // on the goroutine that opened the stack.
 func (t *technician) attach(ctx context.Context, o RunOptions, demo *Demo, stack *Stack, d *Deps) error {
@@ -184,13 +169,12 @@ func (t *technician) attach(ctx context.Context, o RunOptions, demo *Demo, stack
 			}
 		}
 	}
-	devs, err := livedev.Open(ctx, cfg, livedev.Options{Logger: t.log})
-	if err != nil {
+	devs := t.devs
+	if err := devs.Apply(ctx, cfg); err != nil {
 		// The kiosk still runs (the device is shown as off), so the
 		// technician can fix the port on the Devices page.
 		t.log.Error("device not opened", "err", err)
 	}
-	t.devs = devs
 	d.Cards, d.Printer, d.Scanner = devs.Cards(), devs.Printer(), devs.Scanner()
 	stack.WatchDevices(devs, devs.Printer())
 	t.audit.set(stack.Store)
@@ -208,10 +192,7 @@ func (t *technician) close() error {
 	if t.tmp != "" {
 		os.RemoveAll(t.tmp)
 	}
-	if t.devs != nil {
-		return t.devs.Close()
-	}
-	return nil
+	return t.devs.Close()
 }
 
 // finish restarts the process in place when the technician asked for it,

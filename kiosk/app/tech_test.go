@@ -15,10 +15,10 @@ import (
 	"onedoor/drivers/printer"
 	"onedoor/kiosk/catalog"
 	"onedoor/kiosk/config"
+	"onedoor/kiosk/devices"
 	"onedoor/kiosk/i18n"
 	"onedoor/kiosk/techpin"
 	"onedoor/kiosk/techui"
-	"onedoor/kiosk/techui/livedev"
 	"onedoor/kiosk/ui"
 	"onedoor/kiosk/ui/uitest"
 )
@@ -38,14 +38,11 @@ func TestTechnicianWiredIntoKiosk(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { demo.Close() })
-	stack, err := OpenStack(ctx, withoutDevices(demo.Settings), quietLog)
+	stack, err := OpenStack(ctx, demo.Settings, quietLog)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { stack.Close() })
-	if stack.Printer != nil || stack.Reader != nil || stack.Scanner != nil {
-		t.Fatal("the stack opened devices the technician's manager should own")
-	}
 	cat, err := catalog.Parse(assets.SampleCatalog)
 	if err != nil {
 		t.Fatal(err)
@@ -112,7 +109,7 @@ func TestTechnicianWiredIntoKiosk(t *testing.T) {
 	settle("technician mode", tech.mode.IsOpen)
 
 	screen := uitest.JoinedAll(win.Content())
-	for _, p := range []string{demo.Settings.CardPath, demo.Settings.PrinterPath, demo.Settings.ScannerPath} {
+	for _, p := range []string{demo.Devices.IDCard.Port, demo.Devices.Printer.Port, demo.Devices.Scanner.Port} {
 		if !strings.Contains(screen, p) {
 			t.Errorf("Devices page does not show %s", p)
 		}
@@ -169,7 +166,7 @@ func TestTechApplier(t *testing.T) {
 	ctx := context.Background()
 	base := config.Default()
 	base.Devices.IDCard.Enabled, base.Devices.Printer.Enabled, base.Devices.Scanner.Enabled = false, false, false
-	devs, err := livedev.Open(ctx, base, livedev.Options{Logger: quietLog})
+	devs, err := devices.Open(ctx, base, devices.Options{Logger: quietLog})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,6 +32,7 @@ import (
 	"onedoor/drivers/idcard"
 	"onedoor/drivers/printer"
 	"onedoor/drivers/probe"
+	"onedoor/drivers/probe/probers"
 	"onedoor/drivers/scanner"
 	"onedoor/drivers/serialport"
 	"onedoor/kiosk/config"
@@ -201,27 +202,25 @@ func checkDevices(ctx context.Context, d config.Devices, timeout time.Duration, 
 		prober  probe.Prober
 	}
 	devs := []dev{
-		{"idcard", d.IDCard.Enabled, d.IDCard.Port, d.IDCard.Baud, idcard.Prober{}},
-		{"printer", d.Printer.Enabled, d.Printer.Port, d.Printer.Baud, printer.Prober{}},
-		{"scanner", d.Scanner.Enabled, d.Scanner.Port, d.Scanner.Baud, scanner.Prober{}},
+		{probe.KindCard, d.IDCard.Enabled, d.IDCard.Port, d.IDCard.Baud, idcard.Prober{}},
+		{probe.KindPrinter, d.Printer.Enabled, d.Printer.Port, d.Printer.Baud, printer.Prober{}},
+		{probe.KindScanner, d.Scanner.Enabled, d.Scanner.Port, d.Scanner.Baud, scanner.Prober{}},
 	}
-	// Devices without a port are looked for the way the app does at start:
-	// every candidate port, printers first (see drivers/probe).
+	// Devices without a port are looked for the way the technician's
+	// Devices page does: every candidate port, in the one probe order of
+	// drivers/probe/probers (printers first).
 	found := map[string]probe.Result{}
-	var unassigned []probe.Prober
 	configured := map[string]bool{}
+	var lost []string
 	for _, dv := range devs {
 		if dv.enabled && dv.port != "" {
 			configured[dv.port] = true
 		}
-	}
-	for _, kind := range []string{"printer", "idcard", "scanner"} {
-		for _, dv := range devs {
-			if dv.name == kind && dv.enabled && dv.port == "" {
-				unassigned = append(unassigned, dv.prober)
-			}
+		if dv.enabled && dv.port == "" {
+			lost = append(lost, dv.name)
 		}
 	}
+	unassigned := probers.Of(lost...)
 	if len(unassigned) > 0 {
 		if candidates == nil {
 			candidates = func() []string {

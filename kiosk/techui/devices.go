@@ -12,19 +12,17 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
-	"onedoor/drivers/idcard"
-	"onedoor/drivers/printer"
 	"onedoor/drivers/probe"
-	"onedoor/drivers/scanner"
+	"onedoor/drivers/probe/probers"
 	"onedoor/kiosk/config"
+	"onedoor/kiosk/devices"
 	"onedoor/kiosk/ui"
 )
 
-// DefaultProbe probes ports for the three device kinds, printers first:
-// the other probers' frames would come out of a printer as garbage,
-// while a printer's status query is harmless to the others.
+// DefaultProbe probes ports for the three device kinds in the one probe
+// order of drivers/probe/probers (printers first).
 func DefaultProbe(ctx context.Context, ports []string) []probe.Result {
-	return probe.Run(ctx, ports, []probe.Prober{printer.Prober{}, idcard.Prober{}, scanner.Prober{}})
+	return probe.Run(ctx, ports, probers.All())
 }
 
 // standardBauds are the rates the "next baud" button cycles through.
@@ -33,7 +31,7 @@ func standardBauds() []int { return []int{9600, 19200, 38400, 57600, 115200, 921
 // deviceTestTimeout bounds a test read, print or scan.
 const deviceTestTimeout = 60 * time.Second
 
-func (m *Mode) status(kind string) DeviceStatus {
+func (m *Mode) status(kind string) devices.DeviceStatus {
 	if m.d.Devices != nil {
 		for _, s := range m.d.Devices.Status() {
 			if s.Kind == kind {
@@ -42,15 +40,15 @@ func (m *Mode) status(kind string) DeviceStatus {
 		}
 	}
 	d := m.device(kind)
-	return DeviceStatus{Kind: kind, Enabled: d.Enabled, Port: d.Port, Baud: d.Baud, State: "off"}
+	return devices.DeviceStatus{Kind: kind, Enabled: d.Enabled, Port: d.Port, Baud: d.Baud, State: "off"}
 }
 
 // device is kind's section of the configuration (printer's profile aside).
 func (m *Mode) device(kind string) config.Device {
 	switch kind {
-	case KindCard:
+	case devices.KindCard:
 		return m.cfg.Devices.IDCard
-	case KindPrinter:
+	case devices.KindPrinter:
 		p := m.cfg.Devices.Printer
 		return config.Device{Enabled: p.Enabled, Port: p.Port, Baud: p.Baud}
 	}
@@ -60,13 +58,13 @@ func (m *Mode) device(kind string) config.Device {
 // setDevice changes kind's port, baud and enablement in c.
 func setDevice(c *config.Config, kind string, f func(d *config.Device)) {
 	switch kind {
-	case KindCard:
+	case devices.KindCard:
 		f(&c.Devices.IDCard)
-	case KindPrinter:
+	case devices.KindPrinter:
 		d := config.Device{Enabled: c.Devices.Printer.Enabled, Port: c.Devices.Printer.Port, Baud: c.Devices.Printer.Baud}
 		f(&d)
 		c.Devices.Printer.Enabled, c.Devices.Printer.Port, c.Devices.Printer.Baud = d.Enabled, d.Port, d.Baud
-	case KindScanner:
+	case devices.KindScanner:
 		f(&c.Devices.Scanner)
 	}
 }
@@ -90,7 +88,7 @@ func (m *Mode) devicesPage() fyne.CanvasObject {
 	detect.Disabled = m.busy > 0
 	refresh := ui.NewButton(m.tr.T("tech.refresh"), func() { m.enterPage(PageDevices) })
 	rows := []fyne.CanvasObject{container.NewHBox(detect, refresh)}
-	for _, kind := range Kinds() {
+	for _, kind := range devices.Kinds() {
 		rows = append(rows, m.deviceRow(kind))
 	}
 	// Choosing a port or reading a trace concerns one device: its row
@@ -125,7 +123,7 @@ func (m *Mode) deviceRow(kind string) fyne.CanvasObject {
 	if !m.device(kind).Enabled {
 		enableKey = "tech.dev.enable"
 	}
-	testKey := map[string]string{KindCard: "tech.dev.test_card", KindPrinter: "tech.dev.test_print", KindScanner: "tech.dev.test_scan"}[kind]
+	testKey := map[string]string{devices.KindCard: "tech.dev.test_card", devices.KindPrinter: "tech.dev.test_print", devices.KindScanner: "tech.dev.test_scan"}[kind]
 	buttons := container.NewHBox(
 		btn("tech.dev.change_port", func() {
 			m.portFor, m.traceKind, m.chooserPage = kind, "", 0
@@ -226,7 +224,7 @@ func (m *Mode) traceView() fyne.CanvasObject {
 	title := ui.Para(m.tr.T("tech.dev.trace_title", m.tr.T("tech.dev."+kind)))
 	body := m.tr.T("tech.dev.trace_none")
 	if m.d.Devices != nil {
-		if recs := m.d.Devices.Trace(kind); recs != nil || kind != KindPrinter {
+		if recs := m.d.Devices.Trace(kind); recs != nil || kind != devices.KindPrinter {
 			body = m.tr.T("tech.dev.trace_empty")
 			if len(recs) > 0 {
 				// The newest records that fit the panel.
@@ -294,7 +292,7 @@ func (m *Mode) detected(results []probe.Result) {
 		return
 	}
 	var detail []string
-	for _, kind := range Kinds() {
+	for _, kind := range devices.Kinds() {
 		if r, ok := chosen[kind]; ok {
 			detail = append(detail, fmt.Sprintf("%s=%s@%d", kind, r.Port, r.Baud))
 		}
@@ -318,7 +316,7 @@ func (m *Mode) testDevice(kind string) {
 	if m.d.Devices == nil || m.busy > 0 {
 		return
 	}
-	wait := map[string]string{KindCard: "tech.dev.card_wait", KindScanner: "tech.dev.scan_wait"}[kind]
+	wait := map[string]string{devices.KindCard: "tech.dev.card_wait", devices.KindScanner: "tech.dev.scan_wait"}[kind]
 	if wait != "" {
 		m.say(m.tr.T(wait), false)
 	} else {
@@ -331,8 +329,8 @@ func (m *Mode) testDevice(kind string) {
 		var msg string
 		var err error
 		switch kind {
-		case KindCard:
-			var r CardResult
+		case devices.KindCard:
+			var r devices.CardResult
 			if r, err = m.d.Devices.ReadCard(ctx); err == nil {
 				exp := ""
 				if r.Expired {
@@ -340,13 +338,13 @@ func (m *Mode) testDevice(kind string) {
 				}
 				msg = m.tr.T("tech.dev.card_ok", m.tr.T("tech.card_type."+r.Type), r.Name, r.IDNumber) + exp
 			}
-		case KindPrinter:
-			var r PrintResult
+		case devices.KindPrinter:
+			var r devices.PrintResult
 			if r, err = m.d.Devices.PrintTest(ctx); err == nil {
 				msg = m.tr.T("tech.dev.print_ok", r.Bytes, r.Took.Seconds())
 			}
-		case KindScanner:
-			var r ScanResult
+		case devices.KindScanner:
+			var r devices.ScanResult
 			if r, err = m.d.Devices.ScanTest(ctx); err == nil {
 				msg = m.tr.T("tech.dev.scan_ok", r.Width, r.Height, r.DPI, r.Bytes/1024)
 				if r.Blank {
@@ -357,7 +355,7 @@ func (m *Mode) testDevice(kind string) {
 		return func() {
 			outcome := "ok"
 			switch {
-			case errors.Is(err, ErrNoDevice):
+			case errors.Is(err, devices.ErrNoDevice):
 				m.say(m.tr.T("tech.dev.not_configured"), true)
 				outcome = "not configured"
 			case err != nil:

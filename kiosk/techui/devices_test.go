@@ -13,16 +13,16 @@ import (
 	"onedoor/drivers/scanner/pages"
 	"onedoor/drivers/sim"
 	"onedoor/kiosk/config"
+	"onedoor/kiosk/devices"
 	"onedoor/kiosk/techui"
-	"onedoor/kiosk/techui/livedev"
 	"onedoor/kiosk/ui/uitest"
 	"onedoor/pii"
 )
 
 // openDevices opens the live device manager over cfg, as the app does.
-func openDevices(t *testing.T, cfg config.Config) *livedev.Manager {
+func openDevices(t *testing.T, cfg config.Config) *devices.Manager {
 	t.Helper()
-	m, err := livedev.Open(context.Background(), cfg, livedev.Options{Logger: quiet,
+	m, err := devices.Open(context.Background(), cfg, devices.Options{Logger: quiet,
 		Watch: idcard.WatchOptions{Interval: 20 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)

@@ -2,74 +2,28 @@ package techui
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"onedoor/drivers/probe"
 	"onedoor/drivers/serialport"
 	"onedoor/kiosk/config"
+	"onedoor/kiosk/devices"
 	"onedoor/kiosk/nettest"
 	"onedoor/kiosk/techpin"
 	"onedoor/sync/engine"
 	"onedoor/sync/outbox"
 )
 
-// Device kinds, as drivers/probe names them.
-const (
-	KindCard    = "idcard"
-	KindPrinter = "printer"
-	KindScanner = "scanner"
-)
-
-// Kinds lists the device kinds in the order the Devices page shows them.
-func Kinds() []string { return []string{KindCard, KindPrinter, KindScanner} }
-
-// ErrNoDevice is returned by a device test when that device is not
-// configured (no port).
-var ErrNoDevice = errors.New("techui: device not configured")
-
-// DeviceStatus is one device as the technician sees it.
-type DeviceStatus struct {
-	Kind    string
-	Enabled bool
-	Port    string
-	Baud    int
-	// State is "ok", "absent", "off" (not configured) or "error: …".
-	State string
-}
-
-// CardResult is a test read, already masked: it is shown on screen.
-type CardResult struct {
-	Type     string
-	Name     string // masked, e.g. 张*明
-	IDNumber string // masked, e.g. 4419**********123X
-	Expired  bool
-}
-
-// PrintResult is a printed test receipt.
-type PrintResult struct {
-	Bytes int
-	Took  time.Duration
-}
-
-// ScanResult is a scanned test page.
-type ScanResult struct {
-	Width, Height, DPI int
-	Bytes              int
-	Blank, Blurred     bool
-	Took               time.Duration
-}
-
-// Devices is the app's set of open devices. kiosk/techui/livedev
-// implements it over the real drivers.
+// Devices is the app's set of open devices. kiosk/devices implements it
+// over the real drivers.
 type Devices interface {
-	Status() []DeviceStatus
+	Status() []devices.DeviceStatus
 	// Release closes every port so that auto-detect can probe them; the
 	// next Apply reopens what the configuration names.
 	Release(ctx context.Context) error
-	ReadCard(ctx context.Context) (CardResult, error)
-	PrintTest(ctx context.Context) (PrintResult, error)
-	ScanTest(ctx context.Context) (ScanResult, error)
+	ReadCard(ctx context.Context) (devices.CardResult, error)
+	PrintTest(ctx context.Context) (devices.PrintResult, error)
+	ScanTest(ctx context.Context) (devices.ScanResult, error)
 	// Trace is the recent bytes on a device's port, oldest first; nil when
 	// the driver keeps none.
 	Trace(kind string) []serialport.Record

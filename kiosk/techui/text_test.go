@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"onedoor/kiosk/devices"
 	"onedoor/kiosk/i18n"
 	"onedoor/kiosk/techui"
 )
@@ -83,7 +84,7 @@ func TestMessages(t *testing.T) {
 			t.Errorf("tab %s has no label", p)
 		}
 	}
-	for _, k := range techui.Kinds() {
+	for _, k := range devices.Kinds() {
 		if _, ok := zh["tech.dev."+k]; !ok {
 			t.Errorf("device %s has no name", k)
 		}

@@ -1,4 +1,4 @@
-package livedev_test
+package devices_test
 
 import (
 	"context"
@@ -15,8 +15,7 @@ import (
 	"onedoor/drivers/printer"
 	"onedoor/drivers/sim"
 	"onedoor/kiosk/config"
-	"onedoor/kiosk/techui"
-	"onedoor/kiosk/techui/livedev"
+	"onedoor/kiosk/devices"
 	"onedoor/pii"
 )
 
@@ -68,7 +67,7 @@ func TestPrinterMovesWithoutRestart(t *testing.T) {
 
 	c := baseConfig(t)
 	c.Devices.Printer.Port = filepath.Join(dir, "printer-a")
-	m, err := livedev.Open(ctx, c, livedev.Options{Logger: quiet})
+	m, err := devices.Open(ctx, c, devices.Options{Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +98,7 @@ func TestPrinterMovesWithoutRestart(t *testing.T) {
 		t.Errorf("printer b page text %q lacks the receipt title", b.Pages()[0].Text)
 	}
 	st := m.Status()[1]
-	if st.Kind != techui.KindPrinter || st.Port != filepath.Join(dir, "printer-b") || st.State != "ok" {
+	if st.Kind != devices.KindPrinter || st.Port != filepath.Join(dir, "printer-b") || st.State != "ok" {
 		t.Errorf("printer status %+v", st)
 	}
 	// Disabling the printer leaves the front failing as an absent printer.
@@ -131,7 +130,7 @@ func TestCardEventsSurviveReopen(t *testing.T) {
 	c := baseConfig(t)
 	c.Devices.Printer.Enabled = false
 	c.Devices.IDCard = config.Device{Enabled: true, Port: filepath.Join(dir, "card-a"), Baud: 115200}
-	m, err := livedev.Open(ctx, c, livedev.Options{Logger: quiet, Watch: idcard.WatchOptions{Interval: 20 * time.Millisecond}})
+	m, err := devices.Open(ctx, c, devices.Options{Logger: quiet, Watch: idcard.WatchOptions{Interval: 20 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +175,7 @@ func TestCardEventsSurviveReopen(t *testing.T) {
 	m.Hold(true)
 	rctx, rcancel := context.WithTimeout(ctx, 15*time.Second)
 	defer rcancel()
-	got := make(chan techui.CardResult, 1)
+	got := make(chan devices.CardResult, 1)
 	errc := make(chan error, 1)
 	go func() {
 		r, err := m.ReadCard(rctx)
@@ -231,7 +230,7 @@ func TestOpenKeepsGoingPastABadDevice(t *testing.T) {
 	c.Devices.IDCard = config.Device{Enabled: true, Port: cardPort, Baud: 115200}
 	c.Devices.Printer.Port, c.Devices.Printer.Profile = filepath.Join(dir, "printer"), "no-such-model"
 	c.Devices.Scanner = config.Device{Enabled: true, Port: dir, Baud: 115200} // a directory, not a tty
-	m, err := livedev.Open(ctx, c, livedev.Options{Logger: quiet})
+	m, err := devices.Open(ctx, c, devices.Options{Logger: quiet})
 	if m == nil {
 		t.Fatal("no manager")
 	}

@@ -1,6 +1,7 @@
-// Package livedev keeps the kiosk's three serial devices (ID-card reader,
-// receipt printer, scanner) open and lets a technician move them to other
-// ports or bauds while the app runs: Apply closes a device whose settings
+// Package devices is the one owner of the kiosk's live serial devices
+// (ID-card reader, receipt printer, scanner): the resident flow and the
+// technician screens both use them through here. It keeps them open and
+// lets a technician move them to other ports or bauds while the app runs: Apply closes a device whose settings
 // changed and opens it again on the new ones, and the app keeps talking to
 // the same front objects (Cards, Printer, Scanner) throughout, so nothing
 // upstream needs rewiring and no restart is needed.
@@ -9,7 +10,7 @@
 // for concurrent use); its events fan out to subscribers, which is how the
 // resident flow and the technician's test read share one reader. While the
 // technician screens are open (Hold), the resident flow gets no card events.
-package livedev
+package devices
 
 import (
 	"context"
@@ -26,7 +27,6 @@ import (
 	"onedoor/drivers/scanner"
 	"onedoor/drivers/serialport"
 	"onedoor/kiosk/config"
-	"onedoor/kiosk/techui"
 	"onedoor/pii"
 )
 
@@ -93,14 +93,21 @@ type scanDev struct {
 // an error naming it, so the kiosk runs and a technician can fix the port
 // on the Devices page.
 func Open(ctx context.Context, c config.Config, o Options) (*Manager, error) {
+	m := New(o)
+	return m, m.Apply(ctx, c)
+}
+
+// New returns a manager with no device open yet; Apply opens them. Its
+// fronts (Cards, Printer, Scanner) can be handed out at once: they reach
+// whatever device is open when they are called.
+func New(o Options) *Manager {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	if o.TraceBytes <= 0 {
 		o.TraceBytes = 4096
 	}
-	m := &Manager{opts: o, log: o.Logger, subs: map[int]*sub{}}
-	return m, m.Apply(ctx, c)
+	return &Manager{opts: o, log: o.Logger, subs: map[int]*sub{}}
 }
 
 func baudOr(b, def int) int {
@@ -383,7 +390,7 @@ func (m *Manager) printer() *printer.Printer {
 func (p *Printer) Print(ctx context.Context, r printer.Receipt) (printer.Progress, error) {
 	prn := p.m.printer()
 	if prn == nil {
-		return printer.Progress{}, fmt.Errorf("%w: %w", printer.ErrOffline, techui.ErrNoDevice)
+		return printer.Progress{}, fmt.Errorf("%w: %w", printer.ErrOffline, ErrNoDevice)
 	}
 	return prn.Print(ctx, r)
 }
@@ -392,7 +399,7 @@ func (p *Printer) Print(ctx context.Context, r printer.Receipt) (printer.Progres
 func (p *Printer) Reprint(ctx context.Context) (printer.Progress, error) {
 	prn := p.m.printer()
 	if prn == nil {
-		return printer.Progress{}, fmt.Errorf("%w: %w", printer.ErrOffline, techui.ErrNoDevice)
+		return printer.Progress{}, fmt.Errorf("%w: %w", printer.ErrOffline, ErrNoDevice)
 	}
 	return prn.Reprint(ctx)
 }
@@ -402,7 +409,7 @@ func (p *Printer) Reprint(ctx context.Context) (printer.Progress, error) {
 func (p *Printer) Status(ctx context.Context) (escpos.Status, error) {
 	prn := p.m.printer()
 	if prn == nil {
-		return escpos.Status{}, fmt.Errorf("%w: %w", printer.ErrOffline, techui.ErrNoDevice)
+		return escpos.Status{}, fmt.Errorf("%w: %w", printer.ErrOffline, ErrNoDevice)
 	}
 	return prn.Status(ctx)
 }
@@ -426,17 +433,17 @@ func (m *Manager) scanner() *scanner.Serial {
 func (s *Scanner) Scan(ctx context.Context, opts scanner.Options, progress func(done, total int64)) (scanner.Page, error) {
 	sc := s.m.scanner()
 	if sc == nil {
-		return scanner.Page{}, fmt.Errorf("%w: %w", scanner.ErrDevice, techui.ErrNoDevice)
+		return scanner.Page{}, fmt.Errorf("%w: %w", scanner.ErrDevice, ErrNoDevice)
 	}
 	return sc.Scan(ctx, opts, progress)
 }
 
 // Status reports each device's port, baud and health.
-func (m *Manager) Status() []techui.DeviceStatus {
+func (m *Manager) Status() []DeviceStatus {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	off := "off"
-	card := techui.DeviceStatus{Kind: techui.KindCard, Enabled: m.cur.IDCard.Enabled, Port: m.cur.IDCard.Port,
+	card := DeviceStatus{Kind: KindCard, Enabled: m.cur.IDCard.Enabled, Port: m.cur.IDCard.Port,
 		Baud: baudOr(m.cur.IDCard.Baud, DefaultCardBaud), State: off}
 	if m.card != nil {
 		card.State = m.card.port.State().String()
@@ -446,80 +453,80 @@ func (m *Manager) Status() []techui.DeviceStatus {
 		}
 		m.card.mu.Unlock()
 	}
-	prn := techui.DeviceStatus{Kind: techui.KindPrinter, Enabled: m.cur.Printer.Enabled, Port: m.cur.Printer.Port,
+	prn := DeviceStatus{Kind: KindPrinter, Enabled: m.cur.Printer.Enabled, Port: m.cur.Printer.Port,
 		Baud: baudOr(m.cur.Printer.Baud, DefaultPrinterBaud), State: off}
 	if m.prn != nil {
 		prn.State = m.prn.PortState().String()
 	}
-	scn := techui.DeviceStatus{Kind: techui.KindScanner, Enabled: m.cur.Scanner.Enabled, Port: m.cur.Scanner.Port,
+	scn := DeviceStatus{Kind: KindScanner, Enabled: m.cur.Scanner.Enabled, Port: m.cur.Scanner.Port,
 		Baud: baudOr(m.cur.Scanner.Baud, DefaultScannerBaud), State: off}
 	if m.scan != nil {
 		scn.State = m.scan.port.State().String()
 	}
-	return []techui.DeviceStatus{card, prn, scn}
+	return []DeviceStatus{card, prn, scn}
 }
 
 // ReadCard waits for the next card on the reader and returns what it
 // holds, masked.
-func (m *Manager) ReadCard(ctx context.Context) (techui.CardResult, error) {
+func (m *Manager) ReadCard(ctx context.Context) (CardResult, error) {
 	m.mu.Lock()
 	open := m.card != nil
 	m.mu.Unlock()
 	if !open {
-		return techui.CardResult{}, techui.ErrNoDevice
+		return CardResult{}, ErrNoDevice
 	}
 	id, ch := m.subscribe(false)
 	defer m.unsubscribe(id)
 	for {
 		select {
 		case <-ctx.Done():
-			return techui.CardResult{}, ctx.Err()
+			return CardResult{}, ctx.Err()
 		case ev, ok := <-ch:
 			if !ok {
-				return techui.CardResult{}, techui.ErrNoDevice
+				return CardResult{}, ErrNoDevice
 			}
 			switch ev.Kind {
 			case idcard.IdentityRead:
 				if ev.Identity == nil {
 					continue
 				}
-				return techui.CardResult{
+				return CardResult{
 					Type: string(ev.Identity.Type), Name: pii.MaskName(ev.Identity.Name),
 					IDNumber: pii.MaskID(ev.Identity.IDNumber), Expired: errors.Is(ev.Err, idcard.ErrExpired),
 				}, nil
 			case idcard.ReadFailed:
-				return techui.CardResult{}, fmt.Errorf("card read failed: %w", ev.Err)
+				return CardResult{}, fmt.Errorf("card read failed: %w", ev.Err)
 			}
 		}
 	}
 }
 
 // PrintTest prints the fictional sample receipt on the current printer.
-func (m *Manager) PrintTest(ctx context.Context) (techui.PrintResult, error) {
+func (m *Manager) PrintTest(ctx context.Context) (PrintResult, error) {
 	prn := m.printer()
 	if prn == nil {
-		return techui.PrintResult{}, techui.ErrNoDevice
+		return PrintResult{}, ErrNoDevice
 	}
 	start := time.Now()
 	prog, err := prn.Print(ctx, printer.SampleReceipt())
 	if err != nil {
-		return techui.PrintResult{}, err
+		return PrintResult{}, err
 	}
-	return techui.PrintResult{Bytes: prog.BytesSent, Took: time.Since(start)}, nil
+	return PrintResult{Bytes: prog.BytesSent, Took: time.Since(start)}, nil
 }
 
 // ScanTest scans one page at the default settings.
-func (m *Manager) ScanTest(ctx context.Context) (techui.ScanResult, error) {
+func (m *Manager) ScanTest(ctx context.Context) (ScanResult, error) {
 	sc := m.scanner()
 	if sc == nil {
-		return techui.ScanResult{}, techui.ErrNoDevice
+		return ScanResult{}, ErrNoDevice
 	}
 	start := time.Now()
 	pg, err := sc.Scan(ctx, scanner.Options{}, nil)
 	if err != nil {
-		return techui.ScanResult{}, err
+		return ScanResult{}, err
 	}
-	return techui.ScanResult{Width: pg.Width, Height: pg.Height, DPI: pg.DPI, Bytes: len(pg.JPEG),
+	return ScanResult{Width: pg.Width, Height: pg.Height, DPI: pg.DPI, Bytes: len(pg.JPEG),
 		Blank: pg.Blank, Blurred: pg.Blurred, Took: time.Since(start)}, nil
 }
 
@@ -529,11 +536,11 @@ func (m *Manager) Trace(kind string) []serialport.Record {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	switch kind {
-	case techui.KindCard:
+	case KindCard:
 		if m.card != nil {
 			return m.card.port.Trace().Records()
 		}
-	case techui.KindScanner:
+	case KindScanner:
 		if m.scan != nil {
 			return m.scan.port.Trace().Records()
 		}
