@@ -49,7 +49,7 @@ func openPrinter(f printerFlags, stderr io.Writer) (*printer.Printer, int) {
 		fmt.Fprintln(stderr, "onedoor:", err)
 		return nil, exitUsage
 	}
-	p, err := printer.Open(printer.Config{Path: f.port, Baud: f.baud, Profile: prof})
+	p, err := printer.Open(f.port, printer.Options{Baud: f.baud, Profile: prof})
 	if err != nil {
 		fmt.Fprintln(stderr, "onedoor:", err)
 		return nil, exitDevice

@@ -34,7 +34,7 @@ func BenchmarkReceipt(b *testing.B) {
 				}
 				ctx, cancel := context.WithCancel(context.Background())
 				go sp.Serve(ctx, pt)
-				drv, err := Open(Config{Path: pt.SlavePath, Baud: baud, Profile: prof})
+				drv, err := Open(pt.SlavePath, Options{Baud: baud, Profile: prof})
 				if err != nil {
 					b.Fatal(err)
 				}

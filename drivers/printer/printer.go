@@ -29,9 +29,23 @@ var (
 	ErrNoJob     = errors.New("printer: no job to reprint")
 )
 
-// Config says where the printer is and what model it is.
-type Config struct {
-	Path    string
+// Port is the serial line the printer talks over; *serialport.Port has it.
+// Read must return an error wrapping serialport.ErrClosed once the port is
+// closed, and other errors while the device is away (the port reopens by
+// itself).
+type Port interface {
+	Read(b []byte) (int, error)
+	Write(b []byte) (int, error)
+	Close() error
+	State() serialport.State
+}
+
+var _ Port = (*serialport.Port)(nil)
+
+// Options say what model the printer is, at what baud it runs and how long
+// to wait for it. Zero timeouts take the defaults.
+type Options struct {
+	// Baud is the line's rate; writes are paced at it. Required.
 	Baud    int
 	Profile escpos.Profile
 	// StatusTimeout bounds the wait for one DLE EOT reply (default 500 ms).
@@ -81,8 +95,8 @@ type Event struct {
 // Printer is one receipt printer. Its methods may be called from any
 // goroutine; jobs run one at a time.
 type Printer struct {
-	cfg    Config
-	port   *serialport.Port
+	cfg    Options
+	port   Port
 	log    *slog.Logger
 	glyphs *escpos.Glyphs
 
@@ -106,9 +120,33 @@ type Printer struct {
 	done chan struct{}
 }
 
-// Open opens the port and starts the reader that sorts what the printer
-// sends. The device may be absent; it is opened when it appears.
-func Open(cfg Config) (*Printer, error) {
+// Open opens the serial port at path (the device may be absent; it is
+// opened when it appears) and drives the printer on it with New.
+func Open(path string, o Options) (*Printer, error) {
+	if err := o.Profile.Validate(); err != nil {
+		return nil, err
+	}
+	if o.Baud <= 0 {
+		return nil, fmt.Errorf("printer: baud %d", o.Baud)
+	}
+	port, err := serialport.Open(serialport.Config{Path: path, Baud: o.Baud, AllowAbsent: true})
+	if err != nil {
+		return nil, fmt.Errorf("printer: %w", err)
+	}
+	if o.Logger != nil {
+		o.Logger = o.Logger.With("port", path)
+	}
+	p, err := New(port, o)
+	if err != nil {
+		port.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// New drives the printer on port and starts the reader that sorts what the
+// printer sends. The printer owns port from now on: Close closes it.
+func New(port Port, cfg Options) (*Printer, error) {
 	if err := cfg.Profile.Validate(); err != nil {
 		return nil, err
 	}
@@ -130,18 +168,13 @@ func Open(cfg Config) (*Printer, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	port, err := serialport.Open(serialport.Config{Path: cfg.Path, Baud: cfg.Baud, AllowAbsent: true})
-	if err != nil {
-		return nil, fmt.Errorf("printer: %w", err)
-	}
 	g, err := escpos.NewGlyphs()
 	if err != nil {
-		port.Close()
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &Printer{
-		cfg: cfg, port: port, log: cfg.Logger.With("device", "printer", "port", cfg.Path), glyphs: g,
+		cfg: cfg, port: port, log: cfg.Logger.With("device", "printer"), glyphs: g,
 		status: make(chan byte, 16), buffered: make(chan byte, 16), flow: make(chan struct{}, 1),
 		events: make(chan Event, 8), stop: cancel, done: make(chan struct{}),
 	}
@@ -274,7 +307,7 @@ func (p *Printer) queryOnce(ctx context.Context, n int) (byte, error) {
 	case b := <-p.status:
 		return b, nil
 	case <-t.C:
-		return 0, fmt.Errorf("%w (DLE EOT %d on %s)", ErrNoReply, n, p.cfg.Path)
+		return 0, fmt.Errorf("%w (DLE EOT %d)", ErrNoReply, n)
 	case <-ctx.Done():
 		return 0, ctx.Err()
 	}

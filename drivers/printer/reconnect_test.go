@@ -33,7 +33,7 @@ func TestReconnectAfterUnplug(t *testing.T) {
 	prof, _ := escpos.LoadProfile("generic-58")
 	link := filepath.Join(t.TempDir(), "printer")
 	_, unplug := servePTY(t, link, prof)
-	drv, err := Open(Config{Path: link, Baud: 115200, Profile: prof, StatusTimeout: time.Second})
+	drv, err := Open(link, Options{Baud: 115200, Profile: prof, StatusTimeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

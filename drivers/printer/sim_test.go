@@ -52,7 +52,7 @@ func newRigProfile(t *testing.T, prof escpos.Profile, baud int, simOpts ...sim.P
 	go func() { served <- sp.Serve(ctx, pt) }()
 	// A loaded test machine (and the race detector) can delay a reply well
 	// past the 500 ms a real printer is given.
-	drv, err := Open(Config{Path: pt.SlavePath, Baud: baud, Profile: prof, PauseTimeout: 500 * time.Millisecond, StatusTimeout: 2 * time.Second})
+	drv, err := Open(pt.SlavePath, Options{Baud: baud, Profile: prof, PauseTimeout: 500 * time.Millisecond, StatusTimeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -380,7 +380,7 @@ func TestNoPrinterGivesNoReply(t *testing.T) {
 	}
 	defer pt.Close()
 	prof, _ := escpos.LoadProfile("")
-	drv, err := Open(Config{Path: pt.SlavePath, Baud: 9600, Profile: prof, StatusTimeout: 200 * time.Millisecond})
+	drv, err := Open(pt.SlavePath, Options{Baud: 9600, Profile: prof, StatusTimeout: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,7 +47,7 @@ func TestStatusToleratesUnsolicitedBytes(t *testing.T) {
 		}
 	}()
 	prof, _ := escpos.LoadProfile("generic-80")
-	drv, err := Open(Config{Path: pt.SlavePath, Baud: 9600, Profile: prof})
+	drv, err := Open(pt.SlavePath, Options{Baud: 9600, Profile: prof})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,8 +44,8 @@ type Options struct {
 	Watch idcard.WatchOptions
 	// TraceBytes is the size of each port's byte trace (default 4096).
 	TraceBytes int
-	// Printer tunes printer timeouts; Path, Baud and Profile are ignored.
-	Printer printer.Config
+	// Printer tunes printer timeouts; Baud and Profile are ignored.
+	Printer printer.Options
 	// Scanner tunes the scanner; Baud is ignored.
 	Scanner scanner.SerialConfig
 }
@@ -261,11 +261,11 @@ func (m *Manager) openPrinter(path string, baud int, profile string) (*printer.P
 		return nil, err
 	}
 	cfg := m.opts.Printer
-	cfg.Path, cfg.Baud, cfg.Profile = path, baud, prof
+	cfg.Baud, cfg.Profile = baud, prof
 	if cfg.Logger == nil {
 		cfg.Logger = m.log.With("device", "printer")
 	}
-	p, err := printer.Open(cfg)
+	p, err := printer.Open(path, cfg)
 	if err != nil {
 		return nil, err
 	}

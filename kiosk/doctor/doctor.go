@@ -310,7 +310,7 @@ func checkPrinter(ctx context.Context, pc config.Printer, port string, baud int)
 	}
 	var lastErr error
 	for _, b := range candidates {
-		p, err := printer.Open(printer.Config{Path: port, Baud: b, Profile: prof})
+		p, err := printer.Open(port, printer.Options{Baud: b, Profile: prof})
 		if err != nil {
 			return Check{"printer", Fail, fmt.Sprintf("%s: %v", port, err)}
 		}
