@@ -47,10 +47,14 @@ func statusLabel(s string) string {
 	return s
 }
 
-func parsePages() (*template.Template, error) {
+func parsePages(cat *officeCatalog) (*template.Template, error) {
 	t, err := template.New("pages").Funcs(template.FuncMap{
-		"statusLabel": statusLabel,
-		"maskID":      pii.MaskID,
+		"statusLabel":  statusLabel,
+		"itemName":     cat.itemName,
+		"materialName": cat.materialName,
+		"formRows":     cat.formRows,
+		"maskText":     pii.MaskText,
+		"maskID":       pii.MaskID,
 		"fmtTime": func(t time.Time) string {
 			if t.IsZero() {
 				return "—"
@@ -351,7 +355,8 @@ func (s *Server) renderDetail(w http.ResponseWriter, r *http.Request, se Session
 		D        Detail
 		Next     []string
 		RevealID bool
-	}{pageData{Title: d.CaseNumber, User: se.User, CSRF: se.CSRF, Error: msg}, d, next, reveal})
+		History  []historyRow
+	}{pageData{Title: d.CaseNumber, User: se.User, CSRF: se.CSRF, Error: msg}, d, next, reveal, historyRows(d)})
 }
 
 // revealID answers the "show full number" button with the detail page
@@ -375,6 +380,28 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, se Session) {
 	}
 	if (status == api.StatusReturned || status == api.StatusRejected) && note == "" {
 		s.showDetail(w, r, se, http.StatusUnprocessableEntity, "退回或不予受理必须写明理由")
+		return
+	}
+	if finalDecision(status) && r.PostFormValue("confirm") != "yes" {
+		// A final decision goes to the resident and cannot be undone:
+		// the first POST answers with a page that asks, the second
+		// (confirm=yes, same CSRF token) decides.
+		d, err := s.cfg.Store.Get(r.Context(), r.PathValue("uuid"))
+		if errors.Is(err, ErrNotFound) {
+			securityHeaders(w)
+			http.Error(w, "no such submission", http.StatusNotFound)
+			return
+		}
+		if err != nil {
+			s.internal(w, r, err)
+			return
+		}
+		s.render(w, http.StatusOK, "confirm", struct {
+			pageData
+			D      Detail
+			Status string
+			Note   string
+		}{pageData{Title: "确认决定", User: se.User, CSRF: se.CSRF}, d, status, note})
 		return
 	}
 	u, err := s.cfg.Store.Decide(r.Context(), r.PathValue("uuid"), status, note, se.User, s.cfg.Clock())

@@ -174,10 +174,17 @@ func TestBackOfficeAccessControl(t *testing.T) {
 	if code, _, _ := post(t, c, decide, url.Values{"status": {"rejected"}, "csrf": {m[1]}}); code != http.StatusUnprocessableEntity {
 		t.Fatalf("reject without a reason = %d", code)
 	}
-	if code, _, h := post(t, c, decide, url.Values{"status": {"returned"}, "note": {"请补充户口本首页"}, "csrf": {m[1]}}); code != http.StatusSeeOther {
+	// A final decision is asked for confirmation and not taken yet.
+	if code, page, _ := post(t, c, decide, url.Values{"status": {"returned"}, "note": {"请补充户口本首页"}, "csrf": {m[1]}}); code != http.StatusOK || !strings.Contains(page, `id="confirm-go"`) {
+		t.Fatalf("return without confirmation = %d\n%s", code, page)
+	}
+	if s := statuses(t, e, "K1", ""); len(s.Updates) != 1 {
+		t.Fatalf("decided before confirmation: %+v", s)
+	}
+	if code, _, h := post(t, c, decide, url.Values{"status": {"returned"}, "note": {"请补充户口本首页"}, "csrf": {m[1]}, "confirm": {"yes"}}); code != http.StatusSeeOther {
 		t.Fatalf("return = %d %v", code, h)
 	}
-	if code, _, _ := post(t, c, decide, url.Values{"status": {"approved"}, "csrf": {m[1]}}); code != http.StatusConflict {
+	if code, _, _ := post(t, c, decide, url.Values{"status": {"approved"}, "csrf": {m[1]}, "confirm": {"yes"}}); code != http.StatusConflict {
 		t.Fatalf("approve a returned case = %d", code)
 	}
 	s := statuses(t, e, "K1", "")

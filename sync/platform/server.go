@@ -101,7 +101,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.UploadIdleTimeout <= 0 {
 		cfg.UploadIdleTimeout = 30 * time.Second
 	}
-	pages, err := parsePages()
+	pages, err := parsePages(parseOfficeCatalog(cfg.Catalog))
 	if err != nil {
 		return nil, err
 	}

@@ -126,6 +126,14 @@ func OpenByReceipt(ctx context.Context, base, receipt string) (string, error) {
 	return list, nil
 }
 
+// OpenDetail opens a submission's detail page by UUID.
+func OpenDetail(ctx context.Context, base, uuid string) error {
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/office/submissions/"+uuid), chromedp.WaitVisible(chromedp.ID("receipt"))); err != nil {
+		return fmt.Errorf("detail page: %w", err)
+	}
+	return nil
+}
+
 // ScanWidths returns the natural width of every scan image on the open
 // detail page once the browser has decoded them (0 for one that failed).
 func ScanWidths(ctx context.Context) ([]int, error) {
@@ -136,7 +144,8 @@ func ScanWidths(ctx context.Context) ([]int, error) {
 }
 
 // Decide submits a decision (api.StatusAccepted, …) with a note on the open
-// detail page and returns the status label the page shows afterwards.
+// detail page, confirms it when the office asks (final decisions), and
+// returns the status label the page shows afterwards.
 func Decide(ctx context.Context, status, note string) (string, error) {
 	if err := chromedp.Do(ctx,
 		chromedp.SetValue(chromedp.ID("decision"), status),
@@ -146,6 +155,14 @@ func Decide(ctx context.Context, status, note string) (string, error) {
 	}
 	if err := ClickAndLoad(ctx, "#decide-go"); err != nil {
 		return "", fmt.Errorf("submit decision: %w", err)
+	}
+	// A final decision is asked for confirmation first.
+	if confirm, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!!document.getElementById("confirm-go")`)); err != nil {
+		return "", fmt.Errorf("decision answer: %w", err)
+	} else if confirm {
+		if err := ClickAndLoad(ctx, "#confirm-go"); err != nil {
+			return "", fmt.Errorf("confirm decision: %w", err)
+		}
 	}
 	return chromedp.Run(ctx, chromedp.Text(chromedp.ID("status")))
 }
