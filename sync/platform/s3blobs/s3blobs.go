@@ -1,0 +1,526 @@
+// Package s3blobs keeps the platform's blobs in an S3-compatible object
+// store through minio-go, so several platformd instances share them and
+// the store's own replication and versioning protect them. It implements
+// platform.BlobStore.
+//
+// Layout in the bucket (under an optional prefix):
+//
+//	blobs/<sha>                 a complete blob; it exists only after its
+//	                            bytes were checked to hash to <sha>
+//	partial/<sha>/<offset>      one received piece of an upload in progress,
+//	                            holding the blob's bytes from <offset>
+//
+// S3 cannot append, and a multipart upload's parts must be at least 5 MiB
+// except the last, while a kiosk sends its resumable upload in pieces of
+// any size (often the whole page in one request, sometimes whatever arrived
+// before a link dropped). As tusd's s3store keeps an "incomplete part"
+// object beside its multipart upload, pieces here are objects of their own:
+// the upload's offset is the end of the chain of pieces starting at 0, so
+// any instance can answer HEAD and take the next piece, and a piece written
+// twice (a retry racing its original) holds the same bytes. When the chain
+// reaches the declared length the pieces are read back in order, hashed, and
+// only a blob that hashes to its address is written to blobs/<sha> in one
+// PUT (S3 makes an object visible whole or not at all); then the pieces are
+// deleted. A blob that arrives whole in one request skips the pieces.
+package s3blobs
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"onedoor/sync/api"
+	"onedoor/sync/platform"
+)
+
+const (
+	// wholeMax is the largest blob taken whole into memory and PUT at once
+	// when it arrives in one request (a scanned page is 100–400 KB).
+	wholeMax = 8 << 20
+	// pieceMax bounds one piece object, so a request holds at most this
+	// much in memory while streaming a large upload.
+	pieceMax = 4 << 20
+	// assemblers bounds how many pieced uploads are put together at once
+	// (each holds its blob in memory, up to api.MaxBlobSize).
+	assemblers = 4
+)
+
+// Config says where the blobs live.
+type Config struct {
+	Endpoint  string // host:port
+	Secure    bool   // https
+	AccessKey string
+	SecretKey string
+	Region    string
+	Bucket    string
+	Prefix    string // optional, e.g. "onedoor/"
+}
+
+// ParseURL reads s3://ACCESS:SECRET@host:port/bucket[/prefix][?secure=true&region=R].
+// Credentials may instead come from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY
+// (see New).
+func ParseURL(raw string) (Config, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return Config{}, fmt.Errorf("s3 url: %w", err)
+	}
+	if u.Scheme != "s3" || u.Host == "" {
+		return Config{}, fmt.Errorf("s3 url %q: want s3://[key:secret@]host:port/bucket[/prefix]", u.Redacted())
+	}
+	bucket, prefix, _ := strings.Cut(strings.TrimPrefix(u.Path, "/"), "/")
+	if bucket == "" {
+		return Config{}, fmt.Errorf("s3 url %q: no bucket", u.Redacted())
+	}
+	c := Config{Endpoint: u.Host, Bucket: bucket, Prefix: prefix, Region: u.Query().Get("region")}
+	if prefix != "" && !strings.HasSuffix(prefix, "/") {
+		c.Prefix += "/"
+	}
+	c.Secure, _ = strconv.ParseBool(u.Query().Get("secure"))
+	if u.User != nil {
+		c.AccessKey = u.User.Username()
+		c.SecretKey, _ = u.User.Password()
+	}
+	return c, nil
+}
+
+// Store implements platform.BlobStore on a bucket.
+type Store struct {
+	c        *minio.Client
+	bucket   string
+	prefix   string
+	assembly chan struct{}
+}
+
+var _ platform.BlobStore = (*Store)(nil)
+
+// New connects to the object store and creates the bucket if it is missing.
+func New(ctx context.Context, cfg Config) (*Store, error) {
+	creds := credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, "")
+	if cfg.AccessKey == "" {
+		creds = credentials.NewEnvAWS()
+	}
+	c, err := minio.New(cfg.Endpoint, &minio.Options{
+		Creds:  creds,
+		Secure: cfg.Secure,
+		Region: cfg.Region,
+		// Trailing checksums stay off: Versity's gateway refuses them,
+		// and every blob is checked by its SHA-256 address anyway.
+		TrailingHeaders: false,
+		Transport:       &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("s3: %w", err)
+	}
+	s := &Store{c: c, bucket: cfg.Bucket, prefix: cfg.Prefix, assembly: make(chan struct{}, assemblers)}
+	ok, err := c.BucketExists(ctx, cfg.Bucket)
+	if err != nil {
+		return nil, fmt.Errorf("s3 bucket %s: %w", cfg.Bucket, err)
+	}
+	if !ok {
+		if err := c.MakeBucket(ctx, cfg.Bucket, minio.MakeBucketOptions{Region: cfg.Region}); err != nil {
+			if r := minio.ToErrorResponse(err); r.Code != "BucketAlreadyOwnedByYou" && r.Code != "BucketAlreadyExists" {
+				return nil, fmt.Errorf("s3 make bucket %s: %w", cfg.Bucket, err)
+			}
+		}
+	}
+	return s, nil
+}
+
+func (s *Store) blobKey(sha string) string  { return s.prefix + "blobs/" + sha }
+func (s *Store) pieceDir(sha string) string { return s.prefix + "partial/" + sha + "/" }
+func (s *Store) pieceKey(sha string, off int64) string {
+	return fmt.Sprintf("%s%016d", s.pieceDir(sha), off)
+}
+
+func isNotFound(err error) bool {
+	r := minio.ToErrorResponse(err)
+	return r.Code == "NoSuchKey" || r.Code == "NotFound" || r.StatusCode == http.StatusNotFound
+}
+
+// Ping checks that the bucket answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if _, err := s.c.BucketExists(ctx, s.bucket); err != nil {
+		return fmt.Errorf("object store: %w", err)
+	}
+	return nil
+}
+
+// Complete reports whether the blob is stored and verified, and its size.
+func (s *Store) Complete(ctx context.Context, sha string) (bool, int64, error) {
+	info, err := s.c.StatObject(ctx, s.bucket, s.blobKey(sha), minio.StatObjectOptions{})
+	if isNotFound(err) {
+		return false, 0, nil
+	}
+	if err != nil {
+		return false, 0, fmt.Errorf("blob %s: %w", sha, err)
+	}
+	return true, info.Size, nil
+}
+
+type piece struct {
+	off, size int64
+	key       string
+	mod       time.Time
+}
+
+// pieces lists an upload's pieces in offset order.
+func (s *Store) pieces(ctx context.Context, sha string) ([]piece, error) {
+	var out []piece
+	for o := range s.c.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: s.pieceDir(sha)}) {
+		if o.Err != nil {
+			return nil, fmt.Errorf("blob %s: list pieces: %w", sha, o.Err)
+		}
+		off, err := strconv.ParseInt(strings.TrimPrefix(o.Key, s.pieceDir(sha)), 10, 64)
+		if err != nil {
+			continue
+		}
+		out = append(out, piece{off: off, size: o.Size, key: o.Key, mod: o.LastModified})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].off < out[j].off })
+	return out, nil
+}
+
+// chain returns the pieces that follow each other from offset 0 and the
+// offset they reach; pieces off the chain are leftovers of a raced retry.
+func chain(ps []piece) ([]piece, int64) {
+	var out []piece
+	var end int64
+	for _, p := range ps {
+		if p.off == end && p.size > 0 {
+			out = append(out, p)
+			end += p.size
+		}
+	}
+	return out, end
+}
+
+// Offset returns how many bytes of the blob the store holds and whether
+// its upload was ever started.
+func (s *Store) Offset(ctx context.Context, sha string) (int64, bool, error) {
+	if ok, n, err := s.Complete(ctx, sha); err != nil || ok {
+		return n, ok, err
+	}
+	ps, err := s.pieces(ctx, sha)
+	if err != nil {
+		return 0, false, err
+	}
+	_, end := chain(ps)
+	return end, len(ps) > 0, nil
+}
+
+// Missing returns the hashes in shas that are not complete.
+func (s *Store) Missing(ctx context.Context, shas []string) ([]string, error) {
+	var out []string
+	for _, sha := range shas {
+		ok, _, err := s.Complete(ctx, sha)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			out = append(out, sha)
+		}
+	}
+	return out, nil
+}
+
+// Append writes body at offset of blob sha whose total size is length; see
+// platform.BlobStore.
+func (s *Store) Append(ctx context.Context, sha string, offset, length int64, chunkSHA string, body io.Reader) (int64, error) {
+	if ok, n, err := s.Complete(ctx, sha); err != nil {
+		return 0, err
+	} else if ok {
+		if offset != n {
+			return n, platform.ErrOffsetMismatch
+		}
+		return n, nil
+	}
+	ps, err := s.pieces(ctx, sha)
+	if err != nil {
+		return 0, err
+	}
+	_, cur := chain(ps)
+	if offset != cur {
+		return cur, platform.ErrOffsetMismatch
+	}
+	if length < cur {
+		return cur, fmt.Errorf("%w: Upload-Length %d below the %d bytes already held", platform.ErrBlobTooLong, length, cur)
+	}
+	if cur == 0 && len(ps) == 0 && length <= wholeMax {
+		return s.appendWhole(ctx, sha, length, chunkSHA, body)
+	}
+	// Stream the body into pieces of at most pieceMax bytes. A signed
+	// chunk is kept only whole: it is read and checked in full first.
+	h := sha256.New()
+	src := io.LimitReader(body, length-cur+1) // one byte over tells us the body is too long
+	if chunkSHA != "" {
+		buf, err := io.ReadAll(src)
+		if cur+int64(len(buf)) > length {
+			return cur, platform.ErrBlobTooLong
+		}
+		if err != nil {
+			return cur, fmt.Errorf("blob %s: %w: %w", sha, platform.ErrBodyRead, err)
+		}
+		h.Write(buf)
+		if hex.EncodeToString(h.Sum(nil)) != chunkSHA {
+			return cur, platform.ErrChunkHash
+		}
+		src = bytes.NewReader(buf)
+	}
+	buf := make([]byte, pieceMax)
+	start := cur
+	var written []piece
+	for {
+		n, rerr := io.ReadFull(src, buf)
+		if cur+int64(n) > length {
+			// Nothing of a body that goes past the declared length is
+			// kept, as blobdir truncates it away.
+			return start, errors.Join(platform.ErrBlobTooLong, s.removePieces(ctx, written))
+		}
+		if n > 0 {
+			if err := s.putPiece(ctx, sha, cur, buf[:n]); err != nil {
+				return cur, err
+			}
+			written = append(written, piece{key: s.pieceKey(sha, cur)})
+			cur += int64(n)
+		}
+		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+			break
+		}
+		if rerr != nil {
+			return cur, fmt.Errorf("blob %s: %w: %w", sha, platform.ErrBodyRead, rerr)
+		}
+	}
+	if cur < length {
+		return cur, nil
+	}
+	return s.assemble(ctx, sha, length)
+}
+
+func (s *Store) putPiece(ctx context.Context, sha string, off int64, b []byte) error {
+	_, err := s.c.PutObject(ctx, s.bucket, s.pieceKey(sha, off), bytes.NewReader(b), int64(len(b)),
+		minio.PutObjectOptions{ContentType: "application/octet-stream", DisableMultipart: true})
+	if err != nil {
+		return fmt.Errorf("blob %s: store piece at %d: %w", sha, off, err)
+	}
+	return nil
+}
+
+// appendWhole takes a blob that should arrive whole in this request: it is
+// checked in memory and PUT once. A shorter body is kept as the upload's
+// first piece: unsigned, whatever arrived before a dropped link; signed,
+// only when it arrived intact and matches its hash.
+func (s *Store) appendWhole(ctx context.Context, sha string, length int64, chunkSHA string, body io.Reader) (int64, error) {
+	buf := make([]byte, length+1) // one byte over tells us the body is too long
+	n, err := io.ReadFull(body, buf)
+	if err == nil {
+		return 0, platform.ErrBlobTooLong
+	}
+	data := buf[:n]
+	if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		bodyErr := fmt.Errorf("blob %s: %w: %w", sha, platform.ErrBodyRead, err)
+		if chunkSHA != "" || n == 0 {
+			return 0, bodyErr
+		}
+		if err := s.putPiece(ctx, sha, 0, data); err != nil {
+			return 0, err
+		}
+		return int64(n), bodyErr
+	}
+	sum := sha256.Sum256(data)
+	got := hex.EncodeToString(sum[:])
+	if chunkSHA != "" && got != chunkSHA {
+		return 0, platform.ErrChunkHash
+	}
+	if int64(n) < length {
+		if n == 0 {
+			return 0, nil
+		}
+		if err := s.putPiece(ctx, sha, 0, data); err != nil {
+			return 0, err
+		}
+		return int64(n), nil
+	}
+	if got != sha {
+		return 0, platform.ErrHashMismatch
+	}
+	if err := s.putBlob(ctx, sha, data); err != nil {
+		return 0, err
+	}
+	return length, nil
+}
+
+func (s *Store) putBlob(ctx context.Context, sha string, data []byte) error {
+	_, err := s.c.PutObject(ctx, s.bucket, s.blobKey(sha), bytes.NewReader(data), int64(len(data)),
+		minio.PutObjectOptions{ContentType: "application/octet-stream", DisableMultipart: true})
+	if err != nil {
+		return fmt.Errorf("blob %s: store: %w", sha, err)
+	}
+	return nil
+}
+
+// assemble reads the chain of pieces, checks the whole blob's hash and
+// stores it, then removes the pieces. A blob that does not hash to its
+// address is discarded, pieces and all, as blobdir does.
+func (s *Store) assemble(ctx context.Context, sha string, length int64) (int64, error) {
+	select {
+	case s.assembly <- struct{}{}:
+		defer func() { <-s.assembly }()
+	case <-ctx.Done():
+		return length, ctx.Err()
+	}
+	ps, err := s.pieces(ctx, sha)
+	if err != nil {
+		return length, err
+	}
+	ch, end := chain(ps)
+	if end != length {
+		// Another request changed the pieces meanwhile; report where the
+		// chain is, the kiosk continues from there.
+		if ok, n, _ := s.Complete(ctx, sha); ok {
+			return n, nil
+		}
+		return min(end, length), nil
+	}
+	data := make([]byte, 0, length)
+	for _, p := range ch {
+		obj, err := s.c.GetObject(ctx, s.bucket, p.key, minio.GetObjectOptions{})
+		if err != nil {
+			return length, fmt.Errorf("blob %s: read piece: %w", sha, err)
+		}
+		b, err := io.ReadAll(obj)
+		obj.Close()
+		if err != nil {
+			return length, fmt.Errorf("blob %s: read piece: %w", sha, err)
+		}
+		data = append(data, b...)
+	}
+	sum := sha256.Sum256(data)
+	if hex.EncodeToString(sum[:]) != sha {
+		if err := s.removePieces(ctx, ps); err != nil {
+			return length, errors.Join(platform.ErrHashMismatch, err)
+		}
+		return 0, platform.ErrHashMismatch
+	}
+	if err := s.putBlob(ctx, sha, data); err != nil {
+		return length, err
+	}
+	// The blob is complete now; leftover pieces only cost space, and
+	// PurgePartials removes any this misses.
+	_ = s.removePieces(ctx, ps)
+	return length, nil
+}
+
+func (s *Store) removePieces(ctx context.Context, ps []piece) error {
+	var errs []error
+	for _, p := range ps {
+		if err := s.c.RemoveObject(ctx, s.bucket, p.key, minio.RemoveObjectOptions{}); err != nil && !isNotFound(err) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Open opens a complete blob for reading.
+func (s *Store) Open(ctx context.Context, sha string) (io.ReadSeekCloser, error) {
+	obj, err := s.c.GetObject(ctx, s.bucket, s.blobKey(sha), minio.GetObjectOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("blob %s: %w", sha, err)
+	}
+	if _, err := obj.Stat(); err != nil {
+		obj.Close()
+		if isNotFound(err) {
+			return nil, platform.ErrNotFound
+		}
+		return nil, fmt.Errorf("blob %s: %w", sha, err)
+	}
+	return obj, nil
+}
+
+// PurgePartials removes uploads whose newest piece is older than cutoff; it
+// returns how many uploads it removed. Pieces of a blob that is complete
+// (leftovers of a crash during assembly) go whatever their age.
+func (s *Store) PurgePartials(ctx context.Context, cutoff time.Time) (int, error) {
+	newest := map[string]time.Time{}
+	var all []piece
+	shaOf := map[string]string{}
+	for o := range s.c.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: s.prefix + "partial/", Recursive: true}) {
+		if o.Err != nil {
+			return 0, fmt.Errorf("purge partial uploads: %w", o.Err)
+		}
+		sha, _, _ := strings.Cut(strings.TrimPrefix(o.Key, s.prefix+"partial/"), "/")
+		if !api.IsSHA256Hex(sha) {
+			continue
+		}
+		if o.LastModified.After(newest[sha]) {
+			newest[sha] = o.LastModified
+		}
+		all = append(all, piece{key: o.Key})
+		shaOf[o.Key] = sha
+	}
+	n := 0
+	gone := map[string]bool{}
+	for sha, t := range newest {
+		done, _, err := s.Complete(ctx, sha)
+		if err != nil {
+			return n, err
+		}
+		if done || t.Before(cutoff) {
+			gone[sha] = true
+			n++
+		}
+	}
+	var rm []piece
+	for _, p := range all {
+		if gone[shaOf[p.key]] {
+			rm = append(rm, p)
+		}
+	}
+	return n, s.removePieces(ctx, rm)
+}
+
+// Walk calls fn with the address of every complete blob, for verify and
+// migrate.
+func (s *Store) Walk(ctx context.Context, fn func(sha string, size int64) error) error {
+	for o := range s.c.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: s.prefix + "blobs/", Recursive: true}) {
+		if o.Err != nil {
+			return fmt.Errorf("list blobs: %w", o.Err)
+		}
+		sha := strings.TrimPrefix(o.Key, s.prefix+"blobs/")
+		if !api.IsSHA256Hex(sha) {
+			continue
+		}
+		if err := fn(sha, o.Size); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Put stores a complete blob whose bytes the caller has; it is checked
+// against its address first (for migrate).
+func (s *Store) Put(ctx context.Context, sha string, data []byte) error {
+	sum := sha256.Sum256(data)
+	if hex.EncodeToString(sum[:]) != sha {
+		return platform.ErrHashMismatch
+	}
+	return s.putBlob(ctx, sha, data)
+}
+
+// Client is the minio client, for tests that inspect or break the bucket.
+func (s *Store) Client() *minio.Client { return s.c }
+
+// Bucket is the bucket's name.
+func (s *Store) Bucket() string { return s.bucket }
