@@ -446,19 +446,9 @@ func (a *App) rate(r flow.Rating) {
 func (a *App) watchCards() {
 	defer a.wg.Done()
 	for ev := range a.d.Cards.Watch(a.ctx, idcard.WatchOptions{}) {
-		var fe flow.Event
 		present := ev.Kind == idcard.CardPlaced || ev.Kind == idcard.IdentityRead || ev.Kind == idcard.ReadFailed
-		switch ev.Kind {
-		case idcard.IdentityRead:
-			if ev.Identity != nil {
-				fe = flow.CardRead{Identity: FlowIdentity(*ev.Identity)}
-			}
-		case idcard.ReadFailed:
-			// An unreadable or invalid card: the flow shows its message.
-			fe = flow.CardRead{}
-		case idcard.CardRemoved:
-			fe = flow.CardRemoved{}
-		case idcard.DeviceError:
+		fe := CardEvent(ev)
+		if ev.Kind == idcard.DeviceError {
 			a.log.Warn("card reader", "err", ev.Err)
 		}
 		a.post(func() {

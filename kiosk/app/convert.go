@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
-	"strings"
 
 	"onedoor/drivers/idcard"
 	"onedoor/drivers/printer"
@@ -25,28 +24,52 @@ import (
 var ErrMissingPage = errors.New("app: scanned page missing")
 
 // FlowIdentity turns what the card reader decoded into the flow's applicant.
-// Dates become YYYY-MM-DD; sex and nation keep their printed words.
+// The card's YYYYMMDD dates are parsed here, once, into flow.Date (长期
+// becomes LongTerm); sex and nation keep their printed words.
 func FlowIdentity(id idcard.Identity) flow.Identity {
-	return flow.Identity{
+	birth, _ := flow.ParseDate(id.BirthDate)
+	from, _ := flow.ParseDate(id.ValidFrom)
+	fi := flow.Identity{
 		Name:      id.Name,
 		Gender:    id.Sex,
 		Nation:    id.Nation,
-		Birth:     dashed(id.BirthDate),
+		Birth:     birth,
 		Address:   id.Address,
 		IDNumber:  id.IDNumber,
 		Authority: id.Authority,
-		ValidFrom: dashed(id.ValidFrom),
-		ValidTo:   dashed(id.ValidTo),
+		ValidFrom: from,
+		LongTerm:  id.ValidTo == idcard.LongTerm,
 		FromCard:  true,
 	}
+	if !fi.LongTerm {
+		fi.ValidTo, _ = flow.ParseDate(id.ValidTo)
+	}
+	return fi
 }
 
-// dashed turns YYYYMMDD into YYYY-MM-DD and leaves anything else (长期).
-func dashed(d string) string {
-	if len(d) == 8 && strings.Trim(d, "0123456789") == "" {
-		return d[:4] + "-" + d[4:6] + "-" + d[6:]
+// CardEvent turns a card reader event into the flow's: the driver decided
+// expiry (ErrExpired) and validity, the flow only hears the verdict.
+func CardEvent(ev idcard.Event) flow.Event {
+	switch ev.Kind {
+	case idcard.IdentityRead:
+		if ev.Identity == nil {
+			return flow.CardRead{Problem: flow.CardUnreadable}
+		}
+		cr := flow.CardRead{Identity: FlowIdentity(*ev.Identity)}
+		if errors.Is(ev.Err, idcard.ErrExpired) {
+			cr.Problem = flow.CardExpired
+		}
+		return cr
+	case idcard.ReadFailed:
+		// An unreadable or invalid card: the flow shows its message.
+		if errors.Is(ev.Err, idcard.ErrInvalidID) {
+			return flow.CardRead{Problem: flow.CardUnsupported}
+		}
+		return flow.CardRead{Problem: flow.CardUnreadable}
+	case idcard.CardRemoved:
+		return flow.CardRemoved{}
 	}
-	return d
+	return nil
 }
 
 // Submission turns the flow's application into the outbox's, taking the
@@ -69,10 +92,14 @@ func Submission(a flow.Application, pages map[string]scanner.Page) (outbox.NewSu
 			Phone:     phone,
 			Gender:    a.Applicant.Gender,
 			Ethnicity: a.Applicant.Nation,
-			BirthDate: strings.ReplaceAll(a.Applicant.Birth, "-", ""),
+			BirthDate: a.Applicant.Birth.Compact(),
 			Address:   a.Applicant.Address,
 		},
 		Form: form,
+	}
+	if ag := a.Agent; ag != nil {
+		sub.Agent = &outbox.Applicant{Name: ag.Name, IDNumber: ag.IDNumber, Gender: ag.Gender,
+			Ethnicity: ag.Nation, BirthDate: ag.Birth.Compact(), Address: ag.Address}
 	}
 	for _, m := range a.Materials {
 		om := outbox.Material{MaterialID: m.MaterialID}
@@ -90,6 +117,7 @@ func Submission(a flow.Application, pages map[string]scanner.Page) (outbox.NewSu
 			om.Kind = api.KindECert
 		case flow.ProvidedPromise:
 			om.Kind = api.KindPromise
+			om.PromiseText = m.PromiseText
 		case flow.ProvidedShared:
 			// Verified by data sharing between departments: nothing travels.
 			continue
@@ -138,31 +166,31 @@ func PrinterReceipt(r flow.Receipt, site string) printer.Receipt {
 
 // LocalStatus maps the outbox's view of a submission to a flow status: what
 // the platform said last, or where the submission is on its way there.
-func LocalStatus(r outbox.Record) string {
+func LocalStatus(r outbox.Record) flow.Status {
 	if r.PlatformStatus != "" {
 		return PlatformStatus(r.PlatformStatus)
 	}
 	if !r.SentAt.IsZero() {
-		return "sent"
+		return flow.StatusSent
 	}
-	return "received"
+	return flow.StatusReceived
 }
 
 // PlatformStatus maps a platform status (sync/api) to the flow's.
-func PlatformStatus(s string) string {
+func PlatformStatus(s string) flow.Status {
 	switch s {
 	case api.StatusReceived:
-		return "sent"
+		return flow.StatusSent
 	case api.StatusAccepted:
-		return "accepted"
+		return flow.StatusAccepted
 	case api.StatusReturned:
-		return "need_more"
+		return flow.StatusNeedMore
 	case api.StatusApproved:
-		return "approved"
+		return flow.StatusApproved
 	case api.StatusRejected:
-		return "rejected"
+		return flow.StatusRejected
 	}
-	return s
+	return flow.Status(s)
 }
 
 // Lookup answers a progress lookup: the local store always, the platform's

@@ -113,8 +113,14 @@ type Item struct {
 	Results            []Result      `json:"results"`
 	Materials          []Material    `json:"materials"`
 	Form               []Field       `json:"form"`
-	FAQ                []FAQ         `json:"faq"`
-	UpdatedAt          string        `json:"updated_at"`
+	// Eligibility is the machine-checkable part of accept_conditions,
+	// evaluated right after identity.
+	Eligibility []Rule `json:"eligibility,omitempty"`
+	// AgentAllowed opens the 代办 path: an agent whose card is read
+	// applies for a principal whose name and number they type.
+	AgentAllowed bool   `json:"agent_allowed,omitempty"`
+	FAQ          []FAQ  `json:"faq"`
+	UpdatedAt    string `json:"updated_at"`
 }
 
 // Codes are the item's national and local codes.
@@ -198,27 +204,31 @@ type Result struct {
 
 // Material is one application material (申请材料).
 type Material struct {
-	ID                 string    `json:"id"`
-	Name               string    `json:"name"`
-	NameEN             string    `json:"name_en,omitempty"`
-	Required           string    `json:"required"` // yes | no | conditional | deferrable
-	Condition          string    `json:"condition"`
-	ConditionEN        string    `json:"condition_en,omitempty"`
-	Form               string    `json:"form"`   // original | copy | original_or_copy | original_and_copy
-	Medium             string    `json:"medium"` // paper | electronic | paper_or_electronic | paper_and_electronic
-	Copies             Copies    `json:"copies"`
-	PaperSpec          string    `json:"paper_spec"`
-	Source             string    `json:"source"` // applicant | government_issued | other
-	SourceNote         string    `json:"source_note"`
-	ELicence           *ELicence `json:"e_licence"`
-	PromiseAllowed     bool      `json:"promise_allowed"`
-	SharedVerification bool      `json:"shared_verification"`
-	BlankForm          *string   `json:"blank_form"`
-	Example            *string   `json:"example"`
-	FillNotes          string    `json:"fill_notes"`
-	AcceptanceStandard string    `json:"acceptance_standard"`
-	Basis              string    `json:"basis"`
-	MaxPages           int       `json:"max_pages,omitempty"` // 0 means DefaultMaxPages
+	ID             string    `json:"id"`
+	Name           string    `json:"name"`
+	NameEN         string    `json:"name_en,omitempty"`
+	Required       string    `json:"required"` // yes | no | conditional | deferrable
+	Condition      string    `json:"condition"`
+	ConditionEN    string    `json:"condition_en,omitempty"`
+	Form           string    `json:"form"`   // original | copy | original_or_copy | original_and_copy
+	Medium         string    `json:"medium"` // paper | electronic | paper_or_electronic | paper_and_electronic
+	Copies         Copies    `json:"copies"`
+	PaperSpec      string    `json:"paper_spec"`
+	Source         string    `json:"source"` // applicant | government_issued | other
+	SourceNote     string    `json:"source_note"`
+	ELicence       *ELicence `json:"e_licence"`
+	PromiseAllowed bool      `json:"promise_allowed"`
+	// PromiseText is the 告知承诺 the resident accepts instead of the
+	// material, shown in full and printed on the receipt.
+	PromiseText        string  `json:"promise_text,omitempty"`
+	PromiseTextEN      string  `json:"promise_text_en,omitempty"`
+	SharedVerification bool    `json:"shared_verification"`
+	BlankForm          *string `json:"blank_form"`
+	Example            *string `json:"example"`
+	FillNotes          string  `json:"fill_notes"`
+	AcceptanceStandard string  `json:"acceptance_standard"`
+	Basis              string  `json:"basis"`
+	MaxPages           int     `json:"max_pages,omitempty"` // 0 means DefaultMaxPages
 }
 
 // DefaultMaxPages bounds the pages scanned for one material when the catalog
@@ -256,16 +266,16 @@ type ELicence struct {
 
 // Field is one field of the item's application form.
 type Field struct {
-	Name     string   `json:"name"`
-	Label    string   `json:"label"`
-	LabelEN  string   `json:"label_en,omitempty"`
-	Kind     string   `json:"kind"` // text | phone | date | id_number | select | number | textarea
-	Required bool     `json:"required"`
-	Prefill  string   `json:"prefill,omitempty"` // name | id_number | gender | birth | address | nation
-	Options  []Option `json:"options,omitempty"`
-	MaxLen   int      `json:"max_len,omitempty"`
-	Hint     string   `json:"hint,omitempty"`
-	HintEN   string   `json:"hint_en,omitempty"`
+	Name     string     `json:"name"`
+	Label    string     `json:"label"`
+	LabelEN  string     `json:"label_en,omitempty"`
+	Kind     FieldKind  `json:"kind"`
+	Required bool       `json:"required"`
+	Prefill  PrefillKey `json:"prefill,omitempty"`
+	Options  []Option   `json:"options,omitempty"`
+	MaxLen   int        `json:"max_len,omitempty"`
+	Hint     string     `json:"hint,omitempty"`
+	HintEN   string     `json:"hint_en,omitempty"`
 }
 
 // Option is one choice of a select field.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -29,8 +30,6 @@ var (
 	materialForms  = []string{"original", "copy", "original_or_copy", "original_and_copy"}
 	media          = []string{"paper", "electronic", "paper_or_electronic", "paper_and_electronic"}
 	sources        = []string{"applicant", "government_issued", "other"}
-	fieldKinds     = []string{"text", "phone", "date", "id_number", "select", "number", "textarea"}
-	prefills       = []string{"", "name", "id_number", "gender", "birth", "address", "nation"}
 )
 
 // problems collects validation findings with the JSON path where they occur.
@@ -215,14 +214,20 @@ func validateItem(p *problems, path string, it *Item, themeIDs map[string]bool) 
 			p.addf(fp+".name", "duplicate field %q", f.Name)
 		}
 		fieldNames[f.Name] = true
-		p.oneOf(fp+".kind", f.Kind, fieldKinds)
-		p.oneOf(fp+".prefill", f.Prefill, prefills)
-		if f.Kind == "select" && len(f.Options) == 0 {
+		oneOfT(p, fp+".kind", f.Kind, FieldKinds)
+		oneOfT(p, fp+".prefill", f.Prefill, PrefillKeys)
+		if f.Prefill == PrefillCardAddress && strings.Contains(f.Label, "现居") {
+			p.addf(fp+".prefill", "现居住地址 is where the resident lives now, not the 户籍 address on the card: it is never pre-filled")
+		}
+		if f.Kind == KindSelect && len(f.Options) == 0 {
 			p.addf(fp+".options", "a select field needs options")
 		}
 		if f.MaxLen < 0 {
 			p.addf(fp+".max_len", "must not be negative")
 		}
+	}
+	for j, r := range it.Eligibility {
+		validateRule(p, fmt.Sprintf("%s.eligibility[%d]", path, j), r)
 	}
 	if it.Kiosk.Mode == "full_apply" {
 		if !it.Kiosk.Supported {
@@ -264,5 +269,47 @@ func validateMaterial(p *problems, path string, m *Material) {
 	}
 	if m.MaxPages < 0 {
 		p.addf(path+".max_pages", "must not be negative")
+	}
+	if m.PromiseAllowed && strings.TrimSpace(m.PromiseText) == "" {
+		p.addf(path+".promise_text", "a material that a promise may replace needs the promise's text")
+	}
+}
+
+func validateRule(p *problems, path string, r Rule) {
+	oneOfT(p, path+".kind", r.Kind, RuleKinds)
+	p.nonEmpty(path+".text", r.Text)
+	switch r.Kind {
+	case RuleMinAge, RuleMaxAge:
+		if r.Years <= 0 || r.Years > 150 {
+			p.addf(path+".years", "%d is not an age", r.Years)
+		}
+		if r.On != "" {
+			if _, err := time.Parse("2006-01-02", r.On); err != nil {
+				p.addf(path+".on", "%q is not a YYYY-MM-DD date", r.On)
+			}
+		}
+	case RuleHukou:
+		p.oneOf(path+".source", r.Source, []string{SourceCardAddress, SourceIDNumber})
+		if r.Source == SourceIDNumber && (len(r.Region) < 2 || len(r.Region) > 6 || strings.Trim(r.Region, "0123456789") != "") {
+			p.addf(path+".region", "%q is not a region code prefix (2 to 6 digits)", r.Region)
+		}
+		if r.Source == SourceCardAddress {
+			p.nonEmpty(path+".address_prefix", r.AddressPrefix)
+		}
+	case RuleCardValid:
+		if r.Days < 0 {
+			p.addf(path+".days", "must not be negative")
+		}
+	}
+}
+
+// oneOfT is problems.oneOf for the typed vocabularies.
+func oneOfT[T ~string](p *problems, path string, v T, allowed []T) {
+	if !slices.Contains(allowed, v) {
+		s := make([]string, len(allowed))
+		for i, a := range allowed {
+			s[i] = string(a)
+		}
+		p.addf(path, "%q is not one of %s", v, strings.Join(s, ", "))
 	}
 }

@@ -7,7 +7,7 @@ func applicationEvents() []Event {
 	return []Event{
 		SelectItem{ItemID: "ss-pension-enrol"}, Next{}, CardRead{Identity: card()},
 		SetField{Name: "phone", Value: "13812345678"}, SetField{Name: "grade", Value: "360"}, Next{}, Next{},
-		SetConsent{Agreed: true}, Submit{}, SubmitDone{ReceiptNo: "K01-20261125-0001"}, PrintDone{}, Next{},
+		NoticeShown{}, SetConsent{Agreed: true}, Submit{}, SubmitDone{ReceiptNo: "K01-20261125-0001"}, PrintDone{}, Next{},
 		Rate{Level: VerySatisfied}, SendRating{},
 	}
 }

@@ -93,10 +93,13 @@ type Application struct {
 	ItemVersion int
 	ItemName    string
 	Applicant   Identity
-	Fields      []FieldValue
-	Materials   []MaterialSubmission
-	ConsentAt   time.Time
-	StartedAt   time.Time
+	// Agent is the 代办 agent, whose card was read; nil when the
+	// applicant applies in person.
+	Agent     *Identity
+	Fields    []FieldValue
+	Materials []MaterialSubmission
+	ConsentAt time.Time
+	StartedAt time.Time
 }
 
 // FieldValue is one filled form field.
@@ -108,6 +111,8 @@ type MaterialSubmission struct {
 	Name       string
 	How        Provision
 	PageRefs   []string // scanned pages in order, for ProvidedScan
+	// PromiseText is the 告知承诺 accepted, in full, for ProvidedPromise.
+	PromiseText string
 }
 
 // Provision is how a material is provided.
@@ -125,27 +130,35 @@ const (
 // Receipt is what the receipt shows and prints. Personal data in it is
 // already masked.
 type Receipt struct {
-	Number       string
-	QR           string // content of the QR code: lookup URL or the number
-	ItemName     string
-	ItemCode     string
-	Agency       string
-	MaskedName   string
-	MaskedID     string
-	Materials    []ReceiptMaterial
-	AcceptedAt   time.Time
-	PromisedDate time.Time // zero when the calendar does not cover it
-	Instant      bool      // 即办件
-	Place        string
-	Hours        string
-	Consult      string
+	Number     string
+	QR         string // content of the QR code: lookup URL or the number
+	ItemName   string
+	ItemCode   string
+	Agency     string
+	MaskedName string
+	MaskedID   string
+	// AgentMaskedName is set on a 代办 application.
+	AgentMaskedName string
+	AgentMaskedID   string
+	Materials       []ReceiptMaterial
+	AcceptedAt      time.Time
+	PromisedDate    time.Time // zero when the calendar does not cover it
+	Instant         bool      // 即办件
+	Place           string
+	Hours           string
+	Consult         string
 }
 
 // ReceiptMaterial is one line of the material list on the receipt.
 type ReceiptMaterial struct {
-	Name  string
-	How   Provision
-	Pages int
+	Name   string
+	NameEN string
+	How    Provision
+	Pages  int
+	// Promise is the full 告知承诺 text for ProvidedPromise, printed on the
+	// receipt.
+	Promise   string
+	PromiseEN string
 }
 
 // Rating is one 好差评 evaluation.
@@ -177,7 +190,7 @@ type LookupResult struct {
 	// ItemNameEN is filled in by the machine from the catalog (by ItemID,
 	// else by the Chinese name), for English mode.
 	ItemNameEN string
-	Status     string // received | sent | accepted | in_review | need_more | approved | rejected | completed
+	Status     Status
 	Note       string // decision or what to do next, from the back office
 	UpdatedAt  time.Time
 }

@@ -44,13 +44,29 @@ type (
 
 // Identify step.
 type (
-	// CardRead reports an ID card read by the reader. In Identify it
-	// identifies the applicant; in Lookup it looks up their applications.
-	CardRead struct{ Identity Identity }
+	// CardRead reports an ID card on the reader. In Identify it
+	// identifies the applicant (or the 代办 agent); in Lookup it looks up
+	// their applications. Problem is what the reader found wrong with the
+	// card; the identity may be partial then.
+	CardRead struct {
+		Identity Identity
+		Problem  CardProblem
+	}
+	// SetAgentMode switches Identify to 代办 (applying for someone else)
+	// and back, where the item allows it.
+	SetAgentMode struct{ On bool }
+	// EnterPrincipal names the person a card-verified agent applies for.
+	EnterPrincipal struct{ Name, IDNumber string }
+	// ConfirmCondition answers a condition the kiosk cannot check (the
+	// Index-th of State.Eligibility).
+	ConfirmCondition struct {
+		Index int
+		Yes   bool
+	}
 	// CardRemoved reports the card left the reader; informational.
 	CardRemoved struct{}
-	// EnterIDNumber identifies the applicant by an ID number typed on the
-	// keypad; it is checked with the GB 11643 check digit.
+	// EnterIDNumber is an ID number typed in Identify. It is refused: a
+	// typed number may look up progress but never start an application.
 	EnterIDNumber struct{ Number string }
 )
 
@@ -98,12 +114,21 @@ type (
 	// UsePromise replaces the material with a written promise (告知承诺),
 	// where the material allows it.
 	UsePromise struct{ MaterialID string }
+	// AcceptPromise accepts the promise text of a material the resident
+	// chose to replace with a promise; until then it is not provided.
+	AcceptPromise struct{ MaterialID string }
 	// UseScan goes back to scanning the material.
 	UseScan struct{ MaterialID string }
 )
 
 // Review, submit, receipt.
 type (
+	// NoticeShown: the last page of the personal-information notice has
+	// been on screen.
+	NoticeShown struct{}
+	// PrinterStatus is the receipt printer's state, sent by kiosk/app at
+	// start and whenever it changes.
+	PrinterStatus struct{ Ready, PaperOut, CoverOpen bool }
 	// SetConsent ticks or unticks the personal-information consent.
 	SetConsent struct{ Agreed bool }
 	// Submit asks for the application to be stored (SubmitApplication effect).
@@ -161,42 +186,59 @@ type (
 // Tick is the injected clock: kiosk/app sends one every second or so.
 type Tick struct{ Now time.Time }
 
-func (Start) isEvent()           {}
-func (OpenLookup) isEvent()      {}
-func (ChooseTheme) isEvent()     {}
-func (SearchCatalog) isEvent()   {}
-func (SelectItem) isEvent()      {}
-func (Next) isEvent()            {}
-func (Back) isEvent()            {}
-func (Cancel) isEvent()          {}
-func (ConfirmYes) isEvent()      {}
-func (ConfirmNo) isEvent()       {}
-func (Continue) isEvent()        {}
-func (Touch) isEvent()           {}
-func (SetElderMode) isEvent()    {}
-func (CardRead) isEvent()        {}
-func (CardRemoved) isEvent()     {}
-func (EnterIDNumber) isEvent()   {}
-func (SetField) isEvent()        {}
-func (Scan) isEvent()            {}
-func (ScanDone) isEvent()        {}
-func (ScanFailed) isEvent()      {}
-func (RemovePage) isEvent()      {}
-func (UseECert) isEvent()        {}
-func (UsePromise) isEvent()      {}
-func (UseScan) isEvent()         {}
-func (SetConsent) isEvent()      {}
-func (Submit) isEvent()          {}
-func (SubmitDone) isEvent()      {}
-func (SubmitFailed) isEvent()    {}
-func (PrintDone) isEvent()       {}
-func (PrintFailed) isEvent()     {}
-func (Reprint) isEvent()         {}
-func (Rate) isEvent()            {}
-func (SetRatingReason) isEvent() {}
-func (SendRating) isEvent()      {}
-func (SkipRating) isEvent()      {}
-func (EnterReceiptNo) isEvent()  {}
-func (LookupDone) isEvent()      {}
-func (LookupFailed) isEvent()    {}
-func (Tick) isEvent()            {}
+func (Start) isEvent()            {}
+func (OpenLookup) isEvent()       {}
+func (ChooseTheme) isEvent()      {}
+func (SearchCatalog) isEvent()    {}
+func (SelectItem) isEvent()       {}
+func (Next) isEvent()             {}
+func (Back) isEvent()             {}
+func (Cancel) isEvent()           {}
+func (ConfirmYes) isEvent()       {}
+func (ConfirmNo) isEvent()        {}
+func (Continue) isEvent()         {}
+func (Touch) isEvent()            {}
+func (SetElderMode) isEvent()     {}
+func (CardRead) isEvent()         {}
+func (CardRemoved) isEvent()      {}
+func (EnterIDNumber) isEvent()    {}
+func (SetField) isEvent()         {}
+func (Scan) isEvent()             {}
+func (ScanDone) isEvent()         {}
+func (ScanFailed) isEvent()       {}
+func (RemovePage) isEvent()       {}
+func (UseECert) isEvent()         {}
+func (UsePromise) isEvent()       {}
+func (UseScan) isEvent()          {}
+func (SetConsent) isEvent()       {}
+func (Submit) isEvent()           {}
+func (SubmitDone) isEvent()       {}
+func (SubmitFailed) isEvent()     {}
+func (PrintDone) isEvent()        {}
+func (PrintFailed) isEvent()      {}
+func (Reprint) isEvent()          {}
+func (Rate) isEvent()             {}
+func (SetRatingReason) isEvent()  {}
+func (SendRating) isEvent()       {}
+func (SkipRating) isEvent()       {}
+func (EnterReceiptNo) isEvent()   {}
+func (LookupDone) isEvent()       {}
+func (LookupFailed) isEvent()     {}
+func (Tick) isEvent()             {}
+func (SetAgentMode) isEvent()     {}
+func (EnterPrincipal) isEvent()   {}
+func (ConfirmCondition) isEvent() {}
+func (AcceptPromise) isEvent()    {}
+func (NoticeShown) isEvent()      {}
+func (PrinterStatus) isEvent()    {}
+
+// CardProblem is what the card reader found wrong with a card.
+type CardProblem string
+
+// Card problems. Each sends the resident to the window.
+const (
+	CardOK          CardProblem = ""
+	CardExpired     CardProblem = "expired"     // the driver's ErrExpired
+	CardUnsupported CardProblem = "unsupported" // not a card the kiosk handles
+	CardUnreadable  CardProblem = "unreadable"  // read failed or data invalid
+)

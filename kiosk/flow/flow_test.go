@@ -2,12 +2,13 @@ package flow
 
 import (
 	"fmt"
-	"onedoor/internal/testdate"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"onedoor/internal/testdate"
+	"onedoor/kiosk/catalog"
 	"onedoor/pii"
 )
 
@@ -47,7 +48,7 @@ func TestCompleteApplication(t *testing.T) {
 	if phone.Error.Key != "err.field_required" {
 		t.Errorf("phone error %q", phone.Error.Key)
 	}
-	st, _ = run(m, SetField{Name: "phone", Value: "13812345678"}, SetField{Name: "grade", Value: "360"}, Next{})
+	st, _ = run(m, SetField{Name: "phone", Value: "13812345678"}, SetField{Name: "address", Value: "东莞市示例路1号"}, SetField{Name: "grade", Value: "360"}, Next{})
 	if st.Step != StepMaterials {
 		t.Fatalf("want materials, got %v (%v)", st.Step, st.Error)
 	}
@@ -63,7 +64,7 @@ func TestCompleteApplication(t *testing.T) {
 	if st.Step != StepReview || st.Error.Key != "err.consent_required" {
 		t.Fatalf("submitted without consent: %v %v", st.Step, st.Error)
 	}
-	st, fx = run(m, SetConsent{Agreed: true}, Submit{})
+	st, fx = run(m, NoticeShown{}, SetConsent{Agreed: true}, Submit{})
 	sub, ok := findEffect[SubmitApplication](fx)
 	if !ok || st.Step != StepSubmitting || !st.Busy || st.Progress.N != 5 {
 		t.Fatalf("no submit: step %v effects %v", st.Step, fx)
@@ -109,70 +110,155 @@ func TestCompleteApplication(t *testing.T) {
 	if !ok || end.Reason != EndDone {
 		t.Errorf("session end %+v", end)
 	}
-	if st.Step != StepHome || st.HasPersonalData || st.Applicant != nil || st.Receipt != nil {
+	if st.Step != StepThanks || st.HasPersonalData || st.Applicant != nil || st.Receipt != nil {
 		t.Errorf("not wiped: %+v", st)
+	}
+	if st, _ = m.Handle(CardRemoved{}); st.Step != StepHome {
+		t.Errorf("card taken, still at %v", st.Step)
 	}
 }
 
-func TestIdentifyByTypedNumber(t *testing.T) {
-	good := validID("441900", time.Date(1992, 3, 4, 0, 0, 0, 0, time.UTC), 246) // even sequence: female
+// TestTypedNumberNeverApplies: 人证合一 — a typed ID number, valid or not,
+// never identifies an applicant; only a card read does.
+func TestTypedNumberNeverApplies(t *testing.T) {
+	good := validID("441900", time.Date(1992, 3, 4, 0, 0, 0, 0, time.UTC), 77)
+	for _, in := range []string{good, "12345", ""} {
+		m, _ := newTestMachine(t)
+		st, fx := run(m, Start{}, SelectItem{ItemID: "fm-birth-reg"}, Next{}, EnterIDNumber{Number: in}, Next{})
+		if st.Step != StepIdentify || st.Applicant != nil || st.HasPersonalData {
+			t.Fatalf("typed %q: step %v applicant %+v", in, st.Step, st.Applicant)
+		}
+		if _, ok := findEffect[SubmitApplication](fx); ok {
+			t.Fatal("a typed number reached Submit")
+		}
+	}
+}
+
+// TestAgentPath: 代办 where the item allows it — the agent's card, the
+// principal typed, both in the application and on the receipt; nothing
+// typed is locked or labelled as from the card.
+func TestAgentPath(t *testing.T) {
+	m, _ := newTestMachine(t)
+	principal := validID("441900", time.Date(1940, 5, 6, 0, 0, 0, 0, time.UTC), 12)
+	st, _ := run(m, Start{}, SelectItem{ItemID: "hh-residence-permit"}, Next{}, SetAgentMode{On: true})
+	if st.AgentMode || st.Error.Key != "err.agent_not_allowed" {
+		t.Fatalf("代办 on an item that does not allow it: %+v %v", st.AgentMode, st.Error)
+	}
+	m, _ = newTestMachine(t)
+	st, _ = run(m, Start{}, SelectItem{ItemID: "ed-senior-allowance"}, Next{}, SetAgentMode{On: true},
+		EnterPrincipal{Name: "李老伯", IDNumber: principal})
+	if st.Error.Key != "err.agent_card_first" || st.Applicant != nil {
+		t.Fatalf("principal before the agent's card: %v", st.Error)
+	}
+	st, _ = run(m, CardRead{Identity: card()}, EnterPrincipal{Name: "李老伯", IDNumber: principal[:17] + "0"})
+	if st.Step != StepIdentify || !st.AgentRead {
+		t.Fatalf("bad principal number accepted: %v %v", st.Step, st.Error)
+	}
+	st, _ = run(m, EnterPrincipal{Name: "李老伯", IDNumber: principal})
+	if st.Step != StepForm || st.Applicant == nil || !st.Applicant.ByAgent || st.Applicant.FromCard {
+		t.Fatalf("after principal: %v %+v", st.Step, st.Applicant)
+	}
+	for _, f := range st.Fields {
+		if f.Locked {
+			t.Errorf("field %s locked on the 代办 path (nothing of the principal came from a card)", f.Field.Name)
+		}
+	}
+	st, fx := run(m, SetField{Name: "phone", Value: "13800000000"}, Next{}, Scan{MaterialID: "bankbook"})
+	sc, _ := findEffect[ScanPage](fx)
+	st, fx = run(m, ScanDone{MaterialID: "bankbook", Page: sc.Page, Seq: sc.Seq, Ref: "b1"}, Next{}, NoticeShown{}, SetConsent{Agreed: true}, Submit{})
+	sub, ok := findEffect[SubmitApplication](fx)
+	if !ok {
+		t.Fatalf("no submit: %v %v", st.Step, st.Error)
+	}
+	a := sub.Application
+	if a.Agent == nil || a.Agent.IDNumber != card().IDNumber || !a.Agent.FromCard || a.Applicant.IDNumber != principal || a.Applicant.Name != "李老伯" {
+		t.Fatalf("application: applicant %+v agent %+v", a.Applicant, a.Agent)
+	}
+	st, _ = m.Handle(SubmitDone{ReceiptNo: "K01-20261125-0002"})
+	if st.Receipt.AgentMaskedName != pii.MaskName(card().Name) || st.Receipt.MaskedName != pii.MaskName("李老伯") {
+		t.Errorf("receipt: %+v", st.Receipt)
+	}
+}
+
+// TestEligibility: each rule kind stops an ineligible resident right after
+// identity, naming the failing condition, before anything is typed; a
+// condition the kiosk cannot check is confirmed.
+func TestEligibility(t *testing.T) {
+	at := func(region string, y, mo, d int, addr string) Identity {
+		id := card()
+		id.Birth = Date{y, time.Month(mo), d}
+		id.IDNumber = validID(region, time.Date(y, time.Month(mo), d, 0, 0, 0, 0, time.UTC), 31)
+		id.Address = addr
+		return id
+	}
+	dg, sz := "广东省东莞市示例镇示例路8号", "广东省深圳市南山区示例路8号"
 	tests := []struct {
-		name, input string
-		wantStep    Step
-		wantErr     string
+		name, item string
+		id         Identity
+		problem    CardProblem
+		failing    catalog.RuleKind // "" when eligible
 	}{
-		{"valid", good, StepForm, ""},
-		{"lowercase x accepted", strings.ToLower(validID("441900", time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC), 0)), StepForm, ""},
-		{"wrong check digit", good[:17] + string("0123456789X"[(strings.IndexByte("0123456789X", good[17])+1)%11]), StepIdentify, "err.id_invalid"},
-		{"too short", good[:17], StepIdentify, "err.id_invalid"},
-		{"letters", "44190019920304ABCD", StepIdentify, "err.id_invalid"},
-		{"future birth", validID("441900", testdate.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), 1), StepIdentify, "err.id_invalid"},
-		{"impossible date", "441900" + "19920230" + "1234", StepIdentify, "err.id_invalid"},
+		{"80 today is old enough", "ed-senior-allowance", at("441900", 1946, 11, 25, dg), "", ""},
+		{"80 tomorrow is not", "ed-senior-allowance", at("441900", 1946, 11, 26, dg), "", catalog.RuleMinAge},
+		{"hukou elsewhere", "ed-senior-allowance", at("440305", 1930, 1, 1, sz), "", catalog.RuleHukou},
+		{"residence permit for a local", "hh-residence-permit", at("441900", 1990, 1, 1, dg), "", catalog.RuleHukou},
+		{"residence permit for a newcomer", "hh-residence-permit", at("440305", 1990, 1, 1, sz), "", ""},
+		{"too young for the pension", "ss-pension-enrol", at("441900", 2011, 1, 1, dg), "", catalog.RuleMinAge},
+		{"card valid long term", "ed-disability-subsidy", func() Identity { i := card(); i.LongTerm = true; return i }(), "", ""},
+		{"card validity ended", "ed-disability-subsidy", func() Identity { i := card(); i.ValidTo = Date{2026, 11, 24}; return i }(), "", catalog.RuleCardValid},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			m, _ := newTestMachine(t)
-			st, _ := run(m, Start{}, SelectItem{ItemID: "fm-birth-reg"}, Next{}, EnterIDNumber{Number: tc.input})
-			if st.Step != tc.wantStep || st.Error.Key != tc.wantErr {
-				t.Fatalf("step %v err %q, want %v %q", st.Step, st.Error.Key, tc.wantStep, tc.wantErr)
-			}
-			if tc.wantStep != StepForm {
+			m, _ := newRulesMachine(t)
+			st, _ := run(m, Start{}, SelectItem{ItemID: tc.item}, Next{}, CardRead{Identity: tc.id, Problem: tc.problem})
+			if tc.failing == "" {
+				if st.Ineligible {
+					t.Fatalf("eligible resident stopped: %+v", st.Eligibility)
+				}
+				for i, r := range st.Eligibility {
+					if r.Outcome == RuleConfirm {
+						st, _ = m.Handle(ConfirmCondition{Index: i, Yes: true})
+					}
+				}
+				if st.Step == StepEligibility {
+					st, _ = m.Handle(Next{})
+				}
+				if st.Step != StepForm {
+					t.Fatalf("eligible resident at %v (%v)", st.Step, st.Error)
+				}
 				return
 			}
-			idf, _ := fieldValue(st, "id_number")
-			name, _ := fieldValue(st, "name")
-			if idf.Value != strings.ToUpper(tc.input) || !idf.Locked || name.Value != "" || name.Locked {
-				t.Errorf("typed identity pre-fill: id %+v name %+v", idf, name)
+			if st.Step != StepEligibility || !st.Ineligible {
+				t.Fatalf("ineligible resident at %v", st.Step)
 			}
-			if st.Applicant.FromCard {
-				t.Error("typed number marked as from card")
+			named := false
+			for _, r := range st.Eligibility {
+				if r.Outcome == RuleFailed {
+					named = named || r.Rule.Kind == tc.failing
+					if r.Rule.Text == "" {
+						t.Error("failing rule without its text")
+					}
+				}
+			}
+			if !named {
+				t.Fatalf("failing %s not named: %+v", tc.failing, st.Eligibility)
+			}
+			st, _ = m.Handle(Next{})
+			if st.Step != StepEligibility || st.Error.Key != "err.ineligible" {
+				t.Fatalf("went on past a failed rule: %v %v", st.Step, st.Error)
+			}
+			for _, f := range st.Fields {
+				if f.Value != "" && !f.Locked {
+					t.Errorf("something typed before eligibility: %s", f.Field.Name)
+				}
 			}
 		})
 	}
-	m, _ := newTestMachine(t)
-	st, _ := run(m, Start{}, SelectItem{ItemID: "ed-senior-allowance"}, Next{}, EnterIDNumber{Number: good})
-	if b, _ := fieldValue(st, "birth"); b.Value != "1992-03-04" || !b.Locked {
-		t.Errorf("birth derived from the number = %+v", b)
-	}
-	// The typed name completes the applicant: on the review screen, in the
-	// submission and, masked, on the receipt.
-	st, _ = run(m, SetField{Name: "id_number", Value: "110105194912310021"}, SetField{Name: "name", Value: "李小红"},
-		SetField{Name: "phone", Value: "13800000000"}, Next{}, Scan{MaterialID: "bankbook"},
-		ScanDone{MaterialID: "bankbook", Ref: "b1"}, Next{}, SetConsent{Agreed: true})
-	if f, _ := fieldValue(st, "id_number"); f.Value != good || f.Error.Key != "" {
-		t.Errorf("the checked ID number was changed in the form: %+v", f)
-	}
-	if st.Step != StepReview || st.Applicant.MaskedName != "李*红" {
-		t.Fatalf("review: %v %+v (%v)", st.Step, st.Applicant, st.Error)
-	}
-	st, fx := m.Handle(Submit{})
-	sub, ok := findEffect[SubmitApplication](fx)
-	if !ok || sub.Application.Applicant.Name != "李小红" || sub.Application.Applicant.IDNumber != good {
-		t.Fatalf("submission applicant %+v", sub.Application.Applicant)
-	}
-	_, fx = m.Handle(SubmitDone{ReceiptNo: "K01-20261125-0002"})
-	if pr, _ := findEffect[PrintReceipt](fx); pr.Receipt.MaskedName != "李*红" {
-		t.Errorf("receipt name %q", pr.Receipt.MaskedName)
+	// A condition the kiosk cannot check must be confirmed.
+	m, _ := newRulesMachine(t)
+	st, _ := run(m, Start{}, SelectItem{ItemID: "ed-senior-allowance"}, Next{}, CardRead{Identity: at("441900", 1930, 1, 1, dg)}, Next{})
+	if st.Step != StepEligibility || st.Error.Key != "err.confirm_conditions" {
+		t.Fatalf("unconfirmed condition passed: %v %v", st.Step, st.Error)
 	}
 }
 
@@ -253,7 +339,7 @@ func toMaterials(t *testing.T) (*Machine, *fakeClock) {
 	t.Helper()
 	m, clk := newTestMachine(t)
 	st, _ := run(m, Start{}, SelectItem{ItemID: "hh-residence-permit"}, Next{}, CardRead{Identity: card()},
-		SetField{Name: "phone", Value: "13800000000"}, SetField{Name: "move_in", Value: "20250101"}, Next{})
+		SetField{Name: "phone", Value: "13800000000"}, SetField{Name: "address", Value: "东莞市示例路1号"}, SetField{Name: "move_in", Value: "20250101"}, Next{})
 	if st.Step != StepMaterials {
 		t.Fatalf("setup: step %v %v", st.Step, st.Error)
 	}
@@ -360,7 +446,7 @@ func TestMaterials(t *testing.T) {
 				Scan{MaterialID: "housing"}, ScanDone{MaterialID: "housing", Page: 0, Ref: "h2"}},
 			[]check{pages("housing", "h1"), discarded("h2")}},
 		{"promise where allowed drops pages",
-			[]Event{Scan{MaterialID: "housing"}, ScanDone{MaterialID: "housing", Ref: "h1"}, UsePromise{MaterialID: "housing"}},
+			[]Event{Scan{MaterialID: "housing"}, ScanDone{MaterialID: "housing", Ref: "h1"}, UsePromise{MaterialID: "housing"}, AcceptPromise{MaterialID: "housing"}},
 			[]check{pages("housing"), discarded("h1"), func(t *testing.T, st State, _ []Effect) {
 				if ms, _ := materialState(st, "housing"); ms.How != ProvidedPromise || !ms.Satisfied() {
 					t.Errorf("housing %+v", ms.How)
@@ -381,7 +467,7 @@ func TestMaterials(t *testing.T) {
 					}
 				}}},
 		{"next when complete",
-			[]Event{Scan{MaterialID: "photo"}, ScanDone{MaterialID: "photo", Ref: "p1"}, UsePromise{MaterialID: "housing"}, Next{}},
+			[]Event{Scan{MaterialID: "photo"}, ScanDone{MaterialID: "photo", Ref: "p1"}, UsePromise{MaterialID: "housing"}, AcceptPromise{MaterialID: "housing"}, Next{}},
 			[]check{step(StepReview, "")}},
 		{"back keeps materials",
 			[]Event{Scan{MaterialID: "photo"}, ScanDone{MaterialID: "photo", Ref: "p1"}, Back{}, Next{}},
@@ -419,7 +505,7 @@ func TestScanOfEndedSessionNeverReachesTheNext(t *testing.T) {
 			old, _ := findEffect[ScanPage](fx)
 			// The next resident gets to the same material and scans.
 			st, fx := run(m, Start{}, SelectItem{ItemID: "hh-residence-permit"}, Next{}, CardRead{Identity: card()},
-				SetField{Name: "phone", Value: "13800000000"}, SetField{Name: "move_in", Value: "20250101"}, Next{},
+				SetField{Name: "phone", Value: "13800000000"}, SetField{Name: "address", Value: "东莞市示例路1号"}, SetField{Name: "move_in", Value: "20250101"}, Next{},
 				Scan{MaterialID: "photo"})
 			cur, _ := findEffect[ScanPage](fx)
 			if st.Step != StepMaterials || cur.Seq == old.Seq {
@@ -450,7 +536,7 @@ func TestECertMaterial(t *testing.T) {
 	st, _ := run(m, Start{}, SelectItem{ItemID: "fm-birth-reg"}, Next{}, CardRead{Identity: card()},
 		SetField{Name: "phone", Value: "13800000000"}, SetField{Name: "spouse_name", Value: "李四"},
 		SetField{Name: "spouse_id", Value: validID("441900", time.Date(1985, 1, 1, 0, 0, 0, 0, time.UTC), 2)},
-		Next{}, UseECert{MaterialID: "marriage"}, Next{}, SetConsent{Agreed: true})
+		Next{}, UseECert{MaterialID: "marriage"}, Next{}, NoticeShown{}, SetConsent{Agreed: true})
 	if st.Step != StepReview {
 		t.Fatalf("step %v %v", st.Step, st.Error)
 	}
@@ -656,8 +742,8 @@ func toReceipt(t *testing.T) *Machine {
 	t.Helper()
 	m, _ := newTestMachine(t)
 	st, _ := run(m, SelectItem{ItemID: "ss-pension-enrol"}, Next{}, CardRead{Identity: card()},
-		SetField{Name: "phone", Value: "13812345678"}, SetField{Name: "grade", Value: "180"}, Next{}, Next{},
-		SetConsent{Agreed: true}, Submit{}, SubmitDone{ReceiptNo: "K01-20261125-0001"})
+		SetField{Name: "phone", Value: "13812345678"}, SetField{Name: "address", Value: "东莞市示例路1号"}, SetField{Name: "grade", Value: "180"}, Next{}, Next{},
+		NoticeShown{}, SetConsent{Agreed: true}, Submit{}, SubmitDone{ReceiptNo: "K01-20261125-0001"})
 	if st.Step != StepReceipt {
 		t.Fatalf("setup: %v %v", st.Step, st.Error)
 	}
@@ -701,8 +787,8 @@ func TestSubmitFailedKeepsEverything(t *testing.T) {
 	for _, diskFull := range []bool{false, true} {
 		m, _ := newTestMachine(t)
 		st, _ := run(m, SelectItem{ItemID: "ss-pension-enrol"}, Next{}, CardRead{Identity: card()},
-			SetField{Name: "phone", Value: "13812345678"}, SetField{Name: "grade", Value: "180"}, Next{}, Next{},
-			SetConsent{Agreed: true}, Submit{}, SubmitFailed{DiskFull: diskFull})
+			SetField{Name: "phone", Value: "13812345678"}, SetField{Name: "address", Value: "东莞市示例路1号"}, SetField{Name: "grade", Value: "180"}, Next{}, Next{},
+			NoticeShown{}, SetConsent{Agreed: true}, Submit{}, SubmitFailed{DiskFull: diskFull})
 		want := "err.submit_failed"
 		if diskFull {
 			want = "err.submit_disk_full"
@@ -751,8 +837,15 @@ func TestRating(t *testing.T) {
 			if sent && (r.Rating.ReceiptNo != "K01-20261125-0001" || r.Rating.ItemCode == "") {
 				t.Errorf("rating %+v", r.Rating)
 			}
-			if tc.wantErr == "" && st.Step != StepHome {
-				t.Errorf("did not return home: %v", st.Step)
+			// The card of the session is still on the reader: the thank-you
+			// screen asks for it to be taken, then Home.
+			if tc.wantErr == "" && st.Step != StepThanks {
+				t.Errorf("no thank-you screen: %v", st.Step)
+			}
+			if tc.wantErr == "" {
+				if st, _ = m.Handle(CardRemoved{}); st.Step != StepHome {
+					t.Errorf("card removed, still at %v", st.Step)
+				}
 			}
 		})
 	}
@@ -877,21 +970,23 @@ func TestCardChecks(t *testing.T) {
 	tests := []struct {
 		name     string
 		id       Identity
+		problem  CardProblem
 		wantStep Step
 		wantErr  string
 	}{
-		{"valid, long-term", with(func(id *Identity) { id.ValidTo = "长期" }), StepForm, ""},
-		{"valid until next year", with(func(id *Identity) { id.ValidTo = "2027-01-01" }), StepForm, ""},
-		{"valid until today", with(func(id *Identity) { id.ValidTo = "20261125" }), StepForm, ""},
-		{"expired yesterday", with(func(id *Identity) { id.ValidTo = "2026-11-24" }), StepIdentify, "err.card_expired"},
-		{"misread, no number", with(func(id *Identity) { id.IDNumber = "" }), StepIdentify, "err.card_unreadable"},
-		{"foreigner card, 15 characters", with(func(id *Identity) { id.IDNumber = "USA441900123456" }), StepIdentify, "err.card_not_supported"},
-		{"no Chinese name: typed in the form", with(func(id *Identity) { id.Name = "" }), StepForm, ""},
+		{"valid, long-term", with(func(id *Identity) { id.LongTerm = true }), CardOK, StepForm, ""},
+		{"valid until next year", with(func(id *Identity) { id.ValidTo = Date{2027, 1, 1} }), CardOK, StepForm, ""},
+		// Expiry is the driver's verdict (idcard.ErrExpired), not the flow's.
+		{"expired (the reader says)", card(), CardExpired, StepIdentify, "err.card_expired"},
+		{"unreadable (the reader says)", card(), CardUnreadable, StepIdentify, "err.card_unreadable"},
+		{"misread, no number", with(func(id *Identity) { id.IDNumber = "" }), CardOK, StepIdentify, "err.card_unreadable"},
+		{"foreigner card, 15 characters", with(func(id *Identity) { id.IDNumber = "USA441900123456" }), CardOK, StepIdentify, "err.card_not_supported"},
+		{"no Chinese name: typed in the form", with(func(id *Identity) { id.Name = "" }), CardOK, StepForm, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			m, _ := newTestMachine(t)
-			st, _ := run(m, SelectItem{ItemID: "ss-pension-enrol"}, Next{}, CardRead{Identity: tc.id})
+			st, _ := run(m, SelectItem{ItemID: "mi-resident-enrol"}, Next{}, CardRead{Identity: tc.id, Problem: tc.problem})
 			if st.Step != tc.wantStep || st.Error.Key != tc.wantErr {
 				t.Fatalf("step %v err %q, want %v %q", st.Step, st.Error.Key, tc.wantStep, tc.wantErr)
 			}

@@ -37,8 +37,9 @@ func FuzzValidateIDNumber(f *testing.F) {
 	})
 }
 
-// FuzzEnterIDNumber: typed input in the Identify step either identifies the
-// applicant or leaves the machine where it was with an error key.
+// FuzzEnterIDNumber: typed input in the Identify step never identifies an
+// applicant (人证合一): it leaves the machine where it was, asking for the
+// card, with nothing personal kept.
 func FuzzEnterIDNumber(f *testing.F) {
 	f.Add("11010519491231002X")
 	f.Add("")
@@ -47,17 +48,8 @@ func FuzzEnterIDNumber(f *testing.F) {
 		m, _ := newTestMachine(t)
 		run(m, Start{}, SelectItem{ItemID: "ss-pension-enrol"}, Next{})
 		st, _ := m.Handle(EnterIDNumber{Number: s})
-		switch st.Step {
-		case StepForm:
-			if st.Applicant == nil || st.HasPersonalData == false {
-				t.Fatal("identified without an applicant")
-			}
-		case StepIdentify:
-			if st.Error.Key != "err.id_invalid" || st.HasPersonalData {
-				t.Fatalf("rejected input left %q, personal=%t", st.Error.Key, st.HasPersonalData)
-			}
-		default:
-			t.Fatalf("typed number moved to %v", st.Step)
+		if st.Step != StepIdentify || st.Error.Key != "err.card_required" || st.HasPersonalData || st.Applicant != nil {
+			t.Fatalf("typed number: step %v error %q personal=%t", st.Step, st.Error.Key, st.HasPersonalData)
 		}
 	})
 }

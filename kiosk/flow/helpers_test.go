@@ -46,7 +46,7 @@ func sampleCalendar(t testing.TB) *catalog.Calendar {
 func newTestMachine(t testing.TB) (*Machine, *fakeClock) {
 	t.Helper()
 	clk := &fakeClock{t: testdate.Date(2026, 11, 25, 10, 0, 0, 0, cst)}
-	m := New(sampleCatalog(t), Options{
+	m := New(withoutRules(sampleCatalog(t)), Options{
 		Now:       clk.now,
 		Calendar:  sampleCalendar(t),
 		ReceiptQR: func(no string) string { return "https://platform.example/q/" + no },
@@ -71,7 +71,7 @@ func card() Identity {
 		Name:     "陈小明",
 		Gender:   "男",
 		Nation:   "汉",
-		Birth:    "19800101",
+		Birth:    Date{1980, 1, 1},
 		Address:  "广东省东莞市示例镇示例路8号",
 		IDNumber: validID("441900", time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC), 123),
 	}
@@ -115,4 +115,21 @@ func materialState(st State, id string) (MaterialState, bool) {
 		}
 	}
 	return MaterialState{}, false
+}
+
+// withoutRules drops the items' eligibility rules, for the tests of the
+// steps after them; TestEligibility and the 代办 tests run on the sample
+// catalog as it is.
+func withoutRules(c *catalog.Catalog) *catalog.Catalog {
+	for i := range c.Items {
+		c.Items[i].Eligibility = nil
+	}
+	return c
+}
+
+// newRulesMachine is newTestMachine on the sample catalog with its rules.
+func newRulesMachine(t testing.TB) (*Machine, *fakeClock) {
+	t.Helper()
+	clk := &fakeClock{t: testdate.Date(2026, 11, 25, 10, 0, 0, 0, cst)}
+	return New(sampleCatalog(t), Options{Now: clk.now, Calendar: sampleCalendar(t)}), clk
 }

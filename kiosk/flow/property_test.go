@@ -61,7 +61,7 @@ func newModel(t *rapid.T, tb testing.TB) *model {
 		md.people = append(md.people, Identity{
 			Name:     "瓅" + nameGen.Draw(t, "name"),
 			Gender:   "女",
-			Birth:    birth.Format("20060102"),
+			Birth:    DateOf(birth),
 			Address:  "瓆瓆路" + fmt.Sprint(i),
 			IDNumber: validID("441900", birth, rapid.IntRange(0, 999).Draw(t, "seq")),
 		})
@@ -221,6 +221,9 @@ func (md *model) event(t *rapid.T) Event {
 		add(4, func() Event { return SelectItem{ItemID: md.favourite} })
 	case StepGuide:
 		add(5, func() Event { return Next{} })
+	case StepThanks:
+		add(3, func() Event { return CardRemoved{} })
+		add(1, func() Event { return Back{} })
 	case StepIdentify:
 		add(4, func() Event { return CardRead{Identity: rapid.SampledFrom(md.people).Draw(t, "who")} })
 		add(2, func() Event {
@@ -251,10 +254,12 @@ func (md *model) event(t *rapid.T) Event {
 			add(1, func() Event { return RemovePage{MaterialID: id, Page: rapid.IntRange(-1, 2).Draw(t, "page")} })
 			add(1, func() Event { return UseECert{MaterialID: id} })
 			add(1, func() Event { return UsePromise{MaterialID: id} })
+			add(1, func() Event { return AcceptPromise{MaterialID: id} })
 			add(1, func() Event { return UseScan{MaterialID: id} })
 		}
 		add(4, func() Event { return Next{} })
 	case StepReview:
+		add(2, func() Event { return NoticeShown{} })
 		add(3, func() Event { return SetConsent{Agreed: rapid.IntRange(0, 3).Draw(t, "consent") > 0} })
 		add(3, func() Event { return Submit{} })
 	case StepSubmitting:
@@ -443,10 +448,15 @@ func (md *model) checkMaterialsComplete(t *rapid.T, st State) {
 // the state shows nothing personal.
 func (md *model) checkWiped(t *rapid.T, ev Event, st State) {
 	fresh := session{step: StepHome, pristine: true, lastActivity: md.m.s.lastActivity, elder: md.m.opts.ElderDefault}
+	if md.m.s.step == StepThanks {
+		// The thank-you screen of a finished application: a fresh session
+		// but for the screen and the resident's type size.
+		fresh.step, fresh.pristine, fresh.elder = StepThanks, false, md.m.s.elder
+	}
 	if !reflect.DeepEqual(md.m.s, fresh) {
 		t.Fatalf("%T ended the session but left %+v", ev, md.m.s)
 	}
-	if st.HasPersonalData || st.Applicant != nil || st.Receipt != nil || len(st.Fields) > 0 || len(st.Materials) > 0 || st.ElderMode != md.m.opts.ElderDefault {
+	if st.HasPersonalData || st.Applicant != nil || st.Receipt != nil || len(st.Fields) > 0 || len(st.Materials) > 0 || (st.Step != StepThanks && st.ElderMode != md.m.opts.ElderDefault) {
 		t.Fatalf("state after end: %+v", st)
 	}
 	secrets := []string{}

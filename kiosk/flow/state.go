@@ -1,6 +1,8 @@
 package flow
 
 import (
+	"slices"
+
 	"onedoor/kiosk/catalog"
 )
 
@@ -21,9 +23,17 @@ const (
 	StepReceipt
 	StepRating
 	StepLookup
+	// StepEligibility follows Identify when an eligibility rule fails (the
+	// resident is told which and where to go) or needs the resident's
+	// confirmation; with every rule met the flow goes straight to Form.
+	StepEligibility
+	// StepThanks ends an application: 请取走身份证和回执 until the card
+	// reader reports the card removed, then Home. The session is already
+	// wiped when it shows.
+	StepThanks
 )
 
-var stepNames = [...]string{"home", "catalog", "guide", "identify", "form", "materials", "review", "submitting", "receipt", "rating", "lookup"}
+var stepNames = [...]string{"home", "catalog", "guide", "identify", "form", "materials", "review", "submitting", "receipt", "rating", "lookup", "eligibility", "thanks"}
 
 // String is the step's stable name, also the suffix of its i18n title key
 // ("step.<name>").
@@ -50,6 +60,8 @@ func progressOf(s Step) Progress {
 		return Progress{N: int(s-StepGuide) + 1, M: progressSteps}
 	case StepSubmitting:
 		return Progress{N: int(StepReview-StepGuide) + 1, M: progressSteps}
+	case StepEligibility:
+		return Progress{N: int(StepIdentify-StepGuide) + 1, M: progressSteps}
 	case StepReceipt, StepRating:
 		return Progress{N: int(s - StepGuide), M: progressSteps}
 	}
@@ -77,25 +89,33 @@ const (
 	ConfirmDiscard Confirm = "discard" // go back to Identify, discarding the applicant
 )
 
-// Identity is the applicant as read from the ID card or typed.
+// Identity is a person as read from the ID card, or a 代办 principal as
+// the agent typed them (FromCard false).
 type Identity struct {
 	Name      string
 	Gender    string // 男 | 女
 	Nation    string
-	Birth     string // YYYY-MM-DD
-	Address   string
+	Birth     Date
+	Address   string // on the card: the registered (户籍) address
 	IDNumber  string
 	Authority string
-	ValidFrom string
-	ValidTo   string
+	ValidFrom Date
+	ValidTo   Date // zero when LongTerm
+	LongTerm  bool // valid 长期
 	FromCard  bool
 }
 
-// Applicant is what the UI may show about the identified applicant.
+// Applicant is what the UI may show about the identified applicant, and
+// on the 代办 path about the agent.
 type Applicant struct {
 	MaskedName string
 	MaskedID   string
 	FromCard   bool
+	// ByAgent marks a 代办 application; Agent* are the agent, whose card
+	// was read.
+	ByAgent         bool
+	AgentMaskedName string
+	AgentMaskedID   string
 }
 
 // FieldState is one form field with its current value and error.
@@ -112,7 +132,10 @@ type MaterialState struct {
 	How      Provision
 	Pages    []Page
 	Scanning bool // a ScanPage effect is outstanding
-	Error    Message
+	// PromiseAccepted: the resident read and accepted the promise text
+	// (How is ProvidedPromise).
+	PromiseAccepted bool
+	Error           Message
 
 	scanPage int    // page index of the outstanding ScanPage
 	scanSeq  uint64 // its sequence number
@@ -122,8 +145,10 @@ type MaterialState struct {
 // Satisfied reports whether the material counts as provided.
 func (m MaterialState) Satisfied() bool {
 	switch m.How {
-	case ProvidedECert, ProvidedPromise, ProvidedShared:
+	case ProvidedECert, ProvidedShared:
 		return true
+	case ProvidedPromise:
+		return m.PromiseAccepted
 	case ProvidedScan:
 		return len(m.Pages) > 0
 	}
@@ -177,9 +202,25 @@ type State struct {
 	CanApply bool
 
 	Applicant *Applicant
-	Fields    []FieldState
-	Materials []MaterialState
-	Consent   bool
+	// AgentMode is the 代办 path on Identify; AgentRead says the agent's
+	// card was read and the principal is to be typed. AgentAllowed says
+	// the item offers the path.
+	AgentMode    bool
+	AgentRead    bool
+	AgentAllowed bool
+	// Eligibility is the item's rules as evaluated for the applicant;
+	// Ineligible is true when one failed.
+	Eligibility []RuleResult
+	Ineligible  bool
+	Fields      []FieldState
+	Materials   []MaterialState
+	Consent     bool
+	// NoticeShown says the whole personal-information notice has been on
+	// screen (NoticeShown event); consent is refused before.
+	NoticeShown bool
+	// Printer is what the receipt printer last reported (PrinterStatus);
+	// the UI warns before an application starts when it cannot print.
+	Printer PrinterState
 
 	Receipt    *Receipt
 	Printed    bool
@@ -224,14 +265,42 @@ func RatingReasons() []string {
 	}
 }
 
+// Status is where an application stands, as a progress lookup shows it.
+type Status string
+
+// Lookup statuses.
+const (
+	StatusReceived  Status = "received"  // stored on this kiosk
+	StatusSent      Status = "sent"      // the platform has it
+	StatusAccepted  Status = "accepted"  // 受理
+	StatusInReview  Status = "in_review" // 审核中
+	StatusNeedMore  Status = "need_more" // 补正: the resident must add something
+	StatusApproved  Status = "approved"
+	StatusRejected  Status = "rejected"
+	StatusCompleted Status = "completed"
+)
+
+// Statuses lists every lookup status.
+var Statuses = []Status{StatusReceived, StatusSent, StatusAccepted, StatusInReview, StatusNeedMore, StatusApproved, StatusRejected, StatusCompleted}
+
 // StatusKey is the i18n key of a lookup status.
-func StatusKey(status string) string {
-	switch status {
-	case "received", "sent", "accepted", "in_review", "need_more", "approved", "rejected", "completed":
-		return "status." + status
+func StatusKey(status Status) string {
+	if slices.Contains(Statuses, status) {
+		return "status." + string(status)
 	}
 	return "status.unknown"
 }
+
+// PrinterState is the receipt printer's last report.
+type PrinterState struct {
+	Known     bool // a report has come
+	Ready     bool
+	PaperOut  bool
+	CoverOpen bool
+}
+
+// CannotPrint reports whether the printer said it cannot print.
+func (p PrinterState) CannotPrint() bool { return p.Known && !p.Ready }
 
 // ProvisionKey is the i18n key naming how a material was provided.
 func ProvisionKey(p Provision) string {

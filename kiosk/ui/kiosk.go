@@ -41,14 +41,21 @@ type Options struct {
 	Timer Timer
 	// SampleCatalog shows the "sample data" notice on Home.
 	SampleCatalog bool
+	// RetentionDays (config storage.retention_days) and PlatformName (who
+	// receives the data) go into the personal-information notice.
+	RetentionDays int
+	PlatformName  string
+	// Location is the zone of every time shown; default China Standard
+	// Time, whatever the machine's zone.
+	Location *time.Location
 }
 
-// Kiosk draws a flow.State into one canvas object. It keeps only what the
-// flow does not model: which field the keypad writes into, unfinished keypad
-// input of the identify, search and lookup boxes, list pages, and how far
-// the page being scanned has come in (SetScanProgress). All of it
-// is dropped whenever the state returns Home, so no personal datum outlives
-// the session in the widget tree.
+// Kiosk draws a flow.State into one canvas object, one screen type per
+// step (screen_*.go). It keeps only what the flow does not model: each
+// screen's unfinished keypad input, list pages, and how far the page being
+// scanned has come in (SetScanProgress). All of it is dropped whenever the
+// state returns Home, so no personal datum outlives the session in the
+// widget tree.
 //
 // Render and every method must run on Fyne's goroutine (use fyne.Do from
 // elsewhere).
@@ -60,17 +67,10 @@ type Kiosk struct {
 	online bool
 	elder  bool
 
-	// Scratch input, wiped with the session.
-	idInput      string
-	receiptInput string
-	searchInput  string
-	searchOpen   bool
-	activeField  string
-	showField    bool // bring activeField's page forward at the next layout
-	keypadKind   map[string]KeypadKind
-	pages        map[string]int
-	reasonOpen   bool
-	lookupTyping bool // keypad shown over a lookup answer
+	// screens draw the steps and own their scratch input; pages are the
+	// list pages by screen and list, wiped with the session.
+	screens map[flow.Step]screen
+	pages   map[string]int
 
 	// keypad is the keypad on screen and target the field it writes into
 	// (nil when there is none); keypadSlot names that input (newKeypad).
@@ -90,6 +90,10 @@ type Kiosk struct {
 	// be wasted work and progress is not resident activity.
 	scanProgress float64
 	scanBar      *widget.ProgressBar
+	// noticeList is the review screen's list holding the personal-
+	// information notice; once its last page has been laid out on screen,
+	// Render tells the flow (NoticeShown).
+	noticeList *PagedList
 	// lastRender is how long the most recent Render took, for benchmarks.
 	lastRender time.Duration
 }
@@ -100,11 +104,14 @@ func New(tr Translator, opts Options) *Kiosk {
 	if opts.Dispatch == nil {
 		opts.Dispatch = func(flow.Event) {}
 	}
+	if opts.Location == nil {
+		opts.Location = flow.ChinaStandardTime
+	}
 	if opts.LongPress <= 0 {
 		opts.LongPress = 3 * time.Second
 	}
-	k := &Kiosk{tr: tr, opts: opts, root: container.NewStack(), online: true,
-		keypadKind: map[string]KeypadKind{}, pages: map[string]int{}}
+	k := &Kiosk{tr: tr, opts: opts, root: container.NewStack(), online: true, pages: map[string]int{}}
+	k.screens = newScreens(k)
 	return k
 }
 
@@ -156,6 +163,7 @@ func (k *Kiosk) Render(s flow.State) {
 	}
 	k.prevKeypad, k.prevSlot = k.keypad, k.keypadSlot
 	k.keypad, k.keypadSlot, k.target = nil, "", nil
+	k.noticeList = nil
 	body := k.body(s)
 	k.prevKeypad = nil
 	var top []fyne.CanvasObject
@@ -182,7 +190,24 @@ func (k *Kiosk) Render(s flow.State) {
 	k.root.Refresh()
 	k.keepFocus()
 	k.lastRender = time.Since(start)
+	k.noticeRead()
 }
+
+// noticeRead tells the flow once the last page of the personal-information
+// notice is on screen (laid out with a size: the whole notice has been
+// shown, page by page).
+func (k *Kiosk) noticeRead() {
+	l := k.noticeList
+	if k.state.Step != flow.StepReview || k.state.NoticeShown || l == nil || l.Size().Height <= 0 {
+		return
+	}
+	if l.Page() == l.Pages()-1 {
+		k.dispatch(flow.NoticeShown{})
+	}
+}
+
+// at is t in the kiosk's zone, as a resident or clerk reads it.
+func (k *Kiosk) at(t time.Time, layout string) string { return t.In(k.opts.Location).Format(layout) }
 
 // keepFocus gives the canvas focus to the field the keypad writes into.
 // Every redraw replaces the screen's widgets, so a field focused before is
@@ -249,17 +274,8 @@ func scanning(s flow.State) bool {
 
 // leaving drops the scratch input that belongs to the screen being left.
 func (k *Kiosk) leaving(from flow.Step) {
-	switch from {
-	case flow.StepIdentify:
-		k.idInput = ""
-	case flow.StepLookup:
-		k.receiptInput, k.lookupTyping = "", false
-	case flow.StepCatalog:
-		k.searchInput, k.searchOpen = "", false
-	case flow.StepForm:
-		k.activeField = ""
-	case flow.StepRating:
-		k.reasonOpen = false
+	if sc := k.screens[from]; sc != nil {
+		sc.leave()
 	}
 	// List pages are kept: back from a guide returns to the catalog page
 	// the resident was on. They go with the rest at Home.
@@ -268,10 +284,9 @@ func (k *Kiosk) leaving(from flow.Step) {
 
 // wipe forgets everything typed in the session.
 func (k *Kiosk) wipe() {
-	k.idInput, k.receiptInput, k.searchInput = "", "", ""
-	k.searchOpen, k.reasonOpen, k.lookupTyping = false, false, false
-	k.activeField = ""
-	k.keypadKind = map[string]KeypadKind{}
+	for _, sc := range k.screens {
+		sc.wipe()
+	}
 	k.pages = map[string]int{}
 	k.keypad = nil
 }
@@ -365,6 +380,13 @@ func (k *Kiosk) nav(s flow.State) fyne.CanvasObject {
 		}
 	case flow.StepIdentify:
 		left = append(left, NewButton(k.tr.T("btn.back"), back), cancel)
+	case flow.StepEligibility:
+		left = append(left, NewButton(k.tr.T("btn.back"), back), cancel)
+		if !s.Ineligible {
+			right = append(right, next("btn.next"))
+		}
+	case flow.StepThanks:
+		right = append(right, NewButton(k.tr.T("btn.home"), back))
 	case flow.StepForm, flow.StepMaterials:
 		left = append(left, NewButton(k.tr.T("btn.back"), back), cancel)
 		right = append(right, next("btn.next"))
@@ -402,29 +424,8 @@ func (k *Kiosk) nav(s flow.State) fyne.CanvasObject {
 }
 
 func (k *Kiosk) body(s flow.State) fyne.CanvasObject {
-	switch s.Step {
-	case flow.StepHome:
-		return k.home(s)
-	case flow.StepCatalog:
-		return k.catalog(s)
-	case flow.StepGuide:
-		return k.guide(s)
-	case flow.StepIdentify:
-		return k.identify(s)
-	case flow.StepForm:
-		return k.form(s)
-	case flow.StepMaterials:
-		return k.materials(s)
-	case flow.StepReview:
-		return k.review(s)
-	case flow.StepSubmitting:
-		return k.submitting()
-	case flow.StepReceipt:
-		return k.receipt(s)
-	case flow.StepRating:
-		return k.rating(s)
-	case flow.StepLookup:
-		return k.lookup(s)
+	if sc := k.screens[s.Step]; sc != nil {
+		return sc.draw(s)
 	}
 	return widget.NewLabel(s.Step.String())
 }

@@ -39,7 +39,12 @@ func TestScanProgressBar(t *testing.T) {
 			return nil
 		}
 		for _, e := range []flow.Event{flow.Start{}, flow.SelectItem{ItemID: "hh-residence-permit"}, flow.Next{},
-			flow.CardRead{Identity: uitest.Fictional()}, flow.SetField{Name: "phone", Value: "13800138000"},
+			flow.CardRead{Identity: uitest.Fictional()}} {
+			h.Dispatch(e)
+		}
+		uitest.PassEligibility(h)
+		for _, e := range []flow.Event{flow.SetField{Name: "phone", Value: "13800138000"},
+			flow.SetField{Name: "address", Value: "东莞市示例镇演示路100号"},
 			flow.SetField{Name: "move_in", Value: "20250301"}, flow.Next{}} {
 			h.Dispatch(e)
 		}

@@ -342,8 +342,24 @@ func (h *Harness) Close() {
 // Fictional is the applicant of tours and screenshots; invented, like the
 // simulator's cards.
 func Fictional() flow.Identity {
-	return flow.Identity{Name: "王晓梅", Gender: "女", Nation: "汉", Birth: "1990-06-12",
-		Address: "广东省东莞市示例镇演示路100号", IDNumber: "440305199006120240", FromCard: true}
+	return flow.Identity{Name: "王晓梅", Gender: "女", Nation: "汉", Birth: flow.Date{Year: 1990, Month: 6, Day: 12},
+		Address: "广东省深圳市南山区演示路100号", IDNumber: "440305199006120240", FromCard: true, LongTerm: true}
+}
+
+// PassEligibility confirms every condition the kiosk cannot check and goes
+// on to the form, as a resident who meets them does; it does nothing
+// outside the eligibility step.
+func PassEligibility(h *Harness) {
+	st := h.Machine.State()
+	if st.Step != flow.StepEligibility {
+		return
+	}
+	for i, r := range st.Eligibility {
+		if r.Outcome == flow.RuleConfirm && !r.Confirmed {
+			h.Dispatch(flow.ConfirmCondition{Index: i, Yes: true})
+		}
+	}
+	h.Dispatch(flow.Next{})
 }
 
 // Tour drives h through every screen of a session (and the idle warning,
@@ -371,18 +387,21 @@ func Tour(h *Harness, visit func(name string) error) error {
 		{"catalog-search", []flow.Event{flow.SearchCatalog{Query: "养老"}}},
 		{"guide", []flow.Event{flow.SelectItem{ItemID: "hh-residence-permit"}}},
 		{"identify", []flow.Event{flow.Next{}}},
-		{"form", []flow.Event{flow.CardRead{Identity: Fictional()}}},
-		{"form-error", []flow.Event{flow.SetField{Name: "phone", Value: "13800138000"}, flow.SetField{Name: "move_in", Value: "2025"}, flow.Next{}}},
+		{"eligibility", []flow.Event{flow.CardRead{Identity: Fictional()}}},
+		{"form", []flow.Event{flow.ConfirmCondition{Index: 1, Yes: true}, flow.Next{}}},
+		{"form-error", []flow.Event{flow.SetField{Name: "phone", Value: "13800138000"}, flow.SetField{Name: "address", Value: "东莞市示例镇演示路100号"}, flow.SetField{Name: "move_in", Value: "2025"}, flow.Next{}}},
 		{"materials", []flow.Event{flow.SetField{Name: "move_in", Value: "20250301"}, flow.Next{}, flow.Scan{MaterialID: "photo"}}},
 		{"materials-blank", []flow.Event{flow.Scan{MaterialID: "photo"}, flow.ScanDone{MaterialID: "photo", Page: 1, Ref: "blank", BlankScore: 0.99}}},
-		{"review", []flow.Event{flow.UsePromise{MaterialID: "housing"}, flow.Next{}, flow.SetConsent{Agreed: true}}},
+		{"materials-promise", []flow.Event{flow.UsePromise{MaterialID: "housing"}}},
+		{"review", []flow.Event{flow.AcceptPromise{MaterialID: "housing"}, flow.Next{}, flow.NoticeShown{}, flow.SetConsent{Agreed: true}}},
 		{"confirm-cancel", []flow.Event{flow.Cancel{}}},
 		{"submitting", []flow.Event{flow.ConfirmNo{}, flow.Submit{}}},
 		{"receipt", []flow.Event{flow.SubmitDone{ReceiptNo: receipt, AcceptedAt: h.Clock.Now()}, flow.PrintDone{}}},
 		{"receipt-paper-out", []flow.Event{flow.Reprint{}, flow.PrintFailed{PaperOut: true}}},
 		{"rating", []flow.Event{flow.Next{}, flow.Rate{Level: flow.Dissatisfied}}},
 		{"countdown", nil},
-		{"lookup", []flow.Event{flow.SkipRating{}, flow.OpenLookup{}, flow.EnterReceiptNo{Number: receipt},
+		{"thanks", []flow.Event{flow.SkipRating{}}},
+		{"lookup", []flow.Event{flow.CardRemoved{}, flow.OpenLookup{}, flow.EnterReceiptNo{Number: receipt},
 			flow.LookupDone{Results: []flow.LookupResult{{ReceiptNo: receipt, ItemName: "居住证申领", Status: "approved",
 				Note: "审核通过，请于 3 月 20 日后到镇行政服务中心 2 号窗口领取居住证。", UpdatedAt: h.Clock.Now()}}}}},
 		{"offline", []flow.Event{flow.Back{}}},
