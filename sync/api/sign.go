@@ -106,16 +106,7 @@ func Sign(req *http.Request, kioskID, token string, bodySHA256 string, now time.
 	if kioskID == "" || token == "" {
 		return fmt.Errorf("sign: kiosk id and token are required")
 	}
-	if bodySHA256 == "" {
-		bodySHA256 = EmptySHA256
-	}
-	ts := strconv.FormatInt(now.Unix(), 10)
-	req.Header.Set(HeaderKiosk, kioskID)
-	req.Header.Set(HeaderTimestamp, ts)
-	req.Header.Set(HeaderNonce, nonce)
-	req.Header.Set(HeaderContentSHA256, bodySHA256)
-	req.Header.Set(HeaderSignature, Signature(token, StringToSign(req.Method, requestURI(req), ts, nonce, bodySHA256)))
-	return nil
+	return SignWith(req, kioskID, HMACSigner(token), bodySHA256, now, nonce)
 }
 
 func isHex(s string, n int) bool {
@@ -161,7 +152,9 @@ func ParseAuth(req *http.Request) (Auth, error) {
 	if a.ContentSHA256 != UnsignedPayload && !IsSHA256Hex(a.ContentSHA256) {
 		return Auth{}, fmt.Errorf("%w: malformed %s", ErrUnsigned, HeaderContentSHA256)
 	}
-	if !isHex(a.Signature, 64) {
+	// 64 hex digits for HMAC-SHA256, 128 for Ed25519, up to 144 for a
+	// DER-encoded SM2 signature.
+	if n := len(a.Signature); n < 64 || n > 160 || n%2 != 0 || !isHex(a.Signature, n) {
 		return Auth{}, fmt.Errorf("%w: malformed %s", ErrUnsigned, HeaderSignature)
 	}
 	return a, nil
@@ -174,19 +167,5 @@ func ParseAuth(req *http.Request) (Auth, error) {
 // and compares Auth.ContentSHA256 once the body is read. Verify does not
 // remember nonces: the caller checks Auth.Nonce for replay.
 func Verify(req *http.Request, token string, bodySHA256 string, now time.Time) (Auth, error) {
-	a, err := ParseAuth(req)
-	if err != nil {
-		return Auth{}, err
-	}
-	want := Signature(token, StringToSign(req.Method, requestURI(req), req.Header.Get(HeaderTimestamp), a.Nonce, a.ContentSHA256))
-	if !hmac.Equal([]byte(want), []byte(a.Signature)) {
-		return a, ErrBadSignature
-	}
-	if d := now.Sub(a.Timestamp); d > MaxSkew || d < -MaxSkew {
-		return a, fmt.Errorf("%w (off by %s)", ErrClockSkew, d.Round(time.Second))
-	}
-	if bodySHA256 != "" && a.ContentSHA256 != UnsignedPayload && a.ContentSHA256 != bodySHA256 {
-		return a, ErrBodyHash
-	}
-	return a, nil
+	return VerifyCredential(req, Credential{Algorithm: AlgHMAC, Key: token}, bodySHA256, now, nil)
 }
