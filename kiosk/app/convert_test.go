@@ -21,8 +21,8 @@ import (
 func TestFlowIdentity(t *testing.T) {
 	got := FlowIdentity(idcard.Identity{Name: "王晓梅", Sex: "女", Nation: "汉", BirthDate: "19900612",
 		IDNumber: "440305199006120240", ValidFrom: "20200301", ValidTo: idcard.LongTerm})
-	want := flow.Identity{Name: "王晓梅", Gender: "女", Nation: "汉", Birth: "1990-06-12",
-		IDNumber: "440305199006120240", ValidFrom: "2020-03-01", ValidTo: idcard.LongTerm, FromCard: true}
+	want := flow.Identity{Name: "王晓梅", Gender: "女", Nation: "汉", Birth: flow.Date{Year: 1990, Month: 6, Day: 12},
+		IDNumber: "440305199006120240", ValidFrom: flow.Date{Year: 2020, Month: 3, Day: 1}, LongTerm: true, FromCard: true}
 	if got != want {
 		t.Errorf("FlowIdentity = %+v, want %+v", got, want)
 	}
@@ -32,12 +32,12 @@ func TestSubmission(t *testing.T) {
 	pages := map[string]scanner.Page{"p1": {JPEG: []byte("jpeg-1")}, "p2": {JPEG: []byte("jpeg-2")}}
 	app := flow.Application{
 		ItemID: "hh-residence-permit", ItemVersion: 3,
-		Applicant: flow.Identity{Name: "王晓梅", IDNumber: "440305199006120240", Birth: "1990-06-12", Nation: "汉"},
+		Applicant: flow.Identity{Name: "王晓梅", IDNumber: "440305199006120240", Birth: flow.Date{Year: 1990, Month: 6, Day: 12}, Nation: "汉"},
 		Fields:    []flow.FieldValue{{Name: "phone", Value: "13800138000"}, {Name: "move_in", Value: "2025-03-01"}},
 		Materials: []flow.MaterialSubmission{
 			{MaterialID: "id_card", How: flow.ProvidedShared},
 			{MaterialID: "photo", How: flow.ProvidedScan, PageRefs: []string{"p1", "p2"}},
-			{MaterialID: "housing", How: flow.ProvidedPromise},
+			{MaterialID: "housing", How: flow.ProvidedPromise, PromiseText: "本人承诺"},
 			{MaterialID: "cert", How: flow.ProvidedECert},
 		},
 	}
