@@ -1,6 +1,7 @@
 package platform
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 // minutes could be replayed once, which idempotency keys make harmless for
 // every mutating endpoint.
 type nonceCache struct {
+	shared    Shared // when set, the cache lives there instead
 	mu        sync.Mutex
 	seen      map[string]time.Time
 	lastPrune time.Time
@@ -29,6 +31,11 @@ func newNonceCache() *nonceCache { return &nonceCache{seen: map[string]time.Time
 
 // use records the nonce and reports api.ErrReplay if it was already used.
 func (c *nonceCache) use(kiosk, nonce string, now time.Time) error {
+	if c.shared != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), sharedTimeout)
+		defer cancel()
+		return c.shared.UseNonce(ctx, kiosk, nonce, now, now.Add(2*api.MaxSkew))
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if now.Sub(c.lastPrune) > time.Minute {

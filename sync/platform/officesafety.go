@@ -122,12 +122,15 @@ func (l *loginLimits) fail(now time.Time, user, addr string) {
 }
 
 func (l *loginLimits) succeed(user, addr string) {
-	l.pair.mu.Lock()
-	delete(l.pair.fails, user+"\x00"+addr)
-	l.pair.mu.Unlock()
-	l.account.mu.Lock()
-	delete(l.account.fails, user)
-	l.account.mu.Unlock()
+	l.pair.forget(user + "\x00" + addr)
+	l.account.forget(user)
+}
+
+// share moves the three counts to sh (several instances, one database).
+func (l *loginLimits) share(sh Shared) {
+	l.pair.share(sh, "login-pair:")
+	l.account.share(sh, "login-account:")
+	l.client.share(sh, "login-client:")
 }
 
 // MetricsHandler serves /metrics without a token, for a listen address of

@@ -52,6 +52,10 @@ type Config struct {
 	// NonceFile, when set, keeps the replay cache across a clean restart:
 	// Close writes it, New reads it.
 	NonceFile string
+	// Shared, when set, keeps the replay cache and the login and lookup
+	// limits in the database that several instances share (NonceFile is
+	// then not needed).
+	Shared Shared
 	// Limits bound what one kiosk may do: lookups, unfinished uploads.
 	Limits Limits
 	// MetricsToken, when set, lets GET /metrics on this handler through
@@ -78,6 +82,10 @@ type Server struct {
 	// lookups counts every track request per kiosk, lookupFails those
 	// answered "not found".
 	lookups, lookupFails *loginLimiter
+	// enrolFails counts refused enrolments per kiosk id and per address.
+	enrolFails *loginLimiter
+	// verifiers check signatures of key algorithms beyond Ed25519.
+	verifiers map[string]api.KeyVerifier
 }
 
 // New checks cfg and builds the routes.
@@ -113,6 +121,14 @@ func New(cfg Config) (*Server, error) {
 	s.limits = cfg.Limits.withDefaults()
 	s.lookups = &loginLimiter{fails: map[string][]time.Time{}, maxFails: s.limits.LookupLimit, window: s.limits.LookupWindow}
 	s.lookupFails = &loginLimiter{fails: map[string][]time.Time{}, maxFails: s.limits.LookupFailLimit, window: s.limits.LookupWindow}
+	s.enrolFails = &loginLimiter{fails: map[string][]time.Time{}, maxFails: 5, window: 15 * time.Minute}
+	s.verifiers = map[string]api.KeyVerifier{api.AlgSM2: verifySM2}
+	if cfg.Shared != nil {
+		s.nonces.shared = cfg.Shared
+		s.logins.share(cfg.Shared)
+		s.lookups.share(cfg.Shared, "lookup:")
+		s.lookupFails.share(cfg.Shared, "lookup-fail:")
+	}
 	if cfg.NonceFile != "" {
 		// A damaged file costs only the replay protection of the last
 		// five minutes before the restart; it must not keep the
@@ -134,6 +150,7 @@ func New(cfg Config) (*Server, error) {
 	s.route("GET "+api.PathTrack+"{receipt}", "track", s.getTrack)
 	s.route("POST "+api.PathRatings, "ratings", s.postRating)
 	s.route("POST "+api.PathHeartbeat, "heartbeat", s.postHeartbeat)
+	s.route("POST "+api.PathEnrol, "enrol", s.postEnrol)
 	s.route(api.Base+"/", "unknown", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, api.ErrorResponse{Code: api.CodeNotFound, Message: "no such endpoint"})
 	})
@@ -234,9 +251,9 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, bodySHA st
 		return fail("unsigned", err)
 	}
 	now := s.cfg.Clock()
-	var token string
+	var packed string
 	for fresh := false; ; fresh = true {
-		token, err = s.tokens.get(r.Context(), a.KioskID, now, fresh, s.cfg.Store.KioskToken)
+		packed, err = s.tokens.get(r.Context(), a.KioskID, now, fresh, s.credential)
 		if errors.Is(err, ErrNotFound) {
 			return fail("unknown_kiosk", api.ErrUnknownKiosk)
 		}
@@ -244,9 +261,9 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, bodySHA st
 			s.internal(w, r, err)
 			return api.Auth{}, false
 		}
-		a, err = api.Verify(r, token, bodySHA, now)
-		// A bad signature against a cached token is checked once more
-		// against the store, in case the token changed there.
+		a, err = api.VerifyCredential(r, unpackCredential(packed), bodySHA, now, s.verifiers)
+		// A bad signature against a cached credential is checked once
+		// more against the store, in case it changed there (enrolment).
 		if fresh || !errors.Is(err, api.ErrBadSignature) {
 			break
 		}
@@ -720,6 +737,15 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		s.cfg.Logger.Error("health check failed", "err", err)
 		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
 		return
+	}
+	// An instance that cannot reach the object store cannot take scans:
+	// the load balancer must send kiosks elsewhere.
+	if p, ok := s.cfg.Blobs.(pinger); ok {
+		if err := p.Ping(ctx); err != nil {
+			s.cfg.Logger.Error("health check failed", "err", err)
+			http.Error(w, "blob store unavailable", http.StatusServiceUnavailable)
+			return
+		}
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	io.WriteString(w, "ok\n")

@@ -31,6 +31,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -51,6 +52,7 @@ type Store struct {
 	mu        sync.Mutex
 	caseYears map[int]bool // years whose case-number sequence exists
 	naiveFeed bool         // tests only: the plain id > cursor feed, to prove the conformance test catches it
+	nonceUses atomic.Int64 // UseNonce calls, to prune expired nonces now and then
 }
 
 var _ platform.Store = (*Store)(nil)
