@@ -30,6 +30,10 @@ func runApp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "onedoor: unexpected argument %q\n", fl.Arg(0))
 		return exitUsage
 	}
+	if *demo && demoPlatform() == nil {
+		fmt.Fprintf(stderr, "onedoor: %v\n", kioskapp.ErrNoDemo)
+		return exitUsage
+	}
 	cfg, err := config.Load(*cfgPath)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -45,7 +49,7 @@ func runApp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	kioskapp.ProfileFromEnv(ctx, log) // ONEDOOR_PPROF=127.0.0.1:6060, for memory measurements
 	kioskapp.ReleaseStartupMemory(ctx, kioskapp.StartupSettle, log)
-	opts := kioskapp.RunOptions{Demo: *demo, DemoDir: *demoDir, Config: cfg, ConfigPath: *cfgPath, Logger: log}
+	opts := kioskapp.RunOptions{Demo: *demo, DemoDir: *demoDir, DemoPlatform: demoPlatform(), Config: cfg, ConfigPath: *cfgPath, Logger: log}
 	if os.Getenv("ONEDOOR_BENCH_FIRST_FRAME") != "" {
 		// For kiosk/app/cmd/benchstart: say when the first frame is up.
 		opts.OnFirstFrame = func() { fmt.Fprintln(stdout, "first frame") }

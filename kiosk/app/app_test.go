@@ -105,7 +105,7 @@ func TestApplicationsEndToEnd(t *testing.T) {
 		t.Errorf("platform holds %d scans for %s, want 2", len(row2.Blobs), no2)
 	}
 	for _, sha := range row2.Blobs {
-		if ok, err := r.demo.Platform.Store.SubmissionHasBlob(t.Context(), sha); err != nil || !ok {
+		if ok, err := demoPlatformOf(r.demo).Store.SubmissionHasBlob(t.Context(), sha); err != nil || !ok {
 			t.Errorf("blob %s not stored on the platform: %v", sha, err)
 		}
 	}

@@ -5,44 +5,51 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
 
-	"onedoor/assets"
 	"onedoor/drivers/escpos"
 	"onedoor/drivers/sim"
 	"onedoor/kiosk/config"
-	"onedoor/sync/faultproxy"
-	"onedoor/sync/platform"
-	"onedoor/sync/platform/local"
 )
 
+// ErrNoDemo is what demo mode says when it was not given a platform to
+// run: the production onedoor is built without one (see DemoPlatform).
+var ErrNoDemo = errors.New("this onedoor has no demo mode: run ./build/demo, or build with -tags demo")
+
+// DemoPlatform is the reference platform demo mode runs in-process, behind
+// a link the demo panel can cut; kiosk/demoplatform has it. Only the demo
+// build (tag demo) and tests link that package, so the production onedoor
+// contains neither sync/platform nor sync/faultproxy.
+type DemoPlatform interface {
+	URL() string   // where the kiosk reaches it, through the cuttable link
+	Token() string // the demo kiosk's token
+	BackOfficeURL() string
+	SetNetwork(up bool)
+	Close() error
+}
+
+// StartDemoPlatform starts a DemoPlatform with its data under dir, kioskID
+// enrolled and one staff login.
+type StartDemoPlatform func(ctx context.Context, dir, kioskID, staffUser, staffPassword string, log *slog.Logger) (DemoPlatform, error)
+
 // Demo is everything demo mode runs in-process around the kiosk: the three
-// device simulators on pseudo-terminals, the reference platform on a
-// loopback port, and a fault proxy between kiosk and platform whose link the
-// demo panel can cut.
+// device simulators on pseudo-terminals and the platform.
 type Demo struct {
 	Dir      string // everything lives here: ptys' links, outbox, platform, receipts
 	Card     *sim.IDCard
 	Printer  *sim.Printer
 	Scanner  *sim.Scanner
-	Platform *local.Platform
-	Proxy    *faultproxy.Proxy
-	// PlatformAddr is the platform's own address (back office), bypassing
-	// the proxy.
-	PlatformAddr string
-	Settings     Settings
+	Platform DemoPlatform
+	Settings Settings
 	// Devices are the simulators' ports, for kiosk/devices.
 	Devices config.Devices
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	ptys   []*sim.PTY
-	srv    *http.Server
 	errMu  sync.Mutex
 	errs   []error
 }
@@ -54,9 +61,13 @@ const (
 	demoKioskID       = "DG0001"
 )
 
-// StartDemo starts the simulators and the platform under dir (created if
-// missing) and returns the Settings that point the stack at them.
-func StartDemo(ctx context.Context, dir string, log *slog.Logger) (_ *Demo, err error) {
+// StartDemo starts the simulators and, with start, the platform under dir
+// (created if missing) and returns the Settings that point the stack at
+// them.
+func StartDemo(ctx context.Context, dir string, start StartDemoPlatform, log *slog.Logger) (_ *Demo, err error) {
+	if start == nil {
+		return nil, ErrNoDemo
+	}
 	if log == nil {
 		log = slog.Default()
 	}
@@ -106,41 +117,15 @@ func StartDemo(ctx context.Context, dir string, log *slog.Logger) (_ *Demo, err 
 	}
 	d.serve("scanner", func() error { return d.Scanner.Serve(sctx, scannerPTY) })
 
-	d.Platform, err = local.Open(ctx, filepath.Join(dir, "platform"), platform.Config{
-		CasePrefix: "DG", Catalog: assets.SampleCatalog, Logger: log.With("part", "platform"),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("platform: %w", err)
-	}
-	token, err := d.Platform.AddKiosk(ctx, demoKioskID)
-	if err != nil {
-		return nil, fmt.Errorf("platform kiosk: %w", err)
-	}
-	if err := d.Platform.AddStaff(ctx, DemoStaffUser, DemoStaffPassword); err != nil {
-		return nil, fmt.Errorf("platform staff: %w", err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("platform listener: %w", err)
-	}
-	d.PlatformAddr = ln.Addr().String()
-	d.srv = &http.Server{Handler: d.Platform.Server, ReadHeaderTimeout: 10 * time.Second}
-	d.serve("platform", func() error {
-		if err := d.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			return err
-		}
-		return nil
-	})
-	d.Proxy, err = faultproxy.New(d.PlatformAddr, log.With("part", "link"))
-	if err != nil {
-		return nil, fmt.Errorf("link proxy: %w", err)
+	if d.Platform, err = start(ctx, filepath.Join(dir, "platform"), demoKioskID, DemoStaffUser, DemoStaffPassword, log); err != nil {
+		return nil, err
 	}
 	d.Settings = Settings{
 		DataDir:     filepath.Join(dir, "kiosk"),
 		KeyFile:     filepath.Join(dir, "keys", "data.key"),
 		KioskID:     demoKioskID,
-		PlatformURL: d.Proxy.URL(),
-		Token:       token,
+		PlatformURL: d.Platform.URL(),
+		Token:       d.Platform.Token(),
 		Site:        "示例镇政务服务中心（演示）",
 		Version:     "demo",
 		// Pull often, so a decision made in the back office and a cut
@@ -177,7 +162,7 @@ func (d *Demo) serve(name string, f func() error) {
 }
 
 // SetNetwork takes the link between kiosk and platform down or up.
-func (d *Demo) SetNetwork(up bool) { d.Proxy.SetDown(!up) }
+func (d *Demo) SetNetwork(up bool) { d.Platform.SetNetwork(up) }
 
 // PaperOut makes the printer run out of paper a few lines into the next
 // receipt; Refill loads a new roll.
@@ -196,15 +181,13 @@ func (d *Demo) LastReceipt() (sim.PrintedPage, bool) {
 }
 
 // BackOfficeURL is where staff log in to decide cases.
-func (d *Demo) BackOfficeURL() string { return "http://" + d.PlatformAddr + "/" }
+func (d *Demo) BackOfficeURL() string { return d.Platform.BackOfficeURL() }
 
 // Close stops everything the demo started and reports simulator failures.
 func (d *Demo) Close() error {
-	if d.srv != nil {
-		d.srv.Close()
-	}
-	if d.Proxy != nil {
-		d.Proxy.Close()
+	var perr error
+	if d.Platform != nil {
+		perr = d.Platform.Close()
 	}
 	d.cancel()
 	// A simulator blocked reading its pty master returns when the pty
@@ -213,10 +196,7 @@ func (d *Demo) Close() error {
 		p.Close()
 	}
 	d.wg.Wait()
-	if d.Platform != nil {
-		d.Platform.Close()
-	}
 	d.errMu.Lock()
 	defer d.errMu.Unlock()
-	return errors.Join(d.errs...)
+	return errors.Join(append(d.errs, perr)...)
 }

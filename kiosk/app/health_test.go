@@ -27,7 +27,7 @@ func TestHeartbeatCarriesDevices(t *testing.T) {
 	}
 	ctx := context.Background()
 	dir := t.TempDir()
-	demo, err := StartDemo(ctx, filepath.Join(dir, "demo"), quietLog)
+	demo, err := StartDemo(ctx, filepath.Join(dir, "demo"), startDemoPlatform, quietLog)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestHeartbeatCarriesDevices(t *testing.T) {
 		var last platform.FleetRow
 		for {
 			q.drain()
-			kiosks, err := demo.Platform.Store.Kiosks(ctx)
+			kiosks, err := demoPlatformOf(demo).Store.Kiosks(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -145,7 +145,7 @@ func TestHeartbeatStackDevices(t *testing.T) {
 	})
 	want := map[string]string{"idcard": "ok", "printer": "ok", "scanner": "ok"}
 	r.settle("a heartbeat naming the three devices", 30*time.Second, func() bool {
-		kiosks, err := r.demo.Platform.Store.Kiosks(t.Context())
+		kiosks, err := demoPlatformOf(r.demo).Store.Kiosks(t.Context())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -99,7 +99,7 @@ func newRigWith(t *testing.T, tune func(r *rig, s *Settings)) *rig {
 		t.Skip("starts simulators, platform and engine")
 	}
 	ctx := context.Background()
-	demo, err := StartDemo(ctx, t.TempDir(), quietLog)
+	demo, err := StartDemo(ctx, t.TempDir(), startDemoPlatform, quietLog)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +220,7 @@ func (r *rig) screen() string { return uitest.Joined(r.win.Content()) }
 // export returns the platform's export rows.
 func (r *rig) export() []platform.ExportRow {
 	var rows []platform.ExportRow
-	if err := r.demo.Platform.Store.Export(context.Background(), func(row platform.ExportRow) error {
+	if err := demoPlatformOf(r.demo).Store.Export(context.Background(), func(row platform.ExportRow) error {
 		rows = append(rows, row)
 		return nil
 	}); err != nil {

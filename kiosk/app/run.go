@@ -24,6 +24,9 @@ type RunOptions struct {
 	// Demo starts the simulators and the in-process platform and shows the
 	// demo panel; Config is then ignored except for session settings.
 	Demo bool
+	// DemoPlatform starts demo mode's platform; without it (the production
+	// build) Demo fails with ErrNoDemo.
+	DemoPlatform StartDemoPlatform
 	// DemoDir holds the demo's data; a fresh temp dir when empty.
 	DemoDir string
 	Config  config.Config
@@ -209,7 +212,7 @@ func openParts(ctx context.Context, o RunOptions, log *slog.Logger, phase func(s
 			}
 		}
 		var err error
-		if demo, err = StartDemo(ctx, filepath.Clean(dir), log); err != nil {
+		if demo, err = StartDemo(ctx, filepath.Clean(dir), o.DemoPlatform, log); err != nil {
 			return nil, nil, err
 		}
 		settings = demo.Settings

@@ -33,7 +33,7 @@ func TestTechnicianWiredIntoKiosk(t *testing.T) {
 	}
 	ctx := context.Background()
 	dir := t.TempDir()
-	demo, err := StartDemo(ctx, filepath.Join(dir, "demo"), quietLog)
+	demo, err := StartDemo(ctx, filepath.Join(dir, "demo"), startDemoPlatform, quietLog)
 	if err != nil {
 		t.Fatal(err)
 	}

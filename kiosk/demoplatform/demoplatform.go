@@ -1,0 +1,105 @@
+// Package demoplatform runs the reference platform (sync/platform) in-process
+// on a loopback port, behind a fault proxy (sync/faultproxy) whose link demo
+// mode can cut. Only the demo build links it: `onedoor` built with the `demo`
+// tag (./build/demo) and the kiosk's tests; the production binary contains
+// neither the platform nor the proxy.
+package demoplatform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"onedoor/assets"
+	"onedoor/sync/faultproxy"
+	"onedoor/sync/platform"
+	"onedoor/sync/platform/local"
+)
+
+// Platform is a running demo platform.
+type Platform struct {
+	*local.Platform
+	// Addr is the platform's own address (back office), bypassing the
+	// proxy.
+	Addr  string
+	Proxy *faultproxy.Proxy
+
+	token string
+	srv   *http.Server
+	done  chan error
+}
+
+// Start opens the platform's data under dir, enrols kioskID, adds the staff
+// login and starts serving.
+func Start(ctx context.Context, dir, kioskID, staffUser, staffPassword string, log *slog.Logger) (_ *Platform, err error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	p := &Platform{done: make(chan error, 1)}
+	defer func() {
+		if err != nil {
+			p.Close()
+		}
+	}()
+	p.Platform, err = local.Open(ctx, dir, platform.Config{
+		CasePrefix: "DG", Catalog: assets.SampleCatalog, Logger: log.With("part", "platform"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("platform: %w", err)
+	}
+	if p.token, err = p.AddKiosk(ctx, kioskID); err != nil {
+		return nil, fmt.Errorf("platform kiosk: %w", err)
+	}
+	if err := p.AddStaff(ctx, staffUser, staffPassword); err != nil {
+		return nil, fmt.Errorf("platform staff: %w", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("platform listener: %w", err)
+	}
+	p.Addr = ln.Addr().String()
+	p.srv = &http.Server{Handler: p.Server, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		err := p.srv.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		p.done <- err
+	}()
+	if p.Proxy, err = faultproxy.New(p.Addr, log.With("part", "link")); err != nil {
+		return nil, fmt.Errorf("link proxy: %w", err)
+	}
+	return p, nil
+}
+
+// URL is where the kiosk reaches the platform: through the proxy.
+func (p *Platform) URL() string { return p.Proxy.URL() }
+
+// Token is the enrolled kiosk's token.
+func (p *Platform) Token() string { return p.token }
+
+// BackOfficeURL is where staff log in to decide cases.
+func (p *Platform) BackOfficeURL() string { return "http://" + p.Addr + "/" }
+
+// SetNetwork takes the link between kiosk and platform down or up.
+func (p *Platform) SetNetwork(up bool) { p.Proxy.SetDown(!up) }
+
+// Close stops serving and closes the platform's data.
+func (p *Platform) Close() error {
+	var errs []error
+	if p.srv != nil {
+		p.srv.Close()
+		errs = append(errs, <-p.done)
+	}
+	if p.Proxy != nil {
+		p.Proxy.Close()
+	}
+	if p.Platform != nil {
+		errs = append(errs, p.Platform.Close())
+	}
+	return errors.Join(errs...)
+}
