@@ -40,8 +40,8 @@ func TestValidate(t *testing.T) {
 	}{
 		{"valid", func(*Identity) {}, nil},
 		{"long-term validity", func(id *Identity) { id.ValidTo = LongTerm }, nil},
-		{"expires today is still valid", func(id *Identity) { id.ValidTo = "20261125" }, nil},
-		{"expired yesterday", func(id *Identity) { id.ValidTo = "20261124" }, ErrExpired},
+		{"expires today is still valid", func(id *Identity) { id.ValidTo = now.Format("20060102") }, nil},
+		{"expired yesterday", func(id *Identity) { id.ValidTo = now.AddDate(0, 0, -1).Format("20060102") }, ErrExpired},
 		{"sex parity", func(id *Identity) { id.SexCode, id.Sex = "2", "女" }, ErrInvalidID},
 		{"birth differs from number", func(id *Identity) { id.BirthDate = "19491230" }, ErrInvalidID},
 		{"region 99 on a resident card", func(id *Identity) { id.IDNumber = "990105194912310031" }, ErrInvalidID},
