@@ -107,7 +107,11 @@ func RetryAfter(err error) time.Duration {
 type Config struct {
 	BaseURL string // e.g. https://platform.example.gov.cn (no trailing /api/v1)
 	KioskID string
-	Token   string
+	// Token is the kiosk's credential as kept in its config: the legacy
+	// shared token, or "ed25519:" and the hex seed of its private key
+	// (what Enrol returns). Signer, when set, is used instead.
+	Token  string
+	Signer api.Signer
 
 	// Transport carries the requests (tests put a fault proxy dialer here);
 	// nil means a pooled transport from go-cleanhttp.
@@ -147,8 +151,15 @@ type clockOffset struct {
 
 // New builds a client. It does no I/O.
 func New(cfg Config) (*Client, error) {
-	if cfg.KioskID == "" || cfg.Token == "" {
-		return nil, errors.New("client: kiosk id and token are required")
+	if cfg.KioskID == "" || cfg.Token == "" && cfg.Signer == nil {
+		return nil, errors.New("client: kiosk id and token (or key) are required")
+	}
+	if cfg.Signer == nil {
+		sg, err := ParseCredential(cfg.Token)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Signer = sg
 	}
 	base, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
@@ -192,7 +203,7 @@ func New(cfg Config) (*Client, error) {
 	mk := func(retryMax int) *retryablehttp.Client {
 		return &retryablehttp.Client{
 			HTTPClient:   &http.Client{Transport: at},
-			Logger:       leveledLogger{log: log, r: redactor{secrets: []string{cfg.Token}}},
+			Logger:       leveledLogger{log: log, r: redactor{secrets: secrets(cfg.Token)}},
 			RetryWaitMin: cfg.RetryWaitMin,
 			RetryWaitMax: cfg.RetryWaitMax,
 			RetryMax:     retryMax,
@@ -204,6 +215,19 @@ func New(cfg Config) (*Client, error) {
 	c.rc = mk(cfg.RetryMax)
 	c.once = mk(0)
 	return c, nil
+}
+
+// secrets lists what the logger must never print: the credential, and the
+// bare seed of a key credential.
+func secrets(cred string) []string {
+	out := []string{}
+	if cred != "" {
+		out = append(out, cred)
+	}
+	if seed, ok := strings.CutPrefix(cred, ed25519Prefix); ok {
+		out = append(out, seed)
+	}
+	return out
 }
 
 // SetClockOffset corrects the signing clock by d (platform time minus local
@@ -252,7 +276,7 @@ func (c *Client) sign(r *http.Request) error {
 		return err
 	}
 	sum := r.Header.Get(api.HeaderContentSHA256)
-	return api.Sign(r, c.cfg.KioskID, c.cfg.Token, sum, c.now(), nonce)
+	return api.SignWith(r, c.cfg.KioskID, c.cfg.Signer, sum, c.now(), nonce)
 }
 
 // call describes one logical request.
@@ -675,15 +699,26 @@ func (c *Client) Submit(ctx context.Context, s *api.SubmissionRequest) (*api.Sub
 	return &out, nil
 }
 
-// Catalog fetches the service catalog unless it still has etag. changed is
-// false on 304.
+// Catalog fetches the service catalog unless it still has etag: changed is
+// false (and data nil) on 304 Not Modified.
 func (c *Client) Catalog(ctx context.Context, etag string) (data []byte, newETag string, changed bool, err error) {
+	return c.document(ctx, api.PathCatalog, etag)
+}
+
+// Calendar fetches the working-day calendar the platform publishes, like
+// Catalog. ErrNotFound when the platform publishes none.
+func (c *Client) Calendar(ctx context.Context, etag string) (data []byte, newETag string, changed bool, err error) {
+	return c.document(ctx, api.PathCalendar, etag)
+}
+
+// document GETs a JSON document served with an ETag (catalog, calendar).
+func (c *Client) document(ctx context.Context, path, etag string) (data []byte, newETag string, changed bool, err error) {
 	hdr := map[string]string{}
 	if etag != "" {
 		hdr["If-None-Match"] = etag
 	}
 	res, err := c.do(ctx, call{
-		method: http.MethodGet, path: api.PathCatalog, header: hdr,
+		method: http.MethodGet, path: path, header: hdr,
 		success: okStatus(200, 304),
 		decode: func(resp *http.Response) error {
 			if resp.StatusCode == http.StatusNotModified {
@@ -694,7 +729,7 @@ func (c *Client) Catalog(ctx context.Context, etag string) (data []byte, newETag
 				return err
 			}
 			if !json.Valid(raw) {
-				return errors.New("catalog is not JSON")
+				return fmt.Errorf("%s is not JSON", path)
 			}
 			data = raw
 			return nil

@@ -111,6 +111,19 @@ type KioskInfo struct {
 type Store interface {
 	AddKiosk(ctx context.Context, id, token string, at time.Time) error
 	KioskToken(ctx context.Context, id string) (string, error)
+	// Kiosk key pairs (issue 11). AddEnrolment registers the kiosk if new
+	// (without a credential) and sets its one-time code (the hex SHA-256
+	// of the normalized code) valid until expires, replacing any earlier
+	// one; a legacy token stays until the kiosk enrols. Enrol checks the
+	// code and stores cred (a public key) as the kiosk's credential,
+	// erasing its token, and returns when it enrolled: the same code and
+	// key again (a lost answer) returns the first time; another key
+	// ErrExists; an unknown, expired or used code ErrNotFound.
+	// KioskCredential returns the public key of an enrolled kiosk, else
+	// its token as api.AlgHMAC, else ErrNotFound.
+	AddEnrolment(ctx context.Context, kioskID, codeHash string, expires, at time.Time) error
+	Enrol(ctx context.Context, kioskID, codeHash string, cred api.Credential, at time.Time) (time.Time, error)
+	KioskCredential(ctx context.Context, id string) (api.Credential, error)
 	Kiosks(ctx context.Context) ([]KioskInfo, error)
 
 	// Idempotent returns the stored first answer for (kiosk, key) and the

@@ -50,3 +50,11 @@ func (c *tokenCache) get(ctx context.Context, id string, now time.Time, fresh bo
 	c.entries[id] = cachedToken{token: tok, expires: now.Add(tokenTTL)}
 	return tok, nil
 }
+
+// forget drops a kiosk's cached credential (after it enrolled a key, so
+// its old token stops working at once).
+func (c *tokenCache) forget(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.entries, id)
+}

@@ -100,6 +100,43 @@ func (p *Platform) AddKiosk(ctx context.Context, id string) (string, error) {
 	return tok, nil
 }
 
+// AddEnrolment registers a kiosk that will make its own key pair and gives
+// it a one-time enrolment code valid for ttl (0: the default 72 hours).
+// With rekey the kiosk must exist already (a token kiosk migrating to a
+// key, or a kiosk whose key was lost); without, it must be new.
+func (p *Platform) AddEnrolment(ctx context.Context, id string, ttl time.Duration, rekey bool) (string, error) {
+	if err := checkKioskID(id); err != nil {
+		return "", err
+	}
+	ks, err := p.Store.Kiosks(ctx)
+	if err != nil {
+		return "", err
+	}
+	exists := false
+	for _, k := range ks {
+		exists = exists || k.ID == id
+	}
+	switch {
+	case exists && !rekey:
+		return "", fmt.Errorf("kiosk %q: %w (use kiosk rekey to give it a new enrolment code)", id, platform.ErrExists)
+	case !exists && rekey:
+		return "", fmt.Errorf("kiosk %q: %w", id, platform.ErrNotFound)
+	}
+	return platform.AddEnrolment(ctx, p.Store, id, ttl, time.Now())
+}
+
+func checkKioskID(id string) error {
+	if id == "" || len(id) > 64 {
+		return errors.New("kiosk id must be 1..64 characters")
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return fmt.Errorf("kiosk id %q: use letters, digits, '-', '_' or '.'", id)
+		}
+	}
+	return nil
+}
+
 // AddStaff creates a back-office account with a bcrypt-hashed password.
 func (p *Platform) AddStaff(ctx context.Context, user, password string) error {
 	if user == "" || len(user) > 64 {

@@ -81,6 +81,12 @@ var migrations = []string{
 		last_at INTEGER NOT NULL, done INTEGER NOT NULL, PRIMARY KEY(kiosk, sha256));
 	CREATE INDEX kiosk_uploads_sha ON kiosk_uploads(sha256);
 	CREATE TABLE lookups(kiosk TEXT NOT NULL, receipt TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY(kiosk, receipt));`,
+	// 3: kiosk key pairs. A kiosk enrolled with a key keeps only its public
+	// key here (its token is erased); enrolments hold one-time codes by hash.
+	`ALTER TABLE kiosks ADD COLUMN alg TEXT NOT NULL DEFAULT '';
+	ALTER TABLE kiosks ADD COLUMN public_key TEXT NOT NULL DEFAULT '';
+	CREATE TABLE enrolments(kiosk TEXT PRIMARY KEY, code_hash TEXT NOT NULL, expires INTEGER NOT NULL,
+		used_at INTEGER NOT NULL, public_key TEXT NOT NULL);`,
 }
 
 // Options tune a Store; the zero value is the default.

@@ -333,6 +333,8 @@ func Run(t *testing.T, open Opener) {
 		}
 	})
 
+	t.Run("enrolment", func(t *testing.T) { enrolment(t, fresh(t), at) })
+
 	t.Run("staff and sessions", func(t *testing.T) {
 		s := fresh(t)
 		if err := s.AddStaff(ctx, "clerk", "hash", at); err != nil {

@@ -69,7 +69,7 @@ func TestKillDuringUploads(t *testing.T) {
 		cycles = 4
 	}
 	dir := t.TempDir()
-	code, tok, _ := runCmd(t, "", "kiosk", "add", "--data", dir, "--id", "DG-0001")
+	code, tok, _ := runCmd(t, "", "kiosk", "add", "--data", dir, "--id", "DG-0001", "--token")
 	tok = strings.TrimSpace(tok)
 	if code != exitOK {
 		t.Fatalf("kiosk add = %d", code)

@@ -2,7 +2,8 @@
 // talk to, the back office for staff, and admin commands.
 //
 //	platformd [serve] --addr HOST:PORT --data DIR [--tls-cert F --tls-key F] [--catalog FILE] [--case-prefix DG] [--partial-ttl 168h]
-//	platformd kiosk add --data DIR --id ID      registers a kiosk, prints its token once
+//	platformd kiosk add --data DIR --id ID      registers a kiosk, prints its one-time enrolment code
+//	platformd kiosk rekey --data DIR --id ID    new enrolment code for an existing kiosk (token kiosks migrate so)
 //	platformd staff add --data DIR --user U     back-office account; password on stdin
 //	platformd export --data DIR                 every submission as JSON lines
 //
@@ -51,7 +52,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case args[0] == "serve":
 		return serve(ctx, args[1:], stdout, stderr)
 	case args[0] == "kiosk" && len(args) > 1 && args[1] == "add":
-		return kioskAdd(ctx, args[2:], stdout, stderr)
+		return kioskAdd(ctx, args[2:], false, stdout, stderr)
+	case args[0] == "kiosk" && len(args) > 1 && args[1] == "rekey":
+		return kioskAdd(ctx, args[2:], true, stdout, stderr)
 	case args[0] == "staff" && len(args) > 1 && args[1] == "add":
 		return staffAdd(ctx, args[2:], stdin, stdout, stderr)
 	case args[0] == "export":
@@ -68,7 +71,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 func usage(w io.Writer) {
 	fmt.Fprint(w, `usage:
   platformd [serve] --addr HOST:PORT --data DIR [--tls-cert F --tls-key F] [--catalog FILE] [--case-prefix DG] [--partial-ttl 168h]
-  platformd kiosk add --data DIR --id ID      register a kiosk; prints its token once
+  platformd kiosk add --data DIR --id ID [--code-ttl 72h] [--token]
+                                              register a kiosk; prints its one-time enrolment code
+                                              (--token: a legacy shared token instead, for old kiosk software)
+  platformd kiosk rekey --data DIR --id ID    new enrolment code for an existing kiosk (migrates a token kiosk)
   platformd staff add --data DIR --user U     back-office account; password read from stdin
   platformd export --data DIR                 every submission as JSON lines
 `)
@@ -223,29 +229,46 @@ func loadCatalog(path, data string) ([]byte, error) {
 	return b, nil
 }
 
-func kioskAdd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("kiosk add", flag.ContinueOnError)
+// kioskAdd prints a one-time enrolment code: the kiosk makes its own key
+// pair and registers the public key with it (onedoor enrol), so the
+// platform never holds a secret that could act as the kiosk.
+func kioskAdd(ctx context.Context, args []string, rekey bool, stdout, stderr io.Writer) int {
+	name := "kiosk add"
+	if rekey {
+		name = "kiosk rekey"
+	}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	data := fs.String("data", "", "data directory")
 	id := fs.String("id", "", "kiosk id, e.g. DG-0001")
+	ttl := fs.Duration("code-ttl", platform.DefaultEnrolCodeTTL, "how long the enrolment code works")
+	legacy := false
+	if !rekey {
+		fs.BoolVar(&legacy, "token", false, "issue a legacy shared token instead (kiosk software without enrolment; stored in clear)")
+	}
 	if code, ok := parse(fs, args, stderr); !ok {
 		return code
 	}
 	if *data == "" || *id == "" {
-		fmt.Fprintln(stderr, "platformd kiosk add: --data and --id are required")
+		fmt.Fprintf(stderr, "platformd %s: --data and --id are required\n", name)
 		return exitUsage
 	}
 	p, err := local.OpenStore(ctx, *data)
 	if err != nil {
-		fmt.Fprintf(stderr, "platformd kiosk add: %v\n", err)
+		fmt.Fprintf(stderr, "platformd %s: %v\n", name, err)
 		return exitFailure
 	}
 	defer p.Close()
-	tok, err := p.AddKiosk(ctx, *id)
+	var out string
+	if legacy {
+		out, err = p.AddKiosk(ctx, *id)
+	} else {
+		out, err = p.AddEnrolment(ctx, *id, *ttl, rekey)
+	}
 	if err != nil {
-		fmt.Fprintf(stderr, "platformd kiosk add: %v\n", err)
+		fmt.Fprintf(stderr, "platformd %s: %v\n", name, err)
 		return exitFailure
 	}
-	fmt.Fprintln(stdout, tok)
+	fmt.Fprintln(stdout, out)
 	return exitOK
 }
 

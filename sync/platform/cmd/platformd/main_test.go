@@ -99,7 +99,7 @@ func startServe(t *testing.T, args ...string) string {
 
 func TestServeSubmitExport(t *testing.T) {
 	dir := t.TempDir()
-	code, tok, _ := runCmd(t, "", "kiosk", "add", "--data", dir, "--id", "DG-0001")
+	code, tok, _ := runCmd(t, "", "kiosk", "add", "--data", dir, "--id", "DG-0001", "--token")
 	tok = strings.TrimSpace(tok)
 	if code != exitOK || len(tok) != 64 {
 		t.Fatalf("kiosk add = %d %q", code, tok)
