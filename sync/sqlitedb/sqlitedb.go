@@ -21,6 +21,10 @@ type Options struct {
 	Synchronous string
 	ForeignKeys bool
 	Readers     int // size of the read pool; default 8
+	// SecureDelete overwrites deleted and updated-away content with zeros
+	// (for secrets that must not linger in free pages, like an erased
+	// kiosk token).
+	SecureDelete bool
 }
 
 // Open returns the writer and the read pool of the database at path. The
@@ -36,6 +40,9 @@ func Open(path string, o Options) (w, r *sql.DB, err error) {
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
 	q.Set("_synchronous", o.Synchronous)
+	if o.SecureDelete {
+		q.Set("_secure_delete", "on")
+	}
 	q.Set("_busy_timeout", "10000")
 	if o.ForeignKeys {
 		q.Set("_foreign_keys", "on")

@@ -115,7 +115,7 @@ func OpenOptions(ctx context.Context, dir string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	f.Close()
-	w, r, err := sqlitedb.Open(path, sqlitedb.Options{Synchronous: "FULL", ForeignKeys: true})
+	w, r, err := sqlitedb.Open(path, sqlitedb.Options{Synchronous: "FULL", ForeignKeys: true, SecureDelete: true})
 	if err != nil {
 		return nil, err
 	}
