@@ -107,11 +107,19 @@ func Run(ctx context.Context, fa fyne.App, o RunOptions) (err error) {
 
 	w := fa.NewWindow("OneDoor 一门通")
 	content := tech.wrap(a)
-	size := fyne.NewSize(1280, 800)
+	// The window has the configured fixed size (kiosk.window_size); the
+	// screens are laid out for each of config.WindowSizes.
+	ww, wh := o.Config.Kiosk.Window()
+	size := fyne.NewSize(float32(ww), float32(wh))
 	panelBox := container.NewStack()
 	if o.Demo {
-		content = container.NewBorder(nil, nil, nil, panelBox, content)
-		size.Width += 360
+		// The demo panel is a window of its own, so the kiosk window has
+		// exactly the size a real kiosk screen has.
+		pw := fa.NewWindow("OneDoor demo panel 演示面板")
+		pw.SetContent(panelBox)
+		pw.Resize(fyne.NewSize(360, float32(wh)))
+		pw.SetCloseIntercept(func() { log.Info("demo panel stays open while the kiosk runs") })
+		pw.Show()
 	} else {
 		w.SetCloseIntercept(func() { log.Info("window close ignored; the kiosk keeps running") })
 		if o.Config.Kiosk.Fullscreen {
@@ -120,6 +128,7 @@ func Run(ctx context.Context, fa fyne.App, o RunOptions) (err error) {
 	}
 	w.SetContent(content)
 	w.Resize(size)
+	w.SetFixedSize(true)
 	w.SetPadded(false)
 
 	octx, stopOpening := context.WithCancel(ctx)

@@ -56,13 +56,35 @@ type Config struct {
 // Kiosk identifies the terminal.
 type Kiosk struct {
 	// ID goes into every receipt number ({id}-{yyyymmdd}-{seq}), so it must
-	// be unique per kiosk: 2–16 capital letters and digits.
+	// be unique per kiosk. It is the id the platform issued at enrolment
+	// (`platformd kiosk add --id DG-0001`), so it follows the platform's
+	// rule: 1–64 letters, digits, '-', '_' or '.'.
 	ID string `toml:"id"`
 	// Name is the service point's name, printed on receipts.
 	Name       string `toml:"name"`
 	Region     string `toml:"region"`   // 6-digit division code
 	Language   string `toml:"language"` // default language: zh-CN | en
 	Fullscreen bool   `toml:"fullscreen"`
+	// WindowSize is the kiosk window's fixed size in pixels, one of
+	// WindowSizes (the screens are laid out and tested at these); the
+	// screen's own size when Fullscreen.
+	WindowSize string `toml:"window_size"`
+}
+
+// WindowSizes are the window sizes the kiosk supports, the default first.
+var WindowSizes = []string{"1280x800", "1366x768", "1920x1080"}
+
+// Window is WindowSize in pixels; the default size when it is not one of
+// WindowSizes (Validate refuses that).
+func (k Kiosk) Window() (width, height int) {
+	s := k.WindowSize
+	if !slices.Contains(WindowSizes, s) {
+		s = WindowSizes[0]
+	}
+	if _, err := fmt.Sscanf(s, "%dx%d", &width, &height); err != nil {
+		return 1280, 800
+	}
+	return width, height
 }
 
 // Devices are the serial devices; an empty port means "find it by probing".
@@ -149,7 +171,7 @@ func Default() Config {
 		key = filepath.Join(home, ".config", "onedoor", "data.key")
 	}
 	return Config{
-		Kiosk: Kiosk{ID: "K01", Name: "一门通自助服务点", Region: "441900", Language: "zh-CN", Fullscreen: true},
+		Kiosk: Kiosk{ID: "K01", Name: "一门通自助服务点", Region: "441900", Language: "zh-CN", Fullscreen: true, WindowSize: WindowSizes[0]},
 		Devices: Devices{
 			IDCard:  Device{Enabled: true, Baud: 115200},
 			Printer: Printer{Enabled: true, Baud: 9600, Profile: "generic-80"},
@@ -283,7 +305,7 @@ func Save(path string, c Config) error {
 }
 
 var (
-	kioskIDRE = regexp.MustCompile(`^[A-Z0-9]{2,16}$`)
+	kioskIDRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 	regionRE  = regexp.MustCompile(`^[0-9]{6}$`)
 	pinHashRE = regexp.MustCompile(`^\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$`)
 )
@@ -295,7 +317,10 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
 	}
 	if !kioskIDRE.MatchString(c.Kiosk.ID) {
-		bad("kiosk.id", "%q must be 2 to 16 capital letters or digits (it goes into receipt numbers)", c.Kiosk.ID)
+		bad("kiosk.id", "%q must be the id the platform issued: 1 to 64 letters, digits, '-', '_' or '.'", c.Kiosk.ID)
+	}
+	if !slices.Contains(WindowSizes, c.Kiosk.WindowSize) {
+		bad("kiosk.window_size", "%q must be one of %s", c.Kiosk.WindowSize, strings.Join(WindowSizes, ", "))
 	}
 	if !regionRE.MatchString(c.Kiosk.Region) {
 		bad("kiosk.region", "%q must be a 6-digit division code such as 441900", c.Kiosk.Region)

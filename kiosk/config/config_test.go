@@ -70,8 +70,10 @@ func TestValidate(t *testing.T) {
 		mutate func(c *Config)
 		key    string
 	}{
-		{"kiosk id lowercase", func(c *Config) { c.Kiosk.ID = "k1" }, "kiosk.id"},
-		{"kiosk id with hyphen", func(c *Config) { c.Kiosk.ID = "K-1" }, "kiosk.id"},
+		{"kiosk id with a space", func(c *Config) { c.Kiosk.ID = "K 1" }, "kiosk.id"},
+		{"kiosk id with a slash", func(c *Config) { c.Kiosk.ID = "DG/0001" }, "kiosk.id"},
+		{"kiosk id longer than the platform's 64", func(c *Config) { c.Kiosk.ID = strings.Repeat("K", 65) }, "kiosk.id"},
+		{"window size not supported", func(c *Config) { c.Kiosk.WindowSize = "800x600" }, "kiosk.window_size"},
 		{"region", func(c *Config) { c.Kiosk.Region = "4419" }, "kiosk.region"},
 		{"language", func(c *Config) { c.Kiosk.Language = "fr" }, "kiosk.language"},
 		{"relative port", func(c *Config) { c.Devices.IDCard.Port = "ttyUSB0" }, "devices.idcard.port"},
@@ -225,7 +227,11 @@ func TestGetSet(t *testing.T) {
 		{"devices.printer.enabled", "maybe", ErrInvalid, ""},
 		{"session.blur_threshold", "0.5", nil, "0.5"},
 		{"kiosk.id", "DG02", nil, "DG02"},
-		{"kiosk.id", "dg02", ErrInvalid, ""},
+		{"kiosk.id", "dg02", nil, "dg02"},
+		{"kiosk.id", "DG-0001", nil, "DG-0001"},
+		{"kiosk.id", "dg/02", ErrInvalid, ""},
+		{"kiosk.window_size", "1920x1080", nil, "1920x1080"},
+		{"kiosk.window_size", "1024x768", ErrInvalid, ""},
 		{"kiosk.colour", "red", ErrUnknownKey, ""},
 		{"kiosk", "x", ErrUnknownKey, ""},
 		{"session.idle_timeout.x", "1", ErrUnknownKey, ""},
