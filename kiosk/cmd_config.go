@@ -10,9 +10,11 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"time"
 
 	"onedoor/kiosk/config"
 	"onedoor/kiosk/techpin"
+	"onedoor/sync/client"
 )
 
 // secretKeys are shown masked unless --reveal is given: a technician's
@@ -25,6 +27,8 @@ var secretKeys = map[string]bool{"platform.token": true, "technician.pin_hash": 
 //	onedoor config set KEY VALUE ...    validated, then saved atomically
 //	onedoor config validate             exit 0 when the file is valid
 //	onedoor config set-pin              technician PIN from stdin (hashed)
+//	onedoor config enrol --code CODE    make the kiosk's key pair, register it
+//	                                    with the platform, keep it as platform.token
 func runConfig(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, "usage: onedoor config get|set|validate|set-pin [--config FILE] ...")
@@ -35,6 +39,7 @@ func runConfig(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fl.SetOutput(stderr)
 	path := fl.String("config", technicianConfigPath(), "configuration file")
 	reveal := fl.Bool("reveal", false, "get: show the platform token and PIN hash instead of masking them")
+	code := fl.String("code", "", "enrol: the one-time enrolment code from `platformd kiosk add`")
 	if err := fl.Parse(args[1:]); err != nil {
 		return exitUsage
 	}
@@ -142,8 +147,32 @@ func runConfig(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}
 		fmt.Fprintf(stdout, "technician PIN set in %s\n", *path)
 		return exitOK
+	case "enrol":
+		// The key pair is made here, on the kiosk; only its public half
+		// goes to the platform. The queue is untouched: the kiosk id stays.
+		cfg, code2 := loadForConfig(*path, false, stderr)
+		if code2 != exitOK {
+			return code2
+		}
+		if *code == "" || cfg.Platform.URL == "" || cfg.Kiosk.ID == "" {
+			fmt.Fprintln(stderr, "usage: onedoor config enrol --code CODE [--config FILE]   (platform.url and kiosk.id must be set)")
+			return exitUsage
+		}
+		cred, resp, err := client.Enrol(ctx, cfg.Platform.URL, cfg.Kiosk.ID, *code, nil)
+		if err == nil {
+			err = cfg.Set("platform.token", cred)
+		}
+		if err == nil {
+			err = config.Save(*path, cfg)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "onedoor config enrol: %v\n", err)
+			return exitFailure
+		}
+		fmt.Fprintf(stdout, "kiosk %s enrolled with an %s key at %s; key saved in %s\n", resp.KioskID, resp.Algorithm, resp.EnrolledAt.Format(time.RFC3339), *path)
+		return exitOK
 	}
-	fmt.Fprintf(stderr, "onedoor config: unknown subcommand %q (get, set, validate, set-pin)\n", sub)
+	fmt.Fprintf(stderr, "onedoor config: unknown subcommand %q (get, set, validate, set-pin, enrol)\n", sub)
 	return exitUsage
 }
 
