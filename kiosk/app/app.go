@@ -176,6 +176,13 @@ func (a *App) SetCatalog(c *catalog.Catalog) {
 	}
 }
 
+// SetCalendar replaces the working-day calendar promised dates are
+// counted with. UI goroutine.
+func (a *App) SetCalendar(c *catalog.Calendar) {
+	a.d.Calendar = c
+	a.m.SetCalendar(c)
+}
+
 // SetSite names the service point printed on receipts. UI goroutine.
 func (a *App) SetSite(site string) { a.d.Site = site }
 

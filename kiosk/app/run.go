@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"onedoor/sync/outbox"
 	"os"
 	"path/filepath"
 	"time"
@@ -157,10 +158,14 @@ func Run(ctx context.Context, fa fyne.App, o RunOptions) (err error) {
 			return
 		}
 		cached := cachedCatalog(octx, stack, log)
+		published := publishedCalendar(octx, stack, log)
 		fyne.Do(func() {
 			a.SetSite(pd.Site)
 			if cached != nil {
 				a.SetCatalog(cached)
+			}
+			if published != nil {
+				a.SetCalendar(cal.Merge(published))
 			}
 			if demo != nil {
 				panel := NewDemoPanel(demo)
@@ -239,10 +244,29 @@ func openParts(ctx context.Context, o RunOptions, log *slog.Logger, phase func(s
 	return demo, stack, nil
 }
 
+// publishedCalendar is the working-day calendar the engine last pulled
+// from the platform, or nil. It is merged over the bundled one, so years the
+// platform published after this build still get promised dates; until one
+// covers a year, receipts of that year print no promised date. (A calendar
+// pulled while the kiosk runs takes effect at its next start, as a catalog
+// does.)
+func publishedCalendar(ctx context.Context, st *Stack, log *slog.Logger) *catalog.Calendar {
+	body, _, err := st.Store.Document(ctx, outbox.DocCalendar)
+	if err != nil || len(body) == 0 {
+		return nil
+	}
+	c, err := catalog.ParseCalendar(body)
+	if err != nil {
+		log.Warn("published holiday calendar unusable; keeping the bundled one", "err", err)
+		return nil
+	}
+	return c
+}
+
 // cachedCatalog is the catalog the engine last pulled from the platform, or
 // nil to keep the embedded sample.
 func cachedCatalog(ctx context.Context, st *Stack, log *slog.Logger) *catalog.Catalog {
-	body, _, err := st.Store.Catalog(ctx)
+	body, _, err := st.Store.Document(ctx, outbox.DocCatalog)
 	if err != nil || len(body) == 0 {
 		return nil
 	}

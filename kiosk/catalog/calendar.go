@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -194,4 +195,42 @@ func (c *Calendar) DueDate(acceptedAt time.Time, limit Limit) (time.Time, error)
 	default:
 		return time.Time{}, fmt.Errorf("catalog: unknown time-limit unit %q", limit.Unit)
 	}
+}
+
+// Merge returns a calendar covering the years of both c and newer; for a
+// year both declare, newer's days win. The kiosk merges the calendar the
+// platform publishes (the year ahead, announced each November) over the
+// one bundled with the software, so a kiosk installed years ago still
+// promises dates; a year neither covers still gives ErrNotCovered.
+func (c *Calendar) Merge(newer *Calendar) *Calendar {
+	out := &Calendar{
+		years:    map[int]bool{},
+		holidays: map[civilDate]string{},
+		workdays: map[civilDate]string{},
+		Source:   c.Source,
+		Note:     c.Note,
+		Sample:   c.Sample || newer.Sample,
+	}
+	if newer.Source != "" && newer.Source != c.Source {
+		out.Source = strings.TrimPrefix(c.Source+"; "+newer.Source, "; ")
+	}
+	for _, src := range []*Calendar{c, newer} {
+		for y := range src.years {
+			if src == c && newer.years[y] {
+				continue // newer declares this year: take it whole
+			}
+			out.years[y] = true
+			for d, name := range src.holidays {
+				if d.y == y {
+					out.holidays[d] = name
+				}
+			}
+			for d, name := range src.workdays {
+				if d.y == y {
+					out.workdays[d] = name
+				}
+			}
+		}
+	}
+	return out
 }

@@ -172,3 +172,44 @@ func TestCalendarMetadata(t *testing.T) {
 		t.Error("the calendar must cite its source")
 	}
 }
+
+// TestMergeCalendars: the platform's calendar for a later year extends the
+// bundled one; for a year both declare the platform's days win whole; a
+// year neither covers still cannot be promised.
+func TestMergeCalendars(t *testing.T) {
+	bundled := mustCalendar(t)
+	published, err := ParseCalendar([]byte(`{"source":"platform","years":[2026,2031],
+		"holidays":[{"name":"元旦","from":"2031-01-01","to":"2031-01-03"}],
+		"workdays":[{"date":"2026-11-28","for":"test"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := bundled.Merge(published)
+	tests := []struct {
+		day  string
+		want bool
+		err  error
+	}{
+		{"2031-01-02", false, nil},           // the platform's holiday
+		{"2031-01-06", true, nil},            // an ordinary Monday of the new year
+		{"2026-11-28", true, nil},            // the platform's make-up Saturday
+		{"2026-10-01", true, nil},            // 2026 taken whole from the platform: its 国庆 list is empty
+		{"2032-01-05", false, ErrNotCovered}, // covered by neither
+	}
+	for _, tc := range tests {
+		got, err := c.IsWorkday(day(tc.day))
+		if !errors.Is(err, tc.err) || (err == nil && got != tc.want) {
+			t.Errorf("%s: %v %v, want %v %v", tc.day, got, err, tc.want, tc.err)
+		}
+	}
+	if got := c.Years(); len(got) != 2 || got[0] != 2026 || got[1] != 2031 {
+		t.Errorf("years %v", got)
+	}
+	// The bundled calendar itself is unchanged.
+	if ok, _ := bundled.IsWorkday(day("2026-10-01")); ok {
+		t.Error("Merge changed the bundled calendar")
+	}
+	if _, err := bundled.IsWorkday(day("2031-01-06")); !errors.Is(err, ErrNotCovered) {
+		t.Errorf("bundled covers 2031: %v", err)
+	}
+}

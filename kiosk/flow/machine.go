@@ -160,6 +160,10 @@ func (m *Machine) fresh() session {
 // change.
 func (m *Machine) SetCatalog(cat *catalog.Catalog) { m.cat = cat }
 
+// SetCalendar replaces the working-day calendar (the bundled one merged
+// with the platform's); the next receipt's promised date uses it.
+func (m *Machine) SetCalendar(cal *catalog.Calendar) { m.opts.Calendar = cal }
+
 // Handle applies one event and returns the new state and the effects kiosk/app
 // must execute, in order.
 func (m *Machine) Handle(ev Event) (State, []Effect) {

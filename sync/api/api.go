@@ -20,6 +20,9 @@ const (
 	PathBlobs       = Base + "/blobs/"
 	PathSubmissions = Base + "/submissions"
 	PathCatalog     = Base + "/catalog"
+	// PathCalendar serves the working-day (holiday) calendar the platform
+	// publishes, in the catalog's holiday-file format, with an ETag.
+	PathCalendar = Base + "/calendar"
 	PathStatuses    = Base + "/statuses"
 	PathTrack       = Base + "/track/"
 	PathRatings     = Base + "/ratings"

@@ -42,8 +42,8 @@ type Store interface {
 	MarkRejected(ctx context.Context, id, reason string) error
 	ApplyStatuses(ctx context.Context, updates []api.StatusUpdate, cursor string) error
 	StatusCursor(ctx context.Context) (string, error)
-	CatalogETag(ctx context.Context) (string, error)
-	SaveCatalog(ctx context.Context, etag string, body []byte) error
+	DocumentETag(ctx context.Context, doc outbox.Document) (string, error)
+	SaveDocument(ctx context.Context, doc outbox.Document, etag string, body []byte) error
 	NextRating(ctx context.Context) (*api.Rating, error)
 	MarkRatingSent(ctx context.Context, id string, at time.Time) error
 	MarkRatingRejected(ctx context.Context, id, reason string) error
@@ -56,6 +56,7 @@ type Platform interface {
 	UploadNewBlob(ctx context.Context, sha string, size int64, src io.ReaderAt, progress func(offset int64)) (client.UploadStats, error)
 	Submit(ctx context.Context, s *api.SubmissionRequest) (*api.SubmissionResponse, error)
 	Catalog(ctx context.Context, etag string) ([]byte, string, bool, error)
+	Calendar(ctx context.Context, etag string) ([]byte, string, bool, error)
 	Statuses(ctx context.Context, cursor string) (*api.StatusesResponse, error)
 	Rate(ctx context.Context, r *api.Rating) error
 	Heartbeat(ctx context.Context, hb *api.Heartbeat) (*api.HeartbeatResponse, error)
@@ -760,24 +761,33 @@ func (e *Engine) pull(ctx context.Context) error {
 			break
 		}
 	}
-	etag, err := e.cfg.Store.CatalogETag(ctx)
+	if err := e.pullDocument(ctx, outbox.DocCatalog, e.cfg.Platform.Catalog); err != nil {
+		return err
+	}
+	return e.pullDocument(ctx, outbox.DocCalendar, e.cfg.Platform.Calendar)
+}
+
+// pullDocument refreshes one cached document (catalog, calendar) if the
+// platform's ETag differs from ours. A platform that publishes none (404)
+// leaves ours as it is.
+func (e *Engine) pullDocument(ctx context.Context, doc outbox.Document, fetch func(context.Context, string) ([]byte, string, bool, error)) error {
+	etag, err := e.cfg.Store.DocumentETag(ctx, doc)
 	if err != nil {
 		return err
 	}
-	body, newTag, changed, err := e.cfg.Platform.Catalog(ctx, etag)
+	body, newTag, changed, err := fetch(ctx, etag)
 	switch {
 	case errors.Is(err, client.ErrNotFound):
-		// The platform serves no catalog; keep ours.
 	case err != nil:
 		if isLinkFailure(err) && ctx.Err() == nil {
 			e.linkFailed(err)
 		}
 		return err
 	case changed:
-		if err := e.cfg.Store.SaveCatalog(ctx, newTag, body); err != nil {
+		if err := e.cfg.Store.SaveDocument(ctx, doc, newTag, body); err != nil {
 			return err
 		}
-		e.log.Info("sync: catalog updated", "etag", newTag)
+		e.log.Info("sync: document updated", "document", doc, "etag", newTag)
 	}
 	return nil
 }

@@ -251,9 +251,12 @@ func TestPullsStatusesCatalogAndSendsRatingsAndHeartbeat(t *testing.T) {
 	if err != nil || rec.PlatformStatus != "approved" {
 		t.Fatalf("kiosk record %+v %v", rec, err)
 	}
-	body, etag, err := r.store.Catalog(ctx)
+	body, etag, err := r.store.Document(ctx, outbox.DocCatalog)
 	if err != nil || etag == "" || !strings.Contains(string(body), "dev-residence-certificate") {
 		t.Fatalf("catalog %q %q %v", body, etag, err)
+	}
+	if body, etag, err := r.store.Document(ctx, outbox.DocCalendar); err != nil || etag == "" || !strings.Contains(string(body), "2031") {
+		t.Fatalf("published calendar not cached: %q %q %v", body, etag, err)
 	}
 	if next, err := r.store.NextRating(ctx); err != nil || next != nil {
 		t.Fatalf("rating still queued: %+v %v", next, err)
@@ -274,7 +277,7 @@ func TestPullsStatusesCatalogAndSendsRatingsAndHeartbeat(t *testing.T) {
 	// A third drain: the catalog is unchanged, so the platform answers
 	// 304 and the kiosk keeps its copy and ETag.
 	r.eng.Drain(ctx)
-	if _, etag2, _ := r.store.Catalog(ctx); etag2 != etag || catalogGets.Hits() != 2 {
+	if _, etag2, _ := r.store.Document(ctx, outbox.DocCatalog); etag2 != etag || catalogGets.Hits() != 2 {
 		t.Fatalf("etag %q -> %q, catalog GETs %d", etag, etag2, catalogGets.Hits())
 	}
 }

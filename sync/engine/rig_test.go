@@ -56,7 +56,8 @@ func startPlatform(t *testing.T, dir string) *platformProc {
 		t.Fatal(err)
 	}
 	h, err := platform.New(platform.Config{Store: st, Blobs: blobs, Catalog: []byte(`{"items":[{"id":"dev-residence-certificate"}]}`),
-		Logger: slog.New(slog.DiscardHandler)})
+		Calendar: []byte(`{"years":[2031],"holidays":[{"name":"元旦","from":"2031-01-01","to":"2031-01-01"}]}`),
+		Logger:   slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

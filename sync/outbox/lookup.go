@@ -241,7 +241,7 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 	if st.StatusCursor, err = s.StatusCursor(ctx); err != nil {
 		return st, err
 	}
-	if st.CatalogETag, err = s.CatalogETag(ctx); err != nil {
+	if st.CatalogETag, err = s.DocumentETag(ctx, DocCatalog); err != nil {
 		return st, err
 	}
 	var fsst unix.Statfs_t

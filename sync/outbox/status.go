@@ -10,11 +10,21 @@ import (
 	"onedoor/sync/api"
 )
 
+const kvStatusCursor = "status_cursor"
+
+// Document names a JSON document the platform publishes with an ETag and
+// the outbox caches: the service catalog and the working-day calendar.
+type Document string
+
+// The cached documents. Their names are the key prefixes in the kv table
+// ("catalog_etag", "catalog_body"), fixed by the first migration.
 const (
-	kvStatusCursor = "status_cursor"
-	kvCatalogETag  = "catalog_etag"
-	kvCatalogBody  = "catalog_body"
+	DocCatalog  Document = "catalog"
+	DocCalendar Document = "calendar"
 )
+
+func (d Document) etagKey() string { return string(d) + "_etag" }
+func (d Document) bodyKey() string { return string(d) + "_body" }
 
 // ApplyStatuses records status updates from the platform and the cursor to
 // ask from next time, in one transaction, so a crash cannot store the
@@ -93,28 +103,28 @@ func (s *Store) StatusCursor(ctx context.Context) (string, error) {
 	return string(v), err
 }
 
-// CatalogETag returns the ETag of the cached catalog, "" when none.
-func (s *Store) CatalogETag(ctx context.Context) (string, error) {
-	v, err := s.getKV(ctx, kvCatalogETag)
+// DocumentETag returns the ETag of a cached document, "" when none.
+func (s *Store) DocumentETag(ctx context.Context, doc Document) (string, error) {
+	v, err := s.getKV(ctx, doc.etagKey())
 	return string(v), err
 }
 
-// Catalog returns the cached catalog body and its ETag; ErrNotFound when
+// Document returns a cached document's body and ETag; ErrNotFound when
 // none was saved yet.
-func (s *Store) Catalog(ctx context.Context) (body []byte, etag string, err error) {
-	body, err = s.getKV(ctx, kvCatalogBody)
+func (s *Store) Document(ctx context.Context, doc Document) (body []byte, etag string, err error) {
+	body, err = s.getKV(ctx, doc.bodyKey())
 	if err != nil {
 		return nil, "", err
 	}
 	if body == nil {
-		return nil, "", fmt.Errorf("%w: no catalog cached", ErrNotFound)
+		return nil, "", fmt.Errorf("%w: no %s cached", ErrNotFound, doc)
 	}
-	e, err := s.getKV(ctx, kvCatalogETag)
+	e, err := s.getKV(ctx, doc.etagKey())
 	return body, string(e), err
 }
 
-// SaveCatalog caches a catalog body with its ETag.
-func (s *Store) SaveCatalog(ctx context.Context, etag string, body []byte) error {
+// SaveDocument caches a document's body with its ETag.
+func (s *Store) SaveDocument(ctx context.Context, doc Document, etag string, body []byte) error {
 	if err := s.writable(); err != nil {
 		return err
 	}
@@ -123,17 +133,17 @@ func (s *Store) SaveCatalog(ctx context.Context, etag string, body []byte) error
 		return fmt.Errorf("outbox: begin: %w", mapDiskFull(err))
 	}
 	defer tx.Rollback()
-	if err := putKV(ctx, tx, kvCatalogBody, body); err != nil {
+	if err := putKV(ctx, tx, doc.bodyKey(), body); err != nil {
 		return err
 	}
-	if err := putKV(ctx, tx, kvCatalogETag, []byte(etag)); err != nil {
+	if err := putKV(ctx, tx, doc.etagKey(), []byte(etag)); err != nil {
 		return err
 	}
-	if err := audit(ctx, tx, s.now(), "catalog", "", fmt.Sprintf("bytes=%d", len(body))); err != nil {
+	if err := audit(ctx, tx, s.now(), string(doc), "", fmt.Sprintf("bytes=%d", len(body))); err != nil {
 		return mapDiskFull(err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("outbox: commit catalog: %w", mapDiskFull(err))
+		return fmt.Errorf("outbox: commit %s: %w", doc, mapDiskFull(err))
 	}
 	return nil
 }

@@ -386,16 +386,23 @@ func TestStatusesCatalogRatings(t *testing.T) {
 		t.Errorf("History: %+v %v", h, err)
 	}
 
-	if etag, _ := s.CatalogETag(ctx); etag != "" {
-		t.Errorf("etag before any catalog: %q", etag)
+	for _, doc := range []outbox.Document{outbox.DocCatalog, outbox.DocCalendar} {
+		if etag, _ := s.DocumentETag(ctx, doc); etag != "" {
+			t.Errorf("%s etag before any save: %q", doc, etag)
+		}
+		if _, _, err := s.Document(ctx, doc); !errors.Is(err, outbox.ErrNotFound) {
+			t.Errorf("%s before save: %v", doc, err)
+		}
 	}
-	if _, _, err := s.Catalog(ctx); !errors.Is(err, outbox.ErrNotFound) {
-		t.Errorf("Catalog before save: %v", err)
-	}
-	s.SaveCatalog(ctx, `"v2"`, []byte(`{"items":[]}`))
-	body, etag, err := s.Catalog(ctx)
+	s.SaveDocument(ctx, outbox.DocCatalog, `"v2"`, []byte(`{"items":[]}`))
+	s.SaveDocument(ctx, outbox.DocCalendar, `"c1"`, []byte(`{"years":[2031]}`))
+	body, etag, err := s.Document(ctx, outbox.DocCatalog)
 	if err != nil || etag != `"v2"` || string(body) != `{"items":[]}` {
-		t.Errorf("Catalog: %q %q %v", body, etag, err)
+		t.Errorf("catalog: %q %q %v", body, etag, err)
+	}
+	body, etag, err = s.Document(ctx, outbox.DocCalendar)
+	if err != nil || etag != `"c1"` || string(body) != `{"years":[2031]}` {
+		t.Errorf("calendar: %q %q %v", body, etag, err)
 	}
 
 	r1 := api.Rating{UUID: "11111111-1111-4111-8111-111111111111", Receipt: a.Number, Level: 5, Reason: "很好", At: t0}

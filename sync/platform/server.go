@@ -39,6 +39,11 @@ type Config struct {
 	CasePrefix string
 	// Catalog is served opaque at GET /api/v1/catalog; nil answers 404.
 	Catalog []byte
+	// Calendar is the working-day calendar (the kiosk's holiday-file
+	// format) served opaque at GET /api/v1/calendar; nil answers 404 and
+	// kiosks keep the calendar they were built with. Publish the next
+	// year's here when the State Council announces it.
+	Calendar []byte
 	// SecureCookies marks the session cookie Secure (set when serving TLS).
 	SecureCookies bool
 	// SessionTTL is how long a staff login lasts; default 8 hours.
@@ -68,7 +73,7 @@ type Config struct {
 // Server is the platform's HTTP handler.
 type Server struct {
 	cfg         Config
-	catalogETag string
+	catalog, calendar document
 	nonces      *nonceCache
 	tokens      *tokenCache
 	metrics     *metrics
@@ -138,14 +143,13 @@ func New(cfg Config) (*Server, error) {
 			os.Remove(cfg.NonceFile)
 		}
 	}
-	if cfg.Catalog != nil {
-		sum := sha256.Sum256(cfg.Catalog)
-		s.catalogETag = `"` + hex.EncodeToString(sum[:12]) + `"`
-	}
+	s.catalog = newDocument("catalog", cfg.Catalog)
+	s.calendar = newDocument("calendar", cfg.Calendar)
 	s.route("HEAD "+api.PathBlobs+"{sha}", "blobs", s.headBlob)
 	s.route("PATCH "+api.PathBlobs+"{sha}", "blobs", s.patchBlob)
 	s.route("POST "+api.PathSubmissions, "submissions", s.postSubmission)
-	s.route("GET "+api.PathCatalog, "catalog", s.getCatalog)
+	s.route("GET "+api.PathCatalog, "catalog", s.getDocument(&s.catalog))
+	s.route("GET "+api.PathCalendar, "calendar", s.getDocument(&s.calendar))
 	s.route("GET "+api.PathStatuses, "statuses", s.getStatuses)
 	s.route("GET "+api.PathTrack+"{receipt}", "track", s.getTrack)
 	s.route("POST "+api.PathRatings, "ratings", s.postRating)
@@ -643,24 +647,45 @@ func (s *Server) postHeartbeat(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, api.HeartbeatResponse{ServerTime: now.UTC()})
 }
 
-func (s *Server) getCatalog(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.authenticate(w, r, api.EmptySHA256, false); !ok {
-		return
+// document is a JSON document served opaque with a strong ETag.
+type document struct {
+	name string
+	body []byte // nil: not published, 404
+	etag string
+}
+
+func newDocument(name string, body []byte) document {
+	d := document{name: name, body: body}
+	if body != nil {
+		sum := sha256.Sum256(body)
+		d.etag = `"` + hex.EncodeToString(sum[:12]) + `"`
 	}
-	if s.cfg.Catalog == nil {
-		writeError(w, http.StatusNotFound, api.ErrorResponse{Code: api.CodeNotFound, Message: "this platform has no catalog loaded"})
-		return
-	}
-	w.Header().Set("ETag", s.catalogETag)
-	w.Header().Set("Cache-Control", "no-cache")
-	for _, tag := range strings.Split(r.Header.Get("If-None-Match"), ",") {
-		if t := strings.TrimSpace(tag); t == s.catalogETag || t == "*" {
-			w.WriteHeader(http.StatusNotModified)
+	return d
+}
+
+// getDocument serves d to kiosks, answering 304 to an If-None-Match that
+// names its ETag (a weak W/ form too: an intermediary may have weakened
+// it, and the body is the same).
+func (s *Server) getDocument(d *document) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := s.authenticate(w, r, api.EmptySHA256, false); !ok {
 			return
 		}
+		if d.body == nil {
+			writeError(w, http.StatusNotFound, api.ErrorResponse{Code: api.CodeNotFound, Message: "this platform publishes no " + d.name})
+			return
+		}
+		w.Header().Set("ETag", d.etag)
+		w.Header().Set("Cache-Control", "no-cache")
+		for _, tag := range strings.Split(r.Header.Get("If-None-Match"), ",") {
+			if t := strings.TrimPrefix(strings.TrimSpace(tag), "W/"); t == d.etag || t == "*" {
+				w.WriteHeader(http.StatusNotModified)
+				return
+			}
+		}
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Write(d.body)
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Write(s.cfg.Catalog)
 }
 
 // statusesPage bounds one statuses answer; More tells the kiosk to ask again.
