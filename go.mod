@@ -78,3 +78,6 @@ require (
 	golang.org/x/xerrors v0.0.0-20200804184101-5ec99f83aff1 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 )
+
+// Patched copy: C.UTF-8 is the C locale (see third_party/go-locale/ONEDOOR.md).
+replace github.com/jeandeaual/go-locale => ./third_party/go-locale
