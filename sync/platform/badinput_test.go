@@ -51,6 +51,8 @@ func TestBadTextRefused(t *testing.T) {
 		`{"kiosk_id":"K1","version":"1","free_disk":1}`, // misspelt: free_disk_bytes
 		`{"kiosk_id":"K1","version":"\u0000"}`,
 		`{"kiosk_id":"K1","version":"1","last_sync":"yesterday"}`,
+		`{"kiosk_id":"K1","version":"1","queue_depth":-1}`,
+		`{"kiosk_id":"K1","version":"` + strings.Repeat("v", 65) + `"}`,
 	} {
 		if r := e.do(req{method: "POST", path: api.PathHeartbeat, body: []byte(hb)}); r.code != http.StatusUnprocessableEntity {
 			t.Errorf("heartbeat %s = %d %s, want 422", hb, r.code, r.body)

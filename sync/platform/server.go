@@ -632,6 +632,10 @@ func (s *Server) postHeartbeat(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, body, &hb, "heartbeat", true) {
 		return
 	}
+	if err := hb.Validate(); err != nil {
+		validation(w, err)
+		return
+	}
 	if hb.KioskID == "" {
 		hb.KioskID = a.KioskID
 	}
