@@ -352,3 +352,60 @@ func (d *Dir) PurgePartials(ctx context.Context, cutoff time.Time) (int, error) 
 	}
 	return n, nil
 }
+
+// Walk calls fn with the address and size of every complete blob, packed
+// or in a file of its own (for platformd verify and migrate).
+func (d *Dir) Walk(ctx context.Context, fn func(sha string, size int64) error) error {
+	rows, err := d.packs.r.QueryContext(ctx, `SELECT sha, size FROM packed ORDER BY sha`)
+	if err != nil {
+		return fmt.Errorf("pack index: %w", err)
+	}
+	type entry struct {
+		sha  string
+		size int64
+	}
+	var packed []entry
+	for rows.Next() {
+		var e entry
+		if err := rows.Scan(&e.sha, &e.size); err != nil {
+			rows.Close()
+			return fmt.Errorf("pack index: %w", err)
+		}
+		packed = append(packed, e)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("pack index: %w", err)
+	}
+	for _, e := range packed {
+		if err := fn(e.sha, e.size); err != nil {
+			return err
+		}
+	}
+	dirs, err := os.ReadDir(d.root)
+	if err != nil {
+		return fmt.Errorf("blob folder: %w", err)
+	}
+	for _, sub := range dirs {
+		if !sub.IsDir() || len(sub.Name()) != 2 {
+			continue
+		}
+		files, err := os.ReadDir(filepath.Join(d.root, sub.Name()))
+		if err != nil {
+			return fmt.Errorf("blob folder: %w", err)
+		}
+		for _, f := range files {
+			if !api.IsSHA256Hex(f.Name()) || f.Name()[:2] != sub.Name() {
+				continue
+			}
+			fi, err := f.Info()
+			if err != nil {
+				return fmt.Errorf("blob folder: %w", err)
+			}
+			if err := fn(f.Name(), fi.Size()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -18,6 +18,7 @@ import (
 
 	"onedoor/sync/platform"
 	"onedoor/sync/platform/blobdir"
+	"onedoor/sync/platform/local"
 	"onedoor/sync/platform/pgstore"
 	"onedoor/sync/platform/s3blobs"
 	"onedoor/sync/platform/sqlitestore"
@@ -159,6 +160,22 @@ func (p *Platform) Close() error {
 		err = errors.Join(err, p.closers[i]())
 	}
 	return err
+}
+
+// AddKiosk registers a kiosk with a new random token; see local.AddKiosk.
+func (p *Platform) AddKiosk(ctx context.Context, id string) (string, error) {
+	return local.AddKiosk(ctx, p.Store, id)
+}
+
+// AddEnrolment gives a kiosk a one-time enrolment code; see
+// local.AddEnrolment.
+func (p *Platform) AddEnrolment(ctx context.Context, id string, ttl time.Duration, rekey bool) (string, error) {
+	return local.AddEnrolment(ctx, p.Store, id, ttl, rekey)
+}
+
+// AddStaff creates a back-office account; see local.AddStaff.
+func (p *Platform) AddStaff(ctx context.Context, user, password string) error {
+	return local.AddStaff(ctx, p.Store, user, password)
 }
 
 // RunJobs runs the background jobs until ctx ends: abandoned uploads older

@@ -81,20 +81,35 @@ func (p *Platform) Close() error {
 // AddKiosk registers a kiosk with a new random token (32 bytes, hex) and
 // returns the token; it is not shown again by any command.
 func (p *Platform) AddKiosk(ctx context.Context, id string) (string, error) {
-	if id == "" || len(id) > 64 {
-		return "", errors.New("kiosk id must be 1..64 characters")
-	}
-	for _, c := range id {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
-			return "", fmt.Errorf("kiosk id %q: use letters, digits, '-', '_' or '.'", id)
-		}
+	return AddKiosk(ctx, p.Store, id)
+}
+
+// AddEnrolment gives a kiosk a one-time enrolment code; see the function
+// AddEnrolment.
+func (p *Platform) AddEnrolment(ctx context.Context, id string, ttl time.Duration, rekey bool) (string, error) {
+	return AddEnrolment(ctx, p.Store, id, ttl, rekey)
+}
+
+// AddStaff creates a back-office account with a bcrypt-hashed password.
+func (p *Platform) AddStaff(ctx context.Context, user, password string) error {
+	return AddStaff(ctx, p.Store, user, password)
+}
+
+// The admin operations below take any platform.Store, so platformd runs
+// them the same on SQLite and on PostgreSQL (sync/platform/city).
+
+// AddKiosk registers a kiosk in st with a new random token (32 bytes, hex)
+// and returns the token.
+func AddKiosk(ctx context.Context, st platform.Store, id string) (string, error) {
+	if err := checkKioskID(id); err != nil {
+		return "", err
 	}
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", fmt.Errorf("token: %w", err)
 	}
 	tok := hex.EncodeToString(b[:])
-	if err := p.Store.AddKiosk(ctx, id, tok, time.Now()); err != nil {
+	if err := st.AddKiosk(ctx, id, tok, time.Now()); err != nil {
 		return "", err
 	}
 	return tok, nil
@@ -104,11 +119,11 @@ func (p *Platform) AddKiosk(ctx context.Context, id string) (string, error) {
 // it a one-time enrolment code valid for ttl (0: the default 72 hours).
 // With rekey the kiosk must exist already (a token kiosk migrating to a
 // key, or a kiosk whose key was lost); without, it must be new.
-func (p *Platform) AddEnrolment(ctx context.Context, id string, ttl time.Duration, rekey bool) (string, error) {
+func AddEnrolment(ctx context.Context, st platform.Store, id string, ttl time.Duration, rekey bool) (string, error) {
 	if err := checkKioskID(id); err != nil {
 		return "", err
 	}
-	ks, err := p.Store.Kiosks(ctx)
+	ks, err := st.Kiosks(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -122,7 +137,7 @@ func (p *Platform) AddEnrolment(ctx context.Context, id string, ttl time.Duratio
 	case !exists && rekey:
 		return "", fmt.Errorf("kiosk %q: %w", id, platform.ErrNotFound)
 	}
-	return platform.AddEnrolment(ctx, p.Store, id, ttl, time.Now())
+	return platform.AddEnrolment(ctx, st, id, ttl, time.Now())
 }
 
 func checkKioskID(id string) error {
@@ -137,8 +152,8 @@ func checkKioskID(id string) error {
 	return nil
 }
 
-// AddStaff creates a back-office account with a bcrypt-hashed password.
-func (p *Platform) AddStaff(ctx context.Context, user, password string) error {
+// AddStaff creates a back-office account in st with a bcrypt-hashed password.
+func AddStaff(ctx context.Context, st platform.Store, user, password string) error {
 	if user == "" || len(user) > 64 {
 		return errors.New("user name must be 1..64 characters")
 	}
@@ -146,5 +161,5 @@ func (p *Platform) AddStaff(ctx context.Context, user, password string) error {
 	if err != nil {
 		return err
 	}
-	return p.Store.AddStaff(ctx, user, h, time.Now())
+	return st.AddStaff(ctx, user, h, time.Now())
 }

@@ -6,6 +6,12 @@
 //	platformd kiosk rekey --data DIR --id ID    new enrolment code for an existing kiosk (token kiosks migrate so)
 //	platformd staff add --data DIR --user U     back-office account; password on stdin
 //	platformd export --data DIR                 every submission as JSON lines
+//	platformd migrate --from sqlite:DIR --to postgres://… --blobs s3://…   move a platform to PostgreSQL and S3
+//	platformd verify [--data DIR] [--db URL] [--blobs URL]                 re-hash every blob, report missing or damaged
+//
+// Every command takes --db postgres://… and --blobs s3://… instead of (or
+// beside) --data DIR: the storage of a city's platform, shared by several
+// instances behind a load balancer.
 //
 // Exit codes: 0 ok, 1 failure, 2 bad command line.
 package main
@@ -28,8 +34,7 @@ import (
 	"time"
 
 	"onedoor/sync/platform"
-	"onedoor/sync/platform/blobdir"
-	"onedoor/sync/platform/local"
+	"onedoor/sync/platform/city"
 )
 
 const (
@@ -59,6 +64,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return staffAdd(ctx, args[2:], stdin, stdout, stderr)
 	case args[0] == "export":
 		return export(ctx, args[1:], stdout, stderr)
+	case args[0] == "migrate":
+		return migrate(ctx, args[1:], stdout, stderr)
+	case args[0] == "verify":
+		return verify(ctx, args[1:], stdout, stderr)
 	case args[0] == "help":
 		usage(stdout)
 		return exitOK
@@ -77,6 +86,10 @@ func usage(w io.Writer) {
   platformd kiosk rekey --data DIR --id ID    new enrolment code for an existing kiosk (migrates a token kiosk)
   platformd staff add --data DIR --user U     back-office account; password read from stdin
   platformd export --data DIR                 every submission as JSON lines
+  platformd migrate --from sqlite:DIR --to postgres://… --blobs s3://…   move records and blobs
+  platformd verify --data DIR | --db URL --blobs URL                     re-hash every blob
+every command: --db postgres://USER@HOST:PORT/DB and --blobs s3://KEY:SECRET@HOST:PORT/BUCKET
+select PostgreSQL and an S3 bucket (several instances share them) instead of DIR
 `)
 }
 
@@ -99,7 +112,8 @@ func parse(fs *flag.FlagSet, args []string, stderr io.Writer) (code int, ok bool
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:8480", "listen address HOST:PORT (port 0 picks a free one)")
-	data := fs.String("data", "", "data directory (database and blobs)")
+	st := storageFlags(fs)
+	data := st.data
 	cert := fs.String("tls-cert", "", "TLS certificate file (PEM); serve HTTPS with --tls-key")
 	key := fs.String("tls-key", "", "TLS private key file (PEM)")
 	catalog := fs.String("catalog", "", "service catalog JSON served to kiosks (default DATA/catalog.json if present)")
@@ -113,8 +127,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if code, ok := parse(fs, args, stderr); !ok {
 		return code
 	}
-	if *data == "" {
-		fmt.Fprintln(stderr, "platformd serve: --data DIR is required")
+	if !st.check("serve", stderr) {
 		return exitUsage
 	}
 	if (*cert == "") != (*key == "") {
@@ -137,15 +150,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		metricsToken = strings.TrimSpace(string(b))
 	}
-	p, err := local.Open(ctx, *data, platform.Config{Logger: logger, CasePrefix: *prefix, Catalog: cat, SecureCookies: *cert != "", Fleet: fleet, MetricsToken: metricsToken, Limits: platform.Limits{PartialTTL: *partialTTL}})
+	p, err := city.Open(ctx, st.options(), platform.Config{Logger: logger, CasePrefix: *prefix, Catalog: cat, SecureCookies: *cert != "", Fleet: fleet, MetricsToken: metricsToken, Limits: platform.Limits{PartialTTL: *partialTTL}})
 	if err != nil {
 		fmt.Fprintf(stderr, "platformd serve: %v\n", err)
 		return exitFailure
 	}
 	defer p.Close()
-	if *partialTTL > 0 {
-		go purgePartials(ctx, p.Blobs, *partialTTL, logger)
-	}
+	go p.RunJobs(ctx, jobHolder(), *partialTTL, 24*time.Hour, logger.Info)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		fmt.Fprintf(stderr, "platformd serve: %v\n", err)
@@ -192,25 +203,6 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// purgePartials drops abandoned uploads at start and then daily.
-func purgePartials(ctx context.Context, blobs *blobdir.Dir, ttl time.Duration, logger *slog.Logger) {
-	t := time.NewTicker(24 * time.Hour)
-	defer t.Stop()
-	for {
-		n, err := blobs.PurgePartials(ctx, time.Now().Add(-ttl))
-		if err != nil {
-			logger.Error("purging abandoned uploads", "err", err)
-		} else if n > 0 {
-			logger.Info("purged abandoned uploads", "count", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
 func loadCatalog(path, data string) ([]byte, error) {
 	explicit := path != ""
 	if !explicit {
@@ -238,7 +230,7 @@ func kioskAdd(ctx context.Context, args []string, rekey bool, stdout, stderr io.
 		name = "kiosk rekey"
 	}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	data := fs.String("data", "", "data directory")
+	st := storageFlags(fs)
 	id := fs.String("id", "", "kiosk id, e.g. DG-0001")
 	ttl := fs.Duration("code-ttl", platform.DefaultEnrolCodeTTL, "how long the enrolment code works")
 	legacy := false
@@ -248,11 +240,14 @@ func kioskAdd(ctx context.Context, args []string, rekey bool, stdout, stderr io.
 	if code, ok := parse(fs, args, stderr); !ok {
 		return code
 	}
-	if *data == "" || *id == "" {
-		fmt.Fprintf(stderr, "platformd %s: --data and --id are required\n", name)
+	if *id == "" {
+		fmt.Fprintf(stderr, "platformd %s: --id is required\n", name)
 		return exitUsage
 	}
-	p, err := local.OpenStore(ctx, *data)
+	if !st.check(name, stderr) {
+		return exitUsage
+	}
+	p, err := city.OpenStore(ctx, st.options())
 	if err != nil {
 		fmt.Fprintf(stderr, "platformd %s: %v\n", name, err)
 		return exitFailure
@@ -274,13 +269,16 @@ func kioskAdd(ctx context.Context, args []string, rekey bool, stdout, stderr io.
 
 func staffAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("staff add", flag.ContinueOnError)
-	data := fs.String("data", "", "data directory")
+	st := storageFlags(fs)
 	user := fs.String("user", "", "user name")
 	if code, ok := parse(fs, args, stderr); !ok {
 		return code
 	}
-	if *data == "" || *user == "" {
-		fmt.Fprintln(stderr, "platformd staff add: --data and --user are required")
+	if *user == "" {
+		fmt.Fprintln(stderr, "platformd staff add: --user is required")
+		return exitUsage
+	}
+	if !st.check("staff add", stderr) {
 		return exitUsage
 	}
 	line, err := bufio.NewReader(stdin).ReadString('\n')
@@ -289,7 +287,7 @@ func staffAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return exitUsage
 	}
 	pw := strings.TrimRight(line, "\r\n")
-	p, err := local.OpenStore(ctx, *data)
+	p, err := city.OpenStore(ctx, st.options())
 	if err != nil {
 		fmt.Fprintf(stderr, "platformd staff add: %v\n", err)
 		return exitFailure
@@ -305,19 +303,20 @@ func staffAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 
 func export(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
-	data := fs.String("data", "", "data directory")
+	st := storageFlags(fs)
 	if code, ok := parse(fs, args, stderr); !ok {
 		return code
 	}
-	if *data == "" {
-		fmt.Fprintln(stderr, "platformd export: --data is required")
+	if !st.check("export", stderr) {
 		return exitUsage
 	}
-	if _, err := os.Stat(filepath.Join(*data, "platform.db")); err != nil {
-		fmt.Fprintf(stderr, "platformd export: no platform database in %s\n", *data)
-		return exitFailure
+	if dir := st.sqliteDir(); dir != "" {
+		if _, err := os.Stat(filepath.Join(dir, "platform.db")); err != nil {
+			fmt.Fprintf(stderr, "platformd export: no platform database in %s\n", dir)
+			return exitFailure
+		}
 	}
-	p, err := local.OpenStore(ctx, *data)
+	p, err := city.OpenStore(ctx, st.options())
 	if err != nil {
 		fmt.Fprintf(stderr, "platformd export: %v\n", err)
 		return exitFailure
