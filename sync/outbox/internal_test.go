@@ -49,7 +49,6 @@ func fictional(pages ...[]byte) NewSubmission {
 // recordingFS wraps the real file system, logs every step of a blob write
 // and can fail a chosen step the way a full disk does.
 type recordingFS struct {
-	osFS
 	mu       sync.Mutex // blob files are written from several goroutines
 	t        *testing.T
 	s        *Store // to look at the database mid-write

@@ -875,7 +875,7 @@ func TestKeyCreatedOnceByConcurrentOpens(t *testing.T) {
 	var all []*outbox.Store
 	for s := range stores {
 		all = append(all, s)
-		defer s.Close()
+		t.Cleanup(func() { s.Close() })
 	}
 	if len(all) != 4 {
 		t.Fatalf("%d of 4 opens succeeded", len(all))
