@@ -54,8 +54,12 @@ func NewPagedList(tr Texts, items []fyne.CanvasObject, perPage, cols, page int) 
 	p.label = widget.NewLabel("")
 	p.label.Alignment = fyne.TextAlignCenter
 	p.nav = container.NewBorder(nil, nil, p.prev, p.next, p.label)
-	// Until the first layout, one page per perPage items.
-	for i := 0; i < len(items); i += perPage {
+	// Until the first layout, one page per item: the page asked for (the
+	// one the resident was on before a redraw, counted by height) must
+	// survive until the layout cuts the real pages; cutting by perPage
+	// here clamped it, and a list with more pages by height than by count
+	// could never show its last page.
+	for i := range items {
 		p.starts = append(p.starts, i)
 	}
 	if len(p.starts) == 0 {
