@@ -45,12 +45,6 @@ func (m *metrics) count(name, label string, n uint64) {
 	m.mu.Unlock()
 }
 
-func (m *metrics) get(name, label string) uint64 {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.events[[2]string{name, label}]
-}
-
 // eventHelp describes each event counter; the label name is the second field.
 func eventHelp() map[string][2]string {
 	return map[string][2]string{

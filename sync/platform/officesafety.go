@@ -7,7 +7,6 @@ import (
 	"mime"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"onedoor/sync/api"
@@ -100,7 +99,6 @@ func (s *Server) hsts(w http.ResponseWriter, r *http.Request) {
 // from many addresses; and per address loosely, against one address
 // trying many accounts.
 type loginLimits struct {
-	mu                    sync.Mutex
 	pair, account, client *loginLimiter
 }
 
