@@ -33,7 +33,11 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(s3test.Main(m, &gw))
+	code := s3test.Main(m, &gw)
+	if pg != nil {
+		pg.Stop()
+	}
+	os.Exit(code)
 }
 
 // TestMain above starts the gateway; the PostgreSQL cluster is started
@@ -41,7 +45,9 @@ func TestMain(m *testing.M) {
 var pgOnce sync.Once
 var pgErr error
 
-func cluster(t *testing.T) *pgtest.Cluster {
+func cluster(t *testing.T) *pgtest.Cluster { return clusterTB(t) }
+
+func clusterTB(t testing.TB) *pgtest.Cluster {
 	t.Helper()
 	pgOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
