@@ -48,6 +48,9 @@ var migrationFiles embed.FS
 // Store implements platform.Store on PostgreSQL.
 type Store struct {
 	pool *pgxpool.Pool
+	// fast serves the per-request writes of the shared state (nonces,
+	// limiter failures) with synchronous_commit off; see shared.go.
+	fast *pgxpool.Pool
 
 	mu        sync.Mutex
 	caseYears map[int]bool // years whose case-number sequence exists
@@ -81,9 +84,17 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: %w", err)
 	}
-	s := &Store{pool: pool, caseYears: map[int]bool{}}
-	if err := s.migrate(ctx); err != nil {
+	fcfg := cfg.Copy()
+	fcfg.MaxConns = max(4, opt.MaxConns/4)
+	fcfg.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
+	fast, err := pgxpool.NewWithConfig(ctx, fcfg)
+	if err != nil {
 		pool.Close()
+		return nil, fmt.Errorf("pgstore: %w", err)
+	}
+	s := &Store{pool: pool, fast: fast, caseYears: map[int]bool{}}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
 		return nil, err
 	}
 	return s, nil
@@ -172,6 +183,7 @@ func (s *Store) migrate(ctx context.Context) error {
 // Close closes the pool.
 func (s *Store) Close() error {
 	s.pool.Close()
+	s.fast.Close()
 	return nil
 }
 
@@ -347,8 +359,10 @@ func (s *Store) caseSequence(ctx context.Context, year int) (string, error) {
 
 // CreateSubmission stores a new submission; see platform.Store. Each call
 // is one transaction; PostgreSQL groups concurrent commits into shared WAL
-// flushes by itself. The statements go in two pipelined batches (before and
-// after render) to keep round trips few.
+// flushes by itself. The transaction takes two round trips: one pipelined
+// batch opens it, takes the key's lock and reads the replay record, whether
+// the UUID or receipt is used and (only when neither) the case number; the
+// second, after render, inserts everything and commits.
 func (s *Store) CreateSubmission(ctx context.Context, rec platform.IntakeRecord, render func(api.SubmissionResponse) (platform.StoredResponse, error)) (platform.StoredResponse, bool, error) {
 	var none platform.StoredResponse
 	at := ts(rec.ReceivedAt)
@@ -362,62 +376,88 @@ func (s *Store) CreateSubmission(ctx context.Context, rec platform.IntakeRecord,
 	if err != nil {
 		return none, false, fmt.Errorf("intake: %w", err)
 	}
-	var out platform.StoredResponse
-	var replay bool
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		r, rp, err := replayOrConflict(ctx, tx, rec.KioskID, rec.IdemKey, rec.BodyHash)
-		if err != nil || rp {
-			out, replay = r, rp
-			return err
-		}
-		var used bool
-		var seq int64
-		err = tx.QueryRow(ctx, `SELECT EXISTS(SELECT 1 FROM submissions WHERE uuid = $1 OR receipt = $2), nextval('`+seqName+`')`,
-			req.UUID, req.Receipt).Scan(&used, &seq)
-		if err != nil {
-			return fmt.Errorf("intake: %w", err)
-		}
-		if used {
-			return fmt.Errorf("submission uuid or receipt already used under another key: %w", platform.ErrExists)
-		}
-		caseNumber := fmt.Sprintf("%s-%04d-%06d", rec.CasePrefix, year, seq)
-		out, err = render(api.SubmissionResponse{CaseNumber: caseNumber, Receipt: req.Receipt, UUID: req.UUID, Status: api.StatusReceived, ReceivedAt: at})
-		if err != nil {
-			return err
-		}
-		var mats, shas []string
-		var seqs []int32
-		for _, m := range req.Materials {
-			for _, p := range m.Pages {
-				seqs, mats, shas = append(seqs, int32(len(seqs))), append(mats, m.MaterialID), append(shas, p.SHA256)
-			}
-		}
-		b := &pgx.Batch{}
-		b.Queue(`WITH sub AS (
-				INSERT INTO submissions(uuid, receipt, case_number, kiosk, item_id, item_version,
-					applicant_name, id_number, status, request, received_at, updated_at)
-				VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$11) RETURNING id),
-			blobs AS (
-				INSERT INTO submission_blobs(submission_id, seq, material_id, sha256)
-				SELECT sub.id, b.seq, b.mat, b.sha FROM sub, unnest($12::int[], $13::text[], $14::text[]) AS b(seq, mat, sha))
-			INSERT INTO status_updates(submission_id, kiosk, status, note, actor, at)
-				SELECT id, $4, $9, '', 'intake', $11 FROM sub`,
-			req.UUID, req.Receipt, caseNumber, rec.KioskID, req.ItemID, req.ItemVersion,
-			req.Applicant.Name, req.Applicant.IDNumber, api.StatusReceived, reqJSON, at, seqs, mats, shas)
-		b.Queue(`INSERT INTO idempotency(kiosk, key, body_hash, status, body, created_at) VALUES($1,$2,$3,$4,$5,$6)`,
-			rec.KioskID, rec.IdemKey, rec.BodyHash, out.Status, out.Body, at)
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
-			if isUnique(err) {
-				return fmt.Errorf("submission uuid or receipt already used under another key: %w", platform.ErrExists)
-			}
-			return fmt.Errorf("intake: %w", err)
-		}
-		return nil
-	})
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
+		return none, false, fmt.Errorf("intake: %w", err)
+	}
+	// A connection released inside a transaction (an error, a cancelled
+	// context) is closed by the pool, which rolls the transaction back.
+	defer conn.Release()
+	rollback := func(err error) (platform.StoredResponse, bool, error) {
+		if _, rerr := conn.Exec(context.Background(), "ROLLBACK"); rerr != nil {
+			conn.Conn().Close(context.Background())
+		}
 		return none, false, err
 	}
-	return out, replay, nil
+	b := &pgx.Batch{}
+	b.Queue(`BEGIN`)
+	b.Queue(qLockKey, rec.KioskID, rec.IdemKey)
+	b.Queue(`SELECT i.body_hash, i.status, i.body, u.used,
+			CASE WHEN i.key IS NULL AND NOT u.used THEN nextval('`+seqName+`') END
+		FROM (SELECT EXISTS(SELECT 1 FROM submissions WHERE uuid = $3 OR receipt = $4) AS used) u
+		LEFT JOIN idempotency i ON i.kiosk = $1 AND i.key = $2`, rec.KioskID, rec.IdemKey, req.UUID, req.Receipt)
+	br := conn.SendBatch(ctx, b)
+	var hash *string
+	var status *int
+	var body []byte
+	var used bool
+	var seq *int64
+	_, err = br.Exec()
+	if err == nil {
+		_, err = br.Exec()
+	}
+	if err == nil {
+		err = br.QueryRow().Scan(&hash, &status, &body, &used, &seq)
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return rollback(fmt.Errorf("intake: %w", err))
+	}
+	switch {
+	case hash != nil && *hash != rec.BodyHash:
+		return rollback(platform.ErrIdempotencyConflict)
+	case hash != nil:
+		rollback(nil)
+		return platform.StoredResponse{Status: *status, Body: body}, true, nil
+	case used || seq == nil:
+		return rollback(fmt.Errorf("submission uuid or receipt already used under another key: %w", platform.ErrExists))
+	}
+	caseNumber := fmt.Sprintf("%s-%04d-%06d", rec.CasePrefix, year, *seq)
+	out, err := render(api.SubmissionResponse{CaseNumber: caseNumber, Receipt: req.Receipt, UUID: req.UUID, Status: api.StatusReceived, ReceivedAt: at})
+	if err != nil {
+		return rollback(err)
+	}
+	var mats, shas []string
+	var seqs []int32
+	for _, m := range req.Materials {
+		for _, p := range m.Pages {
+			seqs, mats, shas = append(seqs, int32(len(seqs))), append(mats, m.MaterialID), append(shas, p.SHA256)
+		}
+	}
+	b = &pgx.Batch{}
+	b.Queue(`WITH sub AS (
+			INSERT INTO submissions(uuid, receipt, case_number, kiosk, item_id, item_version,
+				applicant_name, id_number, status, request, received_at, updated_at)
+			VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$11) RETURNING id),
+		blobs AS (
+			INSERT INTO submission_blobs(submission_id, seq, material_id, sha256)
+			SELECT sub.id, b.seq, b.mat, b.sha FROM sub, unnest($12::int[], $13::text[], $14::text[]) AS b(seq, mat, sha))
+		INSERT INTO status_updates(submission_id, kiosk, status, note, actor, at)
+			SELECT id, $4, $9, '', 'intake', $11 FROM sub`,
+		req.UUID, req.Receipt, caseNumber, rec.KioskID, req.ItemID, req.ItemVersion,
+		req.Applicant.Name, req.Applicant.IDNumber, api.StatusReceived, reqJSON, at, seqs, mats, shas)
+	b.Queue(`INSERT INTO idempotency(kiosk, key, body_hash, status, body, created_at) VALUES($1,$2,$3,$4,$5,$6)`,
+		rec.KioskID, rec.IdemKey, rec.BodyHash, out.Status, out.Body, at)
+	b.Queue(`COMMIT`)
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		if isUnique(err) {
+			return rollback(fmt.Errorf("submission uuid or receipt already used under another key: %w", platform.ErrExists))
+		}
+		return rollback(fmt.Errorf("intake: %w", err))
+	}
+	return out, false, nil
 }
 
 // AddRating stores a rating once; see platform.Store.

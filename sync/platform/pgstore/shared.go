@@ -16,38 +16,29 @@ import (
 var _ platform.Shared = (*Store)(nil)
 
 // The replay cache and the limiters' counts are written on every request,
-// so they go through the pool without waiting for the WAL flush
-// (synchronous_commit off, per transaction): a database crash may forget
-// the last fraction of a second of nonces, which reopens replay of those
-// few requests for at most their ten minutes, and idempotency keys make a
+// so they go through the fast pool, whose sessions do not wait for the WAL
+// flush (synchronous_commit off): a database crash may forget the last
+// fraction of a second of nonces, which reopens replay of those few
+// requests for at most their ten minutes, and idempotency keys make a
 // replayed write harmless. The records themselves always wait.
 
 // UseNonce records kiosk's nonce until expires, or returns api.ErrReplay.
 // An expired record is taken over; expired records are pruned now and then.
 func (s *Store) UseNonce(ctx context.Context, kiosk, nonce string, now, expires time.Time) error {
-	var ok bool
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		b := &pgx.Batch{}
-		b.Queue(`SET LOCAL synchronous_commit = off`)
-		b.Queue(`INSERT INTO nonces(kiosk, nonce, expires) VALUES($1,$2,$3)
-			ON CONFLICT(kiosk, nonce) DO UPDATE SET expires = excluded.expires WHERE nonces.expires <= $4
-			RETURNING true`, kiosk, nonce, ts(expires), ts(now)).QueryRow(func(r pgx.Row) error {
-			err := r.Scan(&ok)
-			if errors.Is(err, pgx.ErrNoRows) {
-				return nil
-			}
-			return err
-		})
-		if s.nonceUses.Add(1)%1000 == 0 {
-			b.Queue(`DELETE FROM nonces WHERE expires < $1`, ts(now))
+	if s.nonceUses.Add(1)%1000 == 0 {
+		if _, err := s.fast.Exec(ctx, `DELETE FROM nonces WHERE expires < $1`, ts(now)); err != nil {
+			return fmt.Errorf("replay cache: %w", err)
 		}
-		return tx.SendBatch(ctx, b).Close()
-	})
+	}
+	var ok bool
+	err := s.fast.QueryRow(ctx, `INSERT INTO nonces(kiosk, nonce, expires) VALUES($1,$2,$3)
+		ON CONFLICT(kiosk, nonce) DO UPDATE SET expires = excluded.expires WHERE nonces.expires <= $4
+		RETURNING true`, kiosk, nonce, ts(expires), ts(now)).Scan(&ok)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return api.ErrReplay
+	}
 	if err != nil {
 		return fmt.Errorf("replay cache: %w", err)
-	}
-	if !ok {
-		return api.ErrReplay
 	}
 	return nil
 }
@@ -67,16 +58,13 @@ func (s *Store) Failures(ctx context.Context, key string, since time.Time) (int,
 // AddFailure records a failure of key at at, and drops key's failures a
 // day older.
 func (s *Store) AddFailure(ctx context.Context, key string, at time.Time) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		b := &pgx.Batch{}
-		b.Queue(`SET LOCAL synchronous_commit = off`)
-		b.Queue(`INSERT INTO failures(key, at) VALUES($1, $2)`, failureKey(key), ts(at))
-		b.Queue(`DELETE FROM failures WHERE key = $1 AND at < $2`, failureKey(key), ts(at.Add(-24*time.Hour)))
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
-			return fmt.Errorf("add failure: %w", err)
-		}
-		return nil
-	})
+	b := &pgx.Batch{}
+	b.Queue(`INSERT INTO failures(key, at) VALUES($1, $2)`, failureKey(key), ts(at))
+	b.Queue(`DELETE FROM failures WHERE key = $1 AND at < $2`, failureKey(key), ts(at.Add(-24*time.Hour)))
+	if err := s.fast.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("add failure: %w", err)
+	}
+	return nil
 }
 
 // ClearFailures forgets key's failures.
