@@ -79,7 +79,7 @@ func TestPlatformStatus(t *testing.T) {
 		api.StatusReceived: "sent", api.StatusAccepted: "accepted", api.StatusReturned: "need_more",
 		api.StatusApproved: "approved", api.StatusRejected: "rejected",
 	} {
-		if got := PlatformStatus(in); got != want {
+		if got := PlatformStatus(in); got != flow.Status(want) {
 			t.Errorf("PlatformStatus(%q) = %q, want %q", in, got, want)
 		}
 		if flow.StatusKey(PlatformStatus(in)) == "status.unknown" {
@@ -94,7 +94,7 @@ func TestPlatformStatus(t *testing.T) {
 		{outbox.Record{SentAt: time.Now()}, "sent"},
 		{outbox.Record{SentAt: time.Now(), PlatformStatus: api.StatusApproved}, "approved"},
 	} {
-		if got := LocalStatus(tc.rec); got != tc.want {
+		if got := LocalStatus(tc.rec); got != flow.Status(tc.want) {
 			t.Errorf("LocalStatus(%+v) = %q, want %q", tc.rec, got, tc.want)
 		}
 	}
@@ -158,7 +158,7 @@ func TestLookup(t *testing.T) {
 			if tc.wantN == 0 {
 				return
 			}
-			if res[0].Status != tc.wantStatus || res[0].Note != tc.wantNote {
+			if res[0].Status != flow.Status(tc.wantStatus) || res[0].Note != tc.wantNote {
 				t.Errorf("result %+v, want status %q note %q", res[0], tc.wantStatus, tc.wantNote)
 			}
 			if res[0].ItemName != "城乡居民养老保险待遇领取资格认证" {
