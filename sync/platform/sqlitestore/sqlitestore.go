@@ -87,6 +87,9 @@ var migrations = []string{
 	ALTER TABLE kiosks ADD COLUMN public_key TEXT NOT NULL DEFAULT '';
 	CREATE TABLE enrolments(kiosk TEXT PRIMARY KEY, code_hash TEXT NOT NULL, expires INTEGER NOT NULL,
 		used_at INTEGER NOT NULL, public_key TEXT NOT NULL);`,
+	// 4: supervision (staff roles, kiosks' towns, case facts, follow-up
+	// tasks of bad ratings); see supervise.go.
+	superviseMigration,
 }
 
 // Options tune a Store; the zero value is the default.

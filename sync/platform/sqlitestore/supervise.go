@@ -1,0 +1,629 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"onedoor/sync/platform"
+	"onedoor/sync/platform/supervise"
+)
+
+var _ supervise.Store = (*Store)(nil)
+
+// superviseMigration is migration 4: what supervision keeps beside the
+// records. case_facts is derived from status_updates and ratings (the
+// truth) by supervise.Refresher, one row per case, so a period's numbers
+// are aggregate queries over one narrow table.
+const superviseMigration = `CREATE TABLE staff_roles(user TEXT PRIMARY KEY REFERENCES staff(user), name TEXT NOT NULL,
+		role TEXT NOT NULL, town TEXT NOT NULL, set_by TEXT NOT NULL, set_at INTEGER NOT NULL);
+	CREATE TABLE kiosk_towns(kiosk TEXT PRIMARY KEY, town TEXT NOT NULL);
+	CREATE INDEX status_updates_submission ON status_updates(submission_id, id);
+	CREATE TABLE supervise_cursor(id INTEGER PRIMARY KEY CHECK(id = 1), updates INTEGER NOT NULL, ratings INTEGER NOT NULL);
+	INSERT INTO supervise_cursor VALUES(1, 0, 0);
+	CREATE TABLE case_facts(submission_id INTEGER PRIMARY KEY, receipt TEXT NOT NULL, kiosk TEXT NOT NULL,
+		town TEXT NOT NULL, item_id TEXT NOT NULL, staff TEXT NOT NULL, status TEXT NOT NULL,
+		received_day INTEGER NOT NULL, start_day INTEGER NOT NULL, due_day INTEGER NOT NULL,
+		decided_day INTEGER NOT NULL, open INTEGER NOT NULL, returned INTEGER NOT NULL,
+		return_reason TEXT NOT NULL, work_days INTEGER NOT NULL, on_time INTEGER NOT NULL,
+		rating INTEGER NOT NULL DEFAULT 0, rating_reason TEXT NOT NULL DEFAULT '', rated_day INTEGER NOT NULL DEFAULT 0);
+	CREATE INDEX case_facts_received ON case_facts(received_day);
+	CREATE INDEX case_facts_decided ON case_facts(decided_day) WHERE decided_day > 0;
+	CREATE INDEX case_facts_rated ON case_facts(rated_day) WHERE rated_day > 0;
+	CREATE INDEX case_facts_open ON case_facts(due_day) WHERE open = 1;
+	CREATE TABLE followups(id INTEGER PRIMARY KEY AUTOINCREMENT, submission_id INTEGER NOT NULL UNIQUE,
+		receipt TEXT NOT NULL, kiosk TEXT NOT NULL, town TEXT NOT NULL, item_id TEXT NOT NULL,
+		level INTEGER NOT NULL, reason TEXT NOT NULL, opened_day INTEGER NOT NULL, due_day INTEGER NOT NULL,
+		closed INTEGER NOT NULL DEFAULT 0);
+	CREATE INDEX followups_receipt ON followups(receipt);
+	CREATE TABLE followup_steps(followup_id INTEGER NOT NULL REFERENCES followups(id), seq INTEGER NOT NULL,
+		kind TEXT NOT NULL, text TEXT NOT NULL, actor TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY(followup_id, seq));`
+
+// SetStaffRole gives an existing staff account its role and scope.
+func (s *Store) SetStaffRole(ctx context.Context, a supervise.Account) error {
+	if !a.Role.Valid() {
+		return fmt.Errorf("staff role %q: unknown role", a.Role)
+	}
+	res, err := s.w.ExecContext(ctx, `INSERT INTO staff_roles(user, name, role, town, set_by, set_at)
+		SELECT user, ?, ?, ?, ?, ? FROM staff WHERE user = ?
+		ON CONFLICT(user) DO UPDATE SET name = excluded.name, role = excluded.role, town = excluded.town,
+		set_by = excluded.set_by, set_at = excluded.set_at`, a.Name, string(a.Role), a.Town, a.SetBy, ts(a.SetAt), a.User)
+	if err != nil {
+		return fmt.Errorf("staff role: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("staff %q: %w", a.User, platform.ErrNotFound)
+	}
+	return nil
+}
+
+// StaffRole returns user's role, or ErrNotFound when none was given.
+func (s *Store) StaffRole(ctx context.Context, user string) (supervise.Account, error) {
+	a := supervise.Account{User: user}
+	var role string
+	var at int64
+	err := s.r.QueryRowContext(ctx, `SELECT name, role, town, set_by, set_at FROM staff_roles WHERE user = ?`, user).
+		Scan(&a.Name, &role, &a.Town, &a.SetBy, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, fmt.Errorf("role of %q: %w", user, platform.ErrNotFound)
+	}
+	if err != nil {
+		return a, fmt.Errorf("staff role: %w", err)
+	}
+	a.Role, a.SetAt = supervise.Role(role), fromTS(at)
+	return a, nil
+}
+
+// StaffAccounts lists every staff account with its role (none for
+// accounts not given one), by user name.
+func (s *Store) StaffAccounts(ctx context.Context) ([]supervise.Account, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT s.user, coalesce(r.name, ''), coalesce(r.role, ''), coalesce(r.town, ''),
+		coalesce(r.set_by, ''), coalesce(r.set_at, 0) FROM staff s LEFT JOIN staff_roles r ON r.user = s.user ORDER BY s.user`)
+	if err != nil {
+		return nil, fmt.Errorf("staff accounts: %w", err)
+	}
+	defer rows.Close()
+	var out []supervise.Account
+	for rows.Next() {
+		var a supervise.Account
+		var role string
+		var at int64
+		if err := rows.Scan(&a.User, &a.Name, &role, &a.Town, &a.SetBy, &at); err != nil {
+			return nil, fmt.Errorf("staff accounts: %w", err)
+		}
+		a.Role, a.SetAt = supervise.Role(role), fromTS(at)
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// SetKioskTown places a kiosk in a town ("" removes it).
+func (s *Store) SetKioskTown(ctx context.Context, kiosk, town string) error {
+	var err error
+	if town == "" {
+		_, err = s.w.ExecContext(ctx, `DELETE FROM kiosk_towns WHERE kiosk = ?`, kiosk)
+	} else {
+		_, err = s.w.ExecContext(ctx, `INSERT INTO kiosk_towns(kiosk, town) VALUES(?, ?) ON CONFLICT(kiosk) DO UPDATE SET town = excluded.town`, kiosk, town)
+	}
+	if err != nil {
+		return fmt.Errorf("kiosk town: %w", err)
+	}
+	return nil
+}
+
+// KioskTowns maps kiosks to their towns.
+func (s *Store) KioskTowns(ctx context.Context) (map[string]string, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT kiosk, town FROM kiosk_towns`)
+	if err != nil {
+		return nil, fmt.Errorf("kiosk towns: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var k, t string
+		if err := rows.Scan(&k, &t); err != nil {
+			return nil, fmt.Errorf("kiosk towns: %w", err)
+		}
+		out[k] = t
+	}
+	return out, rows.Err()
+}
+
+// Cursors returns how far the facts have been brought up to date.
+func (s *Store) Cursors(ctx context.Context) (int64, int64, error) {
+	var u, r int64
+	if err := s.r.QueryRowContext(ctx, `SELECT updates, ratings FROM supervise_cursor`).Scan(&u, &r); err != nil {
+		return 0, 0, fmt.Errorf("supervise cursor: %w", err)
+	}
+	return u, r, nil
+}
+
+// ChangedCases returns the cases with status updates after the cursor (a
+// status update's id is its commit order: one writer).
+func (s *Store) ChangedCases(ctx context.Context, after int64, limit int) ([]supervise.Case, int64, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, submission_id FROM status_updates WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, after, fmt.Errorf("changed cases: %w", err)
+	}
+	next := after
+	var ids []int64
+	seen := map[int64]bool{}
+	for rows.Next() {
+		var sid int64
+		if err := rows.Scan(&next, &sid); err != nil {
+			rows.Close()
+			return nil, after, fmt.Errorf("changed cases: %w", err)
+		}
+		if !seen[sid] {
+			seen[sid] = true
+			ids = append(ids, sid)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, after, fmt.Errorf("changed cases: %w", err)
+	}
+	if len(ids) == 0 {
+		return nil, after, nil
+	}
+	conn, err := s.r.Conn(ctx)
+	if err != nil {
+		return nil, after, fmt.Errorf("changed cases: %w", err)
+	}
+	defer conn.Close()
+	sub, err := conn.PrepareContext(ctx, `SELECT receipt, kiosk, item_id, received_at FROM submissions WHERE id = ?`)
+	if err != nil {
+		return nil, after, fmt.Errorf("changed cases: %w", err)
+	}
+	defer sub.Close()
+	hist, err := conn.PrepareContext(ctx, `SELECT status, note, actor, at FROM status_updates WHERE submission_id = ? ORDER BY id`)
+	if err != nil {
+		return nil, after, fmt.Errorf("changed cases: %w", err)
+	}
+	defer hist.Close()
+	out := make([]supervise.Case, 0, len(ids))
+	for _, id := range ids {
+		c := supervise.Case{SubmissionID: id}
+		var recv int64
+		if err := sub.QueryRowContext(ctx, id).Scan(&c.Receipt, &c.Kiosk, &c.ItemID, &recv); err != nil {
+			return nil, after, fmt.Errorf("changed case %d: %w", id, err)
+		}
+		c.ReceivedAt = fromTS(recv)
+		hr, err := hist.QueryContext(ctx, id)
+		if err != nil {
+			return nil, after, fmt.Errorf("changed case %d: %w", id, err)
+		}
+		for hr.Next() {
+			var u supervise.Update
+			var at int64
+			if err := hr.Scan(&u.Status, &u.Note, &u.Actor, &at); err != nil {
+				hr.Close()
+				return nil, after, fmt.Errorf("changed case %d: %w", id, err)
+			}
+			u.At = fromTS(at)
+			c.History = append(c.History, u)
+		}
+		hr.Close()
+		if err := hr.Err(); err != nil {
+			return nil, after, fmt.Errorf("changed case %d: %w", id, err)
+		}
+		out = append(out, c)
+	}
+	return out, next, nil
+}
+
+// NewRatings returns ratings stored after the cursor (their rowid), with
+// the case each rates (SubmissionID 0 for a receipt the platform lacks).
+func (s *Store) NewRatings(ctx context.Context, after int64, limit int) ([]supervise.Rating, int64, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT r.rowid, coalesce(s.id, 0), r.receipt, r.level, r.reason, r.received_at
+		FROM ratings r LEFT JOIN submissions s ON s.receipt = r.receipt WHERE r.rowid > ? ORDER BY r.rowid LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, after, fmt.Errorf("new ratings: %w", err)
+	}
+	defer rows.Close()
+	next := after
+	var out []supervise.Rating
+	for rows.Next() {
+		var r supervise.Rating
+		var at int64
+		if err := rows.Scan(&r.Seq, &r.SubmissionID, &r.Receipt, &r.Level, &r.Reason, &at); err != nil {
+			return nil, after, fmt.Errorf("new ratings: %w", err)
+		}
+		r.ReceivedAt = fromTS(at)
+		next = r.Seq
+		out = append(out, r)
+	}
+	return out, next, rows.Err()
+}
+
+const factCols = `submission_id, receipt, kiosk, town, item_id, staff, status, received_day, start_day, due_day,
+	decided_day, open, returned, return_reason, work_days, on_time`
+
+func scanFacts(sc interface{ Scan(...any) error }, extra ...any) (supervise.Facts, error) {
+	var f supervise.Facts
+	var recv, start, due, dec int64
+	var open, ret, ontime int
+	err := sc.Scan(append([]any{&f.SubmissionID, &f.Receipt, &f.Kiosk, &f.Town, &f.ItemID, &f.Staff, &f.Status,
+		&recv, &start, &due, &dec, &open, &ret, &f.ReturnReason, &f.WorkDays, &ontime}, extra...)...)
+	f.Received, f.Start, f.Due, f.Decided = supervise.Day(recv), supervise.Day(start), supervise.Day(due), supervise.Day(dec)
+	f.Open, f.Returned, f.OnTime = open == 1, ret == 1, ontime == 1
+	return f, err
+}
+
+// CaseFacts returns one case's facts; ok is false before its first refresh.
+func (s *Store) CaseFacts(ctx context.Context, id int64) (supervise.Facts, bool, error) {
+	f, err := scanFacts(s.r.QueryRowContext(ctx, `SELECT `+factCols+` FROM case_facts WHERE submission_id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return f, false, nil
+	}
+	if err != nil {
+		return f, false, fmt.Errorf("case facts: %w", err)
+	}
+	return f, true, nil
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// SaveFacts stores a refresh batch in one transaction.
+func (s *Store) SaveFacts(ctx context.Context, facts []supervise.Facts, ratings []supervise.Rating, tasks []supervise.FollowUp, updates, ratingsCursor int64) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("save facts: %w", err)
+	}
+	defer tx.Rollback()
+	if len(facts) > 0 {
+		st, err := tx.PrepareContext(ctx, `INSERT INTO case_facts(`+factCols+`) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+			ON CONFLICT(submission_id) DO UPDATE SET town = excluded.town, staff = excluded.staff, status = excluded.status,
+			start_day = excluded.start_day, due_day = excluded.due_day, decided_day = excluded.decided_day, open = excluded.open,
+			returned = excluded.returned, return_reason = excluded.return_reason, work_days = excluded.work_days, on_time = excluded.on_time`)
+		if err != nil {
+			return fmt.Errorf("save facts: %w", err)
+		}
+		defer st.Close()
+		for _, f := range facts {
+			if _, err := st.ExecContext(ctx, f.SubmissionID, f.Receipt, f.Kiosk, f.Town, f.ItemID, f.Staff, f.Status,
+				int64(f.Received), int64(f.Start), int64(f.Due), int64(f.Decided), b2i(f.Open), b2i(f.Returned),
+				f.ReturnReason, f.WorkDays, b2i(f.OnTime)); err != nil {
+				return fmt.Errorf("save facts of case %d: %w", f.SubmissionID, err)
+			}
+		}
+	}
+	for _, r := range ratings {
+		if r.SubmissionID == 0 {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE case_facts SET rating = ?, rating_reason = ?, rated_day = ? WHERE submission_id = ?`,
+			r.Level, r.Reason, int64(supervise.DayOf(r.ReceivedAt)), r.SubmissionID); err != nil {
+			return fmt.Errorf("save rating: %w", err)
+		}
+	}
+	for _, t := range tasks {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO followups(submission_id, receipt, kiosk, town, item_id, level, reason, opened_day, due_day)
+			VALUES(?,?,?,?,?,?,?,?,?) ON CONFLICT(submission_id) DO NOTHING`,
+			t.SubmissionID, t.Receipt, t.Kiosk, t.Town, t.ItemID, t.Level, t.Reason, int64(t.Opened), int64(t.Due)); err != nil {
+			return fmt.Errorf("open follow-up: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE supervise_cursor SET updates = max(updates, ?), ratings = max(ratings, ?)`, updates, ratingsCursor); err != nil {
+		return fmt.Errorf("save facts: %w", err)
+	}
+	return tx.Commit()
+}
+
+var byColumn = map[string]string{supervise.ByItem: "item_id", supervise.ByTown: "town", supervise.ByKiosk: "kiosk", supervise.ByStaff: "staff"}
+
+func scopeSQL(sc supervise.Scope, prefix string) (string, []any) {
+	var where []string
+	var args []any
+	for _, c := range []struct{ col, v string }{{"town", sc.Town}, {"kiosk", sc.Kiosk}, {"item_id", sc.ItemID}, {"staff", sc.Staff}} {
+		if c.v != "" {
+			where, args = append(where, prefix+c.col+` = ?`), append(args, c.v)
+		}
+	}
+	if len(where) == 0 {
+		return "", nil
+	}
+	return " AND " + strings.Join(where, " AND "), args
+}
+
+// Stats aggregates case_facts for q: three range queries (received,
+// decided, rated days), each on its own index.
+func (s *Store) Stats(ctx context.Context, q supervise.Query) (supervise.Result, error) {
+	res := supervise.Result{Query: q}
+	col, ok := byColumn[q.By]
+	if !ok {
+		return res, fmt.Errorf("stats: unknown grouping %q", q.By)
+	}
+	cond, sargs := scopeSQL(q.Scope, "")
+	groups := map[string]*supervise.Group{}
+	g := func(k string) *supervise.Group {
+		if groups[k] == nil {
+			groups[k] = &supervise.Group{Key: k, Days: map[int]int{}}
+		}
+		return groups[k]
+	}
+	args := append([]any{int64(q.From), int64(q.To)}, sargs...)
+	query := func(sqlText string, scan func(*sql.Rows) error) error {
+		rows, err := s.r.QueryContext(ctx, sqlText, args...)
+		if err != nil {
+			return fmt.Errorf("stats: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				return fmt.Errorf("stats: %w", err)
+			}
+		}
+		return rows.Err()
+	}
+	if err := query(`SELECT `+col+`, count(*) FROM case_facts WHERE received_day BETWEEN ? AND ?`+cond+` GROUP BY 1`, func(r *sql.Rows) error {
+		var k string
+		var n int
+		err := r.Scan(&k, &n)
+		g(k).Received += n
+		return err
+	}); err != nil {
+		return res, err
+	}
+	if err := query(`SELECT `+col+`, work_days, count(*), sum(returned), sum(on_time) FROM case_facts
+		WHERE decided_day BETWEEN ? AND ? AND decided_day > 0`+cond+` GROUP BY 1, 2`, func(r *sql.Rows) error {
+		var k string
+		var days, n, ret, ontime int
+		err := r.Scan(&k, &days, &n, &ret, &ontime)
+		x := g(k)
+		x.Decided += n
+		x.Returned += ret
+		x.FirstTime += n - ret
+		x.OnTime += ontime
+		x.Days[days] += n
+		return err
+	}); err != nil {
+		return res, err
+	}
+	if err := query(`SELECT `+col+`, rating, count(*) FROM case_facts WHERE rated_day BETWEEN ? AND ? AND rated_day > 0`+cond+` GROUP BY 1, 2`, func(r *sql.Rows) error {
+		var k string
+		var lvl, n int
+		err := r.Scan(&k, &lvl, &n)
+		if lvl >= 1 && lvl <= 5 {
+			g(k).Ratings[lvl] += n
+		}
+		return err
+	}); err != nil {
+		return res, err
+	}
+	if err := query(`SELECT return_reason, count(*) FROM case_facts WHERE decided_day BETWEEN ? AND ? AND decided_day > 0 AND returned = 1`+cond+`
+		GROUP BY 1 ORDER BY 2 DESC LIMIT 10`, func(r *sql.Rows) error {
+		var c supervise.Count
+		err := r.Scan(&c.Reason, &c.N)
+		res.ReturnReasons = append(res.ReturnReasons, c)
+		return err
+	}); err != nil {
+		return res, err
+	}
+	if err := query(`SELECT rating, rating_reason, count(*) FROM case_facts WHERE rated_day BETWEEN ? AND ? AND rated_day > 0 AND rating_reason != ''`+cond+`
+		GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 20`, func(r *sql.Rows) error {
+		var c supervise.Count
+		err := r.Scan(&c.Level, &c.Reason, &c.N)
+		res.RatingReasons = append(res.RatingReasons, c)
+		return err
+	}); err != nil {
+		return res, err
+	}
+	for _, x := range groups {
+		res.Groups = append(res.Groups, *x)
+	}
+	res.Finish()
+	return res, nil
+}
+
+func caseWhere(q supervise.CaseQuery) (string, []any) {
+	cond, args := scopeSQL(q.Scope, "f.")
+	switch {
+	case q.Overdue:
+		cond += ` AND f.open = 1 AND f.due_day > 0 AND f.due_day < ?`
+		args = append(args, int64(q.Today))
+	case q.DueSoon:
+		cond += ` AND f.open = 1 AND f.due_day BETWEEN ? AND ?`
+		args = append(args, int64(q.Today), int64(q.DueSoonBy))
+	case q.Open:
+		cond += ` AND f.open = 1`
+	}
+	return cond, args
+}
+
+// CountCases counts the cases q selects.
+func (s *Store) CountCases(ctx context.Context, q supervise.CaseQuery) (int, error) {
+	cond, args := caseWhere(q)
+	var n int
+	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM case_facts f WHERE 1 = 1`+cond, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count cases: %w", err)
+	}
+	return n, nil
+}
+
+// Cases lists the cases q selects with their total.
+func (s *Store) Cases(ctx context.Context, q supervise.CaseQuery) ([]supervise.CaseRow, int, error) {
+	total, err := s.CountCases(ctx, q)
+	if err != nil {
+		return nil, 0, err
+	}
+	cond, args := caseWhere(q)
+	order := ` ORDER BY f.open DESC, f.due_day = 0, f.due_day, f.submission_id`
+	if q.Sort == "received" {
+		order = ` ORDER BY f.received_day DESC, f.submission_id DESC`
+	}
+	limit := q.Limit
+	if limit <= 0 || limit > 500 {
+		limit = 50
+	}
+	cols := "f." + strings.ReplaceAll(strings.Join(strings.Fields(factCols), " "), ", ", ", f.")
+	rows, err := s.r.QueryContext(ctx, `SELECT `+cols+`, s.uuid, s.case_number FROM case_facts f JOIN submissions s ON s.id = f.submission_id
+		WHERE 1 = 1`+cond+order+` LIMIT ? OFFSET ?`, append(args, limit, q.Offset)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("cases: %w", err)
+	}
+	defer rows.Close()
+	var out []supervise.CaseRow
+	for rows.Next() {
+		var c supervise.CaseRow
+		f, err := scanFacts(rows, &c.UUID, &c.CaseNumber)
+		if err != nil {
+			return nil, 0, fmt.Errorf("cases: %w", err)
+		}
+		c.Facts = f
+		out = append(out, c)
+	}
+	return out, total, rows.Err()
+}
+
+func followUpWhere(q supervise.FollowUpQuery) (string, []any) {
+	var where []string
+	var args []any
+	if q.Scope.Town != "" {
+		where, args = append(where, `town = ?`), append(args, q.Scope.Town)
+	}
+	if q.Scope.Kiosk != "" {
+		where, args = append(where, `kiosk = ?`), append(args, q.Scope.Kiosk)
+	}
+	if q.Scope.ItemID != "" {
+		where, args = append(where, `item_id = ?`), append(args, q.Scope.ItemID)
+	}
+	if q.Receipt != "" {
+		where, args = append(where, `receipt = ?`), append(args, q.Receipt)
+	}
+	if q.Open || q.Overdue {
+		where = append(where, `closed = 0`)
+	}
+	if q.Overdue {
+		where, args = append(where, `due_day < ?`), append(args, int64(q.Today))
+	}
+	if len(where) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(where, " AND "), args
+}
+
+// CountFollowUps counts the tasks q selects.
+func (s *Store) CountFollowUps(ctx context.Context, q supervise.FollowUpQuery) (int, error) {
+	cond, args := followUpWhere(q)
+	var n int
+	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM followups`+cond, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count follow-ups: %w", err)
+	}
+	return n, nil
+}
+
+const followUpCols = `id, submission_id, receipt, kiosk, town, item_id, level, reason, opened_day, due_day, closed`
+
+func (s *Store) scanFollowUp(sc interface{ Scan(...any) error }) (supervise.FollowUp, error) {
+	var t supervise.FollowUp
+	var opened, due int64
+	var closed int
+	err := sc.Scan(&t.ID, &t.SubmissionID, &t.Receipt, &t.Kiosk, &t.Town, &t.ItemID, &t.Level, &t.Reason, &opened, &due, &closed)
+	t.Opened, t.Due, t.Closed = supervise.Day(opened), supervise.Day(due), closed == 1
+	return t, err
+}
+
+func (s *Store) steps(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, t *supervise.FollowUp) error {
+	rows, err := q.QueryContext(ctx, `SELECT kind, text, actor, at FROM followup_steps WHERE followup_id = ? ORDER BY seq`, t.ID)
+	if err != nil {
+		return fmt.Errorf("follow-up steps: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var st supervise.Step
+		var at int64
+		if err := rows.Scan(&st.Kind, &st.Text, &st.Actor, &at); err != nil {
+			return fmt.Errorf("follow-up steps: %w", err)
+		}
+		st.At = fromTS(at)
+		t.Steps = append(t.Steps, st)
+	}
+	return rows.Err()
+}
+
+// FollowUps lists the tasks q selects, open ones first, earliest due
+// first, with their steps.
+func (s *Store) FollowUps(ctx context.Context, q supervise.FollowUpQuery) ([]supervise.FollowUp, error) {
+	cond, args := followUpWhere(q)
+	limit := q.Limit
+	if limit <= 0 || limit > 500 {
+		limit = 100
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+followUpCols+` FROM followups`+cond+` ORDER BY closed, due_day, id LIMIT ?`, append(args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("follow-ups: %w", err)
+	}
+	var out []supervise.FollowUp
+	for rows.Next() {
+		t, err := s.scanFollowUp(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("follow-ups: %w", err)
+		}
+		out = append(out, t)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("follow-ups: %w", err)
+	}
+	for i := range out {
+		if err := s.steps(ctx, s.r, &out[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// FollowUp returns one task with its steps.
+func (s *Store) FollowUp(ctx context.Context, id int64) (supervise.FollowUp, error) {
+	t, err := s.scanFollowUp(s.r.QueryRowContext(ctx, `SELECT `+followUpCols+` FROM followups WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, fmt.Errorf("follow-up %d: %w", id, platform.ErrNotFound)
+	}
+	if err != nil {
+		return t, fmt.Errorf("follow-up: %w", err)
+	}
+	return t, s.steps(ctx, s.r, &t)
+}
+
+// AddStep records the next step of a task; the revisit closes it.
+func (s *Store) AddStep(ctx context.Context, id int64, st supervise.Step) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("follow-up step: %w", err)
+	}
+	defer tx.Rollback()
+	t, err := s.scanFollowUp(tx.QueryRowContext(ctx, `SELECT `+followUpCols+` FROM followups WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("follow-up %d: %w", id, platform.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("follow-up step: %w", err)
+	}
+	if err := s.steps(ctx, tx, &t); err != nil {
+		return err
+	}
+	if err := t.CheckStep(st); err != nil {
+		return fmt.Errorf("%w: %w", platform.ErrBadTransition, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO followup_steps(followup_id, seq, kind, text, actor, at) VALUES(?,?,?,?,?,?)`,
+		id, len(t.Steps), st.Kind, st.Text, st.Actor, ts(st.At)); err != nil {
+		return fmt.Errorf("follow-up step: %w", err)
+	}
+	if st.Kind == supervise.StepRevisit {
+		if _, err := tx.ExecContext(ctx, `UPDATE followups SET closed = 1 WHERE id = ?`, id); err != nil {
+			return fmt.Errorf("follow-up step: %w", err)
+		}
+	}
+	return tx.Commit()
+}
