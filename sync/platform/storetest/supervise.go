@@ -134,7 +134,9 @@ func RunSupervise(t *testing.T, open Opener) {
 				}
 			}
 		}
-		rr := func(r api.RatingResponse) (platform.StoredResponse, error) { return platform.StoredResponse{Status: 201, Body: []byte(r.UUID)}, nil }
+		rr := func(r api.RatingResponse) (platform.StoredResponse, error) {
+			return platform.StoredResponse{Status: 201, Body: []byte(r.UUID)}, nil
+		}
 		for i, lvl := range []int{1, 5, 2} {
 			n := i + 1
 			rt := api.Rating{UUID: fmt.Sprintf("00000000-0000-4000-9000-%012d", n), Receipt: sub("K1", n).Receipt, Level: lvl, Reason: "等太久", At: mon}
