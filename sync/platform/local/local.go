@@ -18,8 +18,14 @@ import (
 	"onedoor/sync/platform/sqlitestore"
 )
 
+// DataKeyFile is the name, in the data directory, of the key that seals
+// applicants' data in platform.db (see platform.SealStore).
+const DataKeyFile = "data.key"
+
 // Platform is an opened data directory.
 type Platform struct {
+	// Store is the raw database: applicant data in it is sealed (Server
+	// reads it through platform.SealStore).
 	Store  *sqlitestore.Store
 	Blobs  *blobdir.Dir     // nil when opened with OpenStore
 	Server *platform.Server // nil when opened with OpenStore
@@ -53,7 +59,18 @@ func Open(ctx context.Context, dir string, cfg platform.Config) (*Platform, erro
 		p.Close()
 		return nil, err
 	}
-	cfg.Store, cfg.Blobs = p.Store, p.Blobs
+	// Applicant data is sealed before the database sees it; the key file
+	// sits beside the database (mode 0600) and belongs in a separate backup.
+	key, err := platform.LoadOrCreateDataKey(filepath.Join(dir, DataKeyFile))
+	if err != nil {
+		p.Close()
+		return nil, err
+	}
+	if cfg.Store, err = platform.SealStore(p.Store, key); err != nil {
+		p.Close()
+		return nil, err
+	}
+	cfg.Blobs = p.Blobs
 	if cfg.NonceFile == "" {
 		cfg.NonceFile = filepath.Join(dir, "nonces.json")
 	}
