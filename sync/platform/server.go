@@ -91,6 +91,9 @@ type Server struct {
 	enrolFails *loginLimiter
 	// verifiers check signatures of key algorithms beyond Ed25519.
 	verifiers map[string]api.KeyVerifier
+	// sup is the supervision side (supervision.go), nil when the Store
+	// keeps no supervision.
+	sup *supervision
 }
 
 // New checks cfg and builds the routes.
@@ -419,10 +422,14 @@ func (s *Server) patchBlob(w http.ResponseWriter, r *http.Request) {
 	if chunkSHA == api.UnsignedPayload {
 		chunkSHA = ""
 	}
-	before, _, _ := s.cfg.Blobs.Offset(r.Context(), sha)
+	// An append that is not refused for its offset starts where the store
+	// was, so the offset the kiosk sent is what the store held before: no
+	// extra round trip to the store (an object store's costs two) just to
+	// count the bytes kept.
+	before := offset
 	body := &deadlineReader{r: r.Body, rc: http.NewResponseController(w), idle: s.cfg.UploadIdleTimeout}
 	newOff, err := s.cfg.Blobs.Append(r.Context(), sha, offset, length, chunkSHA, body)
-	if newOff > before {
+	if newOff > before && !errors.Is(err, ErrOffsetMismatch) {
 		s.metrics.count("blob_bytes_received", "kept", uint64(newOff-before))
 	}
 	w.Header().Set(api.HeaderUploadOffset, strconv.FormatInt(newOff, 10))

@@ -239,6 +239,13 @@ func (s *Store) Missing(ctx context.Context, shas []string) ([]string, error) {
 // Append writes body at offset of blob sha whose total size is length; see
 // platform.BlobStore.
 func (s *Store) Append(ctx context.Context, sha string, offset, length int64, chunkSHA string, body io.Reader) (int64, error) {
+	if offset == 0 && length <= wholeMax {
+		// The common case, a page sent whole: no need to ask the bucket
+		// first. A blob that hashes to its address may be stored whatever
+		// is there already (the same bytes, or pieces of an earlier try,
+		// which the next purge removes).
+		return s.appendWhole(ctx, sha, length, chunkSHA, body)
+	}
 	if ok, n, err := s.Complete(ctx, sha); err != nil {
 		return 0, err
 	} else if ok {
@@ -257,9 +264,6 @@ func (s *Store) Append(ctx context.Context, sha string, offset, length int64, ch
 	}
 	if length < cur {
 		return cur, fmt.Errorf("%w: Upload-Length %d below the %d bytes already held", platform.ErrBlobTooLong, length, cur)
-	}
-	if cur == 0 && len(ps) == 0 && length <= wholeMax {
-		return s.appendWhole(ctx, sha, length, chunkSHA, body)
 	}
 	// Stream the body into pieces of at most pieceMax bytes. A signed
 	// chunk is kept only whole: it is read and checked in full first.
