@@ -72,13 +72,13 @@ type Config struct {
 
 // Server is the platform's HTTP handler.
 type Server struct {
-	cfg         Config
+	cfg               Config
 	catalog, calendar document
-	nonces      *nonceCache
-	tokens      *tokenCache
-	metrics     *metrics
-	mux         *http.ServeMux
-	pages       *template.Template
+	nonces            *nonceCache
+	tokens            *tokenCache
+	metrics           *metrics
+	mux               *http.ServeMux
+	pages             *template.Template
 	// dummyHash is compared against when a login names an unknown user, so
 	// that takes as long as a wrong password.
 	dummyHash string
