@@ -277,6 +277,9 @@ func (s *Store) claimRow(ctx context.Context, tx *sql.Tx, now time.Time, r dueRo
 		CreatedAt: time.UnixMilli(createdMS).UTC(),
 		Applicant: payload.Applicant, Agent: payload.Agent, Form: payload.Form, Materials: mats,
 	}
+	if payload.LookupCode != "" {
+		p.Request.LookupCodeSHA256 = api.LookupCodeSHA256(payload.LookupCode)
+	}
 	for i, text := range payload.Promises {
 		if i >= 0 && i < len(mats) {
 			p.Request.Materials[i].PromiseText = text

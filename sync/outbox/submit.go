@@ -59,6 +59,10 @@ type Page struct {
 type Receipt struct {
 	Number string
 	UUID   string
+	// LookupCode is printed on the receipt (api.FormatLookupCode): typed
+	// at any kiosk it proves the case is the resident's (issue 11). The
+	// platform gets only its hash.
+	LookupCode string
 }
 
 // sealedPayload is the personal part of a submission, stored encrypted.
@@ -68,6 +72,9 @@ type sealedPayload struct {
 	Form      map[string]string `json:"form,omitempty"`
 	// Promises are the 告知承诺 texts by material order.
 	Promises map[int]string `json:"promises,omitempty"`
+	// LookupCode is the receipt's lookup code; the request carries its
+	// hash (api.LookupCodeSHA256). Absent in submissions queued before.
+	LookupCode string `json:"lookup_code,omitempty"`
 }
 
 type pageRef struct {
@@ -114,7 +121,11 @@ func (s *Store) Submit(ctx context.Context, sub NewSubmission) (Receipt, error) 
 	if err := req.Validate(); err != nil {
 		return Receipt{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	sp := sealedPayload{Applicant: sub.Applicant, Agent: sub.Agent, Form: sub.Form}
+	code, err := api.NewLookupCode()
+	if err != nil {
+		return Receipt{}, err
+	}
+	sp := sealedPayload{Applicant: sub.Applicant, Agent: sub.Agent, Form: sub.Form, LookupCode: code}
 	for i, m := range sub.Materials {
 		if m.PromiseText != "" {
 			if sp.Promises == nil {
@@ -154,7 +165,7 @@ func (s *Store) Submit(ctx context.Context, sub NewSubmission) (Receipt, error) 
 	}
 	s.log.Info("submission stored", "receipt", number, "uuid", id, "pages", len(pages))
 	s.signal()
-	return Receipt{Number: number, UUID: id}, nil
+	return Receipt{Number: number, UUID: id, LookupCode: code}, nil
 }
 
 // hashPages returns the hex SHA-256 of every page, in order, hashing the
