@@ -113,11 +113,12 @@ func (s *Server) officeRoutes() {
 	s.route("POST /office/submissions/{uuid}/decide", "office", s.staff(s.decide))
 	s.route("POST /office/submissions/{uuid}/reveal-id", "office", s.staff(s.revealID))
 	s.route("GET /office/submissions/{uuid}/blobs/{sha}", "office", s.staff(s.serveScan))
+	s.superviseRoutes()
 }
 
 func securityHeaders(w http.ResponseWriter) {
 	h := w.Header()
-	h.Set("Content-Security-Policy", "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+	h.Set("Content-Security-Policy", "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Cache-Control", "no-store")
@@ -381,6 +382,19 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, se Session) {
 	if (status == api.StatusReturned || status == api.StatusRejected) && note == "" {
 		s.showDetail(w, r, se, http.StatusUnprocessableEntity, "退回或不予受理必须写明理由")
 		return
+	}
+	if d, err := s.cfg.Store.Get(r.Context(), r.PathValue("uuid")); err == nil {
+		// Roles (issue 14): who may record which decision, in which town.
+		msg, err := s.mayDecide(r.Context(), se, status, d)
+		if err != nil {
+			s.internal(w, r, err)
+			return
+		}
+		if msg != "" {
+			s.cfg.Logger.Warn("staff decision refused by role", "user", se.User, "case", d.CaseNumber, "status", status)
+			s.showDetail(w, r, se, http.StatusForbidden, msg)
+			return
+		}
 	}
 	if finalDecision(status) && r.PostFormValue("confirm") != "yes" {
 		// A final decision goes to the resident and cannot be undone:

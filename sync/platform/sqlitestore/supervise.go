@@ -38,6 +38,7 @@ const superviseMigration = `CREATE TABLE staff_roles(user TEXT PRIMARY KEY REFER
 		level INTEGER NOT NULL, reason TEXT NOT NULL, opened_day INTEGER NOT NULL, due_day INTEGER NOT NULL,
 		closed INTEGER NOT NULL DEFAULT 0);
 	CREATE INDEX followups_receipt ON followups(receipt);
+	CREATE INDEX case_facts_receipt ON case_facts(receipt);
 	CREATE TABLE followup_steps(followup_id INTEGER NOT NULL REFERENCES followups(id), seq INTEGER NOT NULL,
 		kind TEXT NOT NULL, text TEXT NOT NULL, actor TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY(followup_id, seq));`
 
@@ -425,6 +426,10 @@ func (s *Store) Stats(ctx context.Context, q supervise.Query) (supervise.Result,
 
 func caseWhere(q supervise.CaseQuery) (string, []any) {
 	cond, args := scopeSQL(q.Scope, "f.")
+	if q.Receipt != "" {
+		cond += ` AND f.receipt = ?`
+		args = append(args, q.Receipt)
+	}
 	switch {
 	case q.Overdue:
 		cond += ` AND f.open = 1 AND f.due_day > 0 AND f.due_day < ?`

@@ -8,7 +8,8 @@ import (
 
 // CaseQuery selects open and decided cases for the supervision list.
 type CaseQuery struct {
-	Scope Scope
+	Scope   Scope
+	Receipt string // only this receipt's case
 	// Open only open cases; Overdue only open cases past due on Today;
 	// DueSoon only open cases due within 2 working days (from DueSoonBy,
 	// the day 2 working days after Today).
