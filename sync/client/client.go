@@ -224,8 +224,10 @@ func secrets(cred string) []string {
 	if cred != "" {
 		out = append(out, cred)
 	}
-	if seed, ok := strings.CutPrefix(cred, ed25519Prefix); ok {
-		out = append(out, seed)
+	for _, prefix := range []string{ed25519Prefix, sm2Prefix} {
+		if key, ok := strings.CutPrefix(cred, prefix); ok {
+			out = append(out, key)
+		}
 	}
 	return out
 }

@@ -21,9 +21,12 @@ import (
 const ed25519Prefix = api.AlgEd25519 + ":"
 
 // ParseCredential turns a kiosk's stored credential into a signer: a
-// legacy token signs with HMAC, "ed25519:<64 hex digits of seed>" with the
-// kiosk's own key.
+// legacy token signs with HMAC, "ed25519:<64 hex digits of seed>" or
+// "sm2:<64 hex digits of the private key>" with the kiosk's own key.
 func ParseCredential(cred string) (api.Signer, error) {
+	if sg, ok, err := parseSM2(cred); ok {
+		return sg, err
+	}
 	seedHex, ok := strings.CutPrefix(cred, ed25519Prefix)
 	if !ok {
 		if cred == "" {
@@ -44,11 +47,28 @@ func ParseCredential(cred string) (api.Signer, error) {
 // it holds the private key). The platform never sees the private key. A
 // lost answer can be retried with the same credential (EnrolWith).
 func Enrol(ctx context.Context, baseURL, kioskID, code string, hc *http.Client) (string, *api.EnrolResponse, error) {
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		return "", nil, fmt.Errorf("enrol: key: %w", err)
+	return EnrolAlgorithm(ctx, baseURL, kioskID, code, api.AlgEd25519, hc)
+}
+
+// EnrolAlgorithm is Enrol with a key of the given algorithm: api.AlgEd25519
+// (the default) or api.AlgSM2 where 国密 algorithms are required.
+func EnrolAlgorithm(ctx context.Context, baseURL, kioskID, code, alg string, hc *http.Client) (string, *api.EnrolResponse, error) {
+	var cred string
+	switch alg {
+	case api.AlgEd25519:
+		_, priv, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			return "", nil, fmt.Errorf("enrol: key: %w", err)
+		}
+		cred = ed25519Prefix + hex.EncodeToString(priv.Seed())
+	case api.AlgSM2:
+		var err error
+		if cred, err = newSM2Credential(); err != nil {
+			return "", nil, err
+		}
+	default:
+		return "", nil, fmt.Errorf("enrol: unknown algorithm %q", alg)
 	}
-	cred := ed25519Prefix + hex.EncodeToString(priv.Seed())
 	resp, err := EnrolWith(ctx, baseURL, kioskID, code, cred, hc)
 	return cred, resp, err
 }
@@ -59,11 +79,14 @@ func EnrolWith(ctx context.Context, baseURL, kioskID, code, cred string, hc *htt
 	if err != nil {
 		return nil, err
 	}
-	ed, ok := sg.(api.Ed25519Signer)
+	kp, ok := sg.(interface {
+		api.Signer
+		PublicKeyHex() string
+	})
 	if !ok {
 		return nil, errors.New("enrol: the credential is not a key pair")
 	}
-	body, err := json.Marshal(api.EnrolRequest{KioskID: kioskID, Code: api.NormalizeEnrolCode(code), Algorithm: api.AlgEd25519, PublicKey: ed.PublicKeyHex()})
+	body, err := json.Marshal(api.EnrolRequest{KioskID: kioskID, Code: api.NormalizeEnrolCode(code), Algorithm: kp.Algorithm(), PublicKey: kp.PublicKeyHex()})
 	if err != nil {
 		return nil, fmt.Errorf("enrol: %w", err)
 	}
@@ -76,7 +99,7 @@ func EnrolWith(ctx context.Context, baseURL, kioskID, code, cred string, hc *htt
 	if err != nil {
 		return nil, err
 	}
-	if err := api.SignWith(req, kioskID, ed, api.BodySHA256(body), time.Now(), nonce); err != nil {
+	if err := api.SignWith(req, kioskID, kp, api.BodySHA256(body), time.Now(), nonce); err != nil {
 		return nil, err
 	}
 	if hc == nil {

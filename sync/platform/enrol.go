@@ -118,7 +118,3 @@ func truncate(s string, n int) string {
 	}
 	return s
 }
-
-// verifySM2 is replaced when the SM2 library is built in (sm2.go); without
-// it no SM2 signature verifies.
-func verifySM2(publicKeyHex, stringToSign, signatureHex string) bool { return false }

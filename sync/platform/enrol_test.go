@@ -117,3 +117,36 @@ func TestEnrolNeedsTheKey(t *testing.T) {
 		t.Fatalf("enrolment signed with another key = %d %s", r.code, r.body)
 	}
 }
+
+// TestEnrolSM2: where 国密 is required a kiosk enrols an SM2 key pair and
+// signs with it (SM2/SM3, DER); the platform keeps only the public point.
+func TestEnrolSM2(t *testing.T) {
+	e := newEnv(t, t.TempDir())
+	ctx := context.Background()
+	code, err := platform.AddEnrolment(ctx, e.store, "GM-0001", time.Hour, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cred, resp, err := client.EnrolAlgorithm(ctx, e.http.URL, "GM-0001", code, api.AlgSM2, nil)
+	if err != nil || resp.Algorithm != api.AlgSM2 || !strings.HasPrefix(cred, "sm2:") {
+		t.Fatalf("enrol = %+v %v", resp, err)
+	}
+	c, err := client.New(client.Config{BaseURL: e.http.URL, KioskID: "GM-0001", Token: cred, RetryMax: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Heartbeat(ctx, &api.Heartbeat{KioskID: "GM-0001", Version: "1"}); err != nil {
+		t.Fatalf("heartbeat signed with SM2: %v", err)
+	}
+	// Another SM2 key does not sign for it.
+	other, _, err := client.EnrolAlgorithm(ctx, e.http.URL, "GM-0002", "NO-CODE", api.AlgSM2, nil)
+	if err == nil {
+		t.Fatal("enrolled without a code")
+	}
+	if other != "" {
+		c2, _ := client.New(client.Config{BaseURL: e.http.URL, KioskID: "GM-0001", Token: other, RetryMax: -1})
+		if _, err := c2.Heartbeat(ctx, &api.Heartbeat{KioskID: "GM-0001"}); err == nil {
+			t.Fatal("another SM2 key signed for GM-0001")
+		}
+	}
+}
