@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"onedoor/sync/api"
+	"onedoor/sync/platform/ecert"
 )
 
 // Sentinel errors a Store returns; the HTTP layer maps them to status codes.
@@ -178,6 +179,14 @@ type Store interface {
 	Ping(ctx context.Context) error
 	Close() error
 }
+
+// ECertStore is what a store keeps for the reference e-certificate library
+// and the certificate access log (issue 13): PutCertificate, Certificate,
+// HolderCertificates, LogAccess, Accesses, PutReusable and Reusables (see
+// ecert.Store; storetest.RunECert checks them). It is apart from Store so
+// a store without it still serves everything else: the platform then
+// offers no e-certificates.
+type ECertStore = ecert.Store
 
 // Allowed reports whether staff may move a case from status from to status
 // to. approved, rejected and returned end the case (a returned application is
