@@ -40,6 +40,7 @@ func runConfig(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	path := fl.String("config", technicianConfigPath(), "configuration file")
 	reveal := fl.Bool("reveal", false, "get: show the platform token and PIN hash instead of masking them")
 	code := fl.String("code", "", "enrol: the one-time enrolment code from `platformd kiosk add`")
+	alg := fl.String("algorithm", "ed25519", "enrol: key algorithm, ed25519 or sm2 (国密)")
 	if err := fl.Parse(args[1:]); err != nil {
 		return exitUsage
 	}
@@ -158,7 +159,7 @@ func runConfig(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			fmt.Fprintln(stderr, "usage: onedoor config enrol --code CODE [--config FILE]   (platform.url and kiosk.id must be set)")
 			return exitUsage
 		}
-		cred, resp, err := client.Enrol(ctx, cfg.Platform.URL, cfg.Kiosk.ID, *code, nil)
+		cred, resp, err := client.EnrolAlgorithm(ctx, cfg.Platform.URL, cfg.Kiosk.ID, *code, *alg, nil)
 		if err == nil {
 			err = cfg.Set("platform.token", cred)
 		}
