@@ -158,6 +158,7 @@ func New(cfg Config) (*Server, error) {
 	s.route("POST "+api.PathRatings, "ratings", s.postRating)
 	s.route("POST "+api.PathHeartbeat, "heartbeat", s.postHeartbeat)
 	s.route("POST "+api.PathEnrol, "enrol", s.postEnrol)
+	s.helpRoutes()
 	s.route(api.Base+"/", "unknown", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, api.ErrorResponse{Code: api.CodeNotFound, Message: "no such endpoint"})
 	})

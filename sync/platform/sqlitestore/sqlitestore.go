@@ -90,6 +90,8 @@ var migrations = []string{
 	// 4: supervision (staff roles, kiosks' towns, case facts, follow-up
 	// tasks of bad ratings); see supervise.go.
 	superviseMigration,
+	// 5: residents' calls for staff (issue 17); see help.go.
+	helpMigration,
 }
 
 // Options tune a Store; the zero value is the default.
