@@ -118,9 +118,12 @@ type Item struct {
 	Eligibility []Rule `json:"eligibility,omitempty"`
 	// AgentAllowed opens the 代办 path: an agent whose card is read
 	// applies for a principal whose name and number they type.
-	AgentAllowed bool   `json:"agent_allowed,omitempty"`
-	FAQ          []FAQ  `json:"faq"`
-	UpdatedAt    string `json:"updated_at"`
+	AgentAllowed bool `json:"agent_allowed,omitempty"`
+	// Yields is the e-certificate the platform issues, sealed by the
+	// item's agency, when staff approve an application (issue 13).
+	Yields    *Yield `json:"yields,omitempty"`
+	FAQ       []FAQ  `json:"faq"`
+	UpdatedAt string `json:"updated_at"`
 }
 
 // Codes are the item's national and local codes.
@@ -229,6 +232,22 @@ type Material struct {
 	AcceptanceStandard string  `json:"acceptance_standard"`
 	Basis              string  `json:"basis"`
 	MaxPages           int     `json:"max_pages,omitempty"` // 0 means DefaultMaxPages
+	// ReusableDays: pages handed in for an accepted application may be
+	// reused by the same resident for this many days (一次提交、多次复用);
+	// 0 never.
+	ReusableDays int `json:"reusable_days,omitempty"`
+}
+
+// Yield is the certificate an item's approval issues: its type, how long
+// it is valid (0: 长期) and which form values it carries (certificate
+// field name -> form field name; "applicant_name" is the applicant's name),
+// in FieldOrder.
+type Yield struct {
+	TypeCode   string            `json:"type_code"`
+	TypeName   string            `json:"type_name"`
+	ValidDays  int               `json:"valid_days,omitempty"`
+	Fields     map[string]string `json:"fields,omitempty"`
+	FieldOrder []string          `json:"field_order,omitempty"`
 }
 
 // DefaultMaxPages bounds the pages scanned for one material when the catalog

@@ -22,11 +22,11 @@ const (
 	PathCatalog     = Base + "/catalog"
 	// PathCalendar serves the working-day (holiday) calendar the platform
 	// publishes, in the catalog's holiday-file format, with an ETag.
-	PathCalendar = Base + "/calendar"
-	PathStatuses    = Base + "/statuses"
-	PathTrack       = Base + "/track/"
-	PathRatings     = Base + "/ratings"
-	PathHeartbeat   = Base + "/heartbeat"
+	PathCalendar  = Base + "/calendar"
+	PathStatuses  = Base + "/statuses"
+	PathTrack     = Base + "/track/"
+	PathRatings   = Base + "/ratings"
+	PathHeartbeat = Base + "/heartbeat"
 )
 
 // Headers of the resumable blob upload (the tus 1.0 core names).
@@ -103,6 +103,10 @@ type MaterialRef struct {
 	MaterialID string    `json:"material_id"`
 	Kind       string    `json:"kind"` // KindScan, KindECert or KindPromise
 	Pages      []BlobRef `json:"pages,omitempty"`
+	// CertNumber is, for KindECert, the number of the e-certificate the
+	// platform returned for this applicant (PathECertQuery); the platform
+	// verifies its seal and validity at intake (CodeECertInvalid if not).
+	CertNumber string `json:"cert_number,omitempty"`
 	// PromiseText is, for KindPromise, the full 告知承诺 text the resident
 	// read and accepted, as shown; staff see it with the case.
 	PromiseText string `json:"promise_text,omitempty"`
@@ -210,6 +214,9 @@ type TrackResponse struct {
 	Status        string         `json:"status"`
 	ReceivedAt    time.Time      `json:"received_at"`
 	History       []StatusUpdate `json:"history"`
+	// CertificateUses is "who used my certificates": the access log of the
+	// applicant's e-certificates, newest first (issue 13).
+	CertificateUses []CertificateUse `json:"certificate_uses,omitempty"`
 }
 
 // Rating is the body of POST /api/v1/ratings (好差评). UUID is made on the

@@ -236,6 +236,12 @@ func (s *SubmissionRequest) Validate() error {
 		if err := checkText(field+".promise_text", m.PromiseText, false, MaxPromiseBytes); err != nil {
 			return err
 		}
+		if err := checkText(field+".cert_number", m.CertNumber, false, 64); err != nil {
+			return err
+		}
+		if m.CertNumber != "" && m.Kind != KindECert {
+			return invalid(field+".cert_number", "only an e-cert material names a certificate")
+		}
 		switch m.Kind {
 		case KindScan:
 			if len(m.Pages) == 0 {

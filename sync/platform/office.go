@@ -61,11 +61,12 @@ func parsePages(cat *officeCatalog) (*template.Template, error) {
 			}
 			return t.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02 15:04:05")
 		},
-		"isImage": func(ct string) bool { mt, ok := inlineType(ct); return ok && strings.HasPrefix(mt, "image/") },
-		"fmtDur":  fmtDur,
-		"mb":      func(b int64) int64 { return b >> 20 },
-		"secs":    func(n int64) time.Duration { return time.Duration(n) * time.Second },
-	}).ParseFS(templateFS, "templates/pages.html")
+		"isImage":        func(ct string) bool { mt, ok := inlineType(ct); return ok && strings.HasPrefix(mt, "image/") },
+		"fmtDur":         fmtDur,
+		"mb":             func(b int64) int64 { return b >> 20 },
+		"secs":           func(n int64) time.Duration { return time.Duration(n) * time.Second },
+		"maskCertNumber": maskedCertNumber,
+	}).ParseFS(templateFS, "templates/pages.html", "templates/ecert.html")
 	if err != nil {
 		return nil, fmt.Errorf("back-office templates: %w", err)
 	}
@@ -357,7 +358,8 @@ func (s *Server) renderDetail(w http.ResponseWriter, r *http.Request, se Session
 		Next     []string
 		RevealID bool
 		History  []historyRow
-	}{pageData{Title: d.CaseNumber, User: se.User, CSRF: se.CSRF, Error: msg}, d, next, reveal, historyRows(d)})
+		ECerts   map[string]ecertView
+	}{pageData{Title: d.CaseNumber, User: se.User, CSRF: se.CSRF, Error: msg}, d, next, reveal, historyRows(d), s.ecertViews(r.Context(), d)})
 }
 
 // revealID answers the "show full number" button with the detail page
@@ -432,6 +434,7 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, se Session) {
 		return
 	}
 	s.metrics.count("decisions", status, 1)
+	s.afterDecision(r.Context(), u)
 	s.cfg.Logger.Info("staff decision", "user", se.User, "case", u.CaseNumber, "status", status)
 	http.Redirect(w, r, "/office/submissions/"+url.PathEscape(u.UUID), http.StatusSeeOther)
 }

@@ -68,6 +68,8 @@ type Config struct {
 	// only by MetricsHandler (platformd --metrics-addr). Its per-kiosk
 	// series are not for anyone who can reach the kiosks' port.
 	MetricsToken string
+	// ECerts, when set, connects the e-certificate library (issue 13).
+	ECerts *ECertConfig
 }
 
 // Server is the platform's HTTP handler.
@@ -171,6 +173,7 @@ func New(cfg Config) (*Server, error) {
 		s.serveMetrics(w, r)
 	})
 	s.officeRoutes()
+	s.ecertRoutes()
 	return s, nil
 }
 
@@ -554,6 +557,9 @@ func (s *Server) postSubmission(w http.ResponseWriter, r *http.Request) {
 			Message: fmt.Sprintf("%d blob(s) not uploaded completely; upload them and send this request again", len(missing)), MissingBlobs: missing})
 		return
 	}
+	if !s.checkECerts(w, r, &req) {
+		return
+	}
 	resp, replay, err := s.cfg.Store.CreateSubmission(r.Context(), IntakeRecord{
 		KioskID: a.KioskID, IdemKey: key, BodyHash: hash, Req: req, ReceivedAt: s.cfg.Clock(), CasePrefix: s.cfg.CasePrefix,
 	}, func(sr api.SubmissionResponse) (StoredResponse, error) { return renderJSON(http.StatusCreated, sr) })
@@ -572,6 +578,7 @@ func (s *Server) postSubmission(w http.ResponseWriter, r *http.Request) {
 		s.metrics.count("idempotent_replays", "submissions", 1)
 	} else {
 		s.metrics.count("submissions_created", a.KioskID, 1)
+		s.logECertUses(r.Context(), a.KioskID, &req)
 		s.cfg.Logger.Info("submission received", "kiosk", a.KioskID, "receipt", req.Receipt, "item", req.ItemID)
 	}
 	writeStored(w, resp)
@@ -764,6 +771,7 @@ func (s *Server) getTrack(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, api.TrackResponse{
 		Receipt: d.Receipt, CaseNumber: d.CaseNumber, ItemID: d.ItemID, ApplicantName: pii.MaskName(d.ApplicantName),
 		Status: d.Status, ReceivedAt: d.ReceivedAt, History: maskNotes(d.History),
+		CertificateUses: s.certificateUses(r.Context(), d.Request.Applicant.IDNumber),
 	})
 }
 

@@ -71,6 +71,14 @@ func Open(ctx context.Context, dir string, cfg platform.Config) (*Platform, erro
 		return nil, err
 	}
 	cfg.Blobs = p.Blobs
+	if cfg.ECerts == nil {
+		ref, err := OpenECerts(dir, p.Store, cfg.Clock)
+		if err != nil {
+			p.Close()
+			return nil, err
+		}
+		cfg.ECerts = ECertConfig(ref)
+	}
 	if cfg.NonceFile == "" {
 		cfg.NonceFile = filepath.Join(dir, "nonces.json")
 	}

@@ -92,6 +92,8 @@ var migrations = []string{
 	superviseMigration,
 	// 5: residents' calls for staff (issue 17); see help.go.
 	helpMigration,
+	// 6: the reference e-certificate library (issue 13); see ecert.go.
+	ecertMigration,
 }
 
 // Options tune a Store; the zero value is the default.
