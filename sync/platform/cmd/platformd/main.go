@@ -66,6 +66,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return export(ctx, args[1:], stdout, stderr)
 	case args[0] == "migrate":
 		return migrate(ctx, args[1:], stdout, stderr)
+	case args[0] == "ecert":
+		return ecertCmd(ctx, args[1:], stdout, stderr)
 	case args[0] == "verify":
 		return verify(ctx, args[1:], stdout, stderr)
 	case args[0] == "help":
