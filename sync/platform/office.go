@@ -23,7 +23,7 @@ import (
 	"onedoor/sync/api"
 )
 
-//go:embed templates/pages.html
+//go:embed templates/pages.html templates/ecert.html
 var templateFS embed.FS
 
 const (
