@@ -121,6 +121,7 @@ type Follower struct {
 	started bool
 	step    flow.Step
 	key     string
+	voice   Voice // the voice key was said in: a language switch says it again
 	elder   bool
 }
 
@@ -137,12 +138,13 @@ func (f *Follower) Guide() *Guide { return f.g }
 
 // Show says what s calls for. It returns at once.
 func (f *Follower) Show(s flow.State) {
+	v := f.g.Voice()
 	f.mu.Lock()
 	newSession := !f.started || (s.Step == flow.StepHome && f.step != flow.StepHome)
 	elderChanged := f.started && s.ElderMode != f.elder
 	key := PromptKey(s)
-	say := newSession || s.Step != f.step || key != f.key
-	f.started, f.step, f.key, f.elder = true, s.Step, key, s.ElderMode
+	say := newSession || s.Step != f.step || key != f.key || v != f.voice
+	f.started, f.step, f.key, f.voice, f.elder = true, s.Step, key, v, s.ElderMode
 	f.mu.Unlock()
 
 	if newSession {
@@ -155,3 +157,32 @@ func (f *Follower) Show(s flow.State) {
 		f.g.Say(key)
 	}
 }
+
+// The controls of the kiosk's voice bar, for kiosk/ui.
+
+// Enabled reports whether prompts are spoken.
+func (f *Follower) Enabled() bool { return f.g.Enabled() }
+
+// SetEnabled is the speaker button.
+func (f *Follower) SetEnabled(on bool) { f.g.SetEnabled(on) }
+
+// Repeat is the 重听 button.
+func (f *Follower) Repeat() { f.g.Repeat() }
+
+// Chinese is the voice chosen for the Chinese UI in this session.
+func (f *Follower) Chinese() Voice { return f.g.Chinese() }
+
+// SetChinese is the 普通话 / 粤语 choice on Home, kept until the session
+// ends.
+func (f *Follower) SetChinese(v Voice) {
+	f.g.SetChinese(v)
+	f.mu.Lock()
+	f.voice = f.g.Voice()
+	f.mu.Unlock()
+}
+
+// HelpSent says that staff are coming.
+func (f *Follower) HelpSent() { f.g.Say(KeyHelpSent) }
+
+// HelpOffline plays the chime and says to go to the counter.
+func (f *Follower) HelpOffline() { f.g.Chime(KeyHelpOffline) }
