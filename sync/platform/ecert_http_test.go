@@ -135,10 +135,16 @@ func TestECertEndToEndOnPlatform(t *testing.T) {
 	// Without the card read in this session the query is refused.
 	now := time.Now()
 	for name, r := range map[string]resp{
-		"no proof":          e.query("mi-resident-enrol", testID, now, func(api.ECertQueryRequest) string { return "" }),
-		"proof of another":  e.query("mi-resident-enrol", testID, now, func(q api.ECertQueryRequest) string { return api.ECertHolderProof("110105194912310021", "K1", q.Session, q.CardReadAt) }),
-		"another session":   e.query("mi-resident-enrol", testID, now, func(q api.ECertQueryRequest) string { return api.ECertHolderProof(q.IDNumber, "K1", uuid.NewString(), q.CardReadAt) }),
-		"another kiosk":     e.query("mi-resident-enrol", testID, now, func(q api.ECertQueryRequest) string { return api.ECertHolderProof(q.IDNumber, "K2", q.Session, q.CardReadAt) }),
+		"no proof": e.query("mi-resident-enrol", testID, now, func(api.ECertQueryRequest) string { return "" }),
+		"proof of another": e.query("mi-resident-enrol", testID, now, func(q api.ECertQueryRequest) string {
+			return api.ECertHolderProof("110105194912310021", "K1", q.Session, q.CardReadAt)
+		}),
+		"another session": e.query("mi-resident-enrol", testID, now, func(q api.ECertQueryRequest) string {
+			return api.ECertHolderProof(q.IDNumber, "K1", uuid.NewString(), q.CardReadAt)
+		}),
+		"another kiosk": e.query("mi-resident-enrol", testID, now, func(q api.ECertQueryRequest) string {
+			return api.ECertHolderProof(q.IDNumber, "K2", q.Session, q.CardReadAt)
+		}),
 		"card read earlier": e.query("mi-resident-enrol", testID, now.Add(-time.Hour), goodProof),
 	} {
 		if r.code != http.StatusForbidden || r.errCode(t).Code != api.CodeHolderProof {
