@@ -25,7 +25,41 @@ type Receipt struct {
 	Site          string // service centre
 	Time          time.Time
 	Footer        string
+	// AgentName and AgentIDNumber are the 代办 agent's, who applied for
+	// the applicant; the receipt is then marked 代办. Masked like the
+	// applicant's.
+	AgentName     string
+	AgentIDNumber string
+	// Promises are the written promises (告知承诺) the applicant made
+	// instead of materials, printed in full: the receipt is their copy.
+	Promises []Promise
+	// English prints the labels in English (the resident used the kiosk
+	// in English); the caller gives values in English where it has them.
+	English bool
 }
+
+// Promise is one 告知承诺: what it replaces and its whole text.
+type Promise struct {
+	Material string
+	Text     string
+}
+
+// receiptLabels are a receipt's fixed words in one language.
+type receiptLabels struct {
+	title, agentMark, number, item, applicant, id, agent, agentID, materials,
+	promises, promised, dateFormat, at, scan string
+}
+
+var (
+	labelsZH = receiptLabels{title: "受理回执", agentMark: "【代办】", number: "回执编号：", item: "办理事项：",
+		applicant: "申 请 人：", id: "证件号码：", agent: "代 办 人：", agentID: "代办人证件：", materials: "已收材料：",
+		promises: "告知承诺（申请人已阅读并承诺）：", promised: "承诺办结：", dateFormat: "2006年01月02日", at: "受理时间：",
+		scan: "微信或支付宝扫码查询办理进度"}
+	labelsEN = receiptLabels{title: "Application receipt 受理回执", agentMark: "[Applied for by an agent 代办]",
+		number: "Receipt no.: ", item: "Service: ", applicant: "Applicant: ", id: "ID number: ", agent: "Agent: ",
+		agentID: "Agent's ID: ", materials: "Materials received:", promises: "Written promises (read and accepted):",
+		promised: "Due by: ", dateFormat: "2 Jan 2006", at: "Accepted: ", scan: "Scan to check progress"}
+)
 
 // ErrIncomplete is returned for a receipt missing what a resident needs to
 // follow up: the number and the item.
@@ -39,11 +73,15 @@ func (r Receipt) Job(p escpos.Profile, g *escpos.Glyphs) (escpos.Job, error) {
 		return escpos.Job{}, ErrIncomplete
 	}
 	cols := p.Columns
+	lb := labelsZH
+	if r.English {
+		lb = labelsEN
+	}
 	b := escpos.NewBuilder(p, g)
 	b.Init()
 	title := r.Title
 	if title == "" {
-		title = "受理回执"
+		title = lb.title
 	}
 	// Double size halves the columns; 58 mm paper fits 8 Chinese characters.
 	b.Align(escpos.AlignCenter).Bold(true).Size(2, 2)
@@ -51,6 +89,10 @@ func (r Receipt) Job(p escpos.Profile, g *escpos.Glyphs) (escpos.Job, error) {
 		b.Line(l)
 	}
 	b.Size(1, 1).Bold(false)
+	byAgent := strings.TrimSpace(r.AgentName) != "" || strings.TrimSpace(r.AgentIDNumber) != ""
+	if byAgent {
+		b.Bold(true).Line(lb.agentMark).Bold(false)
+	}
 	if r.Site != "" {
 		for _, l := range escpos.Wrap(r.Site, cols) {
 			b.Line(l)
@@ -66,29 +108,48 @@ func (r Receipt) Job(p escpos.Profile, g *escpos.Glyphs) (escpos.Job, error) {
 		}
 	}
 	b.Bold(true)
-	field("回执编号：", r.Number)
+	field(lb.number, r.Number)
 	b.Bold(false)
-	field("办理事项：", r.Item)
-	field("申 请 人：", pii.MaskName(r.ApplicantName))
-	field("证件号码：", pii.MaskID(r.IDNumber))
+	field(lb.item, r.Item)
+	field(lb.applicant, pii.MaskName(r.ApplicantName))
+	field(lb.id, pii.MaskID(r.IDNumber))
+	if byAgent {
+		field(lb.agent, pii.MaskName(r.AgentName))
+		field(lb.agentID, pii.MaskID(r.AgentIDNumber))
+	}
 	if len(r.Materials) > 0 {
-		b.Line("已收材料：")
+		b.Line(lb.materials)
 		for i, m := range r.Materials {
 			for _, l := range escpos.Labelled(fmt.Sprintf("  %d. ", i+1), m, cols) {
 				b.Line(l)
 			}
 		}
 	}
+	if len(r.Promises) > 0 {
+		b.Line(escpos.Rule(cols))
+		b.Line(lb.promises)
+		for _, pr := range r.Promises {
+			b.Bold(true)
+			for _, l := range escpos.Wrap(pr.Material, cols) {
+				b.Line(l)
+			}
+			b.Bold(false)
+			for _, l := range escpos.Wrap(pr.Text, cols) {
+				b.Line(l)
+			}
+		}
+		b.Line(escpos.Rule(cols))
+	}
 	if !r.Promised.IsZero() {
-		field("承诺办结：", r.Promised.Format("2006年01月02日"))
+		field(lb.promised, r.Promised.Format(lb.dateFormat))
 	}
 	if !r.Time.IsZero() {
-		field("受理时间：", r.Time.Format("2006-01-02 15:04"))
+		field(lb.at, r.Time.Format("2006-01-02 15:04"))
 	}
 	b.Line(escpos.Rule(cols))
 	if r.TrackingURL != "" {
 		b.QR(r.TrackingURL, escpos.QRLevelM)
-		b.Align(escpos.AlignCenter).Line("微信或支付宝扫码查询办理进度")
+		b.Align(escpos.AlignCenter).Line(lb.scan)
 		b.Align(escpos.AlignLeft)
 	}
 	if r.Footer != "" {

@@ -2,6 +2,7 @@ package printer
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"onedoor/drivers/escpos"
@@ -105,4 +106,60 @@ func containsRunes(hay []rune, needle string) bool {
 		}
 	}
 	return false
+}
+
+// TestReceiptAgentAndPromise: a 代办 receipt is marked and names the agent
+// (masked), every written promise is printed in full, and in English mode
+// the labels are English; nothing personal is printed unmasked.
+func TestReceiptAgentAndPromise(t *testing.T) {
+	promise := "本人承诺在本市有合法稳定住所，所填信息真实有效；如有不实，愿意承担相应法律责任，并同意撤销所办事项。"
+	promiseEN := "I promise that I have a lawful and stable home in this city and that what I gave is true; if it is not, I accept the legal consequences and the cancellation of this application."
+	for _, tc := range []struct {
+		name    string
+		english bool
+		text    string
+		want    []string
+	}{
+		{"zh", false, promise, []string{"【代办】", "代办人", "告知承诺", "李*伯"}},
+		{"en", true, promiseEN, []string{"[Appliedforbyanagent代办]", "Agent:", "Writtenpromises", "Receiptno.:", "李*伯"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rc := SampleReceipt()
+			rc.ApplicantName, rc.IDNumber = "李老伯", "441900194001011234"
+			rc.AgentName, rc.AgentIDNumber = "张小明", "44190219900101123X"
+			rc.English = tc.english
+			if tc.english {
+				rc.Title, rc.Footer = "", "Keep this receipt to check progress."
+			}
+			rc.Promises = []Promise{{Material: "住所证明", Text: tc.text}}
+			prof, err := escpos.LoadProfile("generic-58")
+			if err != nil {
+				t.Fatal(err)
+			}
+			job, err := rc.Job(prof, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var text []rune
+			dec := sim.NewPOSDecoder(prof.Chinese != escpos.ChineseNone, prof.FourByteFont)
+			dec.Feed(job.Bytes(), func(op sim.POSOp) {
+				if op.Kind == sim.OpChar && op.Rune != ' ' {
+					text = append(text, op.Rune)
+				}
+			})
+			for _, w := range append(tc.want, strings.ReplaceAll(tc.text, " ", "")) {
+				if !containsRunes(text, w) {
+					t.Errorf("receipt lacks %q:\n%s", w, string(text))
+				}
+			}
+			for _, secret := range []string{"张小明", "44190219900101123X", "李老伯", "441900194001011234"} {
+				if containsRunes(text, secret) {
+					t.Errorf("%q sent to the printer", secret)
+				}
+			}
+			if tc.english && containsRunes(text, "回执编号") {
+				t.Error("English receipt has Chinese labels")
+			}
+		})
+	}
 }

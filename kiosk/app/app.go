@@ -106,6 +106,14 @@ type Deps struct {
 	BlankThreshold, BlurThreshold float64
 	// Site names the service point on receipts.
 	Site string
+	// RetentionDays (config storage.retention_days) and PlatformName
+	// (config platform.name) make the personal-information notice tell
+	// what the kiosk keeps, how long, and who receives the data.
+	RetentionDays int
+	PlatformName  string
+	// Location is the zone of every time shown and of the dates the flow
+	// decides on (config kiosk.time_zone); China Standard Time when nil.
+	Location *time.Location
 	// TrackingURL turns a receipt number into the receipt's QR content.
 	TrackingURL func(receipt string) string
 	// OnTechnician opens the technician screens after the hidden long press.
@@ -157,10 +165,12 @@ func New(d Deps) (*App, error) {
 		Now: d.Now, Calendar: d.Calendar, IdleTimeout: d.IdleTimeout, ElderIdleTimeout: d.ElderIdleTimeout,
 		ReceiptQR: d.TrackingURL, Logger: d.Logger, ElderDefault: d.ElderDefault,
 		Warning: d.Warning, BlankThreshold: d.BlankThreshold, BlurThreshold: d.BlurThreshold,
+		Location: d.Location,
 	})
 	a.view = ui.New(d.Tr, ui.Options{
 		Dispatch: a.Dispatch, Dict: d.Dict, Preview: a.preview, OnTechnician: d.OnTechnician,
 		SampleCatalog: d.Catalog.Sample,
+		RetentionDays: d.RetentionDays, PlatformName: d.PlatformName, Location: d.Location,
 	})
 	a.ctx, a.cancel = context.WithCancel(context.Background())
 	return a, nil
@@ -228,11 +238,40 @@ func (a *App) Stop() {
 // Dispatch feeds one event to the flow, redraws, and starts the effects.
 // It must run on the UI goroutine.
 func (a *App) Dispatch(ev flow.Event) {
+	before := a.m.State().Step
 	st, fx := a.m.Handle(ev)
 	a.view.Render(st)
 	for _, f := range fx {
 		a.execute(f)
 	}
+	if st.Step == flow.StepGuide && before != flow.StepGuide {
+		a.checkPrinter()
+	}
+}
+
+// checkPrinter asks the printer, as a resident opens an item's guide,
+// whether it can print, so the guide says before the application starts
+// if no receipt will come out and what happens instead. A printer busy
+// beyond printerStatusTimeout is left as it was last reported.
+func (a *App) checkPrinter() {
+	ps, ok := a.d.Printer.(PrinterStatus)
+	if !ok {
+		return
+	}
+	a.background(func(ctx context.Context) flow.Event {
+		ctx, cancel := context.WithTimeout(ctx, printerStatusTimeout)
+		defer cancel()
+		st, err := ps.Status(ctx)
+		switch {
+		case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+			return nil
+		case err != nil:
+			a.log.Info("printer status unknown before an application", "err", err)
+			return flow.PrinterStatus{Ready: false}
+		}
+		paperOut := st.PaperEnd || st.PaperStop
+		return flow.PrinterStatus{Ready: printerState(st) == "ok", PaperOut: paperOut, CoverOpen: st.CoverOpen}
+	})
 }
 
 // post hands f to the UI goroutine unless the app is stopping.
@@ -414,7 +453,7 @@ func (a *App) print(r flow.Receipt) {
 		return
 	}
 	p := a.d.Printer
-	pr := PrinterReceipt(r, a.d.Site)
+	pr := PrinterReceipt(r, a.d.Site, a.d.Tr.Lang() == i18n.EN, a.d.Location)
 	a.background(func(ctx context.Context) flow.Event {
 		if _, err := p.Print(ctx, pr); err != nil {
 			a.log.Warn("receipt not printed", "err", err)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"time"
 
 	"onedoor/drivers/idcard"
 	"onedoor/drivers/printer"
@@ -131,37 +132,70 @@ func Submission(a flow.Application, pages map[string]scanner.Page) (outbox.NewSu
 
 // PrinterReceipt turns the flow's receipt into the printer's layout input.
 // The flow's receipt holds only masked personal data; the printer masks
-// again, which leaves masked text as it is.
-func PrinterReceipt(r flow.Receipt, site string) printer.Receipt {
+// again, which leaves masked text as it is. english prints it for a
+// resident who used the kiosk in English: English labels and names, the
+// Chinese item name beside the English one for the window staff. Times are
+// printed in loc, the kiosk's zone (China Standard Time when nil).
+func PrinterReceipt(r flow.Receipt, site string, english bool, loc *time.Location) printer.Receipt {
+	if loc == nil {
+		loc = flow.ChinaStandardTime
+	}
 	pr := printer.Receipt{
-		Title:         "受理回执",
 		Number:        r.Number,
 		Item:          r.ItemName,
 		ApplicantName: r.MaskedName,
 		IDNumber:      r.MaskedID,
-		Promised:      r.PromisedDate,
+		AgentName:     r.AgentMaskedName,
+		AgentIDNumber: r.AgentMaskedID,
 		TrackingURL:   r.QR,
 		Site:          site,
-		Time:          r.AcceptedAt,
+		Time:          r.AcceptedAt.In(loc),
+		English:       english,
+	}
+	if !english {
+		pr.Title = "受理回执"
+	}
+	if !r.PromisedDate.IsZero() {
+		pr.Promised = r.PromisedDate.In(loc)
+	}
+	if english && r.ItemNameEN != "" {
+		pr.Item = r.ItemNameEN + " (" + r.ItemName + ")"
 	}
 	if r.Place != "" {
 		pr.Site = r.Place
 	}
 	for _, m := range r.Materials {
-		line := m.Name
+		name, promise := m.Name, m.Promise
+		if english {
+			if m.NameEN != "" {
+				name = m.NameEN
+			}
+			if m.PromiseEN != "" {
+				promise = m.PromiseEN
+			}
+		}
+		line := name
 		switch m.How {
 		case flow.ProvidedScan:
-			line += fmt.Sprintf("（扫描 %d 页）", m.Pages)
+			line += pick(english, fmt.Sprintf("（扫描 %d 页）", m.Pages), fmt.Sprintf(" (scanned, %d pages)", m.Pages))
 		case flow.ProvidedECert:
-			line += "（电子证照）"
+			line += pick(english, "（电子证照）", " (e-certificate)")
 		case flow.ProvidedPromise:
-			line += "（告知承诺）"
+			line += pick(english, "（告知承诺）", " (written promise)")
+			pr.Promises = append(pr.Promises, printer.Promise{Material: name, Text: promise})
 		case flow.ProvidedShared:
-			line += "（共享核验）"
+			line += pick(english, "（共享核验）", " (checked with the issuing office)")
 		}
 		pr.Materials = append(pr.Materials, line)
 	}
 	return pr
+}
+
+func pick(english bool, zh, en string) string {
+	if english {
+		return en
+	}
+	return zh
 }
 
 // LocalStatus maps the outbox's view of a submission to a flow status: what

@@ -25,6 +25,7 @@ import (
 	"onedoor/kiosk/i18n"
 	"onedoor/kiosk/ui"
 	"onedoor/kiosk/ui/uitest"
+	"onedoor/sync/outbox"
 	"onedoor/sync/platform"
 )
 
@@ -78,6 +79,39 @@ type rig struct {
 	res   *uitest.Resident
 	tr    *i18n.Translator
 	clock *uitest.Clock
+	// cat is the catalog the kiosk runs with; tune may change it.
+	cat *catalog.Catalog
+	// stored sees every submission the kiosk commits to its real outbox.
+	stored *recordingStore
+}
+
+// recordingStore is the outbox as the app uses it, keeping a copy of each
+// submission it committed.
+type recordingStore struct {
+	Store
+	mu   sync.Mutex
+	subs map[string]outbox.NewSubmission // by receipt number
+}
+
+func (s *recordingStore) Submit(ctx context.Context, sub outbox.NewSubmission) (outbox.Receipt, error) {
+	rec, err := s.Store.Submit(ctx, sub)
+	if err == nil {
+		s.mu.Lock()
+		if s.subs == nil {
+			s.subs = map[string]outbox.NewSubmission{}
+		}
+		s.subs[rec.Number] = sub
+		s.mu.Unlock()
+	}
+	return rec, err
+}
+
+// submission is what the outbox committed under receipt.
+func (s *recordingStore) submission(receipt string) (outbox.NewSubmission, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sub, ok := s.subs[receipt]
+	return sub, ok
 }
 
 // quietLog discards logs unless ONEDOOR_TEST_LOG is set, for debugging.
@@ -103,7 +137,11 @@ func newRigWith(t *testing.T, tune func(r *rig, s *Settings)) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{t: t, demo: demo, q: &queue{}, tr: i18n.New(), clock: uitest.NewClock(time.Now())}
+	cat, err := catalog.Parse(assets.SampleCatalog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &rig{t: t, demo: demo, q: &queue{}, tr: i18n.New(), clock: uitest.NewClock(time.Now()), cat: cat}
 	settings := demo.Settings
 	if tune != nil {
 		tune(r, &settings)
@@ -111,10 +149,6 @@ func newRigWith(t *testing.T, tune func(r *rig, s *Settings)) *rig {
 	stack, err := OpenStack(ctx, settings, quietLog)
 	if err != nil {
 		demo.Close()
-		t.Fatal(err)
-	}
-	cat, err := catalog.Parse(assets.SampleCatalog)
-	if err != nil {
 		t.Fatal(err)
 	}
 	cal, err := catalog.ParseCalendar(assets.Holidays)
@@ -128,10 +162,12 @@ func newRigWith(t *testing.T, tune func(r *rig, s *Settings)) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := Deps{Catalog: cat, Calendar: cal, Tr: r.tr, Dict: uitest.SharedDict(), Post: r.q.post,
+	d := Deps{Catalog: r.cat, Calendar: cal, Tr: r.tr, Dict: uitest.SharedDict(), Post: r.q.post,
 		Now: r.clock.Now, TickEvery: -1, Site: demo.Settings.Site, Logger: quietLog,
 		Cards: devs.Cards(), Printer: devs.Printer(), Scanner: devs.Scanner()}
 	stack.Fill(&d)
+	r.stored = &recordingStore{Store: d.Store}
+	d.Store = r.stored
 	stack.WatchDevices(devs, devs.Printer())
 	r.app, err = New(d)
 	if err != nil {
@@ -211,6 +247,20 @@ func (r *rig) placeCard(key string, next flow.Step) {
 	r.removeCard()
 	if err := r.demo.Card.Place(key); err != nil {
 		r.t.Fatal(err)
+	}
+	if next != flow.StepForm {
+		r.waitStep(next)
+		return
+	}
+	// On the way to the form the item's conditions are checked; a
+	// resident who meets those the kiosk cannot check says so with one
+	// tap, as the tap budget counts it.
+	r.settle("eligibility or form", 20*time.Second, func() bool {
+		st := r.state().Step
+		return (st == flow.StepEligibility || st == flow.StepForm) && !r.app.Busy()
+	})
+	if r.state().Step == flow.StepEligibility {
+		r.tap("我符合以上条件")
 	}
 	r.waitStep(next)
 }

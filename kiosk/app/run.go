@@ -90,7 +90,9 @@ func Run(ctx context.Context, fa fyne.App, o RunOptions) (err error) {
 		Post: fyne.Do, Logger: log,
 		TrackingURL: func(r string) string { return lookupURL + r },
 	}
-	d.applySession(o.Config.Session)
+	if err := d.applyConfig(o.Config); err != nil {
+		return err
+	}
 	late.Fill(&d)
 	tech, err := newTechnician(fa, o, tr, ring, fyne.Do, log)
 	if err != nil {
@@ -204,6 +206,20 @@ func Run(ctx context.Context, fa fyne.App, o RunOptions) (err error) {
 	}
 	log.Info("kiosk stopped", "ran", time.Since(t0).Round(time.Second).String())
 	return tech.finish(err)
+}
+
+// applyConfig puts the settings the resident's session depends on into d:
+// the [session] ones, and what the personal-information notice and every
+// shown time are made from (retention, the platform's name, the zone).
+func (d *Deps) applyConfig(c config.Config) error {
+	d.applySession(c.Session)
+	d.RetentionDays, d.PlatformName = c.Storage.RetentionDays, c.Platform.Name
+	loc, err := c.Kiosk.Location()
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	d.Location = loc
+	return nil
 }
 
 // applySession puts the [session] settings of the config into d.

@@ -2,8 +2,11 @@ package app
 
 import (
 	"onedoor/internal/testdate"
+	"strings"
 	"testing"
 	"time"
+
+	"fyne.io/fyne/v2/test"
 
 	"onedoor/assets"
 	"onedoor/kiosk/catalog"
@@ -55,7 +58,8 @@ func TestSessionConfigReachesFlow(t *testing.T) {
 				t.Errorf("countdown at 18 s left: %v, want %v", got, c.countdown)
 			}
 			for _, ev := range []flow.Event{flow.Continue{}, flow.SelectItem{ItemID: "hh-residence-permit"}, flow.Next{},
-				flow.CardRead{Identity: uitest.Fictional()}, flow.SetField{Name: "phone", Value: "13800138000"},
+				flow.CardRead{Identity: uitest.Fictional()}, flow.ConfirmCondition{Index: 1, Yes: true}, flow.Next{},
+				flow.SetField{Name: "phone", Value: "13800138000"}, flow.SetField{Name: "address", Value: "东莞市示例镇演示路1号"},
 				flow.SetField{Name: "move_in", Value: "20250301"}, flow.Next{}} {
 				a.Dispatch(ev)
 			}
@@ -92,5 +96,56 @@ func TestSessionConfigReachesFlow(t *testing.T) {
 				t.Errorf("page 0.5 blurred rejected: %v, want %v", got, c.blurRejected)
 			}
 		})
+	}
+}
+
+// TestNoticeFromConfig: the personal-information notice names the
+// retention days and the platform of the config; the configured zone
+// reaches the app.
+func TestNoticeFromConfig(t *testing.T) {
+	cat, err := catalog.Parse(assets.SampleCatalog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := config.Default()
+	c.Storage.RetentionDays = 23
+	c.Platform.Name = "东莞市政务服务数据管理局"
+	c.Kiosk.TimeZone = "UTC"
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	q := &queue{}
+	// 2026-03-10 01:30 UTC is 09:30 in China.
+	clock := uitest.NewClock(testdate.Date(2026, 3, 10, 1, 30, 0, 0, time.UTC))
+	d := Deps{Catalog: cat, Tr: i18n.New(), Store: gatedStore{newGate()}, Post: q.post, Now: clock.Now, TickEvery: -1, Logger: quietLog}
+	if err := d.applyConfig(c); err != nil {
+		t.Fatal(err)
+	}
+	if d.Location == nil || d.Location.String() != "UTC" {
+		t.Fatalf("location %v, want UTC", d.Location)
+	}
+	a, err := New(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := test.NewWindow(a.View().Object())
+	defer w.Close()
+	w.Resize(uitest.Screen())
+	for _, ev := range []flow.Event{flow.Start{}, flow.SelectItem{ItemID: "ss-pension-cert"}, flow.Next{},
+		flow.CardRead{Identity: uitest.Fictional()}, flow.ConfirmCondition{Index: 0, Yes: true}, flow.Next{},
+		flow.SetField{Name: "phone", Value: "13800138000"}, flow.Next{}, flow.Next{}} {
+		a.Dispatch(ev)
+	}
+	if a.m.State().Step != flow.StepReview {
+		t.Fatalf("at %s, want review", a.m.State().Step)
+	}
+	notice := uitest.JoinedAll(w.Content())
+	for _, want := range []string{"23", "东莞市政务服务数据管理局"} {
+		if !strings.Contains(notice, want) {
+			t.Errorf("notice lacks %q:\n%s", want, notice)
+		}
+	}
+	if strings.Contains(notice, "7 天") || strings.Contains(notice, "保留 7") {
+		t.Errorf("notice still names the default retention:\n%s", notice)
 	}
 }

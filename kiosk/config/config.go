@@ -69,6 +69,23 @@ type Kiosk struct {
 	// WindowSizes (the screens are laid out and tested at these); the
 	// screen's own size when Fullscreen.
 	WindowSize string `toml:"window_size"`
+	// TimeZone is the zone of every time a resident or clerk sees (IANA
+	// name); China Standard Time by default, whatever the machine's zone.
+	TimeZone string `toml:"time_zone"`
+}
+
+// Location is TimeZone as a *time.Location. Asia/Shanghai (the default)
+// is UTC+8 without daylight saving, which needs no zone database.
+func (k Kiosk) Location() (*time.Location, error) {
+	switch k.TimeZone {
+	case "", "Asia/Shanghai", "CST":
+		return time.FixedZone("CST", 8*3600), nil
+	}
+	loc, err := time.LoadLocation(k.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("time zone %q: %w", k.TimeZone, err)
+	}
+	return loc, nil
 }
 
 // WindowSizes are the window sizes the kiosk supports, the default first.
@@ -116,6 +133,10 @@ type Platform struct {
 	// URL is the platform's base URL; empty runs the kiosk offline-only
 	// (everything queues).
 	URL string `toml:"url"`
+	// Name is who runs the platform, as the personal-information notice
+	// names the recipient of the data (e.g. 东莞市政务服务数据管理局).
+	// Empty names the platform generically.
+	Name string `toml:"name"`
 	// Token authenticates the kiosk to the platform. The config file is
 	// written 0600 because of it.
 	Token        string        `toml:"token"`
@@ -171,7 +192,7 @@ func Default() Config {
 		key = filepath.Join(home, ".config", "onedoor", "data.key")
 	}
 	return Config{
-		Kiosk: Kiosk{ID: "K01", Name: "一门通自助服务点", Region: "441900", Language: "zh-CN", Fullscreen: true, WindowSize: WindowSizes[0]},
+		Kiosk: Kiosk{ID: "K01", Name: "一门通自助服务点", Region: "441900", Language: "zh-CN", Fullscreen: true, WindowSize: WindowSizes[0], TimeZone: "Asia/Shanghai"},
 		Devices: Devices{
 			IDCard:  Device{Enabled: true, Baud: 115200},
 			Printer: Printer{Enabled: true, Baud: 9600, Profile: "generic-80"},
@@ -321,6 +342,9 @@ func (c Config) Validate() error {
 	}
 	if !slices.Contains(WindowSizes, c.Kiosk.WindowSize) {
 		bad("kiosk.window_size", "%q must be one of %s", c.Kiosk.WindowSize, strings.Join(WindowSizes, ", "))
+	}
+	if _, err := c.Kiosk.Location(); err != nil {
+		bad("kiosk.time_zone", "%v", err)
 	}
 	if !regionRE.MatchString(c.Kiosk.Region) {
 		bad("kiosk.region", "%q must be a 6-digit division code such as 441900", c.Kiosk.Region)

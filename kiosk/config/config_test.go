@@ -74,6 +74,7 @@ func TestValidate(t *testing.T) {
 		{"kiosk id with a slash", func(c *Config) { c.Kiosk.ID = "DG/0001" }, "kiosk.id"},
 		{"kiosk id longer than the platform's 64", func(c *Config) { c.Kiosk.ID = strings.Repeat("K", 65) }, "kiosk.id"},
 		{"window size not supported", func(c *Config) { c.Kiosk.WindowSize = "800x600" }, "kiosk.window_size"},
+		{"time zone unknown", func(c *Config) { c.Kiosk.TimeZone = "Mars/Olympus" }, "kiosk.time_zone"},
 		{"region", func(c *Config) { c.Kiosk.Region = "4419" }, "kiosk.region"},
 		{"language", func(c *Config) { c.Kiosk.Language = "fr" }, "kiosk.language"},
 		{"relative port", func(c *Config) { c.Devices.IDCard.Port = "ttyUSB0" }, "devices.idcard.port"},

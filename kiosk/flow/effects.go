@@ -133,6 +133,7 @@ type Receipt struct {
 	Number     string
 	QR         string // content of the QR code: lookup URL or the number
 	ItemName   string
+	ItemNameEN string
 	ItemCode   string
 	Agency     string
 	MaskedName string

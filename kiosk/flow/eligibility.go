@@ -66,17 +66,19 @@ func checkRule(r catalog.Rule, id Identity, today Date) RuleResult {
 		}
 	case catalog.RuleHukou:
 		var in bool
+		here, elsewhere := "elig.found_hukou_here", "elig.found_hukou_elsewhere"
 		switch {
 		case r.Source == catalog.SourceCardAddress && id.FromCard && id.Address != "":
 			in = strings.HasPrefix(strings.TrimSpace(id.Address), r.AddressPrefix)
 		case r.Source == catalog.SourceIDNumber && len(id.IDNumber) == 18:
 			in = strings.HasPrefix(id.IDNumber, r.Region)
+			here, elsewhere = "elig.found_region_here", "elig.found_region_elsewhere"
 		default:
 			return res // no card address (代办): the resident confirms
 		}
-		found := Message{Key: "elig.found_hukou_elsewhere"}
+		found := Message{Key: elsewhere}
 		if in {
-			found = Message{Key: "elig.found_hukou_here"}
+			found = Message{Key: here}
 		}
 		verdict(in != r.Outside, found)
 	case catalog.RuleCardValid:

@@ -52,6 +52,7 @@ func (m *Machine) buildReceipt(e SubmitDone) Receipt {
 		Number:     e.ReceiptNo,
 		QR:         m.opts.ReceiptQR(e.ReceiptNo),
 		ItemName:   it.Name,
+		ItemNameEN: it.NameEN,
 		ItemCode:   it.Codes.Task,
 		Agency:     it.Agency.Name,
 		MaskedName: pii.MaskName(m.applicant().Name),

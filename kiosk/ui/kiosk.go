@@ -94,6 +94,9 @@ type Kiosk struct {
 	// information notice; once its last page has been laid out on screen,
 	// Render tells the flow (NoticeShown).
 	noticeList *PagedList
+	// rulesList is the eligibility screen's list of conditions; the
+	// forward button confirms them only from its last page (confirmAll).
+	rulesList *PagedList
 	// lastRender is how long the most recent Render took, for benchmarks.
 	lastRender time.Duration
 }
@@ -163,7 +166,7 @@ func (k *Kiosk) Render(s flow.State) {
 	}
 	k.prevKeypad, k.prevSlot = k.keypad, k.keypadSlot
 	k.keypad, k.keypadSlot, k.target = nil, "", nil
-	k.noticeList = nil
+	k.noticeList, k.rulesList = nil, nil
 	body := k.body(s)
 	k.prevKeypad = nil
 	var top []fyne.CanvasObject
@@ -382,7 +385,13 @@ func (k *Kiosk) nav(s flow.State) fyne.CanvasObject {
 		left = append(left, NewButton(k.tr.T("btn.back"), back), cancel)
 	case flow.StepEligibility:
 		left = append(left, NewButton(k.tr.T("btn.back"), back), cancel)
-		if !s.Ineligible {
+		switch {
+		case s.Ineligible:
+		case toConfirm(s):
+			b := next("btn.conditions_ok")
+			b.OnTapped = k.confirmAll
+			right = append(right, b)
+		default:
 			right = append(right, next("btn.next"))
 		}
 	case flow.StepThanks:

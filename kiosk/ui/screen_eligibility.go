@@ -20,7 +20,7 @@ func (*eligibilityScreen) wipe()  {}
 func (sc *eligibilityScreen) draw(s flow.State) fyne.CanvasObject {
 	k := sc.k
 	var rows []fyne.CanvasObject
-	for i, r := range s.Eligibility {
+	for _, r := range s.Eligibility {
 		text := k.tr.Pick(r.Rule.Text, r.Rule.TextEN)
 		var objs []fyne.CanvasObject
 		switch r.Outcome {
@@ -35,31 +35,54 @@ func (sc *eligibilityScreen) draw(s flow.State) fyne.CanvasObject {
 			}
 			objs = append(objs, para(sc.elsewhere(s, r)))
 		case flow.RuleConfirm:
-			key, style := "elig.confirm", StyleNormal
-			if r.Confirmed {
-				key, style = "elig.confirmed", StyleChosen
-			}
-			objs = append(objs, para(k.tr.T(key, text)))
-			if !s.Ineligible {
-				idx, yes := i, !r.Confirmed
-				label := k.tr.T("btn.condition_yes")
-				if r.Confirmed {
-					label = k.tr.T("btn.condition_no")
-				}
-				objs = append(objs, NewStyledButton(label, style, func() { k.dispatch(flow.ConfirmCondition{Index: idx, Yes: yes}) }))
-			}
+			// One button under the list confirms every such condition
+			// (confirmAll): a tap per condition cost taps and told the
+			// resident nothing more.
+			objs = append(objs, para(k.tr.T("elig.confirm", text)))
 		}
 		rows = append(rows, card(objs...))
 	}
 	top := []fyne.CanvasObject{para(k.tr.T("elig.intro"))}
+	var bottom fyne.CanvasObject
 	if s.Ineligible {
 		top = append(top, subheading(k.tr.T("elig.stop")))
+	} else if toConfirm(s) {
+		bottom = para(k.tr.T("elig.confirm_hint"))
 	}
 	cols := 2
 	if s.ElderMode {
 		cols = 1
 	}
-	return container.NewBorder(container.NewVBox(top...), nil, nil, nil, k.paged("rules", rows, 4, cols))
+	k.rulesList = k.paged("rules", rows, 4, cols)
+	return container.NewBorder(container.NewVBox(top...), bottom, nil, nil, k.rulesList)
+}
+
+// toConfirm reports whether a condition waits for the resident's
+// confirmation.
+func toConfirm(s flow.State) bool {
+	for _, r := range s.Eligibility {
+		if r.Outcome == flow.RuleConfirm && !r.Confirmed {
+			return true
+		}
+	}
+	return false
+}
+
+// confirmAll is the eligibility screen's forward button: it confirms every
+// condition the kiosk cannot check and goes on, but only once every
+// condition has been on screen; before that it shows the next page of
+// them, so no condition is confirmed unseen.
+func (k *Kiosk) confirmAll() {
+	if l := k.rulesList; l != nil && l.Page() < l.Pages()-1 {
+		l.Next()
+		return
+	}
+	for i, r := range k.state.Eligibility {
+		if r.Outcome == flow.RuleConfirm && !r.Confirmed {
+			k.dispatch(flow.ConfirmCondition{Index: i, Yes: true})
+		}
+	}
+	k.dispatch(flow.Next{})
 }
 
 // elsewhere says where a resident who fails r can go: the rule's own
