@@ -51,6 +51,7 @@ type Config struct {
 	Storage    Storage    `toml:"storage"`
 	Log        Log        `toml:"log"`
 	Technician Technician `toml:"technician"`
+	Voice      Voice      `toml:"voice"`
 }
 
 // Kiosk identifies the terminal.
@@ -208,6 +209,7 @@ func Default() Config {
 		},
 		Storage: Storage{DataDir: data, KeyFile: key, RetentionDays: 7},
 		Log:     Log{Level: "info"},
+		Voice:   defaultVoice(),
 	}
 }
 
@@ -415,6 +417,7 @@ func (c Config) Validate() error {
 	if c.Technician.PINHash != "" && !pinHashRE.MatchString(c.Technician.PINHash) {
 		bad("technician.pin_hash", "must be an argon2id hash (set it with `onedoor config set-pin`), or empty")
 	}
+	c.Voice.validate(bad)
 	if len(errs) == 0 {
 		return nil
 	}
