@@ -44,7 +44,7 @@ type supClock struct {
 	t  time.Time
 }
 
-func (c *supClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *supClock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *supClock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
 
 // workCal is the test's own working-day arithmetic over civil dates,
@@ -103,11 +103,11 @@ type supEnv struct {
 
 type seedCase struct {
 	uuid, receipt, town, kiosk, item, clerk string
-	received, start, decided               time.Time // civil dates; decided zero while open
-	status                                 string
-	returned                               bool
-	rating                                 int
-	ratedOn                                time.Time
+	received, start, decided                time.Time // civil dates; decided zero while open
+	status                                  string
+	returned                                bool
+	rating                                  int
+	ratedOn                                 time.Time
 }
 
 var supItems = []struct {
@@ -712,7 +712,9 @@ func TestPhonePageInChromium(t *testing.T) {
 	req := api.SubmissionRequest{UUID: uuid.NewString(), Receipt: "K11-20261130-9999", KioskID: "K11", ItemID: "it-permit", ItemVersion: "1", CreatedAt: e.clock.Now(),
 		Applicant: api.ApplicantData{Name: "王小明", IDNumber: "44190019850505123X", Phone: "13900000000"}, LookupCodeSHA256: api.LookupCodeSHA256(code)}
 	if _, _, err := e.store.CreateSubmission(ctx, platform.IntakeRecord{KioskID: "K11", IdemKey: req.UUID, BodyHash: "x", Req: req, ReceivedAt: e.clock.Now(), CasePrefix: "DG"},
-		func(sr api.SubmissionResponse) (platform.StoredResponse, error) { return platform.StoredResponse{Status: 201, Body: []byte("x")}, nil }); err != nil {
+		func(sr api.SubmissionResponse) (platform.StoredResponse, error) {
+			return platform.StoredResponse{Status: 201, Body: []byte("x")}, nil
+		}); err != nil {
 		t.Fatal(err)
 	}
 
