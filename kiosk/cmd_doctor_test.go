@@ -91,7 +91,7 @@ func TestDoctorCommandJSONAndUsage(t *testing.T) {
 		OK     bool `json:"ok"`
 		Checks []struct{ Name, Status, Detail string }
 	}
-	if err := json.Unmarshal(out.Bytes(), &rep); err != nil || !rep.OK || len(rep.Checks) != 11 || rep.Checks[2].Status != "skip" {
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil || !rep.OK || len(rep.Checks) != 12 || rep.Checks[2].Status != "skip" || rep.Checks[4].Name != "sound" {
 		t.Fatalf("json report %+v (%v): %s", rep, err, out.String())
 	}
 	for _, args := range [][]string{{"doctor", "extra"}, {"doctor", "--serve", "0.0.0.0:9464"}, {"doctor", "--nope"}} {

@@ -171,6 +171,7 @@ func Run(ctx context.Context, o Options) Report {
 		}
 	}
 
+	r.Checks = append(r.Checks, checkSound(ctx, cfg.Voice, o.SkipDevices))
 	checkStorage(ctx, cfg.Storage, o, &r, add)
 	checkPlatform(ctx, cfg.Platform, cfg.Kiosk.ID, o, &r, add)
 	return r

@@ -77,6 +77,12 @@ func TestDoctor(t *testing.T) {
 		{"data key readable by others", func(t *testing.T, r *doctortest.Rig, o *doctor.Options) {
 			os.Chmod(o.Config.Storage.KeyFile, 0o644)
 		}, false, "data key", doctor.Fail, "chmod 600", nil},
+		{"no sound device: a warning, the kiosk still serves", func(t *testing.T, r *doctortest.Rig, o *doctor.Options) {
+			o.Config.Voice.Device = "onedoor_no_such_pcm"
+		}, true, "sound", doctor.Warn, `sound device "onedoor_no_such_pcm": absent`, map[string]bool{"printer": true}},
+		{"voice switched off", func(t *testing.T, r *doctortest.Rig, o *doctor.Options) {
+			o.Config.Voice.Enabled = false
+		}, true, "sound", doctor.Skip, "voice.enabled = false", nil},
 		{"devices skipped while the app runs", func(t *testing.T, r *doctortest.Rig, o *doctor.Options) {
 			o.SkipDevices = true
 			r.Printer.SetPaperLeft(0)
@@ -152,7 +158,7 @@ func TestDevicesFoundByProbing(t *testing.T) {
 func TestHealthyReportCoversEveryLine(t *testing.T) {
 	r := doctortest.New(t)
 	rep := doctor.Run(context.Background(), doctor.Options{Config: r.Config, Logger: quiet})
-	want := []string{"config", "idcard", "printer", "scanner", "disk", "database", "queue", "data key", "platform", "clock", "certificate"}
+	want := []string{"config", "idcard", "printer", "scanner", "sound", "disk", "database", "queue", "data key", "platform", "clock", "certificate"}
 	var got []string
 	for _, c := range rep.Checks {
 		got = append(got, c.Name)
