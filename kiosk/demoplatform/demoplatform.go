@@ -45,11 +45,17 @@ func Start(ctx context.Context, dir, kioskID, staffUser, staffPassword string, l
 			p.Close()
 		}
 	}()
+	if err := seedAgencyKeys(dir); err != nil {
+		log.Warn("demo agency keys not made", "err", err)
+	}
 	p.Platform, err = local.Open(ctx, dir, platform.Config{
 		CasePrefix: "DG", Catalog: assets.SampleCatalog, Logger: log.With("part", "platform"),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("platform: %w", err)
+	}
+	if err := seedECerts(ctx, dir, p.Platform); err != nil {
+		log.Warn("demo e-certificates not seeded", "err", err)
 	}
 	if p.token, err = p.AddKiosk(ctx, kioskID); err != nil {
 		return nil, fmt.Errorf("platform kiosk: %w", err)
