@@ -68,6 +68,7 @@ func (m *Mode) kioskPage() fyne.CanvasObject {
 		choiceRow(m.tr.T("tech.kiosk.language"), choice("kiosk.language", c.Kiosk.Language, i18n.Languages(), langName)),
 		row(m.tr.T("tech.kiosk.idle", int(c.Session.IdleTimeout.Seconds())), editIdle),
 		choiceRow(m.tr.T("tech.kiosk.elder"), choice("session.elder_default", fmt.Sprint(c.Session.ElderDefault), []string{"true", "false"}, onOff)),
+		m.voiceSettings(row, choice, choiceRow),
 		choiceRow(m.tr.T("tech.kiosk.profile"), choice("devices.printer.profile", c.Devices.Printer.Profile, assets.PrinterProfileNames(), func(s string) string { return s })),
 		row(m.tr.T("tech.kiosk.retention", c.Storage.RetentionDays), editRetention),
 		row(m.pinSummary(), ui.NewButton(m.tr.T("tech.pinc.title"), m.startPINChange)),
