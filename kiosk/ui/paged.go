@@ -31,6 +31,11 @@ type PagedList struct {
 	// pinned is an item whose page is shown whatever the cut, until the
 	// resident pages.
 	pinned fyne.CanvasObject
+	// asked is the page asked for (NewPagedList's, then the resident's):
+	// a layout at an interim size may cut fewer pages and clamp the page
+	// shown, and the next cut at the final size must go back to it, or
+	// a redraw in the middle of paging could never reach the last page.
+	asked int
 
 	starts     []int // first item of each page, from the last layout
 	prev, next *Button
@@ -47,7 +52,7 @@ func NewPagedList(tr Texts, items []fyne.CanvasObject, perPage, cols, page int) 
 	if cols < 1 {
 		cols = 1
 	}
-	p := &PagedList{items: items, perPage: perPage, cols: cols, tr: tr, page: max(0, page)}
+	p := &PagedList{items: items, perPage: perPage, cols: cols, tr: tr, page: max(0, page), asked: max(0, page)}
 	p.ExtendBaseWidget(p)
 	p.prev = NewButton(tr.T("btn.prev_page"), func() { p.SetPage(p.page - 1) })
 	p.next = NewButton(tr.T("btn.next_page"), func() { p.SetPage(p.page + 1) })
@@ -72,6 +77,9 @@ func NewPagedList(tr Texts, items []fyne.CanvasObject, perPage, cols, page int) 
 // Pages is the number of pages (at least 1), as of the last layout.
 func (p *PagedList) Pages() int { return len(p.starts) }
 
+// Len is the number of items.
+func (p *PagedList) Len() int { return len(p.items) }
+
 // Page is the current page, from 0.
 func (p *PagedList) Page() int { return p.page }
 
@@ -95,7 +103,7 @@ func (p *PagedList) SetPage(n int) {
 	n = max(0, min(n, p.Pages()-1))
 	p.pinned = nil
 	changed := n != p.page
-	p.page = n
+	p.page, p.asked = n, n
 	p.showPage()
 	p.Refresh()
 	if changed && p.OnPage != nil {
@@ -203,6 +211,7 @@ func (r *pagedRenderer) Layout(size fyne.Size) {
 	}
 	if !equalInts(starts, p.starts) {
 		p.starts = starts
+		p.page = p.asked
 		p.followPin()
 		p.showPage()
 	}

@@ -219,16 +219,21 @@ func TestOfflineBadgeAndLanguageSwitch(t *testing.T) {
 }
 
 // TestNothingClipped tours every screen in Chinese, English and elder mode
-// (and English elder mode) and checks that every button is at least as big
+// (and English elder mode), at the supported window sizes (the smaller
+// ones in every mode), and checks that every button is at least as big
 // as its label needs and that no text or button reaches outside the window
 // or below the top of the bottom navigation row.
 func TestNothingClipped(t *testing.T) {
 	for _, tc := range []struct {
 		lang  string
 		elder bool
-	}{{i18n.ZhCN, false}, {i18n.EN, false}, {i18n.ZhCN, true}, {i18n.EN, true}} {
-		t.Run(fmt.Sprintf("%s/elder=%v", tc.lang, tc.elder), func(t *testing.T) {
+		size  fyne.Size
+	}{{i18n.ZhCN, false, uitest.Screen()}, {i18n.EN, false, uitest.Screen()}, {i18n.ZhCN, true, uitest.Screen()}, {i18n.EN, true, uitest.Screen()},
+		{i18n.ZhCN, false, uitest.Sizes()[1]}, {i18n.EN, true, uitest.Sizes()[1]}, {i18n.ZhCN, true, uitest.Sizes()[1]},
+		{i18n.ZhCN, false, uitest.Sizes()[2]}, {i18n.EN, true, uitest.Sizes()[2]}} {
+		t.Run(fmt.Sprintf("%s/elder=%v/%.0fx%.0f", tc.lang, tc.elder, tc.size.Width, tc.size.Height), func(t *testing.T) {
 			h := newHarness(t, tc.lang, tc.elder)
+			h.Win.Resize(tc.size)
 			drv := fyne.CurrentApp().Driver()
 			win := h.Win.Canvas().Size()
 			err := uitest.Tour(h, func(name string) error {

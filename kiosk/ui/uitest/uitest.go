@@ -30,6 +30,45 @@ import (
 // Screen is 1280×800, the kiosk's panel.
 func Screen() fyne.Size { return fyne.NewSize(1280, 800) }
 
+// Sizes are the window sizes the kiosk supports (kiosk/config's
+// WindowSizes), the default first.
+func Sizes() []fyne.Size {
+	return []fyne.Size{fyne.NewSize(1280, 800), fyne.NewSize(1366, 768), fyne.NewSize(1920, 1080)}
+}
+
+// PagedLists returns the paged lists on screen, in drawing order.
+func PagedLists(o fyne.CanvasObject) []*ui.PagedList {
+	var out []*ui.PagedList
+	Walk(o, func(c fyne.CanvasObject) bool {
+		if l, ok := c.(*ui.PagedList); ok {
+			out = append(out, l)
+		}
+		return true
+	})
+	return out
+}
+
+// PageNotice pages through the personal-information notice on the review
+// screen with its next-page button, as a resident must before the consent
+// box is enabled.
+func PageNotice(h *Harness) error {
+	for range 50 {
+		if h.Machine.State().NoticeShown {
+			return nil
+		}
+		lists := PagedLists(h.Win.Content())
+		if len(lists) == 0 {
+			return fmt.Errorf("no paged list on the review screen")
+		}
+		notice := lists[len(lists)-1]
+		if notice.NextButton().Disabled {
+			return fmt.Errorf("notice on its last page (%d of %d) but not marked shown", notice.Page()+1, notice.Pages())
+		}
+		h.R.TapButton(notice.NextButton())
+	}
+	return fmt.Errorf("notice not shown after 50 pages")
+}
+
 // Counter counts what a resident did: taps on buttons and fields, and
 // characters typed on a keypad (each one a key tap, counted apart).
 type Counter struct {
@@ -393,7 +432,7 @@ func Tour(h *Harness, visit func(name string) error) error {
 		{"materials", []flow.Event{flow.SetField{Name: "move_in", Value: "20250301"}, flow.Next{}, flow.Scan{MaterialID: "photo"}}},
 		{"materials-blank", []flow.Event{flow.Scan{MaterialID: "photo"}, flow.ScanDone{MaterialID: "photo", Page: 1, Ref: "blank", BlankScore: 0.99}}},
 		{"materials-promise", []flow.Event{flow.UsePromise{MaterialID: "housing"}}},
-		{"review", []flow.Event{flow.AcceptPromise{MaterialID: "housing"}, flow.Next{}, flow.NoticeShown{}, flow.SetConsent{Agreed: true}}},
+		{"review", []flow.Event{flow.AcceptPromise{MaterialID: "housing"}, flow.Next{}}},
 		{"confirm-cancel", []flow.Event{flow.Cancel{}}},
 		{"submitting", []flow.Event{flow.ConfirmNo{}, flow.Submit{}}},
 		{"receipt", []flow.Event{flow.SubmitDone{ReceiptNo: receipt, AcceptedAt: h.Clock.Now()}, flow.PrintDone{}}},
@@ -424,6 +463,13 @@ func Tour(h *Harness, visit func(name string) error) error {
 			}
 		case "offline":
 			h.Kiosk.SetOnline(false)
+		case "review":
+			// The consent box is enabled only once the whole notice has
+			// been on screen: page through it as a resident would.
+			if err := PageNotice(h); err != nil {
+				return fmt.Errorf("review: %w", err)
+			}
+			d(flow.SetConsent{Agreed: true})
 		}
 		if err := visit(s.name); err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
