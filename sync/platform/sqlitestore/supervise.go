@@ -265,6 +265,28 @@ func (s *Store) CaseFacts(ctx context.Context, id int64) (supervise.Facts, bool,
 	return f, true, nil
 }
 
+// EachFact streams every case's facts and rating.
+func (s *Store) EachFact(ctx context.Context, fn func(supervise.FactRow) error) error {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+factCols+`, rating, rating_reason, rated_day FROM case_facts ORDER BY submission_id`)
+	if err != nil {
+		return fmt.Errorf("each fact: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var fr supervise.FactRow
+		var rated int64
+		f, err := scanFacts(rows, &fr.Rating, &fr.RatingReason, &rated)
+		if err != nil {
+			return fmt.Errorf("each fact: %w", err)
+		}
+		fr.Facts, fr.Rated = f, supervise.Day(rated)
+		if err := fn(fr); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
 func b2i(b bool) int {
 	if b {
 		return 1

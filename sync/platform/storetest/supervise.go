@@ -107,6 +107,12 @@ func RunSupervise(t *testing.T, open Opener) {
 		s.SetKioskTown(ctx, "K1", "A镇")
 		s.SetKioskTown(ctx, "K2", "B镇")
 		ref := supervise.Refresher{Store: s, Workdays: w, Limits: supervise.Limits{"item": {Value: 3, Unit: "workday"}}}
+		// A cache loaded while the store is empty follows it by refreshes.
+		early := ref
+		early.Cache = supervise.NewCache()
+		if err := early.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
 		uuids := map[int]string{}
 		// Case n is received on Monday at 9:00 + n minutes; the plan
 		// says what staff do with it and when (days after Monday).
@@ -246,6 +252,45 @@ func RunSupervise(t *testing.T, open Opener) {
 		}
 		if res, _ := s.Stats(ctx, supervise.Query{From: today, To: today + 30, By: supervise.ByKiosk}); res.Total.Decided != 4 || res.Total.RatingCount() != 3 {
 			t.Fatalf("totals after a later decision = %+v", res.Total)
+		}
+
+		// The in-memory cache gives the store's numbers, whether it
+		// followed the store or was loaded from it now (EachFact).
+		if err := early.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+		late := ref
+		late.Cache = supervise.NewCache()
+		if err := late.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		if err := s.EachFact(ctx, func(f supervise.FactRow) error {
+			n++
+			if f.SubmissionID == 1 && (f.Rating != 1 || f.RatingReason != "等太久" || f.Rated != supervise.DayOf(mon.AddDate(0, 0, 5))) {
+				t.Errorf("fact row 1 = %+v", f)
+			}
+			return nil
+		}); err != nil || n != 5 || late.Cache.Len() != 5 || early.Cache.Len() != 5 {
+			t.Fatalf("EachFact gave %d (%v); caches hold %d and %d", n, err, late.Cache.Len(), early.Cache.Len())
+		}
+		for _, q := range []supervise.Query{
+			{From: today, To: today + 30, By: supervise.ByTown},
+			{From: today, To: today + 30, By: supervise.ByStaff},
+			{From: today, To: today + 2, By: supervise.ByKiosk},
+			{From: today, To: today + 30, By: supervise.ByItem, Scope: supervise.Scope{Town: "A镇"}},
+			{From: today, To: today + 30, By: supervise.ByItem, Scope: supervise.Scope{Town: "Z镇"}},
+		} {
+			want, err := s.Stats(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name, c := range map[string]*supervise.Cache{"following": early.Cache, "loaded": late.Cache} {
+				got, err := c.Stats(q)
+				if err != nil || fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Errorf("%s cache stats %+v:\n got  %+v\n want %+v (%v)", name, q, got, want, err)
+				}
+			}
 		}
 	})
 }

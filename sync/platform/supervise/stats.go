@@ -156,6 +156,9 @@ func (r *Result) Finish() {
 			if cs[i].N != cs[j].N {
 				return cs[i].N > cs[j].N
 			}
+			if cs[i].Level != cs[j].Level {
+				return cs[i].Level < cs[j].Level
+			}
 			return cs[i].Reason < cs[j].Reason
 		})
 	}

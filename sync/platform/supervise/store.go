@@ -61,6 +61,8 @@ type Store interface {
 	ChangedCases(ctx context.Context, after int64, limit int) ([]Case, int64, error)
 	NewRatings(ctx context.Context, after int64, limit int) ([]Rating, int64, error)
 	CaseFacts(ctx context.Context, submissionID int64) (Facts, bool, error)
+	// EachFact calls fn with every case's stored facts and rating.
+	EachFact(ctx context.Context, fn func(FactRow) error) error
 	SaveFacts(ctx context.Context, facts []Facts, ratings []Rating, tasks []FollowUp, updates, ratingsCursor int64) error
 
 	// Stats aggregates the facts for q (Groups, reasons; the caller fills
@@ -82,6 +84,9 @@ type Refresher struct {
 	Store    Store
 	Workdays *Workdays
 	Limits   Limits
+	// Cache, when set, is loaded on the first Refresh and kept current
+	// from its own cursors.
+	Cache *Cache
 }
 
 // Refresh processes every status update and rating since the last
@@ -89,8 +94,18 @@ type Refresher struct {
 // they read; each batch is one transaction, so a crash loses nothing.
 func (r Refresher) Refresh(ctx context.Context) error {
 	const batch = 5000
-	upd, rat, err := r.Store.Cursors(ctx)
-	if err != nil {
+	var upd, rat int64
+	var err error
+	if c := r.Cache; c != nil {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if !c.loaded {
+			if err := c.load(ctx, r.Store); err != nil {
+				return err
+			}
+		}
+		upd, rat = c.upd, c.rat
+	} else if upd, rat, err = r.Store.Cursors(ctx); err != nil {
 		return fmt.Errorf("supervise refresh: %w", err)
 	}
 	towns, err := r.Store.KioskTowns(ctx)
@@ -120,6 +135,12 @@ func (r Refresher) Refresh(ctx context.Context) error {
 			return fmt.Errorf("supervise refresh: %w", err)
 		}
 		upd = next
+		if c := r.Cache; c != nil {
+			for _, f := range facts {
+				c.put(f)
+			}
+			c.upd = upd
+		}
 	}
 	for {
 		rs, next, err := r.Store.NewRatings(ctx, rat, batch)
@@ -144,6 +165,12 @@ func (r Refresher) Refresh(ctx context.Context) error {
 			return fmt.Errorf("supervise refresh: %w", err)
 		}
 		rat = next
+		if c := r.Cache; c != nil {
+			for _, x := range rs {
+				c.rate(x)
+			}
+			c.rat = rat
+		}
 	}
 	return nil
 }
