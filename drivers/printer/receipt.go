@@ -14,8 +14,12 @@ import (
 // Name and ID number may be given in full: the layout masks them, since the
 // paper leaves the building.
 type Receipt struct {
-	Title         string // e.g. 受理回执
-	Number        string // receipt number, {kiosk}-{yyyymmdd}-{seq}
+	Title  string // e.g. 受理回执
+	Number string // receipt number, {kiosk}-{yyyymmdd}-{seq}
+	// LookupCode is the receipt's lookup code as printed (XXXXX-XXXXX):
+	// typed with the number at any kiosk, it proves the receipt is the
+	// resident's. Printed in bold under the number.
+	LookupCode    string
 	Item          string // service item name
 	ApplicantName string
 	IDNumber      string
@@ -47,18 +51,19 @@ type Promise struct {
 // receiptLabels are a receipt's fixed words in one language.
 type receiptLabels struct {
 	title, agentMark, number, item, applicant, id, agent, agentID, materials,
-	promises, promised, dateFormat, at, scan string
+	promises, promised, dateFormat, at, scan, code string
 }
 
 var (
 	labelsZH = receiptLabels{title: "受理回执", agentMark: "【代办】", number: "回执编号：", item: "办理事项：",
 		applicant: "申 请 人：", id: "证件号码：", agent: "代 办 人：", agentID: "代办人证件：", materials: "已收材料：",
 		promises: "告知承诺（申请人已阅读并承诺）：", promised: "承诺办结：", dateFormat: "2006年01月02日", at: "受理时间：",
-		scan: "微信或支付宝扫码查询办理进度"}
+		scan: "微信或支付宝扫码查询办理进度", code: "查 询 码："}
 	labelsEN = receiptLabels{title: "Application receipt 受理回执", agentMark: "[Applied for by an agent 代办]",
 		number: "Receipt no.: ", item: "Service: ", applicant: "Applicant: ", id: "ID number: ", agent: "Agent: ",
 		agentID: "Agent's ID: ", materials: "Materials received:", promises: "Written promises (read and accepted):",
-		promised: "Due by: ", dateFormat: "2 Jan 2006", at: "Accepted: ", scan: "Scan to check progress"}
+		promised: "Due by: ", dateFormat: "2 Jan 2006", at: "Accepted: ", scan: "Scan to check progress",
+		code: "Lookup code: "}
 )
 
 // ErrIncomplete is returned for a receipt missing what a resident needs to
@@ -109,6 +114,7 @@ func (r Receipt) Job(p escpos.Profile, g *escpos.Glyphs) (escpos.Job, error) {
 	}
 	b.Bold(true)
 	field(lb.number, r.Number)
+	field(lb.code, r.LookupCode)
 	b.Bold(false)
 	field(lb.item, r.Item)
 	field(lb.applicant, pii.MaskName(r.ApplicantName))
@@ -168,6 +174,7 @@ func SampleReceipt() Receipt {
 	return Receipt{
 		Title:         "一门通 受理回执",
 		Number:        "GZ0001-20261125-0042",
+		LookupCode:    "7K3QD-M9XTA",
 		Item:          "居民身份证换领（有效期满换证）及户籍信息变更登记",
 		ApplicantName: "张小明",
 		IDNumber:      "44190219900101123X",

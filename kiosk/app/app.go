@@ -38,6 +38,7 @@ import (
 	"onedoor/kiosk/i18n"
 	"onedoor/kiosk/ui"
 	"onedoor/sync/api"
+	"onedoor/sync/client"
 	"onedoor/sync/outbox"
 )
 
@@ -64,10 +65,12 @@ type Store interface {
 	SaveRating(ctx context.Context, r api.Rating) error
 }
 
-// Tracker asks the platform for a submission's progress; *client.Client has
-// it. Optional: without it lookups answer from the local store only.
+// Tracker asks the platform for a submission's progress, with the proof
+// that the resident owns the receipt (the lookup code they typed or the ID
+// number of the card they placed); *client.Client has it. Optional: without
+// it lookups answer from the local store only.
 type Tracker interface {
-	Track(ctx context.Context, receipt string) (*api.TrackResponse, error)
+	TrackProven(ctx context.Context, receipt string, p client.TrackProof) (*api.TrackResponse, error)
 }
 
 // Deps are the parts the app wires. Catalog, Translator, Store and Post are
@@ -443,7 +446,7 @@ func (a *App) submit(app flow.Application) {
 			a.log.Error("submit failed", "err", err)
 			return flow.SubmitFailed{DiskFull: errors.Is(err, outbox.ErrDiskFull), Reason: err.Error()}
 		}
-		return flow.SubmitDone{ReceiptNo: rec.Number, AcceptedAt: a.d.Now()}
+		return flow.SubmitDone{ReceiptNo: rec.Number, AcceptedAt: a.d.Now(), LookupCode: rec.LookupCode}
 	})
 }
 

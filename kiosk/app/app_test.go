@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -224,21 +225,37 @@ func TestPaperOutKeepsReceipt(t *testing.T) {
 
 // TestLookupShowsDecision is done-means (e): a decision made in the
 // platform's back office (over HTTP, logged in as a clerk) shows in the
-// kiosk's progress lookup, by receipt number typed on the keypad and by
-// placing the ID card.
+// kiosk's progress lookup, by receipt number and the lookup code printed
+// under it typed on the keypad, and by placing the ID card (the platform
+// answers only with either proof).
 func TestLookupShowsDecision(t *testing.T) {
 	r := newRig(t)
 	no := r.applyPensionCert()
+	page, ok := r.demo.LastReceipt()
+	if !ok {
+		t.Fatal("the simulated printer printed nothing")
+	}
+	m := regexp.MustCompile(`查 询 码：([0-9A-Z]{5}-[0-9A-Z]{5})`).FindStringSubmatch(page.Text)
+	if m == nil {
+		t.Fatalf("no lookup code on the printed receipt:\n%s", page.Text)
+	}
+	code := strings.ToLower(m[1])
+	typeNumberAndCode := func() {
+		r.typeKeys(strings.ToLower(no))
+		r.tapField("lookup_code")
+		r.typeKeys(code)
+		r.tap("查询")
+	}
 	r.tap("下一步")
 	r.tap("跳过评价")
+	r.removeCard() // the thank-you screen waits for it
 	r.waitStep(flow.StepHome)
 	row := r.waitExported(no)
 	const note = "资格认证已通过，待遇按月发放。"
 	r.decideInBackOffice(row.UUID, "approved", note)
 
 	r.tap("办件查询")
-	r.typeKeys(strings.ToLower(no))
-	r.tap("查询")
+	typeNumberAndCode()
 	r.settle("lookup answer", 20*time.Second, func() bool { return r.state().Lookup.Done && !r.app.Busy() })
 	contains(t, "lookup by receipt", r.screen(), no, "已办结（通过）", note)
 	if r.state().Lookup.Offline {
@@ -256,8 +273,7 @@ func TestLookupShowsDecision(t *testing.T) {
 	r.demo.SetNetwork(false)
 	r.tap("返回")
 	r.tap("办件查询")
-	r.typeKeys(strings.ToLower(no))
-	r.tap("查询")
+	typeNumberAndCode()
 	r.settle("offline lookup", 60*time.Second, func() bool { return r.state().Lookup.Done && !r.app.Busy() })
 	if !r.state().Lookup.Offline {
 		t.Errorf("offline answer not marked offline")

@@ -164,6 +164,7 @@ func PrinterReceipt(r flow.Receipt, site string, english bool, loc *time.Locatio
 	if r.Place != "" {
 		pr.Site = r.Place
 	}
+	pr.LookupCode = r.LookupCode
 	for _, m := range r.Materials {
 		name, promise := m.Name, m.Promise
 		if english {
@@ -275,7 +276,10 @@ func Lookup(ctx context.Context, store Store, tracker Tracker, online bool, cat 
 	}
 	offline = false
 	for _, no := range receipts {
-		tr, err := tracker.Track(ctx, no)
+		// The platform answers only with proof the receipt is the
+		// resident's: the code they typed with its number, or the card
+		// they placed (bound to each receipt by api.HolderProof).
+		tr, err := tracker.TrackProven(ctx, no, client.TrackProof{LookupCode: q.LookupCode, IDNumber: q.IDNumber})
 		if err != nil {
 			// Not known there yet (still queued here) is no link problem;
 			// anything else means the answer is local only.

@@ -103,6 +103,12 @@ func TestPlatformStatus(t *testing.T) {
 type fakeStore struct {
 	Store
 	recs map[string]outbox.Record
+	// byID are the records of one ID number (LookupByID).
+	byID map[string][]outbox.Record
+}
+
+func (f fakeStore) LookupByID(_ context.Context, id string) ([]outbox.Record, error) {
+	return f.byID[id], nil
 }
 
 func (f fakeStore) Lookup(_ context.Context, no string) (outbox.Record, error) {
@@ -115,9 +121,49 @@ func (f fakeStore) Lookup(_ context.Context, no string) (outbox.Record, error) {
 type fakeTracker struct {
 	resp *api.TrackResponse
 	err  error
+	// proofs, when set, collects the proof sent with each receipt.
+	proofs map[string]client.TrackProof
 }
 
-func (f fakeTracker) Track(context.Context, string) (*api.TrackResponse, error) { return f.resp, f.err }
+func (f fakeTracker) TrackProven(_ context.Context, receipt string, p client.TrackProof) (*api.TrackResponse, error) {
+	if f.proofs != nil {
+		f.proofs[receipt] = p
+	}
+	return f.resp, f.err
+}
+
+// TestLookupSendsProof: the platform answers a lookup only with proof the
+// receipt is the resident's, so a typed receipt number goes with the
+// lookup code typed beside it, and a card lookup sends the card's ID
+// number (as the holder proof) for each of the card's receipts.
+func TestLookupSendsProof(t *testing.T) {
+	cat, err := catalog.Parse(assets.SampleCatalog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const no, idNumber = "DG0001-20260310-0001", "440305199006120240"
+	rec := outbox.Record{Receipt: no, ItemID: "ss-pension-cert"}
+	store := fakeStore{recs: map[string]outbox.Record{no: rec}, byID: map[string][]outbox.Record{idNumber: {rec}}}
+	for _, tc := range []struct {
+		name  string
+		query flow.LookupProgress
+		want  client.TrackProof
+	}{
+		{"typed number and code", flow.LookupProgress{ReceiptNo: no, LookupCode: "7K3QDM9XTA"}, client.TrackProof{LookupCode: "7K3QDM9XTA"}},
+		{"card", flow.LookupProgress{IDNumber: idNumber}, client.TrackProof{IDNumber: idNumber}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			proofs := map[string]client.TrackProof{}
+			tr := fakeTracker{resp: &api.TrackResponse{Receipt: no, ItemID: "ss-pension-cert", Status: api.StatusApproved}, proofs: proofs}
+			if _, _, err := Lookup(t.Context(), store, tr, true, cat, tc.query); err != nil {
+				t.Fatal(err)
+			}
+			if got, ok := proofs[no]; !ok || got != tc.want {
+				t.Errorf("proof sent for %s: %+v (asked: %v), want %+v", no, got, ok, tc.want)
+			}
+		})
+	}
+}
 
 func TestLookup(t *testing.T) {
 	cat, err := catalog.Parse(assets.SampleCatalog)

@@ -117,9 +117,13 @@ func StartDemo(ctx context.Context, dir string, start StartDemoPlatform, log *sl
 	}
 	d.serve("scanner", func() error { return d.Scanner.Serve(sctx, scannerPTY) })
 
-	if d.Platform, err = start(ctx, filepath.Join(dir, "platform"), demoKioskID, DemoStaffUser, DemoStaffPassword, log); err != nil {
+	// Assigned only on success: a failed start may return a typed nil,
+	// which Close would take for a platform to stop.
+	plat, err := start(ctx, filepath.Join(dir, "platform"), demoKioskID, DemoStaffUser, DemoStaffPassword, log)
+	if err != nil {
 		return nil, err
 	}
+	d.Platform = plat
 	d.Settings = Settings{
 		DataDir:     filepath.Join(dir, "kiosk"),
 		KeyFile:     filepath.Join(dir, "keys", "data.key"),

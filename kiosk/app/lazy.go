@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"onedoor/sync/api"
+	"onedoor/sync/client"
 	"onedoor/sync/outbox"
 )
 
@@ -90,12 +91,12 @@ func (s lateStore) SaveRating(ctx context.Context, r api.Rating) error {
 
 type lateTracker struct{ l *Late }
 
-func (t lateTracker) Track(ctx context.Context, receipt string) (*api.TrackResponse, error) {
+func (t lateTracker) TrackProven(ctx context.Context, receipt string, p client.TrackProof) (*api.TrackResponse, error) {
 	if err := t.l.wait(ctx); err != nil {
 		return nil, err
 	}
 	if t.l.deps.Tracker == nil {
 		return nil, errors.New("app: no platform configured")
 	}
-	return t.l.deps.Tracker.Track(ctx, receipt)
+	return t.l.deps.Tracker.TrackProven(ctx, receipt, p)
 }

@@ -368,5 +368,6 @@ func (r *rig) decideInBackOffice(uuid, status, note string) {
 	}
 	post("/login", url.Values{"csrf": {csrf("/login")}, "user": {DemoStaffUser}, "password": {DemoStaffPassword}})
 	page := "/office/submissions/" + uuid
-	post(page+"/decide", url.Values{"csrf": {csrf(page)}, "status": {status}, "note": {note}})
+	// confirm=yes is the second press a final decision asks for.
+	post(page+"/decide", url.Values{"csrf": {csrf(page)}, "status": {status}, "note": {note}, "confirm": {"yes"}})
 }

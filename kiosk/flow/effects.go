@@ -40,8 +40,12 @@ type PrintReceipt struct{ Receipt Receipt }
 // shown to the next.
 type LookupProgress struct {
 	ReceiptNo string
-	IDNumber  string
-	Seq       uint64 // unique per machine; echo it in the answer
+	// LookupCode goes with ReceiptNo: the code printed on the receipt, as
+	// the proof the platform asks for (api.HeaderLookupCode). IDNumber was
+	// read from the card, and is the proof itself (api.HolderProof).
+	LookupCode string
+	IDNumber   string
+	Seq        uint64 // unique per machine; echo it in the answer
 }
 
 // RecordRating asks for the rating to be queued for the platform.
@@ -131,6 +135,7 @@ const (
 // already masked.
 type Receipt struct {
 	Number     string
+	LookupCode string // printed under the number (XXXXX-XXXXX)
 	QR         string // content of the QR code: lookup URL or the number
 	ItemName   string
 	ItemNameEN string

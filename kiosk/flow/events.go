@@ -137,6 +137,9 @@ type (
 	SubmitDone struct {
 		ReceiptNo  string
 		AcceptedAt time.Time
+		// LookupCode is printed on the receipt beside the number; the
+		// outbox made it (outbox.Receipt.LookupCode).
+		LookupCode string
 	}
 	// SubmitFailed: the outbox could not store it; nothing was kept.
 	SubmitFailed struct {
@@ -168,8 +171,10 @@ type (
 
 // Progress lookup.
 type (
-	// EnterReceiptNo looks up an application by its receipt number.
-	EnterReceiptNo struct{ Number string }
+	// EnterReceiptNo looks up an application by its receipt number and
+	// the lookup code printed under it: the code proves to the platform
+	// that the receipt is the resident's (a number alone is guessable).
+	EnterReceiptNo struct{ Number, Code string }
 	// LookupDone carries the answer to a LookupProgress effect.
 	LookupDone struct {
 		Results []LookupResult

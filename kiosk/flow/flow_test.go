@@ -698,7 +698,7 @@ func TestContinueResetsCountdown(t *testing.T) {
 func TestDeviceResultsDoNotHoldOffTimeout(t *testing.T) {
 	m, clk := newTestMachine(t)
 	run(m, Start{}, OpenLookup{})
-	run(m, Back{}, OpenLookup{}, EnterReceiptNo{Number: "K01-20261125-0001"})
+	run(m, Back{}, OpenLookup{}, EnterReceiptNo{Number: "K01-20261125-0001", Code: "7K3QD-M9XTA"})
 	st, _ := m.Handle(clk.advance(50 * time.Second))
 	if st.Countdown != 10 {
 		t.Fatalf("countdown %d", st.Countdown)
@@ -877,8 +877,10 @@ func TestLookup(t *testing.T) {
 		check    func(t *testing.T, st State)
 		wantStep Step
 	}{
-		{"bad receipt number", []Event{OpenLookup{}, EnterReceiptNo{Number: "12"}}, "err.receipt_no_invalid", nil, nil, StepLookup},
-		{"receipt number", []Event{OpenLookup{}, EnterReceiptNo{Number: " k01-20261120-0003 "}}, "", &LookupProgress{ReceiptNo: "K01-20261120-0003", Seq: 1}, func(t *testing.T, st State) {
+		{"bad receipt number", []Event{OpenLookup{}, EnterReceiptNo{Number: "12", Code: "7K3QD-M9XTA"}}, "err.receipt_no_invalid", nil, nil, StepLookup},
+		{"no lookup code", []Event{OpenLookup{}, EnterReceiptNo{Number: "K01-20261120-0003"}}, "err.lookup_code_invalid", nil, nil, StepLookup},
+		{"short lookup code", []Event{OpenLookup{}, EnterReceiptNo{Number: "K01-20261120-0003", Code: "7K3QD"}}, "err.lookup_code_invalid", nil, nil, StepLookup},
+		{"receipt number", []Event{OpenLookup{}, EnterReceiptNo{Number: " k01-20261120-0003 ", Code: "7K3QD-M9XTA"}}, "", &LookupProgress{ReceiptNo: "K01-20261120-0003", LookupCode: "7K3QDM9XTA", Seq: 1}, func(t *testing.T, st State) {
 			if !st.Lookup.Pending || !st.Busy {
 				t.Error("not pending")
 			}
@@ -888,7 +890,7 @@ func TestLookup(t *testing.T) {
 				t.Errorf("masked %q", st.Lookup.MaskedID)
 			}
 		}, StepLookup},
-		{"results", []Event{OpenLookup{}, EnterReceiptNo{Number: "K01-20261120-0003"}, LookupDone{Results: results, Offline: true}}, "", nil, func(t *testing.T, st State) {
+		{"results", []Event{OpenLookup{}, EnterReceiptNo{Number: "K01-20261120-0003", Code: "7K3QD-M9XTA"}, LookupDone{Results: results, Offline: true}}, "", nil, func(t *testing.T, st State) {
 			if !st.Lookup.Done || !st.Lookup.Offline || len(st.Lookup.Results) != 1 || st.Busy {
 				t.Errorf("lookup %+v", st.Lookup)
 			}
@@ -896,8 +898,8 @@ func TestLookup(t *testing.T) {
 				t.Error("status key")
 			}
 		}, StepLookup},
-		{"nothing found", []Event{OpenLookup{}, EnterReceiptNo{Number: "K01-20261120-0003"}, LookupDone{}}, "err.lookup_none", nil, nil, StepLookup},
-		{"failure", []Event{OpenLookup{}, EnterReceiptNo{Number: "K01-20261120-0003"}, LookupFailed{Reason: "offline"}}, "err.lookup_failed", nil, nil, StepLookup},
+		{"nothing found", []Event{OpenLookup{}, EnterReceiptNo{Number: "K01-20261120-0003", Code: "7K3QD-M9XTA"}, LookupDone{}}, "err.lookup_none", nil, nil, StepLookup},
+		{"failure", []Event{OpenLookup{}, EnterReceiptNo{Number: "K01-20261120-0003", Code: "7K3QD-M9XTA"}, LookupFailed{Reason: "offline"}}, "err.lookup_failed", nil, nil, StepLookup},
 		{"unsolicited answer ignored", []Event{OpenLookup{}, LookupDone{Results: results}}, "", nil, func(t *testing.T, st State) {
 			if len(st.Lookup.Results) != 0 {
 				t.Error("unsolicited results shown")
@@ -937,7 +939,7 @@ func TestLookupOfEndedSessionNeverShown(t *testing.T) {
 			m, _ := newTestMachine(t)
 			_, fx := run(m, OpenLookup{}, CardRead{Identity: card()}, Cancel{}, ConfirmYes{})
 			old, _ := findEffect[LookupProgress](fx)
-			st, fx := run(m, OpenLookup{}, EnterReceiptNo{Number: "K01-20261125-0042"})
+			st, fx := run(m, OpenLookup{}, EnterReceiptNo{Number: "K01-20261125-0042", Code: "7K3QD-M9XTA"})
 			cur, _ := findEffect[LookupProgress](fx)
 			if !st.Lookup.Pending || cur.Seq == old.Seq {
 				t.Fatalf("setup: %+v", st.Lookup)

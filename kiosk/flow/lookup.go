@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"onedoor/pii"
+	"onedoor/sync/api"
 )
 
 func (m *Machine) lookupDone(e LookupDone) []Effect {
@@ -81,7 +82,9 @@ func (m *Machine) nameLookupResult(r *LookupResult) {
 	r.ItemNameEN = it.NameEN
 }
 
-func (m *Machine) enterReceiptNo(no string) []Effect {
+// enterReceiptNo starts the lookup of a typed receipt number; the lookup
+// code printed on the receipt must come with it.
+func (m *Machine) enterReceiptNo(no, code string) []Effect {
 	s := &m.s
 	if s.step != StepLookup || s.lookup.Pending {
 		return nil
@@ -91,9 +94,14 @@ func (m *Machine) enterReceiptNo(no string) []Effect {
 		s.err = Message{Key: "err.receipt_no_invalid"}
 		return []Effect{Beep{Kind: BeepError}}
 	}
+	code = api.NormalizeLookupCode(code)
+	if !api.IsLookupCode(code) {
+		s.err = Message{Key: "err.lookup_code_invalid"}
+		return []Effect{Beep{Kind: BeepError}}
+	}
 	s.lookup = LookupState{ReceiptNo: no, Pending: true}
 	s.busy, s.err = true, Message{}
-	return []Effect{LookupProgress{ReceiptNo: no, Seq: m.nextLookup()}}
+	return []Effect{LookupProgress{ReceiptNo: no, LookupCode: code, Seq: m.nextLookup()}}
 }
 
 // nextLookup numbers a LookupProgress effect.

@@ -22,7 +22,7 @@ func TestLookupResultsNamedInEnglish(t *testing.T) {
 			m, _ := newTestMachine(t)
 			r := tc.in
 			r.ReceiptNo, r.Status = "K01-20261120-0003", "approved"
-			st, _ := run(m, OpenLookup{}, EnterReceiptNo{Number: r.ReceiptNo}, LookupDone{Results: []LookupResult{r}})
+			st, _ := run(m, OpenLookup{}, EnterReceiptNo{Number: r.ReceiptNo, Code: "7K3QD-M9XTA"}, LookupDone{Results: []LookupResult{r}})
 			if len(st.Lookup.Results) != 1 {
 				t.Fatalf("results %+v", st.Lookup.Results)
 			}

@@ -292,7 +292,7 @@ func (m *Machine) dispatch(ev Event) []Effect {
 	case SkipRating:
 		return m.skipRating()
 	case EnterReceiptNo:
-		return m.enterReceiptNo(e.Number)
+		return m.enterReceiptNo(e.Number, e.Code)
 	case LookupDone:
 		return m.lookupDone(e)
 	case LookupFailed:

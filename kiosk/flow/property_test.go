@@ -282,7 +282,8 @@ func (md *model) event(t *rapid.T) Event {
 		add(1, func() Event { return SkipRating{} })
 	case StepLookup:
 		add(2, func() Event {
-			return EnterReceiptNo{Number: rapid.SampledFrom([]string{"K01-20261125-0001", "1"}).Draw(t, "no")}
+			return EnterReceiptNo{Number: rapid.SampledFrom([]string{"K01-20261125-0001", "1"}).Draw(t, "no"),
+				Code: rapid.SampledFrom([]string{"7K3QD-M9XTA", ""}).Draw(t, "code")}
 		})
 		add(2, func() Event {
 			return LookupDone{Results: []LookupResult{{ReceiptNo: "K01-20261125-0001", Status: "sent"}}}

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"onedoor/pii"
+	"onedoor/sync/api"
 )
 
 func (m *Machine) printDone() []Effect {
@@ -59,6 +60,9 @@ func (m *Machine) buildReceipt(e SubmitDone) Receipt {
 		MaskedID:   pii.MaskID(m.applicant().IDNumber),
 		AcceptedAt: at,
 		Instant:    it.CaseKind == "instant",
+	}
+	if e.LookupCode != "" {
+		r.LookupCode = api.FormatLookupCode(e.LookupCode)
 	}
 	if len(it.Places) > 0 {
 		r.Place, r.Hours = it.Places[0].Address+" "+it.Places[0].Window, it.Places[0].Hours

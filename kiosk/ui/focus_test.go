@@ -128,6 +128,13 @@ func TestEnterSubmits(t *testing.T) {
 		c := h.Win.Canvas()
 		keyboard(t, c, "K01-20261125-0001")
 		enter(c)
+		// A scanned number comes without the lookup code printed under
+		// it: Enter asks for the code and the keyboard types into its box.
+		if st := h.Machine.State(); st.Lookup.Pending || st.Error.Key != "err.lookup_code_invalid" {
+			t.Fatalf("Enter without a lookup code: pending=%v error %q", st.Lookup.Pending, st.Error.Key)
+		}
+		keyboard(t, c, "7k3qd-m9xta")
+		enter(c)
 		if l := h.Machine.State().Lookup; !l.Pending && !l.Done {
 			t.Fatalf("after Enter no lookup started: %+v", l)
 		}

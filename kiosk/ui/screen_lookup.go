@@ -10,40 +10,53 @@ import (
 	"onedoor/kiosk/flow"
 )
 
-// lookupScreen is the progress lookup; it owns the receipt number being
-// typed.
+// lookupScreen is the progress lookup; it owns the receipt number and
+// the lookup code being typed (the code printed on the receipt proves the
+// receipt is the resident's; a card read needs neither).
 type lookupScreen struct {
 	k      *Kiosk
 	input  string
+	code   string
+	onCode bool // the keypad writes into the code box
 	typing bool // keypad shown over a lookup answer
 }
 
-func (sc *lookupScreen) leave() { sc.input, sc.typing = "", false }
+func (sc *lookupScreen) leave() { sc.input, sc.code, sc.onCode, sc.typing = "", "", false, false }
 func (sc *lookupScreen) wipe()  { sc.leave() }
 
 func (sc *lookupScreen) draw(s flow.State) fyne.CanvasObject {
 	k := sc.k
-	field := NewField(k.tr.T("receipt.number"))
-	field.Value = sc.input
-	field.Active = true
-	field.MaxLen = 40
-	field.Invalid = s.Error.Key == "err.receipt_no_invalid"
-	field.OnChanged = func(v string) { sc.input = v }
-	field.OnTapped = func() {
-		sc.typing = true
-		k.touch()
-		k.Refresh()
+	box := func(name, placeholder string, value *string, onCode bool, maxLen int) *Field {
+		f := NewField(placeholder)
+		f.Name, f.Value, f.MaxLen = name, *value, maxLen
+		f.Active = sc.onCode == onCode
+		f.OnChanged = func(v string) { *value = v }
+		f.OnTapped = func() {
+			sc.typing, sc.onCode = true, onCode
+			k.touch()
+			k.Refresh()
+		}
+		return f
 	}
+	field := box("receipt_no", k.tr.T("receipt.number"), &sc.input, false, 40)
+	field.Invalid = s.Error.Key == "err.receipt_no_invalid"
+	codeField := box("lookup_code", k.tr.T("lookup.code"), &sc.code, true, 11)
+	codeField.Invalid = s.Error.Key == "err.lookup_code_invalid"
 	lookUp := func() {
 		sc.typing = false
-		k.dispatch(flow.EnterReceiptNo{Number: strings.ToUpper(sc.input)})
+		if strings.TrimSpace(sc.code) == "" {
+			// The flow says the code is missing; the keypad moves to its
+			// box (a scanned number ends with Enter before any code).
+			sc.onCode = true
+		}
+		k.dispatch(flow.EnterReceiptNo{Number: strings.ToUpper(sc.input), Code: sc.code})
 	}
 	goBtn := NewStyledButton(k.tr.T("btn.lookup_go"), StylePrimary, lookUp)
 	goBtn.Disabled = s.Busy
 	if !s.Busy {
-		field.OnSubmit = lookUp
+		field.OnSubmit, codeField.OnSubmit = lookUp, lookUp
 	}
-	top := container.NewVBox(para(k.tr.T("lookup.hint")), container.NewBorder(nil, nil, nil, goBtn, field))
+	top := container.NewVBox(para(k.tr.T("lookup.hint")), field, container.NewBorder(nil, nil, nil, goBtn, codeField))
 	var results []fyne.CanvasObject
 	l := s.Lookup
 	if l.Pending {
@@ -88,9 +101,13 @@ func (sc *lookupScreen) draw(s flow.State) fyne.CanvasObject {
 	if (l.Done || l.Pending) && !sc.typing {
 		// The answer gets the whole width; tapping the box brings the
 		// keypad back for another number.
-		field.Active = false
+		field.Active, codeField.Active = false, false
 		return left
 	}
-	kp := k.newKeypad("receipt_no", field, KeypadLatin)
+	target := field
+	if sc.onCode {
+		target = codeField
+	}
+	kp := k.newKeypad("receipt_no", target, KeypadLatin)
 	return container.NewBorder(nil, nil, nil, kp, left)
 }

@@ -46,7 +46,13 @@ func (sc *receiptScreen) draw(s flow.State) fyne.CanvasObject {
 	default:
 		status = k.tr.T("receipt.keep_number")
 	}
-	head := container.NewVBox(subheading(k.tr.T("receipt.number")), num, para(status))
+	head := container.NewVBox(subheading(k.tr.T("receipt.number")), num)
+	if r.LookupCode != "" {
+		// Written down when the paper is out: with the number it lets the
+		// resident check progress at any kiosk.
+		head.Add(widget.NewLabel(k.tr.T("receipt.lookup_code", r.LookupCode)))
+	}
+	head.Add(para(status))
 	info := []fyne.CanvasObject{
 		para(k.tr.T("review.item") + k.colon() + k.receiptItem(s)),
 		widget.NewLabel(k.tr.T("receipt.applicant", r.MaskedName+" "+r.MaskedID)),

@@ -440,7 +440,7 @@ func Tour(h *Harness, visit func(name string) error) error {
 		{"rating", []flow.Event{flow.Next{}, flow.Rate{Level: flow.Dissatisfied}}},
 		{"countdown", nil},
 		{"thanks", []flow.Event{flow.SkipRating{}}},
-		{"lookup", []flow.Event{flow.CardRemoved{}, flow.OpenLookup{}, flow.EnterReceiptNo{Number: receipt},
+		{"lookup", []flow.Event{flow.CardRemoved{}, flow.OpenLookup{}, flow.EnterReceiptNo{Number: receipt, Code: "7K3QD-M9XTA"},
 			flow.LookupDone{Results: []flow.LookupResult{{ReceiptNo: receipt, ItemName: "居住证申领", Status: "approved",
 				Note: "审核通过，请于 3 月 20 日后到镇行政服务中心 2 号窗口领取居住证。", UpdatedAt: h.Clock.Now()}}}}},
 		{"offline", []flow.Event{flow.Back{}}},
