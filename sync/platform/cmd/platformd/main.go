@@ -62,6 +62,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return kioskAdd(ctx, args[2:], true, stdout, stderr)
 	case args[0] == "staff" && len(args) > 1 && args[1] == "add":
 		return staffAdd(ctx, args[2:], stdin, stdout, stderr)
+	case args[0] == "staff" && len(args) > 1 && args[1] == "role":
+		return staffRole(ctx, args[2:], stdout, stderr)
+	case args[0] == "kiosk" && len(args) > 1 && args[1] == "town":
+		return kioskTown(ctx, args[2:], stdout, stderr)
 	case args[0] == "export":
 		return export(ctx, args[1:], stdout, stderr)
 	case args[0] == "migrate":
@@ -87,6 +91,8 @@ func usage(w io.Writer) {
                                               (--token: a legacy shared token instead, for old kiosk software)
   platformd kiosk rekey --data DIR --id ID    new enrolment code for an existing kiosk (migrates a token kiosk)
   platformd staff add --data DIR --user U     back-office account; password read from stdin
+  platformd staff role --data DIR --user U --role clerk|approver|supervisor|admin [--town T] [--name N]
+  platformd kiosk town --data DIR --kiosk ID --town T
   platformd export --data DIR                 every submission as JSON lines
   platformd migrate --from sqlite:DIR --to postgres://… --blobs s3://…   move records and blobs
   platformd verify --data DIR | --db URL --blobs URL                     re-hash every blob
