@@ -9,15 +9,16 @@ import (
 //go:generate go run ../internal/pinyingen -table ui -o pinyin_table.go
 
 // PinyinDict maps toneless pinyin syllables to Han characters for the pinyin
-// keypad. It covers the 6,763 characters of GB2312 and lists the 3,755
-// level-1 (常用) characters before the level-2 ones, which is the cheapest
-// "common characters first" order available without a frequency table.
+// keypad. It covers the 6,763 characters of GB2312 and lists the most
+// common characters first: by the Unicode Han Database's frequency and
+// school-grade fields, then level-1 (常用) before level-2 (the table is made
+// at development time; see kiosk/internal/pinyingen).
 // It is built once by kiosk/app and shared read-only by every keypad.
 type PinyinDict struct {
 	once       sync.Once
 	bySyllable map[string][]rune
 	syllables  []string     // sorted, for prefix search
-	rank       map[rune]int // position in GB2312: level 1 before level 2
+	rank       map[rune]int // how common: 0 is the most common character
 }
 
 // NewPinyinDict returns the dictionary; it is built on first use, or ahead
@@ -30,7 +31,7 @@ func (d *PinyinDict) Build() { d.once.Do(d.build) }
 
 // build reads the generated table (pinyin_table.go, made from go-pinyin at
 // development time; see kiosk/internal/pinyingen): the characters of each
-// syllable are already in GB2312 code order, heteronyms under each of their
+// syllable are already most common first, heteronyms under each of their
 // readings, ü typed as v as on every Chinese keyboard.
 func (d *PinyinDict) build() {
 	d.rank = make(map[rune]int, 6800)

@@ -71,7 +71,8 @@ func TestPinyinExactBeforePrefix(t *testing.T) {
 
 // TestPinyinTableCoversGB2312 checks the generated table as read back: all
 // 6,763 GB2312 characters ranked, each syllable's characters in rank order
-// (level 1 first) and nearly every character reachable by some reading.
+// (most common first) and nearly every character reachable by some reading;
+// the characters every form needs come first for their syllable.
 func TestPinyinTableCoversGB2312(t *testing.T) {
 	d := NewPinyinDict()
 	d.Build()
@@ -90,12 +91,20 @@ func TestPinyinTableCoversGB2312(t *testing.T) {
 				t.Errorf("%c under %q is not in GB2312", r, s)
 			}
 			if i > 0 && d.rank[rs[i-1]] >= d.rank[r] {
-				t.Errorf("%q: %c before %c breaks GB2312 order", s, rs[i-1], r)
+				t.Errorf("%q: %c before %c breaks the frequency order", s, rs[i-1], r)
 			}
 		}
 	}
 	if len(reachable) < 6700 {
 		t.Errorf("only %d of 6763 characters have a reading", len(reachable))
+	}
+	// In GB2312 code order 是 came after 狮, 施, 湿 and some thirty more
+	// (a page-turn or five on the candidate bar); most common first it is
+	// the first candidate, as are these.
+	for typed, want := range map[string]rune{"shi": '是', "zhong": '中', "wo": '我', "ren": '人', "sheng": '生'} {
+		if c := d.Candidates(typed); len(c) == 0 || c[0] != want {
+			t.Errorf("%q: first candidate %q, want %c", typed, string(c[:min(len(c), 6)]), want)
+		}
 	}
 }
 

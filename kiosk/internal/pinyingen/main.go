@@ -9,10 +9,11 @@
 // lookups, and live in the packages that use them (catalog cannot import
 // kiosk/ui: ui imports flow, which imports catalog):
 //
-//   - -table ui (kiosk/ui/pinyin_table.go): every Han character of GB2312 in
-//     code order, and for each toneless syllable the characters that read
-//     so, in GB2312 order (level-1, the common characters, first), for the
-//     pinyin keypad's candidate bar.
+//   - -table ui (kiosk/ui/pinyin_table.go): every Han character of GB2312,
+//     most common first, and for each toneless syllable the characters that read
+//     so, most common first (Unihan's kFrequency and kGradeLevel, from
+//     frequency.txt; then GB2312 order, level-1 first), for the pinyin
+//     keypad's candidate bar.
 //   - -table catalog (kiosk/catalog/pinyin_table.go): for every character
 //     its toneless readings, sorted by code point, so that catalog search
 //     finds a character's readings by binary search in a constant string.
@@ -36,7 +37,14 @@ import (
 func main() {
 	out := flag.String("o", "pinyin_table.go", "file to write")
 	which := flag.String("table", "", "which table: ui or catalog")
+	unihan := flag.String("unihan", "", "instead: write frequency.txt (-o) from the Unihan files in this directory (e.g. /usr/share/unicode)")
 	flag.Parse()
+	if *unihan != "" {
+		if err := extractUnihan(*unihan, *out); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	gen, ok := map[string]func() ([]byte, error){"ui": GenerateUI, "catalog": GenerateCatalog}[*which]
 	if !ok {
 		log.Fatalf("-table must be ui or catalog, not %q", *which)
@@ -94,13 +102,24 @@ func gb2312() ([]record, error) {
 	return recs, nil
 }
 
-// uiTable returns GB2312's Han characters in code order and, for each
-// syllable, the characters that read so, in that order.
+// uiTable returns GB2312's Han characters and, for each syllable, the
+// characters that read so, both most common first (Unihan's
+// kFrequency, then kGradeLevel, then GB2312 order: frequency.txt).
 func uiTable() (han []rune, bySyllable map[string][]rune, err error) {
 	recs, err := gb2312()
 	if err != nil {
 		return nil, nil, err
 	}
+	rk, err := ranks()
+	if err != nil {
+		return nil, nil, err
+	}
+	defer func() {
+		byFrequency(han, rk)
+		for _, chars := range bySyllable {
+			byFrequency(chars, rk)
+		}
+	}()
 	bySyllable = make(map[string][]rune, 420)
 	for _, r := range recs {
 		han = append(han, r.han)
@@ -125,15 +144,16 @@ func GenerateUI() ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteString(header)
 	fmt.Fprintf(&b, "package ui\n\n")
-	fmt.Fprintf(&b, "// gb2312Han is every Han character of GB2312 in code order: the %d\n", 3755)
-	fmt.Fprintf(&b, "// level-1 characters, then the level-2 ones (%d in all).\n", len(han))
+	fmt.Fprintf(&b, "// gb2312Han is every Han character of GB2312 (%d), most common first:\n", len(han))
+	fmt.Fprintf(&b, "// by Unihan kFrequency, then kGradeLevel, then GB2312 order (level 1 first).\n")
 	fmt.Fprintf(&b, "const gb2312Han = \"\" +\n")
 	for i := 0; i < len(han); i += 64 {
 		end := min(i+64, len(han))
 		fmt.Fprintf(&b, "\t%q%s\n", string(han[i:end]), plus(end == len(han)))
 	}
 	fmt.Fprintf(&b, "\n\n// pinyinReadings has one line per toneless syllable (ü written v), sorted:\n")
-	fmt.Fprintf(&b, "// the syllable, a space, then its characters in GB2312 order.\n")
+	fmt.Fprintf(&b, "// the syllable, a space, then its characters most common first (Unihan\n")
+	fmt.Fprintf(&b, "// kFrequency, then kGradeLevel, then GB2312 order).\n")
 	fmt.Fprintf(&b, "const pinyinReadings = \"\" +\n")
 	for i, s := range syllables {
 		fmt.Fprintf(&b, "\t%q%s\n", s+" "+string(bySyllable[s])+"\n", plus(i == len(syllables)-1))
