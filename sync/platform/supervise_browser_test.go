@@ -814,6 +814,7 @@ func TestPhonePageInChromium(t *testing.T) {
 		if r, _ := chromedp.Run(b, chromedp.Text(chromedp.CSS(`#reply`))); r != "已整改：增派窗口人员，感谢监督" {
 			t.Errorf("reply shown %q", r)
 		}
+		shot(t, b, "phone-reply.png")
 	}
 
 	// Wrong codes are limited per receipt: the sixth in the window is

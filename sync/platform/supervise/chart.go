@@ -16,7 +16,7 @@ var seriesColors = [...]string{"#1565c0", "#e65100", "#2e7d32", "#6a1b9a"}
 // office's Content-Security-Policy allows neither). Each bar carries its
 // value as text too, so the chart reads without colour and prints.
 func BarChart(title string, labels []string, series [][]float64, names []string, format string) template.HTML {
-	const w, h, left, top, bottom = 640, 260, 40, 30, 60
+	const w, h, left, top, bottom = 600, 260, 40, 30, 60
 	var b strings.Builder
 	fmt.Fprintf(&b, `<figure class="chart"><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="%d" height="%d" role="img" aria-label="%s">`,
 		w, h, w, h, html.EscapeString(title))

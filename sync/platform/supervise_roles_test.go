@@ -1,0 +1,182 @@
+package platform_test
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"onedoor/sync/api"
+	"onedoor/sync/platform"
+	"onedoor/sync/platform/supervise"
+)
+
+var staffCSRFRe = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
+
+// staffClient is a staff member's browser without a browser: a cookie jar
+// and the session's CSRF token.
+type staffClient struct {
+	t    *testing.T
+	base string
+	c    *http.Client
+	csrf string
+}
+
+func loginHTTP(t *testing.T, base, user string) *staffClient {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	sc := &staffClient{t: t, base: base, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	_, body := sc.get("/login")
+	m := staffCSRFRe.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("login form without a token: %s", body)
+	}
+	if code, _ := sc.post("/login", url.Values{"csrf": {m[1]}, "user": {user}, "password": {staffPassword}}); code != http.StatusSeeOther {
+		t.Fatalf("login %s = %d", user, code)
+	}
+	_, body = sc.get("/office/cases")
+	if m = staffCSRFRe.FindStringSubmatch(body); m == nil {
+		t.Fatalf("%s: no session token on the cases page", user)
+	}
+	sc.csrf = m[1]
+	return sc
+}
+
+func (sc *staffClient) get(path string) (int, string) {
+	sc.t.Helper()
+	res, err := sc.c.Get(sc.base + path)
+	if err != nil {
+		sc.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+func (sc *staffClient) post(path string, v url.Values) (int, string) {
+	sc.t.Helper()
+	if sc.csrf != "" {
+		v.Set("csrf", sc.csrf)
+	}
+	res, err := sc.c.PostForm(sc.base+path, v)
+	if err != nil {
+		sc.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+// TestRolesOverHTTP: each role may do its own actions and none of another
+// role's, and a town's staff nothing outside the town; every decision
+// records who made it.
+func TestRolesOverHTTP(t *testing.T) {
+	e := newSupEnv(t)
+	e.seed(10)
+	n := 0
+	received := func(town string) *seedCase {
+		n++
+		kiosk := "K11"
+		if town != supTowns[0] {
+			kiosk = "K21"
+		}
+		c := &seedCase{uuid: uuid.NewString(), receipt: fmt.Sprintf("%s-20261130-%04d", kiosk, 9000+n), town: town, kiosk: kiosk}
+		req := api.SubmissionRequest{UUID: c.uuid, Receipt: c.receipt, KioskID: kiosk, ItemID: supItems[0].id, ItemVersion: "1", CreatedAt: e.clock.Now(),
+			Applicant: api.ApplicantData{Name: "测试人", IDNumber: testID}}
+		if _, _, err := e.store.CreateSubmission(t.Context(), platform.IntakeRecord{KioskID: kiosk, IdemKey: c.uuid, BodyHash: c.uuid, Req: req, ReceivedAt: e.clock.Now(), CasePrefix: "DG"},
+			func(sr api.SubmissionResponse) (platform.StoredResponse, error) {
+				return platform.StoredResponse{Status: 201, Body: []byte("x")}, nil
+			}); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	decide := func(sc *staffClient, c *seedCase, status string) int {
+		code, _ := sc.post("/office/submissions/"+c.uuid+"/decide", url.Values{"status": {status}, "note": {"理由"}, "confirm": {"yes"}})
+		return code
+	}
+	clerk, approver, super, admin := loginHTTP(t, e.http.URL, "clerk1"), loginHTTP(t, e.http.URL, "approver"), loginHTTP(t, e.http.URL, "super"), loginHTTP(t, e.http.URL, "admin")
+	town := supTowns[0]
+	for _, c := range []struct {
+		who    string
+		sc     *staffClient
+		status string
+		want   int
+	}{
+		{"clerk", clerk, api.StatusAccepted, http.StatusSeeOther},
+		{"clerk", clerk, api.StatusReturned, http.StatusSeeOther},
+		{"clerk", clerk, api.StatusApproved, http.StatusForbidden},
+		{"clerk", clerk, api.StatusRejected, http.StatusForbidden},
+		{"approver", approver, api.StatusApproved, http.StatusSeeOther},
+		{"approver", approver, api.StatusRejected, http.StatusSeeOther},
+		{"approver", approver, api.StatusAccepted, http.StatusForbidden},
+		{"approver", approver, api.StatusReturned, http.StatusForbidden},
+		{"supervisor", super, api.StatusAccepted, http.StatusForbidden},
+		{"supervisor", super, api.StatusApproved, http.StatusForbidden},
+		{"admin", admin, api.StatusAccepted, http.StatusForbidden},
+		{"admin", admin, api.StatusApproved, http.StatusForbidden},
+	} {
+		sc := received(town)
+		if got := decide(c.sc, sc, c.status); got != c.want {
+			t.Errorf("%s deciding %s = %d, want %d", c.who, c.status, got, c.want)
+		}
+		d, err := e.store.Get(t.Context(), sc.uuid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.want == http.StatusSeeOther && (d.Status != c.status || d.Actors[len(d.Actors)-1] != map[string]string{"clerk": "clerk1", "approver": "approver"}[c.who]) {
+			t.Errorf("%s's %s recorded as %s by %v", c.who, c.status, d.Status, d.Actors)
+		}
+		if c.want != http.StatusSeeOther && d.Status != api.StatusReceived {
+			t.Errorf("%s's refused %s changed the case to %s", c.who, c.status, d.Status)
+		}
+	}
+	// A town's clerk cannot take in another town's case.
+	if got := decide(clerk, received(supTowns[1]), api.StatusAccepted); got != http.StatusForbidden {
+		t.Errorf("clerk of %s accepting in %s = %d", town, supTowns[1], got)
+	}
+	for _, c := range []struct {
+		who  string
+		sc   *staffClient
+		path string
+		want int
+	}{
+		{"clerk", clerk, "/office/dashboard", http.StatusForbidden},
+		{"clerk", clerk, "/office/stats.csv", http.StatusForbidden},
+		{"clerk", clerk, "/office/followups", http.StatusForbidden},
+		{"clerk", clerk, "/office/accounts", http.StatusForbidden},
+		{"approver", approver, "/office/dashboard", http.StatusForbidden},
+		{"supervisor", super, "/office/dashboard", http.StatusOK},
+		{"supervisor", super, "/office/stats.xlsx", http.StatusOK},
+		{"supervisor", super, "/office/followups", http.StatusOK},
+		{"supervisor", super, "/office/accounts", http.StatusForbidden},
+		{"admin", admin, "/office/accounts", http.StatusOK},
+		{"admin", admin, "/office/dashboard", http.StatusForbidden},
+		{"admin", admin, "/office/followups", http.StatusForbidden},
+	} {
+		if got, _ := c.sc.get(c.path); got != c.want {
+			t.Errorf("%s GET %s = %d, want %d", c.who, c.path, got, c.want)
+		}
+	}
+	// Only an administrator gives roles, and it is recorded who did.
+	if code, _ := super.post("/office/accounts", url.Values{"user": {"clerk1"}, "role": {"admin"}}); code != http.StatusForbidden {
+		t.Errorf("supervisor giving a role = %d", code)
+	}
+	if code, _ := admin.post("/office/accounts", url.Values{"user": {"clerk2"}, "role": {"approver"}, "town": {supTowns[1]}, "name": {"王五"}}); code != http.StatusSeeOther {
+		t.Errorf("admin giving a role = %d", code)
+	}
+	a, err := e.store.StaffRole(t.Context(), "clerk2")
+	if err != nil || a.Role != supervise.RoleApprover || a.Town != supTowns[1] || a.SetBy != "admin" || !a.SetAt.Equal(e.clock.Now()) {
+		t.Errorf("clerk2's role = %+v %v", a, err)
+	}
+	_, page := admin.get("/office/accounts")
+	if !strings.Contains(page, "王五") {
+		t.Error("accounts page does not name clerk2")
+	}
+}
