@@ -33,9 +33,10 @@ type supervision struct {
 	ref     supervise.Refresher
 	pages   *template.Template
 	catalog *officeCatalog
-	// phoneFails counts wrong codes on the phone page per receipt and per
-	// client address.
-	phoneFails *loginLimiter
+	// phoneFails counts wrong codes on the phone page per receipt (5 in
+	// 15 minutes), phoneAddrFails per client address (20: a service
+	// hall's residents may share one).
+	phoneFails, phoneAddrFails *loginLimiter
 }
 
 // supervisor returns the Server's supervision, nil when its Store has none.
@@ -57,9 +58,11 @@ func (s *Server) supervisor() *supervision {
 			// Statistics come from memory: a GROUP BY over a million
 			// cases costs SQLite seconds, a scan of the cache milliseconds.
 			Cache: supervise.NewCache()},
-		phoneFails: &loginLimiter{fails: map[string][]time.Time{}, maxFails: 5, window: 15 * time.Minute}}
+		phoneFails:     &loginLimiter{fails: map[string][]time.Time{}, maxFails: 5, window: 15 * time.Minute},
+		phoneAddrFails: &loginLimiter{fails: map[string][]time.Time{}, maxFails: 20, window: 15 * time.Minute}}
 	if s.cfg.Shared != nil {
 		sv.phoneFails.share(s.cfg.Shared, "phone:")
+		sv.phoneAddrFails.share(s.cfg.Shared, "phone-addr:")
 	}
 	sv.pages = template.Must(template.New("supervise").Funcs(template.FuncMap{
 		"statusLabel": statusLabel,
@@ -668,7 +671,7 @@ func (sv *supervision) phoneLookup(w http.ResponseWriter, r *http.Request) {
 	}
 	host, _, _ := net.SplitHostPort(r.RemoteAddr)
 	now := sv.s.cfg.Clock()
-	if sv.phoneFails.blocked(now, "receipt:"+receipt, "addr:"+host) {
+	if sv.phoneFails.blocked(now, receipt) || sv.phoneAddrFails.blocked(now, host) {
 		w.Header().Set("Retry-After", strconv.Itoa(int(sv.phoneFails.window.Seconds())))
 		sv.renderPhone(w, http.StatusTooManyRequests, lang, receipt, t("输错次数过多，请 15 分钟后再试。", "Too many wrong codes. Please try again in 15 minutes."), nil)
 		return
@@ -680,11 +683,12 @@ func (sv *supervision) phoneLookup(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil || !phoneProven(r.PostFormValue("code"), d) {
 		// An unknown receipt and a wrong code answer alike.
-		sv.phoneFails.fail(now, "receipt:"+receipt, "addr:"+host)
+		sv.phoneFails.fail(now, receipt)
+		sv.phoneAddrFails.fail(now, host)
 		sv.renderPhone(w, http.StatusOK, lang, receipt, t("查询码或身份证号后 6 位不正确。", "The lookup code or the last 6 characters of the ID number are not right."), nil)
 		return
 	}
-	sv.phoneFails.forget("receipt:" + receipt)
+	sv.phoneFails.forget(receipt)
 	if err := sv.ref.Refresh(r.Context()); err != nil {
 		sv.s.internal(w, r, err)
 		return
