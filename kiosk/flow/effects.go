@@ -117,6 +117,9 @@ type MaterialSubmission struct {
 	PageRefs   []string // scanned pages in order, for ProvidedScan
 	// PromiseText is the 告知承诺 accepted, in full, for ProvidedPromise.
 	PromiseText string
+	// CertNumber names the e-certificate used, for ProvidedECert: one the
+	// platform returned for this applicant in this session.
+	CertNumber string
 }
 
 // Provision is how a material is provided.
@@ -165,6 +168,10 @@ type ReceiptMaterial struct {
 	// receipt.
 	Promise   string
 	PromiseEN string
+	// CertMasked and CertAgency name the e-certificate used, for
+	// ProvidedECert (masked number, issuing agency).
+	CertMasked string
+	CertAgency string
 }
 
 // Rating is one 好差评 evaluation.

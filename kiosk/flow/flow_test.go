@@ -546,14 +546,20 @@ func TestScanOfEndedSessionNeverReachesTheNext(t *testing.T) {
 
 func TestECertMaterial(t *testing.T) {
 	m, _ := newTestMachine(t)
-	st, _ := run(m, Start{}, SelectItem{ItemID: "fm-birth-reg"}, Next{}, CardRead{Identity: card()},
+	_, fx := run(m, Start{}, SelectItem{ItemID: "fm-birth-reg"}, Next{}, CardRead{Identity: card()})
+	q, ok := findEffect[QueryECerts](fx)
+	if !ok || q.IDNumber != card().IDNumber || q.ItemID != "fm-birth-reg" {
+		t.Fatalf("no e-certificate query after the card read: %+v", fx)
+	}
+	m.Handle(ECertsFound{Seq: q.Seq, Offers: []ECertOffer{{MaterialID: "marriage", Number: "JH-0001", NumberMasked: "JH-**01"}}})
+	st, _ := run(m,
 		SetField{Name: "phone", Value: "13800000000"}, SetField{Name: "spouse_name", Value: "李四"},
 		SetField{Name: "spouse_id", Value: validID("441900", time.Date(1985, 1, 1, 0, 0, 0, 0, time.UTC), 2)},
 		Next{}, UseECert{MaterialID: "marriage"}, Next{}, NoticeShown{}, SetConsent{Agreed: true})
 	if st.Step != StepReview {
 		t.Fatalf("step %v %v", st.Step, st.Error)
 	}
-	_, fx := m.Handle(Submit{})
+	_, fx = m.Handle(Submit{})
 	sub, ok := findEffect[SubmitApplication](fx)
 	if !ok {
 		t.Fatal("no submission")
@@ -561,6 +567,9 @@ func TestECertMaterial(t *testing.T) {
 	var how []Provision
 	for _, ms := range sub.Application.Materials {
 		how = append(how, ms.How)
+		if ms.How == ProvidedECert && ms.CertNumber != "JH-0001" {
+			t.Errorf("e-certificate material names %q", ms.CertNumber)
+		}
 	}
 	if !slices.Equal(how, []Provision{ProvidedShared, ProvidedECert}) {
 		t.Errorf("provisions %v", how)

@@ -29,7 +29,7 @@ func (m *Machine) cardRead(e CardRead) []Effect {
 			return []Effect{Beep{Kind: BeepOK}}
 		}
 		m.identify(id)
-		return []Effect{Beep{Kind: BeepOK}}
+		return append([]Effect{Beep{Kind: BeepOK}}, m.queryECerts()...)
 	case StepHome:
 		// On Home a card can only mean "what became of my applications?":
 		// it opens the progress lookup by ID card, as choosing 办件查询 and
@@ -141,6 +141,9 @@ func (m *Machine) identify(id Identity) {
 	s.identity = &id
 	s.startedAt = m.opts.Now()
 	s.err = Message{}
+	// E-certificates answer for one holder: a new applicant starts with
+	// none (an answer to the earlier query is dropped by its Seq).
+	s.ecert, s.ecertSeq = ECertLookup{}, 0
 	s.fields = make([]FieldState, len(s.item.Form))
 	for i, f := range s.item.Form {
 		fs := FieldState{Field: f}

@@ -67,6 +67,9 @@ type Machine struct {
 	// The same for progress lookups.
 	lookupSeq     uint64
 	lookupOrphans []uint64
+	// ecertSeq numbers QueryECerts effects across sessions; an answer is
+	// taken only by the session whose query it echoes.
+	ecertSeq uint64
 	// cardIn is whether a card lies on the reader (CardRead until
 	// CardRemoved); it outlives sessions: the thank-you screen waits for
 	// the card of the session that just ended.
@@ -113,6 +116,11 @@ type session struct {
 
 	lookup    LookupState
 	lookupSeq uint64 // Seq of the outstanding LookupProgress
+
+	// The e-certificates the platform returned for this applicant in
+	// this session, and the Seq of the query that asked.
+	ecert    ECertLookup
+	ecertSeq uint64
 }
 
 // New returns a machine at Home. The catalog must have been validated
@@ -172,7 +180,7 @@ func (m *Machine) Handle(ev Event) (State, []Effect) {
 	switch e := ev.(type) {
 	case Tick:
 		fx = m.tick(e.Now)
-	case CardRemoved, ScanDone, ScanFailed, SubmitDone, SubmitFailed, PrintDone, PrintFailed, LookupDone, LookupFailed, PrinterStatus:
+	case CardRemoved, ScanDone, ScanFailed, SubmitDone, SubmitFailed, PrintDone, PrintFailed, LookupDone, LookupFailed, PrinterStatus, ECertsFound, ECertsUnavailable:
 		// Device and effect results are not the resident acting: a late
 		// answer must not hold off the timeout of an abandoned session.
 		fx = m.dispatch(ev)
@@ -207,7 +215,7 @@ func (m *Machine) dispatch(ev Event) []Effect {
 		}
 		// Device results must still be handled while the question is shown.
 		switch ev.(type) {
-		case ScanDone, ScanFailed, SubmitDone, SubmitFailed, PrintDone, PrintFailed, LookupDone, LookupFailed, CardRead, CardRemoved, PrinterStatus:
+		case ScanDone, ScanFailed, SubmitDone, SubmitFailed, PrintDone, PrintFailed, LookupDone, LookupFailed, CardRead, CardRemoved, PrinterStatus, ECertsFound, ECertsUnavailable:
 		default:
 			s.confirm = ConfirmNone
 			return nil
@@ -265,6 +273,10 @@ func (m *Machine) dispatch(ev Event) []Effect {
 		return m.removePage(e)
 	case UseECert:
 		return m.choose(e.MaterialID, ProvidedECert)
+	case ECertsFound:
+		return m.ecertsFound(e)
+	case ECertsUnavailable:
+		return m.ecertsUnavailable(e)
 	case UsePromise:
 		return m.choose(e.MaterialID, ProvidedPromise)
 	case UseScan:
@@ -335,6 +347,7 @@ func (m *Machine) State() State {
 		RatingReason:      s.ratingReason,
 		RatingNeedsReason: s.ratingLevel != 0 && s.ratingLevel <= Dissatisfied,
 		Lookup:            s.lookup,
+		ECerts:            s.ecert,
 		HasPersonalData:   m.hasPersonalData(),
 	}
 	switch s.step {

@@ -160,6 +160,10 @@ func (m *Machine) choose(id string, how Provision) []Effect {
 			ms.Error = Message{Key: "err.ecert_not_allowed"}
 			return []Effect{Beep{Kind: BeepError}}
 		}
+		if m.offer(id) == nil {
+			ms.Error = m.ecertRefusal()
+			return []Effect{Beep{Kind: BeepError}}
+		}
 	case ProvidedPromise:
 		if !ms.Material.PromiseAllowed {
 			ms.Error = Message{Key: "err.promise_not_allowed"}
@@ -176,7 +180,11 @@ func (m *Machine) choose(id string, how Provision) []Effect {
 		ms.Pages = nil
 		fx = append(fx, DiscardScans{Refs: refs})
 	}
-	ms.How, ms.PromiseAccepted = how, false
+	ms.How, ms.PromiseAccepted, ms.Cert = how, false, nil
+	if how == ProvidedECert {
+		o := *m.offer(id)
+		ms.Cert = &o
+	}
 	ms.Error = Message{}
 	if s.err.Key == "err.materials_incomplete" && len(m.missingMaterials()) == 0 {
 		s.err = Message{}

@@ -77,6 +77,9 @@ func (m *Machine) buildReceipt(e SubmitDone) Receipt {
 			if ms.How == ProvidedPromise {
 				rm.Promise, rm.PromiseEN = ms.Material.PromiseText, ms.Material.PromiseTextEN
 			}
+			if ms.How == ProvidedECert {
+				rm.CertMasked, rm.CertAgency = ms.Cert.NumberMasked, ms.Cert.Agency
+			}
 			r.Materials = append(r.Materials, rm)
 		}
 	}

@@ -58,6 +58,9 @@ func (m *Machine) submit() []Effect {
 		if ms.How == ProvidedPromise {
 			sub.PromiseText = ms.Material.PromiseText
 		}
+		if ms.How == ProvidedECert {
+			sub.CertNumber = ms.Cert.Number
+		}
 		for _, p := range ms.Pages {
 			sub.PageRefs = append(sub.PageRefs, p.Ref)
 		}

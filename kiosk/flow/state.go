@@ -135,7 +135,10 @@ type MaterialState struct {
 	// PromiseAccepted: the resident read and accepted the promise text
 	// (How is ProvidedPromise).
 	PromiseAccepted bool
-	Error           Message
+	// Cert is the e-certificate used (How is ProvidedECert): one the
+	// platform returned for this applicant in this session.
+	Cert  *ECertOffer
+	Error Message
 
 	scanPage int    // page index of the outstanding ScanPage
 	scanSeq  uint64 // its sequence number
@@ -145,7 +148,9 @@ type MaterialState struct {
 // Satisfied reports whether the material counts as provided.
 func (m MaterialState) Satisfied() bool {
 	switch m.How {
-	case ProvidedECert, ProvidedShared:
+	case ProvidedECert:
+		return m.Cert != nil && m.Cert.Number != ""
+	case ProvidedShared:
 		return true
 	case ProvidedPromise:
 		return m.PromiseAccepted
@@ -232,6 +237,9 @@ type State struct {
 	RatingNeedsReason bool
 	Lookup            LookupState
 	HasPersonalData   bool
+	// ECerts is the session's e-certificate query and what the platform
+	// returned for the applicant (issue 13).
+	ECerts ECertLookup
 }
 
 // RatingLevel is one level of the rating scale with its i18n key.
