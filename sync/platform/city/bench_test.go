@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -103,7 +104,7 @@ func benchIntake(b *testing.B, o Options, instances int) {
 //
 //	go test -run '^$' -bench 'Intake200' -benchtime 5000x ./sync/platform/city/
 func BenchmarkIntake200KiosksPostgres2Instances(b *testing.B) {
-	benchIntake(b, Options{DB: clusterTB(b).DB(b), Blobs: gw.Bucket(b)}, 2)
+	benchIntake(b, Options{DB: clusterTB(b).DB(b), Blobs: gw.Bucket(b), DataKey: filepath.Join(b.TempDir(), "data.key")}, 2)
 }
 
 // BenchmarkIntake200KiosksSQLite is the same-run baseline: one instance on

@@ -31,6 +31,12 @@ type Options struct {
 	Data  string
 	DB    string
 	Blobs string
+	// DataKey is the file of the key that seals applicants' data (see
+	// platform.SealStore); default DATA/data.key. Every instance of a
+	// city must read the same key: give them one file (made with
+	// `platformd` on first start, or 64 hex digits), kept apart from the
+	// database's backups.
+	DataKey string
 	// MaxConns bounds the PostgreSQL pool of this instance.
 	MaxConns int32
 }
@@ -115,6 +121,15 @@ func OpenStore(ctx context.Context, o Options) (*Platform, error) {
 // Blobs and, on shared storage, Shared are filled in; NonceFile defaults to
 // Data/nonces.json when there is a data directory and no shared state).
 func Open(ctx context.Context, o Options, cfg platform.Config) (*Platform, error) {
+	if o.DB == "" && o.Blobs == "" && o.DataKey == "" {
+		// The embedded default is local's, whole (sealing, e-certificates,
+		// the replay cache file): one home for it.
+		lp, err := local.Open(ctx, o.Data, cfg)
+		if err != nil {
+			return nil, err
+		}
+		return &Platform{Store: lp.Store, Blobs: lp.Blobs, Server: lp.Server, closers: []func() error{lp.Close}}, nil
+	}
 	p, err := OpenStore(ctx, o)
 	if err != nil {
 		return nil, err
@@ -136,7 +151,23 @@ func Open(ctx context.Context, o Options, cfg platform.Config) (*Platform, error
 		p.Blobs = d
 		p.closers = append(p.closers, d.Close)
 	}
-	cfg.Store, cfg.Blobs = p.Store, p.Blobs
+	keyFile := o.DataKey
+	if keyFile == "" {
+		if o.Data == "" {
+			p.Close()
+			return nil, errors.New("a data key file (--data-key) is required without a data directory: every instance must seal applicants' data with the same key")
+		}
+		keyFile = filepath.Join(o.Data, local.DataKeyFile)
+	}
+	key, err := platform.LoadOrCreateDataKey(keyFile)
+	if err == nil {
+		cfg.Store, err = platform.SealStore(p.Store, key)
+	}
+	if err != nil {
+		p.Close()
+		return nil, err
+	}
+	cfg.Blobs = p.Blobs
 	if sh, ok := p.Store.(platform.Shared); ok {
 		cfg.Shared = sh
 	} else if cfg.NonceFile == "" && o.Data != "" {

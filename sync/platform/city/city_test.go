@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -75,7 +76,7 @@ const kioskID = "DG-0001"
 
 func newRig(t *testing.T, n int) *rig {
 	t.Helper()
-	o := Options{DB: cluster(t).DB(t), Blobs: gw.Bucket(t)}
+	o := Options{DB: cluster(t).DB(t), Blobs: gw.Bucket(t), DataKey: filepath.Join(t.TempDir(), "data.key")}
 	r := &rig{}
 	for i := 0; i < n; i++ {
 		p, err := Open(t.Context(), o, platform.Config{Logger: slog.New(slog.DiscardHandler), CasePrefix: "DG"})
@@ -258,7 +259,7 @@ func TestHealthReportsUnreachableStores(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ownGW.Stop()
-	p, err := Open(ctx, Options{DB: ownPG.DB(t), Blobs: ownGW.URL("health")}, platform.Config{Logger: slog.New(slog.DiscardHandler)})
+	p, err := Open(ctx, Options{DB: ownPG.DB(t), Blobs: ownGW.URL("health"), DataKey: filepath.Join(t.TempDir(), "data.key")}, platform.Config{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

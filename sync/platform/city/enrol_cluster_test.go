@@ -3,6 +3,7 @@ package city
 import (
 	"log/slog"
 	"net/http/httptest"
+	"path/filepath"
 	"testing"
 
 	"onedoor/sync/api"
@@ -14,7 +15,7 @@ import (
 // instance and then signs with its new key on another.
 func TestEnrolOnSharedStore(t *testing.T) {
 	ctx := t.Context()
-	o := Options{DB: cluster(t).DB(t), Blobs: gw.Bucket(t)}
+	o := Options{DB: cluster(t).DB(t), Blobs: gw.Bucket(t), DataKey: filepath.Join(t.TempDir(), "data.key")}
 	var urls []string
 	var first *Platform
 	for range 2 {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -89,7 +90,9 @@ func TestMigrateThenVerify(t *testing.T) {
 		t.Fatal("migrated twice into the same database")
 	}
 
-	p, err := Open(ctx, Options{DB: dbURL, Blobs: bucket}, platform.Config{Logger: slog.New(slog.DiscardHandler), CasePrefix: "DG"})
+	// The records stay sealed with the old platform's key: the new one
+	// reads them with the same key file.
+	p, err := Open(ctx, Options{DB: dbURL, Blobs: bucket, DataKey: filepath.Join(dir, "data.key")}, platform.Config{Logger: slog.New(slog.DiscardHandler), CasePrefix: "DG"})
 	if err != nil {
 		t.Fatal(err)
 	}

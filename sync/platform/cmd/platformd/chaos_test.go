@@ -75,6 +75,11 @@ func TestChaos(t *testing.T) {
 	}
 	blobsURL := gw.URL("chaos")
 	dir := t.TempDir()
+	// One data key for both instances, made before either starts.
+	keyFile := filepath.Join(dir, "data.key")
+	if _, err := platform.LoadOrCreateDataKey(keyFile); err != nil {
+		t.Fatal(err)
+	}
 
 	// The instances keep their ports across restarts, so HAProxy's
 	// configuration names them once.
@@ -82,7 +87,7 @@ func TestChaos(t *testing.T) {
 	lbPort := freePort(t)
 	procs := make([]*exec.Cmd, len(ports))
 	start := func(i int) {
-		cmd := exec.Command(os.Args[0], "serve", "--addr", fmt.Sprintf("127.0.0.1:%d", ports[i]), "--db", dbURL, "--blobs", blobsURL, "--partial-ttl", "0")
+		cmd := exec.Command(os.Args[0], "serve", "--addr", fmt.Sprintf("127.0.0.1:%d", ports[i]), "--db", dbURL, "--blobs", blobsURL, "--data-key", keyFile, "--partial-ttl", "0")
 		cmd.Env = append(os.Environ(), childEnv+"=1")
 		logf, _ := os.OpenFile(filepath.Join(dir, fmt.Sprintf("platformd-%d.log", i)), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 		cmd.Stdout, cmd.Stderr = logf, logf
@@ -272,7 +277,7 @@ backend platformd
 			t.Errorf("%s exported %d times", rc, seen[rc])
 		}
 	}
-	p, err := city.Open(ctx, city.Options{DB: dbURL, Blobs: blobsURL}, platform.Config{Logger: slog.New(slog.DiscardHandler)})
+	p, err := city.Open(ctx, city.Options{DB: dbURL, Blobs: blobsURL, DataKey: keyFile}, platform.Config{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

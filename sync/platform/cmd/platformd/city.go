@@ -17,19 +17,20 @@ import (
 
 // storage is the storage flags every command shares.
 type storage struct {
-	data, db, blobs *string
+	data, db, blobs, dataKey *string
 }
 
 func storageFlags(fs *flag.FlagSet) *storage {
 	return &storage{
-		data:  fs.String("data", "", "data directory (SQLite database and blob folder by default)"),
-		db:    fs.String("db", os.Getenv("ONEDOOR_DB"), "records in PostgreSQL: postgres://USER@HOST:PORT/DB (default $ONEDOOR_DB; else SQLite in --data)"),
-		blobs: fs.String("blobs", os.Getenv("ONEDOOR_BLOBS"), "blobs in an S3 bucket: s3://KEY:SECRET@HOST:PORT/BUCKET[/PREFIX][?secure=true] (default $ONEDOOR_BLOBS; else DATA/blobs)"),
+		data:    fs.String("data", "", "data directory (SQLite database and blob folder by default)"),
+		db:      fs.String("db", os.Getenv("ONEDOOR_DB"), "records in PostgreSQL: postgres://USER@HOST:PORT/DB (default $ONEDOOR_DB; else SQLite in --data)"),
+		blobs:   fs.String("blobs", os.Getenv("ONEDOOR_BLOBS"), "blobs in an S3 bucket: s3://KEY:SECRET@HOST:PORT/BUCKET[/PREFIX][?secure=true] (default $ONEDOOR_BLOBS; else DATA/blobs)"),
+		dataKey: fs.String("data-key", os.Getenv("ONEDOOR_DATA_KEY"), "file of the key sealing applicants' data, the same for every instance (default $ONEDOOR_DATA_KEY; else DATA/data.key)"),
 	}
 }
 
 func (s *storage) options() city.Options {
-	return city.Options{Data: *s.data, DB: *s.db, Blobs: *s.blobs}
+	return city.Options{Data: *s.data, DB: *s.db, Blobs: *s.blobs, DataKey: *s.dataKey}
 }
 
 // check says on stderr what is missing: a data directory unless both the

@@ -13,6 +13,7 @@ import (
 
 	"onedoor/sync/engine"
 	"onedoor/sync/outbox/devdata"
+	"onedoor/sync/platform"
 	"onedoor/sync/platform/city"
 	"onedoor/sync/platform/pgstore/pgtest"
 	"onedoor/sync/platform/s3blobs/s3test"
@@ -62,6 +63,10 @@ func benchDrain(b *testing.B, o city.Options, instances int) {
 	}
 	ctx := b.Context()
 	dir := b.TempDir()
+	keyFile := filepath.Join(dir, "data.key")
+	if _, err := platform.LoadOrCreateDataKey(keyFile); err != nil {
+		b.Fatal(err)
+	}
 	var servers []string
 	for i := range instances {
 		port := freePort(b)
@@ -70,7 +75,7 @@ func benchDrain(b *testing.B, o city.Options, instances int) {
 			args = append(args, "--data", o.Data)
 		}
 		if o.DB != "" {
-			args = append(args, "--db", o.DB, "--blobs", o.Blobs)
+			args = append(args, "--db", o.DB, "--blobs", o.Blobs, "--data-key", keyFile)
 		}
 		cmd := exec.Command(os.Args[0], args...)
 		cmd.Env = append(os.Environ(), childEnv+"=1")
