@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -165,8 +166,17 @@ func TestSameSubmissionTwoInstancesOneCase(t *testing.T) {
 			}
 		}
 	}
-	if rows := exportRows(t, r.plats[1]); len(rows) != 10 {
+	rows := exportRows(t, r.plats[1])
+	if len(rows) != 10 {
 		t.Fatalf("%d cases for 10 submissions sent 4 times each over 2 instances", len(rows))
+	}
+	// Applicants' data reaches PostgreSQL sealed, as it reaches SQLite.
+	raw, err := r.plats[0].Store.Get(ctx, rows[0].UUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := json.Marshal(raw); strings.Contains(string(b), "441900199001011231") || strings.Contains(string(b), "测试人") {
+		t.Fatalf("applicant data in clear in the database: %s", b)
 	}
 }
 
