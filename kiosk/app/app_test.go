@@ -64,6 +64,7 @@ func TestApplicationsEndToEnd(t *testing.T) {
 	r.tap("下一步")
 	r.tap("非常满意")
 	r.tap("提交评价")
+	r.removeCard() // the thank-you screen waits for it
 	r.waitStep(flow.StepHome)
 
 	// Item 2: residence permit, two scanned materials and a date field.
@@ -72,12 +73,7 @@ func TestApplicationsEndToEnd(t *testing.T) {
 	r.tap("居住证申领")
 	r.tap("开始办理")
 	r.placeCard("resident", flow.StepForm)
-	r.typeKeys(phone) // the first empty field, phone, has the keypad
-	r.tap("下一页")
-	r.tapField("move_in")
-	r.typeKeys("20250301")
-	r.tap("下一步")
-	r.waitStep(flow.StepMaterials)
+	r.fillResidencePermit()
 	if err := r.demo.Scanner.Feed("form", 1); err != nil {
 		t.Fatal(err)
 	}
@@ -133,6 +129,7 @@ func TestMostCommonItemTapBudget(t *testing.T) {
 	r.tap("下一步")
 	r.tap("非常满意")
 	r.tap("提交评价")
+	r.removeCard() // the thank-you screen waits for it
 	r.waitStep(flow.StepHome)
 	c := r.res.Count
 	t.Logf("pension eligibility check: %d taps, %d typed characters", c.Taps, c.Typed)
@@ -351,17 +348,16 @@ func TestDemoPanel(t *testing.T) {
 	r.tap("居住证申领")
 	r.tap("开始办理")
 	tapPanel("王晓梅 (resident)")
-	r.waitStep(flow.StepForm)
-	r.typeKeys(phone)
-	r.tap("下一页")
-	r.tapField("move_in")
-	r.typeKeys("20250301")
-	r.tap("下一步")
-	r.waitStep(flow.StepMaterials)
+	r.passEligibility()
+	r.fillResidencePermit()
 	tapPanel("放入 Feed: form")
 	r.tap("扫描")
 	r.settle("photo scanned", scanWait, func() bool { return !r.app.Busy() && satisfied(r.state(), "photo") })
-	r.tap("书面承诺代替") // housing by written promise
+	r.tap("书面承诺代替") // housing by written promise, shown in full
+	if uitest.FindButton(r.win.Content(), "我已阅读并承诺") == nil {
+		r.tap("下一页") // the promise's whole text moved it to the next page
+	}
+	r.tap("我已阅读并承诺")
 	r.tap("下一步")
 	r.waitStep(flow.StepReview)
 	r.tapContaining("我已阅读")

@@ -252,9 +252,14 @@ func (r *rig) placeCard(key string, next flow.Step) {
 		r.waitStep(next)
 		return
 	}
-	// On the way to the form the item's conditions are checked; a
-	// resident who meets those the kiosk cannot check says so with one
-	// tap, as the tap budget counts it.
+	r.passEligibility()
+}
+
+// passEligibility waits for the card read to reach the form: on the way
+// the item's conditions are checked, and a resident who meets those the
+// kiosk cannot check says so with one tap, as the tap budget counts it.
+func (r *rig) passEligibility() {
+	r.t.Helper()
 	r.settle("eligibility or form", 20*time.Second, func() bool {
 		st := r.state().Step
 		return (st == flow.StepEligibility || st == flow.StepForm) && !r.app.Busy()
@@ -262,7 +267,7 @@ func (r *rig) placeCard(key string, next flow.Step) {
 	if r.state().Step == flow.StepEligibility {
 		r.tap("我符合以上条件")
 	}
-	r.waitStep(next)
+	r.waitStep(flow.StepForm)
 }
 
 func (r *rig) screen() string { return uitest.Joined(r.win.Content()) }
@@ -306,6 +311,40 @@ func contains(t *testing.T, what, text string, parts ...string) {
 }
 
 // tapField taps the form field named name, making it the keypad's target.
+// fillResidencePermit fills the residence permit's form, from its first
+// empty field (phone, which has the keypad) to the date moved in, the
+// current address typed in pinyin (it is never taken from the card), and
+// goes on to the materials.
+func (r *rig) fillResidencePermit() {
+	r.t.Helper()
+	r.typeKeys(phone)
+	r.onField("address")
+	r.tap("拼音")
+	r.typeHan("dong", '东') // 东1: a fictional house number
+	r.tap("数字")
+	r.typeKeys("1")
+	r.onField("move_in")
+	r.typeKeys("20250301")
+	r.tap("下一步")
+	r.waitStep(flow.StepMaterials)
+}
+
+// onField taps the form field name, turning pages forward until it shows.
+func (r *rig) onField(name string) {
+	r.t.Helper()
+	for range 5 {
+		r.q.drain()
+		for _, f := range uitest.Fields(r.win.Content()) {
+			if f.Name == name {
+				r.tapField(name)
+				return
+			}
+		}
+		r.tap("下一页")
+	}
+	r.t.Fatalf("no field %q on any page:\n%s", name, r.screen())
+}
+
 func (r *rig) tapField(name string) {
 	r.t.Helper()
 	r.q.drain()

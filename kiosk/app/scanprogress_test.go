@@ -34,12 +34,7 @@ func TestScanShowsProgress(t *testing.T) {
 	r.tap("居住证申领")
 	r.tap("开始办理")
 	r.placeCard("resident", flow.StepForm)
-	r.typeKeys(phone)
-	r.tap("下一页")
-	r.tapField("move_in")
-	r.typeKeys("20250301")
-	r.tap("下一步")
-	r.waitStep(flow.StepMaterials)
+	r.fillResidencePermit()
 	if n := len(progressBars(r.win.Content())); n != 0 {
 		t.Fatalf("%d progress bars before any scan", n)
 	}
