@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"onedoor/sync/api"
+	syncclient "onedoor/sync/client"
 )
 
 // Sentinel errors, one per layer; Report.Err wraps the first that failed.
@@ -249,7 +250,12 @@ func Run(ctx context.Context, o Options) (rep Report) {
 	if o.KioskID != "" && o.Token != "" {
 		nonce, err := api.NewNonce()
 		if err == nil {
-			err = api.Sign(req, o.KioskID, o.Token, api.EmptySHA256, o.Clock(), nonce)
+			// The credential may be a legacy token or an enrolled key
+			// ("ed25519:…", "sm2:…"): sign as the sync client does.
+			var sg api.Signer
+			if sg, err = syncclient.ParseCredential(o.Token); err == nil {
+				err = api.SignWith(req, o.KioskID, sg, api.EmptySHA256, o.Clock(), nonce)
+			}
 		}
 		if err != nil {
 			fail(s, ErrHTTP, start, err)
