@@ -3,11 +3,14 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"io/fs"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -159,7 +162,17 @@ func runConfig(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			fmt.Fprintln(stderr, "usage: onedoor config enrol --code CODE [--config FILE]   (platform.url and kiosk.id must be set)")
 			return exitUsage
 		}
-		cred, resp, err := client.EnrolAlgorithm(ctx, cfg.Platform.URL, cfg.Kiosk.ID, *code, *alg, nil)
+		hc := &http.Client{Timeout: 30 * time.Second}
+		if f := cfg.Platform.CAFile; f != "" {
+			pem, err := os.ReadFile(f)
+			pool := x509.NewCertPool()
+			if err != nil || !pool.AppendCertsFromPEM(pem) {
+				fmt.Fprintf(stderr, "onedoor config enrol: platform.ca_file %s: no PEM certificate (%v)\n", f, err)
+				return exitFailure
+			}
+			hc.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
+		}
+		cred, resp, err := client.EnrolAlgorithm(ctx, cfg.Platform.URL, cfg.Kiosk.ID, *code, *alg, hc)
 		if err == nil {
 			err = cfg.Set("platform.token", cred)
 		}
