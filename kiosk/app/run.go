@@ -114,6 +114,7 @@ func Run(ctx context.Context, fa fyne.App, o RunOptions) (err error) {
 	// screens are laid out for each of config.WindowSizes.
 	ww, wh := o.Config.Kiosk.Window()
 	size := fyne.NewSize(float32(ww), float32(wh))
+	a.View().SetWindowSize(size.Width, size.Height)
 	panelBox := container.NewStack()
 	if o.Demo {
 		// The demo panel is a window of its own, so the kiosk window has

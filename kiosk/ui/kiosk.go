@@ -66,6 +66,8 @@ type Kiosk struct {
 	state  flow.State
 	online bool
 	elder  bool
+	// scale is the theme's size factor for the window (SetWindowSize).
+	scale float32
 
 	// screens draw the steps and own their scratch input; pages are the
 	// list pages by screen and list, wiped with the session.
@@ -118,6 +120,17 @@ func New(tr Translator, opts Options) *Kiosk {
 	return k
 }
 
+// SetWindowSize fits the kiosk's sizes to a window of w×h pixels (see
+// ScaleFor) and redraws: kiosk/app calls it with the configured window
+// size, before the first Render.
+func (k *Kiosk) SetWindowSize(w, h float32) {
+	k.scale = ScaleFor(w, h)
+	fyne.CurrentApp().Settings().SetTheme(NewScaledTheme(k.elder, k.scale))
+	if k.root.Objects != nil {
+		k.Render(k.state)
+	}
+}
+
 // Object is the kiosk's root canvas object, to put in a window.
 func (k *Kiosk) Object() fyne.CanvasObject { return k.root }
 
@@ -155,7 +168,7 @@ func (k *Kiosk) Render(s flow.State) {
 	k.state = s
 	if s.ElderMode != k.elder {
 		k.elder = s.ElderMode
-		fyne.CurrentApp().Settings().SetTheme(NewTheme(k.elder))
+		fyne.CurrentApp().Settings().SetTheme(NewScaledTheme(k.elder, k.scale))
 	}
 	if s.Step == flow.StepHome {
 		k.wipe()

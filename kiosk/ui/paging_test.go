@@ -128,7 +128,7 @@ func TestEveryScreenListReachesItsEnd(t *testing.T) {
 		for _, m := range modes {
 			t.Run(fmt.Sprintf("%.0fx%.0f/%s/elder=%v", size.Width, size.Height, m.lang, m.elder), func(t *testing.T) {
 				h := newHarness(t, m.lang, m.elder)
-				h.Win.Resize(size)
+				h.SetSize(size)
 				drv := fyne.CurrentApp().Driver()
 				lists := 0
 				err := uitest.Tour(h, func(name string) error {

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"strings"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
@@ -39,15 +41,18 @@ func hintKey(kind catalog.FieldKind) string {
 // formScreen is the item's form; it owns which field the keypad writes
 // into and the keypad layout each field was last typed with.
 type formScreen struct {
-	k          *Kiosk
-	active     string                // the field the keypad writes into
-	show       bool                  // bring active's page forward at the next drawing
+	k      *Kiosk
+	active string // the field the keypad writes into
+	show   bool   // bring active's page forward at the next drawing
+	// errs are the wrong fields of the last drawing: a failed "next"
+	// that finds a different set brings the first of them forward.
+	errs       string
 	keypadKind map[string]KeypadKind // by field, kept while the session lasts
 }
 
 // leave forgets the active field; the keypad layouts stay for a return
 // to the form.
-func (sc *formScreen) leave() { sc.active, sc.show = "", false }
+func (sc *formScreen) leave() { sc.active, sc.show, sc.errs = "", false, "" }
 
 func (sc *formScreen) wipe() {
 	sc.leave()
@@ -60,6 +65,10 @@ func (sc *formScreen) draw(s flow.State) fyne.CanvasObject {
 	// resident who placed a card can type the phone number without a tap.
 	if sc.active == "" || !hasEditable(s.Fields, sc.active) {
 		sc.active = ""
+		// The field chosen is shown: in elder mode the card's locked
+		// fields can fill the first page, and a keypad writing into a
+		// field on another page leaves the resident typing blind.
+		sc.show = true
 		for _, f := range s.Fields {
 			if !f.Locked && f.Field.Kind != catalog.KindSelect && f.Value == "" {
 				sc.active = f.Field.Name
@@ -77,7 +86,16 @@ func (sc *formScreen) draw(s flow.State) fyne.CanvasObject {
 	}
 	// After a failed "next", bring the first wrong field forward: its page
 	// is shown and the keypad writes into it.
-	if s.Error.Key == "err.form_incomplete" && !fieldHasError(s.Fields, sc.active) {
+	// Only when the set of wrong fields changes (a new failed "next"), so
+	// that redraws while the resident corrects them or pages leave the
+	// page alone.
+	var errs strings.Builder
+	for _, f := range s.Fields {
+		if !f.Error.IsZero() {
+			errs.WriteString(f.Field.Name + "\n")
+		}
+	}
+	if s.Error.Key == "err.form_incomplete" && errs.String() != sc.errs {
 		for _, f := range s.Fields {
 			if !f.Error.IsZero() && hasEditable(s.Fields, f.Field.Name) {
 				sc.active = f.Field.Name
@@ -86,6 +104,7 @@ func (sc *formScreen) draw(s flow.State) fyne.CanvasObject {
 			}
 		}
 	}
+	sc.errs = errs.String()
 	var rows []fyne.CanvasObject
 	var active *Field
 	var activeKind catalog.FieldKind
@@ -141,9 +160,15 @@ func (sc *formScreen) draw(s flow.State) fyne.CanvasObject {
 		rows = append(rows, container.NewVBox(objs...))
 	}
 	list := k.paged("fields", rows, 4, 1)
+	// The active field's page stays in front over redraws (each key tap
+	// redraws) until the resident pages by hand.
 	if sc.show && activeRow >= 0 {
-		sc.show = false
 		list.ShowItem(rows[activeRow])
+	}
+	onPage := list.OnPage
+	list.OnPage = func(n int) {
+		sc.show = false
+		onPage(n)
 	}
 	if active == nil {
 		return list

@@ -233,7 +233,7 @@ func TestNothingClipped(t *testing.T) {
 		{i18n.ZhCN, false, uitest.Sizes()[2]}, {i18n.EN, true, uitest.Sizes()[2]}} {
 		t.Run(fmt.Sprintf("%s/elder=%v/%.0fx%.0f", tc.lang, tc.elder, tc.size.Width, tc.size.Height), func(t *testing.T) {
 			h := newHarness(t, tc.lang, tc.elder)
-			h.Win.Resize(tc.size)
+			h.SetSize(tc.size)
 			drv := fyne.CurrentApp().Driver()
 			win := h.Win.Canvas().Size()
 			err := uitest.Tour(h, func(name string) error {

@@ -42,15 +42,33 @@ const (
 // installing a new Theme, so that Fyne refreshes every widget.
 type Theme struct {
 	elder bool
+	// scale enlarges text, padding and touch targets on a window larger
+	// than the 1280×800 the sizes are chosen for (ScaleFor); never below 1.
+	scale float32
 	font  fyne.Resource
 }
 
 // NewTheme returns the theme for normal or elder mode. The CJK face is shared
 // by every text style because bold and italic faces of it do not exist and a
 // fallback font would draw Han characters at a different height.
-func NewTheme(elder bool) *Theme {
-	return &Theme{elder: elder, font: fyne.NewStaticResource("DroidSansFallbackFull.ttf", assets.CJKFont)}
+func NewTheme(elder bool) *Theme { return NewScaledTheme(elder, 1) }
+
+// NewScaledTheme is NewTheme with every size multiplied by scale (at least
+// 1): on a 1920×1080 screen the 1280×800 sizes would leave a resident small
+// type in a sea of empty space.
+func NewScaledTheme(elder bool, scale float32) *Theme {
+	return &Theme{elder: elder, scale: max(scale, 1), font: fyne.NewStaticResource("DroidSansFallbackFull.ttf", assets.CJKFont)}
 }
+
+// ScaleFor is the theme scale for a window of w×h pixels: how much larger
+// than 1280×800 it is in its tighter direction, never below 1 (1366×768 is
+// no taller than 800, so it keeps the sizes; 1920×1080 gets 1.35).
+func ScaleFor(w, h float32) float32 {
+	return max(1, min(w/1280, h/800))
+}
+
+// Scale is the factor every size is multiplied by.
+func (t *Theme) Scale() float32 { return max(t.scale, 1) }
 
 // Elder reports whether this is the elder-mode theme.
 func (t *Theme) Elder() bool { return t.elder }
@@ -58,9 +76,9 @@ func (t *Theme) Elder() bool { return t.elder }
 // TargetSize is the minimum side of anything a resident taps.
 func (t *Theme) TargetSize() float32 {
 	if t.elder {
-		return elderTarget
+		return elderTarget * t.Scale()
 	}
-	return normalTarget
+	return normalTarget * t.Scale()
 }
 
 // normalPalette is a calm light palette; the government-blue primary keeps
@@ -168,6 +186,10 @@ func (t *Theme) Icon(name fyne.ThemeIconName) fyne.Resource {
 
 // Size implements fyne.Theme.
 func (t *Theme) Size(name fyne.ThemeSizeName) float32 {
+	return t.size(name) * t.Scale()
+}
+
+func (t *Theme) size(name fyne.ThemeSizeName) float32 {
 	text, heading := float32(normalText), float32(normalHeading)
 	pad := float32(6)
 	if t.elder {

@@ -360,6 +360,13 @@ func (h *Harness) Dispatch(ev flow.Event) {
 	}
 }
 
+// SetSize resizes the window and fits the kiosk's sizes to it, as
+// kiosk/app does with the configured window size.
+func (h *Harness) SetSize(size fyne.Size) {
+	h.Win.Resize(size)
+	h.Kiosk.SetWindowSize(size.Width, size.Height)
+}
+
 // SetLang switches the language and redraws, as the kiosk's switch does.
 func (h *Harness) SetLang(lang string) error {
 	if err := h.Tr.SetLang(lang); err != nil {
