@@ -83,9 +83,12 @@ type Deps struct {
 	Dict     *ui.PinyinDict
 	Store    Store
 	Tracker  Tracker
-	Cards    CardWatcher
-	Printer  ReceiptPrinter
-	Scanner  PageScanner
+	// ECerts asks the platform for the applicant's e-certificates
+	// (optional; ecert.go).
+	ECerts  ECertQuerier
+	Cards   CardWatcher
+	Printer ReceiptPrinter
+	Scanner PageScanner
 	// Online reports whether the platform is reachable (the sync engine's
 	// view); nil means always online.
 	Online func() bool
@@ -316,6 +319,8 @@ func (a *App) execute(f flow.Effect) {
 		a.print(e.Receipt)
 	case flow.LookupProgress:
 		a.lookup(e)
+	case flow.QueryECerts:
+		a.queryECerts(e)
 	case flow.RecordRating:
 		a.rate(e.Rating)
 	case flow.Beep:

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"onedoor/drivers/idcard"
@@ -116,6 +117,7 @@ func Submission(a flow.Application, pages map[string]scanner.Page) (outbox.NewSu
 			}
 		case flow.ProvidedECert:
 			om.Kind = api.KindECert
+			om.CertNumber = m.CertNumber
 		case flow.ProvidedPromise:
 			om.Kind = api.KindPromise
 			om.PromiseText = m.PromiseText
@@ -181,6 +183,13 @@ func PrinterReceipt(r flow.Receipt, site string, english bool, loc *time.Locatio
 			line += pick(english, fmt.Sprintf("（扫描 %d 页）", m.Pages), fmt.Sprintf(" (scanned, %d pages)", m.Pages))
 		case flow.ProvidedECert:
 			line += pick(english, "（电子证照）", " (e-certificate)")
+			if m.CertMasked != "" {
+				// Which certificate: issuer and masked number (issue 13).
+				line += " " + m.CertMasked
+				if m.CertAgency != "" {
+					line += " " + m.CertAgency
+				}
+			}
 		case flow.ProvidedPromise:
 			line += pick(english, "（告知承诺）", " (written promise)")
 			pr.Promises = append(pr.Promises, printer.Promise{Material: name, Text: promise})
@@ -262,7 +271,13 @@ func Lookup(ctx context.Context, store Store, tracker Tracker, online bool, cat 
 		if at.IsZero() {
 			at = r.CreatedAt
 		}
-		res = append(res, flow.LookupResult{ReceiptNo: r.Receipt, ItemID: r.ItemID, ItemName: name(r.ItemID), Status: LocalStatus(r), UpdatedAt: at})
+		lr := flow.LookupResult{ReceiptNo: r.Receipt, ItemID: r.ItemID, ItemName: name(r.ItemID), Status: LocalStatus(r), UpdatedAt: at}
+		if r.State == outbox.StateRejected && strings.Contains(r.LastError, api.CodeECertInvalid) {
+			// The platform refused an e-certificate the application named:
+			// the resident applies again and scans that material (issue 13).
+			lr.Status, lr.NoteKey = flow.StatusRejected, "lookup.ecert_invalid"
+		}
+		res = append(res, lr)
 	}
 	if tracker == nil || !online {
 		return res, true, nil
@@ -295,6 +310,9 @@ func Lookup(ctx context.Context, store Store, tracker Tracker, online bool, cat 
 			sort.SliceStable(h, func(i, j int) bool { return h[i].At.Before(h[j].At) })
 			last := h[n-1]
 			lr.Status, lr.Note, lr.UpdatedAt = PlatformStatus(last.Status), last.Note, last.At
+		}
+		for _, u := range tr.CertificateUses {
+			lr.CertUses = append(lr.CertUses, flow.CertUse{At: u.At, Action: u.Action, KioskID: u.KioskID, ItemID: u.ItemID, TypeName: u.TypeName, NumberMasked: u.NumberMasked})
 		}
 		if i, ok := byNo[tr.Receipt]; ok {
 			res[i] = lr

@@ -56,6 +56,7 @@ func (l *Late) wait(ctx context.Context) error {
 func (l *Late) Fill(d *Deps) {
 	d.Store = lateStore{l}
 	d.Tracker = lateTracker{l}
+	d.ECerts = lateECerts{l}
 	d.Online = func() bool { return l.Ready() && l.err == nil && (l.deps.Online == nil || l.deps.Online()) }
 }
 

@@ -153,6 +153,7 @@ func (st *Stack) Fill(d *Deps) {
 	d.Store = st.Store
 	if st.Client != nil {
 		d.Tracker = st.Client
+		d.ECerts = st.Client
 		d.Online = st.Online
 	}
 }

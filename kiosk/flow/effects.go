@@ -205,5 +205,21 @@ type LookupResult struct {
 	ItemNameEN string
 	Status     Status
 	Note       string // decision or what to do next, from the back office
-	UpdatedAt  time.Time
+	// NoteKey is an i18n key the kiosk adds itself, e.g. why the
+	// platform refused the submission (lookup.ecert_invalid).
+	NoteKey   string
+	UpdatedAt time.Time
+	// CertUses is "who used my certificates" (issue 13): when, which
+	// kiosk, which item, which certificate (masked), newest first.
+	CertUses []CertUse
+}
+
+// CertUse is one access to one of the applicant's e-certificates.
+type CertUse struct {
+	At           time.Time
+	Action       string // query, use or issue
+	KioskID      string
+	ItemID       string
+	TypeName     string
+	NumberMasked string
 }

@@ -82,6 +82,17 @@ func (sc *lookupScreen) draw(s flow.State) fyne.CanvasObject {
 			if r.Note != "" {
 				lines = append(lines, para(r.Note))
 			}
+			if r.NoteKey != "" {
+				lines = append(lines, para(k.tr.T(r.NoteKey)))
+			}
+			if len(r.CertUses) > 0 {
+				// "Who used my certificates" (issue 13): numbers masked by
+				// the platform.
+				lines = append(lines, widget.NewLabelWithStyle(k.tr.T("lookup.cert_uses"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+				for _, u := range r.CertUses {
+					lines = append(lines, para(k.tr.T("lookup.cert_use", k.at(u.At, "2006-01-02 15:04"), k.tr.T("lookup.cert_action."+u.Action), u.TypeName, u.NumberMasked, u.KioskID, u.ItemID)))
+				}
+			}
 			if !r.UpdatedAt.IsZero() {
 				u := widget.NewLabel(k.tr.T("lookup.updated", k.at(r.UpdatedAt, "2006-01-02 15:04")))
 				u.Wrapping = fyne.TextWrapBreak

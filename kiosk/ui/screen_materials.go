@@ -42,6 +42,9 @@ func (k *Kiosk) materialCard(s flow.State, ms flow.MaterialState) fyne.CanvasObj
 		status = k.tr.T("materials.shared")
 	case flow.ProvidedECert:
 		status = k.tr.T("materials.ecert")
+		if c := ms.Cert; c != nil {
+			status = k.tr.T("materials.ecert_used", c.TypeName, c.Agency, c.NumberMasked)
+		}
 	case flow.ProvidedPromise:
 		status = k.tr.T("materials.promise_read")
 		if ms.PromiseAccepted {
@@ -118,7 +121,22 @@ func (k *Kiosk) materialCard(s flow.State, ms flow.MaterialState) fyne.CanvasObj
 	}
 	if ms.How != flow.ProvidedShared {
 		if ms.Material.ECertAllowed() && ms.How != flow.ProvidedECert {
-			btns = append(btns, NewButton(k.tr.T("btn.use_ecert"), func() { k.dispatch(flow.UseECert{MaterialID: id}) }))
+			// Only a certificate the platform returned for this resident in
+			// this session is offered (issue 13); offline the kiosk says it
+			// cannot check now, and scanning stays.
+			if o := ecertOffer(s.ECerts, id); o != nil {
+				objs = append(objs, para(k.tr.T("materials.ecert_offer", o.TypeName, o.Agency, o.IssuedOn, o.NumberMasked)))
+				b := NewStyledButton(k.tr.T("btn.use_ecert"), StylePrimary, func() { k.dispatch(flow.UseECert{MaterialID: id}) })
+				b.Disabled = busy
+				btns = append([]fyne.CanvasObject{b}, btns...)
+			} else {
+				switch s.ECerts.Status {
+				case flow.ECertPending:
+					objs = append(objs, para(k.tr.T("materials.ecert_checking")))
+				case flow.ECertOffline, flow.ECertRefused:
+					objs = append(objs, para(k.tr.T("materials.ecert_offline")))
+				}
+			}
 		}
 		if ms.Material.PromiseAllowed && ms.How != flow.ProvidedPromise {
 			btns = append(btns, NewButton(k.tr.T("btn.use_promise"), func() { k.dispatch(flow.UsePromise{MaterialID: id}) }))
@@ -131,4 +149,15 @@ func (k *Kiosk) materialCard(s flow.State, ms flow.MaterialState) fyne.CanvasObj
 		objs = append(objs, container.NewGridWithColumns(min(len(btns), 2), btns...))
 	}
 	return card(objs...)
+}
+
+// ecertOffer is the e-certificate the platform returned for a material in
+// this session, or nil.
+func ecertOffer(l flow.ECertLookup, materialID string) *flow.ECertOffer {
+	for i := range l.Offers {
+		if l.Offers[i].MaterialID == materialID {
+			return &l.Offers[i]
+		}
+	}
+	return nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 	"golang.org/x/sys/unix"
 
+	"onedoor/internal/atomicfile"
 	"onedoor/pii"
 	"onedoor/sync/api"
 	"onedoor/sync/outbox/sealed"
@@ -46,6 +47,9 @@ type Material struct {
 	Pages      []Page
 	// PromiseText is the full 告知承诺 accepted, for api.KindPromise.
 	PromiseText string
+	// CertNumber names the e-certificate used, for api.KindECert
+	// (api.MaterialRef.CertNumber; issue 13).
+	CertNumber string
 }
 
 // Page is one scanned page.
@@ -109,7 +113,7 @@ func (s *Store) Submit(ctx context.Context, sub NewSubmission) (Receipt, error) 
 	var data [][]byte
 	sums := hashPages(sub.Materials)
 	for i, m := range sub.Materials {
-		ref := api.MaterialRef{MaterialID: m.MaterialID, Kind: m.Kind, PromiseText: m.PromiseText}
+		ref := api.MaterialRef{MaterialID: m.MaterialID, Kind: m.Kind, PromiseText: m.PromiseText, CertNumber: m.CertNumber}
 		for j, p := range m.Pages {
 			pr := pageRef{material: i, page: j, sha: sums[len(pages)], size: int64(len(p.Data)), contentType: p.ContentType}
 			pages = append(pages, pr)
@@ -464,7 +468,7 @@ func (s *Store) collectBlobs(ctx context.Context) (int, error) {
 		removed++
 	}
 	if removed > 0 {
-		if err := syncDir(s.blobDir); err != nil {
+		if err := atomicfile.SyncDir(s.blobDir); err != nil {
 			return removed, fmt.Errorf("outbox: sync blob directory: %w", err)
 		}
 		s.log.Info("removed unreferenced blob files", "count", removed)
