@@ -122,6 +122,12 @@ func (sv *supervision) account(ctx context.Context, user string) (supervise.Acco
 // need wraps a staff handler that only a role allowed act may use.
 func (sv *supervision) need(act supervise.Action, h func(http.ResponseWriter, *http.Request, Session, supervise.Account)) func(http.ResponseWriter, *http.Request, Session) {
 	return func(w http.ResponseWriter, r *http.Request, se Session) {
+		if r.Method == http.MethodGet {
+			// A GET has no body to wait for; the first statistics after
+			// a start load every case's facts (seconds for a million),
+			// and the 5 s body deadline would cancel the request.
+			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(2 * time.Minute))
+		}
 		a, err := sv.account(r.Context(), se.User)
 		if err != nil {
 			sv.s.internal(w, r, err)
@@ -206,6 +212,7 @@ type caseRow struct {
 }
 
 func (sv *supervision) casesPage(w http.ResponseWriter, r *http.Request, se Session) {
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(2 * time.Minute))
 	a, err := sv.account(r.Context(), se.User)
 	if err != nil {
 		sv.s.internal(w, r, err)

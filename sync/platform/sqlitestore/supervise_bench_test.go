@@ -170,7 +170,7 @@ func BenchmarkSupervise(b *testing.B) {
 	}
 	cfg := platform.Config{Catalog: assets.SampleCatalog, Calendar: assets.Holidays, SessionTTL: 24 * time.Hour,
 		Clock:  func() time.Time { return time.Date(2026, 12, 31, 10, 0, 0, 0, time.UTC) },
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	s := seedBench(b, dir, benchCases(), func(s *Store) supervise.Refresher {
 		wd, _ := supervise.ParseWorkdays(assets.Holidays)
 		return supervise.Refresher{Store: s, Workdays: wd, Limits: supervise.ParseLimits(assets.SampleCatalog)}

@@ -100,7 +100,11 @@ func (r Refresher) Refresh(ctx context.Context) error {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		if !c.loaded {
-			if err := c.load(ctx, r.Store); err != nil {
+			// Loading serves every later request, so the request that
+			// happens to start it (and may give up) does not stop it.
+			lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Minute)
+			defer cancel()
+			if err := c.load(lctx, r.Store); err != nil {
 				return err
 			}
 		}
