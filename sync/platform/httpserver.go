@@ -19,8 +19,11 @@ const (
 	// Config.UploadIdleTimeout instead.
 	DefaultBodyIdleTimeout = 5 * time.Second
 	// DefaultBodyTimeout bounds a whole JSON or form body (at most 1 MiB),
-	// however it trickles in.
+	// however it trickles in; a large declared body gets longer, at
+	// MinBodyRate (a village link at 64 kbit/s shares its line).
 	DefaultBodyTimeout = 60 * time.Second
+	// MinBodyRate is the slowest a declared JSON body may arrive, bytes/s.
+	MinBodyRate = 2 << 10
 	// DefaultIdleTimeout closes a kept-alive connection without a request.
 	DefaultIdleTimeout = 60 * time.Second
 )
@@ -36,6 +39,12 @@ func NewHTTPServer(h http.Handler, errorLog *log.Logger) *http.Server {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          errorLog,
 	}
+}
+
+// bodyTimeout is how long a JSON body of n declared bytes (-1: unknown)
+// may take in all.
+func bodyTimeout(n int64) time.Duration {
+	return max(DefaultBodyTimeout, time.Duration(n/MinBodyRate)*time.Second)
 }
 
 // deadlineReader pushes the connection's read deadline forward before

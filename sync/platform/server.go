@@ -309,7 +309,7 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	if r.ContentLength > api.MaxRequestBytes {
 		return tooLarge()
 	}
-	body := &deadlineReader{r: r.Body, rc: http.NewResponseController(w), idle: DefaultBodyIdleTimeout, end: time.Now().Add(DefaultBodyTimeout)}
+	body := &deadlineReader{r: r.Body, rc: http.NewResponseController(w), idle: DefaultBodyIdleTimeout, end: time.Now().Add(bodyTimeout(r.ContentLength))}
 	b, err := io.ReadAll(http.MaxBytesReader(w, io.NopCloser(body), api.MaxRequestBytes))
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
