@@ -514,10 +514,21 @@ func (s *Store) sequence(ctx context.Context) error {
 				FROM status_updates WHERE seq IS NULL ORDER BY id LIMIT 50000),
 			done AS (UPDATE status_updates u SET seq = todo.seq FROM todo WHERE u.id = todo.id RETURNING 1)
 			SELECT count(*) FROM done`, last).Scan(&n)
-		if err != nil || n == 0 {
+		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `UPDATE feed_counter SET last = $1`, last+n)
+		// Ratings take their feed positions from the same counter (the
+		// supervision refresh follows them by it, migration 5).
+		var m int64
+		err = tx.QueryRow(ctx, `WITH todo AS (
+				SELECT id, $1::bigint + row_number() OVER (ORDER BY id) AS seq
+				FROM ratings WHERE seq IS NULL ORDER BY id LIMIT 50000),
+			done AS (UPDATE ratings r SET seq = todo.seq FROM todo WHERE r.id = todo.id RETURNING 1)
+			SELECT count(*) FROM done`, last+n).Scan(&m)
+		if err != nil || n+m == 0 {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE feed_counter SET last = $1`, last+n+m)
 		return err
 	})
 }

@@ -1,0 +1,22 @@
+package pgstore
+
+import (
+	"testing"
+
+	"onedoor/sync/platform"
+	"onedoor/sync/platform/ecert"
+	"onedoor/sync/platform/storetest"
+)
+
+func TestSuperviseConformance(t *testing.T) {
+	storetest.RunSupervise(t, func(t *testing.T) platform.Store { return open(t) })
+}
+
+func TestECertConformance(t *testing.T) {
+	storetest.RunECert(t, func(t *testing.T) interface {
+		ecert.Store
+		Close() error
+	} {
+		return open(t)
+	})
+}
