@@ -187,6 +187,23 @@ func (d *Demo) LastReceipt() (sim.PrintedPage, bool) {
 // BackOfficeURL is where staff log in to decide cases.
 func (d *Demo) BackOfficeURL() string { return d.Platform.BackOfficeURL() }
 
+// Where tells, for the terminal, where to look once the demo runs: the
+// kiosk window and the demo panel on display, the back office and its
+// demo login, and the demo's data.
+func (d *Demo) Where(display string, width, height int) string {
+	if display == "" {
+		display = "(none: set DISPLAY, or run under Xvfb)"
+	}
+	return fmt.Sprintf(`
+OneDoor demo is running.
+  kiosk screen:  window "OneDoor 一门通", %dx%d, on display %s
+  demo panel:    window "OneDoor demo panel 演示面板" beside it (place a card, feed a page, paper out, cut the network)
+  back office:   %s  (log in as %q, password %q)
+  demo data:     %s
+Stop with Ctrl+C.
+`, width, height, display, d.BackOfficeURL(), DemoStaffUser, DemoStaffPassword, d.Dir)
+}
+
 // Close stops everything the demo started and reports simulator failures.
 func (d *Demo) Close() error {
 	var perr error

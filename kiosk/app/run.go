@@ -171,6 +171,7 @@ func Run(ctx context.Context, fa fyne.App, o RunOptions) (err error) {
 				a.SetCalendar(cal.Merge(published))
 			}
 			if demo != nil {
+				fmt.Fprint(os.Stderr, demo.Where(os.Getenv("DISPLAY"), ww, wh))
 				panel := NewDemoPanel(demo)
 				panelBox.Objects = []fyne.CanvasObject{panel.Object()}
 				panelBox.Refresh()
