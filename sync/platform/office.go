@@ -359,7 +359,7 @@ func (s *Server) renderDetail(w http.ResponseWriter, r *http.Request, se Session
 		RevealID bool
 		History  []historyRow
 		ECerts   map[string]ecertView
-	}{pageData{Title: d.CaseNumber, User: se.User, CSRF: se.CSRF, Error: msg}, d, next, reveal, historyRows(d), s.ecertViews(r.Context(), d)})
+	}{pageData{Title: d.CaseNumber, User: se.User, CSRF: se.CSRF, Error: msg}, d, next, reveal, s.namedHistory(r.Context(), historyRows(d)), s.ecertViews(r.Context(), d)})
 }
 
 // revealID answers the "show full number" button with the detail page

@@ -179,4 +179,16 @@ func TestRolesOverHTTP(t *testing.T) {
 	if !strings.Contains(page, "王五") {
 		t.Error("accounts page does not name clerk2")
 	}
+
+	// The history of a case names the staff member.
+	if code, _ := admin.post("/office/accounts", url.Values{"user": {"clerk1"}, "role": {"clerk"}, "town": {town}, "name": {"张三"}}); code != http.StatusSeeOther {
+		t.Fatalf("naming clerk1 = %d", code)
+	}
+	c := received(town)
+	if got := decide(clerk, c, api.StatusAccepted); got != http.StatusSeeOther {
+		t.Fatalf("clerk1 accepting = %d", got)
+	}
+	if _, page := approver.get("/office/submissions/" + c.uuid); !strings.Contains(page, "张三（clerk1）") {
+		t.Error("the history does not name clerk1")
+	}
 }

@@ -735,3 +735,30 @@ func (sv *supervision) phoneLookup(w http.ResponseWriter, r *http.Request) {
 	}
 	sv.renderPhone(w, http.StatusOK, lang, receipt, "", v)
 }
+
+// namedHistory shows each staff member in a case's history by the name
+// their role record gives, with the user name, so the history names people
+// (issue 14); without supervision, or for a name not known, the user name
+// stays.
+func (s *Server) namedHistory(ctx context.Context, rows []historyRow) []historyRow {
+	if s.sup == nil {
+		return rows
+	}
+	accts, err := s.sup.store.StaffAccounts(ctx)
+	if err != nil {
+		s.cfg.Logger.Warn("staff names for a history", "err", err)
+		return rows
+	}
+	names := map[string]string{}
+	for _, a := range accts {
+		if a.Name != "" {
+			names[a.User] = a.Name
+		}
+	}
+	for i, r := range rows {
+		if n, ok := names[r.Actor]; ok {
+			rows[i].Actor = n + "（" + r.Actor + "）"
+		}
+	}
+	return rows
+}
