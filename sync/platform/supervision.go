@@ -41,7 +41,7 @@ type supervision struct {
 
 // supervisor returns the Server's supervision, nil when its Store has none.
 func (s *Server) supervisor() *supervision {
-	st, ok := s.cfg.Store.(supervise.Store)
+	st, ok := beneath[supervise.Store](s.cfg.Store)
 	if !ok {
 		return nil
 	}
@@ -761,4 +761,20 @@ func (s *Server) namedHistory(ctx context.Context, rows []historyRow) []historyR
 		}
 	}
 	return rows
+}
+
+// WarmSupervision loads the supervision statistics' cache now (every
+// case's facts; seconds for a million cases), so the first supervisor of
+// the day does not wait for it. platformd serve runs it in the background
+// at start; nothing needs it to finish.
+func (s *Server) WarmSupervision(ctx context.Context) error {
+	if s.sup == nil {
+		return nil
+	}
+	start := time.Now()
+	if err := s.sup.ref.Refresh(ctx); err != nil {
+		return fmt.Errorf("warming supervision: %w", err)
+	}
+	s.cfg.Logger.Info("supervision statistics ready", "cases", s.sup.ref.Cache.Len(), "took", time.Since(start).Round(time.Millisecond))
+	return nil
 }

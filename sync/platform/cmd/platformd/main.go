@@ -165,6 +165,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	defer p.Close()
 	go p.RunJobs(ctx, jobHolder(), *partialTTL, 24*time.Hour, logger.Info)
+	go func() {
+		if err := p.Server.WarmSupervision(ctx); err != nil {
+			logger.Warn("supervision statistics not loaded at start", "err", err)
+		}
+	}()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		fmt.Fprintf(stderr, "platformd serve: %v\n", err)
