@@ -14,6 +14,7 @@ import (
 	"onedoor/drivers/scanner"
 	"onedoor/drivers/scanner/sane"
 	"onedoor/drivers/serialport"
+	"onedoor/internal/atomicfile"
 )
 
 // runDevicesScanTest scans one page from a serial scanner (or through SANE
@@ -115,7 +116,8 @@ func runDevicesScanTest(ctx context.Context, args []string, stdout, stderr io.Wr
 		fmt.Fprintln(stderr, "onedoor: scan failed:", err)
 		return scanExit(err)
 	}
-	if err := writeFileAtomic(*out, page.JPEG); err != nil {
+	// Atomic, so a half-written JPEG never carries the final name.
+	if err := atomicfile.Write(*out, page.JPEG, 0o600); err != nil {
 		fmt.Fprintln(stderr, "onedoor:", err)
 		return exitFailure
 	}
@@ -193,29 +195,4 @@ func scanExit(err error) int {
 		return exitTimeout
 	}
 	return exitDevice
-}
-
-// writeFileAtomic writes b to path through a temporary file and a rename,
-// so a half-written JPEG never carries the final name.
-func writeFileAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".scan-*.tmp")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }

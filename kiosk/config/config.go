@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"onedoor/assets"
+	"onedoor/internal/atomicfile"
 
 	"github.com/BurntSushi/toml"
 )
@@ -268,9 +269,8 @@ func Marshal(c Config) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// Save validates c and writes it to path atomically: a temp file in the same
-// directory is written and fsynced, renamed over path, and the directory is
-// fsynced so the rename itself survives a power cut. An existing file keeps
+// Save validates c and writes it to path atomically (atomicfile.Write), so
+// a power cut leaves the old settings or the new ones. An existing file keeps
 // its permissions; a new one is 0600, since the file holds the platform token and the PIN hash.
 func Save(path string, c Config) error {
 	if err := c.Validate(); err != nil {
@@ -288,41 +288,8 @@ func Save(path string, c Config) error {
 	if fi, err := os.Stat(path); err == nil {
 		mode = fi.Mode().Perm()
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
+	if err := atomicfile.Write(path, data, mode); err != nil {
 		return fmt.Errorf("config: %w", err)
-	}
-	tmpName := tmp.Name()
-	committed := false
-	defer func() {
-		if !committed {
-			tmp.Close()
-			os.Remove(tmpName)
-		}
-	}()
-	if err := tmp.Chmod(mode); err != nil {
-		return fmt.Errorf("config: %w", err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		return fmt.Errorf("config: writing %s: %w", tmpName, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("config: fsync %s: %w", tmpName, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("config: %w", err)
-	}
-	if err := os.Rename(tmpName, path); err != nil {
-		return fmt.Errorf("config: %w", err)
-	}
-	committed = true
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("config: opening %s to fsync: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("config: fsync %s: %w", dir, err)
 	}
 	return nil
 }

@@ -30,6 +30,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/argon2"
+
+	"onedoor/internal/atomicfile"
 )
 
 // Sentinel errors callers act on.
@@ -350,8 +352,8 @@ func (g *Guard) audit(ctx context.Context, event, detail string) {
 	}
 }
 
-// save writes the state atomically (temp file, fsync, rename, fsync dir),
-// so a power cut leaves either the old or the new count, never a torn file.
+// save writes the state atomically (atomicfile.Write), so a power cut
+// leaves either the old or the new count, never a torn file.
 func (g *Guard) save() error {
 	data, err := json.Marshal(g.st)
 	if err != nil {
@@ -361,28 +363,8 @@ func (g *Guard) save() error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("techpin: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, ".techpin-*")
-	if err != nil {
+	if err := atomicfile.Write(g.opts.StatePath, data, 0o600); err != nil {
 		return fmt.Errorf("techpin: saving lock state: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("techpin: saving lock state: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("techpin: saving lock state: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("techpin: saving lock state: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), g.opts.StatePath); err != nil {
-		return fmt.Errorf("techpin: saving lock state: %w", err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }

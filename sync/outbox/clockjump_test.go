@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"onedoor/internal/atomicfile"
 )
 
 // pausingFS stops a Submit after its blob files are renamed into place and
@@ -25,7 +27,7 @@ func (p *pausingFS) SyncDir(dir string) error {
 		p.reached = nil
 		<-p.release
 	}
-	return syncDir(dir)
+	return atomicfile.SyncDir(dir)
 }
 
 // TestClockJumpDuringSubmit: a kiosk's RTC reset to 2020 wrote blob files,

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"onedoor/internal/atomicfile"
 	"onedoor/internal/testdate"
 	"os"
 	"path/filepath"
@@ -100,7 +101,7 @@ func (r *recordingFS) SyncDir(dir string) error {
 	if r.failOn == "syncdir" {
 		return &os.PathError{Op: "fsync", Path: dir, Err: r.failErr}
 	}
-	return syncDir(dir)
+	return atomicfile.SyncDir(dir)
 }
 
 type recordingFile struct {

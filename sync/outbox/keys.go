@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"onedoor/internal/atomicfile"
 	"onedoor/pii"
 )
 
@@ -94,36 +95,14 @@ func createKey(path string) ([]byte, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrKey, err)
 	}
-	// Write a complete temp file, then link it into place: the link fails
-	// if another process got there first, and nobody ever sees a key file
-	// that is empty or half written.
-	f, err := os.CreateTemp(dir, ".key-*")
-	if err != nil {
-		return nil, fmt.Errorf("%w: create key file: %w", ErrKey, mapDiskFull(err))
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	err = f.Chmod(0o600)
-	if err == nil {
-		_, err = f.WriteString(hex.EncodeToString(key) + "\n")
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%w: write key file: %w", ErrKey, mapDiskFull(err))
-	}
-	if err := os.Link(tmp, path); err != nil {
+	// Written whole under a temporary name, then linked into place: the
+	// link fails if another process got there first, and nobody ever sees
+	// a key file that is empty or half written.
+	if err := atomicfile.WriteNew(path, []byte(hex.EncodeToString(key)+"\n"), 0o600); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			return nil, err
 		}
-		return nil, fmt.Errorf("%w: create key file: %w", ErrKey, err)
-	}
-	if err := syncDir(dir); err != nil {
-		return nil, fmt.Errorf("%w: sync key directory: %w", ErrKey, err)
+		return nil, fmt.Errorf("%w: write key file: %w", ErrKey, mapDiskFull(err))
 	}
 	return key, nil
 }

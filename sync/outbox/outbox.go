@@ -42,7 +42,9 @@ import (
 
 	"github.com/mattn/go-sqlite3"
 
+	"onedoor/internal/atomicfile"
 	"onedoor/sync/outbox/sealed"
+	"onedoor/sync/sqlitedb"
 )
 
 // Sentinel errors callers act on.
@@ -183,7 +185,7 @@ func open(ctx context.Context, opts Options, fsys fileSystem) (*Store, error) {
 		// A blob is only durable if the directories leading to it are:
 		// make freshly created ones stick before anything is stored.
 		for _, d := range []string{filepath.Dir(filepath.Clean(opts.Dir)), opts.Dir} {
-			if err := syncDir(d); err != nil {
+			if err := atomicfile.SyncDir(d); err != nil {
 				return nil, fmt.Errorf("outbox: sync %s: %w", d, mapDiskFull(err))
 			}
 		}
@@ -234,22 +236,17 @@ func (s *Store) openDB(ctx context.Context) error {
 		}
 		f.Close()
 	}
-	// Every PRAGMA goes in the DSN: a PRAGMA run through database/sql only
-	// reaches whichever pooled connection ran it.
-	// secure_delete overwrites purged rows in the file instead of leaving
-	// them in free pages.
-	dsn := "file:" + path + "?_journal_mode=WAL&_synchronous=FULL&_txlock=immediate&_busy_timeout=10000&_foreign_keys=on&_secure_delete=true"
-	if s.opts.ReadOnly {
-		dsn = "file:" + path + "?mode=ro&_busy_timeout=10000&_foreign_keys=on"
-	}
-	db, err := sql.Open("sqlite3", dsn)
+	// One connection: SQLite has one writer anyway, and a single
+	// connection makes every write transaction queue here rather than fail
+	// with SQLITE_BUSY. Commits are durable when they return
+	// (synchronous=FULL), and secure_delete overwrites purged rows in the
+	// file instead of leaving them in free pages.
+	db, err := sqlitedb.OpenOne(path, sqlitedb.Options{
+		Synchronous: "FULL", ForeignKeys: true, SecureDelete: true, ReadOnly: s.opts.ReadOnly,
+	})
 	if err != nil {
 		return fmt.Errorf("outbox: open database: %w", err)
 	}
-	// One connection: SQLite has one writer anyway, and a single
-	// connection makes every write transaction queue here rather than fail
-	// with SQLITE_BUSY.
-	db.SetMaxOpenConns(1)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return fmt.Errorf("outbox: open database %s: %w", path, mapDiskFull(err))
@@ -316,6 +313,20 @@ func (s *Store) signal() {
 	case s.wake <- struct{}{}:
 	default:
 	}
+}
+
+// begin is the prelude of every write transaction: refused on a
+// read-only store, a full disk reported as ErrDiskFull. The caller defers
+// tx.Rollback, which does nothing after Commit.
+func (s *Store) begin(ctx context.Context) (*sql.Tx, error) {
+	if err := s.writable(); err != nil {
+		return nil, err
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: begin: %w", mapDiskFull(err))
+	}
+	return tx, nil
 }
 
 func (s *Store) writable() error {
@@ -401,16 +412,4 @@ type osFS struct{}
 
 func (osFS) CreateTemp(dir, pattern string) (blobFile, error) { return os.CreateTemp(dir, pattern) }
 func (osFS) Rename(o, n string) error                         { return os.Rename(o, n) }
-func (osFS) SyncDir(dir string) error                         { return syncDir(dir) }
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) {
-		return err
-	}
-	return nil
-}
+func (osFS) SyncDir(dir string) error                         { return atomicfile.SyncDir(dir) }

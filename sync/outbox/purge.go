@@ -23,13 +23,10 @@ type PurgeReport struct {
 // undelivered submissions are never purged: they still need their data.
 func (s *Store) Purge(ctx context.Context, now time.Time) (PurgeReport, error) {
 	var rep PurgeReport
-	if err := s.writable(); err != nil {
-		return rep, err
-	}
 	cutoff := now.Add(-s.opts.Retention).UnixMilli()
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.begin(ctx)
 	if err != nil {
-		return rep, fmt.Errorf("outbox: begin: %w", mapDiskFull(err))
+		return rep, err
 	}
 	defer tx.Rollback()
 	rows, err := tx.QueryContext(ctx, `SELECT uuid, receipt FROM submissions

@@ -60,15 +60,12 @@ func (s *Store) NextDue(ctx context.Context, now time.Time) (*Pending, error) {
 // empty slice when nothing is due. Claimed submissions the caller does
 // not start must be given back with Release.
 func (s *Store) ClaimDue(ctx context.Context, now time.Time, maxItems int, maxBytes int64) ([]*Pending, error) {
-	if err := s.writable(); err != nil {
-		return nil, err
-	}
 	if maxItems < 1 {
 		maxItems = 1
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.begin(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("outbox: begin: %w", mapDiskFull(err))
+		return nil, err
 	}
 	defer tx.Rollback()
 	var (
@@ -128,12 +125,9 @@ func (s *Store) Release(ctx context.Context, ids []string, now time.Time) error 
 	if len(ids) == 0 {
 		return nil
 	}
-	if err := s.writable(); err != nil {
-		return err
-	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.begin(ctx)
 	if err != nil {
-		return fmt.Errorf("outbox: begin: %w", mapDiskFull(err))
+		return err
 	}
 	defer tx.Rollback()
 	for _, id := range ids {
@@ -156,12 +150,9 @@ func (s *Store) Release(ctx context.Context, ids []string, now time.Time) error 
 // the cause (the link, the key file) and wants everything tried at once:
 // `onedoor sync now`. Each one gets an audit line.
 func (s *Store) DueNow(ctx context.Context, now time.Time) ([]string, error) {
-	if err := s.writable(); err != nil {
-		return nil, err
-	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.begin(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("outbox: begin: %w", mapDiskFull(err))
+		return nil, err
 	}
 	defer tx.Rollback()
 	rows, err := tx.QueryContext(ctx, `SELECT uuid, receipt, next_attempt_at FROM submissions
@@ -424,12 +415,9 @@ func (s *Store) transition(ctx context.Context, id, event string, apply func(tx 
 // audit line each, in one transaction.
 func (s *Store) transitions(ctx context.Context, event string, n int, id func(i int) string,
 	apply func(tx *sql.Tx, i int, state string) (string, error)) error {
-	if err := s.writable(); err != nil {
-		return err
-	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.begin(ctx)
 	if err != nil {
-		return fmt.Errorf("outbox: begin: %w", mapDiskFull(err))
+		return err
 	}
 	defer tx.Rollback()
 	now := s.now()

@@ -33,13 +33,10 @@ func (d Document) bodyKey() string { return string(d) + "_body" }
 // status update for a submission still queued shows the platform already
 // has it (its answer was lost), so the submission counts as sent.
 func (s *Store) ApplyStatuses(ctx context.Context, updates []api.StatusUpdate, cursor string) error {
-	if err := s.writable(); err != nil {
-		return err
-	}
 	now := s.now()
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.begin(ctx)
 	if err != nil {
-		return fmt.Errorf("outbox: begin: %w", mapDiskFull(err))
+		return err
 	}
 	defer tx.Rollback()
 	applied, unknown := 0, 0
@@ -125,12 +122,9 @@ func (s *Store) Document(ctx context.Context, doc Document) (body []byte, etag s
 
 // SaveDocument caches a document's body with its ETag.
 func (s *Store) SaveDocument(ctx context.Context, doc Document, etag string, body []byte) error {
-	if err := s.writable(); err != nil {
-		return err
-	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.begin(ctx)
 	if err != nil {
-		return fmt.Errorf("outbox: begin: %w", mapDiskFull(err))
+		return err
 	}
 	defer tx.Rollback()
 	if err := putKV(ctx, tx, doc.bodyKey(), body); err != nil {
@@ -188,9 +182,9 @@ func (s *Store) SaveRating(ctx context.Context, r api.Rating) error {
 			return err
 		}
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.begin(ctx)
 	if err != nil {
-		return fmt.Errorf("outbox: begin: %w", mapDiskFull(err))
+		return err
 	}
 	defer tx.Rollback()
 	res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO ratings (uuid, receipt, level, reason, at, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
@@ -260,12 +254,9 @@ func (s *Store) MarkRatingSent(ctx context.Context, id string, at time.Time) err
 // reason for the technician (Stats.FailedRatings), like a rejected
 // submission. The reason is masked: platform messages may quote the text.
 func (s *Store) MarkRatingRejected(ctx context.Context, id, reason string) error {
-	if err := s.writable(); err != nil {
-		return err
-	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.begin(ctx)
 	if err != nil {
-		return fmt.Errorf("outbox: begin: %w", mapDiskFull(err))
+		return err
 	}
 	defer tx.Rollback()
 	var receipt string

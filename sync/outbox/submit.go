@@ -197,9 +197,9 @@ func hashPages(ms []Material) []string {
 }
 
 func (s *Store) insertSubmission(ctx context.Context, id, day string, now time.Time, sub NewSubmission, sealedRow []byte, pages []pageRef) (string, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.begin(ctx)
 	if err != nil {
-		return "", fmt.Errorf("outbox: begin: %w", mapDiskFull(err))
+		return "", err
 	}
 	defer tx.Rollback()
 	var seq int

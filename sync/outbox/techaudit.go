@@ -10,12 +10,9 @@ import (
 // detail is masked (ID- and phone-shaped text) and capped, since callers
 // pass free text.
 func (s *Store) RecordAudit(ctx context.Context, event, detail string) error {
-	if err := s.writable(); err != nil {
-		return err
-	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.begin(ctx)
 	if err != nil {
-		return fmt.Errorf("outbox: begin: %w", mapDiskFull(err))
+		return err
 	}
 	defer tx.Rollback()
 	if err := audit(ctx, tx, s.now(), truncate(event, 64), "", truncate(MaskPersonal(detail), 500)); err != nil {

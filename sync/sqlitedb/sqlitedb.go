@@ -1,8 +1,10 @@
-// Package sqlitedb opens a SQLite file the way the platform's stores use
+// Package sqlitedb opens a SQLite file the way the project's stores use
 // it: WAL journal, one writer connection whose transactions are immediate
-// (so two writers never deadlock on an upgrade), and a pool of read-only
-// connections. Every PRAGMA goes in the DSN, because a PRAGMA run through
-// database/sql reaches only whichever pooled connection ran it.
+// (so two writers never deadlock on an upgrade), and, for the platform's
+// stores, a pool of read-only connections. Every PRAGMA goes in the DSN,
+// because a PRAGMA run through database/sql reaches only whichever pooled
+// connection ran it. The platform's sqlitestore and the kiosk's outbox both
+// open their files here.
 package sqlitedb
 
 import (
@@ -23,44 +25,74 @@ type Options struct {
 	Readers     int // size of the read pool; default 8
 	// SecureDelete overwrites deleted and updated-away content with zeros
 	// (for secrets that must not linger in free pages, like an erased
-	// kiosk token).
+	// kiosk token, or an outbox's purged personal data).
 	SecureDelete bool
+	// ReadOnly opens the file as it is (SQLite mode=ro) for inspection
+	// while another process may own it: nothing is written, not even the
+	// journal mode; Synchronous and SecureDelete do not apply.
+	ReadOnly bool
 }
 
 // Open returns the writer and the read pool of the database at path. The
 // path is escaped for SQLite's URI syntax: an unescaped '#' or '?' in a
 // directory name made SQLite open another file, without these settings.
+// With o.ReadOnly both are read-only.
 func Open(path string, o Options) (w, r *sql.DB, err error) {
-	if o.Synchronous == "" {
-		o.Synchronous = "FULL"
-	}
 	if o.Readers == 0 {
 		o.Readers = 8
 	}
-	q := url.Values{}
-	q.Set("_journal_mode", "WAL")
-	q.Set("_synchronous", o.Synchronous)
-	if o.SecureDelete {
-		q.Set("_secure_delete", "on")
+	if w, err = OpenOne(path, o); err != nil {
+		return nil, nil, err
 	}
-	q.Set("_busy_timeout", "10000")
-	if o.ForeignKeys {
-		q.Set("_foreign_keys", "on")
-	}
-	file := "file:" + (&url.URL{Path: path}).EscapedPath() + "?"
-	q.Set("_txlock", "immediate")
-	if w, err = sql.Open("sqlite3", file+q.Encode()); err != nil {
-		return nil, nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	w.SetMaxOpenConns(1)
-	w.SetMaxIdleConns(1)
-	w.SetConnMaxLifetime(0)
-	q.Del("_txlock")
+	q := query(o)
 	q.Set("_query_only", "true")
-	if r, err = sql.Open("sqlite3", file+q.Encode()); err != nil {
+	if r, err = sql.Open("sqlite3", uri(path)+q.Encode()); err != nil {
 		w.Close()
 		return nil, nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(o.Readers)
 	return w, r, nil
+}
+
+// OpenOne returns the database at path as one connection that both writes
+// and reads (only reads with o.ReadOnly): every transaction of the process
+// queues behind the one before instead of failing with SQLITE_BUSY, as the
+// kiosk's outbox wants. Readers does not apply.
+func OpenOne(path string, o Options) (*sql.DB, error) {
+	q := query(o)
+	if !o.ReadOnly {
+		q.Set("_txlock", "immediate")
+	}
+	db, err := sql.Open("sqlite3", uri(path)+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	return db, nil
+}
+
+func uri(path string) string { return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" }
+
+// query holds the settings every connection of o gets.
+func query(o Options) url.Values {
+	q := url.Values{}
+	q.Set("_busy_timeout", "10000")
+	if o.ForeignKeys {
+		q.Set("_foreign_keys", "on")
+	}
+	if o.ReadOnly {
+		q.Set("mode", "ro")
+		return q
+	}
+	if o.Synchronous == "" {
+		o.Synchronous = "FULL"
+	}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_synchronous", o.Synchronous)
+	if o.SecureDelete {
+		q.Set("_secure_delete", "on")
+	}
+	return q
 }

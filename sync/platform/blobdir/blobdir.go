@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"onedoor/internal/atomicfile"
 	"onedoor/sync/api"
 	"onedoor/sync/platform"
 )
@@ -291,22 +292,10 @@ func (d *Dir) finish(sha string, f *os.File, size int64, whole hash.Hash) (int64
 	// (Offset and Complete look at the final name first) and the stale
 	// partial file is removed by PurgePartials; syncing the partial
 	// folder as well would cost a third disk flush per blob for nothing.
-	if err := syncDir(dir); err != nil {
+	if err := atomicfile.SyncDir(dir); err != nil {
 		return size, err
 	}
 	return size, nil
-}
-
-func syncDir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("sync dir: %w", err)
-	}
-	defer f.Close()
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("sync dir %s: %w", dir, err)
-	}
-	return nil
 }
 
 // Open opens a complete blob for reading.

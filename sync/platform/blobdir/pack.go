@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"onedoor/internal/atomicfile"
 	"onedoor/sync/sqlitedb"
 	"os"
 	"path/filepath"
@@ -246,7 +247,7 @@ func (p *packStore) useFile(id int) error {
 		return fmt.Errorf("pack: %w", err)
 	}
 	// A new pack's name must survive a crash before any row points at it.
-	if err := syncDir(p.dir); err != nil {
+	if err := atomicfile.SyncDir(p.dir); err != nil {
 		f.Close()
 		return err
 	}
