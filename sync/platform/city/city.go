@@ -39,6 +39,11 @@ type Options struct {
 	DataKey string
 	// MaxConns bounds the PostgreSQL pool of this instance.
 	MaxConns int32
+	// ECertDir is the folder holding the reference e-certificate
+	// library's keys (ecert/agencies, ecert/holder.key; see
+	// local.ECertDir): default Data, else the data key's folder. Like the
+	// data key, every instance of a city must read the same keys.
+	ECertDir string
 }
 
 // Shared reports whether the options name storage several instances can
@@ -168,6 +173,23 @@ func Open(ctx context.Context, o Options, cfg platform.Config) (*Platform, error
 		return nil, err
 	}
 	cfg.Blobs = p.Blobs
+	if es, ok := p.Store.(platform.ECertStore); ok && cfg.ECerts == nil {
+		// Certificates hold no ID number, only keyed hashes: the library
+		// uses the store beneath the sealing, as local does.
+		dir := o.ECertDir
+		if dir == "" {
+			dir = o.Data
+		}
+		if dir == "" {
+			dir = filepath.Dir(keyFile)
+		}
+		ref, err := local.OpenECerts(dir, es, cfg.Clock)
+		if err != nil {
+			p.Close()
+			return nil, err
+		}
+		cfg.ECerts = local.ECertConfig(ref)
+	}
 	if sh, ok := p.Store.(platform.Shared); ok {
 		cfg.Shared = sh
 	} else if cfg.NonceFile == "" && o.Data != "" {

@@ -68,9 +68,10 @@ func clusterTB(t testing.TB) *pgtest.Cluster {
 // rig is N platformd instances on one database and one bucket, each on
 // its own loopback listener, with one kiosk registered.
 type rig struct {
-	urls  []string
-	plats []*Platform
-	token string
+	urls   []string
+	plats  []*Platform
+	token  string
+	keyDir string // the data key's folder (and the e-certificate keys')
 }
 
 const kioskID = "DG-0001"
@@ -78,7 +79,7 @@ const kioskID = "DG-0001"
 func newRig(t *testing.T, n int) *rig {
 	t.Helper()
 	o := Options{DB: cluster(t).DB(t), Blobs: gw.Bucket(t), DataKey: filepath.Join(t.TempDir(), "data.key")}
-	r := &rig{}
+	r := &rig{keyDir: filepath.Dir(o.DataKey)}
 	for i := 0; i < n; i++ {
 		p, err := Open(t.Context(), o, platform.Config{Logger: slog.New(slog.DiscardHandler), CasePrefix: "DG"})
 		if err != nil {
