@@ -453,6 +453,10 @@ func (s *Server) patchBlob(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, ErrOffsetMismatch):
 		writeError(w, http.StatusConflict, api.ErrorResponse{Code: api.CodeOffsetMismatch, Message: fmt.Sprintf("platform holds %d bytes; resume from there", newOff), Offset: &newOff})
 	case errors.Is(err, ErrHashMismatch):
+		// The upload is gone; it no longer counts against the quota.
+		if err := s.cfg.Store.UploadDone(context.WithoutCancel(r.Context()), sha); err != nil {
+			s.cfg.Logger.Warn("marking a discarded upload done", "sha256", sha, "err", err)
+		}
 		s.metrics.count("blobs_completed", "hash_mismatch", 1)
 		s.cfg.Logger.Warn("blob discarded: hash mismatch", "kiosk", a.KioskID, "sha256", sha)
 		writeError(w, http.StatusUnprocessableEntity, api.ErrorResponse{Code: api.CodeHashMismatch, Message: "the uploaded bytes do not hash to the blob's address; upload discarded, start again from 0"})
