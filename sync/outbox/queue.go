@@ -276,6 +276,11 @@ func (s *Store) claimRow(ctx context.Context, tx *sql.Tx, now time.Time, r dueRo
 			p.Request.Materials[i].PromiseText = text
 		}
 	}
+	for i, number := range payload.Certs {
+		if i >= 0 && i < len(mats) {
+			p.Request.Materials[i].CertNumber = number
+		}
+	}
 	seen := map[string]bool{}
 	for _, m := range mats {
 		for _, b := range m.Pages {

@@ -79,6 +79,9 @@ type sealedPayload struct {
 	// LookupCode is the receipt's lookup code; the request carries its
 	// hash (api.LookupCodeSHA256). Absent in submissions queued before.
 	LookupCode string `json:"lookup_code,omitempty"`
+	// Certs are the e-certificate numbers by material order (issue 13),
+	// sealed like the rest; absent when none was used.
+	Certs map[int]string `json:"certs,omitempty"`
 }
 
 type pageRef struct {
@@ -136,6 +139,12 @@ func (s *Store) Submit(ctx context.Context, sub NewSubmission) (Receipt, error) 
 				sp.Promises = map[int]string{}
 			}
 			sp.Promises[i] = m.PromiseText
+		}
+		if m.CertNumber != "" {
+			if sp.Certs == nil {
+				sp.Certs = map[int]string{}
+			}
+			sp.Certs[i] = m.CertNumber
 		}
 	}
 	payload, err := json.Marshal(sp)

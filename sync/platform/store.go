@@ -87,6 +87,10 @@ type ExportRow struct {
 	ItemID     string   `json:"item_id"`
 	Status     string   `json:"status"`
 	Blobs      []string `json:"blobs"`
+	// Certs are the numbers of the e-certificates the submission names
+	// instead of scans (api.MaterialRef.CertNumber; issue 13), in the
+	// order of its materials.
+	Certs []string `json:"certs,omitempty"`
 }
 
 // Session is a logged-in staff member's browser session. The cookie value is

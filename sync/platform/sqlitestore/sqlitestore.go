@@ -702,7 +702,9 @@ func (s *Store) CountByStatus(ctx context.Context) (map[string]int64, error) {
 // Export calls fn for every submission in the order received.
 func (s *Store) Export(ctx context.Context, fn func(platform.ExportRow) error) error {
 	rows, err := s.r.QueryContext(ctx, `SELECT s.receipt, s.uuid, s.case_number, s.kiosk, s.item_id, s.status,
-		coalesce((SELECT group_concat(sha256, ',') FROM (SELECT sha256 FROM submission_blobs b WHERE b.submission_id = s.id ORDER BY seq)), '')
+		coalesce((SELECT group_concat(sha256, ',') FROM (SELECT sha256 FROM submission_blobs b WHERE b.submission_id = s.id ORDER BY seq)), ''),
+		coalesce((SELECT group_concat(n, ',') FROM (SELECT json_extract(m.value, '$.cert_number') AS n FROM json_each(CASE WHEN json_valid(s.request) THEN s.request ELSE '{}' END, '$.materials') m
+			WHERE n IS NOT NULL AND n != '' ORDER BY m.key)), '')
 		FROM submissions s ORDER BY s.id`)
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
@@ -710,13 +712,16 @@ func (s *Store) Export(ctx context.Context, fn func(platform.ExportRow) error) e
 	defer rows.Close()
 	for rows.Next() {
 		var r platform.ExportRow
-		var blobs string
-		if err := rows.Scan(&r.Receipt, &r.UUID, &r.CaseNumber, &r.KioskID, &r.ItemID, &r.Status, &blobs); err != nil {
+		var blobs, certs string
+		if err := rows.Scan(&r.Receipt, &r.UUID, &r.CaseNumber, &r.KioskID, &r.ItemID, &r.Status, &blobs, &certs); err != nil {
 			return fmt.Errorf("export: %w", err)
 		}
 		r.Blobs = []string{}
 		if blobs != "" {
 			r.Blobs = strings.Split(blobs, ",")
+		}
+		if certs != "" {
+			r.Certs = strings.Split(certs, ",")
 		}
 		if err := fn(r); err != nil {
 			return err
