@@ -58,9 +58,37 @@ type Options struct {
 	// finish printing (default 30 s plus the job's own time).
 	DoneTimeout time.Duration
 	// SettleTime is how long status is watched after the last byte on a
-	// printer whose profile lacks transmit_status (default 2 s).
+	// printer that does not confirm a job with GS r: its profile lacks
+	// transmit_status, or Probe found it does not answer (default 2 s).
 	SettleTime time.Duration
-	Logger     *slog.Logger
+	// ProbeWait bounds Probe's wait for the reply to GS r 1 (default 1 s;
+	// the printer is idle then, so a printer that answers does at once).
+	ProbeWait time.Duration
+	Logger    *slog.Logger
+}
+
+// Capabilities are what Probe found the printer to answer. Models differ
+// from their profiles: some that print everything never answer GS r.
+type Capabilities struct {
+	// Probed is false until a Probe got an answer to DLE EOT.
+	Probed bool
+	// RealtimeStatus: the printer answers DLE EOT (paper, cover, errors).
+	RealtimeStatus bool
+	// TransmitStatus: the printer answers GS r 1 in order from its buffer,
+	// so the end of a job is confirmed by its reply. Without it the end is
+	// judged by watching real-time status for Options.SettleTime.
+	TransmitStatus bool
+}
+
+func (c Capabilities) String() string {
+	if !c.Probed {
+		return "not probed"
+	}
+	gsr := "no GS r (end of job by real-time status)"
+	if c.TransmitStatus {
+		gsr = "GS r"
+	}
+	return "DLE EOT, " + gsr
 }
 
 // Progress says how far a job got.
@@ -102,7 +130,8 @@ type Printer struct {
 
 	ops     sync.Mutex // one job or status query at a time
 	last    *escpos.Job
-	partial bool // the last job failed with part of it printed on the roll
+	partial bool         // the last job failed with part of it printed on the roll
+	caps    Capabilities // written under ops and mu; read under either
 
 	status   chan byte     // DLE EOT replies
 	buffered chan byte     // GS r replies
@@ -164,6 +193,9 @@ func New(port Port, cfg Options) (*Printer, error) {
 	}
 	if cfg.SettleTime <= 0 {
 		cfg.SettleTime = 2 * time.Second
+	}
+	if cfg.ProbeWait <= 0 {
+		cfg.ProbeWait = time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -393,6 +425,62 @@ func (p *Printer) Status(ctx context.Context) (escpos.Status, error) {
 	return st, err
 }
 
+// Probe finds out what the printer answers: DLE EOT (it must, or the
+// printer counts as silent: ErrNoReply) and GS r 1, which some printers
+// never answer although their profile has transmit_status. The answer is
+// recorded (Capabilities), so that a job on such a printer ends by
+// watching real-time status instead of waiting DoneTimeout for a reply
+// that never comes and then reporting a receipt that printed as failed.
+// A job on a printer not yet probed probes first.
+func (p *Printer) Probe(ctx context.Context) (Capabilities, error) {
+	p.ops.Lock()
+	defer p.ops.Unlock()
+	return p.probe(ctx)
+}
+
+func (p *Printer) probe(ctx context.Context) (Capabilities, error) {
+	st, err := p.readStatus(ctx, true)
+	if err != nil {
+		return p.Capabilities(), err
+	}
+	p.noteStatus(st, statusErr(st))
+	c := Capabilities{Probed: true, RealtimeStatus: true}
+	if p.cfg.Profile.TransmitStatus {
+		// Idle now, so the buffer is empty and GS r is answered at once if
+		// it is answered at all.
+		for len(p.buffered) > 0 {
+			<-p.buffered
+		}
+		if err := p.writeCommand(ctx, escpos.TransmitPaperStatus(), newPacer(p.cfg.Baud)); err != nil {
+			return p.Capabilities(), err
+		}
+		t := time.NewTimer(p.cfg.ProbeWait)
+		select {
+		case <-p.buffered:
+			c.TransmitStatus = true
+		case <-t.C:
+			p.log.Warn("printer does not answer GS r although its profile says it does; jobs end by watching real-time status",
+				"profile", p.cfg.Profile.Name)
+		case <-ctx.Done():
+			t.Stop()
+			return p.Capabilities(), ctx.Err()
+		}
+		t.Stop()
+	}
+	p.mu.Lock()
+	p.caps = c
+	p.mu.Unlock()
+	p.log.Info("printer probed", "capabilities", c.String())
+	return c, nil
+}
+
+// Capabilities is what the last successful Probe found.
+func (p *Printer) Capabilities() Capabilities {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.caps
+}
+
 // Monitor polls status every interval while no job is running, so that
 // paper running out, an open cover or an unplugged printer reach Events
 // before a resident needs a receipt. It returns when ctx ends.
@@ -485,6 +573,14 @@ func (p *Printer) run(ctx context.Context, job escpos.Job, clearFirst bool) (Pro
 		}
 	}
 	p.setPaused(false) // a fresh job starts from a known line state; XOFF re-arrives if still busy
+	if !p.Capabilities().Probed {
+		// Before the first job: whether the end of a job can be
+		// confirmed by GS r. A printer that does not answer at all fails
+		// the job below as it always did.
+		if _, err := p.probe(ctx); err != nil && ctx.Err() != nil {
+			return fail(ctx.Err())
+		}
+	}
 	st, err := p.readStatus(ctx, true)
 	if err != nil {
 		return fail(err)
@@ -604,8 +700,9 @@ func (p *Printer) waitXON(ctx context.Context) error {
 
 // awaitPrinted sends GS r 1, which the printer answers only when it has
 // processed everything before it, and meanwhile polls real-time status so
-// that paper running out during the cut is reported as such. For a profile
-// without transmit_status it only watches status for SettleTime.
+// that paper running out during the cut is reported as such. For a printer
+// that does not answer GS r (its profile lacks transmit_status, or Probe
+// found it silent) it only watches status for SettleTime.
 func (p *Printer) awaitPrinted(ctx context.Context, n int) error {
 	for len(p.buffered) > 0 {
 		<-p.buffered
@@ -613,7 +710,7 @@ func (p *Printer) awaitPrinted(ctx context.Context, n int) error {
 	var answered <-chan byte = p.buffered
 	// Generous: a thermal head prints at least ~1 kB/s of receipt data.
 	wait := p.cfg.DoneTimeout + time.Duration(n)*time.Millisecond
-	if p.cfg.Profile.TransmitStatus {
+	if c := p.Capabilities(); p.cfg.Profile.TransmitStatus && (c.TransmitStatus || !c.Probed) {
 		if err := p.writeCommand(ctx, escpos.TransmitPaperStatus(), newPacer(p.cfg.Baud)); err != nil {
 			return err
 		}

@@ -41,7 +41,7 @@ func TestProberIdentifiesPrinterAtItsBaud(t *testing.T) {
 		detail string
 	}{
 		{"wrong baud", pt.SlavePath, 9600, false, ""},
-		{"right baud", pt.SlavePath, 115200, true, "paper-near-end"},
+		{"right baud", pt.SlavePath, 115200, true, "paper-near-end; answers GS r"},
 		{"nothing there", silent.SlavePath, 115200, false, ""},
 	}
 	var pr Prober
@@ -93,5 +93,27 @@ func TestProbeRunFindsPrinter(t *testing.T) {
 	}
 	if res[1].Kind != "" {
 		t.Errorf("silent port: %+v", res[1])
+	}
+}
+
+// TestProberSaysNoGSr: `onedoor devices probe` tells the technician that
+// a printer does not answer GS r, what the driver then does instead.
+func TestProberSaysNoGSr(t *testing.T) {
+	prof, _ := escpos.LoadProfile("generic-80")
+	pt, err := sim.OpenPTY("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, err := sim.NewPrinter(prof, sim.WithPrinterBaud(9600), sim.WithoutGSr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); sp.Serve(ctx, pt) }()
+	defer func() { cancel(); <-done; pt.Close() }()
+	res := probe.Run(context.Background(), []string{pt.SlavePath}, []probe.Prober{Prober{}})
+	if res[0].Kind != "printer" || !strings.Contains(res[0].Detail, "no GS r reply") {
+		t.Errorf("printer without GS r: %+v", res[0])
 	}
 }

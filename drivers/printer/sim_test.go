@@ -406,7 +406,7 @@ func TestEndOfJobWithoutTransmitStatus(t *testing.T) {
 			}
 			want := 0
 			if gsr {
-				want = 1
+				want = 2 // the probe before the first job, and the job's end
 			}
 			if got := r.sim.Stats().GSr; got != want {
 				t.Fatalf("GS r sent %d times, want %d", got, want)

@@ -35,8 +35,10 @@ type Printer struct {
 	// dotRowsPerSec is the print speed; zero prints instantly.
 	dotRowsPerSec int
 	baud          int // 0: answers at any line rate
-	xoffFree      int
-	xonFree       int
+	// noGSr models printers that answer DLE EOT but never GS r.
+	noGSr    bool
+	xoffFree int
+	xonFree  int
 
 	mu       sync.Mutex
 	wake     chan struct{} // nudges the print loop: data arrived or a fault cleared
@@ -64,6 +66,11 @@ type PrinterStats struct {
 	Unknown    int // commands the printer did not understand
 	Garbage    int // characters printed as garbage (no glyph in the font)
 	GSr        int // GS r requests answered (in order, from the buffer)
+	GSrIgnored int // GS r requests left unanswered (WithoutGSr)
+	// LastDataAt is when the last byte other than a real-time command
+	// (DLE EOT n, DLE ENQ n) arrived: the end of what was sent to print,
+	// not of the status polling that may follow it.
+	LastDataAt time.Time
 }
 
 // PrintedPage is one piece of paper: everything printed up to a cut, or up
@@ -98,6 +105,11 @@ func WithPrintSpeed(rowsPerSec int) PrinterOption {
 // WithPrinterBaud makes the printer understand only a host whose line is
 // set to baud.
 func WithPrinterBaud(baud int) PrinterOption { return func(p *Printer) { p.baud = baud } }
+
+// WithoutGSr makes the printer one of the models that answer real-time
+// status (DLE EOT) but never GS r: it prints everything, and a driver that
+// waits for GS r's reply to confirm a job waits in vain.
+func WithoutGSr() PrinterOption { return func(p *Printer) { p.noGSr = true } }
 
 // WithOutputDir saves every finished page as page-NNN.png and .txt in dir.
 func WithOutputDir(dir string) PrinterOption { return func(p *Printer) { p.outDir = dir } }
@@ -224,8 +236,14 @@ func WithFlowThresholds(xoff, xon int) PrinterOption {
 func (p *Printer) receive(b []byte) {
 	var replies []byte
 	p.mu.Lock()
+	now := time.Now()
 	for _, c := range b {
 		p.stats.Received++
+		realtime := p.rtState >= 2 || c == escpos.DLE ||
+			(p.rtState == 1 && (c == escpos.EOT || c == escpos.ENQ))
+		if !realtime {
+			p.stats.LastDataAt = now
+		}
 		clear := false
 		switch p.rtState {
 		case 1:
@@ -542,6 +560,11 @@ func (p *Printer) consumePaper(rows int) bool {
 
 func (p *Printer) replyBuffered(n int) {
 	p.mu.Lock()
+	if p.noGSr {
+		p.stats.GSrIgnored++
+		p.mu.Unlock()
+		return
+	}
 	p.stats.GSr++
 	var b byte
 	if n == 1 || n == '1' {
