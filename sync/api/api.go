@@ -217,6 +217,9 @@ type TrackResponse struct {
 	// CertificateUses is "who used my certificates": the access log of the
 	// applicant's e-certificates, newest first (issue 13).
 	CertificateUses []CertificateUse `json:"certificate_uses,omitempty"`
+	// RatingReply is the office's reply to the resident's bad rating of
+	// this case (好差评整改反馈, issue 14), masked; absent until given.
+	RatingReply string `json:"rating_reply,omitempty"`
 }
 
 // Rating is the body of POST /api/v1/ratings (好差评). UUID is made on the

@@ -776,6 +776,7 @@ func (s *Server) getTrack(w http.ResponseWriter, r *http.Request) {
 		Receipt: d.Receipt, CaseNumber: d.CaseNumber, ItemID: d.ItemID, ApplicantName: pii.MaskName(d.ApplicantName),
 		Status: d.Status, ReceivedAt: d.ReceivedAt, History: maskNotes(d.History),
 		CertificateUses: s.certificateUses(r.Context(), d.Request.Applicant.IDNumber),
+		RatingReply:     s.ratingReply(r.Context(), d.Receipt),
 	})
 }
 

@@ -1,6 +1,7 @@
 package platform_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -190,5 +191,62 @@ func TestRolesOverHTTP(t *testing.T) {
 	}
 	if _, page := approver.get("/office/submissions/" + c.uuid); !strings.Contains(page, "张三（clerk1）") {
 		t.Error("the history does not name clerk1")
+	}
+}
+
+// TestTrackShowsRatingReply: the kiosk's progress lookup carries the
+// office's reply to the resident's bad rating once it is given.
+func TestTrackShowsRatingReply(t *testing.T) {
+	e := newSupEnv(t)
+	ctx := t.Context()
+	now := e.clock.Now()
+	req := api.SubmissionRequest{UUID: uuid.NewString(), Receipt: "K11-20261130-0001", KioskID: "K11", ItemID: supItems[0].id, ItemVersion: "1", CreatedAt: now,
+		Applicant: api.ApplicantData{Name: "测试人", IDNumber: testID}}
+	ok := func(sr api.SubmissionResponse) (platform.StoredResponse, error) {
+		return platform.StoredResponse{Status: 201, Body: []byte("x")}, nil
+	}
+	if _, _, err := e.store.CreateSubmission(ctx, platform.IntakeRecord{KioskID: "K11", IdemKey: req.UUID, BodyHash: "x", Req: req, ReceivedAt: now, CasePrefix: "DG"}, ok); err != nil {
+		t.Fatal(err)
+	}
+	rt := api.Rating{UUID: uuid.NewString(), Receipt: req.Receipt, Level: 1, Reason: "等待时间太长", At: now}
+	if _, _, err := e.store.AddRating(ctx, platform.RatingRecord{KioskID: "K11", IdemKey: rt.UUID, BodyHash: "r", Rating: rt, ReceivedAt: now},
+		func(r api.RatingResponse) (platform.StoredResponse, error) {
+			return platform.StoredResponse{Status: 201, Body: []byte("r")}, nil
+		}); err != nil {
+		t.Fatal(err)
+	}
+	track := func() api.TrackResponse {
+		t.Helper()
+		hr, _ := http.NewRequest("GET", e.http.URL+api.PathTrack+req.Receipt, nil)
+		hr.Header.Set(api.HeaderHolderProof, api.HolderProof(testID, req.Receipt))
+		nonce, _ := api.NewNonce()
+		if err := api.Sign(hr, "K11", "tok-K11", api.EmptySHA256, e.clock.Now(), nonce); err != nil {
+			t.Fatal(err)
+		}
+		res, err := http.DefaultClient.Do(hr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var tr api.TrackResponse
+		if res.StatusCode != http.StatusOK || json.NewDecoder(res.Body).Decode(&tr) != nil {
+			t.Fatalf("track = %d", res.StatusCode)
+		}
+		return tr
+	}
+	if tr := track(); tr.RatingReply != "" {
+		t.Fatalf("reply before one was given: %q", tr.RatingReply)
+	}
+	ts, err := e.store.FollowUps(ctx, supervise.FollowUpQuery{Receipt: req.Receipt})
+	if err != nil || len(ts) != 1 {
+		t.Fatalf("follow-up of the rating = %v %v", ts, err)
+	}
+	for _, k := range []string{supervise.StepAssign, supervise.StepVerify, supervise.StepRectify, supervise.StepReply} {
+		if err := e.store.AddStep(ctx, ts[0].ID, supervise.Step{Kind: k, Text: "已增派窗口人员，请致电 13800000000", Actor: "super", At: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if tr := track(); tr.RatingReply != "已增派窗口人员，请致电 138****0000" {
+		t.Fatalf("reply in the lookup = %q", tr.RatingReply)
 	}
 }

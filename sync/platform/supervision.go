@@ -778,3 +778,23 @@ func (s *Server) WarmSupervision(ctx context.Context) error {
 	s.cfg.Logger.Info("supervision statistics ready", "cases", s.sup.ref.Cache.Len(), "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
+
+// ratingReply is the reply recorded on the follow-up of receipt's bad
+// rating, masked, for the kiosk's progress lookup; "" when there is none
+// or no supervision.
+func (s *Server) ratingReply(ctx context.Context, receipt string) string {
+	if s.sup == nil {
+		return ""
+	}
+	if err := s.sup.ref.Refresh(ctx); err != nil {
+		s.cfg.Logger.Warn("supervision refresh for a lookup", "err", err)
+	}
+	ts, err := s.sup.store.FollowUps(ctx, supervise.FollowUpQuery{Receipt: receipt, Limit: 1})
+	if err != nil || len(ts) == 0 {
+		return ""
+	}
+	if st, ok := ts[0].Get(supervise.StepReply); ok {
+		return pii.MaskText(st.Text)
+	}
+	return ""
+}
