@@ -39,7 +39,6 @@ type Aplay struct {
 
 	mu    sync.Mutex
 	state string
-	since time.Time
 }
 
 func (a *Aplay) command() string {
@@ -157,7 +156,7 @@ func lastLine(s string) string {
 	// "aplay: main:831: audio open error: …": keep what a technician reads.
 	if i := strings.LastIndex(l, ": audio open error"); i >= 0 {
 		l = l[i+2:]
-	} else if strings.HasPrefix(l, "aplay: ") {
+	} else {
 		l = strings.TrimPrefix(l, "aplay: ")
 	}
 	const max = 200
