@@ -3,7 +3,7 @@
 // (cmd/minwindow), alternating runs in the same session so both see the same
 // machine state. It needs a display (run it under Xvfb):
 //
-//	go build -tags no_emoji -o /tmp/onedoor ./kiosk
+//	go build -tags no_emoji,demo -o /tmp/onedoor ./kiosk # --demo is in the demo build only
 //	go build -tags no_emoji -o /tmp/minwindow ./kiosk/app/cmd/minwindow
 //	xvfb-run -a -s "-screen 0 1700x900x24" go run ./kiosk/app/cmd/benchstart \
 //	    -kiosk /tmp/onedoor -baseline /tmp/minwindow -runs 5
