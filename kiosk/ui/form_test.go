@@ -84,3 +84,25 @@ func keys(m map[string]*ui.Field) []string {
 	}
 	return out
 }
+
+// TestMaterialsShowFirstToProvide: in elder mode (one material a page) the
+// materials screen opens on the first material still to provide, not on
+// the ID card that needs nothing.
+func TestMaterialsShowFirstToProvide(t *testing.T) {
+	h := newHarness(t, "zh-CN", true)
+	for _, e := range []flow.Event{flow.Start{}, flow.SelectItem{ItemID: "hh-residence-permit"}, flow.Next{},
+		flow.CardRead{Identity: uitest.Fictional()}} {
+		h.Dispatch(e)
+	}
+	uitest.PassEligibility(h)
+	for _, e := range []flow.Event{flow.SetField{Name: "phone", Value: "13800138000"}, flow.SetField{Name: "address", Value: "东莞市示例镇演示路1号"},
+		flow.SetField{Name: "move_in", Value: "20250301"}, flow.Next{}} {
+		h.Dispatch(e)
+	}
+	if st := h.Machine.State(); st.Step != flow.StepMaterials {
+		t.Fatalf("at %v", st.Step)
+	}
+	if uitest.FindButton(h.Win.Content(), h.Tr.T("btn.scan")) == nil {
+		t.Fatalf("the materials screen opens without a material to scan on screen:\n%s", uitest.Joined(h.Win.Content()))
+	}
+}

@@ -452,9 +452,6 @@ func (k *Kiosk) body(s flow.State) fyne.CanvasObject {
 	return widget.NewLabel(s.Step.String())
 }
 
-// page returns the remembered page of a list on the current screen.
-func (k *Kiosk) page(name string) int { return k.pages[k.state.Step.String()+"/"+name] }
-
 func (k *Kiosk) paged(name string, items []fyne.CanvasObject, perPage, cols int) *PagedList {
 	key := k.state.Step.String() + "/" + name
 	p := NewPagedList(k.tr, items, perPage, cols, k.pages[key])

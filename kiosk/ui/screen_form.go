@@ -196,15 +196,6 @@ func without(ms []KeypadKind, m KeypadKind) []KeypadKind {
 	return out
 }
 
-func fieldHasError(fields []flow.FieldState, name string) bool {
-	for _, f := range fields {
-		if f.Field.Name == name {
-			return !f.Error.IsZero()
-		}
-	}
-	return false
-}
-
 func hasEditable(fields []flow.FieldState, name string) bool {
 	for _, f := range fields {
 		if f.Field.Name == name {

@@ -26,7 +26,20 @@ func (sc *materialsScreen) draw(s flow.State) fyne.CanvasObject {
 		cols = 1
 	}
 	top := para(k.tr.T("materials.place_page"))
-	return container.NewBorder(top, nil, nil, nil, k.paged("materials", cards, per, cols))
+	list := k.paged("materials", cards, per, cols)
+	// Until the resident pages by hand, the page shown is the first
+	// material still to provide: in elder mode a page holds one, and a
+	// first page saying "nothing to hand in" (the ID card, checked by
+	// sharing) made residents tap Next past the ones to scan.
+	if _, byHand := k.pages[s.Step.String()+"/materials"]; !byHand {
+		for i, ms := range s.Materials {
+			if !ms.Satisfied() {
+				list.ShowItem(cards[i])
+				break
+			}
+		}
+	}
+	return container.NewBorder(top, nil, nil, nil, list)
 }
 
 func (k *Kiosk) materialCard(s flow.State, ms flow.MaterialState) fyne.CanvasObject {
