@@ -696,7 +696,7 @@ func (sv *supervision) phoneLookup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sv.phoneFails.forget(receipt)
-	if err := sv.ref.Refresh(r.Context()); err != nil {
+	if err := sv.refreshRecords(r.Context()); err != nil {
 		sv.s.internal(w, r, err)
 		return
 	}
@@ -786,7 +786,7 @@ func (s *Server) ratingReply(ctx context.Context, receipt string) string {
 	if s.sup == nil {
 		return ""
 	}
-	if err := s.sup.ref.Refresh(ctx); err != nil {
+	if err := s.sup.refreshRecords(ctx); err != nil {
 		s.cfg.Logger.Warn("supervision refresh for a lookup", "err", err)
 	}
 	ts, err := s.sup.store.FollowUps(ctx, supervise.FollowUpQuery{Receipt: receipt, Limit: 1})
@@ -797,4 +797,13 @@ func (s *Server) ratingReply(ctx context.Context, receipt string) string {
 		return pii.MaskText(st.Text)
 	}
 	return ""
+}
+
+// refreshRecords brings the stored facts and follow-up tasks up to date
+// without the statistics' cache: residents' lookups must not wait for the
+// cache's first load (seconds for a million cases).
+func (sv *supervision) refreshRecords(ctx context.Context) error {
+	r := sv.ref
+	r.Cache = nil
+	return r.Refresh(ctx)
 }
