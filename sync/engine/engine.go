@@ -128,6 +128,11 @@ type Progress struct {
 	LastError               string // last failure, without personal data
 	NextProbe               time.Time
 	Sent, Rejected, Retried int // counts since start
+	// Held counts holds since start of submissions queued under another
+	// kiosk ID (kiosk.id was changed with them in the queue): the platform
+	// takes a submission only from the kiosk that made it, so sending one
+	// would get it refused for good. They stay queued; LastError says why.
+	Held int
 }
 
 // Engine drains an outbox to the platform.
@@ -539,6 +544,9 @@ func (e *Engine) drainSubmissions(ctx context.Context) error {
 // sent again in this pass; err is set only when the pass should stop (link
 // down, shutting down).
 func (e *Engine) send(ctx context.Context, p *outbox.Pending, marks *sentLog) (delivered bool, err error) {
+	if k := p.Request.KioskID; k != "" && k != e.cfg.KioskID {
+		return false, e.hold(ctx, p)
+	}
 	e.update(func(pr *Progress) { pr.State = StateSending; pr.Current = p.Receipt; pr.CurrentSent = 0 })
 	resp, err := e.deliver(ctx, p)
 	// Record the outcome even when ctx was cancelled mid-way, so a clean
@@ -613,6 +621,26 @@ func (e *Engine) send(ctx context.Context, p *outbox.Pending, marks *sentLog) (d
 		e.update(func(pr *Progress) { pr.Retried++; pr.LastError = p.Receipt + ": " + reason })
 		return false, nil
 	}
+}
+
+// hold keeps a submission queued under another kiosk ID instead of sending
+// it: the platform would answer "kiosk_id must be the signing kiosk", a 4xx,
+// and the submission would be rejected for good although nothing is wrong
+// with it. It is looked at again after RetryMax, so setting kiosk.id back
+// sends it (as does `onedoor sync now`). Only an outbox failure stops the
+// pass.
+func (e *Engine) hold(ctx context.Context, p *outbox.Pending) error {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	reason := fmt.Sprintf("held: queued as kiosk %s, but this kiosk is now %s; the platform takes a submission only from the kiosk that made it. "+
+		"Set kiosk.id back to %s until the queue is empty, then change it", p.Request.KioskID, e.cfg.KioskID, p.Request.KioskID)
+	if err := e.cfg.Store.MarkRetry(rctx, p.UUID, reason, e.cfg.Clock().Add(e.cfg.RetryMax)); err != nil {
+		e.log.Error("sync: MarkRetry failed", "receipt", p.Receipt, "err", err)
+		return err
+	}
+	e.log.Warn("sync: submission held: queued under another kiosk ID", "receipt", p.Receipt, "queued_as", p.Request.KioskID, "kiosk", e.cfg.KioskID)
+	e.update(func(pr *Progress) { pr.Held++; pr.LastError = p.Receipt + ": " + reason })
+	return nil
 }
 
 // permanent is the platform's final word on a submission. A blob that did
