@@ -68,6 +68,9 @@ func TestHelpCallOnFleetPage(t *testing.T) {
 			t.Errorf("help call %q lacks %q", text, want)
 		}
 	}
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("#kiosk-DG-VILLAGE7 .alert-help"))); err != nil {
+		t.Fatalf("the kiosk's row does not show the call: %v", err)
+	}
 
 	// The page rings until someone answers. The browser may hold sound
 	// back until a click on the page; the page then asks for one.
@@ -97,6 +100,9 @@ func TestHelpCallOnFleetPage(t *testing.T) {
 	acancel()
 	if err != nil {
 		t.Fatalf("acknowledged call did not clear: %v", err)
+	}
+	if err := chromedp.Do(ctx, chromedp.WaitNotPresent(chromedp.CSS("#kiosk-DG-VILLAGE7 .alert-help"))); err != nil {
+		t.Fatal(err)
 	}
 
 	// The kiosk lost the answer and retries the same call: answered

@@ -120,6 +120,20 @@
       row.appendChild(button);
       list.appendChild(row);
     });
+    // The kiosk's own row in the fleet table says so too.
+    Array.prototype.forEach.call(document.querySelectorAll(".alert-help"), function (b) {
+      b.parentNode.removeChild(b);
+    });
+    calls.forEach(function (c) {
+      var row = document.getElementById("kiosk-" + c.kiosk);
+      var cell = row && row.querySelector(".alerts");
+      if (cell && !cell.querySelector(".alert-help")) {
+        var badge = document.createElement("span");
+        badge.className = "alert alert-help";
+        badge.textContent = "呼叫工作人员";
+        cell.insertBefore(badge, cell.firstChild);
+      }
+    });
     box.hidden = calls.length === 0;
     box.setAttribute("data-open", String(calls.length));
     ring(calls.length > 0);
