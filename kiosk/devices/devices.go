@@ -125,67 +125,59 @@ func (m *Manager) Apply(ctx context.Context, c config.Config) error {
 	m.applyMu.Lock()
 	defer m.applyMu.Unlock()
 	want := c.Devices
-	m.mu.Lock()
-	cur := m.cur
-	hasCard, hasPrn, hasScan := m.card != nil, m.prn != nil, m.scan != nil
-	m.mu.Unlock()
-	on := func(enabled bool, port string) bool { return enabled && port != "" }
-	var errs []error
+	return errors.Join(
+		reopen(m, "card reader", &m.card, &m.cur.IDCard, want.IDCard, want.IDCard.Enabled, want.IDCard.Port,
+			func() (*cardDev, error) {
+				return m.openCard(want.IDCard.Port, baudOr(want.IDCard.Baud, DefaultCardBaud))
+			},
+			(*cardDev).close),
+		reopen(m, "printer", &m.prn, &m.cur.Printer, want.Printer, want.Printer.Enabled, want.Printer.Port,
+			func() (*printer.Printer, error) {
+				return m.openPrinter(want.Printer.Port, baudOr(want.Printer.Baud, DefaultPrinterBaud), want.Printer.Profile)
+			},
+			func(p *printer.Printer) { p.Close() }),
+		reopen(m, "scanner", &m.scan, &m.cur.Scanner, want.Scanner, want.Scanner.Enabled, want.Scanner.Port,
+			func() (*scanDev, error) {
+				return m.openScanner(want.Scanner.Port, baudOr(want.Scanner.Baud, DefaultScannerBaud))
+			},
+			(*scanDev).close),
+	)
+}
 
-	if d := want.IDCard; d != cur.IDCard || (!hasCard && on(d.Enabled, d.Port)) {
-		m.mu.Lock()
-		old := m.card
-		m.card, m.cur.IDCard = nil, d
+// reopen is Apply for one device: dev and cur are its slot in m and the
+// settings it was opened with. When want differs from cur, or the device
+// should be open and is not, the old one is closed and, when enabled on a
+// port, a new one opened; a device that fails to open leaves its settings
+// empty, so the next Apply tries again. m.mu is held only to swap the
+// slot, never while a port opens or closes.
+func reopen[S comparable, D comparable](m *Manager, name string, dev *D, cur *S, want S, enabled bool, port string,
+	open func() (D, error), closeDev func(D)) error {
+	var none D
+	on := enabled && port != ""
+	m.mu.Lock()
+	if want == *cur && (*dev != none || !on) {
 		m.mu.Unlock()
-		old.close()
-		if on(d.Enabled, d.Port) {
-			nd, err := m.openCard(d.Port, baudOr(d.Baud, DefaultCardBaud))
-			m.mu.Lock()
-			if err != nil {
-				errs = append(errs, fmt.Errorf("card reader on %s: %w", d.Port, err))
-				m.cur.IDCard = config.Device{}
-			}
-			m.card = nd
-			m.mu.Unlock()
-		}
+		return nil
 	}
-	if d := want.Printer; d != cur.Printer || (!hasPrn && on(d.Enabled, d.Port)) {
-		m.mu.Lock()
-		old := m.prn
-		m.prn, m.cur.Printer = nil, d
-		m.mu.Unlock()
-		if old != nil {
-			old.Close()
-		}
-		if on(d.Enabled, d.Port) {
-			np, err := m.openPrinter(d.Port, baudOr(d.Baud, DefaultPrinterBaud), d.Profile)
-			m.mu.Lock()
-			if err != nil {
-				errs = append(errs, fmt.Errorf("printer on %s: %w", d.Port, err))
-				m.cur.Printer = config.Printer{}
-			}
-			m.prn = np
-			m.mu.Unlock()
-		}
+	old := *dev
+	*dev, *cur = none, want
+	m.mu.Unlock()
+	if old != none {
+		closeDev(old)
 	}
-	if d := want.Scanner; d != cur.Scanner || (!hasScan && on(d.Enabled, d.Port)) {
-		m.mu.Lock()
-		old := m.scan
-		m.scan, m.cur.Scanner = nil, d
-		m.mu.Unlock()
-		old.close()
-		if on(d.Enabled, d.Port) {
-			ns, err := m.openScanner(d.Port, baudOr(d.Baud, DefaultScannerBaud))
-			m.mu.Lock()
-			if err != nil {
-				errs = append(errs, fmt.Errorf("scanner on %s: %w", d.Port, err))
-				m.cur.Scanner = config.Device{}
-			}
-			m.scan = ns
-			m.mu.Unlock()
-		}
+	if !on {
+		return nil
 	}
-	return errors.Join(errs...)
+	d, err := open()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err != nil {
+		var zero S
+		*cur = zero
+		return fmt.Errorf("%s on %s: %w", name, port, err)
+	}
+	*dev = d
+	return nil
 }
 
 // Release closes every device; the next Apply opens them again.
