@@ -14,8 +14,10 @@ import (
 	"onedoor/kiosk/flow"
 	"onedoor/kiosk/ui/uitest"
 	"onedoor/sync/api"
+	"onedoor/sync/outbox"
 	"onedoor/sync/platform/ecert"
 	"onedoor/sync/platform/local"
+	"onedoor/sync/sqlitedb"
 )
 
 // elderID is the "elder" demo card's number: 艾尔肯·测试, who holds no
@@ -216,4 +218,85 @@ func (r *rig) officePage(path string) string {
 	}
 	resp.Body.Close()
 	return get(path)
+}
+
+// TestECertOfflineAndRefusedAtIntake: with the link down the kiosk offers
+// no e-certificate as confirmed — it says it cannot check now, and the
+// material stays to be scanned; with the link up a certificate changed
+// in the library after it was offered is refused at intake (422
+// ecert_invalid), and the resident's lookup says to apply again and scan
+// that material, instead of a silent accept.
+func TestECertOfflineAndRefusedAtIntake(t *testing.T) {
+	r := newRig(t)
+	toMaterials := func() {
+		t.Helper()
+		r.tap("我要办事")
+		r.tap("城乡居民基本医疗保险参保登记")
+		r.tap("开始办理")
+		r.placeCard("resident", flow.StepForm) // 王晓梅 holds DEMO-JZZ-0001
+		r.typeKeys(phone)
+		r.onField("address")
+		r.tap("拼音")
+		r.typeHan("dong", '东')
+		r.tap("下一步")
+		r.waitStep(flow.StepMaterials)
+	}
+
+	// Offline.
+	r.demo.SetNetwork(false)
+	toMaterials()
+	r.settle("e-certificate query answered", 20*time.Second, func() bool { return r.state().ECerts.Status == flow.ECertOffline })
+	contains(t, "offline materials screen", r.screen(), "现在无法联网查询电子证照")
+	if uitest.FindButton(r.win.Content(), "使用电子证照") != nil {
+		t.Errorf("使用电子证照 offered offline:\n%s", r.screen())
+	}
+	r.app.Dispatch(flow.UseECert{MaterialID: "residence_permit"})
+	r.q.drain()
+	if satisfied(r.state(), "residence_permit") {
+		t.Fatal("residence permit counted as provided by an e-certificate offline")
+	}
+	r.tap("取消办理")
+	r.tap("确定")
+	r.removeCard()
+	r.waitStep(flow.StepHome)
+	r.demo.SetNetwork(true)
+	r.settle("link up", 30*time.Second, func() bool { r.stack.Nudge(); return r.stack.Online() })
+
+	// Online: offered and used, then changed in the library before intake.
+	toMaterials()
+	r.settle("e-certificate offer", 20*time.Second, func() bool { return r.state().ECerts.Status == flow.ECertReady })
+	r.tap("使用电子证照")
+	db, err := sqlitedb.OpenOne(filepath.Join(r.demo.Dir, "platform", "platform.db"), sqlitedb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := db.ExecContext(t.Context(), `UPDATE ecerts SET cert = CAST(replace(CAST(cert AS TEXT), '示例路1号', '示例路9号') AS BLOB) WHERE number = 'DEMO-JZZ-0001'`)
+	db.Close()
+	if n, _ := res.RowsAffected(); err != nil || n != 1 {
+		t.Fatalf("tamper: %v (%d rows)", err, n)
+	}
+	r.tap("下一步")
+	r.waitStep(flow.StepReview)
+	r.tapContaining("我已阅读")
+	r.tap("确认提交")
+	r.waitStep(flow.StepReceipt)
+	no := r.state().Receipt.Number
+	r.finishSession()
+	r.stack.Nudge()
+	r.settle("platform's verdict", 30*time.Second, func() bool {
+		rec, err := r.stored.Lookup(t.Context(), no)
+		return err == nil && rec.State == outbox.StateRejected
+	})
+	rec, _ := r.stored.Lookup(t.Context(), no)
+	if !strings.Contains(rec.LastError, api.CodeECertInvalid) {
+		t.Errorf("rejected with %q, want %s", rec.LastError, api.CodeECertInvalid)
+	}
+	for _, row := range r.export() {
+		if row.Receipt == no {
+			t.Fatalf("the platform accepted a changed certificate: %+v", row)
+		}
+	}
+	r.placeCard("resident", flow.StepLookup)
+	r.settle("lookup answer", 20*time.Second, func() bool { return r.state().Lookup.Done })
+	contains(t, "lookup screen", uitest.JoinedAll(r.win.Content()), "电子证照核验未通过", "扫描该材料")
 }
