@@ -24,18 +24,17 @@ import (
 	"onedoor/sync/outbox/devdata"
 	"onedoor/sync/platform"
 	"onedoor/sync/platform/blobdir"
-	"onedoor/sync/platform/sqlitestore"
 )
 
 const rigKiosk = "K042"
 
 // platformProc is the real reference platform on a loopback listener over
-// a temp-dir SQLite file and blob folder. It can be stopped and started
+// a temp-dir SQLite file (or PostgreSQL: stores_test.go) and blob folder. It can be stopped and started
 // again over the same data (a platform restart).
 type platformProc struct {
 	t     *testing.T
 	dir   string
-	store *sqlitestore.Store
+	store platform.Store
 	blobs *blobdir.Dir
 	srv   *http.Server
 	ln    net.Listener
@@ -47,10 +46,7 @@ func startPlatform(t *testing.T, dir string) *platformProc {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	st, err := sqlitestore.Open(context.Background(), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openPlatformStore(t, dir)
 	blobs, err := blobdir.Open(filepath.Join(dir, "blobs"))
 	if err != nil {
 		t.Fatal(err)
