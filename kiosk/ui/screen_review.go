@@ -45,7 +45,9 @@ func (sc *reviewScreen) draw(s flow.State) fyne.CanvasObject {
 		}
 		t := k.tr.T(flow.ProvisionKey(m.How))
 		if m.How == flow.ProvidedScan {
-			t += " " + k.tr.T("materials.pages", len(m.Pages))
+			// "1 page scanned" says how; "Scanned 1 page scanned" did not
+			// read.
+			t = k.tr.T("materials.pages", len(m.Pages))
 		}
 		add(k.tr.Pick(m.Material.Name, m.Material.NameEN), t)
 	}

@@ -442,7 +442,7 @@ func Tour(h *Harness, visit func(name string) error) error {
 		{"review", []flow.Event{flow.AcceptPromise{MaterialID: "housing"}, flow.Next{}}},
 		{"confirm-cancel", []flow.Event{flow.Cancel{}}},
 		{"submitting", []flow.Event{flow.ConfirmNo{}, flow.Submit{}}},
-		{"receipt", []flow.Event{flow.SubmitDone{ReceiptNo: receipt, AcceptedAt: h.Clock.Now()}, flow.PrintDone{}}},
+		{"receipt", []flow.Event{flow.SubmitDone{ReceiptNo: receipt, LookupCode: "7K3QDM9XTA", AcceptedAt: h.Clock.Now()}, flow.PrintDone{}}},
 		{"receipt-paper-out", []flow.Event{flow.Reprint{}, flow.PrintFailed{PaperOut: true}}},
 		{"rating", []flow.Event{flow.Next{}, flow.Rate{Level: flow.Dissatisfied}}},
 		{"countdown", nil},
