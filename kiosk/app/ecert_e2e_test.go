@@ -90,16 +90,13 @@ func TestECertEndToEnd(t *testing.T) {
 	// no scan.
 	r.res.Count.Taps, r.res.Count.Typed = 0, 0
 	scansBefore := r.demo.Scanner.Stats().Scans
-	r.tap("我要办事")
-	r.tap("城乡居民基本医疗保险参保登记")
+	r.tap("城乡居民基本医疗保险参保登记") // the Home shortcut
 	r.tap("开始办理")
 	r.placeCard("elder", flow.StepForm)
 	r.typeKeys(phone)
 	r.onField("address") // the address lived at is typed, never taken from the card
 	r.tap("拼音")
 	r.typeHan("dong", '东')
-	r.tap("数字")
-	r.typeKeys("1")
 	r.tap("下一步")
 	r.waitStep(flow.StepMaterials)
 	formTaps := r.res.Count.Taps
