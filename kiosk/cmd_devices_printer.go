@@ -43,6 +43,19 @@ func parsePrinterFlags(name string, args []string, stderr io.Writer, extra func(
 	return f, exitOK, true
 }
 
+// withPrinter opens the printer of f, runs use within f.timeout and closes
+// it; the exit code is use's, or why the printer could not be opened.
+func withPrinter(ctx context.Context, f printerFlags, stderr io.Writer, use func(context.Context, *printer.Printer) int) int {
+	p, code := openPrinter(f, stderr)
+	if p == nil {
+		return code
+	}
+	defer p.Close()
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+	return use(ctx, p)
+}
+
 func openPrinter(f printerFlags, stderr io.Writer) (*printer.Printer, int) {
 	prof, err := escpos.LoadProfile(f.profile)
 	if err != nil {
@@ -75,13 +88,12 @@ func runDevicesPrintTest(ctx context.Context, args []string, stdout, stderr io.W
 	if !ok {
 		return code
 	}
-	p, code := openPrinter(f, stderr)
-	if p == nil {
-		return code
-	}
-	defer p.Close()
-	ctx, cancel := context.WithTimeout(ctx, f.timeout)
-	defer cancel()
+	return withPrinter(ctx, f, stderr, func(ctx context.Context, p *printer.Printer) int {
+		return printTest(ctx, f, p, stdout, stderr)
+	})
+}
+
+func printTest(ctx context.Context, f printerFlags, p *printer.Printer, stdout, stderr io.Writer) int {
 	start := time.Now()
 	prog, err := p.Print(ctx, printer.SampleReceipt())
 	if err != nil {
@@ -103,13 +115,12 @@ func runDevicesPrinterStatus(ctx context.Context, args []string, stdout, stderr 
 	if !ok {
 		return code
 	}
-	p, code := openPrinter(f, stderr)
-	if p == nil {
-		return code
-	}
-	defer p.Close()
-	ctx, cancel := context.WithTimeout(ctx, f.timeout)
-	defer cancel()
+	return withPrinter(ctx, f, stderr, func(ctx context.Context, p *printer.Printer) int {
+		return printerStatus(ctx, f, p, asJSON, stdout, stderr)
+	})
+}
+
+func printerStatus(ctx context.Context, f printerFlags, p *printer.Printer, asJSON bool, stdout, stderr io.Writer) int {
 	st, err := p.Status(ctx)
 	if err != nil {
 		fmt.Fprintf(stderr, "onedoor: printer-status on %s: %v\n", f.port, err)

@@ -623,13 +623,8 @@ func (p *Printer) run(ctx context.Context, job escpos.Job, clearFirst bool) (Pro
 // whole commands.
 func (p *Printer) checkpoint(ctx context.Context) error {
 	for {
-		st, err := p.readStatus(ctx, false)
-		if err != nil {
+		if err := p.fault(ctx); err != nil {
 			return err
-		}
-		if serr := statusErr(st); serr != nil {
-			p.noteStatus(st, serr)
-			return serr
 		}
 		if !p.isPaused() {
 			return nil
@@ -641,6 +636,21 @@ func (p *Printer) checkpoint(ctx context.Context) error {
 		case <-time.After(300 * time.Millisecond):
 		}
 	}
+}
+
+// fault asks for real-time status between commands and returns what stops
+// the job (ErrPaperOut, ErrCoverOpen, …, or the query's own error), nil
+// when the printer can go on.
+func (p *Printer) fault(ctx context.Context) error {
+	st, err := p.readStatus(ctx, false)
+	if err != nil {
+		return err
+	}
+	if serr := statusErr(st); serr != nil {
+		p.noteStatus(st, serr)
+		return serr
+	}
+	return nil
 }
 
 // xoffSlack is how many bytes may still follow an XOFF: printers send it
@@ -684,13 +694,8 @@ func (p *Printer) waitXON(ctx context.Context) error {
 			return ctx.Err()
 		case <-p.flow:
 		case <-t.C:
-			st, err := p.readStatus(ctx, false)
-			if err != nil {
+			if err := p.fault(ctx); err != nil {
 				return err
-			}
-			if serr := statusErr(st); serr != nil {
-				p.noteStatus(st, serr)
-				return serr
 			}
 			t.Reset(p.cfg.PauseTimeout)
 		}
@@ -734,13 +739,8 @@ func (p *Printer) awaitPrinted(ctx context.Context, n int) error {
 			}
 			return fmt.Errorf("%w: printer did not confirm the end of the job", ErrNoReply)
 		case <-poll.C:
-			st, err := p.readStatus(ctx, false)
-			if err != nil {
+			if err := p.fault(ctx); err != nil {
 				return err
-			}
-			if serr := statusErr(st); serr != nil {
-				p.noteStatus(st, serr)
-				return serr
 			}
 		}
 	}

@@ -12,19 +12,7 @@ import (
 )
 
 func TestProberIdentifiesPrinterAtItsBaud(t *testing.T) {
-	prof, _ := escpos.LoadProfile("generic-80")
-	pt, err := sim.OpenPTY("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sp, err := sim.NewPrinter(prof, sim.WithPrinterBaud(115200))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); sp.Serve(ctx, pt) }()
-	defer func() { cancel(); <-done; pt.Close() }()
+	sp, pt := servePrinter(t, "generic-80", sim.WithPrinterBaud(115200))
 
 	silent, err := sim.OpenPTY("")
 	if err != nil {
@@ -65,22 +53,33 @@ func TestProberIdentifiesPrinterAtItsBaud(t *testing.T) {
 
 var _ probe.Prober = Prober{}
 
-// Through drivers/probe, as `onedoor devices probe` runs it: the printer is
-// found on its port at its own baud, a silent port is reported as such.
-func TestProbeRunFindsPrinter(t *testing.T) {
-	prof, _ := escpos.LoadProfile("generic-58")
+// servePrinter runs a simulated printer of profile on a pty until the test
+// ends.
+func servePrinter(t *testing.T, profile string, opts ...sim.PrinterOption) (*sim.Printer, *sim.PTY) {
+	t.Helper()
+	prof, err := escpos.LoadProfile(profile)
+	if err != nil {
+		t.Fatal(err)
+	}
 	pt, err := sim.OpenPTY("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	sp, err := sim.NewPrinter(prof, sim.WithPrinterBaud(19200))
+	sp, err := sim.NewPrinter(prof, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); sp.Serve(ctx, pt) }()
-	defer func() { cancel(); <-done; pt.Close() }()
+	t.Cleanup(func() { cancel(); <-done; pt.Close() })
+	return sp, pt
+}
+
+// Through drivers/probe, as `onedoor devices probe` runs it: the printer is
+// found on its port at its own baud, a silent port is reported as such.
+func TestProbeRunFindsPrinter(t *testing.T) {
+	_, pt := servePrinter(t, "generic-58", sim.WithPrinterBaud(19200))
 	silent, err := sim.OpenPTY("")
 	if err != nil {
 		t.Fatal(err)
@@ -99,19 +98,7 @@ func TestProbeRunFindsPrinter(t *testing.T) {
 // TestProberSaysNoGSr: `onedoor devices probe` tells the technician that
 // a printer does not answer GS r, what the driver then does instead.
 func TestProberSaysNoGSr(t *testing.T) {
-	prof, _ := escpos.LoadProfile("generic-80")
-	pt, err := sim.OpenPTY("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sp, err := sim.NewPrinter(prof, sim.WithPrinterBaud(9600), sim.WithoutGSr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); sp.Serve(ctx, pt) }()
-	defer func() { cancel(); <-done; pt.Close() }()
+	_, pt := servePrinter(t, "generic-80", sim.WithPrinterBaud(9600), sim.WithoutGSr())
 	res := probe.Run(context.Background(), []string{pt.SlavePath}, []probe.Prober{Prober{}})
 	if res[0].Kind != "printer" || !strings.Contains(res[0].Detail, "no GS r reply") {
 		t.Errorf("printer without GS r: %+v", res[0])
