@@ -346,6 +346,7 @@ func (s *Server) renderDetail(w http.ResponseWriter, r *http.Request, se Session
 			next = append(next, st)
 		}
 	}
+	next = s.decisionsFor(r.Context(), se, d, next)
 	if reveal {
 		// The Store has no audit table, so the audit trail of reveals is
 		// this log line: who, when and which submission, never the number.

@@ -94,7 +94,7 @@ func civil(t time.Time) time.Time {
 type supEnv struct {
 	t      *testing.T
 	clock  *supClock
-	store  *sqlitestore.Store
+	store  testStore
 	http   *httptest.Server
 	cal    workCal
 	cases  []seedCase
@@ -136,10 +136,7 @@ func newSupEnv(t *testing.T) *supEnv {
 	}
 	catJSON, _ := json.Marshal(map[string]any{"items": items})
 	dir := t.TempDir()
-	st, err := sqlitestore.Open(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openTestStore(t, dir, sqlitestore.Options{})
 	blobs, err := blobdir.Open(filepath.Join(dir, "blobs"))
 	if err != nil {
 		t.Fatal(err)
@@ -647,6 +644,21 @@ func TestSupervisionInChromium(t *testing.T) {
 		}
 		if err := platformtest.OpenDetail(ctx, base, acc.uuid); err != nil {
 			t.Fatal(err)
+		}
+		offered, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#decision option")].map(o => o.value)`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if who.user == "clerk1" {
+			// The form does not offer it; a hand-made request is refused.
+			if slices.Contains(offered, api.StatusApproved) {
+				t.Errorf("the clerk is offered %v", offered)
+			}
+			if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const o = document.createElement("option"); o.value = "approved"; document.getElementById("decision").appendChild(o); return true; })()`)); err != nil {
+				t.Fatal(err)
+			}
+		} else if !slices.Contains(offered, api.StatusApproved) {
+			t.Errorf("the approver is offered %v", offered)
 		}
 		status, err := platformtest.Decide(ctx, api.StatusApproved, "准予")
 		if err != nil || status != who.want {

@@ -807,3 +807,18 @@ func (sv *supervision) refreshRecords(ctx context.Context) error {
 	r.Cache = nil
 	return r.Refresh(ctx)
 }
+
+// decisionsFor keeps of next the decisions se's role may make on d, so the
+// form offers a clerk 受理 and 退回 only (mayDecide still checks the POST).
+func (s *Server) decisionsFor(ctx context.Context, se Session, d Detail, next []string) []string {
+	if s.sup == nil {
+		return next
+	}
+	var out []string
+	for _, st := range next {
+		if msg, err := s.mayDecide(ctx, se, st, d); err == nil && msg == "" {
+			out = append(out, st)
+		}
+	}
+	return out
+}
