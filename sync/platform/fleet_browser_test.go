@@ -17,7 +17,6 @@ import (
 
 	"onedoor/sync/api"
 	"onedoor/sync/platform"
-	"onedoor/sync/platform/local"
 	"onedoor/sync/platform/platformtest"
 )
 
@@ -45,11 +44,9 @@ type fleetEnv struct {
 func newFleetEnv(t *testing.T, kiosks ...string) *fleetEnv {
 	ctx := context.Background()
 	clk := &fleetClock{t: time.Now().UTC().Truncate(time.Second)}
-	p, err := local.Open(ctx, t.TempDir(), platform.Config{Clock: clk.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), MetricsToken: "fleet-metrics-token"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, srv := openPlatform(t, t.TempDir(), platform.Config{Clock: clk.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), MetricsToken: "fleet-metrics-token"})
 	t.Cleanup(func() { p.Close() })
+	var err error
 	e := &fleetEnv{t: t, clock: clk, tokens: map[string]string{}}
 	for _, k := range kiosks {
 		if e.tokens[k], err = p.AddKiosk(ctx, k); err != nil {
@@ -59,7 +56,7 @@ func newFleetEnv(t *testing.T, kiosks ...string) *fleetEnv {
 	if err := p.AddStaff(ctx, "clerk", staffPassword); err != nil {
 		t.Fatal(err)
 	}
-	e.srv = httptest.NewServer(p.Server)
+	e.srv = httptest.NewServer(srv)
 	t.Cleanup(e.srv.Close)
 	return e
 }

@@ -26,11 +26,12 @@ import (
 // testID is a fictional ID number with a valid check character.
 const testID = "441900199001011231"
 
-// env is a platform on a real loopback listener over a temp-dir SQLite file.
+// env is a platform on a real loopback listener over a temp-dir SQLite file
+// (or PostgreSQL: stores_browser_test.go).
 type env struct {
 	t      testing.TB
 	dir    string
-	store  *sqlitestore.Store
+	store  testStore
 	blobs  *blobdir.Dir
 	server *platform.Server
 	http   *httptest.Server
@@ -61,10 +62,7 @@ func newEnvOpts(t testing.TB, dir string, opts sqlitestore.Options, kiosks ...st
 
 func (e *env) start(catalog []byte) {
 	e.t.Helper()
-	st, err := sqlitestore.OpenOptions(context.Background(), e.dir, e.opts)
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	st := openTestStore(e.t, e.dir, e.opts)
 	blobs, err := blobdir.Open(e.dir + "/blobs")
 	if err != nil {
 		e.t.Fatal(err)
