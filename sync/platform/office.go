@@ -331,6 +331,9 @@ func (s *Server) showDetail(w http.ResponseWriter, r *http.Request, se Session, 
 // only now and then, and each time it is shown is audited.
 func (s *Server) renderDetail(w http.ResponseWriter, r *http.Request, se Session, code int, msg string, reveal bool) {
 	d, err := s.cfg.Store.Get(r.Context(), r.PathValue("uuid"))
+	if err == nil {
+		err = s.inScope(r.Context(), se, d) // a town's staff see their town's cases only
+	}
 	if errors.Is(err, ErrNotFound) {
 		securityHeaders(w)
 		http.Error(w, "no such submission", http.StatusNotFound)

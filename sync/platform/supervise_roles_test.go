@@ -138,9 +138,16 @@ func TestRolesOverHTTP(t *testing.T) {
 			t.Errorf("%s's refused %s changed the case to %s", c.who, c.status, d.Status)
 		}
 	}
-	// A town's clerk cannot take in another town's case.
-	if got := decide(clerk, received(supTowns[1]), api.StatusAccepted); got != http.StatusForbidden {
+	// A town's clerk cannot take in, nor open, another town's case.
+	other := received(supTowns[1])
+	if got := decide(clerk, other, api.StatusAccepted); got != http.StatusForbidden && got != http.StatusNotFound {
 		t.Errorf("clerk of %s accepting in %s = %d", town, supTowns[1], got)
+	}
+	if got, _ := clerk.get("/office/submissions/" + other.uuid); got != http.StatusNotFound {
+		t.Errorf("clerk of %s opening a case of %s = %d", town, supTowns[1], got)
+	}
+	if got, _ := approver.get("/office/submissions/" + other.uuid); got != http.StatusOK {
+		t.Errorf("the city's approver opening a case of %s = %d", supTowns[1], got)
 	}
 	for _, c := range []struct {
 		who  string

@@ -822,3 +822,23 @@ func (s *Server) decisionsFor(ctx context.Context, se Session, d Detail, next []
 	}
 	return out
 }
+
+// inScope answers ErrNotFound when se's account is limited to a town and
+// d came from a kiosk of another town.
+func (s *Server) inScope(ctx context.Context, se Session, d Detail) error {
+	if s.sup == nil {
+		return nil
+	}
+	a, err := s.sup.account(ctx, se.User)
+	if err != nil || a.Town == "" {
+		return err
+	}
+	towns, err := s.sup.store.KioskTowns(ctx)
+	if err != nil {
+		return err
+	}
+	if towns[d.KioskID] != a.Town {
+		return fmt.Errorf("case of another town: %w", ErrNotFound)
+	}
+	return nil
+}
