@@ -726,7 +726,10 @@ func (s *Store) CountByStatus(ctx context.Context) (map[string]int64, error) {
 // Export calls fn for every submission in the order received.
 func (s *Store) Export(ctx context.Context, fn func(platform.ExportRow) error) error {
 	rows, err := s.pool.Query(ctx, `SELECT s.receipt, s.uuid, s.case_number, s.kiosk, s.item_id, s.status,
-		coalesce((SELECT array_agg(sha256 ORDER BY seq) FROM submission_blobs b WHERE b.submission_id = s.id), '{}')
+		coalesce((SELECT array_agg(sha256 ORDER BY seq) FROM submission_blobs b WHERE b.submission_id = s.id), '{}'),
+		(SELECT array_agg(m.v->>'cert_number' ORDER BY m.i) FROM jsonb_array_elements(
+			CASE WHEN jsonb_typeof(s.request->'materials') = 'array' THEN s.request->'materials' ELSE '[]' END) WITH ORDINALITY AS m(v, i)
+			WHERE coalesce(m.v->>'cert_number', '') <> '')
 		FROM submissions s ORDER BY s.id`)
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
@@ -734,7 +737,7 @@ func (s *Store) Export(ctx context.Context, fn func(platform.ExportRow) error) e
 	defer rows.Close()
 	for rows.Next() {
 		var r platform.ExportRow
-		if err := rows.Scan(&r.Receipt, &r.UUID, &r.CaseNumber, &r.KioskID, &r.ItemID, &r.Status, &r.Blobs); err != nil {
+		if err := rows.Scan(&r.Receipt, &r.UUID, &r.CaseNumber, &r.KioskID, &r.ItemID, &r.Status, &r.Blobs, &r.Certs); err != nil {
 			return fmt.Errorf("export: %w", err)
 		}
 		if r.Blobs == nil {

@@ -20,3 +20,7 @@ func TestECertConformance(t *testing.T) {
 		return open(t)
 	})
 }
+
+func TestExportCerts(t *testing.T) {
+	storetest.RunExportCerts(t, func(t *testing.T) platform.Store { return open(t) })
+}
