@@ -97,7 +97,7 @@ func NewGlyphs() (*Glyphs, error) {
 	// Go Mono advances 0.6 em, so a 20 px em gives the 12-dot half cell.
 	latin, err := opentype.NewFace(lf, &opentype.FaceOptions{Size: 20, DPI: 72, Hinting: font.HintingFull})
 	if err != nil {
-		return nil, fmt.Errorf("Latin face: %w", err)
+		return nil, fmt.Errorf("latin face: %w", err)
 	}
 	return &Glyphs{cjk: cjk, latin: latin, cjkF: cf, cache: map[rune]*Bitmap{}}, nil
 }

@@ -1,9 +1,9 @@
 package layering
 
 import (
+	"go/build"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -16,7 +16,7 @@ func goList(t *testing.T, args ...string) []string {
 	t.Helper()
 	gobin, err := exec.LookPath("go")
 	if err != nil {
-		gobin = filepath.Join(runtime.GOROOT(), "bin", "go")
+		gobin = filepath.Join(build.Default.GOROOT, "bin", "go")
 	}
 	cmd := exec.Command(gobin, append([]string{"list"}, args...)...)
 	cmd.Dir = "../.."

@@ -166,9 +166,7 @@ func Run(ctx context.Context, o Options) Report {
 			add(n, Skip, "not checked (--skip-devices)")
 		}
 	} else {
-		for _, c := range checkDevices(ctx, cfg.Devices, o.DeviceTimeout, o.Candidates) {
-			r.Checks = append(r.Checks, c)
-		}
+		r.Checks = append(r.Checks, checkDevices(ctx, cfg.Devices, o.DeviceTimeout, o.Candidates)...)
 	}
 
 	r.Checks = append(r.Checks, checkSound(ctx, cfg.Voice, o.SkipDevices))

@@ -39,13 +39,10 @@ func TestQueuePageRetriesRejected(t *testing.T) {
 	}
 	defer st.Close()
 	rng := rand.New(rand.NewPCG(1, 2))
-	var receipts []outbox.Receipt
 	for i := range 2 {
-		r, err := st.Submit(ctx, devdata.Submission(rng, i, 100, 1))
-		if err != nil {
+		if _, err := st.Submit(ctx, devdata.Submission(rng, i, 100, 1)); err != nil {
 			t.Fatal(err)
 		}
-		receipts = append(receipts, r)
 	}
 	p, err := st.NextDue(ctx, clock.Now())
 	if err != nil || p == nil {
