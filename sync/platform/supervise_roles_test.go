@@ -31,6 +31,11 @@ type staffClient struct {
 
 func loginHTTP(t *testing.T, base, user string) *staffClient {
 	t.Helper()
+	return loginHTTPPassword(t, base, user, staffPassword)
+}
+
+func loginHTTPPassword(t *testing.T, base, user, password string) *staffClient {
+	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	sc := &staffClient{t: t, base: base, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	_, body := sc.get("/login")
@@ -38,7 +43,7 @@ func loginHTTP(t *testing.T, base, user string) *staffClient {
 	if m == nil {
 		t.Fatalf("login form without a token: %s", body)
 	}
-	if code, _ := sc.post("/login", url.Values{"csrf": {m[1]}, "user": {user}, "password": {staffPassword}}); code != http.StatusSeeOther {
+	if code, _ := sc.post("/login", url.Values{"csrf": {m[1]}, "user": {user}, "password": {password}}); code != http.StatusSeeOther {
 		t.Fatalf("login %s = %d", user, code)
 	}
 	_, body = sc.get("/office/cases")
@@ -186,6 +191,35 @@ func TestRolesOverHTTP(t *testing.T) {
 	_, page := admin.get("/office/accounts")
 	if !strings.Contains(page, "王五") {
 		t.Error("accounts page does not name clerk2")
+	}
+
+	// A town's administrator manages that town's accounts only.
+	pw, err := platform.HashPassword(staffPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.AddStaff(t.Context(), "townadmin", pw, e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.SetStaffRole(t.Context(), supervise.Account{User: "townadmin", Role: supervise.RoleAdmin, Town: supTowns[1], SetBy: "admin", SetAt: e.clock.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	townAdmin := loginHTTP(t, e.http.URL, "townadmin")
+	for _, c := range []struct {
+		user, role, town string
+		want             int
+	}{
+		{"clerk2", "clerk", supTowns[1], http.StatusSeeOther},  // clerk2 is in that town (set above)
+		{"super", "clerk", supTowns[1], http.StatusForbidden},  // a city account
+		{"clerk1", "clerk", supTowns[1], http.StatusForbidden}, // another town's
+		{"clerk2", "clerk", "", http.StatusForbidden},          // to the whole city
+	} {
+		if code, _ := townAdmin.post("/office/accounts", url.Values{"user": {c.user}, "role": {c.role}, "town": {c.town}}); code != c.want {
+			t.Errorf("town admin setting %s to %s in %q = %d, want %d", c.user, c.role, c.town, code, c.want)
+		}
+	}
+	if a, _ := e.store.StaffRole(t.Context(), "super"); a.Role != supervise.RoleSupervisor || a.Town != "" {
+		t.Errorf("the city supervisor became %+v", a)
 	}
 
 	// The history of a case names the staff member.

@@ -561,10 +561,18 @@ func (sv *supervision) accountsPage(w http.ResponseWriter, r *http.Request, se S
 func (sv *supervision) setAccount(w http.ResponseWriter, r *http.Request, se Session, a supervise.Account) {
 	acct := supervise.Account{User: r.PostFormValue("user"), Name: strings.TrimSpace(r.PostFormValue("name")),
 		Role: supervise.Role(r.PostFormValue("role")), Town: strings.TrimSpace(r.PostFormValue("town")), SetBy: se.User, SetAt: sv.s.cfg.Clock()}
-	if a.Town != "" && acct.Town != a.Town {
-		// A town's administrator manages its own town only.
-		sv.showAccounts(w, r, se, a, http.StatusForbidden, "只能管理本镇（"+a.Town+"）的账号")
-		return
+	if a.Town != "" {
+		// A town's administrator manages its own town's accounts and
+		// unassigned ones only: not the city's, nor another town's.
+		cur, err := sv.store.StaffRole(r.Context(), acct.User)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			sv.s.internal(w, r, err)
+			return
+		}
+		if acct.Town != a.Town || err == nil && cur.Town != a.Town {
+			sv.showAccounts(w, r, se, a, http.StatusForbidden, "只能管理本镇（"+a.Town+"）的账号")
+			return
+		}
 	}
 	if !acct.Role.Valid() {
 		sv.showAccounts(w, r, se, a, http.StatusUnprocessableEntity, "请选择角色")
