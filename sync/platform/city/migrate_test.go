@@ -15,7 +15,9 @@ import (
 	"onedoor/sync/api"
 	"onedoor/sync/client"
 	"onedoor/sync/platform"
+	"onedoor/sync/platform/ecert"
 	"onedoor/sync/platform/s3blobs"
+	"onedoor/sync/platform/supervise"
 )
 
 func exportLines(t *testing.T, st platform.Store) string {
@@ -74,6 +76,21 @@ func TestMigrateThenVerify(t *testing.T) {
 	if err != nil || len(feed.Updates) != 6 {
 		t.Fatalf("feed before = %+v %v", feed, err)
 	}
+	// What staff and the e-certificate library recorded beside the cases.
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	role := supervise.Account{User: "li", Name: "李四", Role: supervise.RoleSupervisor, Town: "石龙镇", SetBy: "admin", SetAt: at}
+	cert := ecert.Certificate{Number: "JZZ-0001", TypeCode: "t", TypeName: "广东省居住证", IssuedOn: "2026-01-05", Holder: ecert.Holder{IDHash: "holder-hash"}}
+	access := ecert.Access{At: at, HolderHash: "holder-hash", KioskID: kioskID, Number: cert.Number, TypeName: cert.TypeName, Action: ecert.ActionQuery}
+	if err := old.Store.AddStaff(ctx, role.User, "hash", at); err != nil {
+		t.Fatal(err)
+	}
+	osv, oec := old.Store.(supervise.Store), old.Store.(ecert.Store)
+	for _, err := range []error{osv.SetStaffRole(ctx, role), osv.SetKioskTown(ctx, kioskID, "石龙镇"),
+		oec.PutCertificate(ctx, cert, at), oec.LogAccess(ctx, access)} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	want := exportLines(t, old.Store)
 	hs.Close()
 	old.Close()
@@ -99,6 +116,19 @@ func TestMigrateThenVerify(t *testing.T) {
 	defer p.Close()
 	if got := exportLines(t, p.Store); got != want {
 		t.Fatalf("export after migrate:\n%s\nbefore:\n%s", got, want)
+	}
+	nsv, nec := p.Store.(supervise.Store), p.Store.(ecert.Store)
+	if a, err := nsv.StaffRole(ctx, role.User); err != nil || a != role {
+		t.Errorf("role after migrate = %+v %v, want %+v", a, err, role)
+	}
+	if towns, err := nsv.KioskTowns(ctx); err != nil || towns[kioskID] != "石龙镇" {
+		t.Errorf("towns after migrate = %v %v", towns, err)
+	}
+	if c, err := nec.Certificate(ctx, cert.Number); err != nil || c.TypeName != cert.TypeName {
+		t.Errorf("certificate after migrate = %+v %v", c, err)
+	}
+	if as, err := nec.Accesses(ctx, "holder-hash", 10); err != nil || len(as) != 1 || as[0] != access {
+		t.Errorf("access log after migrate = %+v %v", as, err)
 	}
 	hs2 := httptest.NewServer(p.Server)
 	defer hs2.Close()

@@ -11,7 +11,7 @@ import (
 
 // ImportStats counts what ImportSQLite copied.
 type ImportStats struct {
-	Kiosks, Submissions, StatusUpdates, Blobs, Idempotency, Ratings, Staff int
+	Kiosks, Submissions, StatusUpdates, Blobs, Idempotency, Ratings, Staff, ECerts int
 }
 
 // ImportSQLite copies every record of a SQLite platform database (the
@@ -20,7 +20,9 @@ type ImportStats struct {
 // transaction: a failed import leaves nothing behind. Row ids are kept, and
 // status updates take their SQLite id as their feed position, so the
 // cursors kiosks hold stay valid; case numbers continue from where SQLite
-// stopped. Staff sessions are not copied (staff log in again).
+// stopped. Staff sessions are not copied (staff log in again), nor help
+// calls (answered or stale by then) or supervision's derived facts (rebuilt
+// from the records by the first refresh).
 func (s *Store) ImportSQLite(ctx context.Context, src *sql.DB) (ImportStats, error) {
 	var st ImportStats
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -183,6 +185,82 @@ func (s *Store) ImportSQLite(ctx context.Context, src *sql.DB) (ImportStats, err
 					}
 					return []any{k, h, nanos(exp), nanosOrNil(used), key}, nil
 				}, nil},
+			// Supervision (sqlitestore migration 4): roles, towns and
+			// follow-up tasks with their steps, which staff recorded;
+			// case_facts is derived and rebuilt by the first refresh.
+			{"staff_roles", `SELECT user, name, role, town, set_by, set_at FROM staff_roles`,
+				`INSERT INTO staff_roles(username, name, role, town, set_by, set_at) VALUES($1,$2,$3,$4,$5,$6)`,
+				func(scan func(...any) error) ([]any, error) {
+					var u, n, r, town, by string
+					var at int64
+					if err := scan(&u, &n, &r, &town, &by, &at); err != nil {
+						return nil, err
+					}
+					return []any{u, n, r, town, by, nanos(at)}, nil
+				}, nil},
+			{"kiosk_towns", `SELECT kiosk, town FROM kiosk_towns`, `INSERT INTO kiosk_towns(kiosk, town) VALUES($1,$2)`,
+				func(scan func(...any) error) ([]any, error) {
+					var k, town string
+					err := scan(&k, &town)
+					return []any{k, town}, err
+				}, nil},
+			{"followups", `SELECT id, submission_id, receipt, kiosk, town, item_id, level, reason, opened_day, due_day, closed FROM followups`,
+				`INSERT INTO followups(id, submission_id, receipt, kiosk, town, item_id, level, reason, opened_day, due_day, closed)
+					OVERRIDING SYSTEM VALUE VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)`,
+				func(scan func(...any) error) ([]any, error) {
+					var id, sid int64
+					var r, k, town, item, reason string
+					var level, opened, due, closed int32
+					if err := scan(&id, &sid, &r, &k, &town, &item, &level, &reason, &opened, &due, &closed); err != nil {
+						return nil, err
+					}
+					return []any{id, sid, r, k, town, item, level, reason, opened, due, closed != 0}, nil
+				}, nil},
+			{"followup_steps", `SELECT followup_id, seq, kind, text, actor, at FROM followup_steps`,
+				`INSERT INTO followup_steps(followup_id, seq, kind, text, actor, at) VALUES($1,$2,$3,$4,$5,$6)`,
+				func(scan func(...any) error) ([]any, error) {
+					var id, at int64
+					var seq int32
+					var kind, text, actor string
+					if err := scan(&id, &seq, &kind, &text, &actor, &at); err != nil {
+						return nil, err
+					}
+					return []any{id, seq, kind, text, actor, nanos(at)}, nil
+				}, nil},
+			// E-certificates (sqlitestore migration 6).
+			{"ecerts", `SELECT number, holder_hash, type_code, issued_on, cert, added_at FROM ecerts`,
+				`INSERT INTO ecerts(number, holder_hash, type_code, issued_on, cert, added_at) VALUES($1,$2,$3,$4,$5,$6)`,
+				func(scan func(...any) error) ([]any, error) {
+					var n, h, tc, on string
+					var cert []byte
+					var at int64
+					if err := scan(&n, &h, &tc, &on, &cert, &at); err != nil {
+						return nil, err
+					}
+					return []any{n, h, tc, on, cert, nanos(at)}, nil
+				}, &st.ECerts},
+			{"ecert_access", `SELECT id, holder_hash, at, kiosk, item_id, receipt, number, type_name, action FROM ecert_access ORDER BY id`,
+				`INSERT INTO ecert_access(id, holder_hash, at, kiosk, item_id, receipt, number, type_name, action)
+					OVERRIDING SYSTEM VALUE VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9)`,
+				func(scan func(...any) error) ([]any, error) {
+					var id, at int64
+					var h, k, item, r, n, tn, a string
+					if err := scan(&id, &h, &at, &k, &item, &r, &n, &tn, &a); err != nil {
+						return nil, err
+					}
+					return []any{id, h, nanos(at), k, item, r, n, tn, a}, nil
+				}, nil},
+			{"reusables", `SELECT receipt, material_id, holder_hash, until, doc FROM reusables`,
+				`INSERT INTO reusables(receipt, material_id, holder_hash, until, doc) VALUES($1,$2,$3,$4,$5)`,
+				func(scan func(...any) error) ([]any, error) {
+					var r, m, h string
+					var until int64
+					var doc []byte
+					if err := scan(&r, &m, &h, &until, &doc); err != nil {
+						return nil, err
+					}
+					return []any{r, m, h, nanos(until), doc}, nil
+				}, nil},
 		}
 		for _, step := range steps {
 			if err := copyRows(step.name, step.query, step.insert, step.conv, step.count); err != nil {
@@ -195,6 +273,8 @@ func (s *Store) ImportSQLite(ctx context.Context, src *sql.DB) (ImportStats, err
 			`SELECT setval(pg_get_serial_sequence('submissions', 'id'), greatest((SELECT max(id) FROM submissions), 1))`,
 			`SELECT setval(pg_get_serial_sequence('status_updates', 'id'), greatest((SELECT max(id) FROM status_updates), 1))`,
 			`UPDATE feed_counter SET last = coalesce((SELECT max(seq) FROM status_updates), 0)`,
+			`SELECT setval(pg_get_serial_sequence('followups', 'id'), greatest((SELECT max(id) FROM followups), 1))`,
+			`SELECT setval(pg_get_serial_sequence('ecert_access', 'id'), greatest((SELECT max(id) FROM ecert_access), 1))`,
 		} {
 			if _, err := tx.Exec(ctx, q); err != nil {
 				return fmt.Errorf("import: %w", err)
