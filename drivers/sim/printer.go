@@ -390,16 +390,23 @@ func (p *Printer) maybeXON() {
 func (p *Printer) goOffline() {
 	p.mu.Lock()
 	p.paperE = true
-	send := !p.xoff
-	if send {
-		// Busy while offline, as with the "buffer full + offline" DIP setting.
-		p.xoff = true
-		p.stats.XOFFs++
-	}
+	send := p.busyLocked()
 	p.mu.Unlock()
 	if send {
 		p.send(escpos.XOFF)
 	}
+}
+
+// busyLocked marks a printer that just went offline busy (XOFF), as with
+// the "buffer full + offline" DIP setting, and reports whether the XOFF is
+// still to be sent (after p.mu is released).
+func (p *Printer) busyLocked() bool {
+	if p.xoff {
+		return false
+	}
+	p.xoff = true
+	p.stats.XOFFs++
+	return true
 }
 
 // Stats returns the line counters.
@@ -456,11 +463,7 @@ func (p *Printer) RefillPaper() {
 func (p *Printer) SetCoverOpen(open bool) {
 	p.mu.Lock()
 	p.cover = open
-	send := open && !p.xoff
-	if send {
-		p.xoff = true
-		p.stats.XOFFs++
-	}
+	send := open && p.busyLocked()
 	p.mu.Unlock()
 	if send {
 		p.send(escpos.XOFF)
