@@ -191,6 +191,8 @@ func RunSupervise(t *testing.T, open Opener) {
 			{supervise.CaseQuery{DueSoon: true, Today: today, DueSoonBy: w.Add(today, 2)}, 0},
 			{supervise.CaseQuery{DueSoon: true, Today: w.Add(today, 1), DueSoonBy: w.Add(today, 3)}, 2},
 			{supervise.CaseQuery{Scope: supervise.Scope{Town: "A镇"}}, 3},
+			{supervise.CaseQuery{Receipt: sub("K1", 2).Receipt}, 1},
+			{supervise.CaseQuery{Receipt: "no-such-receipt"}, 0},
 		} {
 			rows, total, err := s.Cases(ctx, c.q)
 			if err != nil || total != c.want || len(rows) != c.want {
