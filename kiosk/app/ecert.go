@@ -61,8 +61,12 @@ func ECertAnswer(ctx context.Context, q ECertQuerier, e flow.QueryECerts, sessio
 		if o.Kind != api.OfferECert {
 			continue
 		}
-		ev.Offers = append(ev.Offers, flow.ECertOffer{MaterialID: o.MaterialID, Number: o.Number, NumberMasked: o.NumberMasked,
-			TypeName: o.TypeName, Agency: o.Agency, IssuedOn: o.IssuedOn, ValidUntil: o.ValidUntil})
+		fo := flow.ECertOffer{MaterialID: o.MaterialID, Number: o.Number, NumberMasked: o.NumberMasked,
+			TypeName: o.TypeName, Agency: o.Agency, IssuedOn: o.IssuedOn, ValidUntil: o.ValidUntil, TypeCode: o.TypeCode}
+		for _, f := range o.Fields {
+			fo.Fields = append(fo.Fields, flow.ECertField{Name: f.Name, Value: f.Value})
+		}
+		ev.Offers = append(ev.Offers, fo)
 	}
 	return ev
 }

@@ -22,7 +22,14 @@ type ECertOffer struct {
 	Agency       string
 	IssuedOn     string // YYYY-MM-DD
 	ValidUntil   string // YYYY-MM-DD, "" for 长期
+	// TypeCode and Fields are the certificate's type and data fields:
+	// empty form fields the catalog ties to them are filled (prefill).
+	TypeCode string
+	Fields   []ECertField
 }
+
+// ECertField is one data field of a certificate.
+type ECertField struct{ Name, Value string }
 
 // ECertStatus is where the session's e-certificate query stands.
 type ECertStatus string
@@ -108,7 +115,42 @@ func (m *Machine) ecertsFound(e ECertsFound) []Effect {
 		}
 		s.ecert.Offers = append(s.ecert.Offers, o)
 	}
+	m.prefillFromECerts()
 	return nil
+}
+
+// prefillFromECerts fills empty, editable form fields from the offered
+// certificates' data: a certificate of a type some catalog item yields
+// was made from that item's form fields (Yield.Fields: certificate field
+// -> form field), so a form field of the same name here asks for the same
+// thing — e.g. 居住证's 居住地址 is the address typed when applying for it.
+// The resident sees the value and may change it; nothing typed is
+// overwritten.
+func (m *Machine) prefillFromECerts() {
+	s := &m.s
+	for _, o := range s.ecert.Offers {
+		if o.TypeCode == "" {
+			continue
+		}
+		for i := range m.cat.Items {
+			y := m.cat.Items[i].Yields
+			if y == nil || y.TypeCode != o.TypeCode {
+				continue
+			}
+			for _, cf := range o.Fields {
+				name, ok := y.Fields[cf.Name]
+				if !ok || cf.Value == "" {
+					continue
+				}
+				for j := range s.fields {
+					f := &s.fields[j]
+					if f.Field.Name == name && f.Value == "" && !f.Locked && f.Field.Prefill == "" {
+						f.Value, f.Error = cf.Value, Message{}
+					}
+				}
+			}
+		}
+	}
 }
 
 func (m *Machine) ecertsUnavailable(e ECertsUnavailable) []Effect {

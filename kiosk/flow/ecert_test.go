@@ -272,3 +272,33 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestECertPrefillsForm: a 居住证 offered for the applicant fills the
+// form's empty address (the catalog's 居住证申领 made the certificate's
+// 居住地址 from its form field "address"); what the resident typed is
+// never overwritten, and card data stays as read.
+func TestECertPrefillsForm(t *testing.T) {
+	o := permitOffer()
+	o.TypeCode = "11440000MB2D00001L002"
+	o.Fields = []ECertField{{Name: "姓名", Value: "别人"}, {Name: "居住地址", Value: "东莞市示例镇示例路1号"}}
+	for _, typed := range []string{"", "自己输入的地址"} {
+		m, _ := newTestMachine(t)
+		who := ecertPeople()[0]
+		_, fx := run(m, Start{}, SelectItem{ItemID: "mi-resident-enrol"}, Next{}, CardRead{Identity: who})
+		q, _ := findEffect[QueryECerts](fx)
+		if typed != "" {
+			m.Handle(SetField{Name: "address", Value: typed})
+		}
+		st, _ := m.Handle(ECertsFound{Seq: q.Seq, Offers: []ECertOffer{o}})
+		want := typed
+		if want == "" {
+			want = "东莞市示例镇示例路1号"
+		}
+		if f, _ := fieldValue(st, "address"); f.Value != want {
+			t.Errorf("typed %q: address %q, want %q", typed, f.Value, want)
+		}
+		if f, _ := fieldValue(st, "name"); f.Value != who.Name {
+			t.Errorf("name %q: card data changed", f.Value)
+		}
+	}
+}

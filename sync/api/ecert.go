@@ -79,11 +79,23 @@ type ECertOffer struct {
 	Agency       string `json:"agency,omitempty"`
 	IssuedOn     string `json:"issued_on,omitempty"`   // YYYY-MM-DD
 	ValidUntil   string `json:"valid_until,omitempty"` // YYYY-MM-DD, empty: 长期
+	// Fields are the certificate's data fields (the holder's own data,
+	// shown to them only with the proof of their card): the kiosk fills
+	// empty form fields with them where the catalog ties a form field to
+	// the certificate field (an item's "yields"), so a repeat applicant
+	// does not type them again.
+	Fields []ECertField `json:"fields,omitempty"`
 	// For OfferReuse: the earlier case and its pages (already on the
 	// platform; the kiosk names them without uploading).
 	Receipt    string    `json:"receipt,omitempty"`
 	AcceptedAt time.Time `json:"accepted_at,omitzero"`
 	Pages      []BlobRef `json:"pages,omitempty"`
+}
+
+// ECertField is one data field of a certificate.
+type ECertField struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
 }
 
 // ECertQueryResponse is the 200 body of POST /api/v1/ecerts/query.

@@ -152,8 +152,12 @@ func (s *Server) postECertQuery(w http.ResponseWriter, r *http.Request) {
 			if err := ec.Library.Verify(r.Context(), c, now); err != nil {
 				continue
 			}
-			resp.Offers = append(resp.Offers, api.ECertOffer{MaterialID: m.ID, Kind: api.OfferECert, Number: c.Number, NumberMasked: ecert.MaskNumber(c.Number),
-				TypeCode: c.TypeCode, TypeName: c.TypeName, Agency: c.Agency.Name, IssuedOn: c.IssuedOn, ValidUntil: c.ValidUntil})
+			o := api.ECertOffer{MaterialID: m.ID, Kind: api.OfferECert, Number: c.Number, NumberMasked: ecert.MaskNumber(c.Number),
+				TypeCode: c.TypeCode, TypeName: c.TypeName, Agency: c.Agency.Name, IssuedOn: c.IssuedOn, ValidUntil: c.ValidUntil}
+			for _, f := range c.Fields {
+				o.Fields = append(o.Fields, api.ECertField{Name: f.Name, Value: f.Value})
+			}
+			resp.Offers = append(resp.Offers, o)
 			if err := ec.Log.LogAccess(r.Context(), ecert.Access{At: now, HolderHash: holder, KioskID: a.KioskID, ItemID: q.ItemID,
 				Number: c.Number, TypeName: c.TypeName, Action: ecert.ActionQuery}); err != nil {
 				s.internal(w, r, err)
