@@ -1089,3 +1089,19 @@ func TestValidateIDNumberKnownValues(t *testing.T) {
 		}
 	}
 }
+
+// TestNoCountdownOnEmptyHome: on Home with nothing entered the idle warning
+// ("your details will be cleared") is not shown; the session still ends at
+// the limit, dropping the elder mode chosen.
+func TestNoCountdownOnEmptyHome(t *testing.T) {
+	m, clk := newTestMachine(t)
+	run(m, Touch{}, SetElderMode{On: true})
+	st, _ := m.Handle(clk.advance(DefaultElderIdleTimeout - 5*time.Second))
+	if st.Countdown != 0 || st.Step != StepHome {
+		t.Fatalf("countdown %d on an empty Home", st.Countdown)
+	}
+	st, _ = m.Handle(clk.advance(10 * time.Second))
+	if st.ElderMode {
+		t.Error("elder mode survived the idle limit on Home")
+	}
+}

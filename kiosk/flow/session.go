@@ -36,6 +36,13 @@ func (m *Machine) tick(now time.Time) []Effect {
 		return m.end(EndTimeout)
 	}
 	left := limit - idle
+	if left <= m.opts.Warning && s.step == StepHome && !m.hasPersonalData() {
+		// Home with nothing entered (only the language or elder mode
+		// chosen): no "your details will be cleared" warning, nothing
+		// to clear; the session still ends quietly, resetting them.
+		s.countdown = 0
+		return nil
+	}
 	if left <= m.opts.Warning {
 		was := s.countdown
 		s.countdown = int(math.Ceil(left.Seconds()))
