@@ -121,10 +121,13 @@ func (s *Store) Cursors(ctx context.Context) (int64, int64, error) {
 // feed position (seq): positions are given in commit order (see the package
 // comment), so one committing late is not passed over.
 func (s *Store) ChangedCases(ctx context.Context, after int64, limit int) ([]supervise.Case, int64, error) {
-	if err := s.sequence(ctx); err != nil {
+	q := `SELECT seq, submission_id FROM status_updates WHERE seq > $1 ORDER BY seq LIMIT $2`
+	if s.naiveFeed {
+		q = `SELECT id, submission_id FROM status_updates WHERE id > $1 ORDER BY id LIMIT $2`
+	} else if err := s.sequence(ctx); err != nil {
 		return nil, after, fmt.Errorf("changed cases: sequencing: %w", err)
 	}
-	rows, err := s.pool.Query(ctx, `SELECT seq, submission_id FROM status_updates WHERE seq > $1 ORDER BY seq LIMIT $2`, after, limit)
+	rows, err := s.pool.Query(ctx, q, after, limit)
 	if err != nil {
 		return nil, after, fmt.Errorf("changed cases: %w", err)
 	}
@@ -200,11 +203,14 @@ func (s *Store) ChangedCases(ctx context.Context, after int64, limit int) ([]sup
 // NewRatings returns ratings after the cursor (their feed position), with
 // the case each rates (SubmissionID 0 for a receipt the platform lacks).
 func (s *Store) NewRatings(ctx context.Context, after int64, limit int) ([]supervise.Rating, int64, error) {
-	if err := s.sequence(ctx); err != nil {
+	q := `SELECT r.seq, coalesce(s.id, 0), r.receipt, r.level, r.reason, r.received_at
+		FROM ratings r LEFT JOIN submissions s ON s.receipt = r.receipt WHERE r.seq > $1 ORDER BY r.seq LIMIT $2`
+	if s.naiveFeed {
+		q = strings.ReplaceAll(q, "r.seq", "r.id")
+	} else if err := s.sequence(ctx); err != nil {
 		return nil, after, fmt.Errorf("new ratings: sequencing: %w", err)
 	}
-	rows, err := s.pool.Query(ctx, `SELECT r.seq, coalesce(s.id, 0), r.receipt, r.level, r.reason, r.received_at
-		FROM ratings r LEFT JOIN submissions s ON s.receipt = r.receipt WHERE r.seq > $1 ORDER BY r.seq LIMIT $2`, after, limit)
+	rows, err := s.pool.Query(ctx, q, after, limit)
 	if err != nil {
 		return nil, after, fmt.Errorf("new ratings: %w", err)
 	}

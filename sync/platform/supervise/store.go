@@ -116,35 +116,46 @@ func (r Refresher) Refresh(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("supervise refresh: %w", err)
 	}
-	for {
-		cases, next, err := r.Store.ChangedCases(ctx, upd, batch)
-		if err != nil {
-			return fmt.Errorf("supervise refresh: %w", err)
-		}
-		if len(cases) == 0 {
-			break
-		}
-		facts := make([]Facts, len(cases))
-		for i, c := range cases {
-			if c.Town == "" {
-				c.Town = towns[c.Kiosk]
+	// catchUp brings every case's facts up to date. It runs again after
+	// each batch of ratings is read and before it is saved: a rating is
+	// stored after its case, so its case's facts then exist for the rating
+	// to land on (otherwise a case taken in and rated between the two
+	// loops lost its rating; storetest.CheckSuperviseFeed).
+	catchUp := func() error {
+		for {
+			cases, next, err := r.Store.ChangedCases(ctx, upd, batch)
+			if err != nil {
+				return fmt.Errorf("supervise refresh: %w", err)
 			}
-			var lim *Limit
-			if l, ok := r.Limits[c.ItemID]; ok {
-				lim = &l
+			if len(cases) == 0 {
+				break
 			}
-			facts[i] = Compute(c, lim, r.Workdays)
-		}
-		if err := r.Store.SaveFacts(ctx, facts, nil, nil, next, rat); err != nil {
-			return fmt.Errorf("supervise refresh: %w", err)
-		}
-		upd = next
-		if c := r.Cache; c != nil {
-			for _, f := range facts {
-				c.put(f)
+			facts := make([]Facts, len(cases))
+			for i, c := range cases {
+				if c.Town == "" {
+					c.Town = towns[c.Kiosk]
+				}
+				var lim *Limit
+				if l, ok := r.Limits[c.ItemID]; ok {
+					lim = &l
+				}
+				facts[i] = Compute(c, lim, r.Workdays)
 			}
-			c.upd = upd
+			if err := r.Store.SaveFacts(ctx, facts, nil, nil, next, rat); err != nil {
+				return fmt.Errorf("supervise refresh: %w", err)
+			}
+			upd = next
+			if c := r.Cache; c != nil {
+				for _, f := range facts {
+					c.put(f)
+				}
+				c.upd = upd
+			}
 		}
+		return nil
+	}
+	if err := catchUp(); err != nil {
+		return err
 	}
 	for {
 		rs, next, err := r.Store.NewRatings(ctx, rat, batch)
@@ -153,6 +164,9 @@ func (r Refresher) Refresh(ctx context.Context) error {
 		}
 		if len(rs) == 0 {
 			break
+		}
+		if err := catchUp(); err != nil {
+			return err
 		}
 		var tasks []FollowUp
 		for _, x := range rs {
