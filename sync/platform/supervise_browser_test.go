@@ -132,7 +132,8 @@ func newSupEnv(t *testing.T) *supEnv {
 	var items []map[string]any
 	for _, it := range supItems {
 		e.limits[it.id] = it.limit
-		items = append(items, map[string]any{"id": it.id, "name": it.name, "time_limit": map[string]any{"promised": map[string]any{"value": it.limit, "unit": "workday"}}})
+		items = append(items, map[string]any{"id": it.id, "name": it.name, "time_limit": map[string]any{"promised": map[string]any{"value": it.limit, "unit": "workday"}},
+			"places": []map[string]string{{"address": "示例镇政务服务中心", "address_en": "Sample Town Service Centre", "window": "综合窗口 3 号", "window_en": "window 3", "hours": "工作日 9:00-17:30", "hours_en": "working days 9:00-17:30"}}})
 	}
 	catJSON, _ := json.Marshal(map[string]any{"items": items})
 	dir := t.TempDir()
@@ -788,6 +789,18 @@ func TestPhonePageInChromium(t *testing.T) {
 		t.Errorf("after the ID's last 6: status %q due %q", status, due)
 	}
 	shot(t, b, "phone-status.png")
+
+	// An approved case says where to collect the result.
+	for i := range e.cases {
+		if e.cases[i].status == api.StatusApproved {
+			page("/m/" + e.cases[i].receipt)
+			submit(testID[12:])
+			if next, _ := chromedp.Run(b, chromedp.Text(chromedp.CSS(`#next`))); !strings.Contains(next, "示例镇政务服务中心 综合窗口 3 号") {
+				t.Errorf("approved case's next step: %q", next)
+			}
+			break
+		}
+	}
 
 	// The lookup code works too, in English.
 	page("/m/" + req.Receipt + "?lang=en")

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -33,6 +34,9 @@ type supervision struct {
 	ref     supervise.Refresher
 	pages   *template.Template
 	catalog *officeCatalog
+	// places are where each item's results are collected, for the phone
+	// page's "what to do next".
+	places map[string]itemPlace
 	// phoneFails counts wrong codes on the phone page per receipt (5 in
 	// 15 minutes), phoneAddrFails per client address (20: a service
 	// hall's residents may share one).
@@ -53,7 +57,7 @@ func (s *Server) supervisor() *supervision {
 		wd = supervise.NewWorkdays(nil)
 	}
 	cat := parseOfficeCatalog(s.cfg.Catalog)
-	sv := &supervision{s: s, store: st, catalog: cat,
+	sv := &supervision{s: s, store: st, catalog: cat, places: parsePlaces(s.cfg.Catalog),
 		ref: supervise.Refresher{Store: st, Workdays: wd, Limits: supervise.ParseLimits(s.cfg.Catalog),
 			// Statistics come from memory: a GROUP BY over a million
 			// cases costs SQLite seconds, a scan of the cache milliseconds.
@@ -729,6 +733,10 @@ func (sv *supervision) phoneLookup(w http.ResponseWriter, r *http.Request) {
 		v.Next = t("请按以下意见补正材料后重新申请：", "Please correct the application as follows and apply again: ") + lastNote
 	case api.StatusApproved:
 		v.Next = t("已办结，请携带身份证和回执按事项说明领取结果。", "Done. Bring your ID card and the receipt to collect the result as the item describes.")
+		if p, ok := sv.places[d.ItemID]; ok && p.Address != "" {
+			v.Next = t("已办结，请携带身份证和回执到"+p.Address+" "+p.Window+"领取结果（"+p.Hours+"）。",
+				"Done. Bring your ID card and the receipt to "+p.AddressEN+", "+p.WindowEN+" to collect the result ("+p.HoursEN+").")
+		}
 	case api.StatusRejected:
 		v.Next = t("不予办理，理由：", "Not approved. Reason: ") + lastNote
 	}
@@ -849,4 +857,43 @@ func (s *Server) inScope(ctx context.Context, se Session, d Detail) error {
 		return fmt.Errorf("case of another town: %w", ErrNotFound)
 	}
 	return nil
+}
+
+// itemPlace is where an item's result is collected (the catalog's first
+// place), in both languages.
+type itemPlace struct {
+	Address   string `json:"address"`
+	AddressEN string `json:"address_en"`
+	Window    string `json:"window"`
+	WindowEN  string `json:"window_en"`
+	Hours     string `json:"hours"`
+	HoursEN   string `json:"hours_en"`
+}
+
+// parsePlaces reads each item's first place from the catalog the platform
+// serves; a catalog it cannot read gives none (the page then says where in
+// general terms).
+func parsePlaces(catalogJSON []byte) map[string]itemPlace {
+	var raw struct {
+		Items []struct {
+			ID     string      `json:"id"`
+			Places []itemPlace `json:"places"`
+		} `json:"items"`
+	}
+	out := map[string]itemPlace{}
+	if len(catalogJSON) == 0 || json.Unmarshal(catalogJSON, &raw) != nil {
+		return out
+	}
+	for _, it := range raw.Items {
+		if len(it.Places) > 0 {
+			p := it.Places[0]
+			for _, f := range [][2]*string{{&p.AddressEN, &p.Address}, {&p.WindowEN, &p.Window}, {&p.HoursEN, &p.Hours}} {
+				if *f[0] == "" {
+					*f[0] = *f[1]
+				}
+			}
+			out[it.ID] = p
+		}
+	}
+	return out
 }
