@@ -80,6 +80,10 @@ func TestMaterialsECertOffer(t *testing.T) {
 							t.Fatalf("used certificate not shown:\n%s", screen)
 						}
 						inside(t, h)
+						h.Dispatch(flow.Next{})
+						if screen := uitest.JoinedAll(h.Win.Content()); !strings.Contains(screen, offer.NumberMasked) {
+							t.Fatalf("review does not name the certificate:\n%s", screen)
+						}
 					})
 				}
 			}

@@ -49,6 +49,9 @@ func (sc *reviewScreen) draw(s flow.State) fyne.CanvasObject {
 			// read.
 			t = k.tr.T("materials.pages", len(m.Pages))
 		}
+		if m.How == flow.ProvidedECert && m.Cert != nil {
+			t += " " + m.Cert.NumberMasked // which certificate (issue 13)
+		}
 		add(k.tr.Pick(m.Material.Name, m.Material.NameEN), t)
 	}
 	if s.Applicant != nil && s.Applicant.ByAgent {
