@@ -21,6 +21,13 @@ func (c *Client) ECertQuery(ctx context.Context, q *api.ECertQueryRequest) (*api
 	if err := q.Validate(); err != nil {
 		return nil, fmt.Errorf("client: e-certificate query: %w", err)
 	}
+	// The time of the card read goes by the platform's clock, as the
+	// signature does: a kiosk whose RTC drifted would otherwise send a
+	// read the platform takes for older than a session (or from the
+	// future) and be refused.
+	adj := *q
+	adj.CardReadAt = q.CardReadAt.Add(c.ClockOffset())
+	q = &adj
 	body, err := json.Marshal(q)
 	if err != nil {
 		return nil, fmt.Errorf("client: encode e-certificate query: %w", err)

@@ -63,7 +63,7 @@ func catalogWith20Certs(b testing.TB) []byte {
 // ecertPlatform is the reference platform as platformd runs it (sealed
 // SQLite store, reference library) on loopback, with one kiosk enrolled
 // and 20 certificates of id's holder, and the kiosk's client for it.
-func ecertPlatform(tb testing.TB, catalog []byte, id string) *client.Client {
+func ecertPlatform(tb testing.TB, catalog []byte, id string, clock func() time.Time) *client.Client {
 	ctx := context.Background()
 	dir := tb.TempDir()
 	kr := ecert.Keyring{Dir: filepath.Join(dir, local.ECertDir, "agencies")}
@@ -93,7 +93,7 @@ func ecertPlatform(tb testing.TB, catalog []byte, id string) *client.Client {
 	}
 	srv := httptest.NewServer(p.Server)
 	tb.Cleanup(srv.Close)
-	c, err := client.New(client.Config{BaseURL: srv.URL, KioskID: "K1", Token: token})
+	c, err := client.New(client.Config{BaseURL: srv.URL, KioskID: "K1", Token: token, Clock: clock})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -107,7 +107,7 @@ const ecertHolder = "441900199001011231"
 // session is refused 403 holder_proof, which the client reports as
 // ErrUnauthorized with the platform's code (not a link problem).
 func TestECertQuery(t *testing.T) {
-	c := ecertPlatform(t, catalogWith20Certs(t), ecertHolder)
+	catalog := catalogWith20Certs(t)
 	cases := []struct {
 		name   string
 		readAt time.Time
@@ -116,9 +116,18 @@ func TestECertQuery(t *testing.T) {
 	}{
 		{"card read just now", time.Now(), 20, ""},
 		{"card read an hour ago", time.Now().Add(-time.Hour), 0, api.CodeHolderProof},
+		{"just now on a kiosk clock two hours slow, corrected", time.Now().Add(-2 * time.Hour), 20, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			var clock func() time.Time
+			if strings.Contains(tc.name, "slow") {
+				clock = func() time.Time { return time.Now().Add(-2 * time.Hour) }
+			}
+			c := ecertPlatform(t, catalog, ecertHolder, clock)
+			if clock != nil {
+				c.SetClockOffset(2 * time.Hour) // as a heartbeat would have learnt
+			}
 			resp, err := c.ECertQuery(t.Context(), &api.ECertQueryRequest{ItemID: "mi-resident-enrol", Session: uuid.NewString(), IDNumber: ecertHolder, CardReadAt: tc.readAt})
 			if tc.code != "" {
 				var ae *client.APIError
@@ -150,7 +159,7 @@ func TestECertQuery(t *testing.T) {
 // goal: under 100 ms.
 func BenchmarkECertQueryHTTP20(b *testing.B) {
 	ctx := context.Background()
-	c := ecertPlatform(b, catalogWith20Certs(b), ecertHolder)
+	c := ecertPlatform(b, catalogWith20Certs(b), ecertHolder, nil)
 	for b.Loop() {
 		resp, err := c.ECertQuery(ctx, &api.ECertQueryRequest{ItemID: "mi-resident-enrol", Session: uuid.NewString(), IDNumber: ecertHolder, CardReadAt: time.Now()})
 		if err != nil {
