@@ -24,7 +24,7 @@ func shownFields(h *uitest.Harness) map[string]*ui.Field {
 // it; and on entering the form the field the keypad writes into is on
 // screen.
 func TestFormErrorShowsFirstWrongField(t *testing.T) {
-	for _, size := range uitest.Sizes() {
+	for _, size := range tourSizes() {
 		for _, m := range modes {
 			t.Run(fmt.Sprintf("%.0fx%.0f/%s/elder=%v", size.Width, size.Height, m.lang, m.elder), func(t *testing.T) {
 				h := newHarness(t, m.lang, m.elder)

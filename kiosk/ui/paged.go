@@ -293,14 +293,21 @@ func equalInts(a, b []int) bool {
 func (r *pagedRenderer) MinSize() fyne.Size {
 	p := r.p
 	pad := theme.Size(theme.SizeNamePadding)
-	var w, h float32
+	var h float32
 	for _, it := range p.items {
-		m := it.MinSize()
-		w = max(w, m.Width)
-		h = max(h, m.Height)
+		h = max(h, it.MinSize().Height)
 	}
+	// Nor the tallest item whole: a long paragraph (a written promise in
+	// elder mode) would make the window grow off the screen; the list
+	// asks for room for a few rows' worth and pages by height in what it
+	// gets.
+	h = min(h, 3*currentTarget())
 	nav := p.nav.MinSize()
-	return fyne.NewSize(max(w*float32(p.cols)+pad*float32(p.cols-1), nav.Width), h+nav.Height+pad)
+	// Not the widest item times the columns: the list gives its items its
+	// own width (a long button label is drawn smaller, text wraps), and a
+	// window grows to its content's minimum size, which on a fixed-size
+	// kiosk screen pushes the right edge off the screen.
+	return fyne.NewSize(nav.Width, h+nav.Height+pad)
 }
 
 func (r *pagedRenderer) Refresh() {

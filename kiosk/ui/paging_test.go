@@ -124,7 +124,7 @@ func TestPagedListReachesLastItem(t *testing.T) {
 // reaches its last page by its next-page button, and the last page's items
 // are drawn inside the window.
 func TestEveryScreenListReachesItsEnd(t *testing.T) {
-	for _, size := range uitest.Sizes() {
+	for _, size := range tourSizes() {
 		for _, m := range modes {
 			t.Run(fmt.Sprintf("%.0fx%.0f/%s/elder=%v", size.Width, size.Height, m.lang, m.elder), func(t *testing.T) {
 				h := newHarness(t, m.lang, m.elder)

@@ -52,7 +52,11 @@ func (sc *receiptScreen) draw(s flow.State) fyne.CanvasObject {
 		// resident check progress at any kiosk.
 		head.Add(widget.NewLabel(k.tr.T("receipt.lookup_code", r.LookupCode)))
 	}
-	head.Add(para(status))
+	if !s.PaperOut {
+		// Paper out: the error bar above already says to write the
+		// number down; saying it twice pushed elder mode off the screen.
+		head.Add(para(status))
+	}
 	info := []fyne.CanvasObject{
 		para(k.tr.T("review.item") + k.colon() + k.receiptItem(s)),
 		widget.NewLabel(k.tr.T("receipt.applicant", r.MaskedName+" "+r.MaskedID)),
