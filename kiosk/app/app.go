@@ -125,6 +125,10 @@ type Deps struct {
 	// OnTechnician opens the technician screens after the hidden long press.
 	OnTechnician func()
 	Logger       *slog.Logger
+	// Voice speaks the prompts (kiosk/voice); nil for a mute kiosk. Help
+	// sends 呼叫工作人员 to the platform; nil: always offline. voice.go.
+	Voice ui.Voice
+	Help  Helper
 }
 
 // App is one running kiosk.
@@ -177,6 +181,7 @@ func New(d Deps) (*App, error) {
 		Dispatch: a.Dispatch, Dict: d.Dict, Preview: a.preview, OnTechnician: d.OnTechnician,
 		SampleCatalog: d.Catalog.Sample,
 		RetentionDays: d.RetentionDays, PlatformName: d.PlatformName, Location: d.Location,
+		Voice: d.Voice, CallHelp: a.callHelp,
 	})
 	a.ctx, a.cancel = context.WithCancel(context.Background())
 	return a, nil

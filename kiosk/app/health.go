@@ -9,6 +9,7 @@ import (
 	"onedoor/drivers/escpos"
 	"onedoor/drivers/printer"
 	"onedoor/kiosk/devices"
+	"onedoor/kiosk/voice"
 )
 
 // DeviceLister reports the state of each device; *devices.Manager has it.
@@ -36,6 +37,9 @@ type deviceHealth struct {
 	prn     PrinterStatus
 	printer string // state last read from the printer itself
 	nearEnd bool
+	// sound is the sound device's state (kiosk/voice); nil when the kiosk
+	// is mute (voice.enabled = false).
+	sound func() string
 }
 
 func (h *deviceHealth) set(devs DeviceLister, prn PrinterStatus) {
@@ -52,12 +56,18 @@ func (h *deviceHealth) set(devs DeviceLister, prn PrinterStatus) {
 // of paper", which the platform's fleet page raises as paper out.
 func (h *deviceHealth) Devices() map[string]string {
 	h.mu.Lock()
-	devs, prn := h.devs, h.prn
+	devs, prn, sound := h.devs, h.prn, h.sound
 	h.mu.Unlock()
-	if devs == nil {
-		return nil
-	}
 	out := map[string]string{}
+	if st := soundState(sound); st != "" {
+		out[voice.DeviceKind] = st
+	}
+	if devs == nil {
+		if len(out) == 0 {
+			return nil
+		}
+		return out
+	}
 	for _, d := range devs.Status() {
 		if d.State == "off" {
 			continue

@@ -99,6 +99,13 @@ func Run(ctx context.Context, fa fyne.App, o RunOptions) (err error) {
 		return err
 	}
 	d.OnTechnician = tech.open
+	vs := openVoice(o.Config.Voice, tr, log)
+	help := &lateHelp{}
+	d.Help = help
+	if vs != nil {
+		d.Voice = vs
+		defer vs.Close()
+	}
 	// The device fronts work before the devices open (attach), as an
 	// unplugged device would: nothing needs to wait for them.
 	d.Cards, d.Printer, d.Scanner = tech.devs.Cards(), tech.devs.Printer(), tech.devs.Scanner()
@@ -155,6 +162,12 @@ func Run(ctx context.Context, fa fyne.App, o RunOptions) (err error) {
 			}
 		}
 		late.Resolve(pd, err)
+		if stack != nil {
+			help.set(stack.helpCaller(log))
+			if vs != nil {
+				stack.WatchSound(vs.DeviceState)
+			}
+		}
 		if err != nil {
 			log.Error("kiosk cannot start", "err", err)
 			fyne.Do(fa.Quit)

@@ -243,6 +243,9 @@ func (ap *techApplier) Apply(ctx context.Context, c config.Config) error {
 	if c.Session != prev.Session {
 		later = append(later, "session")
 	}
+	if c.Voice != prev.Voice {
+		later = append(later, "voice")
+	}
 	if c.Storage != prev.Storage || c.Kiosk.ID != prev.Kiosk.ID {
 		later = append(later, "storage/kiosk id")
 	}

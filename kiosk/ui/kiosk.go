@@ -48,6 +48,12 @@ type Options struct {
 	// Location is the zone of every time shown; default China Standard
 	// Time, whatever the machine's zone.
 	Location *time.Location
+	// Voice speaks the screens' prompts and backs the speaker, 重听 and
+	// 普通话/粤语 buttons (kiosk/voice, issue 17); nil for a mute kiosk.
+	// CallHelp sends 呼叫工作人员; nil: help is always offline. See
+	// voicebar.go.
+	Voice    Voice
+	CallHelp CallHelp
 }
 
 // Kiosk draws a flow.State into one canvas object, one screen type per
@@ -101,6 +107,8 @@ type Kiosk struct {
 	rulesList *PagedList
 	// lastRender is how long the most recent Render took, for benchmarks.
 	lastRender time.Duration
+	// bar is the voice and help strip under the header (voicebar.go).
+	bar *VoiceBar
 }
 
 // New returns a kiosk view showing an empty Home; call Render with the
@@ -117,6 +125,7 @@ func New(tr Translator, opts Options) *Kiosk {
 	}
 	k := &Kiosk{tr: tr, opts: opts, root: container.NewStack(), online: true, pages: map[string]int{}}
 	k.screens = newScreens(k)
+	k.bar = NewVoiceBar(tr, opts.Voice, opts.CallHelp, k.touch, k.Refresh)
 	return k
 }
 
@@ -162,7 +171,8 @@ func (k *Kiosk) touch() { k.dispatch(flow.Touch{}) }
 // Render draws s, replacing whatever was shown.
 func (k *Kiosk) Render(s flow.State) {
 	start := time.Now()
-	if s.Step != k.state.Step {
+	entering := s.Step != k.state.Step
+	if entering {
 		k.leaving(k.state.Step)
 	}
 	k.state = s
@@ -170,7 +180,8 @@ func (k *Kiosk) Render(s flow.State) {
 		k.elder = s.ElderMode
 		fyne.CurrentApp().Settings().SetTheme(NewScaledTheme(k.elder, k.scale))
 	}
-	if s.Step == flow.StepHome {
+	if s.Step == flow.StepHome && entering {
+		// Only on arrival: a redraw of Home (paging its list) keeps its page.
 		k.wipe()
 	}
 	k.scanBar = nil
@@ -182,11 +193,10 @@ func (k *Kiosk) Render(s flow.State) {
 	k.noticeList, k.rulesList = nil, nil
 	body := k.body(s)
 	k.prevKeypad = nil
+	k.bar.Show(s)
 	var top []fyne.CanvasObject
 	top = append(top, k.header(s))
-	if p := NewStepProgress(k.tr, s.Progress.N, s.Progress.M); p != nil {
-		top = append(top, p)
-	}
+	top = append(top, k.bar.Objects(s, NewStepProgress(k.tr, s.Progress.N, s.Progress.M))...)
 	if !k.online {
 		top = append(top, NewOfflineBadge(k.tr))
 	}

@@ -93,8 +93,10 @@ func (b *VoiceBar) HelpState() string {
 }
 
 // Objects are the bar and, after a call, the line saying what became of
-// it.
-func (b *VoiceBar) Objects(s flow.State) []fyne.CanvasObject {
+// it. middle, when not nil, goes between the voice buttons and the help
+// button (the step progress), so the bar costs elder mode's dense screens
+// no row of their own.
+func (b *VoiceBar) Objects(s flow.State, middle fyne.CanvasObject) []fyne.CanvasObject {
 	var left []fyne.CanvasObject
 	if b.voice != nil {
 		key, style := "speech.off", StyleNormal
@@ -121,7 +123,10 @@ func (b *VoiceBar) Objects(s flow.State) []fyne.CanvasObject {
 	}
 	help := NewStyledButton(b.tr.T("app.call_staff"), StylePrimary, b.PressHelp)
 	help.Disabled = b.help == helpCalling
-	row := container.NewBorder(nil, nil, container.NewHBox(left...), help, layout.NewSpacer())
+	if middle == nil {
+		middle = layout.NewSpacer()
+	}
+	row := container.NewBorder(nil, nil, container.NewHBox(left...), help, middle)
 	out := []fyne.CanvasObject{row}
 	if line := b.helpLine(); line != nil {
 		out = append(out, line)

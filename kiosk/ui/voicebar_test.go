@@ -43,7 +43,7 @@ func TestVoiceBarControls(t *testing.T) {
 	var bar *ui.VoiceBar
 	box := container.NewVBox()
 	draw := func(s flow.State) {
-		box.Objects = bar.Objects(s)
+		box.Objects = bar.Objects(s, nil)
 		box.Refresh()
 	}
 	state := flow.State{Step: flow.StepHome}
@@ -107,9 +107,9 @@ func TestVoiceBarHelp(t *testing.T) {
 			state := flow.State{Step: flow.StepMaterials}
 			var bar *ui.VoiceBar
 			bar = ui.NewVoiceBar(tr, v, func(screen string, d func(error)) { screens, done = append(screens, screen), d }, nil,
-				func() { box.Objects = bar.Objects(state); box.Refresh() })
+				func() { box.Objects = bar.Objects(state, nil); box.Refresh() })
 			bar.Show(state)
-			box.Objects = bar.Objects(state)
+			box.Objects = bar.Objects(state, nil)
 			test.Tap(uitest.FindButton(box, "呼叫工作人员"))
 			if bar.HelpState() != "calling" || uitest.FindButton(box, "呼叫工作人员") != nil || !strings.Contains(uitest.Joined(box), "正在呼叫") {
 				t.Fatalf("while calling: state %q, %s", bar.HelpState(), uitest.Joined(box))
@@ -124,7 +124,7 @@ func TestVoiceBarHelp(t *testing.T) {
 			// Another screen: the notice goes.
 			state = flow.State{Step: flow.StepReview}
 			bar.Show(state)
-			if bar.HelpState() != "" || len(bar.Objects(state)) != 1 {
+			if bar.HelpState() != "" || len(bar.Objects(state, nil)) != 1 {
 				t.Errorf("help notice kept on the next screen")
 			}
 		})

@@ -328,7 +328,7 @@ func NewHarness() (*Harness, error) {
 	h := &Harness{App: a, Tr: i18n.New(), Catalog: cat,
 		Clock: NewClock(testdate.Date(2026, 3, 10, 9, 30, 0, 0, time.Local))}
 	h.Machine = flow.New(cat, flow.Options{Now: h.Clock.Now, Calendar: cal})
-	h.Kiosk = ui.New(h.Tr, ui.Options{Dispatch: h.Dispatch, Dict: SharedDict(), SampleCatalog: cat.Sample})
+	h.Kiosk = ui.New(h.Tr, ui.Options{Dispatch: h.Dispatch, Dict: SharedDict(), SampleCatalog: cat.Sample, Voice: SilentVoice(h.Tr.Lang)})
 	h.Win = test.NewWindow(h.Kiosk.Object())
 	h.Win.Resize(Screen())
 	h.R = &Resident{Win: h.Win}
