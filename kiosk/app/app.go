@@ -22,6 +22,7 @@ import (
 	"image"
 	"image/jpeg"
 	"log/slog"
+	"reflect"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -251,7 +252,13 @@ func (a *App) Stop() {
 func (a *App) Dispatch(ev flow.Event) {
 	before := a.m.State().Step
 	st, fx := a.m.Handle(ev)
-	a.view.Render(st)
+	// The idle tick comes every second; redrawing for it when nothing on
+	// screen changed replaced every widget under the resident's finger, and
+	// a tap whose press and release straddled it was lost (seen tapping
+	// through ./build/demo: a slow tap on a keypad key did nothing).
+	if _, tick := ev.(flow.Tick); !tick || !reflect.DeepEqual(st, a.view.State()) {
+		a.view.Render(st)
+	}
 	for _, f := range fx {
 		a.execute(f)
 	}
