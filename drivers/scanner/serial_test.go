@@ -398,7 +398,10 @@ func TestOpenWaitsForAbsentScanner(t *testing.T) {
 // The answer to SCAN is lost: the driver repeats SCAN with the same number
 // and the scanner answers from memory, so no sheet is skipped.
 func TestSerialRepeatsLostScanAnswer(t *testing.T) {
-	r := newRig(t, 0, nil, SerialConfig{ScanTimeout: 300 * time.Millisecond})
+	// The timeout must outlast a whole page's transfer on a loaded machine
+	// under the race detector (300 ms did not, once), yet be short enough
+	// that the lost answer is noticed quickly.
+	r := newRig(t, 0, nil, SerialConfig{ScanTimeout: 1500 * time.Millisecond})
 	ctx := testCtx(t)
 	mustFeed(t, r.sim, "form", 1)
 	mustFeed(t, r.sim, "blank", 1)
