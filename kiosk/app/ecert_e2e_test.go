@@ -69,7 +69,7 @@ func TestECertEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	var permit ecert.Certificate
-	r.settle("居住证 issued", 10*time.Second, func() bool {
+	r.settle("居住证 issued", 30*time.Second, func() bool {
 		certs, err := lib.Query(ctx, elderID)
 		if err != nil {
 			t.Fatal(err)
@@ -93,7 +93,7 @@ func TestECertEndToEnd(t *testing.T) {
 	r.tap("城乡居民基本医疗保险参保登记") // the Home shortcut
 	r.tap("开始办理")
 	r.placeCard("elder", flow.StepForm)
-	r.settle("e-certificate offer", 10*time.Second, func() bool { return r.state().ECerts.Status == flow.ECertReady })
+	r.settle("e-certificate offer", 30*time.Second, func() bool { return r.state().ECerts.Status == flow.ECertReady })
 	// The address lived at is not on the card; the 居住证 holds the one
 	// typed for it (东1), and the form takes it from there.
 	if f := formField(r.state(), "address"); f.Value != "东1" {
@@ -162,7 +162,7 @@ func TestECertEndToEnd(t *testing.T) {
 
 	// 6. The resident's lookup by card shows who used the certificate.
 	r.placeCard("elder", flow.StepLookup)
-	r.settle("lookup answer", 20*time.Second, func() bool { return r.state().Lookup.Done })
+	r.settle("lookup answer", 30*time.Second, func() bool { return r.state().Lookup.Done })
 	found := false
 	for _, lr := range r.state().Lookup.Results {
 		for _, u := range lr.CertUses {
@@ -256,7 +256,7 @@ func TestECertOfflineAndRefusedAtIntake(t *testing.T) {
 	// Offline.
 	r.demo.SetNetwork(false)
 	toMaterials()
-	r.settle("e-certificate query answered", 20*time.Second, func() bool { return r.state().ECerts.Status == flow.ECertOffline })
+	r.settle("e-certificate query answered", 30*time.Second, func() bool { return r.state().ECerts.Status == flow.ECertOffline })
 	contains(t, "offline materials screen", r.screen(), "现在无法联网查询电子证照")
 	if uitest.FindButton(r.win.Content(), "使用电子证照") != nil {
 		t.Errorf("使用电子证照 offered offline:\n%s", r.screen())
@@ -275,7 +275,7 @@ func TestECertOfflineAndRefusedAtIntake(t *testing.T) {
 
 	// Online: offered and used, then changed in the library before intake.
 	toMaterials()
-	r.settle("e-certificate offer", 20*time.Second, func() bool { return r.state().ECerts.Status == flow.ECertReady })
+	r.settle("e-certificate offer", 30*time.Second, func() bool { return r.state().ECerts.Status == flow.ECertReady })
 	r.tap("使用电子证照")
 	db, err := sqlitedb.OpenOne(filepath.Join(r.demo.Dir, "platform", "platform.db"), sqlitedb.Options{})
 	if err != nil {
@@ -308,6 +308,6 @@ func TestECertOfflineAndRefusedAtIntake(t *testing.T) {
 		}
 	}
 	r.placeCard("resident", flow.StepLookup)
-	r.settle("lookup answer", 20*time.Second, func() bool { return r.state().Lookup.Done })
+	r.settle("lookup answer", 30*time.Second, func() bool { return r.state().Lookup.Done })
 	contains(t, "lookup screen", uitest.JoinedAll(r.win.Content()), "电子证照核验未通过", "扫描该材料")
 }
