@@ -191,10 +191,22 @@ func newRigWith(t *testing.T, tune func(r *rig, s *Settings)) *rig {
 	return r
 }
 
-// settle runs posted UI work until cond holds, failing after timeout.
+// slow stretches a wait that bounds real work (a page through the
+// simulated scanner, a round trip to the platform) under the race
+// detector, which makes that work several times slower on a shared
+// machine; the waits stay failure detectors, not delays.
+func slow(d time.Duration) time.Duration {
+	if raceDetector {
+		return 5 * d
+	}
+	return d
+}
+
+// settle runs posted UI work until cond holds, failing after timeout
+// (stretched by slow).
 func (r *rig) settle(what string, timeout time.Duration, cond func() bool) {
 	r.t.Helper()
-	deadline := time.Now().Add(timeout)
+	deadline := time.Now().Add(slow(timeout))
 	for {
 		r.q.drain()
 		if cond() {
@@ -377,7 +389,7 @@ func (r *rig) decideInBackOffice(uuid, status, note string) {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	c := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	c := &http.Client{Jar: jar, Timeout: slow(10 * time.Second)}
 	base := strings.TrimSuffix(r.demo.BackOfficeURL(), "/")
 	csrf := func(path string) string {
 		r.t.Helper()
