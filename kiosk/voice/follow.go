@@ -93,7 +93,9 @@ func RequiredKeys(catalogKeys []string) []string {
 }
 
 // PromptKey is what the kiosk says for a state: the idle warning, a pending
-// confirmation, the screen's error, or else the screen's own prompt.
+// confirmation, the screen's error, a scanned page's problem (blank,
+// blurred, no paper: shown on the material, not as the screen's error),
+// or else the screen's own prompt.
 func PromptKey(s flow.State) string {
 	switch {
 	case s.Countdown > 0:
@@ -103,6 +105,13 @@ func PromptKey(s flow.State) string {
 	}
 	if k := MessageKey(s.Error.Key); k != "" {
 		return k
+	}
+	if s.Step == flow.StepMaterials {
+		for _, m := range s.Materials {
+			if k := MessageKey(m.Error.Key); k != "" && !m.Scanning {
+				return k
+			}
+		}
 	}
 	return StepKey(s.Step)
 }

@@ -285,6 +285,8 @@ func TestPromptKey(t *testing.T) {
 		{flow.State{Step: flow.StepForm, Error: flow.Message{Key: "home.offline"}}, "voice.form"},
 		{flow.State{Step: flow.StepForm, Confirm: flow.ConfirmCancel}, "voice.confirm.cancel"},
 		{flow.State{Step: flow.StepForm, Countdown: 9, Confirm: flow.ConfirmCancel}, KeyIdle},
+		{flow.State{Step: flow.StepMaterials, Materials: []flow.MaterialState{{}, {Error: flow.Message{Key: "err.page_blank"}}}}, "voice.err.page_blank"},
+		{flow.State{Step: flow.StepMaterials, Materials: []flow.MaterialState{{Scanning: true, Error: flow.Message{Key: "err.page_blank"}}}}, "voice.materials"},
 	}
 	for _, tc := range tests {
 		if got := PromptKey(tc.s); got != tc.want {
