@@ -160,6 +160,7 @@ func (r *fieldRenderer) update() {
 func (r *fieldRenderer) Layout(s fyne.Size) {
 	pad := theme.Size(theme.SizeNameInnerPadding)
 	r.box.Resize(s)
+	r.fitHint(s.Width - 2*pad)
 	ts := r.text.MinSize()
 	r.text.Move(fyne.NewPos(pad, (s.Height-ts.Height)/2))
 	r.text.Resize(fyne.NewSize(s.Width-2*pad, ts.Height))
@@ -174,7 +175,30 @@ func (r *fieldRenderer) Layout(s fyne.Size) {
 func (r *fieldRenderer) MinSize() fyne.Size {
 	pad := theme.Size(theme.SizeNameInnerPadding)
 	ts := r.text.MinSize()
-	return fyne.NewSize(max(ts.Width+2*pad+6, 6*currentTarget()), max(ts.Height+pad, currentTarget()))
+	w := ts.Width + 2*pad + 6
+	if r.f.Value == "" {
+		// A hint does not widen the field: it is drawn smaller to fit
+		// (fitHint). English elder mode's search hint made the catalog
+		// wider than the window.
+		w = 0
+	}
+	return fyne.NewSize(max(w, 6*currentTarget()), max(ts.Height+pad, currentTarget()))
+}
+
+// fitHint shrinks the hint shown in an empty field to width, down to a
+// floor that keeps elder mode's type above normal body text.
+func (r *fieldRenderer) fitHint(width float32) {
+	r.text.TextSize = theme.Size(theme.SizeNameText)
+	if r.f.Value != "" || width <= 0 {
+		return
+	}
+	floor := float32(12)
+	if t, ok := fyne.CurrentApp().Settings().Theme().(*Theme); ok && t.Elder() {
+		floor = normalText + 1
+	}
+	if w := r.text.MinSize().Width; w > width {
+		r.text.TextSize = max(floor, r.text.TextSize*width/w*0.98)
+	}
 }
 
 func (r *fieldRenderer) Refresh() {

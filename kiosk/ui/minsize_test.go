@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"onedoor/kiosk/i18n"
 	"onedoor/kiosk/ui/uitest"
 )
 
@@ -17,17 +16,9 @@ import (
 // but a real window grows to its content's minimum size (the demo's catalog
 // screen pushed a 1280x800 window to 1389 wide), which puts the kiosk's
 // right edge off a fixed-size screen.
-//
-// Not yet held, so not checked: English elder mode (the catalog's topic
-// column is too wide, the rating screen with the idle banner and the
-// paper-out receipt too tall) and Chinese elder mode at 1366x768 (the
-// latter two, by up to 30 px).
 func TestScreensFitWindow(t *testing.T) {
 	for _, size := range tourSizes() {
 		for _, m := range modes {
-			if m.elder && (m.lang == i18n.EN || size.Height < 800) {
-				continue
-			}
 			t.Run(fmt.Sprintf("%.0fx%.0f/%s/elder=%v", size.Width, size.Height, m.lang, m.elder), func(t *testing.T) {
 				h := newHarness(t, m.lang, m.elder)
 				h.SetSize(size)

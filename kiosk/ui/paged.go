@@ -24,7 +24,11 @@ type PagedList struct {
 	// Stretch spreads spare height over the rows, so a page of buttons
 	// fills its area; otherwise rows keep their natural height.
 	Stretch bool
-	tr      Texts
+	// Rows is how many rows' worth of height the list asks for (3 when
+	// unset): a screen whose fixed parts fill most of the window (the
+	// paper-out receipt in elder mode) asks for one and pages the rest.
+	Rows int
+	tr   Texts
 	// OnPage is called with the new page after the resident pages, so the
 	// screen can remember it across redraws.
 	OnPage func(page int)
@@ -301,7 +305,11 @@ func (r *pagedRenderer) MinSize() fyne.Size {
 	// elder mode) would make the window grow off the screen; the list
 	// asks for room for a few rows' worth and pages by height in what it
 	// gets.
-	h = min(h, 3*currentTarget())
+	rows := r.p.Rows
+	if rows < 1 {
+		rows = 3
+	}
+	h = min(h, float32(rows)*currentTarget())
 	nav := p.nav.MinSize()
 	// Not the widest item times the columns: the list gives its items its
 	// own width (a long button label is drawn smaller, text wraps), and a

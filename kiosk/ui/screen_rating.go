@@ -38,6 +38,8 @@ func (sc *ratingScreen) draw(s flow.State) fyne.CanvasObject {
 		}
 		reasons = append(reasons, NewStyledButton(text, st, func() { k.dispatch(flow.SetRatingReason{Reason: text}) }))
 	}
-	right := container.NewVBox(append([]fyne.CanvasObject{subheading(k.tr.T("rating.reason_title"))}, reasons...)...)
+	// The reasons page by height: six of them under the idle banner ran
+	// past the bottom of the window in elder mode.
+	right := container.NewBorder(subheading(k.tr.T("rating.reason_title")), nil, nil, nil, k.paged("reasons", reasons, len(reasons), 1))
 	return container.NewGridWithColumns(2, left, right)
 }

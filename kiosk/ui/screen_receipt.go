@@ -83,7 +83,12 @@ func (sc *receiptScreen) draw(s flow.State) fyne.CanvasObject {
 	}
 	// The details page by height, so elder mode's large type never pushes
 	// them under the buttons; the number and QR always stay in view.
-	left := container.NewBorder(head, nil, nil, nil, k.paged("details", info, 8, 1))
+	// It asks for one row's room: with the number, the lookup code and
+	// the paper-out bar, elder mode's three rows pushed the screen past
+	// the window (English at every size, Chinese at 1366x768).
+	details := k.paged("details", info, 8, 1)
+	details.Rows = 1
+	left := container.NewBorder(head, nil, nil, nil, details)
 	qrSide := float32(5 * currentTarget())
 	var right fyne.CanvasObject = layout.NewSpacer()
 	if q, err := qrcode.New(r.QR, qrcode.Medium); err == nil {
