@@ -1,5 +1,6 @@
 // Command screenshots renders every kiosk screen headless with Fyne's test
-// driver and writes PNGs in zh-CN, in English and in elder mode, at each
+// driver and writes PNGs in zh-CN, in English and in elder mode (Chinese,
+// and English as elder-en-*), at each
 // supported window size, so the screens can be reviewed without a kiosk:
 //
 //	go run -tags no_emoji ./kiosk/ui/cmd/screenshots -out docs/screenshots [-sizes 1280x800,1366x768]
@@ -55,7 +56,7 @@ func main() {
 			name  string
 			lang  string
 			elder bool
-		}{{"zh", i18n.ZhCN, false}, {"en", i18n.EN, false}, {"elder", i18n.ZhCN, true}} {
+		}{{"zh", i18n.ZhCN, false}, {"en", i18n.EN, false}, {"elder", i18n.ZhCN, true}, {"elder-en", i18n.EN, true}} {
 			shots, err := shoot(dir, size, mode.name, mode.lang, mode.elder)
 			if err != nil {
 				fmt.Fprintf(os.Stderr, "screenshots (%s, %s): %v\n", sizeName(size), mode.name, err)
