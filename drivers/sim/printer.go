@@ -459,6 +459,14 @@ func (p *Printer) RefillPaper() {
 	p.nudge()
 }
 
+// SetGSr makes the printer answer GS r (the default) or, like
+// WithoutGSr, never.
+func (p *Printer) SetGSr(answer bool) {
+	p.mu.Lock()
+	p.noGSr = !answer
+	p.mu.Unlock()
+}
+
 // SetCoverOpen opens or shuts the cover. An open cover takes the printer offline.
 func (p *Printer) SetCoverOpen(open bool) {
 	p.mu.Lock()

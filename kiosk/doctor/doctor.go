@@ -314,12 +314,23 @@ func checkPrinter(ctx context.Context, pc config.Printer, port string, baud int)
 			return Check{"printer", Fail, fmt.Sprintf("%s: %v", port, err)}
 		}
 		st, err := p.Status(ctx)
+		// What the printer answers decides how a job's end is confirmed:
+		// said here, so a technician knows why receipts on a printer
+		// without GS r are confirmed by status after ~2 s.
+		var caps printer.Capabilities
+		if err == nil && st.Online {
+			caps, _ = p.Probe(ctx)
+		}
 		p.Close()
 		if err != nil {
 			lastErr = err
 			continue
 		}
 		where := fmt.Sprintf("%s at %d baud (%s)", port, b, pc.Profile)
+		gsr := ""
+		if caps.Probed && prof.TransmitStatus && !caps.TransmitStatus {
+			gsr = "; it does not answer GS r, so each receipt is confirmed by real-time status 2 s after its last byte"
+		}
 		switch {
 		case st.PaperEnd || st.PaperStop:
 			return Check{"printer", Fail, where + ": out of paper — load a new roll (receipts cannot print)"}
@@ -330,9 +341,9 @@ func checkPrinter(ctx context.Context, pc config.Printer, port string, baud int)
 		case !st.Online:
 			return Check{"printer", Fail, where + ": offline (" + st.String() + ")"}
 		case st.PaperNearEnd:
-			return Check{"printer", Warn, where + ": ready, but the paper roll is nearly used up"}
+			return Check{"printer", Warn, where + ": ready, but the paper roll is nearly used up" + gsr}
 		}
-		return Check{"printer", OK, where + ": ready, paper loaded"}
+		return Check{"printer", OK, where + ": ready, paper loaded" + gsr}
 	}
 	return Check{"printer", Fail, fmt.Sprintf("%s: no answer to a status query at %s baud (%v): wrong port or baud, or the printer is off", port, bauds(printer.Prober{}, baud), lastErr)}
 }

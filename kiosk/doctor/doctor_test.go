@@ -34,6 +34,9 @@ func TestDoctor(t *testing.T) {
 		{"printer out of paper", func(t *testing.T, r *doctortest.Rig, o *doctor.Options) {
 			r.Printer.SetPaperLeft(0)
 		}, false, "printer", doctor.Fail, "out of paper — load a new roll", map[string]bool{"idcard": true, "platform": true, "database": true}},
+		{"printer without GS r is ready and says how receipts are confirmed", func(t *testing.T, r *doctortest.Rig, o *doctor.Options) {
+			r.Printer.SetGSr(false)
+		}, true, "printer", doctor.OK, "ready, paper loaded; it does not answer GS r", nil},
 		{"printer cover open", func(t *testing.T, r *doctortest.Rig, o *doctor.Options) {
 			r.Printer.SetCoverOpen(true)
 		}, false, "printer", doctor.Fail, "cover open", nil},
