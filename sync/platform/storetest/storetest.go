@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"onedoor/internal/testdate"
 	"onedoor/sync/api"
 	"onedoor/sync/platform"
 )
@@ -22,10 +23,11 @@ type Opener func(t *testing.T) platform.Store
 var caseRe = regexp.MustCompile(`^T-\d{4}-\d{6}$`)
 
 func sub(kiosk string, n int) api.SubmissionRequest {
+	created := testdate.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)
 	return api.SubmissionRequest{
 		UUID:    fmt.Sprintf("00000000-0000-4000-8000-%012d", n),
-		Receipt: fmt.Sprintf("%s-20260101-%04d", kiosk, n), KioskID: kiosk, ItemID: "item", ItemVersion: "1",
-		CreatedAt: time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC),
+		Receipt: fmt.Sprintf("%s-%s-%04d", kiosk, created.Format("20060102"), n), KioskID: kiosk, ItemID: "item", ItemVersion: "1",
+		CreatedAt: created,
 		Applicant: api.ApplicantData{Name: "测试人", IDNumber: "441900199001011231"},
 		Materials: []api.MaterialRef{{MaterialID: "m", Kind: api.KindScan, Pages: []api.BlobRef{
 			{SHA256: fmt.Sprintf("%064x", n), Size: 1, ContentType: "image/png"},
@@ -45,7 +47,7 @@ func create(ctx context.Context, s platform.Store, kiosk string, n int, hash str
 // Run runs every conformance test against stores from open.
 func Run(t *testing.T, open Opener) {
 	ctx := context.Background()
-	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	at := testdate.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 	fresh := func(t *testing.T) platform.Store {
 		s := open(t)
 		t.Cleanup(func() { s.Close() })
@@ -193,7 +195,7 @@ func Run(t *testing.T, open Opener) {
 		if err != nil || total != 2 || len(rows) != 2 || rows[0].Receipt != sub("K2", 3).Receipt {
 			t.Fatalf("list K2 = %+v total %d %v", rows, total, err)
 		}
-		rows, total, _ = s.List(ctx, platform.Filter{Query: "K1-20260101-0004"})
+		rows, total, _ = s.List(ctx, platform.Filter{Query: sub("K1", 4).Receipt})
 		if total != 1 || rows[0].IDNumber == "" {
 			t.Fatalf("search = %+v", rows)
 		}

@@ -1,7 +1,7 @@
 // Command platformd runs the OneDoor reference platform: the sync API kiosks
 // talk to, the back office for staff, and admin commands.
 //
-//	platformd [serve] --addr HOST:PORT --data DIR [--tls-cert F --tls-key F] [--catalog FILE] [--case-prefix DG] [--partial-ttl 168h]
+//	platformd [serve] --addr HOST:PORT --data DIR [--tls-cert F --tls-key F] [--catalog FILE] [--calendar FILE] [--case-prefix DG] [--partial-ttl 168h]
 //	platformd kiosk add --data DIR --id ID      registers a kiosk, prints its one-time enrolment code
 //	platformd kiosk rekey --data DIR --id ID    new enrolment code for an existing kiosk (token kiosks migrate so)
 //	platformd staff add --data DIR --user U     back-office account; password on stdin
@@ -85,7 +85,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 func usage(w io.Writer) {
 	fmt.Fprint(w, `usage:
-  platformd [serve] --addr HOST:PORT --data DIR [--tls-cert F --tls-key F] [--catalog FILE] [--case-prefix DG] [--partial-ttl 168h]
+  platformd [serve] --addr HOST:PORT --data DIR [--tls-cert F --tls-key F] [--catalog FILE] [--calendar FILE] [--case-prefix DG] [--partial-ttl 168h]
   platformd kiosk add --data DIR --id ID [--code-ttl 72h] [--token]
                                               register a kiosk; prints its one-time enrolment code
                                               (--token: a legacy shared token instead, for old kiosk software)
@@ -125,6 +125,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cert := fs.String("tls-cert", "", "TLS certificate file (PEM); serve HTTPS with --tls-key")
 	key := fs.String("tls-key", "", "TLS private key file (PEM)")
 	catalog := fs.String("catalog", "", "service catalog JSON served to kiosks (default DATA/catalog.json if present)")
+	calendar := fs.String("calendar", "", "working-day (holiday) calendar JSON served to kiosks, in the kiosk's holidays.json format (default DATA/calendar.json if present)")
 	prefix := fs.String("case-prefix", "DG", "case number prefix (DG gives DG-2026-000123)")
 	partialTTL := fs.Duration("partial-ttl", 7*24*time.Hour, "remove blob uploads that have not grown for this long (0 keeps them)")
 	silentAfter := fs.Duration("silent-after", platform.DefaultSilentAfter, "fleet alert: a kiosk without a heartbeat for this long is silent")
@@ -143,7 +144,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	cat, err := loadCatalog(*catalog, *data)
+	cat, err := loadDocument("catalog", *catalog, *data)
+	if err != nil {
+		fmt.Fprintf(stderr, "platformd serve: %v\n", err)
+		return exitFailure
+	}
+	cal, err := loadDocument("calendar", *calendar, *data)
 	if err != nil {
 		fmt.Fprintf(stderr, "platformd serve: %v\n", err)
 		return exitFailure
@@ -158,7 +164,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		metricsToken = strings.TrimSpace(string(b))
 	}
-	p, err := city.Open(ctx, st.options(), platform.Config{Logger: logger, CasePrefix: *prefix, Catalog: cat, SecureCookies: *cert != "", Fleet: fleet, MetricsToken: metricsToken, Limits: platform.Limits{PartialTTL: *partialTTL}})
+	p, err := city.Open(ctx, st.options(), platform.Config{Logger: logger, CasePrefix: *prefix, Catalog: cat, Calendar: cal, SecureCookies: *cert != "", Fleet: fleet, MetricsToken: metricsToken, Limits: platform.Limits{PartialTTL: *partialTTL}})
 	if err != nil {
 		fmt.Fprintf(stderr, "platformd serve: %v\n", err)
 		return exitFailure
@@ -216,20 +222,23 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-func loadCatalog(path, data string) ([]byte, error) {
+// loadDocument reads a JSON document served to kiosks (name "catalog" or
+// "calendar") from path, or from DATA/name.json when path is empty; nil
+// when that default file does not exist.
+func loadDocument(name, path, data string) ([]byte, error) {
 	explicit := path != ""
 	if !explicit {
-		path = filepath.Join(data, "catalog.json")
+		path = filepath.Join(data, name+".json")
 	}
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) && !explicit {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("catalog: %w", err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if !json.Valid(b) {
-		return nil, fmt.Errorf("catalog %s is not valid JSON", path)
+		return nil, fmt.Errorf("%s %s is not valid JSON", name, path)
 	}
 	return b, nil
 }
