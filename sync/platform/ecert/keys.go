@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -16,6 +17,8 @@ import (
 
 	"github.com/emmansun/gmsm/sm2"
 	"github.com/emmansun/gmsm/sm3"
+
+	"onedoor/internal/atomicfile"
 )
 
 // AgencyKey is an agency's public seal key as the platform configures it:
@@ -187,11 +190,16 @@ func (kr Keyring) Generate(code, name string) (AgencyKey, error) {
 		return AgencyKey{}, err
 	}
 	priv, _ := json.MarshalIndent(signerFile{AgencyKey: s.Key, PrivateKey: hex.EncodeToString(s.priv.D.FillBytes(make([]byte, 32)))}, "", "  ")
-	if err := writeFile(filepath.Join(kr.Dir, code+".key"), priv, 0o600); err != nil {
+	// The private key is created exclusively: two processes making the
+	// same agency's key at once (platform instances starting together)
+	// must not end up signing with different keys.
+	if err := atomicfile.WriteNew(filepath.Join(kr.Dir, code+".key"), priv, 0o600); errors.Is(err, fs.ErrExist) {
+		return AgencyKey{}, fmt.Errorf("agency %s: %w", code, ErrExists)
+	} else if err != nil {
 		return AgencyKey{}, err
 	}
 	pub, _ := json.MarshalIndent(s.Key, "", "  ")
-	if err := writeFile(filepath.Join(kr.Dir, code+".pub"), pub, 0o644); err != nil {
+	if err := atomicfile.Write(filepath.Join(kr.Dir, code+".pub"), pub, 0o644); err != nil {
 		return AgencyKey{}, err
 	}
 	return s.Key, nil
@@ -262,8 +270,15 @@ func LoadOrCreateHolderKey(path string) (HolderKey, error) {
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return nil, fmt.Errorf("holder key: %w", err)
 		}
-		if err := writeFile(path, []byte(hex.EncodeToString(k)+"\n"), 0o600); err != nil {
-			return nil, err
+		// Created exclusively: platform instances starting together on one
+		// key folder all end up with the first one's key, or their keyed
+		// hashes would disagree.
+		err := atomicfile.WriteNew(path, []byte(hex.EncodeToString(k)+"\n"), 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			return LoadOrCreateHolderKey(path)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("holder key: %w", err)
 		}
 		return k, nil
 	}
@@ -282,27 +297,4 @@ func (k HolderKey) Hash(idNumber string) string {
 	m := hmac.New(sm3.New, k)
 	m.Write([]byte("onedoor-ecert-holder-v1\n" + strings.ToUpper(strings.TrimSpace(idNumber))))
 	return hex.EncodeToString(m.Sum(nil))
-}
-
-func writeFile(path string, b []byte, mode os.FileMode) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
 }
