@@ -25,6 +25,11 @@ func TestLoadDocument(t *testing.T) {
 	if _, err := loadDocument("calendar", bad, data); err == nil || !strings.Contains(err.Error(), "calendar") {
 		t.Errorf("not JSON: %v", err)
 	}
+	// JSON, but not a calendar: a holiday outside its declared years.
+	os.WriteFile(bad, []byte(`{"years":[2031],"holidays":[{"name":"x","from":"2032-01-01","to":"2032-01-01"}]}`), 0o600)
+	if _, err := loadDocument("calendar", bad, data); err == nil || !strings.Contains(err.Error(), "outside the declared years") {
+		t.Errorf("invalid calendar: %v", err)
+	}
 	if _, err := loadDocument("catalog", filepath.Join(data, "missing.json"), data); err == nil || !strings.Contains(err.Error(), "catalog") {
 		t.Errorf("named file missing: %v", err)
 	}

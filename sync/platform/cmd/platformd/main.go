@@ -33,6 +33,7 @@ import (
 	"syscall"
 	"time"
 
+	"onedoor/kiosk/catalog"
 	"onedoor/sync/platform"
 	"onedoor/sync/platform/city"
 )
@@ -239,6 +240,14 @@ func loadDocument(name, path, data string) ([]byte, error) {
 	}
 	if !json.Valid(b) {
 		return nil, fmt.Errorf("%s %s is not valid JSON", name, path)
+	}
+	// A calendar kiosks cannot parse would reach every kiosk and be
+	// ignored there with a warning at each start: refuse it here, with
+	// the parser the kiosks use.
+	if name == "calendar" {
+		if _, err := catalog.ParseCalendar(b); err != nil {
+			return nil, fmt.Errorf("calendar %s: %w", path, err)
+		}
 	}
 	return b, nil
 }
