@@ -8,11 +8,13 @@
 package sqlitedb
 
 import (
+	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"net/url"
 
-	_ "github.com/mattn/go-sqlite3" // the driver
+	"github.com/mattn/go-sqlite3"
 )
 
 // Options say how durable commits are and what else the connections need.
@@ -31,6 +33,11 @@ type Options struct {
 	// while another process may own it: nothing is written, not even the
 	// journal mode; Synchronous and SecureDelete do not apply.
 	ReadOnly bool
+	// Init are statements run on every new connection, after the DSN's
+	// settings, for the PRAGMAs the DSN cannot carry (wal_autocheckpoint,
+	// journal_size_limit). Run in a connect hook, they reach every
+	// connection, including one the pool opens again after an error.
+	Init []string
 }
 
 // Open returns the writer and the read pool of the database at path. The
@@ -63,7 +70,7 @@ func OpenOne(path string, o Options) (*sql.DB, error) {
 	if !o.ReadOnly {
 		q.Set("_txlock", "immediate")
 	}
-	db, err := sql.Open("sqlite3", uri(path)+q.Encode())
+	db, err := openDSN(uri(path)+q.Encode(), o.Init)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -72,6 +79,32 @@ func OpenOne(path string, o Options) (*sql.DB, error) {
 	db.SetConnMaxLifetime(0)
 	return db, nil
 }
+
+// openDSN opens dsn through the registered driver, or, when init has
+// statements, through a driver of its own whose connect hook runs them:
+// a connector, so nothing is registered globally.
+func openDSN(dsn string, init []string) (*sql.DB, error) {
+	if len(init) == 0 {
+		return sql.Open("sqlite3", dsn)
+	}
+	d := &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		for _, stmt := range init {
+			if _, err := c.Exec(stmt, nil); err != nil {
+				return fmt.Errorf("%s: %w", stmt, err)
+			}
+		}
+		return nil
+	}}
+	return sql.OpenDB(connector{dsn: dsn, d: d}), nil
+}
+
+type connector struct {
+	dsn string
+	d   *sqlite3.SQLiteDriver
+}
+
+func (c connector) Connect(context.Context) (driver.Conn, error) { return c.d.Open(c.dsn) }
+func (c connector) Driver() driver.Driver                         { return c.d }
 
 func uri(path string) string { return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" }
 

@@ -106,3 +106,42 @@ func exists(path string) (bool, error) {
 	}
 	return err == nil, err
 }
+
+// TestInitReachesEveryConnection: Init statements run on each connection
+// the pool opens, including one opened again after the first was closed,
+// and a statement that fails makes the connection fail rather than run
+// without its setting.
+func TestInitReachesEveryConnection(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.db")
+	db, err := OpenOne(path, Options{Init: []string{"PRAGMA wal_autocheckpoint=0", "PRAGMA journal_size_limit=1048576"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for round := range 2 {
+		var ac, limit int
+		var mode string
+		if err := db.QueryRow(`PRAGMA wal_autocheckpoint`).Scan(&ac); err != nil {
+			t.Fatal(err)
+		}
+		db.QueryRow(`PRAGMA journal_size_limit`).Scan(&limit)
+		db.QueryRow(`PRAGMA journal_mode`).Scan(&mode)
+		if ac != 0 || limit != 1<<20 || mode != "wal" {
+			t.Errorf("connection %d: wal_autocheckpoint %d, journal_size_limit %d, journal_mode %q", round, ac, limit, mode)
+		}
+		// Drop the idle connection so the next query opens a new one.
+		db.SetMaxIdleConns(0)
+		db.SetMaxIdleConns(1)
+	}
+	if n := db.Stats().OpenConnections; n > 1 {
+		t.Errorf("%d connections open, want at most 1", n)
+	}
+	bad, err := OpenOne(path, Options{Init: []string{"PRAGMA no_such_thing(", "PRAGMA wal_autocheckpoint=0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bad.Close()
+	if err := bad.Ping(); err == nil {
+		t.Error("a connection whose Init failed was handed out")
+	}
+}
