@@ -104,7 +104,7 @@ type connector struct {
 }
 
 func (c connector) Connect(context.Context) (driver.Conn, error) { return c.d.Open(c.dsn) }
-func (c connector) Driver() driver.Driver                         { return c.d }
+func (c connector) Driver() driver.Driver                        { return c.d }
 
 func uri(path string) string { return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" }
 
