@@ -165,42 +165,64 @@ func (h *Header) nonce(dst []byte, seg int64) []byte {
 // content address (the SHA-256 of plaintext; only its first 20 bytes are
 // kept). segSize 0 means DefaultSegmentSize. It returns the bytes written.
 func Seal(w io.Writer, key []byte, plaintext []byte, contentID []byte, segSize int) (int64, error) {
+	header, segs, err := SealSegments(key, plaintext, contentID, segSize)
+	if err != nil {
+		return 0, err
+	}
+	n, err := w.Write(header)
+	total := int64(n)
+	for _, seg := range segs {
+		if err != nil {
+			break
+		}
+		n, err = w.Write(seg)
+		total += int64(n)
+	}
+	return total, err
+}
+
+// SealSegments seals plaintext like Seal but returns the header and each
+// sealed segment (ciphertext and tag) apart, for a store that keeps them
+// as separate records; concatenated in order they are exactly what Seal
+// writes, and StreamOffset says where each sits in that stream. The
+// segments share one allocation.
+func SealSegments(key []byte, plaintext []byte, contentID []byte, segSize int) (header []byte, segs [][]byte, err error) {
 	if segSize == 0 {
 		segSize = DefaultSegmentSize
 	}
 	if segSize < 0 || segSize > MaxSegmentSize {
-		return 0, fmt.Errorf("sealed: segment size %d out of range", segSize)
+		return nil, nil, fmt.Errorf("sealed: segment size %d out of range", segSize)
 	}
 	if len(contentID) < idSize {
-		return 0, fmt.Errorf("sealed: content id has %d bytes, need %d", len(contentID), idSize)
+		return nil, nil, fmt.Errorf("sealed: content id has %d bytes, need %d", len(contentID), idSize)
 	}
 	h, err := newHeader(segSize, int64(len(plaintext)), contentID)
 	if err != nil {
-		return 0, err
+		return nil, nil, err
 	}
 	aead, err := blobAEAD(key, h)
 	if err != nil {
-		return 0, err
+		return nil, nil, err
 	}
-	n, err := w.Write(h.raw[:])
-	total := int64(n)
-	if err != nil {
-		return total, err
-	}
-	buf := make([]byte, 0, segSize+tagSize)
+	buf := make([]byte, h.SealedSize())
+	header = buf[:HeaderSize:HeaderSize]
+	copy(header, h.raw[:])
+	off := int64(HeaderSize)
 	var nonce []byte
 	for i := int64(0); i < h.Segments(); i++ {
 		start := i * int64(segSize)
 		end := min(start+int64(segSize), h.Size)
 		nonce = h.nonce(nonce, i)
-		buf = aead.Seal(buf[:0], nonce, plaintext[start:end], h.raw[:])
-		n, err := w.Write(buf)
-		total += int64(n)
-		if err != nil {
-			return total, err
-		}
+		seg := aead.Seal(buf[off:off], nonce, plaintext[start:end], h.raw[:])
+		segs = append(segs, seg)
+		off += int64(len(seg))
 	}
-	return total, nil
+	return header, segs, nil
+}
+
+// StreamOffset returns where segment i starts in the sealed stream.
+func (h *Header) StreamOffset(i int64) int64 {
+	return HeaderSize + i*int64(h.SegmentSize+tagSize)
 }
 
 // Reader decrypts a sealed blob on demand. It implements io.ReaderAt,
@@ -268,7 +290,7 @@ func (r *Reader) load(i int64) error {
 		r.cbuf = make([]byte, seg+tagSize)
 	}
 	c := r.cbuf[:n+tagSize]
-	if _, err := r.src.ReadAt(c, HeaderSize+i*(seg+tagSize)); err != nil {
+	if _, err := r.src.ReadAt(c, r.h.StreamOffset(i)); err != nil {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return fmt.Errorf("%w: segment %d truncated", ErrCorrupt, i)
 		}

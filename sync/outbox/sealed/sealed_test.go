@@ -337,3 +337,59 @@ func TestPerBlobKeys(t *testing.T) {
 		t.Error("two seals of one plaintext are byte-identical")
 	}
 }
+
+// TestSealSegmentsIsSealSplit: the header and segments SealSegments returns
+// sit where StreamOffset says and, put back together, read like any sealed
+// blob (the outbox keeps them as database rows and reads them back so).
+func TestSealSegmentsIsSealSplit(t *testing.T) {
+	key := testAEAD(t, 3)
+	const seg = 64
+	for _, size := range []int{0, 1, seg, seg + 1, 3*seg + 5} {
+		plain := plaintext(size, uint64(size)+7)
+		id := sha256.Sum256(plain)
+		header, segs, err := SealSegments(key, plain, id[:], seg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := ParseHeader(header)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if int64(len(segs)) != h.Segments() {
+			t.Fatalf("size %d: %d segments, header says %d", size, len(segs), h.Segments())
+		}
+		stream := bytes.Clone(header)
+		for i, s := range segs {
+			if int64(len(stream)) != h.StreamOffset(int64(i)) {
+				t.Errorf("size %d: segment %d at %d, StreamOffset says %d", size, i, len(stream), h.StreamOffset(int64(i)))
+			}
+			stream = append(stream, s...)
+		}
+		if int64(len(stream)) != SealedSize(int64(size), seg) {
+			t.Errorf("size %d: %d bytes in all, SealedSize says %d", size, len(stream), SealedSize(int64(size), seg))
+		}
+		r, err := NewReader(bytes.NewReader(stream), int64(len(stream)), key, id[:])
+		if err != nil {
+			t.Fatalf("size %d: %v", size, err)
+		}
+		if got, err := io.ReadAll(r); err != nil || !bytes.Equal(got, plain) {
+			t.Errorf("size %d: read back %d bytes, %v", size, len(got), err)
+		}
+		if len(segs) > 1 {
+			// Two segments swapped fail, as in a file.
+			swapped := bytes.Clone(header)
+			swapped = append(swapped, segs[1]...)
+			swapped = append(swapped, segs[0]...)
+			for _, s := range segs[2:] {
+				swapped = append(swapped, s...)
+			}
+			if r, err := NewReader(bytes.NewReader(swapped), int64(len(swapped)), key, id[:]); err == nil {
+				if _, err := io.ReadAll(r); !errors.Is(err, ErrCorrupt) {
+					t.Errorf("size %d: swapped segments read: %v", size, err)
+				}
+			} else if !errors.Is(err, ErrCorrupt) {
+				t.Errorf("size %d: swapped segments: %v", size, err)
+			}
+		}
+	}
+}
