@@ -5,10 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
+	"time"
 
 	"onedoor/sync/platform"
 	"onedoor/sync/platform/supervise"
+	"onedoor/sync/platform/supervise/storesql"
 )
 
 var _ supervise.Store = (*Store)(nil)
@@ -86,18 +87,7 @@ func (s *Store) StaffAccounts(ctx context.Context) ([]supervise.Account, error) 
 		return nil, fmt.Errorf("staff accounts: %w", err)
 	}
 	defer rows.Close()
-	var out []supervise.Account
-	for rows.Next() {
-		var a supervise.Account
-		var role string
-		var at int64
-		if err := rows.Scan(&a.User, &a.Name, &role, &a.Town, &a.SetBy, &at); err != nil {
-			return nil, fmt.Errorf("staff accounts: %w", err)
-		}
-		a.Role, a.SetAt = supervise.Role(role), fromTS(at)
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return storesql.ScanAccounts(dialect, rows)
 }
 
 // SetKioskTown places a kiosk in a town ("" removes it).
@@ -121,15 +111,7 @@ func (s *Store) KioskTowns(ctx context.Context) (map[string]string, error) {
 		return nil, fmt.Errorf("kiosk towns: %w", err)
 	}
 	defer rows.Close()
-	out := map[string]string{}
-	for rows.Next() {
-		var k, t string
-		if err := rows.Scan(&k, &t); err != nil {
-			return nil, fmt.Errorf("kiosk towns: %w", err)
-		}
-		out[k] = t
-	}
-	return out, rows.Err()
+	return storesql.ScanTowns(rows)
 }
 
 // Cursors returns how far the facts have been brought up to date.
@@ -148,26 +130,10 @@ func (s *Store) ChangedCases(ctx context.Context, after int64, limit int) ([]sup
 	if err != nil {
 		return nil, after, fmt.Errorf("changed cases: %w", err)
 	}
-	next := after
-	var ids []int64
-	seen := map[int64]bool{}
-	for rows.Next() {
-		var sid int64
-		if err := rows.Scan(&next, &sid); err != nil {
-			rows.Close()
-			return nil, after, fmt.Errorf("changed cases: %w", err)
-		}
-		if !seen[sid] {
-			seen[sid] = true
-			ids = append(ids, sid)
-		}
-	}
+	ids, next, err := storesql.FeedIDs(rows, after)
 	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, after, fmt.Errorf("changed cases: %w", err)
-	}
-	if len(ids) == 0 {
-		return nil, after, nil
+	if err != nil || len(ids) == 0 {
+		return nil, after, err
 	}
 	conn, err := s.r.Conn(ctx)
 	if err != nil {
@@ -224,38 +190,12 @@ func (s *Store) NewRatings(ctx context.Context, after int64, limit int) ([]super
 		return nil, after, fmt.Errorf("new ratings: %w", err)
 	}
 	defer rows.Close()
-	next := after
-	var out []supervise.Rating
-	for rows.Next() {
-		var r supervise.Rating
-		var at int64
-		if err := rows.Scan(&r.Seq, &r.SubmissionID, &r.Receipt, &r.Level, &r.Reason, &at); err != nil {
-			return nil, after, fmt.Errorf("new ratings: %w", err)
-		}
-		r.ReceivedAt = fromTS(at)
-		next = r.Seq
-		out = append(out, r)
-	}
-	return out, next, rows.Err()
-}
-
-const factCols = `submission_id, receipt, kiosk, town, item_id, staff, status, received_day, start_day, due_day,
-	decided_day, open, returned, return_reason, work_days, on_time`
-
-func scanFacts(sc interface{ Scan(...any) error }, extra ...any) (supervise.Facts, error) {
-	var f supervise.Facts
-	var recv, start, due, dec int64
-	var open, ret, ontime int
-	err := sc.Scan(append([]any{&f.SubmissionID, &f.Receipt, &f.Kiosk, &f.Town, &f.ItemID, &f.Staff, &f.Status,
-		&recv, &start, &due, &dec, &open, &ret, &f.ReturnReason, &f.WorkDays, &ontime}, extra...)...)
-	f.Received, f.Start, f.Due, f.Decided = supervise.Day(recv), supervise.Day(start), supervise.Day(due), supervise.Day(dec)
-	f.Open, f.Returned, f.OnTime = open == 1, ret == 1, ontime == 1
-	return f, err
+	return storesql.ScanRatings(dialect, rows, after)
 }
 
 // CaseFacts returns one case's facts; ok is false before its first refresh.
 func (s *Store) CaseFacts(ctx context.Context, id int64) (supervise.Facts, bool, error) {
-	f, err := scanFacts(s.r.QueryRowContext(ctx, `SELECT `+factCols+` FROM case_facts WHERE submission_id = ?`, id))
+	f, err := storesql.ScanFacts(s.r.QueryRowContext(ctx, `SELECT `+storesql.FactCols+` FROM case_facts WHERE submission_id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return f, false, nil
 	}
@@ -267,31 +207,7 @@ func (s *Store) CaseFacts(ctx context.Context, id int64) (supervise.Facts, bool,
 
 // EachFact streams every case's facts and rating.
 func (s *Store) EachFact(ctx context.Context, fn func(supervise.FactRow) error) error {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+factCols+`, rating, rating_reason, rated_day FROM case_facts ORDER BY submission_id`)
-	if err != nil {
-		return fmt.Errorf("each fact: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var fr supervise.FactRow
-		var rated int64
-		f, err := scanFacts(rows, &fr.Rating, &fr.RatingReason, &rated)
-		if err != nil {
-			return fmt.Errorf("each fact: %w", err)
-		}
-		fr.Facts, fr.Rated = f, supervise.Day(rated)
-		if err := fn(fr); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
-}
-
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
+	return storesql.EachFact(each(ctx, s.r), fn)
 }
 
 // SaveFacts stores a refresh batch in one transaction.
@@ -302,7 +218,7 @@ func (s *Store) SaveFacts(ctx context.Context, facts []supervise.Facts, ratings 
 	}
 	defer tx.Rollback()
 	if len(facts) > 0 {
-		st, err := tx.PrepareContext(ctx, `INSERT INTO case_facts(`+factCols+`) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+		st, err := tx.PrepareContext(ctx, `INSERT INTO case_facts(`+storesql.FactCols+`) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 			ON CONFLICT(submission_id) DO UPDATE SET town = excluded.town, staff = excluded.staff, status = excluded.status,
 			start_day = excluded.start_day, due_day = excluded.due_day, decided_day = excluded.decided_day, open = excluded.open,
 			returned = excluded.returned, return_reason = excluded.return_reason, work_days = excluded.work_days, on_time = excluded.on_time`)
@@ -311,9 +227,7 @@ func (s *Store) SaveFacts(ctx context.Context, facts []supervise.Facts, ratings 
 		}
 		defer st.Close()
 		for _, f := range facts {
-			if _, err := st.ExecContext(ctx, f.SubmissionID, f.Receipt, f.Kiosk, f.Town, f.ItemID, f.Staff, f.Status,
-				int64(f.Received), int64(f.Start), int64(f.Due), int64(f.Decided), b2i(f.Open), b2i(f.Returned),
-				f.ReturnReason, f.WorkDays, b2i(f.OnTime)); err != nil {
+			if _, err := st.ExecContext(ctx, storesql.FactArgs(f)...); err != nil {
 				return fmt.Errorf("save facts of case %d: %w", f.SubmissionID, err)
 			}
 		}
@@ -329,8 +243,7 @@ func (s *Store) SaveFacts(ctx context.Context, facts []supervise.Facts, ratings 
 	}
 	for _, t := range tasks {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO followups(submission_id, receipt, kiosk, town, item_id, level, reason, opened_day, due_day)
-			VALUES(?,?,?,?,?,?,?,?,?) ON CONFLICT(submission_id) DO NOTHING`,
-			t.SubmissionID, t.Receipt, t.Kiosk, t.Town, t.ItemID, t.Level, t.Reason, int64(t.Opened), int64(t.Due)); err != nil {
+			VALUES(?,?,?,?,?,?,?,?,?) ON CONFLICT(submission_id) DO NOTHING`, storesql.TaskArgs(t)...); err != nil {
 			return fmt.Errorf("open follow-up: %w", err)
 		}
 	}
@@ -340,136 +253,29 @@ func (s *Store) SaveFacts(ctx context.Context, facts []supervise.Facts, ratings 
 	return tx.Commit()
 }
 
-var byColumn = map[string]string{supervise.ByItem: "item_id", supervise.ByTown: "town", supervise.ByKiosk: "kiosk", supervise.ByStaff: "staff"}
-
-func scopeSQL(sc supervise.Scope, prefix string) (string, []any) {
-	var where []string
-	var args []any
-	for _, c := range []struct{ col, v string }{{"town", sc.Town}, {"kiosk", sc.Kiosk}, {"item_id", sc.ItemID}, {"staff", sc.Staff}} {
-		if c.v != "" {
-			where, args = append(where, prefix+c.col+` = ?`), append(args, c.v)
-		}
-	}
-	if len(where) == 0 {
-		return "", nil
-	}
-	return " AND " + strings.Join(where, " AND "), args
-}
-
 // Stats aggregates case_facts for q: three range queries (received,
 // decided, rated days), each on its own index.
 func (s *Store) Stats(ctx context.Context, q supervise.Query) (supervise.Result, error) {
-	res := supervise.Result{Query: q}
-	col, ok := byColumn[q.By]
-	if !ok {
-		return res, fmt.Errorf("stats: unknown grouping %q", q.By)
-	}
-	cond, sargs := scopeSQL(q.Scope, "")
-	groups := map[string]*supervise.Group{}
-	g := func(k string) *supervise.Group {
-		if groups[k] == nil {
-			groups[k] = &supervise.Group{Key: k, Days: map[int]int{}}
+	return storesql.Stats(dialect, each(ctx, s.r), q, func(col, from, to, cond string) storesql.StatsSQL {
+		between := func(c string) string { return ` WHERE ` + c + ` BETWEEN ` + from + ` AND ` + to + ` AND ` + c + ` > 0` }
+		return storesql.StatsSQL{
+			Received: `SELECT ` + col + `, count(*) FROM case_facts WHERE received_day BETWEEN ` + from + ` AND ` + to + cond + ` GROUP BY 1`,
+			Decided: `SELECT ` + col + `, work_days, count(*), sum(returned), sum(on_time) FROM case_facts` +
+				between("decided_day") + cond + ` GROUP BY 1, 2`,
+			Rated: `SELECT ` + col + `, rating, count(*) FROM case_facts` + between("rated_day") + cond + ` GROUP BY 1, 2`,
+			ReturnReasons: `SELECT return_reason, count(*) FROM case_facts` + between("decided_day") + ` AND returned = 1` + cond + `
+		GROUP BY 1 ORDER BY 2 DESC LIMIT 10`,
+			RatingReasons: `SELECT rating, rating_reason, count(*) FROM case_facts` + between("rated_day") + ` AND rating_reason != ''` + cond + `
+		GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 20`,
 		}
-		return groups[k]
-	}
-	args := append([]any{int64(q.From), int64(q.To)}, sargs...)
-	query := func(sqlText string, scan func(*sql.Rows) error) error {
-		rows, err := s.r.QueryContext(ctx, sqlText, args...)
-		if err != nil {
-			return fmt.Errorf("stats: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			if err := scan(rows); err != nil {
-				return fmt.Errorf("stats: %w", err)
-			}
-		}
-		return rows.Err()
-	}
-	if err := query(`SELECT `+col+`, count(*) FROM case_facts WHERE received_day BETWEEN ? AND ?`+cond+` GROUP BY 1`, func(r *sql.Rows) error {
-		var k string
-		var n int
-		err := r.Scan(&k, &n)
-		g(k).Received += n
-		return err
-	}); err != nil {
-		return res, err
-	}
-	if err := query(`SELECT `+col+`, work_days, count(*), sum(returned), sum(on_time) FROM case_facts
-		WHERE decided_day BETWEEN ? AND ? AND decided_day > 0`+cond+` GROUP BY 1, 2`, func(r *sql.Rows) error {
-		var k string
-		var days, n, ret, ontime int
-		err := r.Scan(&k, &days, &n, &ret, &ontime)
-		x := g(k)
-		x.Decided += n
-		x.Returned += ret
-		x.FirstTime += n - ret
-		x.OnTime += ontime
-		x.Days[days] += n
-		return err
-	}); err != nil {
-		return res, err
-	}
-	if err := query(`SELECT `+col+`, rating, count(*) FROM case_facts WHERE rated_day BETWEEN ? AND ? AND rated_day > 0`+cond+` GROUP BY 1, 2`, func(r *sql.Rows) error {
-		var k string
-		var lvl, n int
-		err := r.Scan(&k, &lvl, &n)
-		if lvl >= 1 && lvl <= 5 {
-			g(k).Ratings[lvl] += n
-		}
-		return err
-	}); err != nil {
-		return res, err
-	}
-	if err := query(`SELECT return_reason, count(*) FROM case_facts WHERE decided_day BETWEEN ? AND ? AND decided_day > 0 AND returned = 1`+cond+`
-		GROUP BY 1 ORDER BY 2 DESC LIMIT 10`, func(r *sql.Rows) error {
-		var c supervise.Count
-		err := r.Scan(&c.Reason, &c.N)
-		res.ReturnReasons = append(res.ReturnReasons, c)
-		return err
-	}); err != nil {
-		return res, err
-	}
-	if err := query(`SELECT rating, rating_reason, count(*) FROM case_facts WHERE rated_day BETWEEN ? AND ? AND rated_day > 0 AND rating_reason != ''`+cond+`
-		GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 20`, func(r *sql.Rows) error {
-		var c supervise.Count
-		err := r.Scan(&c.Level, &c.Reason, &c.N)
-		res.RatingReasons = append(res.RatingReasons, c)
-		return err
-	}); err != nil {
-		return res, err
-	}
-	for _, x := range groups {
-		res.Groups = append(res.Groups, *x)
-	}
-	res.Finish()
-	return res, nil
-}
-
-func caseWhere(q supervise.CaseQuery) (string, []any) {
-	cond, args := scopeSQL(q.Scope, "f.")
-	if q.Receipt != "" {
-		cond += ` AND f.receipt = ?`
-		args = append(args, q.Receipt)
-	}
-	switch {
-	case q.Overdue:
-		cond += ` AND f.open = 1 AND f.due_day > 0 AND f.due_day < ?`
-		args = append(args, int64(q.Today))
-	case q.DueSoon:
-		cond += ` AND f.open = 1 AND f.due_day BETWEEN ? AND ?`
-		args = append(args, int64(q.Today), int64(q.DueSoonBy))
-	case q.Open:
-		cond += ` AND f.open = 1`
-	}
-	return cond, args
+	})
 }
 
 // CountCases counts the cases q selects.
 func (s *Store) CountCases(ctx context.Context, q supervise.CaseQuery) (int, error) {
-	cond, args := caseWhere(q)
+	text, args := storesql.CountCasesSQL(dialect, q)
 	var n int
-	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM case_facts f WHERE 1 = 1`+cond, args...).Scan(&n); err != nil {
+	if err := s.r.QueryRowContext(ctx, text, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count cases: %w", err)
 	}
 	return n, nil
@@ -481,130 +287,29 @@ func (s *Store) Cases(ctx context.Context, q supervise.CaseQuery) ([]supervise.C
 	if err != nil {
 		return nil, 0, err
 	}
-	cond, args := caseWhere(q)
-	order := ` ORDER BY f.open DESC, f.due_day = 0, f.due_day, f.submission_id`
-	if q.Sort == "received" {
-		order = ` ORDER BY f.received_day DESC, f.submission_id DESC`
-	}
-	limit := q.Limit
-	if limit <= 0 || limit > 500 {
-		limit = 50
-	}
-	cols := "f." + strings.ReplaceAll(strings.Join(strings.Fields(factCols), " "), ", ", ", f.")
-	rows, err := s.r.QueryContext(ctx, `SELECT `+cols+`, s.uuid, s.case_number FROM case_facts f JOIN submissions s ON s.id = f.submission_id
-		WHERE 1 = 1`+cond+order+` LIMIT ? OFFSET ?`, append(args, limit, q.Offset)...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("cases: %w", err)
-	}
-	defer rows.Close()
-	var out []supervise.CaseRow
-	for rows.Next() {
-		var c supervise.CaseRow
-		f, err := scanFacts(rows, &c.UUID, &c.CaseNumber)
-		if err != nil {
-			return nil, 0, fmt.Errorf("cases: %w", err)
-		}
-		c.Facts = f
-		out = append(out, c)
-	}
-	return out, total, rows.Err()
-}
-
-func followUpWhere(q supervise.FollowUpQuery) (string, []any) {
-	var where []string
-	var args []any
-	if q.Scope.Town != "" {
-		where, args = append(where, `town = ?`), append(args, q.Scope.Town)
-	}
-	if q.Scope.Kiosk != "" {
-		where, args = append(where, `kiosk = ?`), append(args, q.Scope.Kiosk)
-	}
-	if q.Scope.ItemID != "" {
-		where, args = append(where, `item_id = ?`), append(args, q.Scope.ItemID)
-	}
-	if q.Receipt != "" {
-		where, args = append(where, `receipt = ?`), append(args, q.Receipt)
-	}
-	if q.Open || q.Overdue {
-		where = append(where, `closed = 0`)
-	}
-	if q.Overdue {
-		where, args = append(where, `due_day < ?`), append(args, int64(q.Today))
-	}
-	if len(where) == 0 {
-		return "", nil
-	}
-	return " WHERE " + strings.Join(where, " AND "), args
+	out, err := storesql.Cases(dialect, each(ctx, s.r), q)
+	return out, total, err
 }
 
 // CountFollowUps counts the tasks q selects.
 func (s *Store) CountFollowUps(ctx context.Context, q supervise.FollowUpQuery) (int, error) {
-	cond, args := followUpWhere(q)
+	text, args := storesql.CountFollowUpsSQL(dialect, q)
 	var n int
-	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM followups`+cond, args...).Scan(&n); err != nil {
+	if err := s.r.QueryRowContext(ctx, text, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count follow-ups: %w", err)
 	}
 	return n, nil
 }
 
-const followUpCols = `id, submission_id, receipt, kiosk, town, item_id, level, reason, opened_day, due_day, closed`
-
-func (s *Store) scanFollowUp(sc interface{ Scan(...any) error }) (supervise.FollowUp, error) {
-	var t supervise.FollowUp
-	var opened, due int64
-	var closed int
-	err := sc.Scan(&t.ID, &t.SubmissionID, &t.Receipt, &t.Kiosk, &t.Town, &t.ItemID, &t.Level, &t.Reason, &opened, &due, &closed)
-	t.Opened, t.Due, t.Closed = supervise.Day(opened), supervise.Day(due), closed == 1
-	return t, err
-}
-
-func (s *Store) steps(ctx context.Context, q interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, t *supervise.FollowUp) error {
-	rows, err := q.QueryContext(ctx, `SELECT kind, text, actor, at FROM followup_steps WHERE followup_id = ? ORDER BY seq`, t.ID)
-	if err != nil {
-		return fmt.Errorf("follow-up steps: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var st supervise.Step
-		var at int64
-		if err := rows.Scan(&st.Kind, &st.Text, &st.Actor, &at); err != nil {
-			return fmt.Errorf("follow-up steps: %w", err)
-		}
-		st.At = fromTS(at)
-		t.Steps = append(t.Steps, st)
-	}
-	return rows.Err()
-}
-
 // FollowUps lists the tasks q selects, open ones first, earliest due
 // first, with their steps.
 func (s *Store) FollowUps(ctx context.Context, q supervise.FollowUpQuery) ([]supervise.FollowUp, error) {
-	cond, args := followUpWhere(q)
-	limit := q.Limit
-	if limit <= 0 || limit > 500 {
-		limit = 100
-	}
-	rows, err := s.r.QueryContext(ctx, `SELECT `+followUpCols+` FROM followups`+cond+` ORDER BY closed, due_day, id LIMIT ?`, append(args, limit)...)
+	out, err := storesql.FollowUps(dialect, each(ctx, s.r), q)
 	if err != nil {
-		return nil, fmt.Errorf("follow-ups: %w", err)
-	}
-	var out []supervise.FollowUp
-	for rows.Next() {
-		t, err := s.scanFollowUp(rows)
-		if err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("follow-ups: %w", err)
-		}
-		out = append(out, t)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("follow-ups: %w", err)
+		return nil, err
 	}
 	for i := range out {
-		if err := s.steps(ctx, s.r, &out[i]); err != nil {
+		if err := storesql.Steps(dialect, each(ctx, s.r), &out[i]); err != nil {
 			return nil, err
 		}
 	}
@@ -613,14 +318,14 @@ func (s *Store) FollowUps(ctx context.Context, q supervise.FollowUpQuery) ([]sup
 
 // FollowUp returns one task with its steps.
 func (s *Store) FollowUp(ctx context.Context, id int64) (supervise.FollowUp, error) {
-	t, err := s.scanFollowUp(s.r.QueryRowContext(ctx, `SELECT `+followUpCols+` FROM followups WHERE id = ?`, id))
+	t, err := storesql.ScanFollowUp(s.r.QueryRowContext(ctx, `SELECT `+storesql.FollowUpCols+` FROM followups WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, fmt.Errorf("follow-up %d: %w", id, platform.ErrNotFound)
 	}
 	if err != nil {
 		return t, fmt.Errorf("follow-up: %w", err)
 	}
-	return t, s.steps(ctx, s.r, &t)
+	return t, storesql.Steps(dialect, each(ctx, s.r), &t)
 }
 
 // AddStep records the next step of a task; the revisit closes it.
@@ -630,14 +335,14 @@ func (s *Store) AddStep(ctx context.Context, id int64, st supervise.Step) error 
 		return fmt.Errorf("follow-up step: %w", err)
 	}
 	defer tx.Rollback()
-	t, err := s.scanFollowUp(tx.QueryRowContext(ctx, `SELECT `+followUpCols+` FROM followups WHERE id = ?`, id))
+	t, err := storesql.ScanFollowUp(tx.QueryRowContext(ctx, `SELECT `+storesql.FollowUpCols+` FROM followups WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("follow-up %d: %w", id, platform.ErrNotFound)
 	}
 	if err != nil {
 		return fmt.Errorf("follow-up step: %w", err)
 	}
-	if err := s.steps(ctx, tx, &t); err != nil {
+	if err := storesql.Steps(dialect, each(ctx, tx), &t); err != nil {
 		return err
 	}
 	if err := t.CheckStep(st); err != nil {
@@ -653,4 +358,36 @@ func (s *Store) AddStep(ctx context.Context, id int64, st supervise.Step) error 
 		}
 	}
 	return tx.Commit()
+}
+
+// dialect is SQLite's for the shared supervision queries: ? placeholders,
+// booleans as 0 and 1, times as Unix nanoseconds.
+var dialect = storesql.Dialect{
+	Param: storesql.Question,
+	True:  func(col string) string { return col + " = 1" },
+	False: func(col string) string { return col + " = 0" },
+	All:   "1 = 1",
+	Time: func() (any, func() time.Time) {
+		n := new(int64)
+		return n, func() time.Time { return fromTS(*n) }
+	},
+}
+
+// each runs a query on q for the shared supervision code.
+func each(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}) storesql.Each {
+	return func(text string, args []any, row func(storesql.Scanner) error) error {
+		rows, err := q.QueryContext(ctx, text, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := row(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	}
 }
