@@ -1,16 +1,14 @@
 package pgstore
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"onedoor/sync/platform/ecert"
+	"onedoor/sync/platform/storesql"
 )
 
 var _ ecert.Store = (*Store)(nil)
@@ -19,9 +17,9 @@ var _ ecert.Store = (*Store)(nil)
 // certificate at once both succeed; a different one under a taken number
 // is ErrExists.
 func (s *Store) PutCertificate(ctx context.Context, c ecert.Certificate, at time.Time) error {
-	doc, err := json.Marshal(c)
+	doc, err := storesql.CertDoc(c)
 	if err != nil {
-		return fmt.Errorf("certificate %s: %w", c.Number, err)
+		return err
 	}
 	tag, err := s.pool.Exec(ctx, `INSERT INTO ecerts(number, holder_hash, type_code, issued_on, cert, added_at) VALUES($1,$2,$3,$4,$5,$6)
 		ON CONFLICT(number) DO NOTHING`, c.Number, c.Holder.IDHash, c.TypeCode, c.IssuedOn, doc, ts(at))
@@ -35,27 +33,14 @@ func (s *Store) PutCertificate(ctx context.Context, c ecert.Certificate, at time
 	if err := s.pool.QueryRow(ctx, `SELECT cert FROM ecerts WHERE number = $1`, c.Number).Scan(&old); err != nil {
 		return fmt.Errorf("certificate: %w", err)
 	}
-	if bytes.Equal(old, doc) {
-		return nil
-	}
-	return fmt.Errorf("certificate %s: %w", c.Number, ecert.ErrExists)
+	return storesql.TakenNumber(c.Number, old, doc)
 }
 
 // Certificate implements ecert.Store.
 func (s *Store) Certificate(ctx context.Context, number string) (ecert.Certificate, error) {
 	var doc []byte
 	err := s.pool.QueryRow(ctx, `SELECT cert FROM ecerts WHERE number = $1`, number).Scan(&doc)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return ecert.Certificate{}, fmt.Errorf("certificate %q: %w", number, ecert.ErrNotFound)
-	}
-	if err != nil {
-		return ecert.Certificate{}, fmt.Errorf("certificate: %w", err)
-	}
-	var c ecert.Certificate
-	if err := json.Unmarshal(doc, &c); err != nil {
-		return c, fmt.Errorf("certificate %s: %w", number, err)
-	}
-	return c, nil
+	return storesql.Certificate(number, doc, err, pgx.ErrNoRows)
 }
 
 // HolderCertificates implements ecert.Store.
@@ -65,25 +50,13 @@ func (s *Store) HolderCertificates(ctx context.Context, idHash string) ([]ecert.
 		return nil, fmt.Errorf("certificates: %w", err)
 	}
 	defer rows.Close()
-	var out []ecert.Certificate
-	for rows.Next() {
-		var doc []byte
-		if err := rows.Scan(&doc); err != nil {
-			return nil, fmt.Errorf("certificates: %w", err)
-		}
-		var c ecert.Certificate
-		if err := json.Unmarshal(doc, &c); err != nil {
-			return nil, fmt.Errorf("certificates: %w", err)
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return storesql.ScanCertificates(rows)
 }
 
 // LogAccess implements ecert.Store.
 func (s *Store) LogAccess(ctx context.Context, a ecert.Access) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO ecert_access(holder_hash, at, kiosk, item_id, receipt, number, type_name, action) VALUES($1,$2,$3,$4,$5,$6,$7,$8)`,
-		a.HolderHash, ts(a.At), a.KioskID, a.ItemID, a.Receipt, a.Number, a.TypeName, a.Action)
+		storesql.AccessArgs(a, ts(a.At))...)
 	if err != nil {
 		return fmt.Errorf("certificate access log: %w", err)
 	}
@@ -92,32 +65,20 @@ func (s *Store) LogAccess(ctx context.Context, a ecert.Access) error {
 
 // Accesses implements ecert.Store.
 func (s *Store) Accesses(ctx context.Context, idHash string, limit int) ([]ecert.Access, error) {
-	if limit <= 0 {
-		limit = 100
-	}
 	rows, err := s.pool.Query(ctx, `SELECT at, kiosk, item_id, receipt, number, type_name, action FROM ecert_access
-		WHERE holder_hash = $1 ORDER BY id DESC LIMIT $2`, idHash, limit)
+		WHERE holder_hash = $1 ORDER BY id DESC LIMIT $2`, idHash, storesql.AccessLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("certificate access log: %w", err)
 	}
 	defer rows.Close()
-	var out []ecert.Access
-	for rows.Next() {
-		a := ecert.Access{HolderHash: idHash}
-		if err := rows.Scan(&a.At, &a.KioskID, &a.ItemID, &a.Receipt, &a.Number, &a.TypeName, &a.Action); err != nil {
-			return nil, fmt.Errorf("certificate access log: %w", err)
-		}
-		a.At = a.At.UTC()
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return storesql.ScanAccesses(dialect, rows, idHash)
 }
 
 // PutReusable implements ecert.Store.
 func (s *Store) PutReusable(ctx context.Context, r ecert.Reusable) error {
-	doc, err := json.Marshal(r)
+	doc, err := storesql.ReusableDoc(r)
 	if err != nil {
-		return fmt.Errorf("reusable material: %w", err)
+		return err
 	}
 	_, err = s.pool.Exec(ctx, `INSERT INTO reusables(receipt, material_id, holder_hash, until, doc) VALUES($1,$2,$3,$4,$5)
 		ON CONFLICT(receipt, material_id) DO UPDATE SET holder_hash = excluded.holder_hash, until = excluded.until, doc = excluded.doc`,
@@ -135,18 +96,5 @@ func (s *Store) Reusables(ctx context.Context, idHash string, now time.Time) ([]
 		return nil, fmt.Errorf("reusable materials: %w", err)
 	}
 	defer rows.Close()
-	var out []ecert.Reusable
-	for rows.Next() {
-		var doc []byte
-		if err := rows.Scan(&doc); err != nil {
-			return nil, fmt.Errorf("reusable materials: %w", err)
-		}
-		var r ecert.Reusable
-		if err := json.Unmarshal(doc, &r); err != nil {
-			return nil, fmt.Errorf("reusable materials: %w", err)
-		}
-		r.HolderHash = idHash
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return storesql.ScanReusables(rows, idHash)
 }

@@ -10,8 +10,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"onedoor/sync/platform"
+	"onedoor/sync/platform/storesql"
 	"onedoor/sync/platform/supervise"
-	"onedoor/sync/platform/supervise/storesql"
 )
 
 var _ supervise.Store = (*Store)(nil)

@@ -1,15 +1,14 @@
 package sqlitestore
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"onedoor/sync/platform/ecert"
+	"onedoor/sync/platform/storesql"
 )
 
 var _ ecert.Store = (*Store)(nil)
@@ -31,9 +30,9 @@ const ecertMigration = `CREATE TABLE IF NOT EXISTS ecerts(number TEXT PRIMARY KE
 
 // PutCertificate implements ecert.Store.
 func (s *Store) PutCertificate(ctx context.Context, c ecert.Certificate, at time.Time) error {
-	doc, err := json.Marshal(c)
+	doc, err := storesql.CertDoc(c)
 	if err != nil {
-		return fmt.Errorf("certificate %s: %w", c.Number, err)
+		return err
 	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -44,10 +43,7 @@ func (s *Store) PutCertificate(ctx context.Context, c ecert.Certificate, at time
 	err = tx.QueryRowContext(ctx, `SELECT cert FROM ecerts WHERE number = ?`, c.Number).Scan(&old)
 	switch {
 	case err == nil:
-		if bytes.Equal(old, doc) {
-			return nil
-		}
-		return fmt.Errorf("certificate %s: %w", c.Number, ecert.ErrExists)
+		return storesql.TakenNumber(c.Number, old, doc)
 	case !errors.Is(err, sql.ErrNoRows):
 		return fmt.Errorf("certificate: %w", err)
 	}
@@ -62,17 +58,7 @@ func (s *Store) PutCertificate(ctx context.Context, c ecert.Certificate, at time
 func (s *Store) Certificate(ctx context.Context, number string) (ecert.Certificate, error) {
 	var doc []byte
 	err := s.r.QueryRowContext(ctx, `SELECT cert FROM ecerts WHERE number = ?`, number).Scan(&doc)
-	if errors.Is(err, sql.ErrNoRows) {
-		return ecert.Certificate{}, fmt.Errorf("certificate %q: %w", number, ecert.ErrNotFound)
-	}
-	if err != nil {
-		return ecert.Certificate{}, fmt.Errorf("certificate: %w", err)
-	}
-	var c ecert.Certificate
-	if err := json.Unmarshal(doc, &c); err != nil {
-		return c, fmt.Errorf("certificate %s: %w", number, err)
-	}
-	return c, nil
+	return storesql.Certificate(number, doc, err, sql.ErrNoRows)
 }
 
 // HolderCertificates implements ecert.Store.
@@ -82,25 +68,13 @@ func (s *Store) HolderCertificates(ctx context.Context, idHash string) ([]ecert.
 		return nil, fmt.Errorf("certificates: %w", err)
 	}
 	defer rows.Close()
-	var out []ecert.Certificate
-	for rows.Next() {
-		var doc []byte
-		if err := rows.Scan(&doc); err != nil {
-			return nil, fmt.Errorf("certificates: %w", err)
-		}
-		var c ecert.Certificate
-		if err := json.Unmarshal(doc, &c); err != nil {
-			return nil, fmt.Errorf("certificates: %w", err)
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return storesql.ScanCertificates(rows)
 }
 
 // LogAccess implements ecert.Store.
 func (s *Store) LogAccess(ctx context.Context, a ecert.Access) error {
 	_, err := s.w.ExecContext(ctx, `INSERT INTO ecert_access(holder_hash, at, kiosk, item_id, receipt, number, type_name, action) VALUES(?,?,?,?,?,?,?,?)`,
-		a.HolderHash, ts(a.At), a.KioskID, a.ItemID, a.Receipt, a.Number, a.TypeName, a.Action)
+		storesql.AccessArgs(a, ts(a.At))...)
 	if err != nil {
 		return fmt.Errorf("certificate access log: %w", err)
 	}
@@ -109,33 +83,20 @@ func (s *Store) LogAccess(ctx context.Context, a ecert.Access) error {
 
 // Accesses implements ecert.Store.
 func (s *Store) Accesses(ctx context.Context, idHash string, limit int) ([]ecert.Access, error) {
-	if limit <= 0 {
-		limit = 100
-	}
 	rows, err := s.r.QueryContext(ctx, `SELECT at, kiosk, item_id, receipt, number, type_name, action FROM ecert_access
-		WHERE holder_hash = ? ORDER BY id DESC LIMIT ?`, idHash, limit)
+		WHERE holder_hash = ? ORDER BY id DESC LIMIT ?`, idHash, storesql.AccessLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("certificate access log: %w", err)
 	}
 	defer rows.Close()
-	var out []ecert.Access
-	for rows.Next() {
-		a := ecert.Access{HolderHash: idHash}
-		var at int64
-		if err := rows.Scan(&at, &a.KioskID, &a.ItemID, &a.Receipt, &a.Number, &a.TypeName, &a.Action); err != nil {
-			return nil, fmt.Errorf("certificate access log: %w", err)
-		}
-		a.At = fromTS(at)
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return storesql.ScanAccesses(dialect, rows, idHash)
 }
 
 // PutReusable implements ecert.Store.
 func (s *Store) PutReusable(ctx context.Context, r ecert.Reusable) error {
-	doc, err := json.Marshal(r)
+	doc, err := storesql.ReusableDoc(r)
 	if err != nil {
-		return fmt.Errorf("reusable material: %w", err)
+		return err
 	}
 	_, err = s.w.ExecContext(ctx, `INSERT INTO reusables(receipt, material_id, holder_hash, until, doc) VALUES(?,?,?,?,?)
 		ON CONFLICT(receipt, material_id) DO UPDATE SET holder_hash = excluded.holder_hash, until = excluded.until, doc = excluded.doc`,
@@ -153,18 +114,5 @@ func (s *Store) Reusables(ctx context.Context, idHash string, now time.Time) ([]
 		return nil, fmt.Errorf("reusable materials: %w", err)
 	}
 	defer rows.Close()
-	var out []ecert.Reusable
-	for rows.Next() {
-		var doc []byte
-		if err := rows.Scan(&doc); err != nil {
-			return nil, fmt.Errorf("reusable materials: %w", err)
-		}
-		r := ecert.Reusable{HolderHash: idHash}
-		if err := json.Unmarshal(doc, &r); err != nil {
-			return nil, fmt.Errorf("reusable materials: %w", err)
-		}
-		r.HolderHash = idHash
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return storesql.ScanReusables(rows, idHash)
 }

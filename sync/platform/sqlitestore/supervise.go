@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"onedoor/sync/platform"
+	"onedoor/sync/platform/storesql"
 	"onedoor/sync/platform/supervise"
-	"onedoor/sync/platform/supervise/storesql"
 )
 
 var _ supervise.Store = (*Store)(nil)
