@@ -78,22 +78,11 @@ func (s *Store) SetKioskTown(ctx context.Context, kiosk, town string) error {
 
 // KioskTowns maps kiosks to their towns.
 func (s *Store) KioskTowns(ctx context.Context) (map[string]string, error) {
-	rows, err := s.pool.Query(ctx, `SELECT kiosk, town FROM kiosk_towns`)
-	if err != nil {
-		return nil, fmt.Errorf("kiosk towns: %w", err)
-	}
-	defer rows.Close()
-	return storesql.ScanTowns(rows)
+	return s.reader().KioskTowns(ctx)
 }
 
 // Cursors returns how far the facts have been brought up to date.
-func (s *Store) Cursors(ctx context.Context) (int64, int64, error) {
-	var u, r int64
-	if err := s.pool.QueryRow(ctx, `SELECT updates, ratings FROM supervise_cursor`).Scan(&u, &r); err != nil {
-		return 0, 0, fmt.Errorf("supervise cursor: %w", err)
-	}
-	return u, r, nil
-}
+func (s *Store) Cursors(ctx context.Context) (int64, int64, error) { return s.reader().Cursors(ctx) }
 
 // ChangedCases returns the cases with status updates after the cursor, a
 // feed position (seq): positions are given in commit order (see the package
@@ -182,19 +171,12 @@ func (s *Store) NewRatings(ctx context.Context, after int64, limit int) ([]super
 
 // CaseFacts returns one case's facts; ok is false before its first refresh.
 func (s *Store) CaseFacts(ctx context.Context, id int64) (supervise.Facts, bool, error) {
-	f, err := storesql.ScanFacts(s.pool.QueryRow(ctx, `SELECT `+storesql.FactCols+` FROM case_facts WHERE submission_id = $1`, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return f, false, nil
-	}
-	if err != nil {
-		return f, false, fmt.Errorf("case facts: %w", err)
-	}
-	return f, true, nil
+	return s.reader().CaseFacts(ctx, id)
 }
 
 // EachFact streams every case's facts and rating.
 func (s *Store) EachFact(ctx context.Context, fn func(supervise.FactRow) error) error {
-	return storesql.EachFact(each(ctx, s.pool), fn)
+	return s.reader().EachFact(ctx, fn)
 }
 
 // SaveFacts stores a refresh batch in one transaction. Two instances may
@@ -234,7 +216,7 @@ func (s *Store) SaveFacts(ctx context.Context, facts []supervise.Facts, ratings 
 // Stats aggregates case_facts for q: range queries on received, decided
 // and rated days, each on its own index.
 func (s *Store) Stats(ctx context.Context, q supervise.Query) (supervise.Result, error) {
-	return storesql.Stats(dialect, each(ctx, s.pool), q, func(col, from, to, cond string) storesql.StatsSQL {
+	return s.reader().Stats(ctx, q, func(col, from, to, cond string) storesql.StatsSQL {
 		between := func(c string) string { return ` WHERE ` + c + ` BETWEEN ` + from + ` AND ` + to + ` AND ` + c + ` > 0` }
 		return storesql.StatsSQL{
 			Received: `SELECT ` + col + `, count(*) FROM case_facts WHERE received_day BETWEEN ` + from + ` AND ` + to + cond + ` GROUP BY 1`,
@@ -251,59 +233,28 @@ func (s *Store) Stats(ctx context.Context, q supervise.Query) (supervise.Result,
 
 // CountCases counts the cases q selects.
 func (s *Store) CountCases(ctx context.Context, q supervise.CaseQuery) (int, error) {
-	text, args := storesql.CountCasesSQL(dialect, q)
-	var n int
-	if err := s.pool.QueryRow(ctx, text, args...).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count cases: %w", err)
-	}
-	return n, nil
+	return s.reader().CountCases(ctx, q)
 }
 
 // Cases lists the cases q selects with their total.
 func (s *Store) Cases(ctx context.Context, q supervise.CaseQuery) ([]supervise.CaseRow, int, error) {
-	total, err := s.CountCases(ctx, q)
-	if err != nil {
-		return nil, 0, err
-	}
-	out, err := storesql.Cases(dialect, each(ctx, s.pool), q)
-	return out, total, err
+	return s.reader().Cases(ctx, q)
 }
 
 // CountFollowUps counts the tasks q selects.
 func (s *Store) CountFollowUps(ctx context.Context, q supervise.FollowUpQuery) (int, error) {
-	text, args := storesql.CountFollowUpsSQL(dialect, q)
-	var n int
-	if err := s.pool.QueryRow(ctx, text, args...).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count follow-ups: %w", err)
-	}
-	return n, nil
+	return s.reader().CountFollowUps(ctx, q)
 }
 
 // FollowUps lists the tasks q selects, open ones first, earliest due
 // first, with their steps.
 func (s *Store) FollowUps(ctx context.Context, q supervise.FollowUpQuery) ([]supervise.FollowUp, error) {
-	out, err := storesql.FollowUps(dialect, each(ctx, s.pool), q)
-	if err != nil {
-		return nil, err
-	}
-	for i := range out {
-		if err := storesql.Steps(dialect, each(ctx, s.pool), &out[i]); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return s.reader().FollowUps(ctx, q)
 }
 
 // FollowUp returns one task with its steps.
 func (s *Store) FollowUp(ctx context.Context, id int64) (supervise.FollowUp, error) {
-	t, err := storesql.ScanFollowUp(s.pool.QueryRow(ctx, `SELECT `+storesql.FollowUpCols+` FROM followups WHERE id = $1`, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return t, fmt.Errorf("follow-up %d: %w", id, platform.ErrNotFound)
-	}
-	if err != nil {
-		return t, fmt.Errorf("follow-up: %w", err)
-	}
-	return t, storesql.Steps(dialect, each(ctx, s.pool), &t)
+	return s.reader().FollowUp(ctx, id)
 }
 
 // AddStep records the next step of a task; the revisit closes it. The
@@ -371,5 +322,17 @@ func each(ctx context.Context, q interface {
 			}
 		}
 		return rows.Err()
+	}
+}
+
+// reader answers the supervision reads whose SQL all dialects share.
+func (s *Store) reader() storesql.Reader {
+	return storesql.Reader{
+		D:    dialect,
+		Each: func(ctx context.Context) storesql.Each { return each(ctx, s.pool) },
+		Row: func(ctx context.Context, text string, args ...any) storesql.Scanner {
+			return s.pool.QueryRow(ctx, text, args...)
+		},
+		NoRows: pgx.ErrNoRows,
 	}
 }

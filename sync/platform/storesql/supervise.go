@@ -1,9 +1,12 @@
 package storesql
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
 
+	"onedoor/sync/platform"
 	"onedoor/sync/platform/supervise"
 )
 
@@ -44,19 +47,6 @@ func ScanFollowUp(sc Scanner) (supervise.FollowUp, error) {
 // kiosk, town, item_id, level, reason, opened_day, due_day).
 func TaskArgs(t supervise.FollowUp) []any {
 	return []any{t.SubmissionID, t.Receipt, t.Kiosk, t.Town, t.ItemID, t.Level, t.Reason, int64(t.Opened), int64(t.Due)}
-}
-
-// ScanTowns reads (kiosk, town) rows into a map.
-func ScanTowns(rows Rows) (map[string]string, error) {
-	out := map[string]string{}
-	for rows.Next() {
-		var k, t string
-		if err := rows.Scan(&k, &t); err != nil {
-			return nil, fmt.Errorf("kiosk towns: %w", err)
-		}
-		out[k] = t
-	}
-	return out, rows.Err()
 }
 
 // ScanAccounts reads (username, name, role, town, set_by, set_at) rows.
@@ -371,4 +361,119 @@ func Stats(d Dialect, each Each, q supervise.Query, texts func(col, from, to, co
 	}
 	res.Finish()
 	return res, nil
+}
+
+// Reader answers the reads of supervise.Store whose SQL is the same in
+// every dialect, from a store's way of running queries.
+type Reader struct {
+	D Dialect
+	// Each runs queries in ctx; Row runs one that returns a single row.
+	Each func(ctx context.Context) Each
+	Row  func(ctx context.Context, text string, args ...any) Scanner
+	// NoRows is the driver's error for a single row not found.
+	NoRows error
+}
+
+// KioskTowns maps kiosks to their towns.
+func (r Reader) KioskTowns(ctx context.Context) (map[string]string, error) {
+	out := map[string]string{}
+	err := r.Each(ctx)(`SELECT kiosk, town FROM kiosk_towns`, nil, func(sc Scanner) error {
+		var k, t string
+		err := sc.Scan(&k, &t)
+		out[k] = t
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("kiosk towns: %w", err)
+	}
+	return out, nil
+}
+
+// Cursors returns how far the facts have been brought up to date.
+func (r Reader) Cursors(ctx context.Context) (int64, int64, error) {
+	var u, rt int64
+	if err := r.Row(ctx, `SELECT updates, ratings FROM supervise_cursor`).Scan(&u, &rt); err != nil {
+		return 0, 0, fmt.Errorf("supervise cursor: %w", err)
+	}
+	return u, rt, nil
+}
+
+// CaseFacts returns one case's facts; ok is false before its first refresh.
+func (r Reader) CaseFacts(ctx context.Context, id int64) (supervise.Facts, bool, error) {
+	f, err := ScanFacts(r.Row(ctx, `SELECT `+FactCols+` FROM case_facts WHERE submission_id = `+r.D.Param(1), id))
+	if errors.Is(err, r.NoRows) {
+		return f, false, nil
+	}
+	if err != nil {
+		return f, false, fmt.Errorf("case facts: %w", err)
+	}
+	return f, true, nil
+}
+
+// EachFact streams every case's facts and rating.
+func (r Reader) EachFact(ctx context.Context, fn func(supervise.FactRow) error) error {
+	return EachFact(r.Each(ctx), fn)
+}
+
+// CountCases counts the cases q selects.
+func (r Reader) CountCases(ctx context.Context, q supervise.CaseQuery) (int, error) {
+	text, args := CountCasesSQL(r.D, q)
+	var n int
+	if err := r.Row(ctx, text, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count cases: %w", err)
+	}
+	return n, nil
+}
+
+// Cases lists the cases q selects with their total.
+func (r Reader) Cases(ctx context.Context, q supervise.CaseQuery) ([]supervise.CaseRow, int, error) {
+	total, err := r.CountCases(ctx, q)
+	if err != nil {
+		return nil, 0, err
+	}
+	out, err := Cases(r.D, r.Each(ctx), q)
+	return out, total, err
+}
+
+// CountFollowUps counts the tasks q selects.
+func (r Reader) CountFollowUps(ctx context.Context, q supervise.FollowUpQuery) (int, error) {
+	text, args := CountFollowUpsSQL(r.D, q)
+	var n int
+	if err := r.Row(ctx, text, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count follow-ups: %w", err)
+	}
+	return n, nil
+}
+
+// FollowUps lists the tasks q selects, open ones first, earliest due
+// first, with their steps.
+func (r Reader) FollowUps(ctx context.Context, q supervise.FollowUpQuery) ([]supervise.FollowUp, error) {
+	out, err := FollowUps(r.D, r.Each(ctx), q)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if err := Steps(r.D, r.Each(ctx), &out[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// FollowUp returns one task with its steps.
+func (r Reader) FollowUp(ctx context.Context, id int64) (supervise.FollowUp, error) {
+	t, err := ScanFollowUp(r.Row(ctx, `SELECT `+FollowUpCols+` FROM followups WHERE id = `+r.D.Param(1), id))
+	if errors.Is(err, r.NoRows) {
+		return t, fmt.Errorf("follow-up %d: %w", id, platform.ErrNotFound)
+	}
+	if err != nil {
+		return t, fmt.Errorf("follow-up: %w", err)
+	}
+	return t, Steps(r.D, r.Each(ctx), &t)
+}
+
+// Stats aggregates case_facts for q with the dialect's queries (see the
+// function Stats).
+func (r Reader) Stats(ctx context.Context, q supervise.Query, texts func(col, from, to, cond string) StatsSQL) (supervise.Result, error) {
+	return Stats(r.D, r.Each(ctx), q, texts)
 }
