@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -59,6 +60,7 @@ const (
 	sw3OK         = 0x90
 	sw3NoContent  = 0x91
 	sw3FindOK     = 0x9F
+	sw3NoCard     = 0x80
 	textBlockSize = 256
 	photoSize     = 1024
 )
@@ -75,12 +77,19 @@ func xor(b []byte) byte {
 
 // EncodeCommand builds a host→SAM frame.
 func EncodeCommand(cmd, para byte, data []byte) []byte {
+	return appendCommand(make([]byte, 0, headerLen+3+len(data)), cmd, para, data)
+}
+
+// appendCommand appends a host→SAM frame to f, so that a Reader can build
+// every command in one buffer of its own (the idle find poll allocates
+// nothing).
+func appendCommand(f []byte, cmd, para byte, data []byte) []byte {
 	n := 3 + len(data) // CMD Para Data CHK
-	f := make([]byte, 0, headerLen+n)
+	start := len(f)
 	f = append(f, preamble...)
 	f = append(f, byte(n>>8), byte(n), cmd, para)
 	f = append(f, data...)
-	return append(f, xor(f[len(preamble):]))
+	return append(f, xor(f[start+len(preamble):]))
 }
 
 // Response is a decoded SAM→host frame.
@@ -128,23 +137,26 @@ type frameReader interface {
 
 // readFrame reads one SAM→host frame: it skips noise up to the preamble,
 // reads the length, refuses impossible lengths before waiting for them,
-// then reads the rest and checks it.
-func readFrame(ctx context.Context, src frameReader, deadline time.Time) (Response, error) {
-	if _, err := src.Resync(ctx, []byte(preamble), deadline); err != nil {
-		return Response{}, err
+// then reads the rest and checks it. The frame is read into buf, grown as
+// needed and returned for the next call; the Response does not share it.
+func readFrame(ctx context.Context, src frameReader, deadline time.Time, buf []byte) (Response, []byte, error) {
+	f := append(append(buf[:0], preamble...), 0, 0)
+	// f's preamble is the pattern: a []byte(preamble) here would be a
+	// fresh allocation on every poll.
+	if _, err := src.Resync(ctx, f[:len(preamble)], deadline); err != nil {
+		return Response{}, f, err
 	}
-	f := make([]byte, headerLen, headerLen+64)
-	copy(f, preamble)
 	if err := src.ReadFull(ctx, f[len(preamble):headerLen], deadline); err != nil {
-		return Response{}, err
+		return Response{}, f, err
 	}
 	n := int(f[5])<<8 | int(f[6])
 	if n < minRespLen || n > maxFrameLen {
-		return Response{}, fmt.Errorf("%w: length field %d", ErrFrame, n)
+		return Response{}, f, fmt.Errorf("%w: length field %d", ErrFrame, n)
 	}
-	f = append(f, make([]byte, n)...)
+	f = slices.Grow(f, n)[:headerLen+n]
 	if err := src.ReadFull(ctx, f[headerLen:], deadline); err != nil {
-		return Response{}, err
+		return Response{}, f, err
 	}
-	return DecodeFrame(f)
+	resp, err := DecodeFrame(f)
+	return resp, f, err
 }

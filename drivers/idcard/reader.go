@@ -51,6 +51,10 @@ type Reader struct {
 	now       func() time.Time
 	traceCard bool
 	scale     float64
+	// req and frame are reused from command to command, so that the find
+	// poll, which Watch sends dozens of times a second, allocates nothing
+	// here.
+	req, frame []byte
 }
 
 // tracer is a port with a byte trace, like *serialport.Port.
@@ -85,7 +89,21 @@ func (r *Reader) wireTime(n int) time.Duration {
 // SAM (and, for reads, the RF exchange with the card). A non-success SW3
 // comes back as *StatusError together with the response.
 func (r *Reader) Transact(ctx context.Context, cmd, para byte, data []byte) (Response, error) {
-	req := EncodeCommand(cmd, para, data)
+	resp, err := r.exchange(ctx, cmd, para, data)
+	if err != nil {
+		return Response{}, err
+	}
+	ok := resp.SW3 == sw3OK || (cmd == cmdCard && para == paraFind && resp.SW3 == sw3FindOK)
+	if !ok {
+		return resp, &StatusError{Cmd: cmd, Para: para, SW1: resp.SW1, SW2: resp.SW2, SW3: resp.SW3}
+	}
+	return resp, nil
+}
+
+// exchange is Transact without judging SW3.
+func (r *Reader) exchange(ctx context.Context, cmd, para byte, data []byte) (Response, error) {
+	r.req = appendCommand(r.req[:0], cmd, para, data)
+	req := r.req
 	respLen, slack := 11, 500*time.Millisecond
 	switch {
 	case cmd == cmdRead && para == paraReadFP:
@@ -109,13 +127,13 @@ func (r *Reader) Transact(ctx context.Context, cmd, para byte, data []byte) (Res
 	if _, err := r.port.Write(req); err != nil {
 		return Response{}, fmt.Errorf("idcard: command %02X %02X: %w", cmd, para, err)
 	}
-	resp, err := readFrame(ctx, r.port, deadline)
+	resp, frame, err := readFrame(ctx, r.port, deadline, r.frame)
+	// A fingerprint read's 2 KiB is not worth keeping for the polls.
+	if cap(frame) <= 128 {
+		r.frame = frame
+	}
 	if err != nil {
 		return Response{}, fmt.Errorf("idcard: command %02X %02X: %w", cmd, para, err)
-	}
-	ok := resp.SW3 == sw3OK || (cmd == cmdCard && para == paraFind && resp.SW3 == sw3FindOK)
-	if !ok {
-		return resp, &StatusError{Cmd: cmd, Para: para, SW1: resp.SW1, SW2: resp.SW2, SW3: resp.SW3}
 	}
 	return resp, nil
 }
@@ -152,6 +170,22 @@ func (r *Reader) SAMID(ctx context.Context) (string, error) {
 func (r *Reader) Find(ctx context.Context) error {
 	_, err := r.Transact(ctx, cmdCard, paraFind, nil)
 	return err
+}
+
+// findCard is Find for the Watch loop. "No card", the answer to nearly
+// every poll, is found == false with a nil error rather than a
+// *StatusError, so that an idle reader's polls allocate nothing here.
+func (r *Reader) findCard(ctx context.Context) (found bool, err error) {
+	resp, err := r.exchange(ctx, cmdCard, paraFind, nil)
+	switch {
+	case err != nil:
+		return false, err
+	case resp.SW3 == sw3FindOK:
+		return true, nil
+	case resp.SW3 == sw3NoCard:
+		return false, nil
+	}
+	return false, &StatusError{Cmd: cmdCard, Para: paraFind, SW1: resp.SW1, SW2: resp.SW2, SW3: resp.SW3}
 }
 
 // Select selects the found card (20 02).
