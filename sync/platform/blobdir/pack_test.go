@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"onedoor/sync/platform"
+	"onedoor/sync/platform/blobtest"
 )
 
 func randomBytes(t testing.TB, n int) []byte {
@@ -355,7 +356,7 @@ func TestStorageFailureIsNotABodyError(t *testing.T) {
 		t.Fatal("a blob that was not written counts as complete")
 	}
 	// A cut body, by contrast, is a body error.
-	_, err = d.Append(t.Context(), hexSHA(b), 0, int64(len(b)), "", &failingReader{r: bytes.NewReader(b), n: 100})
+	_, err = d.Append(t.Context(), hexSHA(b), 0, int64(len(b)), "", &blobtest.FailingReader{R: bytes.NewReader(b), N: 100})
 	if !errors.Is(err, platform.ErrBodyRead) {
 		t.Fatalf("cut body: %v, want platform.ErrBodyRead", err)
 	}

@@ -79,6 +79,8 @@ func Run(t *testing.T, open Opener) {
 	}{
 		{name: "whole, signed", offset: 0, length: 10, chunkSHA: HexSHA, body: bytes.NewReader(data), wantOff: 10, complete: true},
 		{name: "whole, unsigned", offset: 0, length: 10, body: bytes.NewReader(data), wantOff: 10, complete: true},
+		// From offset 0 the blob is verified with the hash taken as the
+		// bytes arrive, not by re-reading: wrong bytes must still fail.
 		{name: "whole, unsigned, wrong bytes", offset: 0, length: 10, body: strings.NewReader("0123456780"), wantOff: 0, wantErr: platform.ErrHashMismatch},
 		{name: "whole, signed, wrong bytes", offset: 0, length: 10, chunkSHA: func([]byte) string { return HexSHA([]byte("0123456780")) }, body: strings.NewReader("0123456780"), wantOff: 0, wantErr: platform.ErrHashMismatch},
 		{name: "resume, unsigned, wrong bytes", prefix: 4, offset: 4, length: 10, body: strings.NewReader("456780"), wantOff: 0, wantErr: platform.ErrHashMismatch},
