@@ -3,8 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -87,11 +87,15 @@ func TestQueueAndDevEnqueue(t *testing.T) {
 		t.Errorf("queue --verify: exit %d\n%s", code, out)
 	}
 	// Damage one scan: --verify notices, plain queue cannot.
-	blobs, _ := filepath.Glob(filepath.Join(dir, "blobs", "*"))
-	if len(blobs) != 9 {
-		t.Fatalf("%d blob files, want 9", len(blobs))
+	// (Scans are kept sealed in the outbox's database.)
+	db, err := sql.Open("sqlite3", "file:"+filepath.Join(dir, outbox.DBName)+"?_busy_timeout=5000")
+	if err != nil {
+		t.Fatal(err)
 	}
-	os.WriteFile(blobs[0], []byte("damaged"), 0o600)
+	defer db.Close()
+	if _, err := db.Exec(`UPDATE blob_segments SET data = zeroblob(length(data)) WHERE rowid = (SELECT MIN(rowid) FROM blob_segments)`); err != nil {
+		t.Fatal(err)
+	}
 	code, out, _ = run("queue", "--data", dir, "--min-free-mb", "1", "--allow-rejected", "--verify")
 	if code != exitFailure || !strings.Contains(out, "scans damaged for") {
 		t.Errorf("queue --verify with a damaged scan: exit %d\n%s", code, out)

@@ -4,23 +4,24 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"onedoor/internal/atomicfile"
-	"onedoor/internal/testdate"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"testing/fstest"
 	"time"
 
+	"github.com/mattn/go-sqlite3"
+
+	"onedoor/internal/testdate"
 	"onedoor/pii"
 	"onedoor/sync/api"
+	"onedoor/sync/outbox/sealed"
 )
 
 // A fixed fictional submission; package-internal tests cannot import
@@ -47,188 +48,119 @@ func fictional(pages ...[]byte) NewSubmission {
 	return sub
 }
 
-// recordingFS wraps the real file system, logs every step of a blob write
-// and can fail a chosen step the way a full disk does.
-type recordingFS struct {
-	mu       sync.Mutex // blob files are written from several goroutines
-	t        *testing.T
-	s        *Store // to look at the database mid-write
-	events   []string
-	rowsSeen []int // submission rows visible at each rename and directory sync
-	failOn   string
-	failErr  error
-	failAt   int // for "write": fail once this many bytes were written to one file
-}
-
-func (r *recordingFS) rows() int {
-	var n int
-	if err := r.s.db.QueryRow(`SELECT COUNT(*) FROM submissions`).Scan(&n); err != nil {
-		r.t.Errorf("count rows: %v", err)
-	}
-	return n
-}
-
-func (r *recordingFS) event(e string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.events = append(r.events, e)
-}
-
-func (r *recordingFS) CreateTemp(dir, pattern string) (blobFile, error) {
-	r.event("create")
-	if r.failOn == "create" {
-		return nil, &os.PathError{Op: "open", Path: dir, Err: r.failErr}
-	}
-	f, err := os.CreateTemp(dir, pattern)
-	if err != nil {
-		return nil, err
-	}
-	return &recordingFile{File: f, fs: r}, nil
-}
-
-func (r *recordingFS) Rename(o, n string) error {
-	r.event("rename")
-	r.rowsSeen = append(r.rowsSeen, r.rows())
-	if r.failOn == "rename" {
-		return &os.LinkError{Op: "rename", Old: o, New: n, Err: r.failErr}
-	}
-	return os.Rename(o, n)
-}
-
-func (r *recordingFS) SyncDir(dir string) error {
-	r.event("syncdir")
-	r.rowsSeen = append(r.rowsSeen, r.rows())
-	if r.failOn == "syncdir" {
-		return &os.PathError{Op: "fsync", Path: dir, Err: r.failErr}
-	}
-	return atomicfile.SyncDir(dir)
-}
-
-type recordingFile struct {
-	*os.File
-	fs      *recordingFS
-	written int
-}
-
-func (f *recordingFile) Write(p []byte) (int, error) {
-	if f.fs.failOn == "write" && f.written+len(p) > f.fs.failAt {
-		n := max(0, f.fs.failAt-f.written)
-		f.File.Write(p[:n])
-		f.written += n
-		return n, &os.PathError{Op: "write", Path: f.Name(), Err: f.fs.failErr}
-	}
-	n, err := f.File.Write(p)
-	f.written += n
-	return n, err
-}
-
-func (f *recordingFile) Sync() error {
-	f.fs.event("fsync")
-	if f.fs.failOn == "fsync" {
-		return &os.PathError{Op: "fsync", Path: f.Name(), Err: f.fs.failErr}
-	}
-	return f.File.Sync()
-}
-
-func openTest(t *testing.T, fsys *recordingFS) (*Store, string) {
+func openTest(t *testing.T) (*Store, string) {
 	t.Helper()
 	root := t.TempDir()
 	dir := filepath.Join(root, "data")
-	s, err := open(context.Background(), Options{
+	s, err := Open(context.Background(), Options{
 		Dir: dir, KeyFile: filepath.Join(root, "k"), KioskID: "K9",
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), SegmentSize: 1024,
-	}, fsys)
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	fsys.t, fsys.s = t, s
 	t.Cleanup(func() { s.Close() })
 	return s, dir
 }
 
-// TestSubmitOrdering checks the durable-write protocol step by step: every
-// blob is fsynced before its rename, the directory is fsynced after the
-// renames, and no submission row is visible until all of that is done.
-func TestSubmitOrdering(t *testing.T) {
-	fsys := &recordingFS{}
-	s, dir := openTest(t, fsys)
-	_, err := s.Submit(context.Background(), fictional([]byte("page one"), []byte("page two"), []byte("page one")))
+// peek opens the outbox database behind the store's back, as another
+// process would see it.
+func peek(t *testing.T, dir string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+filepath.Join(dir, DBName)+"?mode=ro&_busy_timeout=5000")
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Two distinct pages (the third repeats the first): both are written
-	// and fsynced (in parallel, so in any interleaving) before either is
-	// renamed, and the directory is synced after the renames.
-	got := strings.Join(fsys.events, " ")
-	if !strings.HasSuffix(got, "rename rename syncdir") || strings.Count(got, "create") != 2 ||
-		strings.Count(got, "fsync") != 2 || strings.Index(got, "rename") < strings.LastIndex(got, "fsync") {
-		t.Errorf("steps %q, want 2×(create, fsync) in any interleaving, then rename rename syncdir", got)
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func count(t *testing.T, db *sql.DB, table string) int {
+	t.Helper()
+	var n int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM ` + table).Scan(&n); err != nil {
+		t.Fatalf("count %s: %v", table, err)
 	}
-	for i, n := range fsys.rowsSeen {
-		if n != 0 {
-			t.Errorf("step %d: %d submission rows visible before the blobs were durable", i, n)
+	return n
+}
+
+// TestSubmitIsOneCommit: everything a Submit stores — rows and sealed
+// pages — becomes visible at one commit and not before, and nothing is
+// written outside the database.
+func TestSubmitIsOneCommit(t *testing.T) {
+	s, dir := openTest(t)
+	other := peek(t, dir)
+	var seen [4]int
+	s.hooks = &submitHooks{beforeCommit: func() {
+		seen = [4]int{count(t, other, "submissions"), count(t, other, "attachments"), count(t, other, "blobs"), count(t, other, "blob_segments")}
+	}}
+	// Two distinct pages (the third repeats the first), 3 and 1 segments.
+	_, err := s.Submit(context.Background(), fictional(bytes.Repeat([]byte("page one "), 300), []byte("page two"), bytes.Repeat([]byte("page one "), 300)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seen != [4]int{} {
+		t.Errorf("before the commit another connection saw submissions, attachments, blobs, segments = %v, want none", seen)
+	}
+	got := [4]int{count(t, other, "submissions"), count(t, other, "attachments"), count(t, other, "blobs"), count(t, other, "blob_segments")}
+	if got != [4]int{1, 3, 2, 4} {
+		t.Errorf("after Submit: submissions, attachments, blobs, segments = %v, want [1 3 2 4]", got)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), DBName) {
+			t.Errorf("Submit left %s beside the database", e.Name())
 		}
-	}
-	if n := fsys.rows(); n != 1 {
-		t.Errorf("%d rows after Submit, want 1", n)
-	}
-	left, _ := filepath.Glob(filepath.Join(dir, "blobs", ".tmp-*"))
-	if len(left) != 0 {
-		t.Errorf("temp files left: %v", left)
 	}
 }
 
-// TestSubmitFailuresLeaveNothing injects a full disk (and other I/O
-// errors) at each step of a Submit and checks that nothing becomes
-// visible: no row, no temp file, no new blob file.
+// TestSubmitFailuresLeaveNothing makes the database full (SQLITE_FULL, as
+// a full disk gives; max_page_count stands in for the disk) at several
+// points of a Submit's transaction and checks that nothing of it becomes
+// visible, that an earlier submission sharing a page is intact, and that
+// the store works once there is room again.
 func TestSubmitFailuresLeaveNothing(t *testing.T) {
-	tests := []struct {
-		step     string
-		err      error
-		diskFull bool
-	}{
-		{"create", syscall.ENOSPC, true},
-		{"write", syscall.ENOSPC, true},
-		{"fsync", syscall.ENOSPC, true},
-		{"rename", syscall.ENOSPC, true},
-		{"syncdir", syscall.EIO, false},
-		{"write", syscall.EIO, false},
-		{"write", syscall.EDQUOT, true},
-	}
-	for _, tc := range tests {
-		t.Run(fmt.Sprintf("%s %v", tc.step, tc.err), func(t *testing.T) {
-			fsys := &recordingFS{}
-			s, dir := openTest(t, fsys)
+	// Room left, in database pages, when the Submit starts: none, enough
+	// for the rows but not the pages, most of the pages.
+	for _, room := range []int{0, 2, 12} {
+		t.Run(fmt.Sprintf("room %d pages", room), func(t *testing.T) {
+			s, dir := openTest(t)
 			ctx := context.Background()
-			// One earlier submission shares a page: it must survive intact.
 			shared := bytes.Repeat([]byte("shared"), 500)
-			if _, err := s.Submit(ctx, fictional(shared)); err != nil {
+			first, err := s.Submit(ctx, fictional(shared))
+			if err != nil {
 				t.Fatal(err)
 			}
-			fsys.failOn, fsys.failErr, fsys.failAt = tc.step, tc.err, 1500
-			_, err := s.Submit(ctx, fictional(shared, bytes.Repeat([]byte("new page"), 1000)))
-			if err == nil {
-				t.Fatal("Submit succeeded despite the injected failure")
+			var pages int
+			if err := s.db.QueryRow(`PRAGMA page_count`).Scan(&pages); err != nil {
+				t.Fatal(err)
 			}
-			if got := errors.Is(err, ErrDiskFull); got != tc.diskFull {
-				t.Errorf("errors.Is(err, ErrDiskFull) = %v, want %v (err: %v)", got, tc.diskFull, err)
+			if _, err := s.db.Exec(fmt.Sprintf(`PRAGMA max_page_count = %d`, pages+room)); err != nil {
+				t.Fatal(err)
 			}
-			if !errors.Is(err, tc.err) {
-				t.Errorf("error %v does not wrap the cause %v", err, tc.err)
+			_, err = s.Submit(ctx, fictional(shared, bytes.Repeat([]byte("new page"), 8000)))
+			if !errors.Is(err, ErrDiskFull) {
+				t.Fatalf("Submit on a full database: %v, want ErrDiskFull", err)
 			}
-			if n := fsys.rows(); n != 1 {
-				t.Errorf("%d submission rows, want only the earlier one", n)
+			var se sqlite3.Error
+			if !errors.As(err, &se) || se.Code != sqlite3.ErrFull {
+				t.Errorf("error %v does not wrap SQLite's SQLITE_FULL", err)
 			}
-			entries, _ := os.ReadDir(filepath.Join(dir, "blobs"))
-			if len(entries) != 1 || entries[0].Name() != shaOf(shared) {
-				var names []string
-				for _, e := range entries {
-					names = append(names, e.Name())
-				}
-				t.Errorf("blob dir holds %v, want only the shared blob", names)
+			other := peek(t, dir)
+			got := [3]int{count(t, other, "submissions"), count(t, other, "attachments"), count(t, other, "blobs")}
+			if got != [3]int{1, 1, 1} {
+				t.Errorf("submissions, attachments, blobs = %v, want only the earlier submission's [1 1 1]", got)
 			}
-			// And the store still works afterwards.
-			fsys.failOn = ""
+			p, err := s.NextDue(ctx, time.Now())
+			if err != nil || p == nil || p.UUID != first.UUID {
+				t.Fatalf("NextDue: %+v %v", p, err)
+			}
+			if got := ReadBlobForTest(t, s, shaOf(shared)); !bytes.Equal(got, shared) {
+				t.Error("the shared page reads back wrong")
+			}
+			if _, err := s.db.Exec(`PRAGMA max_page_count = 1073741823`); err != nil {
+				t.Fatal(err)
+			}
 			if _, err := s.Submit(ctx, fictional([]byte("after"))); err != nil {
 				t.Errorf("Submit after the failure: %v", err)
 			}
@@ -236,57 +168,78 @@ func TestSubmitFailuresLeaveNothing(t *testing.T) {
 	}
 }
 
+// ReadBlobForTest reads blob sha in full or fails the test; exported for
+// the package's external tests (readBlob).
+func ReadBlobForTest(t *testing.T, s *Store, sha string) []byte {
+	t.Helper()
+	r, err := s.OpenBlob(context.Background(), sha)
+	if err != nil {
+		t.Fatalf("OpenBlob(%s): %v", sha, err)
+	}
+	defer r.Close()
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatalf("read blob %s: %v", sha, err)
+	}
+	return b
+}
+
 func shaOf(b []byte) string {
 	return fmt.Sprintf("%x", sha256.Sum256(b))
 }
 
-// TestOrphanBlobsCollected: a crash between the blob rename and the row
-// commit leaves an unreferenced blob and perhaps a temp file; the next
-// collection removes both, however young, and nothing a row names.
-func TestOrphanBlobsCollected(t *testing.T) {
-	fsys := &recordingFS{}
-	s, dir := openTest(t, fsys)
+// TestOldBlobFilesCollected: blob files an earlier version left (one a
+// row still names, one no row names, a temp file of a write that never
+// finished) — collection removes the last two and keeps the first, which
+// still reads.
+func TestOldBlobFilesCollected(t *testing.T) {
+	s, dir := openTest(t)
 	ctx := context.Background()
-	keep, err := s.Submit(ctx, fictional([]byte("kept page")))
-	if err != nil {
+	named := []byte("page an earlier version stored as a file")
+	if _, err := s.Submit(ctx, fictional(named)); err != nil {
 		t.Fatal(err)
 	}
-	// Simulate the crash: the blob is durable, the row never commits.
-	orphanData := []byte("orphan page")
-	fsys.failOn, fsys.failErr = "syncdir", syscall.EIO
-	s.Submit(ctx, fictional(orphanData))
-	// dropNewBlobs already removed it; put it back as a crash would leave it.
-	if _, err := s.writeBlobs([]pageRef{{sha: shaOf(orphanData), size: int64(len(orphanData))}}, [][]byte{orphanData}); err == nil {
-		t.Fatal("expected the injected syncdir failure")
+	// As the earlier version stored it: a file, no database row.
+	if _, err := s.db.Exec(`DELETE FROM blobs`); err != nil {
+		t.Fatal(err)
 	}
-	fsys.failOn = ""
-	os.WriteFile(filepath.Join(dir, "blobs", ".tmp-123"), []byte("half written"), 0o600)
-	orphan := filepath.Join(dir, "blobs", shaOf(orphanData))
-	if _, err := os.Stat(orphan); err != nil {
-		t.Fatalf("orphan not in place: %v", err)
+	blobDir := filepath.Join(dir, "blobs")
+	if err := os.Mkdir(blobDir, 0o700); err != nil {
+		t.Fatal(err)
 	}
-	if n, err := s.collectBlobs(ctx); err != nil || n != 2 {
+	writeOld := func(data []byte) string {
+		var buf bytes.Buffer
+		sum := sha256.Sum256(data)
+		if _, err := sealed.Seal(&buf, s.keys.blob, data, sum[:], 1024); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(blobDir, shaOf(data))
+		if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	keep := writeOld(named)
+	orphan := writeOld([]byte("orphan page"))
+	os.WriteFile(filepath.Join(blobDir, ".tmp-123"), []byte("half written"), 0o600)
+	if n, err := s.collectBlobFiles(ctx); err != nil || n != 2 {
 		t.Fatalf("collect: removed %d, %v; want the orphan and the temp file", n, err)
 	}
 	if _, err := os.Stat(orphan); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("orphan still present: %v", err)
 	}
-	p, err := s.NextDue(ctx, time.Now())
-	if err != nil || p == nil || p.UUID != keep.UUID {
-		t.Fatalf("NextDue: %v %v", p, err)
+	if _, err := os.Stat(keep); err != nil {
+		t.Fatalf("named blob file collected: %v", err)
 	}
-	r, err := s.OpenBlob(ctx, p.Blobs[0].SHA256)
-	if err != nil {
-		t.Fatalf("referenced blob collected: %v", err)
+	if got := ReadBlobForTest(t, s, shaOf(named)); !bytes.Equal(got, named) {
+		t.Error("the named blob file reads back wrong")
 	}
-	r.Close()
 }
 
 func TestMigrationsAllOrNothing(t *testing.T) {
 	ctx := context.Background()
 	newDB := func(t *testing.T) *Store {
-		fsys := &recordingFS{}
-		s, _ := openTest(t, fsys)
+		s, _ := openTest(t)
 		return s
 	}
 	t.Run("embedded migrations are idempotent", func(t *testing.T) {
@@ -358,11 +311,13 @@ func TestMigrationsAllOrNothing(t *testing.T) {
 // through the DSN; a PRAGMA run through database/sql would reach only one
 // pooled connection).
 func TestPragmas(t *testing.T) {
-	s, _ := openTest(t, &recordingFS{})
+	s, _ := openTest(t)
 	tests := []struct {
 		pragma, want string
 	}{
 		{"journal_mode", "wal"},
+		{"wal_autocheckpoint", "0"}, // checkpoints run outside Submit
+		{"journal_size_limit", fmt.Sprint(walSizeLimit)},
 		{"synchronous", "2"}, // FULL; mattn's default would be 1 (NORMAL)
 		{"foreign_keys", "1"},
 		{"secure_delete", "1"},

@@ -144,7 +144,7 @@ type Stats struct {
 	RatingsRejected int             `json:"ratings_rejected"`
 	FailedRatings   []RatingFailure `json:"failed_ratings"`
 	FreeDiskBytes   int64           `json:"free_disk_bytes"`
-	BlobFiles       int             `json:"blob_files"`
+	BlobFiles       int             `json:"blob_files"` // blobs stored, in the database or as files
 	SchemaVersion   int             `json:"schema_version"`
 	StatusCursor    string          `json:"status_cursor"`
 	CatalogETag     string          `json:"catalog_etag"`
@@ -248,8 +248,8 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 	if err := unix.Statfs(s.dir, &fsst); err == nil {
 		st.FreeDiskBytes = int64(fsst.Bavail) * int64(fsst.Bsize)
 	}
-	if n, err := countBlobFiles(s.blobDir); err == nil {
-		st.BlobFiles = n
+	if st.BlobFiles, err = s.countBlobs(ctx); err != nil {
+		return st, err
 	}
 	return st, nil
 }

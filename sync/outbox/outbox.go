@@ -5,22 +5,23 @@
 // Data layout under Options.Dir:
 //
 //	onedoor.db   SQLite in WAL mode with synchronous=FULL: submissions,
-//	             materials and attachment rows, status history, catalog
+//	             materials and attachment rows, the scanned pages (blobs,
+//	             named by the SHA-256 of their plaintext, sealed with
+//	             AES-256-GCM in 64 KiB segments by package sealed, so an
+//	             upload can resume at any offset), status history, catalog
 //	             cache, ratings and an audit log without personal data
-//	blobs/       scanned pages as files named by the SHA-256 of their
-//	             plaintext, sealed with AES-256-GCM in 64 KiB segments
-//	             (package sealed) so an upload can resume at any offset
+//	blobs/       pages as sealed files, as versions before schema 3 wrote
+//	             them; still read, removed once no row names them
 //
 // The data key is a 0600 file outside Dir. Applicant and form data are
 // sealed in their row; the ID number is also kept as an HMAC so a resident
 // can find their submissions without the number being stored in clear.
 //
-// Durability: Submit writes each blob to a temporary file, fsyncs it,
-// renames it to its content address and fsyncs the directory, and only then
-// commits the rows in one immediate transaction. A receipt number is
+// Durability: Submit writes a submission's rows and its sealed pages in
+// one immediate transaction, committed with synchronous=FULL: one fsync
+// of the WAL (blobs.go says why and what it costs). A receipt number is
 // returned only after that commit, so whatever a resident holds a receipt
-// for survives a crash or power cut. A crash before the commit leaves at
-// most unreferenced blob files, which Open removes later.
+// for survives a crash or power cut; a crash before it leaves nothing.
 //
 // One Store per process; the sync engine and the UI share it. Other
 // processes (the technician's `onedoor queue`) may open the same directory
@@ -37,6 +38,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -110,6 +112,12 @@ type Options struct {
 	ReserveBytes int64
 	// SegmentSize of sealed blobs; sealed.DefaultSegmentSize when zero.
 	SegmentSize int
+	// CheckpointIdle is how long the store waits with no write before it
+	// checkpoints the WAL in the background (checkpoint.go).
+	// DefaultCheckpointIdle when zero; negative turns background
+	// checkpoints off (Checkpoint and a Submit past the WAL's bound still
+	// run them).
+	CheckpointIdle time.Duration
 }
 
 // Store is an open outbox. Its methods are safe for concurrent use.
@@ -121,24 +129,33 @@ type Store struct {
 	keys    *keyring // nil when read-only without a key
 	log     *slog.Logger
 	now     func() time.Time
-	fs      fileSystem
 	wake    chan struct{}
-	// blobMu serialises Submit and blob garbage collection in this process
-	// so a blob is never deleted between a Submit finding it present and
-	// committing the row that names it; blobLock does the same across
-	// processes. Nil when read-only.
-	blobMu   sync.Mutex
-	blobLock *blobLock
+	// rdb reads blobs (an upload need not wait for a Submit's commit) and
+	// runs checkpoints; s.db itself when read-only.
+	rdb *sql.DB
+	// walPending counts page bytes committed since the last complete
+	// checkpoint; ckptNudge wakes the checkpoint goroutine, which closes
+	// ckptDone when ckptStop has stopped it.
+	walPending atomic.Int64
+	ckptMu     sync.Mutex // one checkpoint at a time
+	ckptNudge  chan struct{}
+	ckptStop   context.CancelFunc
+	ckptDone   chan struct{}
+	// hooks lets package tests stop or time a Submit between its steps;
+	// nil outside tests.
+	hooks *submitHooks
+}
+
+// submitHooks are called, when set, at Submit's steps.
+type submitHooks struct {
+	sealed       func() // pages hashed and sealed; no transaction yet
+	beforeCommit func() // rows and pages written, transaction open
 }
 
 // Open opens (creating if needed) the outbox in opts.Dir, applies pending
 // migrations in one transaction, returns submissions a crashed engine held
 // to the queue, and removes orphaned blob files.
 func Open(ctx context.Context, opts Options) (*Store, error) {
-	return open(ctx, opts, osFS{})
-}
-
-func open(ctx context.Context, opts Options, fsys fileSystem) (*Store, error) {
 	if opts.Dir == "" {
 		return nil, errors.New("outbox: Options.Dir is required")
 	}
@@ -169,21 +186,20 @@ func open(ctx context.Context, opts Options, fsys fileSystem) (*Store, error) {
 		blobDir: filepath.Join(opts.Dir, "blobs"),
 		log:     opts.Logger.With("component", "outbox"),
 		now:     opts.Clock,
-		fs:      fsys,
 		wake:    make(chan struct{}, 1),
+
+		ckptNudge: make(chan struct{}, 1),
 	}
 	if opts.ReadOnly {
 		if _, err := os.Stat(filepath.Join(opts.Dir, DBName)); err != nil {
 			return nil, fmt.Errorf("outbox: no outbox in %s: %w", opts.Dir, err)
 		}
 	} else {
-		for _, d := range []string{opts.Dir, s.blobDir} {
-			if err := os.MkdirAll(d, 0o700); err != nil {
-				return nil, fmt.Errorf("outbox: create %s: %w", d, mapDiskFull(err))
-			}
+		if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
+			return nil, fmt.Errorf("outbox: create %s: %w", opts.Dir, mapDiskFull(err))
 		}
-		// A blob is only durable if the directories leading to it are:
-		// make freshly created ones stick before anything is stored.
+		// The database is only durable if the directories leading to it
+		// are: make freshly created ones stick before anything is stored.
 		for _, d := range []string{filepath.Dir(filepath.Clean(opts.Dir)), opts.Dir} {
 			if err := atomicfile.SyncDir(d); err != nil {
 				return nil, fmt.Errorf("outbox: sync %s: %w", d, mapDiskFull(err))
@@ -208,19 +224,24 @@ func open(ctx context.Context, opts Options, fsys fileSystem) (*Store, error) {
 	if opts.ReadOnly {
 		return s, nil
 	}
-	lock, err := openBlobLock(s.dir)
-	if err != nil {
-		s.db.Close()
-		return nil, err
-	}
-	s.blobLock = lock
 	if err := s.recover(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
-	if _, err := s.collectBlobs(ctx); err != nil {
+	if _, err := s.collectBlobFiles(ctx); err != nil {
 		// Garbage is not worth refusing to start over; say so and go on.
-		s.log.Warn("blob garbage collection failed", "err", err)
+		s.log.Warn("blob file garbage collection failed", "err", err)
+	}
+	if idle := opts.CheckpointIdle; idle >= 0 {
+		if idle == 0 {
+			idle = DefaultCheckpointIdle
+		}
+		var cctx context.Context
+		cctx, s.ckptStop = context.WithCancel(context.Background())
+		s.ckptDone = make(chan struct{})
+		go s.checkpointLoop(cctx, idle)
+		// What an earlier process left in the WAL goes at the first quiet.
+		s.noteWrite(0)
 	}
 	return s, nil
 }
@@ -240,10 +261,13 @@ func (s *Store) openDB(ctx context.Context) error {
 	// connection makes every write transaction queue here rather than fail
 	// with SQLITE_BUSY. Commits are durable when they return
 	// (synchronous=FULL), and secure_delete overwrites purged rows in the
-	// file instead of leaving them in free pages.
-	db, err := sqlitedb.OpenOne(path, sqlitedb.Options{
-		Synchronous: "FULL", ForeignKeys: true, SecureDelete: true, ReadOnly: s.opts.ReadOnly,
-	})
+	// file instead of leaving them in free pages. Automatic checkpoints
+	// are off (checkpoint.go).
+	o := sqlitedb.Options{Synchronous: "FULL", ForeignKeys: true, SecureDelete: true, ReadOnly: s.opts.ReadOnly}
+	if !s.opts.ReadOnly {
+		o.Init = walInit()
+	}
+	db, err := sqlitedb.OpenOne(path, o)
 	if err != nil {
 		return fmt.Errorf("outbox: open database: %w", err)
 	}
@@ -274,7 +298,18 @@ func (s *Store) openDB(ctx context.Context) error {
 		db.Close()
 		return err
 	}
-	s.db = db
+	s.db, s.rdb = db, db
+	if !s.opts.ReadOnly {
+		// Two connections: a blob read and a checkpoint may overlap.
+		rdb, err := sqlitedb.OpenOne(path, o)
+		if err != nil {
+			db.Close()
+			return fmt.Errorf("outbox: open database: %w", err)
+		}
+		rdb.SetMaxOpenConns(2)
+		rdb.SetMaxIdleConns(2)
+		s.rdb = rdb
+	}
 	return nil
 }
 
@@ -292,13 +327,19 @@ func (s *Store) recover(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the database. Blob readers already handed out stay usable.
+// Close stops background checkpoints and closes the database. Blob
+// readers handed out cannot read afterwards.
 func (s *Store) Close() error {
-	err := s.db.Close()
-	if s.blobLock != nil {
-		if cerr := s.blobLock.Close(); err == nil {
-			err = cerr
-		}
+	if s.ckptStop != nil {
+		s.ckptStop()
+		<-s.ckptDone
+	}
+	var err error
+	if s.rdb != s.db {
+		err = s.rdb.Close()
+	}
+	if cerr := s.db.Close(); err == nil {
+		err = cerr
 	}
 	return err
 }
@@ -322,6 +363,7 @@ func (s *Store) begin(ctx context.Context) (*sql.Tx, error) {
 	if err := s.writable(); err != nil {
 		return nil, err
 	}
+	s.noteWrite(0)
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("outbox: begin: %w", mapDiskFull(err))
@@ -392,24 +434,3 @@ func mapDiskFull(err error) error {
 	}
 	return err
 }
-
-// fileSystem is the seam through which blob files are written, so tests can
-// make a write fail like a full disk would.
-type fileSystem interface {
-	CreateTemp(dir, pattern string) (blobFile, error)
-	Rename(oldpath, newpath string) error
-	SyncDir(dir string) error
-}
-
-type blobFile interface {
-	Write(p []byte) (int, error)
-	Sync() error
-	Close() error
-	Name() string
-}
-
-type osFS struct{}
-
-func (osFS) CreateTemp(dir, pattern string) (blobFile, error) { return os.CreateTemp(dir, pattern) }
-func (osFS) Rename(o, n string) error                         { return os.Rename(o, n) }
-func (osFS) SyncDir(dir string) error                         { return atomicfile.SyncDir(dir) }

@@ -6,11 +6,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"onedoor/internal/testdate"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -113,16 +111,7 @@ func sampleSubmission(seed uint64, pageSizes ...int) outbox.NewSubmission {
 
 func readBlob(t *testing.T, s *outbox.Store, sha string) []byte {
 	t.Helper()
-	r, err := s.OpenBlob(context.Background(), sha)
-	if err != nil {
-		t.Fatalf("OpenBlob(%s): %v", sha, err)
-	}
-	defer r.Close()
-	b, err := io.ReadAll(r)
-	if err != nil {
-		t.Fatalf("read blob %s: %v", sha, err)
-	}
-	return b
+	return outbox.ReadBlobForTest(t, s, sha)
 }
 
 func shaHex(b []byte) string {
@@ -284,12 +273,19 @@ func TestDuplicateBlobStoredOnce(t *testing.T) {
 	if _, err := s.Submit(ctx, mk(6)); err != nil {
 		t.Fatal(err)
 	}
-	entries, err := os.ReadDir(filepath.Join(e.dir, "blobs"))
+	var shas []string
+	rows, err := rawDB(t, e).Query(`SELECT sha256 FROM blobs`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(entries) != 1 || entries[0].Name() != shaHex(page) {
-		t.Fatalf("blob dir holds %v, want the one content address %s", entries, shaHex(page))
+	for rows.Next() {
+		var sha string
+		rows.Scan(&sha)
+		shas = append(shas, sha)
+	}
+	rows.Close()
+	if len(shas) != 1 || shas[0] != shaHex(page) {
+		t.Fatalf("blobs stored: %v, want the one content address %s", shas, shaHex(page))
 	}
 	p, err := s.NextDue(ctx, e.clock.Now())
 	if err != nil {
@@ -304,8 +300,8 @@ func TestDuplicateBlobStoredOnce(t *testing.T) {
 }
 
 // TestDamagedBlobNotReused: a new submission with the same page as an
-// earlier one whose blob file was damaged gets a fresh, good blob instead
-// of sharing the damaged one.
+// earlier one whose stored blob was damaged gets a fresh, good blob
+// instead of sharing the damaged one.
 func TestDamagedBlobNotReused(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
@@ -315,10 +311,11 @@ func TestDamagedBlobNotReused(t *testing.T) {
 		t.Fatal(err)
 	}
 	page := sub.Materials[0].Pages[0].Data
-	path := filepath.Join(e.dir, "blobs", shaHex(page))
-	b, _ := os.ReadFile(path)
-	b[len(b)-5] ^= 0xff
-	os.WriteFile(path, b, 0o600)
+	db := rawDB(t, e)
+	bad := storedBlob(t, db, shaHex(page))
+	last := bad.segs[len(bad.segs)-1]
+	last[len(last)-5] ^= 0xff
+	bad.store(t, db, shaHex(page))
 	if _, err := s.Submit(ctx, sampleSubmission(8, 9000)); err != nil {
 		t.Fatal(err)
 	}

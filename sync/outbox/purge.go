@@ -12,13 +12,14 @@ import (
 type PurgeReport struct {
 	Submissions int // submissions whose personal data and scans were removed
 	Ratings     int // delivered ratings deleted
-	BlobFiles   int // blob files deleted
+	BlobFiles   int // blobs deleted: rows, and files of earlier versions
 }
 
 // Purge removes personal data of submissions the platform acknowledged
 // more than Options.Retention before now: the sealed applicant and form
-// data, the ID-number hash, staff notes and the attachment rows, then the
-// blob files no remaining submission names. The receipt number, item,
+// data, the ID-number hash, staff notes and the attachment rows, and the
+// blobs no remaining submission names (overwritten: secure_delete), then
+// blob files of earlier versions no submission names. The receipt number, item,
 // state, case number, status and masked name stay for lookup. Rejected and
 // undelivered submissions are never purged: they still need their data.
 func (s *Store) Purge(ctx context.Context, now time.Time) (PurgeReport, error) {
@@ -66,13 +67,20 @@ func (s *Store) Purge(ctx context.Context, now time.Time) (PurgeReport, error) {
 	}
 	n, _ := res.RowsAffected()
 	rep.Ratings = int(n)
+	// In the same transaction as the rows: a Submit about to name one of
+	// these blobs found it in its own transaction, which either committed
+	// before this one began (and its rows keep the blob) or begins after.
+	if rep.BlobFiles, err = deleteUnnamedBlobs(ctx, tx); err != nil {
+		return rep, err
+	}
 	if err := tx.Commit(); err != nil {
 		return rep, fmt.Errorf("outbox: commit purge: %w", mapDiskFull(err))
 	}
 	rep.Submissions = len(ids)
 	// The rows are gone first, so a crash here leaves only unreferenced
 	// files, which the next collection removes.
-	rep.BlobFiles, err = s.collectBlobs(ctx)
+	files, err := s.collectBlobFiles(ctx)
+	rep.BlobFiles += files
 	if err != nil {
 		return rep, err
 	}

@@ -149,15 +149,18 @@ func TestTamperDetected(t *testing.T) {
 	}
 	shaA := shaHex(subA.Materials[0].Pages[0].Data)
 	shaB := shaHex(subB.Materials[0].Pages[0].Data)
-	pathA := filepath.Join(e.dir, "blobs", shaA)
-	pathB := filepath.Join(e.dir, "blobs", shaB)
-	orig, _ := os.ReadFile(pathA)
+	db := rawDB(t, e)
+	orig := storedBlob(t, db, shaA)
+	if len(orig.segs) < 2 {
+		t.Fatalf("blob has %d segments; the test needs at least 2", len(orig.segs))
+	}
 
 	t.Run("flipped byte in a late segment", func(t *testing.T) {
-		bad := bytes.Clone(orig)
-		bad[len(bad)-100] ^= 1
-		os.WriteFile(pathA, bad, 0o600)
-		defer os.WriteFile(pathA, orig, 0o600)
+		bad := orig.clone()
+		last := bad.segs[len(bad.segs)-1]
+		last[len(last)-20] ^= 1
+		bad.store(t, db, shaA)
+		defer orig.store(t, db, shaA)
 		r, err := s.OpenBlob(ctx, shaA)
 		if err != nil {
 			t.Fatalf("OpenBlob reads only the first segment, should succeed: %v", err)
@@ -172,27 +175,56 @@ func TestTamperDetected(t *testing.T) {
 		}
 	})
 	t.Run("flipped byte in the first segment", func(t *testing.T) {
-		bad := bytes.Clone(orig)
-		bad[60] ^= 1
-		os.WriteFile(pathA, bad, 0o600)
-		defer os.WriteFile(pathA, orig, 0o600)
+		bad := orig.clone()
+		bad.segs[0][12] ^= 1
+		bad.store(t, db, shaA)
+		defer orig.store(t, db, shaA)
+		if _, err := s.OpenBlob(ctx, shaA); !errors.Is(err, outbox.ErrCorrupt) {
+			t.Errorf("OpenBlob: %v, want ErrCorrupt", err)
+		}
+	})
+	t.Run("flipped byte in the header", func(t *testing.T) {
+		bad := orig.clone()
+		bad.header[22] ^= 1 // the nonce prefix
+		bad.store(t, db, shaA)
+		defer orig.store(t, db, shaA)
 		if _, err := s.OpenBlob(ctx, shaA); !errors.Is(err, outbox.ErrCorrupt) {
 			t.Errorf("OpenBlob: %v, want ErrCorrupt", err)
 		}
 	})
 	t.Run("blob swapped for another", func(t *testing.T) {
-		other, _ := os.ReadFile(pathB)
-		os.WriteFile(pathA, other, 0o600)
-		defer os.WriteFile(pathA, orig, 0o600)
+		storedBlob(t, db, shaB).store(t, db, shaA)
+		defer orig.store(t, db, shaA)
 		if _, err := s.OpenBlob(ctx, shaA); !errors.Is(err, outbox.ErrCorrupt) {
 			t.Errorf("OpenBlob: %v, want ErrCorrupt", err)
 		}
 	})
-	t.Run("truncated", func(t *testing.T) {
-		os.WriteFile(pathA, orig[:len(orig)-1], 0o600)
-		defer os.WriteFile(pathA, orig, 0o600)
+	t.Run("segments reordered", func(t *testing.T) {
+		bad := orig.clone()
+		bad.segs[0], bad.segs[1] = bad.segs[1], bad.segs[0]
+		bad.store(t, db, shaA)
+		defer orig.store(t, db, shaA)
 		if _, err := s.OpenBlob(ctx, shaA); !errors.Is(err, outbox.ErrCorrupt) {
 			t.Errorf("OpenBlob: %v, want ErrCorrupt", err)
+		}
+	})
+	t.Run("last segment lost or cut short", func(t *testing.T) {
+		defer orig.store(t, db, shaA)
+		lost := orig.clone()
+		lost.segs = lost.segs[:len(lost.segs)-1]
+		short := orig.clone()
+		last := short.segs[len(short.segs)-1]
+		short.segs[len(short.segs)-1] = last[:len(last)-1]
+		for name, bad := range map[string]blobRows{"lost": lost, "a byte short": short} {
+			bad.store(t, db, shaA)
+			r, err := s.OpenBlob(ctx, shaA)
+			if err == nil {
+				_, err = io.ReadAll(r)
+				r.Close()
+			}
+			if !errors.Is(err, outbox.ErrCorrupt) {
+				t.Errorf("last segment %s: %v, want ErrCorrupt", name, err)
+			}
 		}
 	})
 	t.Run("missing and malformed addresses", func(t *testing.T) {
@@ -220,6 +252,65 @@ func TestTamperDetected(t *testing.T) {
 	})
 	if got := readBlob(t, s, shaA); !bytes.Equal(got, subA.Materials[0].Pages[0].Data) {
 		t.Error("restored blob reads wrong")
+	}
+}
+
+// blobRows is a stored blob as its database rows.
+type blobRows struct {
+	header []byte
+	segs   [][]byte
+}
+
+func storedBlob(t *testing.T, db *sql.DB, sha string) blobRows {
+	t.Helper()
+	var b blobRows
+	if err := db.QueryRow(`SELECT header FROM blobs WHERE sha256 = ?`, sha).Scan(&b.header); err != nil {
+		t.Fatalf("blob %s: %v", sha, err)
+	}
+	rows, err := db.Query(`SELECT data FROM blob_segments WHERE sha256 = ? ORDER BY seg`, sha)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var d []byte
+		if err := rows.Scan(&d); err != nil {
+			t.Fatal(err)
+		}
+		b.segs = append(b.segs, d)
+	}
+	return b
+}
+
+func (b blobRows) clone() blobRows {
+	c := blobRows{header: bytes.Clone(b.header)}
+	for _, s := range b.segs {
+		c.segs = append(c.segs, bytes.Clone(s))
+	}
+	return c
+}
+
+// store replaces the rows of blob sha with b, behind the store's back.
+func (b blobRows) store(t *testing.T, db *sql.DB, sha string) {
+	t.Helper()
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(`UPDATE blobs SET header = ? WHERE sha256 = ?`, b.header, sha); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(`DELETE FROM blob_segments WHERE sha256 = ?`, sha); err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range b.segs {
+		if _, err := tx.Exec(`INSERT INTO blob_segments (sha256, seg, data) VALUES (?, ?, ?)`, sha, i, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -814,7 +905,7 @@ func TestDataFilesPrivate(t *testing.T) {
 	if _, err := s.Submit(ctx, sampleSubmission(1, 100)); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"", "blobs", outbox.DBName, outbox.DBName + "-wal", outbox.DBName + "-shm"} {
+	for _, name := range []string{"", outbox.DBName, outbox.DBName + "-wal", outbox.DBName + "-shm"} {
 		st, err := os.Stat(filepath.Join(e.dir, name))
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
@@ -838,15 +929,25 @@ func TestVerify(t *testing.T) {
 	if err != nil || !rep.OK() || rep.BlobsOK != 3 || rep.BytesRead != 15000 || rep.Unreferenced != 0 {
 		t.Fatalf("healthy store: %+v %v", rep, err)
 	}
-	os.Remove(filepath.Join(e.dir, "blobs", shaHex(a.Materials[0].Pages[0].Data)))
-	pb := filepath.Join(e.dir, "blobs", shaHex(b.Materials[0].Pages[0].Data))
-	raw, _ := os.ReadFile(pb)
-	raw[len(raw)-1] ^= 1
-	os.WriteFile(pb, raw, 0o600)
+	// a's page lost, b's damaged, a stray blob no row names (stored, and
+	// as a file of an earlier version).
+	db := rawDB(t, e)
+	shaA := shaHex(a.Materials[0].Pages[0].Data)
+	if _, err := db.Exec(`DELETE FROM blob_segments WHERE sha256 = ?; DELETE FROM blobs WHERE sha256 = ?`, shaA, shaA); err != nil {
+		t.Fatal(err)
+	}
+	shaB := shaHex(b.Materials[0].Pages[0].Data)
+	bad := storedBlob(t, db, shaB)
+	bad.segs[0][len(bad.segs[0])-1] ^= 1
+	bad.store(t, db, shaB)
+	if _, err := db.Exec(`INSERT INTO blobs (sha256, header) VALUES (?, x'00')`, strings.Repeat("cd", 32)); err != nil {
+		t.Fatal(err)
+	}
+	os.Mkdir(filepath.Join(e.dir, "blobs"), 0o700)
 	os.WriteFile(filepath.Join(e.dir, "blobs", strings.Repeat("ab", 32)), []byte("stray"), 0o600)
 	rep, err = s.Verify(ctx)
 	if err != nil || rep.OK() || rep.BlobsOK != 1 || len(rep.Missing) != 1 || rep.Missing[0] != ra.Number ||
-		len(rep.Corrupt) != 1 || rep.Corrupt[0] != rb.Number || rep.Unreferenced != 1 || rep.Integrity != "ok" {
+		len(rep.Corrupt) != 1 || rep.Corrupt[0] != rb.Number || rep.Unreferenced != 2 || rep.Integrity != "ok" {
 		t.Errorf("damaged store: %+v %v", rep, err)
 	}
 }

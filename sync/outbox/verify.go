@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"sort"
 	"strings"
@@ -14,10 +15,10 @@ import (
 type VerifyReport struct {
 	Integrity    string   `json:"integrity"`    // SQLite integrity_check: "ok" or its complaints
 	BlobsOK      int      `json:"blobs_ok"`     // referenced blobs present and authentic
-	Missing      []string `json:"missing"`      // receipts naming a blob that is not on disk
+	Missing      []string `json:"missing"`      // receipts naming a blob that is not stored
 	Corrupt      []string `json:"corrupt"`      // receipts naming a blob that fails authentication
 	BytesRead    int64    `json:"bytes_read"`   // plaintext bytes authenticated
-	Unreferenced int      `json:"unreferenced"` // blob files no row names (removed by the next collection)
+	Unreferenced int      `json:"unreferenced"` // blobs no row names (removed by the next purge)
 }
 
 // OK reports whether nothing is wrong.
@@ -81,8 +82,12 @@ func (s *Store) Verify(ctx context.Context) (VerifyReport, error) {
 		}
 	}
 	rep.Missing, rep.Corrupt = keys(missing), keys(corrupt)
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM blobs WHERE sha256 NOT IN (SELECT sha256 FROM attachments)`).
+		Scan(&rep.Unreferenced); err != nil {
+		return rep, fmt.Errorf("outbox: count unreferenced blobs: %w", err)
+	}
 	entries, err := os.ReadDir(s.blobDir)
-	if err != nil {
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return rep, fmt.Errorf("outbox: list blob files: %w", err)
 	}
 	for _, e := range entries {

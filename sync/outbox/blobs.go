@@ -1,0 +1,357 @@
+package outbox
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"onedoor/internal/atomicfile"
+	"onedoor/sync/outbox/sealed"
+)
+
+// Where scanned pages live, and why.
+//
+// A page is sealed (package sealed: its own AES-256-GCM key, 64 KiB
+// segments, the header as additional data of each) and kept in the
+// database: its header in blobs, its segments in blob_segments, written in
+// the same immediate transaction as the submission rows that name it. So
+// one WAL commit with synchronous=FULL — one fsync of one file that is
+// already there — makes a submission durable, pages and rows together.
+// The earlier protocol (a file per page, written and fsynced, renamed, the
+// directory fsynced, then the rows committed) needed five flushes for a
+// form of three pages and cost up to twice a raw write of the same bytes.
+//
+// A torn commit cannot be served: SQLite checksums every WAL frame and
+// ignores a commit whose frames do not all check out, so after a crash
+// either all of a submission (rows and segments) is there or none; and
+// each segment still authenticates against its blob's header and content
+// address, so a damaged or swapped segment reads as ErrCorrupt, as a
+// damaged file did.
+//
+// The cost moved elsewhere is the checkpoint: pages are written once into
+// the WAL by Submit and once more into the database file when the WAL is
+// checkpointed. Automatic checkpoints are off on the writer connection, so
+// that second write never lands inside a Submit; a background goroutine
+// runs it when the store has been idle for a moment (see checkpoint.go).
+//
+// Blob files written by earlier versions (blobs/ holds them, named by
+// content address) stay where they are and are still read, verified and,
+// once no row names them, removed; nothing new is written there.
+
+// sealedPage is one page hashed and sealed, ready to be stored.
+type sealedPage struct {
+	sha    string
+	header []byte
+	segs   [][]byte
+	size   int64 // sealed bytes in all
+}
+
+// sealPages hashes and seals every page, one goroutine per page (on a
+// multi-megabyte form this is most of Submit's CPU). It returns the hex
+// SHA-256 of every page in order, and the distinct pages sealed.
+func (s *Store) sealPages(ms []Material) ([]string, []sealedPage, error) {
+	var all [][]byte
+	for _, m := range ms {
+		for _, p := range m.Pages {
+			all = append(all, p.Data)
+		}
+	}
+	sums := make([]string, len(all))
+	out := make([]sealedPage, len(all))
+	errs := make([]error, len(all))
+	var wg sync.WaitGroup
+	for i, d := range all {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sum := sha256.Sum256(d)
+			sums[i] = hex.EncodeToString(sum[:])
+			h, segs, err := sealed.SealSegments(s.keys.blob, d, sum[:], s.segmentSize())
+			out[i] = sealedPage{sha: sums[i], header: h, segs: segs, size: sealed.SealedSize(int64(len(d)), s.segmentSize())}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	distinct := out[:0]
+	for i, p := range out {
+		if errs[i] != nil {
+			return nil, nil, fmt.Errorf("outbox: seal page: %w", errs[i])
+		}
+		if !seen[p.sha] {
+			seen[p.sha] = true
+			distinct = append(distinct, p)
+		}
+	}
+	return sums, distinct, nil
+}
+
+// storeBlobs inserts the pages no intact stored blob already holds, inside
+// the caller's transaction. Finding a blob and naming it happen in one
+// immediate transaction, so a purge (also one) can never remove a blob
+// between this check and the commit of the rows that name it. It returns
+// the sealed bytes written.
+func (s *Store) storeBlobs(ctx context.Context, tx *sql.Tx, pages []sealedPage) (int64, error) {
+	var written int64
+	var ins *sql.Stmt
+	defer func() {
+		if ins != nil {
+			ins.Close()
+		}
+	}()
+	for _, p := range pages {
+		var header []byte
+		err := tx.QueryRowContext(ctx, `SELECT header FROM blobs WHERE sha256 = ?`, p.sha).Scan(&header)
+		switch {
+		case err == nil:
+			// Share it only if it is known good: a damaged blob is
+			// replaced by this fresh copy, for every row that names it.
+			if s.dbBlobIntact(ctx, tx, p.sha, header) {
+				continue
+			}
+			s.log.Warn("stored blob fails authentication; writing it again", "sha256", p.sha)
+			if _, err := tx.ExecContext(ctx, `DELETE FROM blobs WHERE sha256 = ?`, p.sha); err != nil {
+				return written, fmt.Errorf("outbox: replace damaged blob: %w", mapDiskFull(err))
+			}
+		case !errors.Is(err, sql.ErrNoRows):
+			return written, fmt.Errorf("outbox: look up blob: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO blobs (sha256, header) VALUES (?, ?)`, p.sha, p.header); err != nil {
+			return written, fmt.Errorf("outbox: insert blob: %w", mapDiskFull(err))
+		}
+		if ins == nil {
+			if ins, err = tx.PrepareContext(ctx, `INSERT INTO blob_segments (sha256, seg, data) VALUES (?, ?, ?)`); err != nil {
+				return written, fmt.Errorf("outbox: insert blob segment: %w", mapDiskFull(err))
+			}
+		}
+		for i, seg := range p.segs {
+			if _, err := ins.ExecContext(ctx, p.sha, i, seg); err != nil {
+				return written, fmt.Errorf("outbox: insert blob segment: %w", mapDiskFull(err))
+			}
+		}
+		written += p.size
+	}
+	return written, nil
+}
+
+// dbBlobIntact reports whether the stored blob authenticates in full.
+func (s *Store) dbBlobIntact(ctx context.Context, q rowsQueryer, sha string, header []byte) bool {
+	r, err := s.dbBlobReader(ctx, q, sha, header)
+	if err != nil {
+		return false
+	}
+	_, err = io.Copy(io.Discard, r)
+	return err == nil
+}
+
+// dbBlob presents a blob's header and segment rows as the sealed stream
+// sealed.Reader reads, fetching a segment only when a read reaches it.
+type dbBlob struct {
+	// ctx is the context of the OpenBlob call: io.ReaderAt has no context
+	// of its own, and a read for a cancelled upload should stop.
+	ctx    context.Context
+	q      rowsQueryer
+	sha    string
+	header []byte
+	h      *sealed.Header
+}
+
+func (s *Store) dbBlobReader(ctx context.Context, q rowsQueryer, sha string, header []byte) (*sealed.Reader, error) {
+	h, err := sealed.ParseHeader(header)
+	if err != nil {
+		return nil, fmt.Errorf("%w: blob %s: %w", ErrCorrupt, sha, err)
+	}
+	sum, _ := hex.DecodeString(sha)
+	src := &dbBlob{ctx: ctx, q: q, sha: sha, header: header, h: h}
+	r, err := sealed.NewReader(src, h.SealedSize(), s.keys.blob, sum)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: blob %s: %w", sha, err)
+	}
+	return r, nil
+}
+
+// ReadAt serves p from the header or from the segments it covers. A
+// missing segment row reads as the end of the data, which sealed.Reader
+// reports as ErrCorrupt (truncated).
+func (b *dbBlob) ReadAt(p []byte, off int64) (int, error) {
+	n := 0
+	for n < len(p) {
+		o := off + int64(n)
+		if o < sealed.HeaderSize {
+			n += copy(p[n:], b.header[o:])
+			continue
+		}
+		seg := (o - sealed.HeaderSize) / (b.h.StreamOffset(1) - b.h.StreamOffset(0))
+		if seg >= b.h.Segments() {
+			return n, io.EOF
+		}
+		within := o - b.h.StreamOffset(seg)
+		c, err := b.readSegment(p[n:], seg, within)
+		n += c
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+func (b *dbBlob) readSegment(p []byte, seg, within int64) (int, error) {
+	rows, err := b.q.QueryContext(b.ctx, `SELECT data FROM blob_segments WHERE sha256 = ? AND seg = ?`, b.sha, seg)
+	if err != nil {
+		return 0, fmt.Errorf("outbox: read blob segment: %w", err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return 0, fmt.Errorf("outbox: read blob segment: %w", err)
+		}
+		return 0, io.ErrUnexpectedEOF
+	}
+	var data sql.RawBytes
+	if err := rows.Scan(&data); err != nil {
+		return 0, fmt.Errorf("outbox: read blob segment: %w", err)
+	}
+	if within >= int64(len(data)) {
+		return 0, io.ErrUnexpectedEOF
+	}
+	return copy(p, data[within:]), nil
+}
+
+// BlobReader reads one stored blob's plaintext, decrypting only the
+// segments a read touches, so an upload can resume at any offset.
+type BlobReader struct {
+	*sealed.Reader
+	f *os.File // a blob file of an earlier version; nil for a stored one
+}
+
+// Close releases the reader. A reader of a blob in the database holds
+// nothing between reads, and needs the Store open to read.
+func (b *BlobReader) Close() error {
+	if b.f == nil {
+		return nil
+	}
+	return b.f.Close()
+}
+
+// OpenBlob opens the blob with the given content address (lowercase hex
+// SHA-256 of the plaintext). ErrNotFound if it is not stored (never
+// written, or purged); ErrCorrupt if it fails authentication.
+func (s *Store) OpenBlob(ctx context.Context, sha string) (*BlobReader, error) {
+	if s.keys == nil {
+		return nil, ErrReadOnly
+	}
+	sum, err := hex.DecodeString(sha)
+	if err != nil || len(sum) != sha256.Size || strings.ToLower(sha) != sha {
+		return nil, fmt.Errorf("%w: %q is not a lowercase hex SHA-256", ErrNotFound, sha)
+	}
+	var header []byte
+	err = s.rdb.QueryRowContext(ctx, `SELECT header FROM blobs WHERE sha256 = ?`, sha).Scan(&header)
+	if err == nil {
+		r, err := s.dbBlobReader(ctx, s.rdb, sha, header)
+		if err != nil {
+			return nil, err
+		}
+		return &BlobReader{Reader: r}, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("outbox: look up blob: %w", err)
+	}
+	return s.openBlobFile(sha, sum)
+}
+
+// openBlobFile opens a blob file an earlier version wrote.
+func (s *Store) openBlobFile(sha string, sum []byte) (*BlobReader, error) {
+	f, err := os.Open(filepath.Join(s.blobDir, sha))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: blob %s", ErrNotFound, sha)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("outbox: open blob: %w", err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("outbox: stat blob: %w", err)
+	}
+	r, err := sealed.NewReader(f, st.Size(), s.keys.blob, sum)
+	if err != nil {
+		f.Close()
+		if errors.Is(err, sealed.ErrFormat) {
+			return nil, fmt.Errorf("%w: blob %s: %w", ErrCorrupt, sha, err)
+		}
+		return nil, fmt.Errorf("outbox: blob %s: %w", sha, err)
+	}
+	return &BlobReader{Reader: r, f: f}, nil
+}
+
+// deleteUnnamedBlobs removes, in the caller's transaction, stored blobs no
+// attachment row names; with secure_delete their pages are overwritten.
+func deleteUnnamedBlobs(ctx context.Context, tx *sql.Tx) (int, error) {
+	res, err := tx.ExecContext(ctx, `DELETE FROM blobs WHERE sha256 NOT IN (SELECT sha256 FROM attachments)`)
+	if err != nil {
+		return 0, fmt.Errorf("outbox: delete unreferenced blobs: %w", mapDiskFull(err))
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+// collectBlobFiles removes blob files of earlier versions that no
+// attachment row names, and their leftover temp files. No lock is needed:
+// this version never writes a blob file and never names one it did not
+// find named already, so a file no row names stays unnamed for good.
+func (s *Store) collectBlobFiles(ctx context.Context) (int, error) {
+	entries, err := os.ReadDir(s.blobDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("outbox: list blob files: %w", err)
+	}
+	removed := 0
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasPrefix(name, ".tmp-") {
+			var n int
+			if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM attachments WHERE sha256 = ?`, name).Scan(&n); err != nil {
+				return removed, fmt.Errorf("outbox: check blob reference: %w", err)
+			}
+			if n > 0 {
+				continue
+			}
+		}
+		if err := os.Remove(filepath.Join(s.blobDir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return removed, fmt.Errorf("outbox: remove blob file: %w", err)
+		}
+		removed++
+	}
+	if removed > 0 {
+		if err := atomicfile.SyncDir(s.blobDir); err != nil {
+			return removed, fmt.Errorf("outbox: sync blob directory: %w", err)
+		}
+		s.log.Info("removed unreferenced blob files", "count", removed)
+	}
+	return removed, nil
+}
+
+// countBlobs is the number of blobs stored: rows in the database plus
+// files of earlier versions.
+func (s *Store) countBlobs(ctx context.Context) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM blobs`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("outbox: count blobs: %w", err)
+	}
+	files, err := countBlobFiles(s.blobDir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return n, err
+	}
+	return n + files, nil
+}
