@@ -99,12 +99,12 @@ func benchIntake(b *testing.B, o Options, instances int) {
 }
 
 // BenchmarkIntake200KiosksPostgres2Instances: 200 kiosks submit without
-// blobs to two instances on one PostgreSQL database (the replay cache in
-// the database too), against the SQLite platform in the same run:
+// blobs to two instances on one durable PostgreSQL database (the replay
+// cache in the database too), against the SQLite platform in the same run:
 //
 //	go test -run '^$' -bench 'Intake200' -benchtime 5000x ./sync/platform/city/
 func BenchmarkIntake200KiosksPostgres2Instances(b *testing.B) {
-	benchIntake(b, Options{DB: clusterTB(b).DB(b), Blobs: gw.Bucket(b), DataKey: filepath.Join(b.TempDir(), "data.key")}, 2)
+	benchIntake(b, Options{DB: durablePG.get(b).DB(b), Blobs: gw.Bucket(b), DataKey: filepath.Join(b.TempDir(), "data.key")}, 2)
 }
 
 // BenchmarkIntake200KiosksSQLite is the same-run baseline: one instance on

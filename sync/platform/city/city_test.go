@@ -29,41 +29,55 @@ import (
 	"onedoor/sync/platform/s3blobs/s3test"
 )
 
+var gw *s3test.Server
+
+// The PostgreSQL clusters are started once, lazily, by the first test that
+// needs each (pgtest.Main cannot nest under s3test.Main): pg for the
+// tests, without fsync; durablePG (fsync and synchronous_commit on, as a
+// city's server) for the intake benchmark, whose SQLite baseline is
+// durable too.
 var (
-	pg *pgtest.Cluster
-	gw *s3test.Server
+	pg        = &lazyCluster{}
+	durablePG = &lazyCluster{opts: pgtest.Options{Durable: true}}
 )
 
 func TestMain(m *testing.M) {
 	code := s3test.Main(m, &gw)
-	if pg != nil {
-		pg.Stop()
-	}
+	pg.stop()
+	durablePG.stop()
 	os.Exit(code)
 }
 
-// TestMain above starts the gateway; the PostgreSQL cluster is started
-// once, lazily, by the first test that needs it (pgtest.Main cannot nest).
-var pgOnce sync.Once
-var pgErr error
+type lazyCluster struct {
+	opts pgtest.Options
+	once sync.Once
+	c    *pgtest.Cluster
+	err  error
+}
 
-func cluster(t *testing.T) *pgtest.Cluster { return clusterTB(t) }
-
-func clusterTB(t testing.TB) *pgtest.Cluster {
+func (l *lazyCluster) get(t testing.TB) *pgtest.Cluster {
 	t.Helper()
-	pgOnce.Do(func() {
+	l.once.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		pg, pgErr = pgtest.Start(ctx, pgtest.Options{})
+		l.c, l.err = pgtest.Start(ctx, l.opts)
 	})
-	if pgErr != nil {
-		if errors.Is(pgErr, pgtest.ErrNoPostgres) && !pgtest.Required() {
-			t.Skip(pgErr)
+	if l.err != nil {
+		if errors.Is(l.err, pgtest.ErrNoPostgres) && !pgtest.Required() {
+			t.Skip(l.err)
 		}
-		t.Fatal(pgErr)
+		t.Fatal(l.err)
 	}
-	return pg
+	return l.c
 }
+
+func (l *lazyCluster) stop() {
+	if l.c != nil {
+		l.c.Stop()
+	}
+}
+
+func cluster(t *testing.T) *pgtest.Cluster { return pg.get(t) }
 
 // rig is N platformd instances on one database and one bucket, each on
 // its own loopback listener, with one kiosk registered.

@@ -21,7 +21,9 @@
 package pgstore
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -357,12 +359,19 @@ func (s *Store) caseSequence(ctx context.Context, year int) (string, error) {
 	return name, nil
 }
 
-// CreateSubmission stores a new submission; see platform.Store. Each call
-// is one transaction; PostgreSQL groups concurrent commits into shared WAL
-// flushes by itself. The transaction takes two round trips: one pipelined
-// batch opens it, takes the key's lock and reads the replay record, whether
-// the UUID or receipt is used and (only when neither) the case number; the
-// second, after render, inserts everything and commits.
+// CreateSubmission stores a new submission; see platform.Store. It is one
+// statement, so one round trip and one transaction: the intake function
+// (migration 6) takes the key's lock, replays or refuses, and otherwise
+// takes the case number and inserts everything. PostgreSQL groups
+// concurrent commits into shared WAL flushes by itself.
+//
+// The answer must be stored in the same transaction, but render needs the
+// case number, which the function takes. So render is called first with a
+// random token in the case number's digits, and the function puts the
+// digits in the token's place. The token is alphanumeric, which no encoder
+// escapes; when render's answer does not hold it exactly once (an answer
+// that transforms the number), the case number is taken in a round trip
+// of its own, outside any transaction, and render is called with it.
 func (s *Store) CreateSubmission(ctx context.Context, rec platform.IntakeRecord, render func(api.SubmissionResponse) (platform.StoredResponse, error)) (platform.StoredResponse, bool, error) {
 	var none platform.StoredResponse
 	at := ts(rec.ReceivedAt)
@@ -376,58 +385,29 @@ func (s *Store) CreateSubmission(ctx context.Context, rec platform.IntakeRecord,
 	if err != nil {
 		return none, false, fmt.Errorf("intake: %w", err)
 	}
-	conn, err := s.pool.Acquire(ctx)
+	caseHead := fmt.Sprintf("%s-%04d-", rec.CasePrefix, year)
+	resp := api.SubmissionResponse{Receipt: req.Receipt, UUID: req.UUID, Status: api.StatusReceived, ReceivedAt: at}
+	token := rand.Text()
+	resp.CaseNumber = caseHead + token
+	out, err := render(resp)
 	if err != nil {
-		return none, false, fmt.Errorf("intake: %w", err)
-	}
-	// A connection released inside a transaction (an error, a cancelled
-	// context) is closed by the pool, which rolls the transaction back.
-	defer conn.Release()
-	rollback := func(err error) (platform.StoredResponse, bool, error) {
-		if _, rerr := conn.Exec(context.Background(), "ROLLBACK"); rerr != nil {
-			conn.Conn().Close(context.Background())
-		}
 		return none, false, err
 	}
-	b := &pgx.Batch{}
-	b.Queue(`BEGIN`)
-	b.Queue(qLockKey, rec.KioskID, rec.IdemKey)
-	b.Queue(`SELECT i.body_hash, i.status, i.body, u.used,
-			CASE WHEN i.key IS NULL AND NOT u.used THEN nextval('`+seqName+`') END
-		FROM (SELECT EXISTS(SELECT 1 FROM submissions WHERE uuid = $3 OR receipt = $4) AS used) u
-		LEFT JOIN idempotency i ON i.kiosk = $1 AND i.key = $2`, rec.KioskID, rec.IdemKey, req.UUID, req.Receipt)
-	br := conn.SendBatch(ctx, b)
-	var hash *string
-	var status *int
-	var body []byte
-	var used bool
 	var seq *int64
-	_, err = br.Exec()
-	if err == nil {
-		_, err = br.Exec()
-	}
-	if err == nil {
-		err = br.QueryRow().Scan(&hash, &status, &body, &used, &seq)
-	}
-	if cerr := br.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return rollback(fmt.Errorf("intake: %w", err))
-	}
-	switch {
-	case hash != nil && *hash != rec.BodyHash:
-		return rollback(platform.ErrIdempotencyConflict)
-	case hash != nil:
-		rollback(nil)
-		return platform.StoredResponse{Status: *status, Body: body}, true, nil
-	case used || seq == nil:
-		return rollback(fmt.Errorf("submission uuid or receipt already used under another key: %w", platform.ErrExists))
-	}
-	caseNumber := fmt.Sprintf("%s-%04d-%06d", rec.CasePrefix, year, *seq)
-	out, err := render(api.SubmissionResponse{CaseNumber: caseNumber, Receipt: req.Receipt, UUID: req.UUID, Status: api.StatusReceived, ReceivedAt: at})
-	if err != nil {
-		return rollback(err)
+	var head, tail []byte
+	if bytes.Count(out.Body, []byte(token)) == 1 {
+		head, tail, _ = bytes.Cut(out.Body, []byte(token))
+	} else {
+		var n int64
+		var digits string
+		if err := s.pool.QueryRow(ctx, `SELECT n, case_digits(n) FROM nextval($1::regclass) AS n`, seqName).Scan(&n, &digits); err != nil {
+			return none, false, fmt.Errorf("intake: case number: %w", err)
+		}
+		resp.CaseNumber = caseHead + digits
+		if out, err = render(resp); err != nil {
+			return none, false, err
+		}
+		seq, head = &n, out.Body
 	}
 	var mats, shas []string
 	var seqs []int32
@@ -436,28 +416,29 @@ func (s *Store) CreateSubmission(ctx context.Context, rec platform.IntakeRecord,
 			seqs, mats, shas = append(seqs, int32(len(seqs))), append(mats, m.MaterialID), append(shas, p.SHA256)
 		}
 	}
-	b = &pgx.Batch{}
-	b.Queue(`WITH sub AS (
-			INSERT INTO submissions(uuid, receipt, case_number, kiosk, item_id, item_version,
-				applicant_name, id_number, status, request, received_at, updated_at)
-			VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$11) RETURNING id),
-		blobs AS (
-			INSERT INTO submission_blobs(submission_id, seq, material_id, sha256)
-			SELECT sub.id, b.seq, b.mat, b.sha FROM sub, unnest($12::int[], $13::text[], $14::text[]) AS b(seq, mat, sha))
-		INSERT INTO status_updates(submission_id, kiosk, status, note, actor, at)
-			SELECT id, $4, $9, '', 'intake', $11 FROM sub`,
-		req.UUID, req.Receipt, caseNumber, rec.KioskID, req.ItemID, req.ItemVersion,
-		req.Applicant.Name, req.Applicant.IDNumber, api.StatusReceived, reqJSON, at, seqs, mats, shas)
-	b.Queue(`INSERT INTO idempotency(kiosk, key, body_hash, status, body, created_at) VALUES($1,$2,$3,$4,$5,$6)`,
-		rec.KioskID, rec.IdemKey, rec.BodyHash, out.Status, out.Body, at)
-	b.Queue(`COMMIT`)
-	if err := conn.SendBatch(ctx, b).Close(); err != nil {
-		if isUnique(err) {
-			return rollback(fmt.Errorf("submission uuid or receipt already used under another key: %w", platform.ErrExists))
+	var outcome string
+	var status *int
+	var body []byte
+	err = s.pool.QueryRow(ctx, `SELECT outcome, resp_status, resp_body FROM intake($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21)`,
+		rec.KioskID, rec.IdemKey, rec.BodyHash,
+		req.UUID, req.Receipt, seqName, caseHead, seq,
+		req.ItemID, req.ItemVersion, req.Applicant.Name, req.Applicant.IDNumber, api.StatusReceived,
+		reqJSON, at, seqs, mats, shas,
+		out.Status, head, tail).Scan(&outcome, &status, &body)
+	switch {
+	case isUnique(err) || err == nil && outcome == "used":
+		return none, false, fmt.Errorf("submission uuid or receipt already used under another key: %w", platform.ErrExists)
+	case err != nil:
+		return none, false, fmt.Errorf("intake: %w", err)
+	case outcome == "conflict":
+		return none, false, platform.ErrIdempotencyConflict
+	case outcome == "replay" || outcome == "created":
+		if status == nil {
+			return none, false, fmt.Errorf("intake: %s without an answer", outcome)
 		}
-		return rollback(fmt.Errorf("intake: %w", err))
+		return platform.StoredResponse{Status: *status, Body: body}, outcome == "replay", nil
 	}
-	return out, false, nil
+	return none, false, fmt.Errorf("intake: unknown outcome %q", outcome)
 }
 
 // AddRating stores a rating once; see platform.Store.

@@ -1,0 +1,128 @@
+package pgstore
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"regexp"
+	"sync"
+	"testing"
+	"time"
+
+	"onedoor/sync/api"
+	"onedoor/sync/platform"
+)
+
+func intakeRecord(n int) platform.IntakeRecord {
+	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	req := api.SubmissionRequest{
+		UUID:    fmt.Sprintf("00000000-0000-4000-8000-%012d", n),
+		Receipt: fmt.Sprintf("K1-20260301-%04d", n), KioskID: "K1", ItemID: "item", ItemVersion: "1", CreatedAt: at,
+		Applicant: api.ApplicantData{Name: "测试人", IDNumber: "441900199001011231"},
+		Materials: []api.MaterialRef{{MaterialID: "m", Kind: api.KindScan, Pages: []api.BlobRef{{SHA256: fmt.Sprintf("%064x", n), Size: 1, ContentType: "image/png"}}}},
+	}
+	return platform.IntakeRecord{KioskID: "K1", IdemKey: req.UUID, BodyHash: "h", Req: req, ReceivedAt: at, CasePrefix: "DG"}
+}
+
+func plainRender(sr api.SubmissionResponse) (platform.StoredResponse, error) {
+	return platform.StoredResponse{Status: 201, Body: []byte(`{"case":"` + sr.CaseNumber + `"}`)}, nil
+}
+
+var caseNumberRe = regexp.MustCompile(`DG-2026-\d{6}`)
+
+// TestIntakeOnceAcrossInstances: one submission sent at once through two
+// stores (two instances' pools) many times is stored once; every answer is
+// the one stored, and exactly one call reports it new.
+func TestIntakeOnceAcrossInstances(t *testing.T) {
+	url := cluster.DB(t)
+	var stores [2]*Store
+	for i := range stores {
+		s, err := Open(t.Context(), url, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		stores[i] = s
+	}
+	for round := range 5 {
+		rec := intakeRecord(round)
+		const copies = 12
+		bodies := make([]string, copies)
+		replays := make([]bool, copies)
+		errs := make([]error, copies)
+		var wg sync.WaitGroup
+		for i := range copies {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				out, replay, err := stores[i%2].CreateSubmission(t.Context(), rec, plainRender)
+				bodies[i], replays[i], errs[i] = string(out.Body), replay, err
+			}()
+		}
+		wg.Wait()
+		created := 0
+		for i := range copies {
+			if errs[i] != nil {
+				t.Fatalf("round %d copy %d: %v", round, i, errs[i])
+			}
+			if bodies[i] != bodies[0] || !caseNumberRe.MatchString(bodies[i]) {
+				t.Fatalf("round %d: answers %q and %q", round, bodies[0], bodies[i])
+			}
+			if !replays[i] {
+				created++
+			}
+		}
+		if created != 1 {
+			t.Fatalf("round %d: %d calls stored the submission", round, created)
+		}
+		d, err := stores[1].Get(t.Context(), rec.Req.UUID)
+		if err != nil || bodies[0] != `{"case":"`+d.CaseNumber+`"}` {
+			t.Fatalf("stored case %q (%v), answered %s", d.CaseNumber, err, bodies[0])
+		}
+	}
+	var n int
+	if err := stores[0].pool.QueryRow(t.Context(), `SELECT (SELECT count(*) FROM submissions) + (SELECT count(*) FROM status_updates) + (SELECT count(*) FROM submission_blobs)`).Scan(&n); err != nil || n != 15 {
+		t.Fatalf("%d rows for 5 submissions with one page each (want 15) %v", n, err)
+	}
+}
+
+// TestIntakeRenderWithoutToken: an answer that does not carry the case
+// number as it was given (here hashed) is rendered again with the real
+// number, taken before the intake; a render error stores nothing.
+func TestIntakeRenderWithoutToken(t *testing.T) {
+	s := open(t)
+	defer s.Close()
+	hashed := func(sr api.SubmissionResponse) (platform.StoredResponse, error) {
+		return platform.StoredResponse{Status: 201, Body: fmt.Appendf(nil, "%x", sha256.Sum256([]byte(sr.CaseNumber)))}, nil
+	}
+	rec := intakeRecord(1)
+	out, replay, err := s.CreateSubmission(t.Context(), rec, hashed)
+	if err != nil || replay {
+		t.Fatalf("create: %v %v", replay, err)
+	}
+	d, err := s.Get(t.Context(), rec.Req.UUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want, _ := hashed(api.SubmissionResponse{CaseNumber: d.CaseNumber}); string(out.Body) != string(want.Body) || !caseNumberRe.MatchString(d.CaseNumber) {
+		t.Fatalf("answer %s is not the stored case %s rendered", out.Body, d.CaseNumber)
+	}
+	again, replay, err := s.CreateSubmission(t.Context(), rec, hashed)
+	if err != nil || !replay || string(again.Body) != string(out.Body) {
+		t.Fatalf("replay %s %v %v", again.Body, replay, err)
+	}
+
+	broken := errors.New("render failed")
+	rec = intakeRecord(2)
+	if _, _, err := s.CreateSubmission(t.Context(), rec, func(api.SubmissionResponse) (platform.StoredResponse, error) {
+		return platform.StoredResponse{}, broken
+	}); !errors.Is(err, broken) {
+		t.Fatalf("render error: %v", err)
+	}
+	if _, err := s.Get(t.Context(), rec.Req.UUID); !errors.Is(err, platform.ErrNotFound) {
+		t.Fatalf("a failed render stored the submission: %v", err)
+	}
+	if _, _, err := s.Idempotent(t.Context(), rec.KioskID, rec.IdemKey); !errors.Is(err, platform.ErrNotFound) {
+		t.Fatalf("a failed render stored an answer: %v", err)
+	}
+}
