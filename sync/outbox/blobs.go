@@ -39,9 +39,10 @@ import (
 //
 // The cost moved elsewhere is the checkpoint: pages are written once into
 // the WAL by Submit and once more into the database file when the WAL is
-// checkpointed. Automatic checkpoints are off on the writer connection, so
-// that second write never lands inside a Submit; a background goroutine
-// runs it when the store has been idle for a moment (see checkpoint.go).
+// checkpointed. A background goroutine runs that when the store has been
+// idle for a moment, and SQLite's automatic checkpoint is set far above
+// what that lets the WAL reach, so the second write does not land inside
+// a Submit (see checkpoint.go).
 //
 // Blob files written by earlier versions (blobs/ holds them, named by
 // content address) stay where they are and are still read, verified and,

@@ -21,9 +21,13 @@ import (
 // since the last one. A PASSIVE checkpoint takes no writer lock: a Submit
 // arriving meanwhile is not held up, only shares the disk.
 //
-// The WAL stays bounded even if that goroutine cannot keep up or is off
-// (CheckpointIdle < 0): a Submit that finds more than walMaxBytes written
-// since the last checkpoint runs one itself first.
+// The WAL stays bounded even if that goroutine cannot keep up, is off
+// (CheckpointIdle < 0), or its process never lives long enough: SQLite's
+// own automatic checkpoint stays on as a backstop at walMaxBytes of WAL
+// (it counts frames in the WAL itself, whichever process wrote them), far
+// above what the background checkpoints let it reach. And a store that
+// opens on a large WAL another process left counts it as pending, so it
+// checkpoints it at once.
 
 const (
 	// DefaultCheckpointIdle: a kiosk is idle for seconds between
@@ -32,18 +36,21 @@ const (
 	// walBusyBytes: checkpoint in the background without waiting for
 	// quiet past this much (about 20 forms of three scans).
 	walBusyBytes = 16 << 20
-	// walMaxBytes: Submit checkpoints itself past this much.
+	// walMaxBytes: SQLite's automatic checkpoint, in the commit that
+	// passes it, as a backstop (PRAGMA wal_autocheckpoint, in pages).
 	walMaxBytes = 128 << 20
 	// walSizeLimit is the WAL file's size kept after it restarts
 	// (PRAGMA journal_size_limit): larger is truncated back to it.
 	walSizeLimit = 64 << 20
+	// walPageSize is SQLite's default page size, which the outbox uses.
+	walPageSize = 4096
 )
 
 // walInit returns the writer and checkpoint connections' settings the DSN
 // cannot carry.
 func walInit() []string {
 	return []string{
-		"PRAGMA wal_autocheckpoint=0",
+		fmt.Sprintf("PRAGMA wal_autocheckpoint=%d", walMaxBytes/walPageSize),
 		fmt.Sprintf("PRAGMA journal_size_limit=%d", walSizeLimit),
 	}
 }

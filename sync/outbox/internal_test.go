@@ -316,7 +316,7 @@ func TestPragmas(t *testing.T) {
 		pragma, want string
 	}{
 		{"journal_mode", "wal"},
-		{"wal_autocheckpoint", "0"}, // checkpoints run outside Submit
+		{"wal_autocheckpoint", fmt.Sprint(walMaxBytes / walPageSize)}, // a backstop: checkpoints run outside Submit
 		{"journal_size_limit", fmt.Sprint(walSizeLimit)},
 		{"synchronous", "2"}, // FULL; mattn's default would be 1 (NORMAL)
 		{"foreign_keys", "1"},
@@ -334,5 +334,76 @@ func TestPragmas(t *testing.T) {
 	}
 	if n := s.db.Stats().MaxOpenConnections; n != 1 {
 		t.Errorf("%d connections allowed, want one writer", n)
+	}
+}
+
+// TestBackgroundCheckpoint: once the store is idle, its goroutine copies
+// what Submit put in the WAL into the database file; with background
+// checkpoints off nothing is copied until Checkpoint is called. A store
+// opening on a WAL another process left counts it as pending.
+func TestBackgroundCheckpoint(t *testing.T) {
+	ctx := context.Background()
+	page := bytes.Repeat([]byte("checkpointed page "), 20000) // 360 KB
+	for _, idle := range []time.Duration{10 * time.Millisecond, -1} {
+		t.Run(fmt.Sprint(idle), func(t *testing.T) {
+			root := t.TempDir()
+			dir := filepath.Join(root, "data")
+			o := Options{Dir: dir, KeyFile: filepath.Join(root, "k"), KioskID: "K9",
+				Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), CheckpointIdle: idle}
+			s, err := Open(ctx, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			dbSize := func() int64 {
+				st, err := os.Stat(filepath.Join(dir, DBName))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return st.Size()
+			}
+			// Settle what Open itself wrote.
+			if err := s.Checkpoint(ctx); err != nil {
+				t.Fatal(err)
+			}
+			before := dbSize()
+			if _, err := s.Submit(ctx, fictional(page)); err != nil {
+				t.Fatal(err)
+			}
+			if s.walPending.Load() < int64(len(page)) {
+				t.Fatalf("pending %d after a Submit of %d bytes", s.walPending.Load(), len(page))
+			}
+			if idle > 0 {
+				deadline := time.Now().Add(20 * time.Second)
+				for s.walPending.Load() != 0 && time.Now().Before(deadline) {
+					time.Sleep(5 * time.Millisecond)
+				}
+				if grown := dbSize() - before; s.walPending.Load() != 0 || grown < int64(len(page)) {
+					t.Fatalf("no background checkpoint: pending %d, database file grew %d", s.walPending.Load(), grown)
+				}
+				return
+			}
+			if grown := dbSize() - before; grown != 0 {
+				t.Errorf("database file grew %d with background checkpoints off", grown)
+			}
+			if err := s.Checkpoint(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if grown := dbSize() - before; s.walPending.Load() != 0 || grown < int64(len(page)) {
+				t.Errorf("after Checkpoint: pending %d, database file grew %d", s.walPending.Load(), grown)
+			}
+			// Another process's WAL: a second store finds it pending.
+			if _, err := s.Submit(ctx, fictional([]byte("left in the WAL"))); err != nil {
+				t.Fatal(err)
+			}
+			other, err := Open(ctx, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer other.Close()
+			if other.walPending.Load() < int64(len(page)) {
+				t.Errorf("a store opening on a WAL of %d+ bytes counts %d pending", len(page), other.walPending.Load())
+			}
+		})
 	}
 }

@@ -115,8 +115,8 @@ type Options struct {
 	// CheckpointIdle is how long the store waits with no write before it
 	// checkpoints the WAL in the background (checkpoint.go).
 	// DefaultCheckpointIdle when zero; negative turns background
-	// checkpoints off (Checkpoint and a Submit past the WAL's bound still
-	// run them).
+	// checkpoints off (Checkpoint, and SQLite's own past walMaxBytes of
+	// WAL, still run).
 	CheckpointIdle time.Duration
 }
 
@@ -240,9 +240,15 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		cctx, s.ckptStop = context.WithCancel(context.Background())
 		s.ckptDone = make(chan struct{})
 		go s.checkpointLoop(cctx, idle)
-		// What an earlier process left in the WAL goes at the first quiet.
-		s.noteWrite(0)
 	}
+	// What an earlier process left in the WAL counts as pending (the
+	// file's size: at most an overestimate, which only checkpoints
+	// sooner) and goes at the first quiet, or at once if large.
+	var left int64
+	if st, err := os.Stat(filepath.Join(s.dir, DBName+"-wal")); err == nil {
+		left = st.Size()
+	}
+	s.noteWrite(left)
 	return s, nil
 }
 
@@ -262,7 +268,7 @@ func (s *Store) openDB(ctx context.Context) error {
 	// with SQLITE_BUSY. Commits are durable when they return
 	// (synchronous=FULL), and secure_delete overwrites purged rows in the
 	// file instead of leaving them in free pages. Automatic checkpoints
-	// are off (checkpoint.go).
+	// only as a backstop (checkpoint.go).
 	o := sqlitedb.Options{Synchronous: "FULL", ForeignKeys: true, SecureDelete: true, ReadOnly: s.opts.ReadOnly}
 	if !s.opts.ReadOnly {
 		o.Init = walInit()

@@ -153,13 +153,6 @@ func (s *Store) Submit(ctx context.Context, sub NewSubmission) (Receipt, error) 
 	if err := s.checkSpace(pages); err != nil {
 		return Receipt{}, err
 	}
-	if s.walPending.Load() > walMaxBytes {
-		// The background checkpoints are off or behind: bound the WAL
-		// here, before this submission's pages add to it.
-		if err := s.Checkpoint(ctx); err != nil {
-			return Receipt{}, err
-		}
-	}
 	number, written, err := s.insertSubmission(ctx, id, day, now, sub, sealedRow, pages, blobs)
 	if err != nil {
 		return Receipt{}, err
