@@ -35,12 +35,7 @@ func (r *rig) applyPensionCert() string {
 	r.typeKeys(phone)
 	r.tap("下一步")
 	r.waitStep(flow.StepMaterials)
-	r.tap("下一步")
-	r.waitStep(flow.StepReview)
-	r.tapContaining("我已阅读")
-	r.tap("确认提交")
-	r.waitStep(flow.StepReceipt)
-	return r.state().Receipt.Number
+	return r.submit()
 }
 
 // TestApplicationsEndToEnd is done-means (a): two different items, through
@@ -68,28 +63,10 @@ func TestApplicationsEndToEnd(t *testing.T) {
 	r.waitStep(flow.StepHome)
 
 	// Item 2: residence permit, two scanned materials and a date field.
-	r.tap("我要办事")
-	r.tap("户籍与居住")
-	r.tap("居住证申领")
-	r.tap("开始办理")
-	r.placeCard("resident", flow.StepForm)
-	r.fillResidencePermit()
-	if err := r.demo.Scanner.Feed("form", 1); err != nil {
-		t.Fatal(err)
-	}
-	r.tap("扫描") // photo
-	r.settle("photo scanned", scanWait, func() bool { return !r.app.Busy() && satisfied(r.state(), "photo") })
-	if err := r.demo.Scanner.Feed("certificate", 1); err != nil {
-		t.Fatal(err)
-	}
-	r.tap("扫描") // housing
-	r.settle("housing scanned", scanWait, func() bool { return !r.app.Busy() && satisfied(r.state(), "housing") })
-	r.tap("下一步")
-	r.waitStep(flow.StepReview)
-	r.tapContaining("我已阅读")
-	r.tap("确认提交")
-	r.waitStep(flow.StepReceipt)
-	no2 := r.state().Receipt.Number
+	r.startResidencePermit("resident")
+	r.scanMaterial("photo", "form", scanWait)
+	r.scanMaterial("housing", "certificate", scanWait)
+	no2 := r.submit()
 	page, _ = r.demo.LastReceipt()
 	contains(t, "second receipt", page.Text, no2, "居住证申领", residentMasked)
 
@@ -358,25 +335,11 @@ func TestDemoPanel(t *testing.T) {
 		r.tap("下一页") // the promise's whole text moved it to the next page
 	}
 	r.tap("我已阅读并承诺")
-	r.tap("下一步")
-	r.waitStep(flow.StepReview)
-	r.tapContaining("我已阅读")
-	r.tap("确认提交")
-	r.waitStep(flow.StepReceipt)
-	no := r.state().Receipt.Number
+	no := r.submit()
 	r.settle("receipt on the panel", 10*time.Second, func() bool { return strings.Contains(panel.text.Text, no) })
 	if panel.receipt.Image == nil {
 		t.Error("panel shows no receipt image")
 	}
 }
 
-func panelButtons(o fyne.CanvasObject) []*ui.Button {
-	var out []*ui.Button
-	uitest.WalkAll(o, func(c fyne.CanvasObject) bool {
-		if b, ok := c.(*ui.Button); ok {
-			out = append(out, b)
-		}
-		return true
-	})
-	return out
-}
+func panelButtons(o fyne.CanvasObject) []*ui.Button { return uitest.All[*ui.Button](o) }

@@ -38,25 +38,11 @@ func TestECertEndToEnd(t *testing.T) {
 	ctx := t.Context()
 
 	// 1. 居住证申领 with scans; approved in the back office.
-	r.tap("我要办事")
-	r.tap("户籍与居住")
-	r.tap("居住证申领")
-	r.tap("开始办理")
-	r.placeCard("elder", flow.StepForm)
-	r.fillResidencePermit()
+	r.startResidencePermit("elder")
 	for _, m := range []struct{ id, kind string }{{"photo", "form"}, {"housing", "certificate"}} {
-		if err := r.demo.Scanner.Feed(m.kind, 1); err != nil {
-			t.Fatal(err)
-		}
-		r.tap("扫描")
-		r.settle(m.id+" scanned", scanWait, func() bool { return !r.app.Busy() && satisfied(r.state(), m.id) })
+		r.scanMaterial(m.id, m.kind, scanWait)
 	}
-	r.tap("下一步")
-	r.waitStep(flow.StepReview)
-	r.tapContaining("我已阅读")
-	r.tap("确认提交")
-	r.waitStep(flow.StepReceipt)
-	no1 := r.state().Receipt.Number
+	no1 := r.submit()
 	r.finishSession()
 	row1 := r.waitExported(no1)
 	r.decideInBackOffice(row1.UUID, api.StatusApproved, "准予办理")
@@ -111,12 +97,7 @@ func TestECertEndToEnd(t *testing.T) {
 	if !satisfied(r.state(), "residence_permit") {
 		t.Fatalf("residence permit not provided by the e-certificate; screen:\n%s", r.screen())
 	}
-	r.tap("下一步")
-	r.waitStep(flow.StepReview)
-	r.tapContaining("我已阅读")
-	r.tap("确认提交")
-	r.waitStep(flow.StepReceipt)
-	no2 := r.state().Receipt.Number
+	no2 := r.submit()
 	toReceipt := r.res.Count
 	page, _ := r.demo.LastReceipt()
 	contains(t, "printed receipt", page.Text, no2, "电子证照", ecert.MaskNumber(permit.Number))
@@ -286,12 +267,7 @@ func TestECertOfflineAndRefusedAtIntake(t *testing.T) {
 	if n, _ := res.RowsAffected(); err != nil || n != 1 {
 		t.Fatalf("tamper: %v (%d rows)", err, n)
 	}
-	r.tap("下一步")
-	r.waitStep(flow.StepReview)
-	r.tapContaining("我已阅读")
-	r.tap("确认提交")
-	r.waitStep(flow.StepReceipt)
-	no := r.state().Receipt.Number
+	no := r.submit()
 	r.finishSession()
 	r.stack.Nudge()
 	r.settle("platform's verdict", 30*time.Second, func() bool {

@@ -422,3 +422,39 @@ func (r *rig) decideInBackOffice(uuid, status, note string) {
 	// confirm=yes is the second press a final decision asks for.
 	post(page+"/decide", url.Values{"csrf": {csrf(page)}, "status": {status}, "note": {note}, "confirm": {"yes"}})
 }
+
+// startResidencePermit opens the residence permit (居住证申领) from Home,
+// reads card, fills the form and waits on the materials screen.
+func (r *rig) startResidencePermit(card string) {
+	r.t.Helper()
+	r.tap("我要办事")
+	r.tap("户籍与居住")
+	r.tap("居住证申领")
+	r.tap("开始办理")
+	r.placeCard(card, flow.StepForm)
+	r.fillResidencePermit()
+}
+
+// scanMaterial feeds a page of kind to the simulated scanner, taps 扫描 on
+// the materials screen and waits (at most wait, stretched by slow) until
+// material id is satisfied.
+func (r *rig) scanMaterial(id, kind string, wait time.Duration) {
+	r.t.Helper()
+	if err := r.demo.Scanner.Feed(kind, 1); err != nil {
+		r.t.Fatal(err)
+	}
+	r.tap("扫描")
+	r.settle(id+" scanned", wait, func() bool { return !r.app.Busy() && satisfied(r.state(), id) })
+}
+
+// submit goes from the materials screen through review (the notice read)
+// to the receipt screen and returns the receipt number.
+func (r *rig) submit() string {
+	r.t.Helper()
+	r.tap("下一步")
+	r.waitStep(flow.StepReview)
+	r.tapContaining("我已阅读")
+	r.tap("确认提交")
+	r.waitStep(flow.StepReceipt)
+	return r.state().Receipt.Number
+}

@@ -6,20 +6,12 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/widget"
 
-	"onedoor/kiosk/flow"
 	"onedoor/kiosk/ui/uitest"
 )
 
 // progressBars lists the determinate progress bars in the window tree.
 func progressBars(o fyne.CanvasObject) []*widget.ProgressBar {
-	var out []*widget.ProgressBar
-	uitest.WalkAll(o, func(c fyne.CanvasObject) bool {
-		if b, ok := c.(*widget.ProgressBar); ok {
-			out = append(out, b)
-		}
-		return true
-	})
-	return out
+	return uitest.All[*widget.ProgressBar](o)
 }
 
 // TestScanShowsProgress: while a page comes in from the simulated scanner
@@ -29,12 +21,7 @@ func progressBars(o fyne.CanvasObject) []*widget.ProgressBar {
 // the screen after each posted function), so nothing depends on timing.
 func TestScanShowsProgress(t *testing.T) {
 	r := newRig(t)
-	r.tap("我要办事")
-	r.tap("户籍与居住")
-	r.tap("居住证申领")
-	r.tap("开始办理")
-	r.placeCard("resident", flow.StepForm)
-	r.fillResidencePermit()
+	r.startResidencePermit("resident")
 	if n := len(progressBars(r.win.Content())); n != 0 {
 		t.Fatalf("%d progress bars before any scan", n)
 	}
@@ -52,11 +39,7 @@ func TestScanShowsProgress(t *testing.T) {
 			}
 		}
 	}
-	if err := r.demo.Scanner.Feed("form", 1); err != nil {
-		t.Fatal(err)
-	}
-	r.tap("扫描") // photo
-	r.settle("photo scanned", scanWait, func() bool { return !r.app.Busy() && satisfied(r.state(), "photo") })
+	r.scanMaterial("photo", "form", scanWait)
 	r.q.after = nil
 
 	t.Logf("the bar showed %d distinct values", len(seen))

@@ -162,28 +162,14 @@ func TestPromisePrintedInFull(t *testing.T) {
 	if promise == "" {
 		t.Fatal("the sample catalog's residence permit has no housing promise")
 	}
-	r.tap("我要办事")
-	r.tap("户籍与居住")
-	r.tap("居住证申领")
-	r.tap("开始办理")
-	r.placeCard("resident", flow.StepForm)
-	r.fillResidencePermit()
-	if err := r.demo.Scanner.Feed("form", 1); err != nil {
-		t.Fatal(err)
-	}
-	r.tap("扫描") // photo
-	r.settle("photo scanned", slow(scanWait), func() bool { return !r.app.Busy() && satisfied(r.state(), "photo") })
+	r.startResidencePermit("resident")
+	r.scanMaterial("photo", "form", slow(scanWait))
 	r.tap("书面承诺代替") // housing by written promise
 	for uitest.FindButton(r.win.Content(), "我已阅读并承诺") == nil {
 		r.tap("下一页") // the promise's whole text moved it to a later page
 	}
 	r.tap("我已阅读并承诺")
-	r.tap("下一步")
-	r.waitStep(flow.StepReview)
-	r.tapContaining("我已阅读")
-	r.tap("确认提交")
-	r.waitStep(flow.StepReceipt)
-	no := r.state().Receipt.Number
+	no := r.submit()
 	r.settle("receipt printed", 20*time.Second, func() bool { return r.state().Printed })
 	page, ok := r.demo.LastReceipt()
 	if !ok {

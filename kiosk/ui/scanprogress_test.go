@@ -13,16 +13,7 @@ import (
 	"onedoor/kiosk/ui/uitest"
 )
 
-func scanBars(o fyne.CanvasObject) []*widget.ProgressBar {
-	var out []*widget.ProgressBar
-	uitest.WalkAll(o, func(c fyne.CanvasObject) bool {
-		if b, ok := c.(*widget.ProgressBar); ok {
-			out = append(out, b)
-		}
-		return true
-	})
-	return out
-}
+func scanBars(o fyne.CanvasObject) []*widget.ProgressBar { return uitest.All[*widget.ProgressBar](o) }
 
 // TestScanProgressBar: the materials card of a page being scanned shows a
 // bar that SetScanProgress moves (clamped to [0,1]) and that survives a

@@ -36,17 +36,27 @@ func Sizes() []fyne.Size {
 	return []fyne.Size{fyne.NewSize(1280, 800), fyne.NewSize(1366, 768), fyne.NewSize(1920, 1080)}
 }
 
-// PagedLists returns the paged lists on screen, in drawing order.
-func PagedLists(o fyne.CanvasObject) []*ui.PagedList {
-	var out []*ui.PagedList
-	Walk(o, func(c fyne.CanvasObject) bool {
-		if l, ok := c.(*ui.PagedList); ok {
-			out = append(out, l)
+// Visible returns every object of type T under o that is shown, in
+// drawing order.
+func Visible[T fyne.CanvasObject](o fyne.CanvasObject) []T { return all[T](o, Walk) }
+
+// All returns every object of type T under o, hidden ones too, in drawing
+// order.
+func All[T fyne.CanvasObject](o fyne.CanvasObject) []T { return all[T](o, WalkAll) }
+
+func all[T fyne.CanvasObject](o fyne.CanvasObject, walk func(fyne.CanvasObject, func(fyne.CanvasObject) bool) bool) []T {
+	var out []T
+	walk(o, func(c fyne.CanvasObject) bool {
+		if x, ok := c.(T); ok {
+			out = append(out, x)
 		}
 		return true
 	})
 	return out
 }
+
+// PagedLists returns the paged lists on screen, in drawing order.
+func PagedLists(o fyne.CanvasObject) []*ui.PagedList { return Visible[*ui.PagedList](o) }
 
 // PageNotice pages through the personal-information notice on the review
 // screen with its next-page button, as a resident must before the consent
@@ -146,16 +156,7 @@ func texts(o fyne.CanvasObject, walk func(fyne.CanvasObject, func(fyne.CanvasObj
 func Joined(o fyne.CanvasObject) string { return strings.Join(Texts(o), "\n") }
 
 // Buttons returns every kiosk button under o.
-func Buttons(o fyne.CanvasObject) []*ui.Button {
-	var out []*ui.Button
-	Walk(o, func(c fyne.CanvasObject) bool {
-		if b, ok := c.(*ui.Button); ok {
-			out = append(out, b)
-		}
-		return true
-	})
-	return out
-}
+func Buttons(o fyne.CanvasObject) []*ui.Button { return Visible[*ui.Button](o) }
 
 // FindButton returns the first enabled button whose text (first line) is
 // label, or whose text starts with label when prefix is set.
@@ -180,16 +181,7 @@ func FindButtonContaining(o fyne.CanvasObject, part string) *ui.Button {
 }
 
 // Fields returns every kiosk input field under o.
-func Fields(o fyne.CanvasObject) []*ui.Field {
-	var out []*ui.Field
-	Walk(o, func(c fyne.CanvasObject) bool {
-		if f, ok := c.(*ui.Field); ok {
-			out = append(out, f)
-		}
-		return true
-	})
-	return out
-}
+func Fields(o fyne.CanvasObject) []*ui.Field { return Visible[*ui.Field](o) }
 
 // Resident taps through a kiosk window and counts it.
 type Resident struct {
