@@ -3,9 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"log/slog"
-	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,8 +12,6 @@ import (
 	"onedoor/sync/api"
 	"onedoor/sync/client"
 	"onedoor/sync/platform"
-	"onedoor/sync/platform/blobdir"
-	"onedoor/sync/platform/sqlitestore"
 )
 
 // TestConfigEnrol: `onedoor config enrol --code` makes the kiosk's key pair
@@ -25,24 +20,7 @@ import (
 func TestConfigEnrol(t *testing.T) {
 	ctx := context.Background()
 	tmp := t.TempDir()
-	pdir := filepath.Join(tmp, "platform")
-	os.MkdirAll(pdir, 0o700)
-	st, err := sqlitestore.Open(ctx, pdir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	blobs, err := blobdir.Open(filepath.Join(pdir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer blobs.Close()
-	h, err := platform.New(platform.Config{Store: st, Blobs: blobs, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	defer srv.Close()
+	st, srv := startPlatform(t, filepath.Join(tmp, "platform"))
 	code, err := platform.AddEnrolment(ctx, st, "DG-0001", time.Hour, time.Now())
 	if err != nil {
 		t.Fatal(err)

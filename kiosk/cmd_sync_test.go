@@ -22,24 +22,7 @@ import (
 func TestSyncNowAndRun(t *testing.T) {
 	ctx := context.Background()
 	tmp := t.TempDir()
-	pdir := filepath.Join(tmp, "platform")
-	os.MkdirAll(pdir, 0o700)
-	st, err := sqlitestore.Open(ctx, pdir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	blobs, err := blobdir.Open(filepath.Join(pdir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer blobs.Close()
-	h, err := platform.New(platform.Config{Store: st, Blobs: blobs, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	defer srv.Close()
+	st, srv := startPlatform(t, filepath.Join(tmp, "platform"))
 	token := fmt.Sprintf("%064x", sha256.Sum256([]byte("S01")))
 	if err := st.AddKiosk(ctx, "S01", token, time.Now()); err != nil {
 		t.Fatal(err)
@@ -149,4 +132,28 @@ func TestSyncNowAndRun(t *testing.T) {
 	if code, _, stderr := runIn(ctx, append([]string{"sync", "now", "--platform", srv.URL}, common...)...); code != exitFailure || !strings.Contains(stderr, "chmod 600") {
 		t.Fatalf("world-readable token: exit %d %s", code, stderr)
 	}
+}
+
+// startPlatform serves a reference platform (SQLite and a blob folder in
+// dir) on loopback until the test ends.
+func startPlatform(t *testing.T, dir string) (*sqlitestore.Store, *httptest.Server) {
+	t.Helper()
+	os.MkdirAll(dir, 0o700)
+	st, err := sqlitestore.Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	blobs, err := blobdir.Open(filepath.Join(dir, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { blobs.Close() })
+	h, err := platform.New(platform.Config{Store: st, Blobs: blobs, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return st, srv
 }

@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"onedoor/drivers/escpos"
 	"onedoor/drivers/idcard"
 	"onedoor/drivers/printer"
 	"onedoor/drivers/sim"
+	"onedoor/internal/simtest"
 	"onedoor/kiosk/config"
 	"onedoor/kiosk/devices"
 	"onedoor/pii"
@@ -21,29 +21,10 @@ import (
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-func pty(t *testing.T, link string) *sim.PTY {
-	t.Helper()
-	p, err := sim.OpenPTY(link)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	return p
-}
+func pty(t *testing.T, link string) *sim.PTY { return simtest.PTY(t, link) }
 
 func simPrinter(t *testing.T, ctx context.Context, link string) *sim.Printer {
-	t.Helper()
-	prof, err := escpos.LoadProfile("generic-80")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sp, err := sim.NewPrinter(prof, sim.WithLogger(quiet))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := pty(t, link)
-	go sp.Serve(ctx, p)
-	return sp
+	return simtest.Printer(t, ctx, link, quiet)
 }
 
 func baseConfig(t *testing.T) config.Config {

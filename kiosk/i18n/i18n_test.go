@@ -55,12 +55,25 @@ func TestEveryKeyInBothLanguages(t *testing.T) {
 var keyLikeRE = regexp.MustCompile(`^(step|err|btn|rating|status|material|lookup|receipt|review|guide|home|catalog|identify|form|materials|idle|confirm|kb|app|lang|elder|submitting)\.[a-z0-9_.]+$`)
 
 // keysIn collects key-shaped string literals from the non-test Go files of
-// a directory.
+// a directory, leaving out the prefixes it concatenates (ending in . or _).
 func keysIn(t *testing.T, dir string) []string {
 	t.Helper()
+	var keys []string
+	for _, s := range keyLits(t, dir) {
+		if !strings.HasSuffix(s, ".") && !strings.HasSuffix(s, "_") {
+			keys = append(keys, s)
+		}
+	}
+	return keys
+}
+
+// keyLits collects every key-shaped string literal from the non-test Go
+// files of a directory.
+func keyLits(t *testing.T, dir string) []string {
+	t.Helper()
 	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
-	if err != nil {
-		t.Fatal(err)
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no sources found in %s: %v", dir, err)
 	}
 	fset := token.NewFileSet()
 	var keys []string
@@ -78,7 +91,7 @@ func keysIn(t *testing.T, dir string) []string {
 				return true
 			}
 			s, err := strconv.Unquote(lit.Value)
-			if err == nil && keyLikeRE.MatchString(s) && !strings.HasSuffix(s, ".") && !strings.HasSuffix(s, "_") {
+			if err == nil && keyLikeRE.MatchString(s) {
 				keys = append(keys, s)
 			}
 			return true
@@ -122,32 +135,7 @@ func TestEveryUIKeyExists(t *testing.T) {
 // material.how.), and checks each exists in both languages.
 func TestEveryFlowKeyExists(t *testing.T) {
 	tr := New()
-	files, err := filepath.Glob("../flow/*.go")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no flow sources found: %v", err)
-	}
-	fset := token.NewFileSet()
-	var keys []string
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		file, err := parser.ParseFile(fset, f, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ast.Inspect(file, func(n ast.Node) bool {
-			lit, ok := n.(*ast.BasicLit)
-			if !ok || lit.Kind != token.STRING {
-				return true
-			}
-			s, err := strconv.Unquote(lit.Value)
-			if err == nil && keyLikeRE.MatchString(s) {
-				keys = append(keys, s)
-			}
-			return true
-		})
-	}
+	keys := keyLits(t, "../flow")
 	if len(keys) < 30 {
 		t.Fatalf("found only %d keys in kiosk/flow; the scan is broken", len(keys))
 	}

@@ -16,9 +16,9 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"onedoor/assets"
-	"onedoor/drivers/escpos"
 	"onedoor/drivers/serialport"
 	"onedoor/drivers/sim"
+	"onedoor/internal/simtest"
 	"onedoor/kiosk/catalog"
 	"onedoor/kiosk/config"
 	"onedoor/kiosk/flow"
@@ -264,29 +264,11 @@ func (r *rig) open() {
 	}
 }
 
-// ptys opens pseudo-terminals with stable links under dir.
-func openPTY(t *testing.T, link string) *sim.PTY {
-	t.Helper()
-	p, err := sim.OpenPTY(link)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	return p
-}
+// openPTY opens a pseudo-terminal with a stable link.
+func openPTY(t *testing.T, link string) *sim.PTY { return simtest.PTY(t, link) }
 
 func simPrinter(t *testing.T, ctx context.Context, link string) *sim.Printer {
-	t.Helper()
-	prof, err := escpos.LoadProfile("generic-80")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sp, err := sim.NewPrinter(prof, sim.WithLogger(quiet))
-	if err != nil {
-		t.Fatal(err)
-	}
-	go sp.Serve(ctx, openPTY(t, link))
-	return sp
+	return simtest.Printer(t, ctx, link, quiet)
 }
 
 // listPorts is the PortLister over the test's pty links, as
@@ -304,4 +286,16 @@ func listPorts(links ...string) techui.PortLister {
 
 func newClock() *uitest.Clock {
 	return uitest.NewClock(testdate.Date(2026, 11, 25, 9, 0, 0, 0, time.Local))
+}
+
+// kioskPage opens technician mode on a fresh configuration in a temporary
+// folder and goes to its Kiosk page.
+func kioskPage(t *testing.T) *rig {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := baseConfig(dir)
+	r := newRig(t, rigOptions{dir: dir, cfg: &cfg})
+	r.open()
+	r.tap(r.tr("tech.tab.kiosk"))
+	return r
 }

@@ -15,11 +15,7 @@ import (
 // mismatched or short PINs are refused before anything is hashed; the new
 // hash is saved, the change audited, and the next entry takes the new PIN.
 func TestChangePIN(t *testing.T) {
-	dir := t.TempDir()
-	cfg := baseConfig(dir)
-	r := newRig(t, rigOptions{dir: dir, cfg: &cfg})
-	r.open()
-	r.tap(r.tr("tech.tab.kiosk"))
+	r := kioskPage(t)
 
 	fill := func(cur, next, again string) {
 		t.Helper()

@@ -12,11 +12,7 @@ import (
 // validated, saved atomically and shown; a value the configuration refuses
 // is reported with the key and leaves the file as it was.
 func TestKioskSettings(t *testing.T) {
-	dir := t.TempDir()
-	cfg := baseConfig(dir)
-	r := newRig(t, rigOptions{dir: dir, cfg: &cfg})
-	r.open()
-	r.tap(r.tr("tech.tab.kiosk"))
+	r := kioskPage(t)
 
 	type step struct {
 		name   string

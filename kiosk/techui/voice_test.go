@@ -11,11 +11,7 @@ import (
 // Chinese voice and its volume on the Kiosk page; an out-of-range volume
 // is refused naming voice.volume and leaves the file as it was.
 func TestVoiceSettings(t *testing.T) {
-	dir := t.TempDir()
-	cfg := baseConfig(dir)
-	r := newRig(t, rigOptions{dir: dir, cfg: &cfg})
-	r.open()
-	r.tap(r.tr("tech.tab.kiosk"))
+	r := kioskPage(t)
 	volume := func(text string) {
 		r.tap(r.tr("tech.voice.edit_volume"))
 		r.tap(r.tr("kb.clear"))
