@@ -7,28 +7,13 @@ import (
 	"strings"
 	"testing"
 
-	"onedoor/drivers/escpos"
 	"onedoor/drivers/sim"
+	"onedoor/internal/simtest"
 )
 
 func simPrinter(t *testing.T, profile string) (*sim.Printer, string) {
 	t.Helper()
-	prof, err := escpos.LoadProfile(profile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pt, err := sim.OpenPTY("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sp, err := sim.NewPrinter(prof)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); sp.Serve(ctx, pt) }()
-	t.Cleanup(func() { cancel(); pt.Close(); <-done })
+	sp, pt, _ := simtest.Printer(t, "", simtest.Profile(t, profile))
 	return sp, pt.SlavePath
 }
 

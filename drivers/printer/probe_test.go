@@ -5,10 +5,10 @@ import (
 	"strings"
 	"testing"
 
-	"onedoor/drivers/escpos"
 	"onedoor/drivers/probe"
 	"onedoor/drivers/serialport"
 	"onedoor/drivers/sim"
+	"onedoor/internal/simtest"
 )
 
 func TestProberIdentifiesPrinterAtItsBaud(t *testing.T) {
@@ -57,22 +57,7 @@ var _ probe.Prober = Prober{}
 // ends.
 func servePrinter(t *testing.T, profile string, opts ...sim.PrinterOption) (*sim.Printer, *sim.PTY) {
 	t.Helper()
-	prof, err := escpos.LoadProfile(profile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pt, err := sim.OpenPTY("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sp, err := sim.NewPrinter(prof, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); sp.Serve(ctx, pt) }()
-	t.Cleanup(func() { cancel(); <-done; pt.Close() })
+	sp, pt, _ := simtest.Printer(t, "", simtest.Profile(t, profile), opts...)
 	return sp, pt
 }
 

@@ -9,22 +9,13 @@ import (
 
 	"onedoor/drivers/escpos"
 	"onedoor/drivers/sim"
+	"onedoor/internal/simtest"
 )
 
 func servePTY(t *testing.T, link string, prof escpos.Profile) (*sim.Printer, func()) {
 	t.Helper()
-	pt, err := sim.OpenPTY(link)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sp, err := sim.NewPrinter(prof)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); sp.Serve(ctx, pt) }()
-	return sp, func() { cancel(); pt.Close(); <-done }
+	sp, _, stop := simtest.Printer(t, link, prof)
+	return sp, stop
 }
 
 // The USB adapter is pulled and plugged back: the driver reports the

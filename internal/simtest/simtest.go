@@ -4,7 +4,7 @@ package simtest
 
 import (
 	"context"
-	"log/slog"
+	"sync"
 	"testing"
 
 	"onedoor/drivers/escpos"
@@ -22,18 +22,35 @@ func PTY(t testing.TB, link string) *sim.PTY {
 	return p
 }
 
-// Printer serves a simulated generic 80 mm receipt printer on a new PTY at
-// link until ctx ends.
-func Printer(t testing.TB, ctx context.Context, link string, log *slog.Logger) *sim.Printer {
+// Profile loads the printer profile named name.
+func Profile(t testing.TB, name string) escpos.Profile {
 	t.Helper()
-	prof, err := escpos.LoadProfile("generic-80")
+	prof, err := escpos.LoadProfile(name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sp, err := sim.NewPrinter(prof, sim.WithLogger(log))
+	return prof
+}
+
+// Printer serves a simulated printer of profile prof on a new PTY (with a
+// stable link at link unless it is "") until the test ends or stop is
+// called (as when its USB adapter is pulled): stop closes the PTY and
+// waits for the simulator to return.
+func Printer(t testing.TB, link string, prof escpos.Profile, opts ...sim.PrinterOption) (sp *sim.Printer, pt *sim.PTY, stop func()) {
+	t.Helper()
+	pt, err := sim.OpenPTY(link)
 	if err != nil {
 		t.Fatal(err)
 	}
-	go sp.Serve(ctx, PTY(t, link))
-	return sp
+	sp, err = sim.NewPrinter(prof, opts...)
+	if err != nil {
+		pt.Close()
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); sp.Serve(ctx, pt) }()
+	stop = sync.OnceFunc(func() { cancel(); pt.Close(); <-done })
+	t.Cleanup(stop)
+	return sp, pt, stop
 }

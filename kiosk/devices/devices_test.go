@@ -23,8 +23,10 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 func pty(t *testing.T, link string) *sim.PTY { return simtest.PTY(t, link) }
 
-func simPrinter(t *testing.T, ctx context.Context, link string) *sim.Printer {
-	return simtest.Printer(t, ctx, link, quiet)
+func simPrinter(t *testing.T, link string) *sim.Printer {
+	t.Helper()
+	sp, _, _ := simtest.Printer(t, link, simtest.Profile(t, "generic-80"), sim.WithLogger(quiet))
+	return sp
 }
 
 func baseConfig(t *testing.T) config.Config {
@@ -43,8 +45,8 @@ func TestPrinterMovesWithoutRestart(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	dir := t.TempDir()
-	a := simPrinter(t, ctx, filepath.Join(dir, "printer-a"))
-	b := simPrinter(t, ctx, filepath.Join(dir, "printer-b"))
+	a := simPrinter(t, filepath.Join(dir, "printer-a"))
+	b := simPrinter(t, filepath.Join(dir, "printer-b"))
 
 	c := baseConfig(t)
 	c.Devices.Printer.Port = filepath.Join(dir, "printer-a")

@@ -46,7 +46,7 @@ func TestAutodetectAssignsSimulatedDevices(t *testing.T) {
 	go card.Serve(ctx, openPTY(t, b))
 	scan := sim.NewScanner(sim.WithScannerBaud(0), sim.WithScannerLogger(quiet))
 	go scan.Serve(ctx, openPTY(t, c))
-	prn := simPrinter(t, ctx, d)
+	prn := simPrinter(t, d)
 
 	cfg := baseConfig(dir)
 	devs := openDevices(t, cfg) // nothing configured yet
@@ -156,8 +156,8 @@ func TestPrinterPortChangeTakesEffect(t *testing.T) {
 	defer cancel()
 	dir := t.TempDir()
 	oldPort, newPort := filepath.Join(dir, "printer-old"), filepath.Join(dir, "printer-new")
-	oldSim := simPrinter(t, ctx, oldPort)
-	newSim := simPrinter(t, ctx, newPort)
+	oldSim := simPrinter(t, oldPort)
+	newSim := simPrinter(t, newPort)
 
 	cfg := baseConfig(dir)
 	cfg.Devices.Printer.Port = oldPort

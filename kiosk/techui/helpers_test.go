@@ -267,8 +267,10 @@ func (r *rig) open() {
 // openPTY opens a pseudo-terminal with a stable link.
 func openPTY(t *testing.T, link string) *sim.PTY { return simtest.PTY(t, link) }
 
-func simPrinter(t *testing.T, ctx context.Context, link string) *sim.Printer {
-	return simtest.Printer(t, ctx, link, quiet)
+func simPrinter(t *testing.T, link string) *sim.Printer {
+	t.Helper()
+	sp, _, _ := simtest.Printer(t, link, simtest.Profile(t, "generic-80"), sim.WithLogger(quiet))
+	return sp
 }
 
 // listPorts is the PortLister over the test's pty links, as

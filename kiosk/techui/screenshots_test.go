@@ -1,7 +1,6 @@
 package techui_test
 
 import (
-	"context"
 	"net"
 	"os"
 	"path/filepath"
@@ -22,11 +21,9 @@ func TestScreenshots(t *testing.T) {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	dir := t.TempDir()
 	prn := filepath.Join(dir, "ttyUSB0")
-	simPrinter(t, ctx, prn)
+	simPrinter(t, prn)
 	cfg := baseConfig(dir)
 	cfg.Devices.Printer.Port = prn
 	// A platform that refuses connections, for the connection test's report.
