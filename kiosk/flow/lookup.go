@@ -10,7 +10,7 @@ import (
 
 func (m *Machine) lookupDone(e LookupDone) []Effect {
 	s := &m.s
-	if m.lookupOrphan(e.Seq) {
+	if m.lookupOrphans.take(e.Seq) {
 		return nil
 	}
 	if s.step == StepLookup && s.lookup.Pending && (e.Seq == 0 || e.Seq == s.lookupSeq) {
@@ -29,7 +29,7 @@ func (m *Machine) lookupDone(e LookupDone) []Effect {
 
 func (m *Machine) lookupFailed(e LookupFailed) []Effect {
 	s := &m.s
-	if m.lookupOrphan(e.Seq) {
+	if m.lookupOrphans.take(e.Seq) {
 		return nil
 	}
 	if s.step == StepLookup && s.lookup.Pending && (e.Seq == 0 || e.Seq == s.lookupSeq) {
@@ -109,25 +109,6 @@ func (m *Machine) nextLookup() uint64 {
 	m.lookupSeq++
 	m.s.lookupSeq = m.lookupSeq
 	return m.lookupSeq
-}
-
-// lookupOrphan reports whether a lookup answer belongs to a lookup of an
-// ended session (which would show one resident's applications to the
-// next), and forgets it. As with scans, answers without Seq are matched
-// in order.
-func (m *Machine) lookupOrphan(seq uint64) bool {
-	if len(m.lookupOrphans) == 0 {
-		return false
-	}
-	if seq == 0 {
-		m.lookupOrphans = m.lookupOrphans[1:]
-		return true
-	}
-	if i := slices.Index(m.lookupOrphans, seq); i >= 0 {
-		m.lookupOrphans = slices.Delete(m.lookupOrphans, i, i+1)
-		return true
-	}
-	return false
 }
 
 // plausibleReceiptNo accepts the local {kiosk}-{yyyymmdd}-{seq} numbers and

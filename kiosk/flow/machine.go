@@ -63,10 +63,10 @@ type Machine struct {
 	// scans still outstanding when a session ended. Their results belong to
 	// a previous resident and must never reach the next one's application.
 	scanSeq uint64
-	orphans []uint64
+	orphans orphans
 	// The same for progress lookups.
 	lookupSeq     uint64
-	lookupOrphans []uint64
+	lookupOrphans orphans
 	// ecertSeq numbers QueryECerts effects across sessions; an answer is
 	// taken only by the session whose query it echoes.
 	ecertSeq uint64

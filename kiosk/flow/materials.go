@@ -57,29 +57,10 @@ func (m *Machine) scan(e Scan) []Effect {
 	return []Effect{ScanPage{MaterialID: ms.Material.ID, Page: page, Seq: m.scanSeq}}
 }
 
-// orphan reports whether a scan result answers a ScanPage of an ended
-// session, and forgets that scan. Results echoing Seq are matched exactly;
-// for results without it (Seq 0) the oldest orphan is assumed, since the
-// single scanner answers in order.
-func (m *Machine) orphan(seq uint64) bool {
-	if len(m.orphans) == 0 {
-		return false
-	}
-	if seq == 0 {
-		m.orphans = m.orphans[1:]
-		return true
-	}
-	if i := slices.Index(m.orphans, seq); i >= 0 {
-		m.orphans = slices.Delete(m.orphans, i, i+1)
-		return true
-	}
-	return false
-}
-
 func (m *Machine) scanDone(e ScanDone) []Effect {
 	s := &m.s
 	discard := []Effect{DiscardScans{Refs: []string{e.Ref}}}
-	if m.orphan(e.Seq) || s.step != StepMaterials {
+	if m.orphans.take(e.Seq) || s.step != StepMaterials {
 		return discard
 	}
 	ms := m.material(e.MaterialID)
@@ -112,7 +93,7 @@ func (m *Machine) scanDone(e ScanDone) []Effect {
 }
 
 func (m *Machine) scanFailed(e ScanFailed) []Effect {
-	if m.orphan(e.Seq) || m.s.step != StepMaterials {
+	if m.orphans.take(e.Seq) || m.s.step != StepMaterials {
 		return nil
 	}
 	ms := m.material(e.MaterialID)
