@@ -286,6 +286,9 @@ type call struct {
 	method string
 	path   string // escaped path and query below BaseURL
 	json   []byte // JSON body, or nil
+	// raw is another body signed whole (a batch), of type rawType.
+	raw     []byte
+	rawType string
 	// stream is a body read from an io.ReaderAt section, for blob PATCH.
 	stream  *io.SectionReader
 	header  map[string]string
@@ -317,6 +320,10 @@ func (c *Client) do(ctx context.Context, cl call) (result, error) {
 		body = cl.json
 		length = int64(len(cl.json))
 		contentSHA = api.BodySHA256(cl.json)
+	case cl.raw != nil:
+		body = cl.raw
+		length = int64(len(cl.raw))
+		contentSHA = api.BodySHA256(cl.raw)
 	}
 	req, err := retryablehttp.NewRequestWithContext(ctx, cl.method, c.base.String()+cl.path, body)
 	if err != nil {
@@ -326,6 +333,9 @@ func (c *Client) do(ctx context.Context, cl call) (result, error) {
 	req.Header.Set(api.HeaderContentSHA256, contentSHA)
 	if cl.json != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if cl.raw != nil {
+		req.Header.Set("Content-Type", cl.rawType)
 	}
 	req.Header.Set("Accept", "application/json")
 	for k, v := range cl.header {
@@ -403,10 +413,17 @@ func readAPIError(resp *http.Response, now time.Time) (*APIError, error) {
 			ae.Offset = n
 		}
 	}
-	var er api.ErrorResponse
 	raw, rerr := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	jerr := rerr
 	head := resp.Request != nil && resp.Request.Method == http.MethodHead
+	return classify(ae, raw, rerr, head)
+}
+
+// classify reads the error body raw (rerr: reading it failed) of ae's
+// status into ae and decides its kind. head: the answer to a HEAD, whose
+// status is all there is.
+func classify(ae *APIError, raw []byte, rerr error, head bool) (*APIError, error) {
+	var er api.ErrorResponse
+	jerr := rerr
 	if head {
 		// A HEAD answer has no body: its status is all there is.
 		jerr = nil
@@ -422,9 +439,9 @@ func readAPIError(resp *http.Response, now time.Time) (*APIError, error) {
 			ae.Offset = *er.Offset
 		}
 	} else {
-		ae.Message = http.StatusText(resp.StatusCode)
+		ae.Message = http.StatusText(ae.Status)
 	}
-	switch s := resp.StatusCode; {
+	switch s := ae.Status; {
 	case retryable(s):
 		ae.kind = ErrUnavailable
 		return ae, nil
@@ -449,7 +466,7 @@ func readAPIError(resp *http.Response, now time.Time) (*APIError, error) {
 		return nil, fmt.Errorf("%w: HTTP %d", ErrBadResponse, s)
 	}
 	if jerr != nil {
-		return nil, fmt.Errorf("%w: HTTP %d with a body that is not the protocol's: %v", ErrBadResponse, resp.StatusCode, jerr)
+		return nil, fmt.Errorf("%w: HTTP %d with a body that is not the protocol's: %v", ErrBadResponse, ae.Status, jerr)
 	}
 	return ae, nil
 }

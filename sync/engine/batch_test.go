@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,7 +16,7 @@ import (
 // never started go back to the queue at once, without an attempt counted,
 // and the acknowledgements it already had are on disk when Drain returns.
 func TestStoppedDrainGivesBackUnstartedClaims(t *testing.T) {
-	r := newRig(t, rigOpts{engineMod: func(c *Config) { c.ClaimBatch = 16; c.Parallel = 1 }})
+	r := newRig(t, single(rigOpts{engineMod: func(c *Config) { c.ClaimBatch = 16; c.Parallel = 1 }}))
 	rc := r.enqueue(6, 2<<10, 1)
 	// The platform is unavailable for the third submission's POST.
 	down := r.proxy.Add(&faultproxy.Rule{Match: `"receipt":"` + rc[2] + `"`, Action: faultproxy.RespondWith(503, nil, "")})
@@ -63,20 +64,29 @@ func TestClaimBatchOfOneStillDrains(t *testing.T) {
 // is then due again and a later claim returns it, but the engine must not
 // start a second send of what a sender still holds.
 func TestNoDoubleSendAfterClaimLease(t *testing.T) {
-	r := newRig(t, rigOpts{
+	eachPath(t, rigOpts{
 		storeMod:  func(o *outbox.Options) { o.ClaimLease = 50 * time.Millisecond },
 		clientMod: func(c *client.Config) { c.IdleTimeout = 5 * time.Second },
 		engineMod: func(c *Config) { c.Parallel = 2; c.ClaimBatch = 16 },
+	}, func(t *testing.T, o rigOpts, post string) {
+		r := newRig(t, o)
+		r.proxy.SetRate(128 << 10) // each 64 KiB scan takes about a second with two sharing
+		r.enqueue(3, 64<<10, 1)
+		posts := r.proxy.Add(&faultproxy.Rule{Match: "POST /api/v1/", Action: faultproxy.Action{Kind: faultproxy.Pass}})
+		patches := r.proxy.Add(&faultproxy.Rule{Match: "PATCH ", Action: faultproxy.Action{Kind: faultproxy.Pass}})
+		if res := r.eng.Drain(context.Background()); res.Err != nil || res.Sent != 3 || res.Left != 0 {
+			t.Fatalf("drain %+v", res)
+		}
+		// One by one: a PATCH and a POST each. In a batch: all three in
+		// one POST (one claim), nothing else.
+		wantPosts, wantPatches := int64(3), int64(3)
+		if strings.Contains(post, "batch") {
+			wantPosts, wantPatches = 1, 0
+		}
+		if posts.Hits() != wantPosts+1 || patches.Hits() != wantPatches { // +1: the closing heartbeat
+			t.Fatalf("%d POSTs and %d PATCHes for 3 submissions of one blob each: something was sent twice", posts.Hits(), patches.Hits())
+		}
+		r.waitRecorded(5 * time.Second)
+		r.verify()
 	})
-	r.proxy.SetRate(128 << 10) // each 64 KiB scan takes about a second with two sharing
-	r.enqueue(3, 64<<10, 1)
-	posts := r.proxy.Add(&faultproxy.Rule{Match: "POST /api/v1/submissions", Action: faultproxy.Action{Kind: faultproxy.Pass}})
-	patches := r.proxy.Add(&faultproxy.Rule{Match: "PATCH ", Action: faultproxy.Action{Kind: faultproxy.Pass}})
-	if res := r.eng.Drain(context.Background()); res.Err != nil || res.Sent != 3 || res.Left != 0 {
-		t.Fatalf("drain %+v", res)
-	}
-	if posts.Hits() != 3 || patches.Hits() != 3 {
-		t.Fatalf("%d POSTs and %d PATCHes for 3 submissions of one blob each: something was sent twice", posts.Hits(), patches.Hits())
-	}
-	r.verify()
 }

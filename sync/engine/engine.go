@@ -55,6 +55,7 @@ type Platform interface {
 	UploadBlob(ctx context.Context, sha string, size int64, src io.ReaderAt, progress func(offset int64)) (client.UploadStats, error)
 	UploadNewBlob(ctx context.Context, sha string, size int64, src io.ReaderAt, progress func(offset int64)) (client.UploadStats, error)
 	Submit(ctx context.Context, s *api.SubmissionRequest) (*api.SubmissionResponse, error)
+	SubmitBatch(ctx context.Context, items []client.BatchItem) ([]client.BatchOutcome, error)
 	Catalog(ctx context.Context, etag string) ([]byte, string, bool, error)
 	Calendar(ctx context.Context, etag string) ([]byte, string, bool, error)
 	Statuses(ctx context.Context, cursor string) (*api.StatusesResponse, error)
@@ -77,9 +78,13 @@ type Config struct {
 	// itself: RetryBase·2^(attempts-1) with jitter, at most RetryMax.
 	RetryBase time.Duration // default 10 s
 	RetryMax  time.Duration // default 30 min
-	// Link probing while offline: ProbeMin doubling up to ProbeMax.
-	ProbeMin time.Duration // default 2 s
-	ProbeMax time.Duration // default 2 min
+	// Link probing while offline: ProbeMin doubling up to ProbeMax, with
+	// jitter. A probe is one small signed request; when the link is down
+	// it never leaves the kiosk, so probing often costs nothing, and it is
+	// how fast the queue moves again once the link returns (a village link
+	// is up a few hours a day: minutes of backoff waste them).
+	ProbeMin time.Duration // default 1 s
+	ProbeMax time.Duration // default 3 s
 	// PollInterval is how often statuses and the catalog are pulled while
 	// online and idle; the loop also wakes this often without work.
 	PollInterval      time.Duration // default 1 min
@@ -98,6 +103,25 @@ type Config struct {
 	// at a time.
 	ClaimBatch int
 	ClaimBytes int64
+	// Batch is how many small submissions one request may carry with
+	// their pages (POST /api/v1/batch): one signed exchange, one blob
+	// flush and one intake commit on the platform for all of them instead
+	// of two exchanges per submission. Default 16; 1 sends each
+	// submission by itself (blobs by PATCH, then the POST). A submission
+	// goes in a batch when every page is at most BatchBlobMax (default
+	// 512 KiB) and its pages at most BatchBytes (default 1 MiB, also the
+	// cap of a batch's pages); larger ones keep the resumable upload,
+	// which loses nothing when a thin link drops. A platform that does not
+	// know the endpoint gets single requests for BatchRetry (default 1 h).
+	Batch        int
+	BatchBlobMax int64
+	BatchBytes   int64
+	BatchRetry   time.Duration
+	// ProbeTimeout bounds one probe of the platform while offline
+	// (default 5 s), so a dead link whose packets vanish, rather than
+	// being refused, cannot hold the probe for the client's whole retry
+	// budget.
+	ProbeTimeout time.Duration
 	// Devices reports device states for the heartbeat; may be nil.
 	Devices func() map[string]string
 	// PaperNearEnd reports the printer's paper state; may be nil.
@@ -149,6 +173,16 @@ type Engine struct {
 	linkMu     sync.Mutex
 	offline    bool
 	probeFails int
+	// noBatchUntil: the platform answered that it takes no batches;
+	// submissions go one by one until then.
+	noBatchUntil time.Time
+	// batchRoom is how many page bytes the next batch may carry: halved
+	// when a batch is lost on the way (a link that drops every few
+	// hundred KiB can never carry a large all-or-nothing request),
+	// doubled back up to BatchBytes by each batch that gets through.
+	// Below a submission's own pages it goes alone, by the resumable
+	// upload.
+	batchRoom int64
 
 	// Loop-owned state (only the Run goroutine touches these).
 	lastPoll      time.Time
@@ -173,8 +207,23 @@ func New(cfg Config) (*Engine, error) {
 	}
 	def(&cfg.RetryBase, 10*time.Second)
 	def(&cfg.RetryMax, 30*time.Minute)
-	def(&cfg.ProbeMin, 2*time.Second)
-	def(&cfg.ProbeMax, 2*time.Minute)
+	def(&cfg.ProbeMin, time.Second)
+	def(&cfg.ProbeMax, 3*time.Second)
+	def(&cfg.ProbeTimeout, 5*time.Second)
+	def(&cfg.BatchRetry, time.Hour)
+	if cfg.Batch <= 0 {
+		cfg.Batch = 16
+	}
+	if cfg.BatchBlobMax <= 0 {
+		cfg.BatchBlobMax = 512 << 10
+	}
+	if cfg.BatchBytes <= 0 {
+		cfg.BatchBytes = 1 << 20
+	}
+	// A batch body must stay under the platform's limit with room for the
+	// submissions' JSON.
+	cfg.BatchBytes = min(cfg.BatchBytes, api.MaxBatchBytes/2)
+	cfg.BatchBlobMax = min(cfg.BatchBlobMax, cfg.BatchBytes, api.MaxBatchBlob)
 	def(&cfg.PollInterval, time.Minute)
 	def(&cfg.HeartbeatInterval, 5*time.Minute)
 	if cfg.Parallel <= 0 {
@@ -191,7 +240,7 @@ func New(cfg Config) (*Engine, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Engine{
-		cfg: cfg, log: log,
+		cfg: cfg, log: log, batchRoom: cfg.BatchBytes,
 		nudge:    make(chan struct{}, 1),
 		updates:  make(chan Progress, 1),
 		progress: Progress{State: StateIdle},
@@ -301,7 +350,7 @@ func (e *Engine) cycle(ctx context.Context, force bool) error {
 	if e.isOffline() && !force {
 		// Any answer from the platform, even an error, shows the link is
 		// back; only a link failure keeps us offline.
-		if err := e.heartbeat(ctx); err != nil && (isLinkFailure(err) || ctx.Err() != nil) {
+		if err := e.probe(ctx); err != nil && (isLinkFailure(err) || ctx.Err() != nil) {
 			if ctx.Err() == nil {
 				e.linkFailed(err)
 			}
@@ -474,14 +523,20 @@ func (e *Engine) drainSubmissions(ctx context.Context) error {
 				break
 			}
 		}
-		p := claimed[0]
-		claimed = claimed[1:]
+		var group []*outbox.Pending
+		group, claimed = e.nextGroup(claimed)
 		mu.Lock()
-		busy := taken[p.UUID]
-		taken[p.UUID] = true
+		fresh := group[:0]
+		for _, p := range group {
+			// One another sender holds records its outcome (and so
+			// ends this new claim).
+			if !taken[p.UUID] {
+				taken[p.UUID] = true
+				fresh = append(fresh, p)
+			}
+		}
 		mu.Unlock()
-		if busy {
-			// Its sender records the outcome (and so ends this new claim).
+		if len(fresh) == 0 {
 			<-sem
 			continue
 		}
@@ -489,10 +544,12 @@ func (e *Engine) drainSubmissions(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			delivered, serr := e.send(ctx, p, marks)
+			delivered, serr := e.sendGroup(ctx, fresh, marks)
 			mu.Lock()
-			if !delivered {
-				delete(taken, p.UUID) // it may come due again in this pass
+			for i, p := range fresh {
+				if !delivered[i] {
+					delete(taken, p.UUID) // it may come due again in this pass
+				}
 			}
 			if serr != nil && stopErr == nil {
 				stopErr = serr
@@ -549,6 +606,12 @@ func (e *Engine) send(ctx context.Context, p *outbox.Pending, marks *sentLog) (d
 	}
 	e.update(func(pr *Progress) { pr.State = StateSending; pr.Current = p.Receipt; pr.CurrentSent = 0 })
 	resp, err := e.deliver(ctx, p)
+	return e.settle(ctx, p, resp, err, marks)
+}
+
+// settle records the outcome of one submission's delivery: resp on
+// success, else err. It returns as send does.
+func (e *Engine) settle(ctx context.Context, p *outbox.Pending, resp *api.SubmissionResponse, err error, marks *sentLog) (delivered bool, stop error) {
 	// Record the outcome even when ctx was cancelled mid-way, so a clean
 	// shutdown leaves the item due again rather than leased.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -688,6 +751,13 @@ func (e *Engine) deliver(ctx context.Context, p *outbox.Pending) (*api.Submissio
 		}
 	}
 	resp, err := e.cfg.Platform.Submit(ctx, &p.Request)
+	return e.fillMissing(ctx, p, resp, err)
+}
+
+// fillMissing follows up a submission's answer: when the platform reports
+// blobs missing (it lost or discarded a partial upload, or refused a page
+// of a batch), it uploads those and posts the submission once more.
+func (e *Engine) fillMissing(ctx context.Context, p *outbox.Pending, resp *api.SubmissionResponse, err error) (*api.SubmissionResponse, error) {
 	var ae *client.APIError
 	if errors.Is(err, client.ErrMissingBlobs) && errors.As(err, &ae) {
 		for _, sha := range ae.MissingBlobs {
@@ -818,6 +888,18 @@ func (e *Engine) pullDocument(ctx context.Context, doc outbox.Document, fetch fu
 		e.log.Info("sync: document updated", "document", doc, "etag", newTag)
 	}
 	return nil
+}
+
+// probe is the heartbeat sent while offline, bounded by ProbeTimeout. A
+// probe that times out is a link failure like a refused connection.
+func (e *Engine) probe(ctx context.Context) error {
+	pctx, cancel := context.WithTimeout(ctx, e.cfg.ProbeTimeout)
+	defer cancel()
+	err := e.heartbeat(pctx)
+	if err != nil && pctx.Err() != nil && ctx.Err() == nil {
+		return fmt.Errorf("%w: no answer within %v: %w", client.ErrUnavailable, e.cfg.ProbeTimeout, err)
+	}
+	return err
 }
 
 // heartbeat reports health and learns the clock offset; it doubles as the

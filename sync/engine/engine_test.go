@@ -57,7 +57,7 @@ func TestNudgeEndsOfflineWaitAtOnce(t *testing.T) {
 }
 
 func TestItemBackoffIsStoredAndSurvivesRestart(t *testing.T) {
-	r := newRig(t, rigOpts{engineMod: func(c *Config) { c.RetryBase, c.RetryMax = time.Hour, 2*time.Hour }})
+	r := newRig(t, single(rigOpts{engineMod: func(c *Config) { c.RetryBase, c.RetryMax = time.Hour, 2*time.Hour }}))
 	rc := r.enqueue(2, 4<<10, 1)
 	// The platform answers the first submission with an idempotency
 	// conflict: not permanent, not the link, so only that item backs off.

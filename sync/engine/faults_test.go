@@ -17,13 +17,16 @@ import (
 // kiosk issued, with no loss, no duplicate and every blob hash equal.
 
 func TestFaultNone(t *testing.T) {
-	r := newRig(t, rigOpts{})
-	r.enqueue(5, 64<<10, 2)
-	r.runUntilDelivered(20 * time.Second)
-	r.verify()
-	if p := r.eng.Progress(); p.Sent != 5 || p.ItemsLeft != 0 || p.BytesLeft != 0 {
-		t.Fatalf("progress %+v", p)
-	}
+	eachPath(t, rigOpts{}, func(t *testing.T, o rigOpts, post string) {
+		r := newRig(t, o)
+		posts := r.proxy.Add(&faultproxy.Rule{Match: post, Action: faultproxy.Action{Kind: faultproxy.Pass}})
+		r.enqueue(5, 64<<10, 2)
+		r.runUntilDelivered(20 * time.Second)
+		r.verify()
+		if p := r.eng.Progress(); p.Sent != 5 || p.ItemsLeft != 0 || p.BytesLeft != 0 || posts.Hits() == 0 {
+			t.Fatalf("progress %+v, %d requests %q", p, posts.Hits(), post)
+		}
+	})
 }
 
 func TestFaultResetMidUpload(t *testing.T) {
@@ -52,72 +55,100 @@ func TestFaultResetMidUpload(t *testing.T) {
 }
 
 func TestFaultResponseLostAfterCommit(t *testing.T) {
-	r := newRig(t, rigOpts{})
-	r.enqueue(3, 10<<10, 1)
-	// The platform commits the first submission and its answer vanishes,
-	// twice: the kiosk must get the same case number, not a second case.
-	rule := r.proxy.Add(&faultproxy.Rule{Match: "POST /api/v1/submissions", Times: 2, Action: faultproxy.Action{Kind: faultproxy.LoseResponse}})
-	r.runUntilDelivered(20 * time.Second)
-	if rule.Hits() != 2 {
-		t.Fatalf("hits %d", rule.Hits())
-	}
-	r.verify()
+	eachPath(t, rigOpts{}, func(t *testing.T, o rigOpts, post string) {
+		r := newRig(t, o)
+		r.enqueue(3, 10<<10, 1)
+		// The platform commits the first submission (or batch) and its
+		// answer vanishes, twice: the kiosk must get the same case
+		// number, not a second case.
+		rule := r.proxy.Add(&faultproxy.Rule{Match: post, Times: 2, Action: faultproxy.Action{Kind: faultproxy.LoseResponse}})
+		r.runUntilDelivered(20 * time.Second)
+		if rule.Hits() != 2 {
+			t.Fatalf("hits %d", rule.Hits())
+		}
+		r.verify()
+	})
 }
 
 func TestFaultResponseLostOnEveryInnerRetry(t *testing.T) {
 	// More lost answers than the client's inner retries: the outer loop
 	// takes over, and the platform still ends with one case.
-	r := newRig(t, rigOpts{clientMod: func(c *client.Config) { c.RetryMax = 1 }})
-	r.enqueue(1, 10<<10, 1)
-	rule := r.proxy.Add(&faultproxy.Rule{Match: "POST /api/v1/submissions", Times: 5, Action: faultproxy.Action{Kind: faultproxy.LoseResponse}})
-	r.runUntilDelivered(20 * time.Second)
-	if rule.Hits() != 5 {
-		t.Fatalf("hits %d", rule.Hits())
-	}
-	r.verify()
+	eachPath(t, rigOpts{clientMod: func(c *client.Config) { c.RetryMax = 1 }}, func(t *testing.T, o rigOpts, post string) {
+		r := newRig(t, o)
+		r.enqueue(1, 10<<10, 1)
+		rule := r.proxy.Add(&faultproxy.Rule{Match: post, Times: 5, Action: faultproxy.Action{Kind: faultproxy.LoseResponse}})
+		r.runUntilDelivered(20 * time.Second)
+		// A batch lost on the way makes the next ones smaller; one
+		// submission then goes alone (and is answered from what the lost
+		// batch stored).
+		want := int64(5)
+		if strings.Contains(post, "batch") {
+			want = 2
+		}
+		if rule.Hits() != want {
+			t.Fatalf("hits %d, want %d", rule.Hits(), want)
+		}
+		r.verify()
+	})
 }
 
 func Test5xxBurst(t *testing.T) {
 	for _, status := range []int{500, 502, 503, 504} {
 		t.Run(api.Version+"/"+itoa(status), func(t *testing.T) {
-			r := newRig(t, rigOpts{})
-			r.enqueue(3, 32<<10, 1)
-			rule := r.proxy.Add(&faultproxy.Rule{Times: 12, Action: faultproxy.RespondWith(status, map[string]string{"Content-Type": "text/plain"}, "upstream trouble")})
-			r.runUntilDelivered(20 * time.Second)
-			if rule.Hits() != 12 {
-				t.Fatalf("hits %d", rule.Hits())
-			}
-			r.verify()
+			eachPath(t, rigOpts{}, func(t *testing.T, o rigOpts, post string) {
+				r := newRig(t, o)
+				r.enqueue(3, 32<<10, 1)
+				rule := r.proxy.Add(&faultproxy.Rule{Times: 12, Action: faultproxy.RespondWith(status, map[string]string{"Content-Type": "text/plain"}, "upstream trouble")})
+				r.runUntilDelivered(20 * time.Second)
+				if rule.Hits() != 12 {
+					t.Fatalf("hits %d", rule.Hits())
+				}
+				r.verify()
+			})
 		})
 	}
 }
 
 func TestFault429RetryAfter(t *testing.T) {
-	r := newRig(t, rigOpts{})
-	r.enqueue(2, 8<<10, 1)
-	rule := r.proxy.Add(&faultproxy.Rule{Match: "POST /api/v1/submissions", Times: 3,
-		Action: faultproxy.RespondWith(429, map[string]string{"Retry-After": "1", "Content-Type": "application/json"}, `{"code":"rate_limited","message":"slow down"}`)})
-	start := time.Now()
-	r.runUntilDelivered(30 * time.Second)
-	if rule.Hits() != 3 {
-		t.Fatalf("hits %d", rule.Hits())
-	}
-	// Three 429s each asking for a second cannot all have been honoured
-	// in less than a few seconds; this bounds from below, never above.
-	if el := time.Since(start); el < 2500*time.Millisecond {
-		t.Fatalf("drained in %v: Retry-After was not honoured", el)
-	}
-	r.verify()
+	eachPath(t, rigOpts{}, func(t *testing.T, o rigOpts, post string) {
+		r := newRig(t, o)
+		r.enqueue(2, 8<<10, 1)
+		rule := r.proxy.Add(&faultproxy.Rule{Match: post, Times: 3,
+			Action: faultproxy.RespondWith(429, map[string]string{"Retry-After": "1", "Content-Type": "application/json"}, `{"code":"rate_limited","message":"slow down"}`)})
+		start := time.Now()
+		r.runUntilDelivered(30 * time.Second)
+		if rule.Hits() != 3 {
+			t.Fatalf("hits %d", rule.Hits())
+		}
+		// Three 429s each asking for a second cannot all have been
+		// honoured in less than a few seconds; this bounds from below,
+		// never above.
+		if el := time.Since(start); el < 2500*time.Millisecond {
+			t.Fatalf("drained in %v: Retry-After was not honoured", el)
+		}
+		r.verify()
+	})
 }
 
 func TestFaultStalledHalfOpenConnection(t *testing.T) {
-	r := newRig(t, rigOpts{clientMod: func(c *client.Config) { c.IdleTimeout = 600 * time.Millisecond }})
+	r := newRig(t, single(rigOpts{clientMod: func(c *client.Config) { c.IdleTimeout = 600 * time.Millisecond }}))
 	r.enqueue(2, 256<<10, 1)
 	ruleP := r.proxy.Add(&faultproxy.Rule{Match: "PATCH ", Times: 1, Action: faultproxy.Action{Kind: faultproxy.Stall}})
 	ruleS := r.proxy.Add(&faultproxy.Rule{Match: "POST /api/v1/submissions", Times: 1, Action: faultproxy.Action{Kind: faultproxy.Stall}})
 	r.runUntilDelivered(30 * time.Second)
 	if ruleP.Hits() != 1 || ruleS.Hits() != 1 {
 		t.Fatalf("hits %d %d", ruleP.Hits(), ruleS.Hits())
+	}
+	r.verify()
+}
+
+func TestFaultStalledBatch(t *testing.T) {
+	r := newRig(t, rigOpts{clientMod: func(c *client.Config) { c.IdleTimeout = 600 * time.Millisecond }})
+	r.enqueue(4, 100<<10, 1)
+	rule := r.proxy.Add(&faultproxy.Rule{Match: "POST " + api.PathBatch, Times: 2, Action: faultproxy.Action{Kind: faultproxy.Stall}})
+	r.runUntilDelivered(30 * time.Second)
+	if rule.Hits() != 2 {
+		t.Fatalf("hits %d", rule.Hits())
 	}
 	r.verify()
 }
@@ -135,27 +166,45 @@ func TestFaultRateLimitedSlowLink(t *testing.T) {
 }
 
 func TestFaultGarbageAndHTMLBodies(t *testing.T) {
+	const sub, batch = "POST " + api.PathSubmissions, "POST " + api.PathBatch
+	json := map[string]string{"Content-Type": "application/json"}
 	tests := []struct {
 		name   string
 		match  string
 		action faultproxy.Action
 	}{
-		{"HTML 200 from a captive portal", "POST /api/v1/submissions", faultproxy.RespondWith(200, map[string]string{"Content-Type": "text/html"}, faultproxy.HTMLPage)},
+		{"HTML 200 from a captive portal", sub, faultproxy.RespondWith(200, map[string]string{"Content-Type": "text/html"}, faultproxy.HTMLPage)},
 		{"HTML 403 login page", "", faultproxy.RespondWith(403, map[string]string{"Content-Type": "text/html"}, faultproxy.HTMLPage)},
-		{"truncated JSON 201", "POST /api/v1/submissions", faultproxy.RespondWith(201, map[string]string{"Content-Type": "application/json"}, `{"case_number":"DG-`)},
-		{"JSON for another submission", "POST /api/v1/submissions", faultproxy.RespondWith(201, map[string]string{"Content-Type": "application/json"}, `{"case_number":"X-1","uuid":"00000000-0000-4000-8000-000000000000"}`)},
+		{"truncated JSON 201", sub, faultproxy.RespondWith(201, json, `{"case_number":"DG-`)},
+		{"JSON for another submission", sub, faultproxy.RespondWith(201, json, `{"case_number":"X-1","uuid":"00000000-0000-4000-8000-000000000000"}`)},
 		{"not HTTP at all", "", faultproxy.Action{Kind: faultproxy.Respond, Response: []byte("\x16\x03\x01 garbage \xff\xfe")}},
 		// A first upload skips the HEAD, so the garbage comes on PATCH
 		// answers; every retry then asks with a HEAD (passed through).
 		{"garbage Upload-Offset", "PATCH ", faultproxy.RespondWith(204, map[string]string{"Upload-Offset": "lots"}, "")},
+		// The same on the batch path: nothing in a batch answer that
+		// does not answer exactly the batch sent is taken as a verdict.
+		{"batch: HTML 200 from a captive portal", batch, faultproxy.RespondWith(200, map[string]string{"Content-Type": "text/html"}, faultproxy.HTMLPage)},
+		{"batch: truncated JSON", batch, faultproxy.RespondWith(200, json, `{"results":[{"key":"`)},
+		{"batch: results for another batch", batch, faultproxy.RespondWith(200, json, `{"results":[{"key":"00000000-0000-4000-8000-000000000000","status":422,"body":{"code":"validation","message":"x"}}]}`)},
+		{"batch: no results", batch, faultproxy.RespondWith(200, json, `{"results":[]}`)},
+		{"batch: 400 for the whole batch", batch, faultproxy.RespondWith(400, json, `{"code":"bad_request","message":"proxy says no"}`)},
+		{"batch: HTML 404 from a proxy", batch, faultproxy.RespondWith(404, map[string]string{"Content-Type": "text/html"}, faultproxy.HTMLPage)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := newRig(t, rigOpts{})
+			o := rigOpts{}
+			if !strings.HasPrefix(tc.name, "batch") {
+				o = single(o)
+			}
+			r := newRig(t, o)
 			r.enqueue(2, 16<<10, 1)
-			rule := r.proxy.Add(&faultproxy.Rule{Match: tc.match, Times: 5, Action: tc.action})
+			times := 5
+			if strings.Contains(tc.name, "whole batch") || strings.Contains(tc.name, "404") {
+				times = 1 // answered for good: the submissions go one by one
+			}
+			rule := r.proxy.Add(&faultproxy.Rule{Match: tc.match, Times: times, Action: tc.action})
 			r.runUntilDelivered(20 * time.Second)
-			if rule.Hits() != 5 {
+			if rule.Hits() != int64(times) {
 				t.Fatalf("hits %d", rule.Hits())
 			}
 			r.verify()
@@ -168,7 +217,7 @@ func TestFaultGarbageAndHTMLBodies(t *testing.T) {
 }
 
 func TestFaultPlatformRestartWithDataKept(t *testing.T) {
-	r := newRig(t, rigOpts{})
+	r := newRig(t, single(rigOpts{}))
 	const size = 768 << 10
 	rc := r.enqueue(3, size, 1)
 	second := r.promised[rc[1]].blobs[0]
@@ -224,7 +273,7 @@ func TestFaultLinkDownThenUp(t *testing.T) {
 }
 
 func TestPermanentRejectionDoesNotBlockTheQueue(t *testing.T) {
-	r := newRig(t, rigOpts{})
+	r := newRig(t, single(rigOpts{}))
 	rc := r.enqueue(3, 4<<10, 1)
 	// The platform refuses the first submission for good (as it would a
 	// validation failure); the other two must still go.
@@ -284,16 +333,23 @@ func itoa(n int) string {
 }
 
 func TestParallelSendersUnderFaults(t *testing.T) {
-	r := newRig(t, rigOpts{engineMod: func(c *Config) { c.Parallel = 4 }})
-	r.enqueue(20, 48<<10, 2)
-	r.proxy.CutEvery(200 << 10)
-	lost := r.proxy.Add(&faultproxy.Rule{Match: "POST /api/v1/submissions", Times: 4, Action: faultproxy.Action{Kind: faultproxy.LoseResponse}})
-	busy := r.proxy.Add(&faultproxy.Rule{Match: "HEAD ", Times: 4, Action: faultproxy.RespondWith(503, nil, "")})
-	r.runUntilDelivered(60 * time.Second)
-	if lost.Hits() != 4 || busy.Hits() != 4 || r.proxy.Stats().Faults < 8 {
-		t.Fatalf("faults applied: lost %d busy %d total %d", lost.Hits(), busy.Hits(), r.proxy.Stats().Faults)
-	}
-	r.verify()
+	eachPath(t, rigOpts{engineMod: func(c *Config) { c.Parallel = 4 }}, func(t *testing.T, o rigOpts, post string) {
+		r := newRig(t, o)
+		r.enqueue(20, 48<<10, 2)
+		r.proxy.CutEvery(200 << 10)
+		lost := r.proxy.Add(&faultproxy.Rule{Match: post, Times: 4, Action: faultproxy.Action{Kind: faultproxy.LoseResponse}})
+		// Retried blobs are asked after with HEAD; a batch is retried whole.
+		busyOn := "HEAD "
+		if strings.Contains(post, "batch") {
+			busyOn = post
+		}
+		busy := r.proxy.Add(&faultproxy.Rule{Match: busyOn, Times: 4, Action: faultproxy.RespondWith(503, nil, "")})
+		r.runUntilDelivered(60 * time.Second)
+		if lost.Hits() != 4 || busy.Hits() != 4 || r.proxy.Stats().Faults < 8 {
+			t.Fatalf("faults applied: lost %d busy %d total %d", lost.Hits(), busy.Hits(), r.proxy.Stats().Faults)
+		}
+		r.verify()
+	})
 }
 
 func TestKioskClockHoursOff(t *testing.T) {
@@ -319,7 +375,7 @@ func TestHeartbeatTeachesClockOffset(t *testing.T) {
 }
 
 func TestMissingBlobsAreUploadedAndTheSubmissionResent(t *testing.T) {
-	r := newRig(t, rigOpts{})
+	r := newRig(t, single(rigOpts{}))
 	rc := r.enqueue(1, 20<<10, 2)
 	blob := r.promised[rc[0]].blobs[1]
 	// The platform claims it lacks the second page (say it discarded a
@@ -342,7 +398,7 @@ func TestMissingBlobsAreUploadedAndTheSubmissionResent(t *testing.T) {
 }
 
 func TestFaultBlobResponseLostAfterCommit(t *testing.T) {
-	r := newRig(t, rigOpts{})
+	r := newRig(t, single(rigOpts{}))
 	r.enqueue(2, 300<<10, 1)
 	// The platform stores the whole blob and its 204 vanishes: the kiosk
 	// learns from HEAD that nothing is left to send.
@@ -358,7 +414,7 @@ func TestFaultBlobResponseLostAfterCommit(t *testing.T) {
 }
 
 func TestFaultBlobCorruptedInTransit(t *testing.T) {
-	r := newRig(t, rigOpts{})
+	r := newRig(t, single(rigOpts{}))
 	r.enqueue(1, 100<<10, 1)
 	// One byte of the body flipped on the way: the platform's hash check
 	// refuses the blob (422 hash_mismatch) and discards it; the kiosk
@@ -369,4 +425,46 @@ func TestFaultBlobCorruptedInTransit(t *testing.T) {
 		t.Fatalf("hits %d, progress %+v", rule.Hits(), p)
 	}
 	r.verify()
+}
+
+// paths are the two ways a small submission travels: by itself (a PATCH
+// per page, then POST /submissions) and in a batch (POST /batch with its
+// pages). The fault tests that concern small submissions run on both.
+var paths = []struct {
+	name  string
+	batch int
+	post  string // the request head that carries the submission
+}{
+	{"single", 1, "POST " + api.PathSubmissions},
+	{"batch", 16, "POST " + api.PathBatch},
+}
+
+// eachPath runs f once per path, with o's engine set to take it.
+func eachPath(t *testing.T, o rigOpts, f func(t *testing.T, o rigOpts, post string)) {
+	for _, p := range paths {
+		t.Run(p.name, func(t *testing.T) {
+			po := o
+			mod := o.engineMod
+			po.engineMod = func(c *Config) {
+				if mod != nil {
+					mod(c)
+				}
+				c.Batch = p.batch
+			}
+			f(t, po, p.post)
+		})
+	}
+}
+
+// single is rigOpts whose engine sends every submission by itself: for
+// the tests of the resumable blob upload.
+func single(o rigOpts) rigOpts {
+	mod := o.engineMod
+	o.engineMod = func(c *Config) {
+		if mod != nil {
+			mod(c)
+		}
+		c.Batch = 1
+	}
+	return o
 }

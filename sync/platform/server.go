@@ -153,6 +153,7 @@ func New(cfg Config) (*Server, error) {
 	s.route("HEAD "+api.PathBlobs+"{sha}", "blobs", s.headBlob)
 	s.route("PATCH "+api.PathBlobs+"{sha}", "blobs", s.patchBlob)
 	s.route("POST "+api.PathSubmissions, "submissions", s.postSubmission)
+	s.route("POST "+api.PathBatch, "batch", s.postBatch)
 	s.route("GET "+api.PathCatalog, "catalog", s.getDocument(&s.catalog))
 	s.route("GET "+api.PathCalendar, "calendar", s.getDocument(&s.calendar))
 	s.route("GET "+api.PathStatuses, "statuses", s.getStatuses)
@@ -302,28 +303,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, bodySHA st
 // Content-Length is refused before reading, and a body still for
 // DefaultBodyIdleTimeout or slower than DefaultBodyTimeout in all gets 408.
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
-	tooLarge := func() ([]byte, bool) {
-		writeError(w, http.StatusRequestEntityTooLarge, api.ErrorResponse{Code: api.CodeTooLarge, Message: fmt.Sprintf("body over %d bytes", api.MaxRequestBytes)})
-		return nil, false
-	}
-	if r.ContentLength > api.MaxRequestBytes {
-		return tooLarge()
-	}
-	body := &deadlineReader{r: r.Body, rc: http.NewResponseController(w), idle: DefaultBodyIdleTimeout, end: time.Now().Add(bodyTimeout(r.ContentLength))}
-	b, err := io.ReadAll(http.MaxBytesReader(w, io.NopCloser(body), api.MaxRequestBytes))
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		return tooLarge()
-	}
-	if isTimeout(err) {
-		writeError(w, http.StatusRequestTimeout, api.ErrorResponse{Code: api.CodeTimeout, Message: "request body stalled"})
-		return nil, false
-	}
-	if err != nil {
-		writeError(w, http.StatusBadRequest, api.ErrorResponse{Code: api.CodeBadRequest, Message: "reading body: " + err.Error()})
-		return nil, false
-	}
-	return b, true
+	return readBodyMax(w, r, api.MaxRequestBytes)
 }
 
 func (s *Server) blobSHA(w http.ResponseWriter, r *http.Request) (string, bool) {
@@ -535,57 +515,7 @@ func (s *Server) postSubmission(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var req api.SubmissionRequest
-	if !decodeBody(w, body, &req, "submission", false) {
-		return
-	}
-	if err := req.Validate(); err != nil {
-		validation(w, err)
-		return
-	}
-	if req.UUID != key {
-		validation(w, errors.New("uuid: must equal the Idempotency-Key"))
-		return
-	}
-	if req.KioskID != a.KioskID {
-		validation(w, errors.New("kiosk_id: must be the signing kiosk"))
-		return
-	}
-	missing, err := s.cfg.Blobs.Missing(r.Context(), req.BlobHashes())
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	if len(missing) > 0 {
-		writeError(w, http.StatusUnprocessableEntity, api.ErrorResponse{Code: api.CodeMissingBlobs,
-			Message: fmt.Sprintf("%d blob(s) not uploaded completely; upload them and send this request again", len(missing)), MissingBlobs: missing})
-		return
-	}
-	if !s.checkECerts(w, r, &req) {
-		return
-	}
-	resp, replay, err := s.cfg.Store.CreateSubmission(r.Context(), IntakeRecord{
-		KioskID: a.KioskID, IdemKey: key, BodyHash: hash, Req: req, ReceivedAt: s.cfg.Clock(), CasePrefix: s.cfg.CasePrefix,
-	}, func(sr api.SubmissionResponse) (StoredResponse, error) { return renderJSON(http.StatusCreated, sr) })
-	switch {
-	case errors.Is(err, ErrIdempotencyConflict):
-		s.conflict(w)
-		return
-	case errors.Is(err, ErrExists):
-		writeError(w, http.StatusConflict, api.ErrorResponse{Code: api.CodeIdempotencyConflict, Message: "this submission UUID or receipt number was already used by another request"})
-		return
-	case err != nil:
-		s.internal(w, r, err)
-		return
-	}
-	if replay {
-		s.metrics.count("idempotent_replays", "submissions", 1)
-	} else {
-		s.metrics.count("submissions_created", a.KioskID, 1)
-		s.logECertUses(r.Context(), a.KioskID, &req)
-		s.cfg.Logger.Info("submission received", "kiosk", a.KioskID, "receipt", req.Receipt, "item", req.ItemID)
-	}
-	writeStored(w, resp)
+	s.intake(w, r, a, body, hash, key)
 }
 
 func (s *Server) postRating(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,191 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"onedoor/sync/api"
+	"onedoor/sync/client"
+	"onedoor/sync/outbox"
+)
+
+// batchable reports whether p may travel in a batch: every page small
+// enough to go whole (a large one keeps the resumable upload), all of them
+// within one batch's room, and queued under this kiosk (hold deals with the
+// others one by one).
+func (e *Engine) batchable(p *outbox.Pending) bool {
+	if k := p.Request.KioskID; k != "" && k != e.cfg.KioskID {
+		return false
+	}
+	var n int64
+	for _, b := range p.Blobs {
+		if b.Size > e.cfg.BatchBlobMax {
+			return false
+		}
+		n += b.Size
+	}
+	return n <= e.cfg.BatchBytes
+}
+
+// batchLimit is the page bytes the next batch may carry, 0 when batches
+// are off.
+func (e *Engine) batchLimit() int64 {
+	if e.cfg.Batch <= 1 {
+		return 0
+	}
+	e.linkMu.Lock()
+	defer e.linkMu.Unlock()
+	if e.cfg.Clock().Before(e.noBatchUntil) {
+		return 0
+	}
+	return e.batchRoom
+}
+
+// batchArrived adjusts the room of the next batches after one of size
+// bytes got an answer (ok) or was lost on the way.
+func (e *Engine) batchArrived(size int64, ok bool) {
+	e.linkMu.Lock()
+	defer e.linkMu.Unlock()
+	if ok {
+		e.batchRoom = min(max(2*e.batchRoom, 2*size), e.cfg.BatchBytes)
+	} else {
+		e.batchRoom = max(min(e.batchRoom, size/2), 1)
+	}
+}
+
+// fits reports whether p may go in a batch with room bytes of pages.
+func (e *Engine) fits(p *outbox.Pending, room int64) bool {
+	return room > 0 && e.batchable(p) && blobBytes(p) <= room
+}
+
+// nextGroup takes what one sender sends next from the front of claimed: a
+// run of batchable submissions, oldest first, within Batch and BatchBytes,
+// or else the first submission alone.
+func (e *Engine) nextGroup(claimed []*outbox.Pending) (group, rest []*outbox.Pending) {
+	room := e.batchLimit()
+	if !e.fits(claimed[0], room) {
+		return claimed[:1], claimed[1:]
+	}
+	var bytes int64
+	n := 0
+	for n < len(claimed) && n < e.cfg.Batch && e.fits(claimed[n], room-bytes) {
+		bytes += blobBytes(claimed[n])
+		n++
+	}
+	return claimed[:n:n], claimed[n:]
+}
+
+// sendGroup delivers a group from nextGroup and records each outcome.
+// delivered[i] and the error are as send's for group[i].
+func (e *Engine) sendGroup(ctx context.Context, group []*outbox.Pending, marks *sentLog) (delivered []bool, err error) {
+	delivered = make([]bool, len(group))
+	if len(group) == 1 && !e.fits(group[0], e.batchLimit()) {
+		delivered[0], err = e.send(ctx, group[0], marks)
+		if delivered[0] && e.batchable(group[0]) {
+			// It got through alone: batches may grow again.
+			e.batchArrived(blobBytes(group[0]), true)
+		}
+		return delivered, err
+	}
+	items := make([]client.BatchItem, 0, len(group))
+	idx := make([]int, 0, len(group)) // items[k] is group[idx[k]]
+	for i, p := range group {
+		blobs, rerr := e.readBlobs(ctx, p)
+		if rerr != nil {
+			// A local problem with this one (a damaged blob file): it
+			// is settled like any item failure, the rest go on.
+			if delivered[i], err = e.settle(ctx, p, nil, rerr, marks); err != nil {
+				return delivered, err
+			}
+			continue
+		}
+		items = append(items, client.BatchItem{Request: &p.Request, Blobs: blobs})
+		idx = append(idx, i)
+	}
+	if len(items) == 0 {
+		return delivered, nil
+	}
+	e.update(func(pr *Progress) {
+		pr.State = StateSending
+		pr.Current = group[idx[0]].Receipt
+		pr.CurrentSent = 0
+	})
+	outs, berr := e.cfg.Platform.SubmitBatch(ctx, items)
+	var size int64
+	for _, i := range idx {
+		size += blobBytes(group[i])
+	}
+	if ctx.Err() == nil {
+		e.batchArrived(size, berr == nil || !isLinkFailure(berr))
+	}
+	if berr != nil && (errors.Is(berr, client.ErrBatchUnsupported) || ctx.Err() == nil && !isLinkFailure(berr)) {
+		// The platform does not take batches (an older one), or refused
+		// this one as a whole (413, 400): nothing was stored, and the
+		// one-by-one path stays correct. Only the first case turns
+		// batching off for a while.
+		if errors.Is(berr, client.ErrBatchUnsupported) {
+			e.linkMu.Lock()
+			e.noBatchUntil = e.cfg.Clock().Add(e.cfg.BatchRetry)
+			e.linkMu.Unlock()
+			e.log.Info("sync: platform takes no batches; sending one by one", "for", e.cfg.BatchRetry)
+		} else {
+			e.log.Warn("sync: batch refused as a whole; sending its submissions one by one", "err", reasonOf(berr))
+		}
+		for _, i := range idx {
+			if delivered[i], err = e.send(ctx, group[i], marks); err != nil {
+				return delivered, err
+			}
+		}
+		return delivered, nil
+	}
+	// berr is now the link or the platform failing as a whole (or
+	// shutdown): every item is settled with it, due again at once.
+	var stop error
+	for k, i := range idx {
+		p := group[i]
+		resp, ierr := (*api.SubmissionResponse)(nil), berr
+		if berr == nil {
+			resp, ierr = outs[k].Response, outs[k].Err
+		}
+		if errors.Is(ierr, client.ErrMissingBlobs) {
+			if stop != nil {
+				ierr = stop
+			} else {
+				// A page the platform refused on arrival goes by the
+				// resumable upload, then the submission alone.
+				resp, ierr = e.fillMissing(ctx, p, resp, ierr)
+			}
+		}
+		d, serr := e.settle(ctx, p, resp, ierr, marks)
+		delivered[i] = d
+		if stop == nil {
+			stop = serr
+		}
+	}
+	return delivered, stop
+}
+
+// readBlobs reads p's pages whole from the outbox for a batch.
+func (e *Engine) readBlobs(ctx context.Context, p *outbox.Pending) ([]api.BatchBlob, error) {
+	out := make([]api.BatchBlob, 0, len(p.Blobs))
+	for _, b := range p.Blobs {
+		r, err := e.cfg.Store.OpenBlob(ctx, b.SHA256)
+		if err != nil {
+			return nil, fmt.Errorf("local blob %.12s: %w", b.SHA256, err)
+		}
+		if r.Size() != b.Size {
+			r.Close()
+			return nil, fmt.Errorf("local blob %.12s holds %d bytes, submission says %d", b.SHA256, r.Size(), b.Size)
+		}
+		data := make([]byte, b.Size)
+		_, err = io.ReadFull(io.NewSectionReader(r, 0, b.Size), data)
+		r.Close()
+		if err != nil {
+			return nil, fmt.Errorf("local blob %.12s: %w", b.SHA256, err)
+		}
+		out = append(out, api.BatchBlob{SHA256: b.SHA256, Data: data})
+	}
+	return out, nil
+}
