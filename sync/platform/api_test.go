@@ -529,7 +529,7 @@ func TestHealthzAndMetrics(t *testing.T) {
 	for _, want := range []string{
 		`onedoor_platform_submissions{status="received"} 1`,
 		`onedoor_platform_submissions_created_total{kiosk="K1"} 1`,
-		`onedoor_platform_http_requests_total{route="submissions",method="POST",code="201"} 1`,
+		`onedoor_platform_http_requests_total{code="201",method="POST",route="submissions"} 1`,
 		"# TYPE onedoor_platform_http_requests_total counter",
 	} {
 		if !strings.Contains(buf.String(), want) {

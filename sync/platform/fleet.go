@@ -2,7 +2,6 @@ package platform
 
 import (
 	"fmt"
-	"io"
 	"sort"
 	"strings"
 	"time"
@@ -150,44 +149,4 @@ func fmtDur(d time.Duration) string {
 		return fmt.Sprintf("%d 分钟", int(d.Minutes()))
 	}
 	return fmt.Sprintf("%d 秒", int(d.Seconds()))
-}
-
-// writeFleetMetrics adds per-kiosk gauges to /metrics, so a Prometheus
-// alert rule can page on the same conditions the fleet page shows.
-func writeFleetMetrics(w io.Writer, rows []FleetRow, now time.Time) {
-	kinds := []string{AlertSilent, AlertNeverSeen, AlertPaperOut, AlertPaperLow, AlertQueueOld, AlertDiskLow, AlertDeviceError}
-	byID := append([]FleetRow(nil), rows...)
-	sort.Slice(byID, func(i, j int) bool { return byID[i].ID < byID[j].ID })
-	fmt.Fprintln(w, "# HELP onedoor_platform_kiosks Registered kiosks.")
-	fmt.Fprintln(w, "# TYPE onedoor_platform_kiosks gauge")
-	fmt.Fprintf(w, "onedoor_platform_kiosks %d\n", len(rows))
-	fmt.Fprintln(w, "# HELP onedoor_platform_kiosk_seconds_since_heartbeat Seconds since the kiosk's last heartbeat (absent if never).")
-	fmt.Fprintln(w, "# TYPE onedoor_platform_kiosk_seconds_since_heartbeat gauge")
-	for _, r := range byID {
-		if !r.LastSeen.IsZero() {
-			fmt.Fprintf(w, "onedoor_platform_kiosk_seconds_since_heartbeat{kiosk=%q} %g\n", r.ID, now.Sub(r.LastSeen).Seconds())
-		}
-	}
-	fmt.Fprintln(w, "# HELP onedoor_platform_kiosk_queue_depth Undelivered submissions the kiosk last reported.")
-	fmt.Fprintln(w, "# TYPE onedoor_platform_kiosk_queue_depth gauge")
-	for _, r := range byID {
-		if r.Heartbeat != nil {
-			fmt.Fprintf(w, "onedoor_platform_kiosk_queue_depth{kiosk=%q} %d\n", r.ID, r.Heartbeat.QueueDepth)
-		}
-	}
-	fmt.Fprintln(w, "# HELP onedoor_platform_kiosk_alert 1 when the fleet rule of that kind fires for the kiosk.")
-	fmt.Fprintln(w, "# TYPE onedoor_platform_kiosk_alert gauge")
-	for _, r := range byID {
-		on := map[string]bool{}
-		for _, a := range r.Alerts {
-			on[a.Kind] = true
-		}
-		for _, k := range kinds {
-			v := 0
-			if on[k] {
-				v = 1
-			}
-			fmt.Fprintf(w, "onedoor_platform_kiosk_alert{kiosk=%q,kind=%q} %d\n", r.ID, k, v)
-		}
-	}
 }

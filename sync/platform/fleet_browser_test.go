@@ -173,9 +173,9 @@ func TestFleetPageInChromium(t *testing.T) {
 	metrics, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	for _, want := range []string{
-		`onedoor_platform_kiosk_alert{kiosk="DG-TOWNHALL",kind="silent"} 1`,
-		`onedoor_platform_kiosk_alert{kiosk="DG-VILLAGE7",kind="paper_out"} 1`,
-		`onedoor_platform_kiosk_alert{kiosk="DG-VILLAGE7",kind="silent"} 0`,
+		`onedoor_platform_kiosk_alert{kind="silent",kiosk="DG-TOWNHALL"} 1`,
+		`onedoor_platform_kiosk_alert{kind="paper_out",kiosk="DG-VILLAGE7"} 1`,
+		`onedoor_platform_kiosk_alert{kind="silent",kiosk="DG-VILLAGE7"} 0`,
 		`onedoor_platform_kiosk_seconds_since_heartbeat{kiosk="DG-TOWNHALL"} 1500`,
 	} {
 		if !bytes.Contains(metrics, []byte(want)) {

@@ -743,7 +743,5 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.cfg.Clock()
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	s.metrics.write(w, by)
-	writeFleetMetrics(w, Fleet(ks, now, s.cfg.Fleet), now)
+	s.metrics.serve(w, r, storeSnapshot{byStatus: by, fleet: Fleet(ks, now, s.cfg.Fleet), now: now})
 }
