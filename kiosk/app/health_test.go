@@ -22,25 +22,13 @@ import (
 // low, then paper out, as the simulated roll runs down, and clear once
 // it is refilled.
 func TestHeartbeatCarriesDevices(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts simulators, platform and engine")
-	}
 	ctx := context.Background()
 	dir := t.TempDir()
-	demo, err := StartDemo(ctx, filepath.Join(dir, "demo"), startDemoPlatform, quietLog)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { demo.Close() })
-	settings := demo.Settings
-	// Beats as often as the engine wakes, so the test waits on what the
-	// platform shows, not on the 5-minute default.
-	settings.SyncPoll, settings.HeartbeatEvery = 50*time.Millisecond, 50*time.Millisecond
-	stack, err := OpenStack(ctx, settings, quietLog)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stack.Close() })
+	demo, stack := demoStack(t, dir, func(settings *Settings) {
+		// Beats as often as the engine wakes, so the test waits on what
+		// the platform shows, not on the 5-minute default.
+		settings.SyncPoll, settings.HeartbeatEvery = 50*time.Millisecond, 50*time.Millisecond
+	})
 	fa := test.NewTempApp(t)
 	q := &queue{}
 	o := RunOptions{Demo: true, DemoDir: filepath.Join(dir, "tech")}

@@ -8,6 +8,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -457,4 +458,30 @@ func (r *rig) submit() string {
 	r.tap("确认提交")
 	r.waitStep(flow.StepReceipt)
 	return r.state().Receipt.Number
+}
+
+// demoStack starts the demo (simulators and platform under dir/demo) and
+// the kiosk's stack on its settings, adjusted by tune (which may be nil),
+// both closed when the test ends. It skips in -short.
+func demoStack(t *testing.T, dir string, tune func(*Settings)) (*Demo, *Stack) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts simulators, platform and engine")
+	}
+	ctx := context.Background()
+	demo, err := StartDemo(ctx, filepath.Join(dir, "demo"), startDemoPlatform, quietLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { demo.Close() })
+	settings := demo.Settings
+	if tune != nil {
+		tune(&settings)
+	}
+	stack, err := OpenStack(ctx, settings, quietLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stack.Close() })
+	return demo, stack
 }

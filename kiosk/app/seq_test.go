@@ -85,18 +85,7 @@ func (gatedStore) SaveRating(context.Context, api.Rating) error { return nil }
 // passEligibility confirms every condition the kiosk cannot check and goes
 // on, as a resident who meets them does (uitest.PassEligibility for an
 // App); it does nothing outside the eligibility step.
-func passEligibility(a *App) {
-	st := a.m.State()
-	if st.Step != flow.StepEligibility {
-		return
-	}
-	for i, r := range st.Eligibility {
-		if r.Outcome == flow.RuleConfirm && !r.Confirmed {
-			a.Dispatch(flow.ConfirmCondition{Index: i, Yes: true})
-		}
-	}
-	a.Dispatch(flow.Next{})
-}
+func passEligibility(a *App) { uitest.ConfirmEligibility(a.m.State(), a.Dispatch) }
 
 // TestLateAnswersCarrySeq: a scan and a lookup still running when their
 // resident's session ends are answered after the next resident started

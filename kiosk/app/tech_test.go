@@ -28,21 +28,9 @@ import (
 // the pages; the devices the resident flow prints through are the
 // technician's live devices; the entry lands in the outbox's audit log.
 func TestTechnicianWiredIntoKiosk(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts simulators, platform and engine")
-	}
 	ctx := context.Background()
 	dir := t.TempDir()
-	demo, err := StartDemo(ctx, filepath.Join(dir, "demo"), startDemoPlatform, quietLog)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { demo.Close() })
-	stack, err := OpenStack(ctx, demo.Settings, quietLog)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stack.Close() })
+	demo, stack := demoStack(t, dir, nil)
 	cat, err := catalog.Parse(assets.SampleCatalog)
 	if err != nil {
 		t.Fatal(err)

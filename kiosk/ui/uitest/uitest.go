@@ -387,17 +387,20 @@ func Fictional() flow.Identity {
 // PassEligibility confirms every condition the kiosk cannot check and goes
 // on to the form, as a resident who meets them does; it does nothing
 // outside the eligibility step.
-func PassEligibility(h *Harness) {
-	st := h.Machine.State()
+func PassEligibility(h *Harness) { ConfirmEligibility(h.Machine.State(), h.Dispatch) }
+
+// ConfirmEligibility is PassEligibility for a flow in state st driven by
+// dispatch.
+func ConfirmEligibility(st flow.State, dispatch func(flow.Event)) {
 	if st.Step != flow.StepEligibility {
 		return
 	}
 	for i, r := range st.Eligibility {
 		if r.Outcome == flow.RuleConfirm && !r.Confirmed {
-			h.Dispatch(flow.ConfirmCondition{Index: i, Yes: true})
+			dispatch(flow.ConfirmCondition{Index: i, Yes: true})
 		}
 	}
-	h.Dispatch(flow.Next{})
+	dispatch(flow.Next{})
 }
 
 // Tour drives h through every screen of a session (and the idle warning,
