@@ -59,12 +59,13 @@ type Event struct {
 // WatchOptions tune Watch. Zero values are the defaults.
 type WatchOptions struct {
 	// Interval is the pause between the end of one find poll and the
-	// start of the next. Zero means 25 ms: a card is found within about
-	// 30 ms of being placed, where a read takes 118 ms of wire time at
-	// 115200 baud anyway. One poll is 25 bytes, 2.2 ms of the line at
-	// 115200, and about 0.3 ms of CPU time on a kiosk-class machine, most
-	// of it the Go runtime waking for the timer and the answer (see the
-	// ID-card section of docs/BENCHMARKS.md): about 1 % of one core.
+	// start of the next. Zero means 15 ms: a card is found within about
+	// 20 ms of being placed, where its read takes 118 ms of wire time at
+	// 115200 baud anyway. One poll is 25 bytes (2.2 ms of the line at
+	// 115200) and about 0.3 ms of CPU time on the 2-core reference
+	// machine, most of it the Go runtime waking for the timer and for the
+	// answer rather than the driver's own work: about 2 % of one core
+	// (the ID-card section of docs/BENCHMARKS.md).
 	Interval time.Duration
 	// ReadAttempts is how many find-select-read rounds one placement gets
 	// before ReadFailed, since a card slid on at an angle often reads on the
@@ -97,7 +98,7 @@ func deviceTrouble(err error) bool {
 // it succeeds while the card is there and fails once it has gone.
 func (r *Reader) Watch(ctx context.Context, o WatchOptions) <-chan Event {
 	if o.Interval <= 0 {
-		o.Interval = 25 * time.Millisecond
+		o.Interval = 15 * time.Millisecond
 	}
 	if o.ReadAttempts <= 0 {
 		o.ReadAttempts = 2
