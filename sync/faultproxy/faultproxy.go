@@ -5,7 +5,8 @@
 // (and so committed), answer a request itself (5xx bursts, 429 with
 // Retry-After, garbage, an HTML page), stall a connection half-open, cap the
 // link's rate (one bucket shared by all connections, like a real uplink),
-// cut the link every N bytes, or take the link down altogether.
+// add a fixed round-trip time (a village link's latency, independent of its
+// rate), cut the link every N bytes, or take the link down altogether.
 //
 // It works on bytes, not on parsed HTTP, so it sees what a real link sees.
 // Per-request faults find requests by a simple rule that holds for HTTP/1.1
@@ -126,6 +127,7 @@ type Proxy struct {
 	down     bool
 	conns    map[*pipe]struct{}
 	bucket   *bucket
+	latency  time.Duration // one way: half the round-trip time
 	cutEvery int64
 	cutUp    int64 // upstream bytes counted toward the next cut
 	hardCuts bool
@@ -195,6 +197,16 @@ func (p *Proxy) SetRate(bytesPerSec int64) {
 		return
 	}
 	p.bucket = newBucket(bytesPerSec)
+}
+
+// SetLatency adds a fixed round-trip time: every byte reaches the other
+// side rtt/2 after the link's rate let it go, in both directions, without
+// slowing the rate (bytes in flight are held in a delay line, as on a long
+// wire). It applies to connections opened afterwards; 0 removes it.
+func (p *Proxy) SetLatency(rtt time.Duration) {
+	p.mu.Lock()
+	p.latency = max(rtt/2, 0)
+	p.mu.Unlock()
 }
 
 // CutEvery resets the connection carrying the upload each time another n
@@ -326,7 +338,7 @@ func (p *Proxy) currentBucket() *bucket {
 
 func (p *Proxy) serve(client net.Conn) {
 	p.mu.Lock()
-	down, target, closed := p.down, p.target, p.closed
+	down, target, closed, latency := p.down, p.target, p.closed, p.latency
 	p.mu.Unlock()
 	if down || closed {
 		rst(client)
@@ -340,6 +352,10 @@ func (p *Proxy) serve(client net.Conn) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &pipe{p: p, client: client, server: server, ctx: ctx, cancel: cancel, fresh: true}
+	if latency > 0 {
+		c.toServer = c.newLine(server, &p.bytesUp, latency)
+		c.toClient = c.newLine(client, &p.bytesDown, latency)
+	}
 	p.mu.Lock()
 	if p.closed || p.down {
 		p.mu.Unlock()
@@ -360,6 +376,8 @@ func (p *Proxy) serve(client net.Conn) {
 	}()
 	c.upstream()
 	<-done
+	c.toServer.flush()
+	c.toClient.flush()
 	c.closeGracefully()
 }
 
@@ -378,6 +396,95 @@ type pipe struct {
 	stalled  bool
 	lose     bool
 	dead     bool
+
+	// With latency, what goes to each side waits in a delay line.
+	toServer, toClient *delayLine
+}
+
+// delayLine delivers bytes to one side of a pipe a fixed time after they
+// were sent, in order, from its own goroutine, so the sender is never held
+// up by the delay itself (only by the rate and by backpressure).
+type delayLine struct {
+	ch   chan delayed
+	done chan struct{}
+}
+
+type delayed struct {
+	b          []byte
+	at         time.Time
+	closeWrite bool
+}
+
+func (c *pipe) newLine(w net.Conn, counter *atomic.Int64, delay time.Duration) *delayLine {
+	l := &delayLine{ch: make(chan delayed, 1024), done: make(chan struct{})}
+	go func() {
+		defer close(l.done)
+		for d := range l.ch {
+			if wait := time.Until(d.at.Add(delay)); wait > 0 {
+				t := time.NewTimer(wait)
+				select {
+				case <-c.ctx.Done():
+					t.Stop()
+					for range l.ch { // the sender may still queue; let it
+					}
+					return
+				case <-t.C:
+				}
+			}
+			if d.closeWrite {
+				closeWrite(w)
+				continue
+			}
+			m, err := w.Write(d.b)
+			counter.Add(int64(m))
+			if err != nil {
+				c.reset()
+			}
+		}
+	}()
+	return l
+}
+
+// send queues b (copied) for delivery; it fails once the pipe is reset.
+func (l *delayLine) send(ctx context.Context, d delayed) error {
+	select {
+	case l.ch <- d:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// flush delivers what is queued and stops the line; nil is a no-op.
+func (l *delayLine) flush() {
+	if l == nil {
+		return
+	}
+	close(l.ch)
+	<-l.done
+}
+
+func closeWrite(c net.Conn) {
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.CloseWrite()
+	}
+}
+
+// line is the delay line toward w, nil without latency.
+func (c *pipe) line(w net.Conn) *delayLine {
+	if w == c.server {
+		return c.toServer
+	}
+	return c.toClient
+}
+
+// halfClose passes on an end of stream toward w, after the bytes before it.
+func (c *pipe) halfClose(w net.Conn) {
+	if l := c.line(w); l != nil {
+		l.send(c.ctx, delayed{at: time.Now(), closeWrite: true})
+		return
+	}
+	closeWrite(w)
 }
 
 var methods = []string{"GET ", "HEAD ", "POST ", "PUT ", "PATCH ", "DELETE ", "OPTIONS "}
@@ -473,9 +580,7 @@ func (c *pipe) upstream() {
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				// Half-close toward the platform; let its answer come back.
-				if tc, ok := c.server.(*net.TCPConn); ok {
-					tc.CloseWrite()
-				}
+				c.halfClose(c.server)
 				return
 			}
 			c.reset()
@@ -578,9 +683,7 @@ func (c *pipe) downstream() {
 				stalled := c.stalled
 				c.mu.Unlock()
 				if !stalled {
-					if tc, ok := c.client.(*net.TCPConn); ok {
-						tc.CloseWrite()
-					}
+					c.halfClose(c.client)
 				}
 				return
 			}
@@ -590,8 +693,10 @@ func (c *pipe) downstream() {
 	}
 }
 
-// forward writes b to w through the shared rate bucket.
+// forward writes b to w through the shared rate bucket, and the delay line
+// when the link has latency.
 func (c *pipe) forward(w net.Conn, b []byte, counter *atomic.Int64) error {
+	line := c.line(w)
 	for len(b) > 0 {
 		n := len(b)
 		if bk := c.p.currentBucket(); bk != nil {
@@ -601,6 +706,13 @@ func (c *pipe) forward(w net.Conn, b []byte, counter *atomic.Int64) error {
 			if err := bk.wait(c.ctx, n); err != nil {
 				return err
 			}
+		}
+		if line != nil {
+			if err := line.send(c.ctx, delayed{b: bytes.Clone(b[:n]), at: time.Now()}); err != nil {
+				return err
+			}
+			b = b[n:]
+			continue
 		}
 		m, err := w.Write(b[:n])
 		counter.Add(int64(m))

@@ -306,3 +306,55 @@ func TestRuleMatchesABodyWrittenAfterTheHead(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestLatencyDelaysEveryExchange: with a round-trip time set, each request
+// over a kept-alive connection takes at least that long (a lower bound,
+// never an upper one), the bytes arrive intact and in order in both
+// directions, and faults still apply.
+func TestLatencyDelaysEveryExchange(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.Write(b)
+	}))
+	defer srv.Close()
+	p, err := New(strings.TrimPrefix(srv.URL, "http://"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	const rtt = 80 * time.Millisecond
+	p.SetLatency(rtt)
+	p.SetRate(4 << 20)
+	body := make([]byte, 300<<10)
+	for i := range body {
+		body[i] = byte(i * 13)
+	}
+	c := &http.Client{}
+	for i := 0; i < 4; i++ {
+		start := time.Now()
+		resp, err := c.Post(p.URL(), "application/octet-stream", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		echo, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !bytes.Equal(echo, body) {
+			t.Fatalf("request %d: data changed through the delay line", i)
+		}
+		if took := time.Since(start); took < rtt {
+			t.Fatalf("request %d answered in %v, under the round trip of %v", i, took, rtt)
+		}
+	}
+	// The last answer's count may still be on its way into Stats.
+	if st := p.Stats(); st.Conns != 1 || st.BytesUp < 4*300<<10 || st.BytesDown < 3*300<<10 {
+		t.Fatalf("stats %+v", st)
+	}
+	lost := p.Add(&Rule{Match: "POST ", Times: 1, Action: Action{Kind: LoseResponse}})
+	if _, err := c.Post(p.URL(), "text/plain", strings.NewReader("x")); err == nil || lost.Hits() != 1 {
+		t.Fatalf("a lost answer under latency: err %v, hits %d", err, lost.Hits())
+	}
+	p.SetDown(true)
+	if _, err := c.Post(p.URL(), "text/plain", strings.NewReader("x")); err == nil {
+		t.Fatal("request through a link that is down")
+	}
+}
