@@ -102,6 +102,7 @@ type Store struct {
 	bucket   string
 	prefix   string
 	assembly chan struct{}
+	known    *knownBlobs
 }
 
 var _ platform.BlobStore = (*Store)(nil)
@@ -124,7 +125,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("s3: %w", err)
 	}
-	s := &Store{c: c, bucket: cfg.Bucket, prefix: cfg.Prefix, assembly: make(chan struct{}, assemblers)}
+	s := &Store{c: c, bucket: cfg.Bucket, prefix: cfg.Prefix, assembly: make(chan struct{}, assemblers), known: newKnownBlobs(knownMax, knownTTL)}
 	ok, err := c.BucketExists(ctx, cfg.Bucket)
 	if err != nil {
 		return nil, fmt.Errorf("s3 bucket %s: %w", cfg.Bucket, err)
@@ -159,7 +160,12 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // Complete reports whether the blob is stored and verified, and its size.
+// A blob this instance stored or saw complete a short while ago is
+// answered from memory (see knownBlobs); otherwise the bucket is asked.
 func (s *Store) Complete(ctx context.Context, sha string) (bool, int64, error) {
+	if n, ok := s.known.get(sha); ok {
+		return true, n, nil
+	}
 	info, err := s.c.StatObject(ctx, s.bucket, s.blobKey(sha), minio.StatObjectOptions{})
 	if isNotFound(err) {
 		return false, 0, nil
@@ -167,6 +173,7 @@ func (s *Store) Complete(ctx context.Context, sha string) (bool, int64, error) {
 	if err != nil {
 		return false, 0, fmt.Errorf("blob %s: %w", sha, err)
 	}
+	s.known.add(sha, info.Size)
 	return true, info.Size, nil
 }
 
@@ -314,12 +321,23 @@ func (s *Store) Append(ctx context.Context, sha string, offset, length int64, ch
 }
 
 func (s *Store) putPiece(ctx context.Context, sha string, off int64, b []byte) error {
-	_, err := s.c.PutObject(ctx, s.bucket, s.pieceKey(sha, off), bytes.NewReader(b), int64(len(b)),
-		minio.PutObjectOptions{ContentType: "application/octet-stream", DisableMultipart: true})
-	if err != nil {
+	sum := sha256.Sum256(b)
+	if err := s.put(ctx, s.pieceKey(sha, off), b, hex.EncodeToString(sum[:])); err != nil {
 		return fmt.Errorf("blob %s: store piece at %d: %w", sha, off, err)
 	}
 	return nil
+}
+
+// put stores b, whose hex SHA-256 is sum, in one PUT signed with that
+// hash (X-Amz-Content-Sha256): the object store checks the bytes against
+// it, so a blob's address is verified once more where it is kept. minio's
+// PutObject would instead sign the body in chunks over plain HTTP (every
+// chunk hashed and HMACed again on both sides) and know nothing of the
+// hash we already have.
+func (s *Store) put(ctx context.Context, key string, b []byte, sum string) error {
+	_, err := minio.Core{Client: s.c}.PutObject(ctx, s.bucket, key, bytes.NewReader(b), int64(len(b)), "", sum,
+		minio.PutObjectOptions{ContentType: "application/octet-stream", DisableContentSha256: true})
+	return err
 }
 
 // appendWhole takes a blob that should arrive whole in this request: it is
@@ -366,12 +384,12 @@ func (s *Store) appendWhole(ctx context.Context, sha string, length int64, chunk
 	return length, nil
 }
 
+// putBlob stores a blob whose bytes were checked to hash to sha.
 func (s *Store) putBlob(ctx context.Context, sha string, data []byte) error {
-	_, err := s.c.PutObject(ctx, s.bucket, s.blobKey(sha), bytes.NewReader(data), int64(len(data)),
-		minio.PutObjectOptions{ContentType: "application/octet-stream", DisableMultipart: true})
-	if err != nil {
+	if err := s.put(ctx, s.blobKey(sha), data, sha); err != nil {
 		return fmt.Errorf("blob %s: store: %w", sha, err)
 	}
+	s.known.add(sha, int64(len(data)))
 	return nil
 }
 

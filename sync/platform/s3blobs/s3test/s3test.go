@@ -111,7 +111,11 @@ func (s *Server) URL(bucket string) string {
 // Restart starts the gateway again on the same address and directory
 // after Kill.
 func (s *Server) Restart(ctx context.Context) error {
-	cmd := exec.Command(s.bin, "--access", AccessKey, "--secret", SecretKey, "--port", s.Addr, "--quiet", "posix", s.Dir)
+	// --keep-alive: without it the gateway closes every connection after
+	// one request, so each request to the bucket also paid a TCP
+	// connection's setup and teardown on both sides (as a real S3 service
+	// does not make a client do).
+	cmd := exec.Command(s.bin, "--access", AccessKey, "--secret", SecretKey, "--port", s.Addr, "--keep-alive", "--quiet", "posix", s.Dir)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	log, err := os.OpenFile(filepath.Join(os.TempDir(), "onedoor-versitygw-"+strconv.Itoa(os.Getpid())+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err == nil {
