@@ -56,52 +56,78 @@ type sealedPage struct {
 	size   int64 // sealed bytes in all
 }
 
-// sealPages hashes and seals every page, one goroutine per page (on a
-// multi-megabyte form this is most of Submit's CPU). It returns the hex
-// SHA-256 of every page in order, and the distinct pages sealed.
-func (s *Store) sealPages(ms []Material) ([]string, []sealedPage, error) {
+// pageSealer hashes and seals a submission's pages in the background,
+// one goroutine per page: Submit waits for the hashes (the rows and the
+// validation need them) and goes on writing its rows while the pages are
+// still being sealed, taking each page when it is ready, so most of the
+// sealing overlaps the transaction instead of preceding it.
+type pageSealer struct {
+	sums   []string // hex SHA-256 of every page, in order; valid after hashed.Wait
+	pages  []sealedPage
+	errs   []error
+	hashed sync.WaitGroup
+	done   []chan struct{} // closed when page i is sealed (or failed)
+}
+
+func (s *Store) startSealing(ms []Material) *pageSealer {
 	var all [][]byte
 	for _, m := range ms {
 		for _, p := range m.Pages {
 			all = append(all, p.Data)
 		}
 	}
-	sums := make([]string, len(all))
-	out := make([]sealedPage, len(all))
-	errs := make([]error, len(all))
-	var wg sync.WaitGroup
+	ps := &pageSealer{sums: make([]string, len(all)), pages: make([]sealedPage, len(all)),
+		errs: make([]error, len(all)), done: make([]chan struct{}, len(all))}
+	ps.hashed.Add(len(all))
+	seg := s.segmentSize()
 	for i, d := range all {
-		wg.Add(1)
+		ps.done[i] = make(chan struct{})
 		go func() {
-			defer wg.Done()
+			defer close(ps.done[i])
 			sum := sha256.Sum256(d)
-			sums[i] = hex.EncodeToString(sum[:])
-			h, segs, err := sealed.SealSegments(s.keys.blob, d, sum[:], s.segmentSize())
-			out[i] = sealedPage{sha: sums[i], header: h, segs: segs, size: sealed.SealedSize(int64(len(d)), s.segmentSize())}
-			errs[i] = err
+			sha := hex.EncodeToString(sum[:])
+			ps.sums[i] = sha
+			ps.hashed.Done()
+			h, segs, err := sealed.SealSegments(s.keys.blob, d, sum[:], seg)
+			ps.pages[i] = sealedPage{sha: sha, header: h, segs: segs, size: sealed.SealedSize(int64(len(d)), seg)}
+			ps.errs[i] = err
 		}()
 	}
-	wg.Wait()
-	seen := map[string]bool{}
-	distinct := out[:0]
-	for i, p := range out {
-		if errs[i] != nil {
-			return nil, nil, fmt.Errorf("outbox: seal page: %w", errs[i])
-		}
-		if !seen[p.sha] {
-			seen[p.sha] = true
-			distinct = append(distinct, p)
-		}
-	}
-	return sums, distinct, nil
+	return ps
 }
 
-// storeBlobs inserts the pages no intact stored blob already holds, inside
-// the caller's transaction. Finding a blob and naming it happen in one
+// distinct returns the index of the first page of each content address.
+func (ps *pageSealer) distinct() []int {
+	seen := map[string]bool{}
+	var out []int
+	for i, sha := range ps.sums {
+		if !seen[sha] {
+			seen[sha] = true
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// page waits for page i to be sealed.
+func (ps *pageSealer) page(ctx context.Context, i int) (sealedPage, error) {
+	select {
+	case <-ps.done[i]:
+	case <-ctx.Done():
+		return sealedPage{}, ctx.Err()
+	}
+	if err := ps.errs[i]; err != nil {
+		return sealedPage{}, fmt.Errorf("outbox: seal page: %w", err)
+	}
+	return ps.pages[i], nil
+}
+
+// storeBlobs inserts, inside the caller's transaction, the pages no intact
+// stored blob already holds. Finding a blob and naming it happen in one
 // immediate transaction, so a purge (also one) can never remove a blob
 // between this check and the commit of the rows that name it. It returns
 // the sealed bytes written.
-func (s *Store) storeBlobs(ctx context.Context, tx *sql.Tx, pages []sealedPage) (int64, error) {
+func (s *Store) storeBlobs(ctx context.Context, tx *sql.Tx, ps *pageSealer) (int64, error) {
 	var written int64
 	var ins *sql.Stmt
 	defer func() {
@@ -109,24 +135,29 @@ func (s *Store) storeBlobs(ctx context.Context, tx *sql.Tx, pages []sealedPage) 
 			ins.Close()
 		}
 	}()
-	for _, p := range pages {
+	for _, i := range ps.distinct() {
+		sha := ps.sums[i]
 		var header []byte
-		err := tx.QueryRowContext(ctx, `SELECT header FROM blobs WHERE sha256 = ?`, p.sha).Scan(&header)
+		err := tx.QueryRowContext(ctx, `SELECT header FROM blobs WHERE sha256 = ?`, sha).Scan(&header)
 		switch {
 		case err == nil:
 			// Share it only if it is known good: a damaged blob is
 			// replaced by this fresh copy, for every row that names it.
-			if s.dbBlobIntact(ctx, tx, p.sha, header) {
+			if s.dbBlobIntact(ctx, tx, sha, header) {
 				continue
 			}
-			s.log.Warn("stored blob fails authentication; writing it again", "sha256", p.sha)
-			if _, err := tx.ExecContext(ctx, `DELETE FROM blobs WHERE sha256 = ?`, p.sha); err != nil {
+			s.log.Warn("stored blob fails authentication; writing it again", "sha256", sha)
+			if _, err := tx.ExecContext(ctx, `DELETE FROM blobs WHERE sha256 = ?`, sha); err != nil {
 				return written, fmt.Errorf("outbox: replace damaged blob: %w", mapDiskFull(err))
 			}
 		case !errors.Is(err, sql.ErrNoRows):
 			return written, fmt.Errorf("outbox: look up blob: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO blobs (sha256, header) VALUES (?, ?)`, p.sha, p.header); err != nil {
+		p, err := ps.page(ctx, i)
+		if err != nil {
+			return written, err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO blobs (sha256, header) VALUES (?, ?)`, sha, p.header); err != nil {
 			return written, fmt.Errorf("outbox: insert blob: %w", mapDiskFull(err))
 		}
 		if ins == nil {
@@ -134,8 +165,8 @@ func (s *Store) storeBlobs(ctx context.Context, tx *sql.Tx, pages []sealedPage) 
 				return written, fmt.Errorf("outbox: insert blob segment: %w", mapDiskFull(err))
 			}
 		}
-		for i, seg := range p.segs {
-			if _, err := ins.ExecContext(ctx, p.sha, i, seg); err != nil {
+		for j, seg := range p.segs {
+			if _, err := ins.ExecContext(ctx, sha, j, seg); err != nil {
 				return written, fmt.Errorf("outbox: insert blob segment: %w", mapDiskFull(err))
 			}
 		}

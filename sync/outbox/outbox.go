@@ -148,7 +148,7 @@ type Store struct {
 
 // submitHooks are called, when set, at Submit's steps.
 type submitHooks struct {
-	sealed       func() // pages hashed and sealed; no transaction yet
+	hashed       func() // pages hashed (still being sealed); no transaction yet
 	beforeCommit func() // rows and pages written, transaction open
 }
 

@@ -103,12 +103,11 @@ func (s *Store) Submit(ctx context.Context, sub NewSubmission) (Receipt, error) 
 		Applicant: sub.Applicant, Agent: sub.Agent, Form: sub.Form,
 	}
 	var pages []pageRef
-	sums, blobs, err := s.sealPages(sub.Materials)
-	if err != nil {
-		return Receipt{}, err
-	}
-	if s.hooks != nil && s.hooks.sealed != nil {
-		s.hooks.sealed()
+	sealer := s.startSealing(sub.Materials)
+	sealer.hashed.Wait()
+	sums := sealer.sums
+	if s.hooks != nil && s.hooks.hashed != nil {
+		s.hooks.hashed()
 	}
 	for i, m := range sub.Materials {
 		ref := api.MaterialRef{MaterialID: m.MaterialID, Kind: m.Kind, PromiseText: m.PromiseText, CertNumber: m.CertNumber}
@@ -153,7 +152,7 @@ func (s *Store) Submit(ctx context.Context, sub NewSubmission) (Receipt, error) 
 	if err := s.checkSpace(pages); err != nil {
 		return Receipt{}, err
 	}
-	number, written, err := s.insertSubmission(ctx, id, day, now, sub, sealedRow, pages, blobs)
+	number, written, err := s.insertSubmission(ctx, id, day, now, sub, sealedRow, pages, sealer)
 	if err != nil {
 		return Receipt{}, err
 	}
@@ -163,10 +162,11 @@ func (s *Store) Submit(ctx context.Context, sub NewSubmission) (Receipt, error) 
 	return Receipt{Number: number, UUID: id, LookupCode: code}, nil
 }
 
-// insertSubmission writes the rows and the pages not stored yet in one
-// immediate transaction and commits it: the one flush of a Submit. It
-// returns the receipt number and the sealed page bytes it wrote.
-func (s *Store) insertSubmission(ctx context.Context, id, day string, now time.Time, sub NewSubmission, sealedRow []byte, pages []pageRef, blobs []sealedPage) (string, int64, error) {
+// insertSubmission writes the rows and then the pages not stored yet,
+// taking each from the sealer as it is ready, in one immediate
+// transaction, and commits it: the one flush of a Submit. It returns the
+// receipt number and the sealed page bytes it wrote.
+func (s *Store) insertSubmission(ctx context.Context, id, day string, now time.Time, sub NewSubmission, sealedRow []byte, pages []pageRef, sealer *pageSealer) (string, int64, error) {
 	tx, err := s.begin(ctx)
 	if err != nil {
 		return "", 0, err
@@ -203,7 +203,7 @@ func (s *Store) insertSubmission(ctx context.Context, id, day string, now time.T
 	if err := audit(ctx, tx, now, "submit", number, fmt.Sprintf("item=%s pages=%d bytes=%d", sub.ItemID, len(pages), total)); err != nil {
 		return "", 0, mapDiskFull(err)
 	}
-	written, err := s.storeBlobs(ctx, tx, blobs)
+	written, err := s.storeBlobs(ctx, tx, sealer)
 	if err != nil {
 		return "", 0, err
 	}
