@@ -95,6 +95,19 @@ func (w *watchdog) kick() {
 	w.mu.Unlock()
 }
 
+// extend gives the next quiet spell d more than usual, once: the time a
+// body handed to the kernel may take to drain over a slow link.
+func (w *watchdog) extend(d time.Duration) {
+	if w.timer == nil {
+		return
+	}
+	w.mu.Lock()
+	if !w.done {
+		w.timer.Reset(w.d + d)
+	}
+	w.mu.Unlock()
+}
+
 func (w *watchdog) stop() {
 	if w.timer == nil {
 		return
@@ -112,7 +125,16 @@ type progressBody struct {
 	rc       io.ReadCloser
 	wd       *watchdog
 	throttle *Throttle
+	n        int64
 }
+
+// drainRate is the slowest uplink the stall watchdog allows for, in bytes
+// per second (64 kbit/s). A body is "read" as soon as net/http has handed
+// it to the kernel, whose socket buffers can hold megabytes; on a slow link
+// they drain long after the last read, while nothing moves that the
+// watchdog can see. So once the whole body is read, the wait for the
+// answer may take the idle timeout plus the body's size at this rate.
+const drainRate = 8 << 10
 
 func (b *progressBody) Read(p []byte) (int, error) {
 	if b.throttle != nil {
@@ -121,12 +143,16 @@ func (b *progressBody) Read(p []byte) (int, error) {
 		}
 	}
 	n, err := b.rc.Read(p)
+	b.n += int64(n)
 	b.wd.kick()
 	if n > 0 && b.throttle != nil {
 		if werr := b.throttle.WaitN(b.ctx, n); werr != nil {
 			return n, werr
 		}
 		b.wd.kick()
+	}
+	if err == io.EOF {
+		b.wd.extend(time.Duration(b.n) * time.Second / drainRate)
 	}
 	return n, err
 }
