@@ -750,3 +750,30 @@ func TestThrottleCapsUpload(t *testing.T) {
 		t.Fatal("blob incomplete")
 	}
 }
+
+// TestBodyDrainingSlowlyIsNotAStall: on a slow link the kernel takes a
+// whole chunk at once and sends it for seconds, while nothing moves that
+// the client can see; the stall watchdog must wait for that, not cut a
+// healthy upload (it did, with a 1 MiB batch on a 1 Mbit/s link).
+func TestBodyDrainingSlowlyIsNotAStall(t *testing.T) {
+	f, srv := newFakePlatform(t)
+	px, err := faultproxy.New(strings.TrimPrefix(srv.URL, "http://"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer px.Close()
+	px.SetRate(96 << 10) // 256 KiB take about 2.7 s
+	c := newTestClient(t, px.URL(), func(c *Config) { c.IdleTimeout = 300 * time.Millisecond; c.RetryMax = -1 })
+	data := bytes.Repeat([]byte("slow link "), 256<<10/10)
+	sum := sha256.Sum256(data)
+	sha := hex.EncodeToString(sum[:])
+	st, err := c.UploadNewBlob(context.Background(), sha, int64(len(data)), bytes.NewReader(data), nil)
+	if err != nil || st.Attempts != 1 {
+		t.Fatalf("upload over a slow link: %v after %d attempts", err, st.Attempts)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.complete[sha] {
+		t.Fatal("blob not complete on the platform")
+	}
+}
