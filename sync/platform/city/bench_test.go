@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -18,14 +19,17 @@ import (
 
 	"onedoor/sync/api"
 	"onedoor/sync/platform"
+	"onedoor/sync/platform/city/cputest"
 )
 
 const benchKiosks = 200
 
 // benchIntake has 200 kiosks, each with its own connections, POST signed
 // submissions without blobs, spread round-robin over the instances' URLs,
-// and reports submissions per second.
-func benchIntake(b *testing.B, o Options, instances int) {
+// and reports submissions per second and the CPU time per submission of
+// this process (kiosks and instances) and the process trees in servers
+// (PostgreSQL).
+func benchIntake(b *testing.B, o Options, instances int, servers ...int) {
 	ctx := b.Context()
 	var urls []string
 	var first *Platform
@@ -53,6 +57,11 @@ func benchIntake(b *testing.B, o Options, instances int) {
 	}
 	var next, failed atomic.Int64
 	var wg sync.WaitGroup
+	roots := append([]int{os.Getpid()}, servers...)
+	cpu0, err := cputest.Tree(roots...)
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.ResetTimer()
 	start := time.Now()
 	for k := range benchKiosks {
@@ -92,10 +101,15 @@ func benchIntake(b *testing.B, o Options, instances int) {
 	wg.Wait()
 	el := time.Since(start)
 	b.StopTimer()
+	cpu1, err := cputest.Tree(roots...)
+	if err != nil {
+		b.Fatal(err)
+	}
 	if f := failed.Load(); f > 0 {
 		b.Fatalf("%d of %d submissions failed", f, b.N)
 	}
 	b.ReportMetric(float64(b.N)/el.Seconds(), "subs/s")
+	b.ReportMetric(float64((cpu1-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/sub")
 }
 
 // BenchmarkIntake200KiosksPostgres2Instances: 200 kiosks submit without
@@ -104,7 +118,12 @@ func benchIntake(b *testing.B, o Options, instances int) {
 //
 //	go test -run '^$' -bench 'Intake200' -benchtime 5000x ./sync/platform/city/
 func BenchmarkIntake200KiosksPostgres2Instances(b *testing.B) {
-	benchIntake(b, Options{DB: durablePG.get(b).DB(b), Blobs: gw.Bucket(b), DataKey: filepath.Join(b.TempDir(), "data.key")}, 2)
+	pg := durablePG.get(b)
+	pid, err := pg.PID()
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchIntake(b, Options{DB: pg.DB(b), Blobs: gw.Bucket(b), DataKey: filepath.Join(b.TempDir(), "data.key")}, 2, pid)
 }
 
 // BenchmarkIntake200KiosksSQLite is the same-run baseline: one instance on

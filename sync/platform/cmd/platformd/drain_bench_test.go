@@ -15,6 +15,7 @@ import (
 	"onedoor/sync/outbox/devdata"
 	"onedoor/sync/platform"
 	"onedoor/sync/platform/city"
+	"onedoor/sync/platform/city/cputest"
 	"onedoor/sync/platform/pgstore/pgtest"
 	"onedoor/sync/platform/s3blobs/s3test"
 )
@@ -48,14 +49,22 @@ func BenchmarkDrainPostgresS3(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	benchDrain(b, city.Options{DB: db, Blobs: gw.URL("drain")}, 2)
+	pid, err := pg.PID()
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchDrain(b, city.Options{DB: db, Blobs: gw.URL("drain")}, 2, pid)
 }
 
 func BenchmarkDrainSQLiteDisk(b *testing.B) {
 	benchDrain(b, city.Options{Data: b.TempDir()}, 1)
 }
 
-func benchDrain(b *testing.B, o city.Options, instances int) {
+// benchDrain reports submissions and bytes per second and the CPU time
+// per submission of this process and its children (the kiosk's engine,
+// platformd, HAProxy, the object store) and of the process trees in
+// serverPIDs (PostgreSQL).
+func benchDrain(b *testing.B, o city.Options, instances int, serverPIDs ...int) {
 	const count, attach = 1000, 64 << 10
 	haproxy, err := exec.LookPath("haproxy")
 	if err != nil {
@@ -127,6 +136,11 @@ func benchDrain(b *testing.B, o city.Options, instances int) {
 			b.Fatal(err)
 		}
 	}
+	roots := append([]int{os.Getpid()}, serverPIDs...)
+	cpu0, err := cputest.Tree(roots...)
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.ResetTimer()
 	start := time.Now()
 	for {
@@ -140,6 +154,11 @@ func benchDrain(b *testing.B, o city.Options, instances int) {
 	}
 	el := time.Since(start)
 	b.StopTimer()
+	cpu1, err := cputest.Tree(roots...)
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.ReportMetric(float64(count)/el.Seconds(), "subs/s")
+	b.ReportMetric(float64((cpu1-cpu0).Microseconds())/1000/count, "cpu-ms/sub")
 	b.ReportMetric(float64(count*attach)/el.Seconds()/1e6, "MB/s")
 }
