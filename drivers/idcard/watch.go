@@ -62,10 +62,10 @@ type WatchOptions struct {
 	// start of the next. Zero means 15 ms: a card is found within about
 	// 20 ms of being placed, where its read takes 118 ms of wire time at
 	// 115200 baud anyway. One poll is 25 bytes (2.2 ms of the line at
-	// 115200) and about 0.3 ms of CPU time on the 2-core reference
-	// machine, most of it the Go runtime waking for the timer and for the
-	// answer rather than the driver's own work: about 2 % of one core
-	// (the ID-card section of docs/BENCHMARKS.md).
+	// 115200) and 0.3–0.75 ms of CPU time on the shared 2-core test
+	// machine, most of it the Go runtime waking for the timer and the
+	// system calls rather than the driver's own work: 2.2–3.7 % of one
+	// core, median 2.5 % (the ID-card section of docs/BENCHMARKS.md).
 	Interval time.Duration
 	// ReadAttempts is how many find-select-read rounds one placement gets
 	// before ReadFailed, since a card slid on at an angle often reads on the
