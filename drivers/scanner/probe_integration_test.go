@@ -6,11 +6,11 @@ import (
 	"strings"
 	"testing"
 
-	"onedoor/drivers/escpos"
 	"onedoor/drivers/idcard"
 	"onedoor/drivers/printer"
 	"onedoor/drivers/probe"
 	"onedoor/drivers/sim"
+	"onedoor/internal/simtest"
 )
 
 // TestProbeFindsScannerAmongOtherDevices runs the real probe over three
@@ -21,16 +21,9 @@ func TestProbeFindsScannerAmongOtherDevices(t *testing.T) {
 	if testing.Short() {
 		t.Skip("probes every baud on three ports")
 	}
-	prof, err := escpos.LoadProfile("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pr, err := sim.NewPrinter(prof, sim.WithLogger(slog.New(slog.DiscardHandler)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	pr, printerPTY, _ := simtest.Printer(t, "", simtest.Profile(t, ""), sim.WithLogger(slog.New(slog.DiscardHandler)))
 	ports := []string{
-		servePTY(t, pr.Serve),
+		printerPTY.SlavePath,
 		servePTY(t, sim.NewIDCard(sim.IDCardConfig{Logger: slog.New(slog.DiscardHandler)}).Serve),
 		servePTY(t, sim.NewScanner(sim.WithScannerBaud(115200)).Serve),
 	}

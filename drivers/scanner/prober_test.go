@@ -8,29 +8,15 @@ import (
 	"testing"
 	"time"
 
-	"onedoor/drivers/escpos"
 	"onedoor/drivers/serialport"
 	"onedoor/drivers/sim"
+	"onedoor/internal/simtest"
 )
 
 // servePTY runs serve on a fresh pty and returns the slave path.
 func servePTY(t *testing.T, serve func(context.Context, *sim.PTY) error) string {
 	t.Helper()
-	pt, err := sim.OpenPTY("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = serve(ctx, pt)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		pt.Close()
-		<-done
-	})
+	pt, _ := simtest.Serve(t, "", serve)
 	return pt.SlavePath
 }
 
@@ -70,15 +56,8 @@ func TestProberIdentifiesScannerAtItsBaud(t *testing.T) {
 // The hello must do nothing to a receipt printer: no character printed,
 // no command started that would swallow the next bytes.
 func TestHelloIsHarmlessToAPrinter(t *testing.T) {
-	prof, err := escpos.LoadProfile("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pr, err := sim.NewPrinter(prof, sim.WithLogger(slog.New(slog.DiscardHandler)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := openPort(t, servePTY(t, pr.Serve), 115200)
+	pr, pt, _ := simtest.Printer(t, "", simtest.Profile(t, ""), sim.WithLogger(slog.New(slog.DiscardHandler)))
+	p := openPort(t, pt.SlavePath, 115200)
 	start := time.Now()
 	if detail, ok := (Prober{}).Identify(context.Background(), p); ok {
 		t.Fatalf("a printer was taken for a scanner: %q", detail)

@@ -32,25 +32,31 @@ func Profile(t testing.TB, name string) escpos.Profile {
 	return prof
 }
 
-// Printer serves a simulated printer of profile prof on a new PTY (with a
-// stable link at link unless it is "") until the test ends or stop is
-// called (as when its USB adapter is pulled): stop closes the PTY and
-// waits for the simulator to return.
-func Printer(t testing.TB, link string, prof escpos.Profile, opts ...sim.PrinterOption) (sp *sim.Printer, pt *sim.PTY, stop func()) {
+// Serve runs serve (a simulator's Serve) on a new PTY (with a stable link
+// at link unless it is "") until the test ends or stop is called (as when
+// its USB adapter is pulled): stop closes the PTY and waits for serve to
+// return.
+func Serve(t testing.TB, link string, serve func(context.Context, *sim.PTY) error) (pt *sim.PTY, stop func()) {
 	t.Helper()
 	pt, err := sim.OpenPTY(link)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sp, err = sim.NewPrinter(prof, opts...)
-	if err != nil {
-		pt.Close()
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); sp.Serve(ctx, pt) }()
+	go func() { defer close(done); _ = serve(ctx, pt) }()
 	stop = sync.OnceFunc(func() { cancel(); pt.Close(); <-done })
 	t.Cleanup(stop)
+	return pt, stop
+}
+
+// Printer serves a simulated printer of profile prof as Serve does.
+func Printer(t testing.TB, link string, prof escpos.Profile, opts ...sim.PrinterOption) (sp *sim.Printer, pt *sim.PTY, stop func()) {
+	t.Helper()
+	sp, err := sim.NewPrinter(prof, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pt, stop = Serve(t, link, sp.Serve)
 	return sp, pt, stop
 }
