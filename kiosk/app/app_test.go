@@ -28,9 +28,7 @@ const (
 // at Home and ends on the receipt screen with the receipt printed.
 func (r *rig) applyPensionCert() string {
 	r.t.Helper()
-	r.tap("我要办事")
-	r.tap("城乡居民养老保险待遇领取资格认证")
-	r.tap("开始办理")
+	r.startPensionCert()
 	r.placeCard("resident", flow.StepForm)
 	r.typeKeys(phone)
 	r.tap("下一步")
@@ -128,9 +126,7 @@ func TestIdleTimeoutWipesScreen(t *testing.T) {
 	for _, stop := range []flow.Step{flow.StepForm, flow.StepReview} {
 		t.Run(stop.String(), func(t *testing.T) {
 			r := newRig(t)
-			r.tap("我要办事")
-			r.tap("城乡居民养老保险待遇领取资格认证")
-			r.tap("开始办理")
+			r.startPensionCert()
 			r.placeCard("resident", flow.StepForm)
 			r.typeKeys(phone)
 			if stop == flow.StepReview {

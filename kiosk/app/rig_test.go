@@ -424,6 +424,15 @@ func (r *rig) decideInBackOffice(uuid, status, note string) {
 	post(page+"/decide", url.Values{"csrf": {csrf(page)}, "status": {status}, "note": {note}, "confirm": {"yes"}})
 }
 
+// startPensionCert opens the pension eligibility check (城乡居民养老保险待遇
+// 领取资格认证) from Home and starts it: the kiosk then asks for the card.
+func (r *rig) startPensionCert() {
+	r.t.Helper()
+	r.tap("我要办事")
+	r.tap("城乡居民养老保险待遇领取资格认证")
+	r.tap("开始办理")
+}
+
 // startResidencePermit opens the residence permit (居住证申领) from Home,
 // reads card, fills the form and waits on the materials screen.
 func (r *rig) startResidencePermit(card string) {

@@ -41,9 +41,7 @@ func (r *rig) typeHan(pinyin string, han rune) {
 // hukou and age rules are judged on the principal, not the agent.
 func TestAgentPathRecordsBothPeople(t *testing.T) {
 	r := newRig(t)
-	r.tap("我要办事")
-	r.tap("城乡居民养老保险待遇领取资格认证")
-	r.tap("开始办理")
+	r.startPensionCert()
 	r.waitStep(flow.StepIdentify)
 	r.tap("为他人代办")
 	if err := r.demo.Card.Place("resident"); err != nil { // the agent's own card

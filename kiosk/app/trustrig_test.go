@@ -41,9 +41,7 @@ func (r *rig) outboxEmpty(what string) {
 // identify screen with no applicant, and nothing reaches the outbox (人证合一).
 func TestTypedIDNeverReachesOutbox(t *testing.T) {
 	r := newRig(t)
-	r.tap("我要办事")
-	r.tap("城乡居民养老保险待遇领取资格认证")
-	r.tap("开始办理")
+	r.startPensionCert()
 	r.waitStep(flow.StepIdentify)
 	if n := len(uitest.Fields(r.win.Content())); n != 0 {
 		t.Fatalf("identify shows %d input boxes; a typed number must not identify", n)
@@ -88,9 +86,7 @@ func TestTypedIDNeverReachesOutbox(t *testing.T) {
 // on screen; paging to it enables consent and the application goes through.
 func TestConsentWaitsForWholeNotice(t *testing.T) {
 	r := newRig(t)
-	r.tap("我要办事")
-	r.tap("城乡居民养老保险待遇领取资格认证")
-	r.tap("开始办理")
+	r.startPensionCert()
 	r.placeCard("resident", flow.StepForm)
 	r.typeKeys(phone)
 	r.tap("下一步")

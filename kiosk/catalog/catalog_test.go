@@ -305,17 +305,7 @@ func TestSearchAndThemes(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.query, func(t *testing.T) {
-			got := ids(c.Search(tc.query))
-			for _, w := range tc.want {
-				if !slices.Contains(got, w) {
-					t.Errorf("Search(%q) = %v, lacks %s", tc.query, got, w)
-				}
-			}
-			for _, w := range tc.notWant {
-				if slices.Contains(got, w) {
-					t.Errorf("Search(%q) = %v, should not have %s", tc.query, got, w)
-				}
-			}
+			checkSearch(t, c, tc.query, tc.want, tc.notWant)
 		})
 	}
 	if n := len(c.Search("")); n != len(c.Items) {
@@ -328,6 +318,26 @@ func TestSearchAndThemes(t *testing.T) {
 	for _, th := range c.Themes {
 		if len(c.ByTheme(th.ID)) == 0 {
 			t.Errorf("theme %s has no items", th.ID)
+		}
+	}
+}
+
+// checkSearch checks that Search(query) finds every item of want and none
+// of notWant (by id).
+func checkSearch(t *testing.T, c *Catalog, query string, want, notWant []string) {
+	t.Helper()
+	var got []string
+	for _, it := range c.Search(query) {
+		got = append(got, it.ID)
+	}
+	for _, w := range want {
+		if !slices.Contains(got, w) {
+			t.Errorf("Search(%q) = %v, lacks %s", query, got, w)
+		}
+	}
+	for _, w := range notWant {
+		if slices.Contains(got, w) {
+			t.Errorf("Search(%q) = %v, should not have %s", query, got, w)
 		}
 	}
 }

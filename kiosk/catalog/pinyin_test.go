@@ -117,20 +117,7 @@ func TestSearchPinyin(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.query, func(t *testing.T) {
-			var got []string
-			for _, it := range c.Search(tc.query) {
-				got = append(got, it.ID)
-			}
-			for _, w := range tc.want {
-				if !slices.Contains(got, w) {
-					t.Errorf("Search(%q) = %v, lacks %s", tc.query, got, w)
-				}
-			}
-			for _, w := range tc.notWant {
-				if slices.Contains(got, w) {
-					t.Errorf("Search(%q) = %v, should not have %s", tc.query, got, w)
-				}
-			}
+			checkSearch(t, c, tc.query, tc.want, tc.notWant)
 		})
 	}
 }
