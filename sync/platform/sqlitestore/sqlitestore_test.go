@@ -13,7 +13,6 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 
 	"onedoor/sync/platform"
-	"onedoor/sync/platform/storetest"
 )
 
 func TestPragmasReachTheWriter(t *testing.T) {
@@ -132,14 +131,4 @@ func TestFilesArePrivate(t *testing.T) {
 			t.Errorf("%s has mode %v", name, fi.Mode().Perm())
 		}
 	}
-}
-
-func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) platform.Store {
-		s, err := Open(context.Background(), t.TempDir())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	})
 }
