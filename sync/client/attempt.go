@@ -128,13 +128,17 @@ type progressBody struct {
 	n        int64
 }
 
-// drainRate is the slowest uplink the stall watchdog allows for, in bytes
-// per second (64 kbit/s). A body is "read" as soon as net/http has handed
-// it to the kernel, whose socket buffers can hold megabytes; on a slow link
-// they drain long after the last read, while nothing moves that the
-// watchdog can see. So once the whole body is read, the wait for the
-// answer may take the idle timeout plus the body's size at this rate.
-const drainRate = 8 << 10
+// drainRate is the rate, in bytes per second (256 kbit/s), at which the
+// stall watchdog assumes a body handed to the kernel drains. A body is
+// "read" as soon as net/http has handed it to the kernel, whose socket
+// buffers can hold megabytes; on a slow link they drain long after the
+// last read, while nothing moves that the watchdog can see. So once the
+// whole body is read, the wait for the answer may take the idle timeout
+// plus the body's size at this rate. A slower link that holds more than
+// that (a 1 MiB batch at 64 kbit/s) sees the request cut as stalled and
+// the engine shrinks its next batches; a half-open connection is found
+// after at most the idle timeout plus a few seconds per 100 KiB sent.
+const drainRate = 32 << 10
 
 func (b *progressBody) Read(p []byte) (int, error) {
 	if b.throttle != nil {

@@ -77,32 +77,68 @@ func (e *Engine) nextGroup(claimed []*outbox.Pending) (group, rest []*outbox.Pen
 	return claimed[:n:n], claimed[n:]
 }
 
-// sendGroup delivers a group from nextGroup and records each outcome.
-// delivered[i] and the error are as send's for group[i].
-func (e *Engine) sendGroup(ctx context.Context, group []*outbox.Pending, marks *sentLog) (delivered []bool, err error) {
-	delivered = make([]bool, len(group))
+// outgoing is a group from nextGroup made ready to send: for a batch,
+// its pages read from the outbox.
+type outgoing struct {
+	group     []*outbox.Pending
+	delivered []bool
+	batch     bool
+	items     []client.BatchItem
+	idx       []int // items[k] is group[idx[k]]
+	err       error // a failure to record an outcome while preparing
+}
+
+// unsent lists what o would have sent: the claims to give back when the
+// pass stops before it goes.
+func (o *outgoing) unsent() []*outbox.Pending {
+	if !o.batch {
+		return o.group
+	}
+	out := make([]*outbox.Pending, len(o.idx))
+	for k, i := range o.idx {
+		out[k] = o.group[i]
+	}
+	return out
+}
+
+// prepare readies a group: a single submission is sent as it is (send
+// reads its pages as it uploads them); a batch has its pages read whole.
+// A submission whose pages cannot be read is settled at once like any
+// item failure, and the rest go on.
+func (e *Engine) prepare(ctx context.Context, group []*outbox.Pending, marks *sentLog) *outgoing {
+	o := &outgoing{group: group, delivered: make([]bool, len(group))}
 	if len(group) == 1 && !e.fits(group[0], e.batchLimit()) {
+		return o
+	}
+	o.batch = true
+	for i, p := range group {
+		blobs, rerr := e.readBlobs(ctx, p)
+		if rerr != nil {
+			if o.delivered[i], o.err = e.settle(ctx, p, nil, rerr, marks); o.err != nil {
+				return o
+			}
+			continue
+		}
+		o.items = append(o.items, client.BatchItem{Request: &p.Request, Blobs: blobs})
+		o.idx = append(o.idx, i)
+	}
+	return o
+}
+
+// sendOut delivers a prepared group and records each outcome.
+// delivered[i] and the error are as send's for group[i].
+func (e *Engine) sendOut(ctx context.Context, o *outgoing, marks *sentLog) (delivered []bool, err error) {
+	group, delivered, items, idx := o.group, o.delivered, o.items, o.idx
+	if o.err != nil {
+		return delivered, o.err
+	}
+	if !o.batch {
 		delivered[0], err = e.send(ctx, group[0], marks)
 		if delivered[0] && e.batchable(group[0]) {
 			// It got through alone: batches may grow again.
 			e.batchArrived(blobBytes(group[0]), true)
 		}
 		return delivered, err
-	}
-	items := make([]client.BatchItem, 0, len(group))
-	idx := make([]int, 0, len(group)) // items[k] is group[idx[k]]
-	for i, p := range group {
-		blobs, rerr := e.readBlobs(ctx, p)
-		if rerr != nil {
-			// A local problem with this one (a damaged blob file): it
-			// is settled like any item failure, the rest go on.
-			if delivered[i], err = e.settle(ctx, p, nil, rerr, marks); err != nil {
-				return delivered, err
-			}
-			continue
-		}
-		items = append(items, client.BatchItem{Request: &p.Request, Blobs: blobs})
-		idx = append(idx, i)
 	}
 	if len(items) == 0 {
 		return delivered, nil

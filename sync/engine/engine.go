@@ -507,15 +507,15 @@ func (e *Engine) drainSubmissions(ctx context.Context) error {
 	sem := make(chan struct{}, workers)
 	var err error
 	for ctx.Err() == nil && stopped() == nil {
-		sem <- struct{}{} // a free sender before handing out, so sends start oldest first
-		if stopped() != nil || ctx.Err() != nil {
-			<-sem
-			break
-		}
+		// The next group is claimed and read from the outbox while the
+		// senders are busy, before waiting for one to come free: then
+		// even a single sender finds its next request ready when the
+		// platform answers, instead of leaving the link idle while the
+		// kiosk's disk serves the claim and the pages. Groups still go
+		// out oldest first.
 		if len(claimed) == 0 {
 			claimed, err = e.cfg.Store.ClaimDue(ctx, e.cfg.Clock(), e.cfg.ClaimBatch, e.cfg.ClaimBytes)
 			if err != nil || len(claimed) == 0 {
-				<-sem
 				if err != nil && ctx.Err() == nil {
 					e.log.Error("sync: outbox claim failed", "err", err)
 					e.update(func(pr *Progress) { pr.LastError = err.Error() })
@@ -537,14 +537,20 @@ func (e *Engine) drainSubmissions(ctx context.Context) error {
 		}
 		mu.Unlock()
 		if len(fresh) == 0 {
-			<-sem
 			continue
+		}
+		out := e.prepare(ctx, fresh, marks)
+		sem <- struct{}{} // a free sender
+		if stopped() != nil || ctx.Err() != nil {
+			<-sem
+			claimed = append(out.unsent(), claimed...) // given back below
+			break
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			delivered, serr := e.sendGroup(ctx, fresh, marks)
+			delivered, serr := e.sendOut(ctx, out, marks)
 			mu.Lock()
 			for i, p := range fresh {
 				if !delivered[i] {

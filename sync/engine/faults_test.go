@@ -144,7 +144,7 @@ func TestFaultStalledHalfOpenConnection(t *testing.T) {
 
 func TestFaultStalledBatch(t *testing.T) {
 	r := newRig(t, rigOpts{clientMod: func(c *client.Config) { c.IdleTimeout = 600 * time.Millisecond }})
-	r.enqueue(4, 100<<10, 1)
+	r.enqueue(4, 30<<10, 1)
 	rule := r.proxy.Add(&faultproxy.Rule{Match: "POST " + api.PathBatch, Times: 2, Action: faultproxy.Action{Kind: faultproxy.Stall}})
 	r.runUntilDelivered(30 * time.Second)
 	if rule.Hits() != 2 {

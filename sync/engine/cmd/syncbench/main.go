@@ -146,7 +146,7 @@ func (e *env) shut() {
 	e.blobs.Close()
 }
 
-func (e *env) engine(url string, mod func(*client.Config), parallel int) (*engine.Engine, error) {
+func (e *env) engine(url string, mod func(*client.Config), parallel, batch int) (*engine.Engine, error) {
 	var log *slog.Logger
 	if os.Getenv("SYNCBENCH_DEBUG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -160,7 +160,7 @@ func (e *env) engine(url string, mod func(*client.Config), parallel int) (*engin
 		return nil, err
 	}
 	return engine.New(engine.Config{Store: e.ob, Platform: cl, KioskID: kioskID, Version: "bench",
-		RetryBase: 10 * time.Millisecond, RetryMax: 100 * time.Millisecond, PollInterval: time.Hour, HeartbeatInterval: time.Hour, Parallel: parallel, Logger: log})
+		RetryBase: 10 * time.Millisecond, RetryMax: 100 * time.Millisecond, PollInterval: time.Hour, HeartbeatInterval: time.Hour, Parallel: parallel, Batch: batch, Logger: log})
 }
 
 func drainAll(ctx context.Context, eng *engine.Engine) error {
@@ -209,6 +209,7 @@ func drainBench(args []string) error {
 	parallel := fl.String("parallel", "1,4", "engine senders to measure, comma-separated")
 	rate := fl.Int64("rate", 0, "link rate in bytes/s through a proxy for baseline and engine alike (0: direct loopback)")
 	cpuProfile := fl.String("cpuprofile", "", "write a CPU profile of the first engine run to this file")
+	batch := fl.Int("batch", 0, "engine Batch: submissions per request (0: the engine's default; 1: each alone, a PATCH per page and a POST)")
 	fl.Parse(args)
 	ctx := context.Background()
 	e, err := newEnv()
@@ -315,7 +316,7 @@ func drainBench(args []string) error {
 			px.SetRate(*rate)
 			url = px.URL()
 		}
-		eng, err := e.engine(url, nil, par)
+		eng, err := e.engine(url, nil, par, *batch)
 		if err != nil {
 			return err
 		}
@@ -461,7 +462,7 @@ func cutOnce(size int, every, rate int64, cut, hard bool) (up, cuts int64, took 
 		px.CutEvery(every)
 		px.SetHardCuts(hard)
 	}
-	eng, err := e.engine(px.URL(), func(c *client.Config) { c.RetryMax = 100 }, 1)
+	eng, err := e.engine(px.URL(), func(c *client.Config) { c.RetryMax = 100 }, 1, 0)
 	if err != nil {
 		return 0, 0, 0, err
 	}
@@ -534,7 +535,7 @@ func villageBench(args []string) error {
 		link(px)
 		// The kiosk's client settings (the bench's short retry waits and
 		// idle timeout are for loopback).
-		eng, err := e.engine(px.URL(), func(c *client.Config) { *c = client.Config{BaseURL: c.BaseURL, KioskID: c.KioskID, Token: c.Token} }, *parallel)
+		eng, err := e.engine(px.URL(), func(c *client.Config) { *c = client.Config{BaseURL: c.BaseURL, KioskID: c.KioskID, Token: c.Token} }, *parallel, 0)
 		if err != nil {
 			return err
 		}
