@@ -51,6 +51,17 @@ func (p *problems) oneOf(path, v string, allowed []string) {
 	}
 }
 
+// listOf checks a list that must not be empty (empty says why) and whose
+// every value is one of allowed.
+func (p *problems) listOf(path string, vs, allowed []string, empty string) {
+	if len(vs) == 0 {
+		p.addf(path, "%s", empty)
+	}
+	for j, v := range vs {
+		p.oneOf(fmt.Sprintf("%s[%d]", path, j), v, allowed)
+	}
+}
+
 // Validate checks the whole catalog and reports every problem at once, so a
 // catalog author can fix them in one pass.
 func (c *Catalog) Validate() error {
@@ -122,12 +133,7 @@ func validateItem(p *problems, path string, it *Item, themeIDs map[string]bool) 
 	}
 	p.oneOf(path+".level", it.Level, levels)
 	p.oneOf(path+".power_source", it.PowerSource, powerSources)
-	if len(it.Audience) == 0 {
-		p.addf(path+".audience", "must name at least one audience")
-	}
-	for j, a := range it.Audience {
-		p.oneOf(fmt.Sprintf("%s.audience[%d]", path, j), a, audiences)
-	}
+	p.listOf(path+".audience", it.Audience, audiences, "must name at least one audience")
 	if len(it.Themes) == 0 {
 		p.addf(path+".themes", "must belong to at least one theme")
 	}
@@ -164,12 +170,7 @@ func validateItem(p *problems, path string, it *Item, themeIDs map[string]bool) 
 	if it.VisitsRequired < 0 {
 		p.addf(path+".visits_required", "must not be negative")
 	}
-	if len(it.HandleForms) == 0 {
-		p.addf(path+".handle_forms", "must list at least one form")
-	}
-	for j, h := range it.HandleForms {
-		p.oneOf(fmt.Sprintf("%s.handle_forms[%d]", path, j), h, handleForms)
-	}
+	p.listOf(path+".handle_forms", it.HandleForms, handleForms, "must list at least one form")
 	if len(it.Places) == 0 {
 		p.addf(path+".places", "must list at least one place")
 	}
