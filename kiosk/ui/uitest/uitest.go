@@ -196,8 +196,7 @@ func (r *Resident) Tap(label string) error {
 	if b == nil {
 		return fmt.Errorf("no enabled button %q on screen; buttons: %s", label, r.ButtonLabels())
 	}
-	r.Count.Taps++
-	test.Tap(b)
+	r.TapButton(b)
 	return nil
 }
 
@@ -207,8 +206,7 @@ func (r *Resident) TapContaining(part string) error {
 	if b == nil {
 		return fmt.Errorf("no enabled button containing %q; buttons: %s", part, r.ButtonLabels())
 	}
-	r.Count.Taps++
-	test.Tap(b)
+	r.TapButton(b)
 	return nil
 }
 
