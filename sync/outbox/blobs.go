@@ -190,11 +190,25 @@ func (s *Store) dbBlobIntact(ctx context.Context, q rowsQueryer, sha string, hea
 type dbBlob struct {
 	// ctx is the context of the OpenBlob call: io.ReaderAt has no context
 	// of its own, and a read for a cancelled upload should stop.
-	ctx    context.Context
+	ctx context.Context
+	// q runs the segment query: the store's prepared statement for
+	// OpenBlob (a resumed upload reads segment after segment), or the
+	// caller's transaction inside Submit.
 	q      rowsQueryer
 	sha    string
 	header []byte
 	h      *sealed.Header
+}
+
+// segmentQuery reads one sealed segment.
+const segmentQuery = `SELECT data FROM blob_segments WHERE sha256 = ? AND seg = ?`
+
+// preparedSegments runs segmentQuery through the statement OpenBlob's
+// readers share; its one parameter list is the query's.
+type preparedSegments struct{ stmt *sql.Stmt }
+
+func (p preparedSegments) QueryContext(ctx context.Context, _ string, args ...any) (*sql.Rows, error) {
+	return p.stmt.QueryContext(ctx, args...)
 }
 
 func (s *Store) dbBlobReader(ctx context.Context, q rowsQueryer, sha string, header []byte) (*sealed.Reader, error) {
@@ -237,7 +251,7 @@ func (b *dbBlob) ReadAt(p []byte, off int64) (int, error) {
 }
 
 func (b *dbBlob) readSegment(p []byte, seg, within int64) (int, error) {
-	rows, err := b.q.QueryContext(b.ctx, `SELECT data FROM blob_segments WHERE sha256 = ? AND seg = ?`, b.sha, seg)
+	rows, err := b.q.QueryContext(b.ctx, segmentQuery, b.sha, seg)
 	if err != nil {
 		return 0, fmt.Errorf("outbox: read blob segment: %w", err)
 	}
@@ -288,7 +302,7 @@ func (s *Store) OpenBlob(ctx context.Context, sha string) (*BlobReader, error) {
 	var header []byte
 	err = s.rdb.QueryRowContext(ctx, `SELECT header FROM blobs WHERE sha256 = ?`, sha).Scan(&header)
 	if err == nil {
-		r, err := s.dbBlobReader(ctx, s.rdb, sha, header)
+		r, err := s.dbBlobReader(ctx, preparedSegments{s.segStmt}, sha, header)
 		if err != nil {
 			return nil, err
 		}

@@ -133,6 +133,8 @@ type Store struct {
 	// rdb reads blobs (an upload need not wait for a Submit's commit) and
 	// runs checkpoints; s.db itself when read-only.
 	rdb *sql.DB
+	// segStmt reads a blob segment on rdb, prepared once.
+	segStmt *sql.Stmt
 	// walPending counts page bytes committed since the last complete
 	// checkpoint; ckptNudge wakes the checkpoint goroutine, which closes
 	// ckptDone when ckptStop has stopped it.
@@ -316,7 +318,28 @@ func (s *Store) openDB(ctx context.Context) error {
 		rdb.SetMaxIdleConns(2)
 		s.rdb = rdb
 	}
+	if s.segStmt, err = s.rdb.PrepareContext(ctx, segmentQuery); err != nil {
+		s.closeDBs()
+		return fmt.Errorf("outbox: prepare blob reads: %w", err)
+	}
 	return nil
+}
+
+// closeDBs closes the prepared statement and both pools.
+func (s *Store) closeDBs() error {
+	var err error
+	if s.segStmt != nil {
+		err = s.segStmt.Close()
+	}
+	if s.rdb != s.db {
+		if cerr := s.rdb.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if cerr := s.db.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // recover hands back submissions a previous process claimed and never
@@ -340,14 +363,7 @@ func (s *Store) Close() error {
 		s.ckptStop()
 		<-s.ckptDone
 	}
-	var err error
-	if s.rdb != s.db {
-		err = s.rdb.Close()
-	}
-	if cerr := s.db.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return s.closeDBs()
 }
 
 // Wake returns a channel that receives (without blocking the sender; one
