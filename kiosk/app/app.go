@@ -541,9 +541,14 @@ func (a *App) tick() {
 	}
 }
 
+// linkPoll is how often the offline banner follows the engine's state: a
+// read of a snapshot under a mutex, so cheap enough to do often, and the
+// banner goes as soon as the platform answers, not up to a second later.
+const linkPoll = 200 * time.Millisecond
+
 func (a *App) monitorLink() {
 	defer a.wg.Done()
-	t := time.NewTicker(time.Second)
+	t := time.NewTicker(linkPoll)
 	defer t.Stop()
 	last := true
 	for {
