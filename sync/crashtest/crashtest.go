@@ -213,6 +213,8 @@ func Run(ctx context.Context, o Options) (Result, error) {
 			px.Add(&faultproxy.Rule{Times: 3, Action: faultproxy.RespondWith(503, nil, "busy")})
 		case "lose-response":
 			px.Add(&faultproxy.Rule{Match: "POST /api/v1/submissions", Times: 2, Action: faultproxy.Action{Kind: faultproxy.LoseResponse}})
+			// Small submissions go in batches (issue 15): lose those answers too.
+			px.Add(&faultproxy.Rule{Match: "POST /api/v1/batch", Times: 2, Action: faultproxy.Action{Kind: faultproxy.LoseResponse}})
 		}
 		life := o.MinLife + time.Duration(rng.Int64N(int64(o.MaxLife-o.MinLife)))
 		cmd := o.Child("-data", data, "-platform", px.URL(), "-token-file", tokenFile, "-ledger", ledger, "-seed", fmt.Sprint(o.Seed*100000+uint64(c)+1))
