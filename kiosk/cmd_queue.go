@@ -107,7 +107,7 @@ func runQueue(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 	} else {
 		if rep != nil {
-			fmt.Fprintf(stdout, "verified   %d blobs, %d bytes; database %s; %d unreferenced blob files\n",
+			fmt.Fprintf(stdout, "verified   %d blobs, %d bytes; database %s; %d unreferenced blobs (removed by the next purge)\n",
 				rep.BlobsOK, rep.BytesRead, rep.Integrity, rep.Unreferenced)
 		}
 		printQueue(stdout, stats, problems)
