@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -89,4 +90,45 @@ func TestNoDoubleSendAfterClaimLease(t *testing.T) {
 		r.waitRecorded(5 * time.Second)
 		r.verify()
 	})
+}
+
+// cancelOnOpen cancels the drain's context when the engine opens its nth
+// page: a shutdown landing while a batch is being read from the outbox.
+type cancelOnOpen struct {
+	Store
+	opened atomic.Int32
+	at     int32
+	cancel context.CancelFunc
+}
+
+func (c *cancelOnOpen) OpenBlob(ctx context.Context, sha string) (*outbox.BlobReader, error) {
+	if c.opened.Add(1) == c.at {
+		c.cancel()
+		return nil, ctx.Err()
+	}
+	return c.Store.OpenBlob(ctx, sha)
+}
+
+// TestShutdownWhilePreparingBatchGivesBackClaims: a pass stopped while it
+// reads a batch's pages gives back every claim of that batch, those read
+// and those not reached, so they are due again at once instead of sitting
+// claimed until the lease ends (the chaos test's kiosks stop their engines
+// this way, then drain; once 13 submissions stayed claimed for its whole
+// two minutes).
+func TestShutdownWhilePreparingBatchGivesBackClaims(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	wrap := &cancelOnOpen{at: 2, cancel: cancel}
+	r := newRig(t, rigOpts{engineMod: func(c *Config) {
+		c.ClaimBatch, c.Parallel = 16, 1
+		wrap.Store, c.Store = c.Store, wrap
+	}})
+	r.enqueue(6, 2<<10, 1)
+	if res := r.eng.Drain(ctx); res.Sent != 0 || wrap.opened.Load() < 2 {
+		t.Fatalf("stopped drain %+v after %d pages opened", res, wrap.opened.Load())
+	}
+	if res := r.eng.Drain(context.Background()); res.Err != nil || res.Sent != 6 || res.Left != 0 {
+		t.Fatalf("drain after the stop %+v: every claim must be due again at once", res)
+	}
+	r.verify()
 }

@@ -115,6 +115,12 @@ func (e *Engine) prepare(ctx context.Context, group []*outbox.Pending, marks *se
 		blobs, rerr := e.readBlobs(ctx, p)
 		if rerr != nil {
 			if o.delivered[i], o.err = e.settle(ctx, p, nil, rerr, marks); o.err != nil {
+				// The pass stops here (shut down while reading, or the
+				// outbox failing): the group is not sent, so what it
+				// claimed and did not settle is given back now, or it
+				// would sit claimed until the lease ends.
+				e.release(ctx, append(o.unsent(), group[i+1:]...))
+				o.items, o.idx = nil, nil
 				return o
 			}
 			continue

@@ -567,19 +567,8 @@ func (e *Engine) drainSubmissions(ctx context.Context) error {
 	// Whatever the pass ends with, the records it owes are written before
 	// it returns: acknowledgements (Drain's caller counts on them), and
 	// the claims it took but never started.
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
 	merr := marks.wait()
-	if len(claimed) > 0 {
-		ids := make([]string, len(claimed))
-		for i, p := range claimed {
-			ids[i] = p.UUID
-		}
-		if rerr := e.cfg.Store.Release(rctx, ids, e.cfg.Clock()); rerr != nil {
-			// They come back by themselves when the claim lease ends.
-			e.log.Error("sync: releasing unstarted claims failed", "count", len(ids), "err", rerr)
-		}
-	}
+	e.release(ctx, claimed)
 	if serr := stopped(); serr != nil {
 		return serr
 	}
@@ -616,6 +605,26 @@ func (e *Engine) send(ctx context.Context, p *outbox.Pending, marks *sentLog) (d
 }
 
 // settle records the outcome of one submission's delivery: resp on
+
+// release gives back claims a pass took but never started, even when ctx
+// is cancelled (a shutdown), so they are due again at once rather than at
+// the end of the claim lease.
+func (e *Engine) release(ctx context.Context, ps []*outbox.Pending) {
+	if len(ps) == 0 {
+		return
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	ids := make([]string, len(ps))
+	for i, p := range ps {
+		ids[i] = p.UUID
+	}
+	if err := e.cfg.Store.Release(rctx, ids, e.cfg.Clock()); err != nil {
+		// They come back by themselves when the claim lease ends.
+		e.log.Error("sync: releasing unstarted claims failed", "count", len(ids), "err", err)
+	}
+}
+
 // success, else err. It returns as send does.
 func (e *Engine) settle(ctx context.Context, p *outbox.Pending, resp *api.SubmissionResponse, err error, marks *sentLog) (delivered bool, stop error) {
 	// Record the outcome even when ctx was cancelled mid-way, so a clean
