@@ -279,7 +279,7 @@ func (s *Store) openDB(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("outbox: open database: %w", err)
 	}
-	if err := db.PingContext(ctx); err != nil {
+	if err := ping(ctx, db); err != nil {
 		db.Close()
 		return fmt.Errorf("outbox: open database %s: %w", path, mapDiskFull(err))
 	}
@@ -441,6 +441,32 @@ func (s *Store) Audit(ctx context.Context, limit int) ([]AuditEntry, error) {
 
 // mapDiskFull turns the several shapes of "no space left" (ENOSPC from a
 // file write, SQLITE_FULL from the database) into ErrDiskFull, keeping the
+
+// ping opens the first connection. A connection that sets WAL mode on a
+// database another connection is creating or switching at that moment
+// gets SQLITE_BUSY at once, without waiting out its busy timeout (seen
+// about 1 in 100 with four opens of a fresh outbox at the same moment, as
+// the kiosk and `onedoor queue` can do at install time), so a busy answer
+// is retried for a few seconds.
+func ping(ctx context.Context, db *sql.DB) error {
+	var err error
+	for wait := 5 * time.Millisecond; wait < 3*time.Second; wait *= 2 {
+		if err = db.PingContext(ctx); err == nil {
+			return nil
+		}
+		var se sqlite3.Error
+		if !errors.As(err, &se) || se.Code != sqlite3.ErrBusy {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+	return err
+}
+
 // original error in the chain.
 func mapDiskFull(err error) error {
 	if err == nil {
