@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -22,7 +21,6 @@ import (
 	"onedoor/sync/platform"
 	"onedoor/sync/platform/city"
 	"onedoor/sync/platform/pgstore/pgtest"
-	"onedoor/sync/platform/s3blobs/s3test"
 )
 
 // TestChaos is the city platform's fault test: kiosks running the real
@@ -53,22 +51,7 @@ func TestChaos(t *testing.T) {
 		t.Skip("haproxy not found")
 	}
 	ctx := t.Context()
-	pg, err := pgtest.Start(ctx, pgtest.Options{Durable: true})
-	if err != nil {
-		if errors.Is(err, pgtest.ErrNoPostgres) && !pgtest.Required() {
-			t.Skip(err)
-		}
-		t.Fatal(err)
-	}
-	defer pg.Stop()
-	gw, err := s3test.Start(ctx, "")
-	if err != nil {
-		if errors.Is(err, s3test.ErrNoGateway) && !s3test.Required() {
-			t.Skip(err)
-		}
-		t.Fatal(err)
-	}
-	defer gw.Stop()
+	pg, gw := startCityServers(t)
 	dbURL, err := pg.CreateDB(ctx, "chaos")
 	if err != nil {
 		t.Fatal(err)

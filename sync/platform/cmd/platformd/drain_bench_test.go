@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -16,8 +15,6 @@ import (
 	"onedoor/sync/platform"
 	"onedoor/sync/platform/city"
 	"onedoor/sync/platform/city/cputest"
-	"onedoor/sync/platform/pgstore/pgtest"
-	"onedoor/sync/platform/s3blobs/s3test"
 )
 
 // The drain benchmarks time one kiosk (the real engine, 4 senders) sending
@@ -29,22 +26,7 @@ import (
 //	go test -run '^$' -bench 'Drain' -benchtime 1x ./sync/platform/cmd/platformd/
 func BenchmarkDrainPostgresS3(b *testing.B) {
 	ctx := b.Context()
-	pg, err := pgtest.Start(ctx, pgtest.Options{Durable: true})
-	if err != nil {
-		if errors.Is(err, pgtest.ErrNoPostgres) && !pgtest.Required() {
-			b.Skip(err)
-		}
-		b.Fatal(err)
-	}
-	defer pg.Stop()
-	gw, err := s3test.Start(ctx, "")
-	if err != nil {
-		if errors.Is(err, s3test.ErrNoGateway) && !s3test.Required() {
-			b.Skip(err)
-		}
-		b.Fatal(err)
-	}
-	defer gw.Stop()
+	pg, gw := startCityServers(b)
 	db, err := pg.CreateDB(ctx, "drain")
 	if err != nil {
 		b.Fatal(err)
