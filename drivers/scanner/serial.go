@@ -46,6 +46,11 @@ type SerialConfig struct {
 	// answer) the image transfer tolerates; 0 means 8. Commands are sent at
 	// most three times (SCAN twice, since a sheet takes seconds).
 	MaxRetries int
+	// ReplugWait is how long a transfer waits for an unplugged adapter to
+	// come back before it counts the silence against MaxRetries; 0 means
+	// 10 s. A USB adapter re-enumerates in one to three seconds, longer on
+	// a busy machine, and a resident should not have to rescan for that.
+	ReplugWait time.Duration
 	Logger     *slog.Logger
 }
 
@@ -60,6 +65,9 @@ type Serial struct {
 	seq  byte
 	rx   []byte // bytes read but not yet decoded
 	tmp  []byte
+	// absentSince is when reads started failing with ErrDisconnected; zero
+	// while the port answers.
+	absentSince time.Time
 }
 
 // Open opens the scanner's serial port and returns its driver. The port
@@ -113,6 +121,9 @@ func NewSerial(port Port, cfg SerialConfig) *Serial {
 	}
 	if cfg.MaxRetries <= 0 {
 		cfg.MaxRetries = 8
+	}
+	if cfg.ReplugWait <= 0 {
+		cfg.ReplugWait = 10 * time.Second
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -302,7 +313,9 @@ func (s *Serial) pull(ctx context.Context, begin wire.Begin, progress func(done,
 		return nil
 	}
 	resume := func(reason byte, why string) error {
-		fails++
+		if s.absentSince.IsZero() || time.Since(s.absentSince) > s.cfg.ReplugWait {
+			fails++
+		}
 		if fails > s.cfg.MaxRetries {
 			return fmt.Errorf("%w at byte %d of %d after %d attempts (%s)", ErrStalled, len(img), total, fails-1, why)
 		}
@@ -471,11 +484,15 @@ func (s *Serial) readFrame(ctx context.Context, deadline time.Time) (wire.Frame,
 			if errors.Is(err, serialport.ErrDisconnected) {
 				// The adapter is being replugged; the port reopens by
 				// itself and the deadline bounds the wait.
+				if s.absentSince.IsZero() {
+					s.absentSince = time.Now()
+				}
 				sleep(ctx, 50*time.Millisecond)
 				continue
 			}
 			return wire.Frame{}, fmt.Errorf("scanner: read: %w", err)
 		}
+		s.absentSince = time.Time{}
 		if len(s.rx) == 0 {
 			s.rx = s.rx[:0:0] // drop the old backing array once drained
 		}

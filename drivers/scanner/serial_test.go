@@ -292,8 +292,16 @@ func mustFault(t *testing.T, s *sim.Scanner, kind string) {
 
 // A USB adapter pulled and plugged back mid-transfer: the port reopens by
 // itself (same stable name, new pty) and the transfer continues from the
-// first missing byte.
+// first missing byte. An adapter away for longer than the retry budget
+// (8 silent waits of about 0.4 s here) must not cost the resident the scan:
+// time unplugged does not count against MaxRetries.
 func TestSerialResumesAfterReplug(t *testing.T) {
+	for _, away := range []time.Duration{400 * time.Millisecond, 5 * time.Second} {
+		t.Run(away.String(), func(t *testing.T) { testResumesAfterReplug(t, away) })
+	}
+}
+
+func testResumesAfterReplug(t *testing.T, away time.Duration) {
 	link := filepath.Join(t.TempDir(), "scanner")
 	s := sim.NewScanner(sim.WithScannerBaud(921600))
 	serve := func() (*sim.PTY, context.CancelFunc, chan error) {
@@ -325,7 +333,7 @@ func TestSerialResumesAfterReplug(t *testing.T) {
 		cancel()
 		<-done
 		pt.Close() // the device node disappears
-		time.Sleep(400 * time.Millisecond)
+		time.Sleep(away)
 		pt2, cancel2, done2 = serve() // and comes back under the same name
 		close(replugged)
 	}()
