@@ -66,6 +66,22 @@ func (s *Server) postBatch(w http.ResponseWriter, r *http.Request) {
 // name it are answered missing_blobs, as they would be alone. Only the
 // store's own failure is an error.
 func (s *Server) storeBatchBlobs(ctx context.Context, kiosk string, blobs []api.BatchBlob) error {
+	if ws, ok := s.cfg.Blobs.(WholeBlobStore); ok {
+		whole := make([]WholeBlob, len(blobs))
+		for i, bl := range blobs {
+			whole[i] = WholeBlob{SHA: bl.SHA256, Data: bl.Data}
+		}
+		errs, err := ws.StoreWhole(ctx, whole)
+		if err != nil {
+			return fmt.Errorf("batch blobs: %w", err)
+		}
+		for i, err := range errs {
+			if err != nil {
+				s.cfg.Logger.Warn("batch blob not kept", "kiosk", kiosk, "sha256", blobs[i].SHA256, "err", err)
+			}
+		}
+		return nil
+	}
 	errs := make([]error, len(blobs))
 	var wg sync.WaitGroup
 	for i, bl := range blobs {

@@ -44,3 +44,29 @@ type BlobStore interface {
 	// Open opens a complete blob for reading, or returns ErrNotFound.
 	Open(ctx context.Context, sha string) (io.ReadSeekCloser, error)
 }
+
+// PackedBlob says where an object store keeps a small blob it packed
+// together with others: bytes [Off, Off+Size) of object Object. The
+// records store keeps this index (pgstore), since every instance must find
+// a page another instance packed.
+type PackedBlob struct {
+	SHA    string
+	Object string
+	Off    int64
+	Size   int64
+}
+
+// WholeBlob is a blob sent whole in a batch, not yet checked against its
+// address.
+type WholeBlob struct {
+	SHA  string
+	Data []byte
+}
+
+// WholeBlobStore is a BlobStore that keeps a batch's blobs better together
+// than one by one (s3blobs packs them into one object). StoreWhole checks
+// each blob against its address: errs[i] is the blob error (ErrHashMismatch
+// and the like) of a blob not kept, and err the store's own failure.
+type WholeBlobStore interface {
+	StoreWhole(ctx context.Context, blobs []WholeBlob) (errs []error, err error)
+}

@@ -111,13 +111,19 @@ func OpenStore(ctx context.Context, o Options) (*Platform, error) {
 	}
 	if isS3(o.Blobs) {
 		cfg, err := s3blobs.ParseURL(o.Blobs)
+		if idx, ok := p.Store.(s3blobs.Index); ok {
+			// Small pages are packed, their index kept with the records.
+			cfg.Index = idx
+		}
+		var bs *s3blobs.Store
 		if err == nil {
-			p.Blobs, err = s3blobs.New(ctx, cfg)
+			bs, err = s3blobs.New(ctx, cfg)
 		}
 		if err != nil {
 			p.Close()
 			return nil, err
 		}
+		p.Blobs = bs
 	}
 	return p, nil
 }

@@ -56,3 +56,18 @@ func BenchmarkComplete(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPut1M: one 1 MiB object, the size of a drained batch's pack.
+func BenchmarkPut1M(b *testing.B) {
+	s := openURL(b, gw.Bucket(b))
+	page := make([]byte, 1<<20)
+	b.SetBytes(int64(len(page)))
+	for b.Loop() {
+		rand.Read(page[:32])
+		sum := sha256.Sum256(page)
+		sha := hex.EncodeToString(sum[:])
+		if err := s.put(b.Context(), s.blobKey(sha), page, sha); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

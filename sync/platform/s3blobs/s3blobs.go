@@ -9,6 +9,9 @@
 //	                            bytes were checked to hash to <sha>
 //	partial/<sha>/<offset>      one received piece of an upload in progress,
 //	                            holding the blob's bytes from <offset>
+//	packs/<time>-<random>       small blobs that arrived together, each a
+//	                            self-describing record; the Index says
+//	                            where each is (see pack.go)
 //
 // S3 cannot append, and a multipart upload's parts must be at least 5 MiB
 // except the last, while a kiosk sends its resumable upload in pieces of
@@ -67,6 +70,10 @@ type Config struct {
 	Region    string
 	Bucket    string
 	Prefix    string // optional, e.g. "onedoor/"
+	// Index, when set, lets the store pack a batch's small blobs into one
+	// object (see pack.go); it is not part of the URL: the city platform
+	// passes its PostgreSQL store.
+	Index Index
 }
 
 // ParseURL reads s3://ACCESS:SECRET@host:port/bucket[/prefix][?secure=true&region=R].
@@ -103,6 +110,8 @@ type Store struct {
 	prefix   string
 	assembly chan struct{}
 	known    *knownBlobs
+
+	index Index // nil: no packing
 }
 
 var _ platform.BlobStore = (*Store)(nil)
@@ -125,7 +134,8 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("s3: %w", err)
 	}
-	s := &Store{c: c, bucket: cfg.Bucket, prefix: cfg.Prefix, assembly: make(chan struct{}, assemblers), known: newKnownBlobs(knownMax, knownTTL)}
+	s := &Store{c: c, bucket: cfg.Bucket, prefix: cfg.Prefix, assembly: make(chan struct{}, assemblers), known: newKnownBlobs(knownMax, knownTTL),
+		index: cfg.Index}
 	ok, err := c.BucketExists(ctx, cfg.Bucket)
 	if err != nil {
 		return nil, fmt.Errorf("s3 bucket %s: %w", cfg.Bucket, err)
@@ -165,6 +175,16 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Complete(ctx context.Context, sha string) (bool, int64, error) {
 	if n, ok := s.known.get(sha); ok {
 		return true, n, nil
+	}
+	if s.index != nil {
+		loc, err := s.index.FindPacked(ctx, []string{sha})
+		if err != nil {
+			return false, 0, fmt.Errorf("blob %s: %w", sha, err)
+		}
+		if b, ok := loc[sha]; ok {
+			s.known.add(sha, b.Size)
+			return true, b.Size, nil
+		}
 	}
 	info, err := s.c.StatObject(ctx, s.bucket, s.blobKey(sha), minio.StatObjectOptions{})
 	if isNotFound(err) {
@@ -230,6 +250,22 @@ func (s *Store) Offset(ctx context.Context, sha string) (int64, bool, error) {
 
 // Missing returns the hashes in shas that are not complete.
 func (s *Store) Missing(ctx context.Context, shas []string) ([]string, error) {
+	var ask []string
+	for _, sha := range shas {
+		if _, ok := s.known.get(sha); !ok {
+			ask = append(ask, sha)
+		}
+	}
+	if s.index != nil && len(ask) > 0 {
+		// One query for all the packed ones, instead of one each.
+		loc, err := s.index.FindPacked(ctx, ask)
+		if err != nil {
+			return nil, fmt.Errorf("blobs: %w", err)
+		}
+		for _, b := range loc {
+			s.known.add(b.SHA, b.Size)
+		}
+	}
 	var out []string
 	for _, sha := range shas {
 		ok, _, err := s.Complete(ctx, sha)
@@ -457,6 +493,12 @@ func (s *Store) removePieces(ctx context.Context, ps []piece) error {
 
 // Open opens a complete blob for reading.
 func (s *Store) Open(ctx context.Context, sha string) (io.ReadSeekCloser, error) {
+	if s.index != nil {
+		r, err := s.openPacked(ctx, sha)
+		if !errors.Is(err, platform.ErrNotFound) {
+			return r, err
+		}
+	}
 	obj, err := s.c.GetObject(ctx, s.bucket, s.blobKey(sha), minio.GetObjectOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("blob %s: %w", sha, err)
@@ -528,7 +570,12 @@ func (s *Store) Walk(ctx context.Context, fn func(sha string, size int64) error)
 			return err
 		}
 	}
-	return nil
+	if s.index == nil {
+		return nil
+	}
+	// A blob may be both packed and an object of its own (stored again
+	// by migrate or Put); it is then visited twice, each copy checked.
+	return s.index.WalkPacked(ctx, func(b platform.PackedBlob) error { return fn(b.SHA, b.Size) })
 }
 
 // Put stores a complete blob whose bytes the caller has; it is checked

@@ -14,7 +14,11 @@ import (
 
 var gw *s3test.Server
 
-func TestMain(m *testing.M) { os.Exit(s3test.Main(m, &gw)) }
+func TestMain(m *testing.M) {
+	code := s3test.Main(m, &gw)
+	pg.stop()
+	os.Exit(code)
+}
 
 func openURL(t testing.TB, url string) *Store {
 	t.Helper()
