@@ -22,6 +22,7 @@ type PTY struct {
 	Master    *os.File
 	slave     *os.File // held open so the master never sees EIO between driver opens
 	SlavePath string
+	link      string // the stable name pointing at SlavePath, if any
 }
 
 // OpenPTY creates a raw pseudo-terminal pair. If link is not empty a symlink
@@ -36,7 +37,7 @@ func OpenPTY(link string) (*PTY, error) {
 		s.Close()
 		return nil, fmt.Errorf("raw mode on %s: %w", s.Name(), err)
 	}
-	p := &PTY{Master: m, slave: s, SlavePath: s.Name()}
+	p := &PTY{Master: m, slave: s, SlavePath: s.Name(), link: link}
 	if link != "" {
 		if err := relink(s.Name(), link); err != nil {
 			p.Close()
@@ -60,8 +61,16 @@ func relink(target, link string) error {
 }
 
 // Close closes both sides; the slave device node disappears, as when a USB
-// adapter is unplugged.
+// adapter is unplugged, and so does the stable name, as udev removes it.
+// Left behind, the name would point at a /dev/pts number the kernel soon
+// gives to another pseudo-terminal (another test's device), and a driver
+// reopening it would talk to a stranger.
 func (p *PTY) Close() error {
+	if p.link != "" {
+		if t, err := os.Readlink(p.link); err == nil && t == p.SlavePath {
+			_ = os.Remove(p.link)
+		}
+	}
 	err1 := p.Master.Close()
 	err2 := p.slave.Close()
 	if err1 != nil {
