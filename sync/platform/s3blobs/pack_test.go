@@ -303,3 +303,20 @@ func TestStoreWholeRefusesWrongPageOnly(t *testing.T) {
 		t.Fatal("large page differs")
 	}
 }
+
+// A row whose pack object is gone (a bucket restored from before it) reads
+// as not found, which verify reports as missing.
+func TestRowWithoutPackIsNotFound(t *testing.T) {
+	r := newPackedRig(t)
+	a := r.open(t, r.index)
+	page := randomPages(t, 1, 10_000)[0]
+	mustStoreWhole(t, a, [][]byte{page})
+	for o := range a.c.ListObjects(t.Context(), a.bucket, minio.ListObjectsOptions{Prefix: a.prefix + "packs/", Recursive: true}) {
+		if err := a.c.RemoveObject(t.Context(), a.bucket, o.Key, minio.RemoveObjectOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := a.Open(t.Context(), blobtest.HexSHA(page)); !errors.Is(err, platform.ErrNotFound) {
+		t.Fatalf("Open = %v, want ErrNotFound", err)
+	}
+}
