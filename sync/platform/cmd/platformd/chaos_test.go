@@ -272,7 +272,22 @@ backend platformd
 	if len(rep.Missing)+len(rep.Damaged) > 0 {
 		t.Errorf("verify: %d missing, %d damaged blobs", len(rep.Missing), len(rep.Damaged))
 	}
-	t.Logf("exported %d = issued %d; verify: %d blobs intact (%d bytes)", len(seen), len(issued), rep.Checked, rep.Bytes)
+	// The batched drain packs pages (s3blobs/pack.go): make sure the
+	// chaos went through that path, not only one object per page.
+	var packed int
+	idx, ok := p.Store.(interface {
+		WalkPacked(context.Context, func(platform.PackedBlob) error) error
+	})
+	if !ok {
+		t.Fatal("the city store keeps no pack index")
+	}
+	if err := idx.WalkPacked(ctx, func(platform.PackedBlob) error { packed++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if packed == 0 {
+		t.Error("no page was packed")
+	}
+	t.Logf("exported %d = issued %d; verify: %d blobs intact (%d bytes), %d of them in packs", len(seen), len(issued), rep.Checked, rep.Bytes, packed)
 }
 
 func freePort(t testing.TB) int {
