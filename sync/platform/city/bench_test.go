@@ -118,7 +118,7 @@ func benchIntake(b *testing.B, o Options, instances int, servers ...int) {
 //
 //	go test -run '^$' -bench 'Intake200' -benchtime 5000x ./sync/platform/city/
 func BenchmarkIntake200KiosksPostgres2Instances(b *testing.B) {
-	pg := durablePG.get(b)
+	pg := durablePG.Get(b)
 	pid, err := pg.PID()
 	if err != nil {
 		b.Fatal(err)

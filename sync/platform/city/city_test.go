@@ -2,12 +2,10 @@ package city
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -37,47 +35,18 @@ var gw *s3test.Server
 // city's server) for the intake benchmark, whose SQLite baseline is
 // durable too.
 var (
-	pg        = &lazyCluster{}
-	durablePG = &lazyCluster{opts: pgtest.Options{Durable: true}}
+	pg        = &pgtest.Lazy{}
+	durablePG = &pgtest.Lazy{Opts: pgtest.Options{Durable: true}}
 )
 
 func TestMain(m *testing.M) {
 	code := s3test.Main(m, &gw)
-	pg.stop()
-	durablePG.stop()
+	pg.Stop()
+	durablePG.Stop()
 	os.Exit(code)
 }
 
-type lazyCluster struct {
-	opts pgtest.Options
-	once sync.Once
-	c    *pgtest.Cluster
-	err  error
-}
-
-func (l *lazyCluster) get(t testing.TB) *pgtest.Cluster {
-	t.Helper()
-	l.once.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		l.c, l.err = pgtest.Start(ctx, l.opts)
-	})
-	if l.err != nil {
-		if errors.Is(l.err, pgtest.ErrNoPostgres) && !pgtest.Required() {
-			t.Skip(l.err)
-		}
-		t.Fatal(l.err)
-	}
-	return l.c
-}
-
-func (l *lazyCluster) stop() {
-	if l.c != nil {
-		l.c.Stop()
-	}
-}
-
-func cluster(t *testing.T) *pgtest.Cluster { return pg.get(t) }
+func cluster(t *testing.T) *pgtest.Cluster { return pg.Get(t) }
 
 // rig is N platformd instances on one database and one bucket, each on
 // its own loopback listener, with one kiosk registered.

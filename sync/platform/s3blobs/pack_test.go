@@ -6,10 +6,8 @@ import (
 	"crypto/rand"
 	"errors"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/minio/minio-go/v7"
 
@@ -19,37 +17,9 @@ import (
 	"onedoor/sync/platform/pgstore/pgtest"
 )
 
-// The pack index lives in PostgreSQL (pgstore), started once, lazily, by
-// the first test that needs it: pgtest.Main cannot nest under s3test.Main.
-var pg lazyCluster
-
-type lazyCluster struct {
-	once sync.Once
-	c    *pgtest.Cluster
-	err  error
-}
-
-func (l *lazyCluster) get(t testing.TB) *pgtest.Cluster {
-	t.Helper()
-	l.once.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		l.c, l.err = pgtest.Start(ctx, pgtest.Options{})
-	})
-	if l.err != nil {
-		if errors.Is(l.err, pgtest.ErrNoPostgres) && !pgtest.Required() {
-			t.Skip(l.err)
-		}
-		t.Fatal(l.err)
-	}
-	return l.c
-}
-
-func (l *lazyCluster) stop() {
-	if l.c != nil {
-		l.c.Stop()
-	}
-}
+// The pack index lives in PostgreSQL (pgstore), started by the first test
+// that needs it.
+var pg pgtest.Lazy
 
 // packedRig is a bucket and a database shared by the stores it opens, as
 // by several platformd instances.
@@ -61,7 +31,7 @@ type packedRig struct {
 func newPackedRig(t testing.TB) *packedRig {
 	t.Helper()
 	url := gw.Bucket(t)
-	st, err := pgstore.Open(t.Context(), pg.get(t).DB(t), pgstore.Options{})
+	st, err := pgstore.Open(t.Context(), pg.Get(t).DB(t), pgstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

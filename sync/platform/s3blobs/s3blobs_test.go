@@ -16,7 +16,7 @@ var gw *s3test.Server
 
 func TestMain(m *testing.M) {
 	code := s3test.Main(m, &gw)
-	pg.stop()
+	pg.Stop()
 	os.Exit(code)
 }
 

@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -308,4 +309,40 @@ func tail(s string, n int) string {
 		return s[len(s)-n:]
 	}
 	return s
+}
+
+// Lazy starts a cluster the first time a test asks for one, for test
+// binaries whose TestMain is taken by another server's Main (pgtest.Main
+// cannot nest under s3test.Main). Stop it after m.Run.
+type Lazy struct {
+	Opts Options
+
+	once sync.Once
+	c    *Cluster
+	err  error
+}
+
+// Get returns the cluster, starting it on first use; it skips t when
+// PostgreSQL is absent and not Required, and fails t on any other error.
+func (l *Lazy) Get(t testing.TB) *Cluster {
+	t.Helper()
+	l.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		l.c, l.err = Start(ctx, l.Opts)
+	})
+	if l.err != nil {
+		if errors.Is(l.err, ErrNoPostgres) && !Required() {
+			t.Skip(l.err)
+		}
+		t.Fatal(l.err)
+	}
+	return l.c
+}
+
+// Stop stops the cluster if it was started.
+func (l *Lazy) Stop() {
+	if l.c != nil {
+		l.c.Stop()
+	}
 }
