@@ -91,3 +91,39 @@ func TestOddPathsGetJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestBadTimeNamesField: a malformed time is refused naming its field and
+// without echoing the value, which may be anything (an ID number, a
+// megabyte of text) and goes into the kiosk's stored reason and logs.
+func TestBadTimeNamesField(t *testing.T) {
+	e := newEnv(t, t.TempDir(), "K1")
+	const secret = "441900199001011231"
+	sub := newSubmission("K1", 1)
+	base, err := json.Marshal(sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(what string, r resp, field string) {
+		t.Helper()
+		er := r.errCode(t)
+		if r.code != http.StatusUnprocessableEntity || er.Code != api.CodeValidation {
+			t.Fatalf("%s: %d %s, want 422 validation", what, r.code, r.body)
+		}
+		if !strings.HasPrefix(er.Message, field+":") || strings.Contains(string(r.body), secret) || strings.Contains(string(r.body), "xxxx") {
+			t.Errorf("%s: message %q, want it to name %s and not repeat the value", what, er.Message, field)
+		}
+	}
+	for _, v := range []string{secret, strings.Repeat("x", 100000)} {
+		body := strings.Replace(string(base), `"created_at":"`, `"created_at":"`+v+`","x":"`, 1)
+		check("submission", e.do(req{method: "POST", path: api.PathSubmissions, body: []byte(body), header: map[string]string{api.HeaderIdempotencyKey: sub.UUID}}), "created_at")
+	}
+	hb := `{"kiosk_id":"K1","version":"1","last_sync":"` + secret + `"}`
+	check("heartbeat", e.do(req{method: "POST", path: api.PathHeartbeat, body: []byte(hb)}), "last_sync")
+	const rid = "6f1e0b7e-8a6c-4f57-9b0a-2f6c1d3e4a5b"
+	rating := `{"uuid":"` + rid + `","receipt":"` + sub.Receipt + `","level":3,"at":"` + secret + `"}`
+	check("rating", e.do(req{method: "POST", path: api.PathRatings, body: []byte(rating), header: map[string]string{api.HeaderIdempotencyKey: rid}}), "at")
+	// JSON null is still a zero time, as before, and a good submission goes in.
+	if r := e.submit("K1", sub); r.code != http.StatusCreated {
+		t.Fatalf("clean submission = %d %s", r.code, r.body)
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"path"
+	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
@@ -42,13 +44,108 @@ func decodeBody(w http.ResponseWriter, body []byte, v any, what string, strict b
 	case err == nil:
 		return true
 	case errors.As(err, &pe):
-		validation(w, fmt.Errorf("a time is not RFC 3339: %s", pe.Message+" in "+pe.Value))
+		// Name the field, never echo the value: it may be anything the
+		// kiosk put there (an ID number, a megabyte of text).
+		validation(w, fmt.Errorf("%s: must be an RFC 3339 time like 2026-11-25T09:00:00+08:00", badTimeField(body, v)))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		validation(w, fmt.Errorf("%s: %s", what, strings.TrimPrefix(err.Error(), "json: ")))
 	default:
 		writeError(w, http.StatusBadRequest, api.ErrorResponse{Code: api.CodeBadRequest, Message: "body is not a " + what + ": " + err.Error()})
 	}
 	return false
+}
+
+var timeType = reflect.TypeFor[time.Time]()
+
+// badTimeField returns the JSON path (created_at, items[2].at) of the
+// first time field of v's type whose value in body is not an RFC 3339
+// time, or "a time" when it cannot tell.
+func badTimeField(body []byte, v any) string {
+	var doc any
+	if json.Unmarshal(body, &doc) != nil {
+		return "a time"
+	}
+	if p, ok := findBadTime(reflect.TypeOf(v), doc, ""); ok {
+		return p
+	}
+	return "a time"
+}
+
+func findBadTime(t reflect.Type, doc any, path string) (string, bool) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if doc == nil {
+		return "", false // JSON null leaves a time zero, as the decoder does
+	}
+	switch {
+	case t == timeType:
+		s, isString := doc.(string)
+		var tm time.Time
+		if !isString || tm.UnmarshalJSON(strconv.AppendQuote(nil, s)) != nil {
+			return path, true
+		}
+	case t.Kind() == reflect.Slice || t.Kind() == reflect.Array:
+		items, _ := doc.([]any)
+		for i, it := range items {
+			if p, ok := findBadTime(t.Elem(), it, fmt.Sprintf("%s[%d]", path, i)); ok {
+				return p, true
+			}
+		}
+	case t.Kind() == reflect.Map:
+		obj, _ := doc.(map[string]any)
+		for _, it := range obj {
+			if p, ok := findBadTime(t.Elem(), it, path+"{}"); ok { // a key may be anything: not echoed
+				return p, true
+			}
+		}
+	case t.Kind() == reflect.Struct:
+		obj, _ := doc.(map[string]any)
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "-" {
+				continue
+			}
+			if f.Anonymous && name == "" {
+				if q, ok := findBadTime(f.Type, doc, path); ok {
+					return q, true
+				}
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			sub, present := lookupFold(obj, name)
+			if !present {
+				continue
+			}
+			if path != "" {
+				name = path + "." + name
+			}
+			if q, ok := findBadTime(f.Type, sub, name); ok {
+				return q, true
+			}
+		}
+	}
+	return "", false
+}
+
+// lookupFold finds key in obj as encoding/json does: exactly, else
+// case-insensitively.
+func lookupFold(obj map[string]any, key string) (any, bool) {
+	if v, ok := obj[key]; ok {
+		return v, true
+	}
+	for k, v := range obj {
+		if strings.EqualFold(k, key) {
+			return v, true
+		}
+	}
+	return nil, false
 }
 
 // canonicalPath reports whether p is a path the routes can match as it is:
