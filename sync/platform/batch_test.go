@@ -355,3 +355,40 @@ func FuzzParseBatch(f *testing.F) {
 		}
 	})
 }
+
+// TestBatchWrongPageKeepsPartial: a blob part whose bytes do not hash to its
+// address is dropped before it reaches the store, so the part of that blob
+// an earlier PATCH left (here another kiosk's, which needs only the
+// address) is kept and its upload resumes where it stood.
+func TestBatchWrongPageKeepsPartial(t *testing.T) {
+	e := newEnv(t, t.TempDir(), "K1", "K2")
+	p := page("K2's page ", 8000)
+	sha := shaHex(p)
+	patch := func(off int) resp {
+		return e.do(req{method: "PATCH", path: api.PathBlobs + sha, body: p[off:min(off+3000, len(p))], kiosk: "K2",
+			header: map[string]string{"Content-Type": api.ContentTypeOffset, api.HeaderUploadOffset: fmt.Sprint(off), api.HeaderUploadLength: fmt.Sprint(len(p))}})
+	}
+	if r := patch(0); r.code != http.StatusNoContent {
+		t.Fatalf("first chunk: %d %s", r.code, r.body)
+	}
+	sub := newSubmission("K1", 1, p)
+	j, _ := json.Marshal(sub)
+	body, _ := api.AppendBatch(nil, api.Batch{
+		Blobs:       []api.BatchBlob{{SHA256: sha, Data: page("other bytes ", 8000)}},
+		Submissions: []api.BatchSubmission{{Key: sub.UUID, Body: j}},
+	})
+	if rs := batchResults(t, e.postBatch("K1", body), 1); rs[0].Status != http.StatusUnprocessableEntity || !strings.Contains(string(rs[0].Body), api.CodeMissingBlobs) {
+		t.Fatalf("item answer %+v", rs[0])
+	}
+	if r := e.do(req{method: "HEAD", path: api.PathBlobs + sha, kiosk: "K2"}); r.code != http.StatusOK || r.header.Get(api.HeaderUploadOffset) != "3000" {
+		t.Fatalf("K2's HEAD after K1's wrong page = %d offset %q, want 200 offset 3000", r.code, r.header.Get(api.HeaderUploadOffset))
+	}
+	for off := 3000; off < len(p); off += 3000 {
+		if r := patch(off); r.code != http.StatusNoContent {
+			t.Fatalf("chunk at %d: %d %s", off, r.code, r.body)
+		}
+	}
+	if ok, _, _ := e.blobs.Complete(context.Background(), sha); !ok {
+		t.Fatal("K2's page is not complete")
+	}
+}
