@@ -187,6 +187,16 @@ func Seal(w io.Writer, key []byte, plaintext []byte, contentID []byte, segSize i
 // writes, and StreamOffset says where each sits in that stream. The
 // segments share one allocation.
 func SealSegments(key []byte, plaintext []byte, contentID []byte, segSize int) (header []byte, segs [][]byte, err error) {
+	buf, segs, err := sealBuf(key, plaintext, contentID, segSize)
+	if err != nil {
+		return nil, nil, err
+	}
+	return buf[:HeaderSize:HeaderSize], segs, nil
+}
+
+// sealBuf seals plaintext into one buffer, the whole sealed stream, and
+// returns it and its segments (slices of it).
+func sealBuf(key []byte, plaintext []byte, contentID []byte, segSize int) (buf []byte, segs [][]byte, err error) {
 	if segSize == 0 {
 		segSize = DefaultSegmentSize
 	}
@@ -204,9 +214,8 @@ func SealSegments(key []byte, plaintext []byte, contentID []byte, segSize int) (
 	if err != nil {
 		return nil, nil, err
 	}
-	buf := make([]byte, h.SealedSize())
-	header = buf[:HeaderSize:HeaderSize]
-	copy(header, h.raw[:])
+	buf = make([]byte, h.SealedSize())
+	copy(buf, h.raw[:])
 	off := int64(HeaderSize)
 	var nonce []byte
 	for i := int64(0); i < h.Segments(); i++ {
@@ -217,7 +226,15 @@ func SealSegments(key []byte, plaintext []byte, contentID []byte, segSize int) (
 		segs = append(segs, seg)
 		off += int64(len(seg))
 	}
-	return header, segs, nil
+	return buf, segs, nil
+}
+
+// SealStream seals plaintext like Seal into one new buffer holding the
+// whole sealed stream (header, then every segment), for a store that
+// writes it with one call; the header is its first HeaderSize bytes.
+func SealStream(key []byte, plaintext []byte, contentID []byte, segSize int) ([]byte, error) {
+	buf, _, err := sealBuf(key, plaintext, contentID, segSize)
+	return buf, err
 }
 
 // StreamOffset returns where segment i starts in the sealed stream.
