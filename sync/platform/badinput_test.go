@@ -127,3 +127,24 @@ func TestBadTimeNamesField(t *testing.T) {
 		t.Fatalf("clean submission = %d %s", r.code, r.body)
 	}
 }
+
+// TestWrongJSONTypeNotEchoed: a value of the wrong JSON type is a 400
+// naming the field, without the value (a number is repeated as sent by
+// encoding/json's own message: an ID number sent as one).
+func TestWrongJSONTypeNotEchoed(t *testing.T) {
+	e := newEnv(t, t.TempDir(), "K1")
+	const secret = "441900199001011231"
+	for _, hb := range []string{
+		`{"kiosk_id":"K1","queue_depth":` + secret + `.5}`,
+		`{"kiosk_id":"K1","free_disk_bytes":` + secret + `0000}`,
+		`{"kiosk_id":"K1","devices":{"printer":` + secret + `}}`,
+	} {
+		r := e.do(req{method: "POST", path: api.PathHeartbeat, body: []byte(hb)})
+		if r.code != http.StatusBadRequest || r.errCode(t).Code != api.CodeBadRequest {
+			t.Fatalf("heartbeat %s = %d %s, want 400", hb, r.code, r.body)
+		}
+		if strings.Contains(string(r.body), secret) || !strings.Contains(string(r.body), "heartbeat") {
+			t.Errorf("heartbeat %s: answer %s repeats the value or names nothing", hb, r.body)
+		}
+	}
+}

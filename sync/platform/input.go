@@ -40,6 +40,7 @@ func decodeBody(w http.ResponseWriter, body []byte, v any, what string, strict b
 		}
 	}
 	var pe *time.ParseError
+	var te *json.UnmarshalTypeError
 	switch {
 	case err == nil:
 		return true
@@ -47,6 +48,15 @@ func decodeBody(w http.ResponseWriter, body []byte, v any, what string, strict b
 		// Name the field, never echo the value: it may be anything the
 		// kiosk put there (an ID number, a megabyte of text).
 		validation(w, fmt.Errorf("%s: must be an RFC 3339 time like 2026-11-25T09:00:00+08:00", badTimeField(body, v)))
+	case errors.As(err, &te):
+		// Say where and what kind, not the value: encoding/json's message
+		// repeats a number as sent (an ID number sent as one).
+		kind, _, _ := strings.Cut(te.Value, " ")
+		field := te.Field
+		if field == "" {
+			field = "the body"
+		}
+		writeError(w, http.StatusBadRequest, api.ErrorResponse{Code: api.CodeBadRequest, Message: fmt.Sprintf("body is not a %s: %s cannot be a JSON %s (want %s)", what, field, kind, te.Type)})
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		validation(w, fmt.Errorf("%s: %s", what, strings.TrimPrefix(err.Error(), "json: ")))
 	default:
