@@ -21,39 +21,28 @@ import (
 // Where scanned pages live, and why.
 //
 // A page is sealed (package sealed: its own AES-256-GCM key, 64 KiB
-// segments, the header as additional data of each) and kept in the
-// database: its header in blobs, its segments in blob_segments, written in
-// the same immediate transaction as the submission rows that name it. So
-// one WAL commit with synchronous=FULL — one fsync of one file that is
-// already there — makes a submission durable, pages and rows together.
-// The earlier protocol (a file per page, written and fsynced, renamed, the
-// directory fsynced, then the rows committed) needed five flushes for a
-// form of three pages and cost up to twice a raw write of the same bytes.
+// segments, the header as additional data of each) and its sealed stream
+// is written into the page pack, pages.pack beside the database, at a
+// place its blob row names (pack_off, pack_len; the row also keeps the
+// header). pack.go says why a pack file and not the database, how a
+// Submit makes pages and rows durable with two flushes run at once, and
+// how a crash between them is undone at open.
 //
-// A torn commit cannot be served: SQLite checksums every WAL frame and
-// ignores a commit whose frames do not all check out, so after a crash
-// either all of a submission (rows and segments) is there or none; and
-// each segment still authenticates against its blob's header and content
-// address, so a damaged or swapped segment reads as ErrCorrupt, as a
-// damaged file did.
+// A torn or damaged page cannot be served: each segment authenticates
+// against its blob's header and content address, so a damaged, swapped,
+// reordered, lost or cut segment reads as ErrCorrupt.
 //
-// The cost moved elsewhere is the checkpoint: pages are written once into
-// the WAL by Submit and once more into the database file when the WAL is
-// checkpointed. A background goroutine runs that when the store has been
-// idle for a moment, and SQLite's automatic checkpoint is set far above
-// what that lets the WAL reach, so the second write does not land inside
-// a Submit (see checkpoint.go).
-//
-// Blob files written by earlier versions (blobs/ holds them, named by
-// content address) stay where they are and are still read, verified and,
-// once no row names them, removed; nothing new is written there.
+// Pages schema 3 stored in the database (header in blobs, segments in
+// blob_segments, pack_off NULL) are still read from there, and blob files
+// of earlier versions still (blobs/ holds them, named by content address),
+// verified and, once no row names them, removed; nothing new is written
+// in either place.
 
-// sealedPage is one page hashed and sealed, ready to be stored.
+// sealedPage is one page hashed and sealed, ready to be stored: its
+// whole sealed stream, the header first.
 type sealedPage struct {
 	sha    string
-	header []byte
-	segs   [][]byte
-	size   int64 // sealed bytes in all
+	stream []byte
 }
 
 // pageSealer hashes and seals a submission's pages in the background,
@@ -88,8 +77,8 @@ func (s *Store) startSealing(ms []Material) *pageSealer {
 			sha := hex.EncodeToString(sum[:])
 			ps.sums[i] = sha
 			ps.hashed.Done()
-			h, segs, err := sealed.SealSegments(s.keys.blob, d, sum[:], seg)
-			ps.pages[i] = sealedPage{sha: sha, header: h, segs: segs, size: sealed.SealedSize(int64(len(d)), seg)}
+			stream, err := sealed.SealStream(s.keys.blob, d, sum[:], seg)
+			ps.pages[i] = sealedPage{sha: sha, stream: stream}
 			ps.errs[i] = err
 		}()
 	}
@@ -122,67 +111,104 @@ func (ps *pageSealer) page(ctx context.Context, i int) (sealedPage, error) {
 	return ps.pages[i], nil
 }
 
-// storeBlobs inserts, inside the caller's transaction, the pages no intact
-// stored blob already holds. Finding a blob and naming it happen in one
-// immediate transaction, so a purge (also one) can never remove a blob
-// between this check and the commit of the rows that name it. It returns
-// the sealed bytes written.
-func (s *Store) storeBlobs(ctx context.Context, tx *sql.Tx, ps *pageSealer) (int64, error) {
-	var written int64
-	var ins *sql.Stmt
-	defer func() {
-		if ins != nil {
-			ins.Close()
-		}
-	}()
+// packExtent is where a Submit wrote its pages in the pack.
+type packExtent struct{ off, n int64 }
+
+// storeBlobs stores, inside the caller's transaction, the pages no intact
+// stored blob already holds: it allocates one extent at the pack's
+// allocation mark (kv pack_tail, moved in this transaction), inserts a
+// blob row for each page naming its place, and writes all their sealed
+// streams there with one pwritev — before the commit, so that the pages
+// are in the file (the page cache at least) whenever a row naming them is
+// visible. It does not sync: the caller runs the pack's fdatasync in
+// parallel with the commit (pack.go). Finding a blob and naming it happen
+// in one immediate transaction, so a purge (also one) can never remove a
+// blob between this check and the commit of the rows that name it. It
+// returns the extent written (n 0: none).
+func (s *Store) storeBlobs(ctx context.Context, tx *sql.Tx, ps *pageSealer) (packExtent, error) {
+	var todo []sealedPage
 	for _, i := range ps.distinct() {
 		sha := ps.sums[i]
-		var header []byte
-		err := tx.QueryRowContext(ctx, `SELECT header FROM blobs WHERE sha256 = ?`, sha).Scan(&header)
-		switch {
-		case err == nil:
+		ok, found, err := s.storedIntact(ctx, tx, sha)
+		if err != nil {
+			return packExtent{}, err
+		}
+		if ok {
+			continue
+		}
+		if found {
 			// Share it only if it is known good: a damaged blob is
 			// replaced by this fresh copy, for every row that names it.
-			if s.dbBlobIntact(ctx, tx, sha, header) {
-				continue
-			}
 			s.log.Warn("stored blob fails authentication; writing it again", "sha256", sha)
-			if _, err := tx.ExecContext(ctx, `DELETE FROM blobs WHERE sha256 = ?`, sha); err != nil {
-				return written, fmt.Errorf("outbox: replace damaged blob: %w", mapDiskFull(err))
+			if err := freeExtents(ctx, tx, `sha256 = ?`, sha); err != nil {
+				return packExtent{}, err
 			}
-		case !errors.Is(err, sql.ErrNoRows):
-			return written, fmt.Errorf("outbox: look up blob: %w", err)
+			if _, err := tx.ExecContext(ctx, `DELETE FROM blobs WHERE sha256 = ?`, sha); err != nil {
+				return packExtent{}, fmt.Errorf("outbox: replace damaged blob: %w", mapDiskFull(err))
+			}
 		}
 		p, err := ps.page(ctx, i)
 		if err != nil {
-			return written, err
+			return packExtent{}, err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO blobs (sha256, header) VALUES (?, ?)`, sha, p.header); err != nil {
-			return written, fmt.Errorf("outbox: insert blob: %w", mapDiskFull(err))
-		}
-		if ins == nil {
-			if ins, err = tx.PrepareContext(ctx, `INSERT INTO blob_segments (sha256, seg, data) VALUES (?, ?, ?)`); err != nil {
-				return written, fmt.Errorf("outbox: insert blob segment: %w", mapDiskFull(err))
-			}
-		}
-		for j, seg := range p.segs {
-			if _, err := ins.ExecContext(ctx, sha, j, seg); err != nil {
-				return written, fmt.Errorf("outbox: insert blob segment: %w", mapDiskFull(err))
-			}
-		}
-		written += p.size
+		todo = append(todo, p)
 	}
-	return written, nil
+	if len(todo) == 0 {
+		return packExtent{}, nil
+	}
+	tail, err := kvInt(ctx, tx, kvPackTail)
+	if err != nil {
+		return packExtent{}, err
+	}
+	ext := packExtent{off: tail}
+	bufs := make([][]byte, len(todo))
+	for i, p := range todo {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO blobs (sha256, header, pack_off, pack_len) VALUES (?, ?, ?, ?)`,
+			p.sha, p.stream[:sealed.HeaderSize], ext.off+ext.n, len(p.stream)); err != nil {
+			return packExtent{}, fmt.Errorf("outbox: insert blob: %w", mapDiskFull(err))
+		}
+		bufs[i] = p.stream
+		ext.n += int64(len(p.stream))
+	}
+	if err := setKVInt(ctx, tx, kvPackTail, ext.off+ext.n); err != nil {
+		return packExtent{}, err
+	}
+	if err := s.packReserve(ext.off + ext.n); err != nil {
+		return packExtent{}, err
+	}
+	if s.hooks != nil && s.hooks.packWrite != nil {
+		if err := s.hooks.packWrite(); err != nil {
+			return packExtent{}, fmt.Errorf("outbox: write page pack: %w", mapDiskFull(err))
+		}
+	}
+	if err := s.packWrite(bufs, ext.off); err != nil {
+		return packExtent{}, err
+	}
+	return ext, nil
 }
 
-// dbBlobIntact reports whether the stored blob authenticates in full.
-func (s *Store) dbBlobIntact(ctx context.Context, q rowsQueryer, sha string, header []byte) bool {
-	r, err := s.dbBlobReader(ctx, q, sha, header)
-	if err != nil {
-		return false
+// storedIntact reports whether blob sha is stored (a row) and whether it
+// authenticates in full.
+func (s *Store) storedIntact(ctx context.Context, tx *sql.Tx, sha string) (ok, found bool, err error) {
+	var header []byte
+	var off, n sql.NullInt64
+	err = tx.QueryRowContext(ctx, `SELECT header, pack_off, pack_len FROM blobs WHERE sha256 = ?`, sha).Scan(&header, &off, &n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, false, nil
 	}
-	_, err = io.Copy(io.Discard, r)
-	return err == nil
+	if err != nil {
+		return false, false, fmt.Errorf("outbox: look up blob: %w", err)
+	}
+	var r *sealed.Reader
+	if off.Valid {
+		r, err = s.packBlobReader(sha, header, off.Int64, n.Int64)
+	} else {
+		r, err = s.dbBlobReader(ctx, tx, sha, header)
+	}
+	if err == nil {
+		_, err = io.Copy(io.Discard, r)
+	}
+	return err == nil, true, nil
 }
 
 // dbBlob presents a blob's header and segment rows as the sealed stream
@@ -300,8 +326,17 @@ func (s *Store) OpenBlob(ctx context.Context, sha string) (*BlobReader, error) {
 		return nil, fmt.Errorf("%w: %q is not a lowercase hex SHA-256", ErrNotFound, sha)
 	}
 	var header []byte
-	err = s.rdb.QueryRowContext(ctx, `SELECT header FROM blobs WHERE sha256 = ?`, sha).Scan(&header)
+	var off, n sql.NullInt64
+	err = s.rdb.QueryRowContext(ctx, `SELECT header, pack_off, pack_len FROM blobs WHERE sha256 = ?`, sha).Scan(&header, &off, &n)
+	if err == nil && off.Valid {
+		r, err := s.packBlobReader(sha, header, off.Int64, n.Int64)
+		if err != nil {
+			return nil, err
+		}
+		return &BlobReader{Reader: r}, nil
+	}
 	if err == nil {
+		// Stored by schema 3: segments in blob_segments.
 		r, err := s.dbBlobReader(ctx, preparedSegments{s.segStmt}, sha, header)
 		if err != nil {
 			return nil, err
@@ -340,8 +375,13 @@ func (s *Store) openBlobFile(sha string, sum []byte) (*BlobReader, error) {
 }
 
 // deleteUnnamedBlobs removes, in the caller's transaction, stored blobs no
-// attachment row names; with secure_delete their pages are overwritten.
+// attachment row names; with secure_delete their rows and segments in the
+// database are overwritten, and their extents in the pack are recorded in
+// pack_free for erasePackFree after the commit.
 func deleteUnnamedBlobs(ctx context.Context, tx *sql.Tx) (int, error) {
+	if err := freeExtents(ctx, tx, `sha256 NOT IN (SELECT sha256 FROM attachments)`); err != nil {
+		return 0, err
+	}
 	res, err := tx.ExecContext(ctx, `DELETE FROM blobs WHERE sha256 NOT IN (SELECT sha256 FROM attachments)`)
 	if err != nil {
 		return 0, fmt.Errorf("outbox: delete unreferenced blobs: %w", mapDiskFull(err))

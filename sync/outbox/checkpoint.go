@@ -8,8 +8,8 @@ import (
 
 // Checkpoints.
 //
-// Submit's pages go into the WAL; a checkpoint copies them into the
-// database file and fsyncs it, after which the next writer starts the WAL
+// Submit's rows go into the WAL (its pages into the page pack, pack.go);
+// a checkpoint copies them into the database file and fsyncs it, after which the next writer starts the WAL
 // over from its beginning (the file keeps its size up to walSizeLimit, so
 // commits overwrite blocks already allocated and their fsync need not
 // commit file-system metadata). SQLite's automatic checkpoint would run
@@ -34,7 +34,7 @@ const (
 	// residents; one second of quiet is enough to know a burst is over.
 	DefaultCheckpointIdle = time.Second
 	// walBusyBytes: checkpoint in the background without waiting for
-	// quiet past this much (about 20 forms of three scans).
+	// quiet past this much.
 	walBusyBytes = 16 << 20
 	// walMaxBytes: SQLite's automatic checkpoint, in the commit that
 	// passes it, as a backstop (PRAGMA wal_autocheckpoint, in pages).
@@ -56,7 +56,8 @@ func walInit() []string {
 }
 
 // Checkpoint copies what the WAL holds into the database file now, without
-// holding up writers (a PASSIVE checkpoint). The store runs it by itself
+// holding up writers (a PASSIVE checkpoint). The background goroutine
+// also moves the page pack's verified mark after it (advanceVerified). The store runs it by itself
 // when idle; callers may run it at a moment they know to be quiet.
 func (s *Store) Checkpoint(ctx context.Context) error {
 	if err := s.writable(); err != nil {
@@ -102,6 +103,9 @@ func (s *Store) checkpointLoop(ctx context.Context, idle time.Duration) {
 		}
 		if err := s.Checkpoint(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("checkpoint failed", "err", err)
+		}
+		if err := s.advanceVerified(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("could not record the page pack as verified", "err", err)
 		}
 	}
 }

@@ -50,7 +50,12 @@ func TestOpensOutboxOfEarlierVersion(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, q := range []string{`DROP TABLE blob_segments`, `DROP TABLE blobs`, `DELETE FROM schema_version WHERE version = 3`} {
+	// Migrations 3 and 4 undone: no blob tables, no pack.
+	if err := os.Remove(filepath.Join(dir, packName)); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`DROP TABLE pack_free`, `DELETE FROM kv WHERE key LIKE 'pack_%'`, `DELETE FROM schema_version WHERE version = 4`,
+		`DROP TABLE blob_segments`, `DROP TABLE blobs`, `DELETE FROM schema_version WHERE version = 3`} {
 		if _, err := s.db.ExecContext(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
@@ -64,7 +69,7 @@ func TestOpensOutboxOfEarlierVersion(t *testing.T) {
 	}
 	defer s.Close()
 	st, err := s.Stats(ctx)
-	if err != nil || st.SchemaVersion != 3 || st.Queued != 2 || st.BlobFiles != 3 {
+	if err != nil || st.SchemaVersion != 4 || st.Queued != 2 || st.BlobFiles != 3 {
 		t.Fatalf("stats after migration: schema %d, queued %d, blobs %d, %v", st.SchemaVersion, st.Queued, st.BlobFiles, err)
 	}
 	if rep, err := s.Verify(ctx); err != nil || !rep.OK() || rep.BlobsOK != 3 {

@@ -10,6 +10,9 @@
 //	             AES-256-GCM in 64 KiB segments by package sealed, so an
 //	             upload can resume at any offset), status history, catalog
 //	             cache, ratings and an audit log without personal data
+//	pages.pack   the scanned pages written since schema 4, each as its
+//	             sealed stream (package sealed), preallocated in 64 MiB
+//	             steps; blob rows say where each sits (pack.go)
 //	blobs/       pages as sealed files, as versions before schema 3 wrote
 //	             them; still read, removed once no row names them
 //
@@ -17,9 +20,10 @@
 // sealed in their row; the ID number is also kept as an HMAC so a resident
 // can find their submissions without the number being stored in clear.
 //
-// Durability: Submit writes a submission's rows and its sealed pages in
-// one immediate transaction, committed with synchronous=FULL: one fsync
-// of the WAL (blobs.go says why and what it costs). A receipt number is
+// Durability: Submit writes a submission's sealed pages into the page
+// pack with one write and commits its rows in one immediate transaction
+// with synchronous=FULL; the pack's fdatasync and the WAL's fsync run at
+// once (pack.go says why, and how a crash between them is undone). A receipt number is
 // returned only after that commit, so whatever a resident holds a receipt
 // for survives a crash or power cut; a crash before it leaves nothing.
 //
@@ -143,6 +147,9 @@ type Store struct {
 	ckptNudge  chan struct{}
 	ckptStop   context.CancelFunc
 	ckptDone   chan struct{}
+	// pack is the page pack (pack.go); nil for a read-only store of an
+	// outbox that has none.
+	pack *os.File
 	// hooks lets package tests stop or time a Submit between its steps;
 	// nil outside tests.
 	hooks *submitHooks
@@ -152,6 +159,9 @@ type Store struct {
 type submitHooks struct {
 	hashed       func() // pages hashed (still being sealed); no transaction yet
 	beforeCommit func() // rows and pages written, transaction open
+	// packWrite, when it returns an error, stands for the pack write
+	// failing with it (a full disk).
+	packWrite func() error
 }
 
 // Open opens (creating if needed) the outbox in opts.Dir, applies pending
@@ -223,10 +233,18 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if err := s.openDB(ctx); err != nil {
 		return nil, err
 	}
+	if err := s.openPack(); err != nil {
+		s.closeDBs()
+		return nil, err
+	}
 	if opts.ReadOnly {
 		return s, nil
 	}
 	if err := s.recover(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if _, err := s.recoverPack(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -356,14 +374,24 @@ func (s *Store) recover(ctx context.Context) error {
 	return nil
 }
 
-// Close stops background checkpoints and closes the database. Blob
+// Close stops background checkpoints, records the page pack as synced
+// (advanceVerified) and closes the database and the pack. Blob
 // readers handed out cannot read afterwards.
 func (s *Store) Close() error {
 	if s.ckptStop != nil {
 		s.ckptStop()
 		<-s.ckptDone
 	}
-	return s.closeDBs()
+	if err := s.advanceVerified(context.Background()); err != nil {
+		s.log.Warn("could not record the page pack as verified", "err", err)
+	}
+	err := s.closeDBs()
+	if s.pack != nil {
+		if cerr := s.pack.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
 }
 
 // Wake returns a channel that receives (without blocking the sender; one

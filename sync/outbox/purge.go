@@ -77,6 +77,11 @@ func (s *Store) Purge(ctx context.Context, now time.Time) (PurgeReport, error) {
 		return rep, fmt.Errorf("outbox: commit purge: %w", mapDiskFull(err))
 	}
 	rep.Submissions = len(ids)
+	// The pages of the deleted blobs are overwritten with zeros now (a
+	// crash before leaves them in pack_free for the next open).
+	if err := s.erasePackFree(ctx); err != nil {
+		return rep, err
+	}
 	// The rows are gone first, so a crash here leaves only unreferenced
 	// files, which the next collection removes.
 	files, err := s.collectBlobFiles(ctx)

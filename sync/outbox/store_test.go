@@ -20,6 +20,7 @@ import (
 	"onedoor/pii"
 	"onedoor/sync/api"
 	"onedoor/sync/outbox"
+	"onedoor/sync/outbox/sealed"
 )
 
 func TestKeyFile(t *testing.T) {
@@ -255,29 +256,52 @@ func TestTamperDetected(t *testing.T) {
 	}
 }
 
-// blobRows is a stored blob as its database rows.
+// blobRows is a stored blob as the store keeps it: its header (in its
+// row) and its sealed segments (in the page pack).
 type blobRows struct {
 	header []byte
 	segs   [][]byte
 }
 
+// packPath is the page pack beside the database db has open.
+func packPath(t *testing.T, db *sql.DB) string {
+	t.Helper()
+	var seq int
+	var name, file string
+	if err := db.QueryRow(`PRAGMA database_list`).Scan(&seq, &name, &file); err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(filepath.Dir(file), "pages.pack")
+}
+
 func storedBlob(t *testing.T, db *sql.DB, sha string) blobRows {
 	t.Helper()
 	var b blobRows
-	if err := db.QueryRow(`SELECT header FROM blobs WHERE sha256 = ?`, sha).Scan(&b.header); err != nil {
+	var off, n int64
+	if err := db.QueryRow(`SELECT header, pack_off, pack_len FROM blobs WHERE sha256 = ?`, sha).Scan(&b.header, &off, &n); err != nil {
 		t.Fatalf("blob %s: %v", sha, err)
 	}
-	rows, err := db.Query(`SELECT data FROM blob_segments WHERE sha256 = ? ORDER BY seg`, sha)
+	f, err := os.Open(packPath(t, db))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var d []byte
-		if err := rows.Scan(&d); err != nil {
-			t.Fatal(err)
-		}
-		b.segs = append(b.segs, d)
+	defer f.Close()
+	stream := make([]byte, n)
+	if _, err := f.ReadAt(stream, off); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(stream[:sealed.HeaderSize], b.header) {
+		t.Fatalf("blob %s: the pack's header differs from the row's", sha)
+	}
+	h, err := sealed.ParseHeader(b.header)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stride := int(h.StreamOffset(1) - h.StreamOffset(0))
+	for rest := stream[sealed.HeaderSize:]; len(rest) > 0; {
+		k := min(stride, len(rest))
+		b.segs = append(b.segs, rest[:k])
+		rest = rest[k:]
 	}
 	return b
 }
@@ -290,26 +314,28 @@ func (b blobRows) clone() blobRows {
 	return c
 }
 
-// store replaces the rows of blob sha with b, behind the store's back.
+// store replaces blob sha with b, behind the store's back: the header in
+// its row, the segments at its place in the pack (its length in the row
+// follows b).
 func (b blobRows) store(t *testing.T, db *sql.DB, sha string) {
 	t.Helper()
-	tx, err := db.Begin()
+	stream := bytes.Clone(b.header)
+	for _, s := range b.segs {
+		stream = append(stream, s...)
+	}
+	var off int64
+	if err := db.QueryRow(`SELECT pack_off FROM blobs WHERE sha256 = ?`, sha).Scan(&off); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE blobs SET header = ?, pack_len = ? WHERE sha256 = ?`, b.header, len(stream), sha); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(packPath(t, db), os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tx.Rollback()
-	if _, err := tx.Exec(`UPDATE blobs SET header = ? WHERE sha256 = ?`, b.header, sha); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec(`DELETE FROM blob_segments WHERE sha256 = ?`, sha); err != nil {
-		t.Fatal(err)
-	}
-	for i, s := range b.segs {
-		if _, err := tx.Exec(`INSERT INTO blob_segments (sha256, seg, data) VALUES (?, ?, ?)`, sha, i, s); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
+	defer f.Close()
+	if _, err := f.WriteAt(stream, off); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -82,9 +82,10 @@ type pageRef struct {
 }
 
 // Submit stores a submission durably and returns its receipt. When it
-// returns without error its rows and sealed pages are committed, in one
-// transaction, with synchronous=FULL; when it returns an error nothing of
-// the submission is visible. A full disk gives an error
+// returns without error its rows are committed with synchronous=FULL and
+// its sealed pages are written into the page pack and fdatasynced (the two
+// flushes at once; pack.go); when it returns an error nothing of the
+// submission is visible. A full disk gives an error
 // wrapping ErrDiskFull, a malformed submission one wrapping ErrInvalid.
 func (s *Store) Submit(ctx context.Context, sub NewSubmission) (Receipt, error) {
 	if err := s.writable(); err != nil {
@@ -156,16 +157,18 @@ func (s *Store) Submit(ctx context.Context, sub NewSubmission) (Receipt, error) 
 	if err != nil {
 		return Receipt{}, err
 	}
-	s.noteWrite(written)
-	s.log.Info("submission stored", "receipt", number, "uuid", id, "pages", len(pages))
+	// What the rows put in the WAL, roughly: the sealed row and a page
+	// or two per row (the pages themselves are in the pack).
+	s.noteWrite(int64(len(sealedRow)) + int64(walPageSize*(2+len(sub.Materials)+len(pages))))
+	s.log.Info("submission stored", "receipt", number, "uuid", id, "pages", len(pages), "bytes", written)
 	s.signal()
 	return Receipt{Number: number, UUID: id, LookupCode: code}, nil
 }
 
-// insertSubmission writes the rows and then the pages not stored yet,
-// taking each from the sealer as it is ready, in one immediate
-// transaction, and commits it: the one flush of a Submit. It returns the
-// receipt number and the sealed page bytes it wrote.
+// insertSubmission writes the rows and then the pages not stored yet
+// (rows in one immediate transaction, pages into the pack), and commits
+// the rows while the pack is synced. It returns the receipt number and
+// the sealed page bytes it wrote.
 func (s *Store) insertSubmission(ctx context.Context, id, day string, now time.Time, sub NewSubmission, sealedRow []byte, pages []pageRef, sealer *pageSealer) (string, int64, error) {
 	tx, err := s.begin(ctx)
 	if err != nil {
@@ -203,17 +206,63 @@ func (s *Store) insertSubmission(ctx context.Context, id, day string, now time.T
 	if err := audit(ctx, tx, now, "submit", number, fmt.Sprintf("item=%s pages=%d bytes=%d", sub.ItemID, len(pages), total)); err != nil {
 		return "", 0, mapDiskFull(err)
 	}
-	written, err := s.storeBlobs(ctx, tx, sealer)
+	ext, err := s.storeBlobs(ctx, tx, sealer)
 	if err != nil {
 		return "", 0, err
 	}
 	if s.hooks != nil && s.hooks.beforeCommit != nil {
 		s.hooks.beforeCommit()
 	}
-	if err := tx.Commit(); err != nil {
+	// The two flushes a Submit needs — the pages' fdatasync of the pack
+	// and the rows' commit of the WAL — run at once, and Submit returns
+	// after both. The rows may so reach the disk first; recoverPack (see
+	// pack.go) takes back at open any submission whose pages did not.
+	var synced chan error
+	if ext.n > 0 {
+		synced = make(chan error, 1)
+		go func() { synced <- s.packSync() }()
+	}
+	err = tx.Commit()
+	var syncErr error
+	if synced != nil {
+		syncErr = <-synced
+	}
+	if err != nil {
+		// The extent stays unnamed; the next allocation writes over it.
 		return "", 0, fmt.Errorf("outbox: commit submission: %w", mapDiskFull(err))
 	}
-	return number, written, nil
+	if syncErr != nil {
+		// The rows are committed but their pages may not be on disk: take
+		// the submission back so that no receipt is given for it.
+		if uerr := s.undoSubmission(ctx, id, number); uerr != nil {
+			s.log.Error("could not take back a submission whose pages failed to sync; the next open rolls it back", "receipt", number, "err", uerr)
+		}
+		return "", 0, syncErr
+	}
+	return number, ext.n, nil
+}
+
+// undoSubmission deletes a committed submission whose pages failed to
+// sync, with the blobs only it names, and says so in the audit log.
+func (s *Store) undoSubmission(ctx context.Context, id, number string) error {
+	tx, err := s.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := deleteSubmission(ctx, tx, id); err != nil {
+		return err
+	}
+	if _, err := deleteUnnamedBlobs(ctx, tx); err != nil {
+		return err
+	}
+	if err := audit(ctx, tx, s.now(), "rolled back", number, "pages failed to sync; no receipt was given"); err != nil {
+		return mapDiskFull(err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("outbox: commit undo: %w", mapDiskFull(err))
+	}
+	return s.erasePackFree(ctx)
 }
 
 // checkSpace refuses a submission that would leave less than the reserve
@@ -228,11 +277,11 @@ func (s *Store) checkSpace(pages []pageRef) error {
 		return nil // cannot tell; let the writes find out
 	}
 	free := int64(fsst.Bavail) * int64(fsst.Bsize)
-	// Each page is written twice before the WAL restarts: into the WAL,
-	// then into the database file at the checkpoint.
+	// Each page is written once, into the pack (blocks it preallocated
+	// are already taken out of Bavail).
 	need := int64(64 << 10) // rows, WAL frame headers
 	for _, p := range pages {
-		need += 2 * sealed.SealedSize(p.size, s.segmentSize())
+		need += sealed.SealedSize(p.size, s.segmentSize())
 	}
 	if free-need < s.opts.ReserveBytes {
 		return fmt.Errorf("%w: %d bytes free, the submission needs %d and %d stay reserved",
