@@ -1,6 +1,7 @@
 package platform
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -13,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -265,7 +267,7 @@ func (s *Server) listPage(w http.ResponseWriter, r *http.Request, se Session) {
 	page, _ := strconv.Atoi(q.Get("page"))
 	page = max(page, 0)
 	f := Filter{Status: q.Get("status"), ItemID: q.Get("item"), KioskID: q.Get("kiosk"), Query: q.Get("q"), Limit: listPageSize, Offset: page * listPageSize}
-	rows, total, err := s.cfg.Store.List(r.Context(), f)
+	rows, total, err := s.scopedList(r.Context(), se, f)
 	if err != nil {
 		s.internal(w, r, err)
 		return
@@ -297,6 +299,61 @@ func (s *Server) listPage(w http.ResponseWriter, r *http.Request, se Session) {
 		data.Next = link(page + 1)
 	}
 	s.render(w, http.StatusOK, "list", data)
+}
+
+// scopedList is Store.List within what se may see: a town's staff see
+// their town's cases only, in the list and its search (by name or ID
+// number) as on a case's page. The store filters by one kiosk at a time,
+// so a town's list is the merge of its kiosks' lists, newest first.
+func (s *Server) scopedList(ctx context.Context, se Session, f Filter) ([]Summary, int, error) {
+	if s.sup == nil {
+		return s.cfg.Store.List(ctx, f)
+	}
+	a, err := s.sup.account(ctx, se.User)
+	if err != nil || a.Town == "" {
+		if err != nil {
+			return nil, 0, err
+		}
+		return s.cfg.Store.List(ctx, f)
+	}
+	towns, err := s.sup.store.KioskTowns(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	var kiosks []string
+	for k, t := range towns {
+		if t == a.Town && (f.KioskID == "" || f.KioskID == k) {
+			kiosks = append(kiosks, k)
+		}
+	}
+	if len(kiosks) == 1 {
+		f.KioskID = kiosks[0]
+		return s.cfg.Store.List(ctx, f)
+	}
+	// Each kiosk's first Offset+Limit rows hold the merged page's.
+	var all []Summary
+	total := 0
+	g := f
+	g.Offset, g.Limit = 0, f.Offset+f.Limit
+	for _, k := range kiosks {
+		g.KioskID = k
+		rows, n, err := s.cfg.Store.List(ctx, g)
+		if err != nil {
+			return nil, 0, err
+		}
+		all = append(all, rows...)
+		total += n
+	}
+	slices.SortStableFunc(all, func(x, y Summary) int {
+		if c := y.ReceivedAt.Compare(x.ReceivedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(y.CaseNumber, x.CaseNumber)
+	})
+	if f.Offset >= len(all) {
+		return nil, total, nil
+	}
+	return all[f.Offset:min(len(all), f.Offset+f.Limit)], total, nil
 }
 
 func (s *Server) kiosksPage(w http.ResponseWriter, r *http.Request, se Session) {

@@ -291,3 +291,69 @@ func TestTrackShowsRatingReply(t *testing.T) {
 		t.Fatalf("reply in the lookup = %q", tr.RatingReply)
 	}
 }
+
+// TestTownListScoped: a town's staff see their town's cases only in the
+// list and its search, as on a case's page; the pages of the merged list
+// hold each of the town's cases once. The city's accounts see every case.
+func TestTownListScoped(t *testing.T) {
+	e := newSupEnv(t)
+	e.seed(130)
+	receiptRe := regexp.MustCompile(`K\d\d-\d{8}-\d{4}`)
+	totalRe := regexp.MustCompile(`办件列表 <small>\((\d+)\)</small>`)
+	list := func(sc *staffClient, query string) (receipts []string, total string) {
+		t.Helper()
+		for page := 0; ; page++ {
+			code, body := sc.get("/office/?" + query + "&page=" + fmt.Sprint(page))
+			if code != http.StatusOK {
+				t.Fatalf("list page %d = %d", page, code)
+			}
+			m := totalRe.FindStringSubmatch(body)
+			if m == nil {
+				t.Fatalf("list without a total: %s", body)
+			}
+			total = m[1]
+			got := receiptRe.FindAllString(body, -1)
+			if len(got) == 0 {
+				return receipts, total
+			}
+			receipts = append(receipts, got...)
+		}
+	}
+	mine := map[string]bool{}
+	var otherName string
+	for _, c := range e.cases {
+		if c.town == supTowns[0] {
+			mine[c.receipt] = true
+		}
+	}
+	for i, c := range e.cases {
+		if c.town != supTowns[0] {
+			otherName = fmt.Sprintf("居民%03d", i)
+			break
+		}
+	}
+	clerk := loginHTTP(t, e.http.URL, "clerk1")
+	got, total := list(clerk, "q=")
+	seen := map[string]bool{}
+	for _, r := range got {
+		if !mine[r] {
+			t.Errorf("clerk of %s sees %s, a case of another town", supTowns[0], r)
+		}
+		if seen[r] {
+			t.Errorf("%s listed twice", r)
+		}
+		seen[r] = true
+	}
+	if len(seen) != len(mine) || total != fmt.Sprint(len(mine)) {
+		t.Errorf("clerk's list holds %d cases, total %s; the town has %d", len(seen), total, len(mine))
+	}
+	if got, total := list(clerk, "q="+url.QueryEscape(otherName)); len(got) != 0 || total != "0" {
+		t.Errorf("clerk's search for another town's resident finds %v (total %s)", got, total)
+	}
+	if got, _ := list(clerk, "kiosk=K21"); len(got) != 0 {
+		t.Errorf("clerk's list of another town's kiosk shows %v", got)
+	}
+	if got, _ := list(loginHTTP(t, e.http.URL, "approver"), "q="); len(got) != len(e.cases) {
+		t.Errorf("the city's approver sees %d cases of %d", len(got), len(e.cases))
+	}
+}
