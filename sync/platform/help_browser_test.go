@@ -71,6 +71,10 @@ func TestHelpCallOnFleetPage(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("#kiosk-DG-VILLAGE7 .alert-help"))); err != nil {
 		t.Fatalf("the kiosk's row does not show the call: %v", err)
 	}
+	// …and no longer says 正常 beside it.
+	if okShown, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const ok = document.querySelector("#kiosk-DG-VILLAGE7 .ok"); return !!ok && ok.offsetParent !== null; })()`)); err != nil || okShown {
+		t.Fatalf("the kiosk's row says 正常 beside its open call (%v)", err)
+	}
 
 	// The page rings until someone answers. The browser may hold sound
 	// back until a click on the page; the page then asks for one.
@@ -101,7 +105,7 @@ func TestHelpCallOnFleetPage(t *testing.T) {
 	if err != nil {
 		t.Fatalf("acknowledged call did not clear: %v", err)
 	}
-	if err := chromedp.Do(ctx, chromedp.WaitNotPresent(chromedp.CSS("#kiosk-DG-VILLAGE7 .alert-help"))); err != nil {
+	if err := chromedp.Do(ctx, chromedp.WaitNotPresent(chromedp.CSS("#kiosk-DG-VILLAGE7 .alert-help")), chromedp.WaitVisible(chromedp.CSS("#kiosk-DG-VILLAGE7 .ok"))); err != nil {
 		t.Fatal(err)
 	}
 

@@ -121,8 +121,12 @@
       list.appendChild(row);
     });
     // The kiosk's own row in the fleet table says so too.
+    // Its "正常" is hidden while it has a call open.
     Array.prototype.forEach.call(document.querySelectorAll(".alert-help"), function (b) {
       b.parentNode.removeChild(b);
+    });
+    Array.prototype.forEach.call(document.querySelectorAll(".alerts .ok"), function (ok) {
+      ok.hidden = false;
     });
     calls.forEach(function (c) {
       var row = document.getElementById("kiosk-" + c.kiosk);
@@ -132,6 +136,10 @@
         badge.className = "alert alert-help";
         badge.textContent = "呼叫工作人员";
         cell.insertBefore(badge, cell.firstChild);
+        var ok = cell.querySelector(".ok");
+        if (ok) {
+          ok.hidden = true;
+        }
       }
     });
     box.hidden = calls.length === 0;
