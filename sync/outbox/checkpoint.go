@@ -56,8 +56,11 @@ func walInit() []string {
 }
 
 // Checkpoint copies what the WAL holds into the database file now, without
-// holding up writers (a PASSIVE checkpoint). The background goroutine
-// also moves the page pack's verified mark after it (advanceVerified). The store runs it by itself
+// holding up writers (a PASSIVE checkpoint), then prepares zeroed room
+// in the page pack for the next Submits (packZeroAhead, which takes the
+// write lock for a moment when the room runs low). The background
+// goroutine also moves the pack's verified mark after it
+// (advanceVerified). The store runs it by itself
 // when idle; callers may run it at a moment they know to be quiet.
 func (s *Store) Checkpoint(ctx context.Context) error {
 	if err := s.writable(); err != nil {
@@ -75,7 +78,7 @@ func (s *Store) Checkpoint(ctx context.Context) error {
 		// database file now; what came in meanwhile stays counted.
 		s.walPending.Add(-pending)
 	}
-	return nil
+	return s.packZeroAhead(ctx)
 }
 
 // noteWrite is called when a write transaction begins (bytes 0) and when a
