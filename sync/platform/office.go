@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -265,7 +266,7 @@ const listPageSize = 50
 func (s *Server) listPage(w http.ResponseWriter, r *http.Request, se Session) {
 	q := r.URL.Query()
 	page, _ := strconv.Atoi(q.Get("page"))
-	page = max(page, 0)
+	page = min(max(page, 0), math.MaxInt32/listPageSize) // page*listPageSize must not overflow
 	f := Filter{Status: q.Get("status"), ItemID: q.Get("item"), KioskID: q.Get("kiosk"), Query: q.Get("q"), Limit: listPageSize, Offset: page * listPageSize}
 	rows, total, err := s.scopedList(r.Context(), se, f)
 	if err != nil {

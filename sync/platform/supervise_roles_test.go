@@ -353,6 +353,11 @@ func TestTownListScoped(t *testing.T) {
 	if got, _ := list(clerk, "kiosk=K21"); len(got) != 0 {
 		t.Errorf("clerk's list of another town's kiosk shows %v", got)
 	}
+	for _, page := range []string{"9223372036854775807", "-1", "99999999999999999999"} {
+		if code, _ := clerk.get("/office/?page=" + page); code != http.StatusOK {
+			t.Errorf("clerk's list page %s = %d", page, code)
+		}
+	}
 	if got, _ := list(loginHTTP(t, e.http.URL, "approver"), "q="); len(got) != len(e.cases) {
 		t.Errorf("the city's approver sees %d cases of %d", len(got), len(e.cases))
 	}
