@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -87,15 +88,25 @@ func TestQueueAndDevEnqueue(t *testing.T) {
 		t.Errorf("queue --verify: exit %d\n%s", code, out)
 	}
 	// Damage one scan: --verify notices, plain queue cannot.
-	// (Scans are kept sealed in the outbox's database.)
+	// (Scans are kept sealed in the outbox's page pack, pages.pack; the
+	// database says where each one is.)
 	db, err := sql.Open("sqlite3", "file:"+filepath.Join(dir, outbox.DBName)+"?_busy_timeout=5000")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := db.Exec(`UPDATE blob_segments SET data = zeroblob(length(data)) WHERE rowid = (SELECT MIN(rowid) FROM blob_segments)`); err != nil {
+	var off, n int64
+	if err := db.QueryRow(`SELECT pack_off, pack_len FROM blobs WHERE pack_off IS NOT NULL ORDER BY pack_off LIMIT 1`).Scan(&off, &n); err != nil {
 		t.Fatal(err)
 	}
+	pack, err := os.OpenFile(filepath.Join(dir, "pages.pack"), os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pack.WriteAt(make([]byte, 16), off+n/2); err != nil {
+		t.Fatal(err)
+	}
+	pack.Close()
 	code, out, _ = run("queue", "--data", dir, "--min-free-mb", "1", "--allow-rejected", "--verify")
 	if code != exitFailure || !strings.Contains(out, "scans damaged for") {
 		t.Errorf("queue --verify with a damaged scan: exit %d\n%s", code, out)
