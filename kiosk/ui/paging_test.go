@@ -152,6 +152,9 @@ func TestEveryScreenListReachesItsEnd(t *testing.T) {
 								return fmt.Errorf("list %d gone after paging", i)
 							}
 							l := ls[i]
+							if b := coveredBy(drv, h.Win.Content(), l); b != "" {
+								return fmt.Errorf("list %d page %d of %d: %s", i, l.Page()+1, l.Pages(), b)
+							}
 							if l.Page() == l.Pages()-1 {
 								for _, it := range l.PageItems() {
 									p, s := drv.AbsolutePositionForObject(it), it.Size()
@@ -181,4 +184,29 @@ func TestEveryScreenListReachesItsEnd(t *testing.T) {
 			})
 		}
 	}
+}
+
+// coveredBy names a button outside list l drawn over an item of l's page
+// (the elder lookup's answer ran under the Back and Home buttons), or "".
+func coveredBy(drv fyne.Driver, root fyne.CanvasObject, l *ui.PagedList) string {
+	own := map[*ui.Button]bool{}
+	for _, b := range uitest.Buttons(l) {
+		own[b] = true
+	}
+	for _, it := range l.PageItems() {
+		if !it.Visible() {
+			continue
+		}
+		ip, is := drv.AbsolutePositionForObject(it), it.Size()
+		for _, b := range uitest.Buttons(root) {
+			if own[b] {
+				continue
+			}
+			bp, bs := drv.AbsolutePositionForObject(b), b.Size()
+			if ip.X < bp.X+bs.Width-0.5 && bp.X < ip.X+is.Width-0.5 && ip.Y < bp.Y+bs.Height-0.5 && bp.Y < ip.Y+is.Height-0.5 {
+				return fmt.Sprintf("button %q at %.0f,%.0f covers an item at %.0f,%.0f size %.0f×%.0f", b.Text, bp.X, bp.Y, ip.X, ip.Y, is.Width, is.Height)
+			}
+		}
+	}
+	return ""
 }

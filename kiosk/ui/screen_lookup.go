@@ -57,7 +57,7 @@ func (sc *lookupScreen) draw(s flow.State) fyne.CanvasObject {
 		field.OnSubmit, codeField.OnSubmit = lookUp, lookUp
 	}
 	top := container.NewVBox(para(k.tr.T("lookup.hint")), field, container.NewBorder(nil, nil, nil, goBtn, codeField))
-	var results []fyne.CanvasObject
+	var results, rows []fyne.CanvasObject
 	l := s.Lookup
 	if l.Pending {
 		results = append(results, widget.NewLabel(k.tr.T("lookup.searching")))
@@ -69,7 +69,6 @@ func (sc *lookupScreen) draw(s flow.State) fyne.CanvasObject {
 		if l.MaskedID != "" {
 			results = append(results, widget.NewLabel(k.tr.T("lookup.by_id", l.MaskedID)))
 		}
-		var rows []fyne.CanvasObject
 		for _, r := range l.Results {
 			no := widget.NewLabelWithStyle(k.tr.T("lookup.by_receipt", r.ReceiptNo), fyne.TextAlignLeading, fyne.TextStyle{})
 			// Wrapped: beside the keypad the column is narrow in elder mode.
@@ -80,7 +79,7 @@ func (sc *lookupScreen) draw(s flow.State) fyne.CanvasObject {
 				widget.NewLabel(k.tr.T(flow.StatusKey(r.Status))),
 			}
 			if r.Note != "" {
-				lines = append(lines, para(r.Note))
+				lines = append(lines, paras(r.Note)...)
 			}
 			if r.NoteKey != "" {
 				lines = append(lines, para(k.tr.T(r.NoteKey)))
@@ -98,17 +97,32 @@ func (sc *lookupScreen) draw(s flow.State) fyne.CanvasObject {
 				u.Wrapping = fyne.TextWrapBreak
 				lines = append(lines, u)
 			}
+			if s.ElderMode {
+				// Elder mode's large type makes one answer's card taller
+				// than the room under the boxes (the buttons covered its
+				// last lines at every size): the number, item and status
+				// stay together, the rest are items the list pages by
+				// height.
+				rows = append(rows, card(lines[:3]...))
+				rows = append(rows, lines[3:]...)
+				continue
+			}
 			rows = append(rows, card(lines...))
 		}
+	}
+	// The answers get the room left under the boxes and are paged within
+	// it (by height: one row's room asked for, as on the receipt).
+	var list fyne.CanvasObject
+	if len(rows) > 0 {
 		per := 2
 		if s.ElderMode {
-			per = 1
+			per = len(rows)
 		}
-		if len(rows) > 0 {
-			results = append(results, k.paged("results", rows, per, 1))
-		}
+		p := k.paged("results", rows, per, 1)
+		p.Rows = 1
+		list = p
 	}
-	left := container.NewBorder(top, nil, nil, nil, container.NewVBox(results...))
+	left := container.NewBorder(container.NewVBox(append([]fyne.CanvasObject{top}, results...)...), nil, nil, nil, list)
 	if (l.Done || l.Pending) && !sc.typing {
 		// The answer gets the whole width; tapping the box brings the
 		// keypad back for another number.

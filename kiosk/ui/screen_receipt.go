@@ -67,7 +67,7 @@ func (sc *receiptScreen) draw(s flow.State) fyne.CanvasObject {
 	}
 	for _, m := range r.Materials {
 		if m.Promise != "" {
-			info = append(info, para(k.tr.T("receipt.promise", k.tr.Pick(m.Name, m.NameEN), k.tr.Pick(m.Promise, m.PromiseEN))))
+			info = append(info, paras(k.tr.T("receipt.promise", k.tr.Pick(m.Name, m.NameEN), k.tr.Pick(m.Promise, m.PromiseEN)))...)
 		}
 	}
 	switch {
