@@ -150,6 +150,11 @@ type Store struct {
 	// pack is the page pack (pack.go); nil for a read-only store of an
 	// outbox that has none.
 	pack *os.File
+	// packTrusted says the pack's verified mark may be moved: set once
+	// recoverPack has checked what lay past it, cleared for good by a
+	// failed fdatasync (after which Linux may report later ones as
+	// successful although the pages are lost).
+	packTrusted atomic.Bool
 	// hooks lets package tests stop or time a Submit between its steps;
 	// nil outside tests.
 	hooks *submitHooks

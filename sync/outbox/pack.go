@@ -257,6 +257,7 @@ func (s *Store) packWrite(bufs [][]byte, off int64) error {
 // packSync makes what was written to the pack durable.
 func (s *Store) packSync() error {
 	if err := unix.Fdatasync(int(s.pack.Fd())); err != nil {
+		s.packTrusted.Store(false)
 		return fmt.Errorf("outbox: sync page pack: %w", mapDiskFull(err))
 	}
 	return nil
@@ -441,8 +442,11 @@ func (s *Store) recoverPack(ctx context.Context) ([]string, error) {
 	var receipts []string
 	now := s.now()
 	for _, sha := range torn {
+		// A submission the platform has acknowledged is kept: it was
+		// delivered (from the page cache before the crash), and its
+		// record is what the resident's lookups need.
 		rs, err := tx.QueryContext(ctx, `SELECT DISTINCT s.uuid, s.receipt FROM attachments a
-			JOIN submissions s ON s.uuid = a.submission_uuid WHERE a.sha256 = ?`, sha)
+			JOIN submissions s ON s.uuid = a.submission_uuid WHERE a.sha256 = ? AND s.state <> 'sent'`, sha)
 		if err != nil {
 			return nil, fmt.Errorf("outbox: find submissions of torn pages: %w", err)
 		}
@@ -500,6 +504,7 @@ func (s *Store) recoverPack(ctx context.Context) ([]string, error) {
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("outbox: commit page pack recovery: %w", mapDiskFull(err))
 	}
+	s.packTrusted.Store(true)
 	if len(receipts) > 0 {
 		s.log.Warn("rolled back submissions whose pages did not reach the disk before a crash", "receipts", receipts)
 	}
@@ -551,9 +556,10 @@ func deleteSubmission(ctx context.Context, tx *sql.Tx, id string) error {
 // advanceVerified moves the verified mark to the allocation mark: every
 // blob below the allocation mark was written into the pack before its rows
 // committed, so an fdatasync now makes all of them durable. Run when the
-// store is idle (after a checkpoint) and at Close.
+// store is idle (after a checkpoint) and at Close; never before
+// recoverPack has succeeded, nor after an fdatasync of the pack failed.
 func (s *Store) advanceVerified(ctx context.Context) error {
-	if s.pack == nil || s.opts.ReadOnly {
+	if s.pack == nil || s.opts.ReadOnly || !s.packTrusted.Load() {
 		return nil
 	}
 	verified, err := kvInt(ctx, s.db, kvPackVerified)

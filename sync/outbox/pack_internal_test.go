@@ -314,3 +314,31 @@ func TestSchema3BlobsStillRead(t *testing.T) {
 		t.Errorf("%d segments left after the purge", n)
 	}
 }
+
+// TestMarkStaysAfterFailedSync: once an fdatasync of the pack has failed,
+// the store never moves the verified mark again (Linux may report a later
+// fdatasync as fine although the pages were lost), not even at a clean
+// Close, so the next open still checks those pages and takes back a
+// submission whose pages are gone.
+func TestMarkStaysAfterFailedSync(t *testing.T) {
+	ctx := context.Background()
+	s, dir := openTest(t)
+	opts := s.opts
+	page := bytes.Repeat([]byte("page written after a failed sync "), 100)
+	r, err := s.Submit(ctx, fictional(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	off, n := extent(t, s, shaOf(page))
+	s.packTrusted.Store(false) // as packSync does when fdatasync fails
+	s.Close()
+	overwrite(t, dir, off, make([]byte, n)) // the pages never reached the disk
+	s, err = Open(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Lookup(ctx, r.Number); !errors.Is(err, ErrNotFound) {
+		t.Errorf("submission whose pages were lost: Lookup %v, want ErrNotFound (rolled back)", err)
+	}
+}
