@@ -192,3 +192,22 @@ func TestFleetPageInChromium(t *testing.T) {
 		}
 	}
 }
+
+// TestFleetUnknownDiskNotZero: a heartbeat without free_disk_bytes (all
+// its fields are optional) shows the free disk as unknown, not as "0 MB"
+// beside no disk alert.
+func TestFleetUnknownDiskNotZero(t *testing.T) {
+	ctx := platformtest.NewChromium(t)
+	e := newFleetEnv(t, "DG-TOWNHALL")
+	hb := healthyBeat()
+	hb.FreeDiskBytes = 0
+	e.beat("DG-TOWNHALL", hb)
+	if err := platformtest.Login(ctx, e.srv.URL, "clerk", staffPassword); err != nil {
+		t.Fatal(err)
+	}
+	_, text := fleetRow(t, ctx, e.srv.URL, "DG-TOWNHALL")
+	disk, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#kiosk-DG-TOWNHALL td:nth-child(7)")))
+	if err != nil || strings.TrimSpace(disk) != "—" {
+		t.Fatalf("free disk of a kiosk that did not report it = %q (%v); row %q", disk, err, text)
+	}
+}
