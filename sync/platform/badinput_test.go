@@ -148,3 +148,28 @@ func TestWrongJSONTypeNotEchoed(t *testing.T) {
 		}
 	}
 }
+
+// TestPageSizeMustMatchBlob: a page whose declared size is not its blob's
+// is refused (422 naming the page), alone and in a batch; staff would be
+// shown, and the export would carry, a size the scan does not have.
+func TestPageSizeMustMatchBlob(t *testing.T) {
+	e := newEnv(t, t.TempDir(), "K1")
+	scan := []byte("a scanned page of 32 bytes......")
+	e.upload("K1", scan)
+	for i, size := range []int64{int64(len(scan)) - 1, int64(len(scan)) + 1, 1} {
+		sub := newSubmission("K1", i+1, scan)
+		sub.Materials[0].Pages[0].Size = size
+		r := e.submit("K1", sub)
+		if r.code != http.StatusUnprocessableEntity || r.errCode(t).Code != api.CodeValidation || !strings.Contains(string(r.body), "pages[0].size") {
+			t.Errorf("page declared %d bytes for a %d-byte blob = %d %s, want 422 validation", size, len(scan), r.code, r.body)
+		}
+	}
+	sub := newSubmission("K1", 9, scan)
+	sub.Materials[0].Pages[0].Size = 5
+	if rs := batchResults(t, e.postBatch("K1", batchOf(t, [][]byte{scan}, sub)), 1); rs[0].Status != http.StatusUnprocessableEntity {
+		t.Errorf("in a batch: %+v", rs[0])
+	}
+	if r := e.submit("K1", newSubmission("K1", 10, scan)); r.code != http.StatusCreated {
+		t.Fatalf("the right size = %d %s", r.code, r.body)
+	}
+}

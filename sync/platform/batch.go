@@ -165,6 +165,22 @@ func (s *Server) intake(w http.ResponseWriter, r *http.Request, a api.Auth, body
 			Message: fmt.Sprintf("%d blob(s) not uploaded completely; upload them and send this request again", len(missing)), MissingBlobs: missing})
 		return
 	}
+	// Each page's declared size is the stored blob's: staff are shown it
+	// and it is exported. (Missing has just looked every page up, so the
+	// stores answer this from what they hold in memory.)
+	for i, m := range req.Materials {
+		for j, p := range m.Pages {
+			_, n, err := s.cfg.Blobs.Complete(r.Context(), p.SHA256)
+			if err != nil {
+				s.internal(w, r, err)
+				return
+			}
+			if n != p.Size {
+				validation(w, fmt.Errorf("materials[%d].pages[%d].size: %d bytes declared, the blob has %d", i, j, p.Size, n))
+				return
+			}
+		}
+	}
 	if !s.checkECerts(w, r, &req) {
 		return
 	}
