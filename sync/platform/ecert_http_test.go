@@ -21,6 +21,7 @@ import (
 	"onedoor/sync/platform"
 	"onedoor/sync/platform/ecert"
 	"onedoor/sync/platform/local"
+	"onedoor/sync/platform/supervise"
 )
 
 const (
@@ -199,6 +200,25 @@ func TestECertEndToEndOnPlatform(t *testing.T) {
 	}
 	if code, _, _ := get(t, c, e.http.URL+"/office/submissions/"+first.UUID+"/ecerts/"+permit.Number+"/image"); code != http.StatusNotFound {
 		t.Fatalf("image of a certificate the case does not name: %d", code)
+	}
+	// Nor to another town's staff, who may not open the case either.
+	sv := e.p.Store
+	hash, _ := platform.HashPassword(staffPassword)
+	if err := e.p.Store.AddStaff(ctx, "other-town", hash, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := sv.SetKioskTown(ctx, "K1", "石龙镇"); err != nil {
+		t.Fatal(err)
+	}
+	if err := sv.SetStaffRole(ctx, supervise.Account{User: "other-town", Role: supervise.RoleClerk, Town: "虎门镇", SetBy: "test", SetAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	other := browser(t)
+	if code := login(t, e.env, other, "other-town", staffPassword); code != http.StatusSeeOther {
+		t.Fatalf("login = %d", code)
+	}
+	if code, _, _ := get(t, other, e.http.URL+"/office/submissions/"+second.UUID+"/ecerts/"+permit.Number+"/image"); code != http.StatusNotFound {
+		t.Fatalf("another town's clerk fetching the certificate image = %d, want 404", code)
 	}
 
 	// Nothing stored holds the ID number in clear.

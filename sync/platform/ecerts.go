@@ -405,6 +405,9 @@ func reasonZH(err error) string {
 func (s *Server) serveECertImage(w http.ResponseWriter, r *http.Request, se Session) {
 	securityHeaders(w)
 	d, err := s.cfg.Store.Get(r.Context(), r.PathValue("uuid"))
+	if err == nil {
+		err = s.inScope(r.Context(), se, d) // as the case's page: a town's staff, their town's cases only
+	}
 	if errors.Is(err, ErrNotFound) {
 		http.Error(w, "no such submission", http.StatusNotFound)
 		return

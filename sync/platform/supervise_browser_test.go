@@ -95,6 +95,7 @@ type supEnv struct {
 	t      *testing.T
 	clock  *supClock
 	store  testStore
+	blobs  platform.BlobStore
 	http   *httptest.Server
 	cal    workCal
 	cases  []seedCase
@@ -148,7 +149,7 @@ func newSupEnv(t *testing.T) *supEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.store = st
+	e.store, e.blobs = st, blobs
 	e.http = httptest.NewServer(srv)
 	t.Cleanup(func() { e.http.Close(); srv.Close(); st.Close(); blobs.Close() })
 

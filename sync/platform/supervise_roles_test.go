@@ -1,6 +1,7 @@
 package platform_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -360,5 +361,36 @@ func TestTownListScoped(t *testing.T) {
 	}
 	if got, _ := list(loginHTTP(t, e.http.URL, "approver"), "q="); len(got) != len(e.cases) {
 		t.Errorf("the city's approver sees %d cases of %d", len(got), len(e.cases))
+	}
+}
+
+// TestTownScansScoped: a town's staff cannot fetch the scans of another
+// town's case by their address either (the case's page was refused, its
+// pages were served).
+func TestTownScansScoped(t *testing.T) {
+	e := newSupEnv(t)
+	scan := []byte("\x89PNG a scanned page of a resident of another town")
+	sha := shaHex(scan)
+	if _, err := e.blobs.Append(t.Context(), sha, 0, int64(len(scan)), "", bytes.NewReader(scan)); err != nil {
+		t.Fatal(err)
+	}
+	id := uuid.NewString()
+	req := api.SubmissionRequest{UUID: id, Receipt: "K21-20261130-0001", KioskID: "K21", ItemID: supItems[0].id, ItemVersion: "1", CreatedAt: e.clock.Now(),
+		Applicant: api.ApplicantData{Name: "测试人", IDNumber: testID},
+		Materials: []api.MaterialRef{{MaterialID: "id_card", Kind: api.KindScan, Pages: []api.BlobRef{{SHA256: sha, Size: int64(len(scan)), ContentType: "image/png"}}}}}
+	if _, _, err := e.store.CreateSubmission(t.Context(), platform.IntakeRecord{KioskID: "K21", IdemKey: id, BodyHash: id, Req: req, ReceivedAt: e.clock.Now(), CasePrefix: "DG"},
+		func(sr api.SubmissionResponse) (platform.StoredResponse, error) {
+			return platform.StoredResponse{Status: 201, Body: []byte("x")}, nil
+		}); err != nil {
+		t.Fatal(err)
+	}
+	path := "/office/submissions/" + id + "/blobs/" + sha
+	for _, c := range []struct {
+		user string
+		want int
+	}{{"clerk1", http.StatusNotFound}, {"clerk2", http.StatusOK}, {"approver", http.StatusOK}} {
+		if code, body := loginHTTP(t, e.http.URL, c.user).get(path); code != c.want || (code == http.StatusOK) != (body == string(scan)) {
+			t.Errorf("%s fetching a scan of a case of %s = %d, want %d", c.user, supTowns[1], code, c.want)
+		}
 	}
 }
