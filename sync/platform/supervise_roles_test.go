@@ -394,3 +394,24 @@ func TestTownScansScoped(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusedPageLeadsBack: a page a role may not open is refused with a
+// page of the office (its header, a way back to the list), not a bare line
+// of text that leaves the member of staff nowhere.
+func TestRefusedPageLeadsBack(t *testing.T) {
+	e := newSupEnv(t)
+	clerk := loginHTTP(t, e.http.URL, "clerk1")
+	for _, path := range []string{"/office/dashboard", "/office/followups", "/office/accounts"} {
+		res, err := clerk.c.Get(e.http.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		body := string(b)
+		if res.StatusCode != http.StatusForbidden || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") ||
+			!strings.Contains(body, "不能进行此操作") || !strings.Contains(body, `id="back-to-list" href="/office/"`) || !strings.Contains(body, `id="logout"`) {
+			t.Errorf("clerk opening %s = %d %s:\n%s", path, res.StatusCode, res.Header.Get("Content-Type"), body)
+		}
+	}
+}

@@ -139,8 +139,9 @@ func (sv *supervision) need(act supervise.Action, h func(http.ResponseWriter, *h
 		}
 		if !a.Role.May(act) {
 			sv.s.cfg.Logger.Warn("staff action refused by role", "user", se.User, "role", string(a.Role), "action", string(act))
-			securityHeaders(w)
-			http.Error(w, "你的角色（"+a.Role.Label()+"）不能进行此操作", http.StatusForbidden)
+			// A page with the way back, not a bare line of text.
+			sv.s.render(w, http.StatusForbidden, "refused", pageData{Title: "无权操作", User: se.User, CSRF: se.CSRF,
+				Error: "你的角色（" + a.Role.Label() + "）不能进行此操作"})
 			return
 		}
 		h(w, r, se, a)
