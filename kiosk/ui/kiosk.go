@@ -461,14 +461,14 @@ func para(text string) *widget.Label {
 }
 
 // paras is long text as wrapped lines a paged list can cut between: one
-// per sentence (after 。！？； or ". "), so no single item is taller than
+// per sentence (after 。！？ or ". "), so no single item is taller than
 // the room a list has (a promise text in elder mode ran under the buttons).
 func paras(text string) []fyne.CanvasObject {
 	var out []fyne.CanvasObject
 	start := 0
 	rs := []rune(text)
 	for i, r := range rs {
-		end := strings.ContainsRune("。！？；", r) || (strings.ContainsRune(".!?;", r) && (i+1 == len(rs) || rs[i+1] == ' '))
+		end := strings.ContainsRune("。！？", r) || (strings.ContainsRune(".!?", r) && (i+1 == len(rs) || rs[i+1] == ' '))
 		if end && i+1 < len(rs) {
 			if t := strings.TrimSpace(string(rs[start : i+1])); t != "" {
 				out = append(out, para(t))
