@@ -52,7 +52,10 @@ func statusLabel(s string) string {
 
 func parsePages(cat *officeCatalog) (*template.Template, error) {
 	t, err := template.New("pages").Funcs(template.FuncMap{
-		"statusLabel":  statusLabel,
+		"statusLabel": statusLabel,
+		// supervised: whether the supervision pages exist (rebound by
+		// superviseRoutes), so the header links to them.
+		"supervised":   func() bool { return false },
 		"itemName":     cat.itemName,
 		"materialName": cat.materialName,
 		"formRows":     cat.formRows,

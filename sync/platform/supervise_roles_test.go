@@ -415,3 +415,19 @@ func TestRefusedPageLeadsBack(t *testing.T) {
 		}
 	}
 }
+
+// TestListLinksToSupervision: the page staff land on after logging in (the
+// list) links to the supervision pages, as those pages' own header does; a
+// supervisor had no way to the dashboard but typing its address.
+func TestListLinksToSupervision(t *testing.T) {
+	e := newSupEnv(t)
+	super := loginHTTP(t, e.http.URL, "super")
+	for _, page := range []string{"/office/", "/office/kiosks"} {
+		_, body := super.get(page)
+		for _, link := range []string{"/office/cases", "/office/dashboard", "/office/followups", "/office/accounts"} {
+			if !strings.Contains(body, `href="`+link+`"`) {
+				t.Errorf("%s has no link to %s", page, link)
+			}
+		}
+	}
+}

@@ -100,6 +100,7 @@ func (s *Server) superviseRoutes() {
 		return
 	}
 	s.sup = sv
+	s.pages.Funcs(template.FuncMap{"supervised": func() bool { return true }})
 	s.route("GET /office/cases", "office", s.staff(sv.casesPage))
 	s.route("GET /office/dashboard", "office", s.staff(sv.need(supervise.ActSupervise, sv.dashboard)))
 	s.route("GET /office/stats.csv", "office", s.staff(sv.need(supervise.ActSupervise, sv.statsFile("csv"))))
