@@ -1,6 +1,7 @@
 package platform_test
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -142,5 +144,35 @@ func TestStalledPatchIsRetryable(t *testing.T) {
 	}
 	if h := e.do(req{method: "HEAD", path: "/api/v1/blobs/" + sha}); h.header.Get("Upload-Offset") != "1000" {
 		t.Fatalf("HEAD after the stall = %d %v", h.code, h.header)
+	}
+}
+
+// TestPhoneStalledFormNot500: a lookup form on the residents' phone page
+// whose body stalls is answered 408 with the page (no wrong code counted),
+// not 500 from looking the case up on a request whose connection is gone.
+func TestPhoneStalledFormNot500(t *testing.T) {
+	e := newEnv(t, t.TempDir(), "K1")
+	e.serveLikePlatformd()
+	sub := newSubmission("K1", 1)
+	if r := e.submit("K1", sub); r.code != http.StatusCreated {
+		t.Fatalf("submit: %d %s", r.code, r.body)
+	}
+	c, err := net.Dial("tcp", e.http.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := io.WriteString(c, "POST /m/"+sub.Receipt+" HTTP/1.1\r\nHost: p\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ncode="); err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	res, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("no answer to the stalled form: %v", err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusRequestTimeout || !strings.Contains(string(b), "表单没有完整送达") {
+		t.Fatalf("stalled phone form = %d %s", res.StatusCode, b)
 	}
 }

@@ -679,10 +679,26 @@ func (sv *supervision) phoneLookup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
-	lang := "zh"
-	if err := r.ParseForm(); err == nil {
-		lang = phoneLang(r)
+	if err := r.ParseForm(); err != nil {
+		// A form that did not arrive (stalled, cut, malformed) is no
+		// lookup: no wrong code counted, and no 500 from going on with
+		// a request whose connection is gone.
+		code, lang := http.StatusBadRequest, phoneLang(r)
+		var mbe *http.MaxBytesError
+		switch {
+		case isTimeout(err):
+			code = http.StatusRequestTimeout
+		case errors.As(err, &mbe):
+			code = http.StatusRequestEntityTooLarge
+		}
+		msg := "表单没有完整送达，请重新查询。"
+		if lang == "en" {
+			msg = "The form did not arrive whole. Please try again."
+		}
+		sv.renderPhone(w, code, lang, receipt, msg, nil)
+		return
 	}
+	lang := phoneLang(r)
 	en := lang == "en"
 	t := func(zh, eng string) string {
 		if en {
