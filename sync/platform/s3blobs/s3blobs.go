@@ -282,13 +282,10 @@ func (s *Store) Missing(ctx context.Context, shas []string) ([]string, error) {
 // Append writes body at offset of blob sha whose total size is length; see
 // platform.BlobStore.
 func (s *Store) Append(ctx context.Context, sha string, offset, length int64, chunkSHA string, body io.Reader) (int64, error) {
-	if offset == 0 && length <= wholeMax {
-		// The common case, a page sent whole: no need to ask the bucket
-		// first. A blob that hashes to its address may be stored whatever
-		// is there already (the same bytes, or pieces of an earlier try,
-		// which the next purge removes).
-		return s.appendWhole(ctx, sha, length, chunkSHA, body)
-	}
+	// A complete blob is never written again: an offset short of its end
+	// is refused with its end (409, docs/sync-api.md; a kiosk whose 204
+	// was lost learns it is done), and nothing of the body is read, right
+	// bytes or wrong.
 	if ok, n, err := s.Complete(ctx, sha); err != nil {
 		return 0, err
 	} else if ok {
@@ -296,6 +293,12 @@ func (s *Store) Append(ctx context.Context, sha string, offset, length int64, ch
 			return n, platform.ErrOffsetMismatch
 		}
 		return n, nil
+	}
+	if offset == 0 && length <= wholeMax {
+		// The common case, a page sent whole: no need to list pieces. A
+		// blob that hashes to its address is stored whatever pieces of an
+		// earlier try are there (the next purge removes them).
+		return s.appendWhole(ctx, sha, length, chunkSHA, body)
 	}
 	ps, err := s.pieces(ctx, sha)
 	if err != nil {
