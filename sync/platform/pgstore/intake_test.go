@@ -126,3 +126,71 @@ func TestIntakeRenderWithoutToken(t *testing.T) {
 		t.Fatalf("a failed render stored an answer: %v", err)
 	}
 }
+
+// TestIntakeGroupFailsAsOne: intakes that arrive while another commits are
+// sent as one group; when one of them fails (here a NUL in a name, which
+// PostgreSQL's text refuses), the group stores nothing and each call is
+// made again alone: the good ones are stored once and reported new (not
+// as replays of a half-committed group), the bad one gets its error.
+func TestIntakeGroupFailsAsOne(t *testing.T) {
+	s := open(t)
+	ctx := t.Context()
+	first := intakeRecord(1)
+	// Hold the first intake's key from another session, so the sender
+	// waits on it while the next three queue up behind it.
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(hashtextextended($1 || chr(31) || $2, 0))`, first.KioskID, first.IdemKey); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		replay bool
+		err    error
+	}
+	results := make([]result, 4)
+	var wg sync.WaitGroup
+	run := func(i int, rec platform.IntakeRecord) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, replay, err := s.CreateSubmission(ctx, rec, plainRender)
+			results[i] = result{replay, err}
+		}()
+	}
+	run(0, first)
+	time.Sleep(200 * time.Millisecond) // the sender is now waiting on the lock
+	bad := intakeRecord(3)
+	bad.Req.Applicant.Name = "测\x00试"
+	run(1, intakeRecord(2))
+	run(2, bad)
+	run(3, intakeRecord(4))
+	time.Sleep(200 * time.Millisecond) // all three wait to be taken
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_unlock(hashtextextended($1 || chr(31) || $2, 0))`, first.KioskID, first.IdemKey); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	for i, want := range []bool{true, true, false, true} {
+		if got := results[i].err == nil; got != want {
+			t.Errorf("intake %d: err %v", i, results[i].err)
+		}
+		if results[i].replay {
+			t.Errorf("intake %d reported as a replay", i)
+		}
+	}
+	if n := s.regrouped.Load(); n != 3 {
+		t.Errorf("%d calls sent again alone, want the group of 3", n)
+	}
+	for _, n := range []int{1, 2, 4} {
+		rec := intakeRecord(n)
+		if _, _, err := s.Idempotent(ctx, rec.KioskID, rec.IdemKey); err != nil {
+			t.Errorf("intake %d not stored: %v", n, err)
+		}
+	}
+	var count int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM submissions`).Scan(&count); err != nil || count != 3 {
+		t.Fatalf("%d submissions stored (%v), want 3", count, err)
+	}
+}

@@ -58,6 +58,12 @@ type Store struct {
 	caseYears map[int]bool // years whose case-number sequence exists
 	naiveFeed bool         // tests only: the plain id > cursor feed, to prove the conformance test catches it
 	nonceUses atomic.Int64 // UseNonce calls, to prune expired nonces now and then
+
+	intakes   chan *intakeCall // see intakegroup.go
+	regrouped atomic.Int64     // intake calls sent again alone after their group failed
+	quit      chan struct{}
+	senders   sync.WaitGroup
+	closed    sync.Once
 }
 
 var _ platform.Store = (*Store)(nil)
@@ -94,10 +100,14 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("pgstore: %w", err)
 	}
-	s := &Store{pool: pool, fast: fast, caseYears: map[int]bool{}}
+	s := &Store{pool: pool, fast: fast, caseYears: map[int]bool{}, intakes: make(chan *intakeCall), quit: make(chan struct{})}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
+	}
+	for range intakeSenders {
+		s.senders.Add(1)
+		go s.intakeSender()
 	}
 	return s, nil
 }
@@ -184,6 +194,8 @@ func (s *Store) migrate(ctx context.Context) error {
 
 // Close closes the pool.
 func (s *Store) Close() error {
+	s.closed.Do(func() { close(s.quit) })
+	s.senders.Wait()
 	s.pool.Close()
 	s.fast.Close()
 	return nil
@@ -416,15 +428,12 @@ func (s *Store) CreateSubmission(ctx context.Context, rec platform.IntakeRecord,
 			seqs, mats, shas = append(seqs, int32(len(seqs))), append(mats, m.MaterialID), append(shas, p.SHA256)
 		}
 	}
-	var outcome string
-	var status *int
-	var body []byte
-	err = s.pool.QueryRow(ctx, `SELECT outcome, resp_status, resp_body FROM intake($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21)`,
-		rec.KioskID, rec.IdemKey, rec.BodyHash,
+	ans := s.callIntake(ctx, []any{rec.KioskID, rec.IdemKey, rec.BodyHash,
 		req.UUID, req.Receipt, seqName, caseHead, seq,
 		req.ItemID, req.ItemVersion, req.Applicant.Name, req.Applicant.IDNumber, api.StatusReceived,
 		reqJSON, at, seqs, mats, shas,
-		out.Status, head, tail).Scan(&outcome, &status, &body)
+		out.Status, head, tail})
+	outcome, status, body, err := ans.outcome, ans.status, ans.body, ans.err
 	switch {
 	case isUnique(err) || err == nil && outcome == "used":
 		return none, false, fmt.Errorf("submission uuid or receipt already used under another key: %w", platform.ErrExists)
