@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -157,7 +158,7 @@ func (s *Server) openHelp(w http.ResponseWriter, r *http.Request, se Session) {
 	if !ok {
 		return
 	}
-	recs, err := hs.OpenHelp(r.Context())
+	recs, err := s.visibleHelp(r.Context(), hs, se)
 	if err != nil {
 		s.internal(w, r, err)
 		return
@@ -170,6 +171,24 @@ func (s *Server) openHelp(w http.ResponseWriter, r *http.Request, se Session) {
 	}
 	securityHeaders(w)
 	writeJSON(w, http.StatusOK, out)
+}
+
+// visibleHelp is the open calls se may see: a town's staff see their
+// town's kiosks' calls, the city's accounts every call.
+func (s *Server) visibleHelp(ctx context.Context, hs HelpStore, se Session) ([]HelpRecord, error) {
+	recs, err := hs.OpenHelp(ctx)
+	if err != nil || s.sup == nil {
+		return recs, err
+	}
+	a, err := s.sup.account(ctx, se.User)
+	if err != nil || a.Town == "" {
+		return recs, err
+	}
+	towns, err := s.sup.store.KioskTowns(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(recs, func(h HelpRecord) bool { return towns[h.KioskID] != a.Town }), nil
 }
 
 // chinaTime is the zone staff read times in.
@@ -187,6 +206,19 @@ func (s *Server) ackHelp(w http.ResponseWriter, r *http.Request, se Session) {
 	}
 	hs, ok := s.helpStore(w)
 	if !ok {
+		return
+	}
+	// A town's staff answer their town's calls: one they cannot see is
+	// answered as one already gone, so nobody else's call disappears from
+	// the page of the staff who should go.
+	recs, err := s.visibleHelp(r.Context(), hs, se)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if !slices.ContainsFunc(recs, func(h HelpRecord) bool { return h.Seq == seq }) {
+		securityHeaders(w)
+		http.Error(w, "this call was already answered", http.StatusNotFound)
 		return
 	}
 	switch err := hs.AckHelp(r.Context(), seq, se.User, s.cfg.Clock().UTC()); {

@@ -431,3 +431,50 @@ func TestListLinksToSupervision(t *testing.T) {
 		}
 	}
 }
+
+// TestTownHelpCallsScoped: a town's staff see and answer their own town's
+// calls for help only; a call of another town's kiosk is not on their
+// fleet page and they cannot take it off the page of the staff who should
+// go. The city's accounts see every call.
+func TestTownHelpCallsScoped(t *testing.T) {
+	e := newSupEnv(t)
+	hs, ok := e.store.(platform.HelpStore)
+	if !ok {
+		t.Fatal("the store keeps no help calls")
+	}
+	now := e.clock.Now()
+	var seqs []int64
+	for _, k := range []string{"K11", "K21"} {
+		rec, _, err := hs.AddHelp(t.Context(), platform.HelpRecord{ID: uuid.NewString(), KioskID: k, Site: "大厅", Screen: "form", At: now, ReceivedAt: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seqs = append(seqs, rec.Seq)
+	}
+	calls := func(sc *staffClient) string {
+		code, body := sc.get("/office/help")
+		if code != http.StatusOK {
+			t.Fatalf("/office/help = %d", code)
+		}
+		return body
+	}
+	clerk1, approver := loginHTTP(t, e.http.URL, "clerk1"), loginHTTP(t, e.http.URL, "approver")
+	if body := calls(clerk1); !strings.Contains(body, `"K11"`) || strings.Contains(body, `"K21"`) {
+		t.Errorf("clerk of %s sees calls %s", supTowns[0], body)
+	}
+	if body := calls(approver); !strings.Contains(body, `"K11"`) || !strings.Contains(body, `"K21"`) {
+		t.Errorf("city account sees calls %s", body)
+	}
+	if code, _ := clerk1.post(fmt.Sprintf("/office/help/%d/ack", seqs[1]), url.Values{}); code != http.StatusNotFound {
+		t.Errorf("clerk of %s answering a call of %s = %d, want 404", supTowns[0], supTowns[1], code)
+	}
+	if body := calls(approver); !strings.Contains(body, `"K21"`) {
+		t.Error("another town's clerk took the call off the page")
+	}
+	if code, _ := clerk1.post(fmt.Sprintf("/office/help/%d/ack", seqs[0]), url.Values{}); code != http.StatusOK && code != http.StatusSeeOther && code != http.StatusNoContent {
+		t.Errorf("clerk answering a call of the town = %d", code)
+	}
+	if body := calls(approver); strings.Contains(body, `"K11"`) {
+		t.Error("the answered call is still open")
+	}
+}
