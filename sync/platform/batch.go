@@ -97,16 +97,18 @@ func (s *Server) storeBatchBlobs(ctx context.Context, kiosk string, blobs []api.
 
 func (s *Server) storeWhole(ctx context.Context, kiosk string, bl api.BatchBlob) error {
 	size := int64(len(bl.Data))
-	// The part holds the whole blob: check it before writing, so wrong
-	// bytes never reach the store, where completing a partial upload with
-	// them would discard what an earlier PATCH (of any kiosk) had kept.
-	if api.BodySHA256(bl.Data) != bl.SHA256 {
-		s.cfg.Logger.Warn("batch blob not kept", "kiosk", kiosk, "sha256", bl.SHA256, "err", ErrHashMismatch)
-		return nil
-	}
+	// From offset 0 the store checks the bytes against the address itself
+	// (and refuses at once, reading nothing, when a part is already held).
 	off, err := s.cfg.Blobs.Append(ctx, bl.SHA256, 0, size, "", bytes.NewReader(bl.Data))
 	if errors.Is(err, ErrOffsetMismatch) && off > 0 && off < size {
-		// An earlier PATCH left part of it: append the rest.
+		// An earlier PATCH left part of it: append the rest, but only
+		// bytes that hash to the address, since completing the upload
+		// with wrong ones would discard the part that PATCH (of any
+		// kiosk) had kept.
+		if api.BodySHA256(bl.Data) != bl.SHA256 {
+			s.cfg.Logger.Warn("batch blob not kept", "kiosk", kiosk, "sha256", bl.SHA256, "err", ErrHashMismatch)
+			return nil
+		}
 		off, err = s.cfg.Blobs.Append(ctx, bl.SHA256, off, size, "", bytes.NewReader(bl.Data[off:]))
 	}
 	switch {
