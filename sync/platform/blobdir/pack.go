@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"onedoor/internal/atomicfile"
+	"onedoor/internal/groupcommit"
 	"onedoor/sync/sqlitedb"
 	"os"
 	"path/filepath"
@@ -276,23 +277,11 @@ func (p *packStore) put(ctx context.Context, sha string, data []byte) error {
 func (p *packStore) loop() {
 	defer close(p.ended)
 	for {
-		var batch []*packReq
-		select {
-		case r := <-p.reqs:
-			batch = append(batch, r)
-		case <-p.quit:
-			return
-		}
 		// Whoever arrived while the last group was being flushed shares
 		// this one's fsync.
-	more:
-		for len(batch) < packGroup {
-			select {
-			case r := <-p.reqs:
-				batch = append(batch, r)
-			default:
-				break more
-			}
+		batch, ok := groupcommit.Next(p.reqs, p.quit, packGroup)
+		if !ok {
+			return
 		}
 		err := p.flush(batch)
 		for _, r := range batch {

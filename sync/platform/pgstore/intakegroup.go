@@ -3,6 +3,7 @@ package pgstore
 import (
 	"context"
 	"errors"
+	"onedoor/internal/groupcommit"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -76,21 +77,9 @@ func (s *Store) callIntake(ctx context.Context, args []any) intakeAnswer {
 func (s *Store) intakeSender() {
 	defer s.senders.Done()
 	for {
-		var first *intakeCall
-		select {
-		case first = <-s.intakes:
-		case <-s.quit:
+		group, ok := groupcommit.Next(s.intakes, s.quit, intakeGroupMax)
+		if !ok {
 			return
-		}
-		group := []*intakeCall{first}
-	more:
-		for len(group) < intakeGroupMax {
-			select {
-			case c := <-s.intakes:
-				group = append(group, c)
-			default:
-				break more
-			}
 		}
 		s.sendIntakes(group)
 	}

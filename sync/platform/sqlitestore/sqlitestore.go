@@ -19,6 +19,7 @@ import (
 
 	sqlite3 "github.com/mattn/go-sqlite3"
 
+	"onedoor/internal/groupcommit"
 	"onedoor/sync/api"
 	"onedoor/sync/platform"
 	"onedoor/sync/sqlitedb"
@@ -323,21 +324,9 @@ type intakeJob struct {
 func (s *Store) intakeLoop() {
 	defer close(s.loopDone)
 	for {
-		var batch []*intakeJob
-		select {
-		case j := <-s.intake:
-			batch = append(batch, j)
-		case <-s.quit:
+		batch, ok := groupcommit.Next(s.intake, s.quit, s.maxBatch)
+		if !ok {
 			return
-		}
-	drain:
-		for len(batch) < s.maxBatch {
-			select {
-			case j := <-s.intake:
-				batch = append(batch, j)
-			default:
-				break drain
-			}
 		}
 		s.commitBatch(batch)
 		for _, j := range batch {
