@@ -161,13 +161,19 @@ func TestIntakeGroupFailsAsOne(t *testing.T) {
 		}()
 	}
 	run(0, first)
-	time.Sleep(200 * time.Millisecond) // the sender is now waiting on the lock
+	// Wait until the sender is inside PostgreSQL, waiting on the lock.
+	for waiting := false; !waiting; {
+		if err := s.pool.QueryRow(ctx, `SELECT EXISTS(SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted)`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	bad := intakeRecord(3)
 	bad.Req.Applicant.Name = "测\x00试"
 	run(1, intakeRecord(2))
 	run(2, bad)
 	run(3, intakeRecord(4))
-	time.Sleep(200 * time.Millisecond) // all three wait to be taken
+	time.Sleep(500 * time.Millisecond) // all three wait to be handed over
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_unlock(hashtextextended($1 || chr(31) || $2, 0))`, first.KioskID, first.IdemKey); err != nil {
 		t.Fatal(err)
 	}
