@@ -292,7 +292,7 @@ func (s *Store) ImportSQLite(ctx context.Context, src *sql.DB) (ImportStats, err
 				return fmt.Errorf("read case_seq: %w", err)
 			}
 			name := fmt.Sprintf("case_seq_%04d", year)
-			if _, err := tx.Exec(ctx, `CREATE SEQUENCE IF NOT EXISTS `+name); err != nil {
+			if err := createCaseSequence(ctx, tx, name); err != nil {
 				return fmt.Errorf("import: %w", err)
 			}
 			if _, err := tx.Exec(ctx, `SELECT setval('`+name+`', $1)`, next); err != nil {

@@ -200,3 +200,41 @@ func TestIntakeGroupFailsAsOne(t *testing.T) {
 		t.Fatalf("%d submissions stored (%v), want 3", count, err)
 	}
 }
+
+// TestCaseSequenceCreatedOnceAcrossInstances: many instances taking the
+// first case number of a new year at once all get the one sequence. Plain
+// CREATE SEQUENCE IF NOT EXISTS let one of them fail with 42P07 (what CI
+// saw on the conformance suite's concurrent writers).
+func TestCaseSequenceCreatedOnceAcrossInstances(t *testing.T) {
+	url := cluster.DB(t)
+	var stores [8]*Store
+	for i := range stores {
+		s, err := Open(t.Context(), url, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		stores[i] = s
+	}
+	for round := range 40 {
+		year := 2100 + round
+		errs := make([]error, len(stores))
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i, s := range stores {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				_, errs[i] = s.caseSequence(t.Context(), year)
+			}()
+		}
+		close(start)
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("year %d instance %d: %v", year, i, err)
+			}
+		}
+	}
+}

@@ -354,21 +354,29 @@ func (s *Store) caseSequence(ctx context.Context, year int) (string, error) {
 	if known {
 		return name, nil
 	}
-	for attempt := 0; ; attempt++ {
-		_, err := s.pool.Exec(ctx, `CREATE SEQUENCE IF NOT EXISTS `+name)
-		if err == nil {
-			break
-		}
-		// Two instances creating it at once: one loses on the catalog's
-		// unique index; the sequence is there now.
-		if !isUnique(err) || attempt > 2 {
-			return "", fmt.Errorf("case number sequence: %w", err)
-		}
+	// CREATE SEQUENCE IF NOT EXISTS is not safe against itself: two
+	// instances creating the same sequence at once can both pass the
+	// "not exists" check and one then fails, with 42P07 or 23505 on the
+	// catalog. Creating it under one advisory lock makes the second wait
+	// for the first's commit, and then see the sequence.
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return createCaseSequence(ctx, tx, name) })
+	if err != nil {
+		return "", fmt.Errorf("case number sequence: %w", err)
 	}
 	s.mu.Lock()
 	s.caseYears[year] = true
 	s.mu.Unlock()
 	return name, nil
+}
+
+// createCaseSequence creates the sequence name unless it exists, inside tx
+// and under the one lock every creator takes (see caseSequence).
+func createCaseSequence(ctx context.Context, tx pgx.Tx, name string) error {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('onedoor case_seq', 0))`); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `CREATE SEQUENCE IF NOT EXISTS `+name)
+	return err
 }
 
 // CreateSubmission stores a new submission; see platform.Store. It is one
