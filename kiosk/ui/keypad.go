@@ -139,14 +139,17 @@ func (k *Keypad) Press(r rune) {
 	}
 }
 
-// Choose inserts candidate r and clears the pinyin buffer.
+// Choose inserts candidate r and clears the pinyin buffer. The buffer is
+// cleared first: writing into the target redraws the screen, and the next
+// drawing's keypad takes over this one's buffer (see Kiosk.newKeypad), so
+// letters still here then would come back after their character.
 func (k *Keypad) Choose(r rune) {
-	if k.target != nil {
-		k.target.AppendRune(r)
-	}
 	k.buffer = ""
 	k.candPage = 0
 	k.rebuild()
+	if k.target != nil {
+		k.target.AppendRune(r)
+	}
 }
 
 // CommitLetters writes the unfinished pinyin letters into the target as
@@ -155,17 +158,19 @@ func (k *Keypad) Choose(r rune) {
 // catalog matches pinyin itself (jzz finds 居住证申领), so the letters are a
 // query, not an unfinished character to be thrown away.
 func (k *Keypad) CommitLetters() {
-	if k.buffer == "" {
+	letters := k.buffer
+	if letters == "" {
 		return
 	}
-	if k.target != nil {
-		for _, r := range k.buffer {
-			k.target.AppendRune(r)
-		}
-	}
+	// Cleared before writing, as in Choose.
 	k.buffer = ""
 	k.candPage = 0
 	k.rebuild()
+	if k.target != nil {
+		for _, r := range letters {
+			k.target.AppendRune(r)
+		}
+	}
 }
 
 // Delete removes the last pinyin letter, or else the target's last rune.

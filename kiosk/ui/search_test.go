@@ -115,3 +115,40 @@ func TestPinyinSurvivesRedraws(t *testing.T) {
 		t.Errorf("field shows %q, want %s", v, first+"a1")
 	}
 }
+
+// TestPinyinTwoCharacters types a two-character name the way a resident
+// does: li, tap 李, ming, tap 明. Choosing a character redraws the screen
+// (the field changed), so the next drawing's keypad must not take over the
+// letters already turned into 李; it did, and the resident was left with
+// "liming", which matches no syllable and offers no characters.
+func TestPinyinTwoCharacters(t *testing.T) {
+	h := newHarness(t, i18n.ZhCN, false)
+	h.Dispatch(flow.Start{})
+	h.Dispatch(flow.SelectItem{ItemID: "ca-temp-relief"})
+	h.Dispatch(flow.Next{})
+	h.Dispatch(flow.CardRead{Identity: uitest.Fictional()})
+	test.Tap(shownField(t, h, "situation"))
+	want := ""
+	for _, syllable := range []string{"li", "ming"} {
+		if err := h.R.Type(syllable); err != nil {
+			t.Fatal(err)
+		}
+		if b := h.Kiosk.Keypad().Buffer(); b != syllable {
+			t.Fatalf("pinyin buffer %q after typing %s", b, syllable)
+		}
+		cands := h.Kiosk.Keypad().Candidates()
+		if len(cands) == 0 {
+			t.Fatalf("no candidates for %s", syllable)
+		}
+		if err := h.R.Tap(string(cands[0])); err != nil {
+			t.Fatal(err)
+		}
+		want += string(cands[0])
+		if b := h.Kiosk.Keypad().Buffer(); b != "" {
+			t.Fatalf("pinyin buffer %q after choosing %c", b, cands[0])
+		}
+	}
+	if v := shownField(t, h, "situation").Value; v != want {
+		t.Errorf("field shows %q, want %q", v, want)
+	}
+}
