@@ -205,6 +205,18 @@ func hasEditable(fields []flow.FieldState, name string) bool {
 	return false
 }
 
+// reviewValue is a field's value on the review screen: every ID number is
+// masked there, typed ones (a spouse's, a child's) too. The form showed the
+// number whole while it was typed and checked its check character; the
+// review stays on screen while the notice is read, in a hall where the
+// next person in line can see it, as staff pages and receipts mask it.
+func reviewValue(fs flow.FieldState) string {
+	if fs.Field.Kind == catalog.KindIDNumber {
+		return pii.MaskID(fs.Value)
+	}
+	return fs.Value
+}
+
 // displayValue masks a card-filled ID number: the resident does not need to
 // see it and the person behind them should not.
 func displayValue(fs flow.FieldState) string {

@@ -31,7 +31,7 @@ func (sc *reviewScreen) draw(s flow.State) fyne.CanvasObject {
 		if f.Field.Prefill == catalog.PrefillName || f.Field.Prefill == catalog.PrefillIDNumber {
 			continue // shown masked above
 		}
-		v := f.Value
+		v := reviewValue(f)
 		for _, o := range f.Field.Options {
 			if o.Value == v {
 				v = k.tr.Pick(o.Label, o.LabelEN)

@@ -133,3 +133,37 @@ func TestConsentAfterWholeNotice(t *testing.T) {
 		}
 	}
 }
+
+// TestReviewMasksTypedIDNumbers: an ID number typed into the form (the
+// spouse's, for a birth registration) is masked on the review screen, as
+// the applicant's is; it was shown whole there.
+func TestReviewMasksTypedIDNumbers(t *testing.T) {
+	const spouseID = "441900198802031238"
+	for _, lang := range []string{i18n.ZhCN, i18n.EN} {
+		h := newHarness(t, lang, false)
+		h.Effects = func(e flow.Effect) []flow.Event {
+			if s, ok := e.(flow.ScanPage); ok {
+				return []flow.Event{flow.ScanDone{MaterialID: s.MaterialID, Page: s.Page, Seq: s.Seq, Ref: "p", BlankScore: 0.1, BlurScore: 0.1}}
+			}
+			return nil
+		}
+		for _, e := range []flow.Event{flow.Start{}, flow.SelectItem{ItemID: "fm-birth-reg"}, flow.Next{}, flow.CardRead{Identity: uitest.Fictional()}} {
+			h.Dispatch(e)
+		}
+		uitest.PassEligibility(h)
+		for _, e := range []flow.Event{flow.SetField{Name: "phone", Value: "13800138000"}, flow.SetField{Name: "spouse_name", Value: "李明"},
+			flow.SetField{Name: "spouse_id", Value: spouseID}, flow.Next{}, flow.Scan{MaterialID: "marriage"}, flow.Next{}} {
+			h.Dispatch(e)
+		}
+		if st := h.Machine.State(); st.Step != flow.StepReview {
+			t.Fatalf("%s: at %v (%v), want review", lang, st.Step, st.Error)
+		}
+		shown := uitest.JoinedAll(h.Win.Content())
+		if strings.Contains(shown, spouseID) {
+			t.Errorf("%s: the typed spouse ID number is on the review screen whole:\n%s", lang, shown)
+		}
+		if !strings.Contains(shown, spouseID[:4]) || !strings.Contains(shown, spouseID[14:]) {
+			t.Errorf("%s: the masked spouse ID (first 4, last 4) is not on the review screen:\n%s", lang, shown)
+		}
+	}
+}
