@@ -48,7 +48,18 @@ func SettingsFromConfig(c config.Config) Settings {
 		PlatformURL: c.Platform.URL, Token: c.Platform.Token,
 		Site: c.Kiosk.Name, SyncPoll: c.Platform.SyncInterval, Version: "onedoor",
 		Retention: time.Duration(c.Storage.RetentionDays) * 24 * time.Hour,
+		Location:  zoneOf(c),
 	}
+}
+
+// zoneOf is the kiosk's configured zone, nil when it is not valid
+// (applyConfig reports that, and the kiosk does not start).
+func zoneOf(c config.Config) *time.Location {
+	loc, err := c.Kiosk.Location()
+	if err != nil {
+		return nil
+	}
+	return loc
 }
 
 // Run builds the kiosk in a window of fa and runs Fyne's event loop until
@@ -261,6 +272,7 @@ func openParts(ctx context.Context, o RunOptions, log *slog.Logger, phase func(s
 			return nil, nil, err
 		}
 		settings = demo.Settings
+		settings.Location = zoneOf(o.Config)
 		phase("demo started")
 	}
 	stack, err := OpenStack(ctx, settings, log)

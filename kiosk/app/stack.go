@@ -42,6 +42,24 @@ type Settings struct {
 	// Clock is the outbox's clock (receipt dates, retention); time.Now
 	// when nil. Tests inject one to age submissions without sleeping.
 	Clock func() time.Time
+	// Location is the kiosk's zone (config time_zone): receipt numbers are
+	// dated in it, as every time on screen and on the receipt is shown in
+	// it. Without it a kiosk whose system clock runs in UTC numbered a
+	// receipt accepted at 03:20 on the 8th as one of the 7th. The clock's
+	// own zone when nil.
+	Location *time.Location
+}
+
+// clock is s.Clock read in s.Location.
+func (s Settings) clock() func() time.Time {
+	now := s.Clock
+	if now == nil {
+		now = time.Now
+	}
+	if s.Location == nil {
+		return now
+	}
+	return func() time.Time { return now().In(s.Location) }
 }
 
 // DefaultPurgeEvery is how often a running kiosk purges expired personal
@@ -83,7 +101,7 @@ func OpenStack(ctx context.Context, s Settings, log *slog.Logger) (_ *Stack, err
 	if err := os.MkdirAll(filepath.Dir(key), 0o700); err != nil {
 		return nil, fmt.Errorf("key directory: %w", err)
 	}
-	st.Store, err = outbox.Open(ctx, outbox.Options{Dir: s.DataDir, KeyFile: key, KioskID: s.KioskID, Retention: s.Retention, Clock: s.Clock, Logger: log.With("part", "outbox")})
+	st.Store, err = outbox.Open(ctx, outbox.Options{Dir: s.DataDir, KeyFile: key, KioskID: s.KioskID, Retention: s.Retention, Clock: s.clock(), Logger: log.With("part", "outbox")})
 	if err != nil {
 		return nil, fmt.Errorf("outbox: %w", err)
 	}
