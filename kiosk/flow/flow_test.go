@@ -299,3 +299,31 @@ func TestNoCountdownOnEmptyHome(t *testing.T) {
 		t.Error("elder mode survived the idle limit on Home")
 	}
 }
+
+// TestPromisedDateCountsFromLocalDay: the promised date counts working
+// days from the day of acceptance in the kiosk's zone. Accepted at 19:00
+// UTC on Tuesday 24 November, which is 03:00 on Wednesday the 25th in
+// Dongguan, 5 working days end on Wednesday 2 December; counted from the
+// UTC day they ended on Tuesday 1 December, and an instant item printed a
+// promised date the day before its own acceptance time.
+func TestPromisedDateCountsFromLocalDay(t *testing.T) {
+	m, _ := newTestMachine(t)
+	st, _ := run(m, Touch{}, SelectItem{ItemID: "ss-pension-enrol"}, Next{}, CardRead{Identity: card()},
+		SetField{Name: "phone", Value: "13812345678"}, SetField{Name: "address", Value: "东莞市示例路1号"}, SetField{Name: "grade", Value: "360"},
+		Next{}, Next{}, NoticeShown{}, SetConsent{Agreed: true}, Submit{})
+	if st.Step != StepSubmitting {
+		t.Fatalf("at %v (%v), want submitting", st.Step, st.Error)
+	}
+	_, fx := m.Handle(SubmitDone{ReceiptNo: "K01-20261125-0001", AcceptedAt: testdate.Date(2026, 11, 24, 19, 0, 0, 0, time.UTC)})
+	pr, ok := findEffect[PrintReceipt](fx)
+	if !ok {
+		t.Fatal("no receipt")
+	}
+	want := "2026-12-02"
+	if testdate.ShiftDays() != 0 {
+		want = time.Time{}.Format("2006-01-02") // a year the bundled calendar does not cover
+	}
+	if got := pr.Receipt.PromisedDate.Format("2006-01-02"); got != want {
+		t.Errorf("promised date %s, want %s", got, want)
+	}
+}

@@ -87,7 +87,10 @@ func (m *Machine) buildReceipt(e SubmitDone) Receipt {
 		r.AgentMaskedName, r.AgentMaskedID = pii.MaskName(s.agent.Name), pii.MaskID(s.agent.IDNumber)
 	}
 	if m.opts.Calendar != nil {
-		due, err := m.opts.Calendar.DueDate(at, it.TimeLimit.Promised)
+		// Counted from the day of acceptance where the kiosk is: a
+		// submission accepted at 03:00 Beijing time (19:00 UTC the day
+		// before) counts from that day, not the day before.
+		due, err := m.opts.Calendar.DueDate(at.In(m.opts.Location), it.TimeLimit.Promised)
 		if err == nil {
 			r.PromisedDate = due
 		} else {
