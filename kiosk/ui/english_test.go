@@ -124,3 +124,24 @@ func TestEnglishModeShowsCatalogEnglish(t *testing.T) {
 		}
 	}
 }
+
+// TestGuideMaterialNotesAreSentences: the notes after a material (an
+// e-certificate may replace it, when it is needed) are sentences of their
+// own in both languages; run together with spaces the English read "…can
+// replace the paper When needed: …".
+func TestGuideMaterialNotesAreSentences(t *testing.T) {
+	tests := []struct {
+		lang, want string
+	}{
+		{i18n.EN, "Copy). An e-certificate can replace the paper. When needed: "},
+		{i18n.ZhCN, "复印件）。可用电子证照，免交纸质材料。需要提供的情形："},
+	}
+	for _, tc := range tests {
+		h := newHarness(t, tc.lang, false)
+		h.Dispatch(flow.Start{})
+		h.Dispatch(flow.SelectItem{ItemID: "ss-pension-enrol"})
+		if shown := uitest.JoinedAll(h.Win.Content()); !strings.Contains(shown, tc.want) {
+			t.Errorf("%s guide lacks %q:\n%s", tc.lang, tc.want, shown)
+		}
+	}
+}

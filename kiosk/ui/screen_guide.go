@@ -37,23 +37,29 @@ func (sc *guideScreen) draw(s flow.State) fyne.CanvasObject {
 	sec("guide.conditions", bullets(k.lines(it.AcceptConditions, it.AcceptConditionsEN))...)
 	var mats []string
 	for _, m := range it.Materials {
-		open, comma, closing := "（", "，", "）"
+		// Each note is a sentence of its own: run together with spaces
+		// they read as one ("…the paper When needed: …").
+		open, comma, closing, stop := "（", "，", "）", "。"
 		if k.tr.Lang() == i18n.EN {
-			open, comma, closing = " (", ", ", ")"
+			open, comma, closing, stop = " (", ", ", ")", ". "
 		}
 		line := k.tr.Pick(m.Name, m.NameEN) + open + k.tr.T("guide.required_"+m.Required) + comma + k.tr.T("guide.form_"+m.Form) + closing
+		var notes []string
 		if m.ECertAllowed() {
-			line += " " + k.tr.T("guide.ecert_ok")
+			notes = append(notes, k.tr.T("guide.ecert_ok"))
 		}
 		if m.PromiseAllowed {
-			line += " " + k.tr.T("guide.promise_ok")
+			notes = append(notes, k.tr.T("guide.promise_ok"))
 		}
 		if m.SharedVerification {
-			line += " " + k.tr.T("guide.shared_ok")
+			notes = append(notes, k.tr.T("guide.shared_ok"))
 		}
 		if m.Required == "conditional" && m.Condition != "" {
 			// "Required in some cases" says nothing without the cases.
-			line += " " + k.tr.T("guide.when", k.tr.Pick(m.Condition, m.ConditionEN))
+			notes = append(notes, k.tr.T("guide.when", k.tr.Pick(m.Condition, m.ConditionEN)))
+		}
+		if len(notes) > 0 {
+			line += stop + strings.Join(notes, stop)
 		}
 		mats = append(mats, "• "+line)
 	}
