@@ -37,6 +37,11 @@ func (sc *reviewScreen) draw(s flow.State) fyne.CanvasObject {
 				v = k.tr.Pick(o.Label, o.LabelEN)
 			}
 		}
+		if v == "" {
+			// An empty line after "预产期：" reads as something missing;
+			// only optional fields can be empty here.
+			v = k.tr.T("review.not_filled")
+		}
 		add(k.tr.Pick(f.Field.Label, f.Field.LabelEN), v)
 	}
 	for _, m := range s.Materials {

@@ -136,7 +136,8 @@ func TestConsentAfterWholeNotice(t *testing.T) {
 
 // TestReviewMasksTypedIDNumbers: an ID number typed into the form (the
 // spouse's, for a birth registration) is masked on the review screen, as
-// the applicant's is; it was shown whole there.
+// the applicant's is; it was shown whole there. An optional field left
+// empty says so.
 func TestReviewMasksTypedIDNumbers(t *testing.T) {
 	const spouseID = "441900198802031238"
 	for _, lang := range []string{i18n.ZhCN, i18n.EN} {
@@ -164,6 +165,10 @@ func TestReviewMasksTypedIDNumbers(t *testing.T) {
 		}
 		if !strings.Contains(shown, spouseID[:4]) || !strings.Contains(shown, spouseID[14:]) {
 			t.Errorf("%s: the masked spouse ID (first 4, last 4) is not on the review screen:\n%s", lang, shown)
+		}
+		// The expected date was left empty (optional): said so, not a bare label.
+		if !strings.Contains(shown, h.Tr.T("review.not_filled")) {
+			t.Errorf("%s: the empty optional field is not marked as not filled in:\n%s", lang, shown)
 		}
 	}
 }
