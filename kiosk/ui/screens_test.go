@@ -97,6 +97,8 @@ func TestContrast(t *testing.T) {
 		{theme.ColorNameForeground, theme.ColorNameWarning},
 		{theme.ColorNameForegroundOnPrimary, theme.ColorNamePrimary},
 		{theme.ColorNameForegroundOnError, theme.ColorNameError},
+		{theme.ColorNameForegroundOnSuccess, theme.ColorNameSuccess},
+		{theme.ColorNameForegroundOnWarning, theme.ColorNameWarning},
 		{theme.ColorNamePrimary, theme.ColorNameBackground},
 		{theme.ColorNameError, theme.ColorNameBackground},
 		{theme.ColorNamePlaceHolder, theme.ColorNameInputBackground},

@@ -136,22 +136,23 @@ func (b *VoiceBar) Objects(s flow.State, middle fyne.CanvasObject) []fyne.Canvas
 
 func (b *VoiceBar) helpLine() fyne.CanvasObject {
 	var key string
-	col := theme.ColorNameSuccess
+	// Each background with its own text colour: a label's usual blue
+	// (high importance) on the success green had a contrast of 1.0.
+	col, fg := theme.ColorNameSuccess, theme.ColorNameForegroundOnSuccess
 	switch b.help {
 	case helpCalling:
 		key = "help.sending"
 	case helpSent:
 		key = "help.sent"
 	case helpOffline:
-		key, col = "help.offline", theme.ColorNameWarning
+		key, col, fg = "help.offline", theme.ColorNameWarning, theme.ColorNameForegroundOnWarning
 	default:
 		return nil
 	}
 	bg := canvas.NewRectangle(theme.Color(col))
 	bg.CornerRadius = theme.Size(theme.SizeNameInputRadius)
-	l := widget.NewLabel(b.tr.T(key))
+	l := widget.NewRichText(&widget.TextSegment{Text: b.tr.T(key), Style: widget.RichTextStyle{ColorName: fg, SizeName: theme.SizeNameText}})
 	l.Wrapping = fyne.TextWrapWord
-	l.Importance = widget.HighImportance
 	return container.NewStack(bg, l)
 }
 
