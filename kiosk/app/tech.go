@@ -162,10 +162,22 @@ func (t *technician) attach(ctx context.Context, o RunOptions, demo *Demo, stack
 	if demo != nil {
 		// The technician's file starts from the simulators' ports.
 		store := techui.FileStore{Path: t.path}
-		if saved, err := store.Load(); err == nil && saved.Devices.Printer.Port == "" {
-			saved.Devices, saved.Kiosk.ID = cfg.Devices, demo.Settings.KioskID
-			if err := store.Save(saved); err != nil {
-				t.log.Warn("demo technician config not seeded", "err", err)
+		if saved, err := store.Load(); err == nil {
+			seed := saved.Devices.Printer.Port == ""
+			if seed {
+				saved.Devices, saved.Kiosk.ID = cfg.Devices, demo.Settings.KioskID
+			}
+			// The demo's platform listens on a new port at each start;
+			// without it here the Network page said "not set" while the
+			// kiosk was sending to it, and its connection test was off.
+			if saved.Platform.URL != demo.Settings.PlatformURL || saved.Platform.Token != demo.Settings.Token {
+				saved.Platform.URL, saved.Platform.Token = demo.Settings.PlatformURL, demo.Settings.Token
+				seed = true
+			}
+			if seed {
+				if err := store.Save(saved); err != nil {
+					t.log.Warn("demo technician config not seeded", "err", err)
+				}
 			}
 		}
 	}

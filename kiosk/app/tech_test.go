@@ -105,6 +105,16 @@ func TestTechnicianWiredIntoKiosk(t *testing.T) {
 	if strings.Contains(screen, mt.T("tech.dev.state_off")) {
 		t.Errorf("a demo device shows as not enabled:\n%s", screen)
 	}
+	// The Network page shows the platform the demo kiosk really sends to.
+	if err := res.Tap(mt.T("tech.tab.network")); err != nil {
+		t.Fatal(err)
+	}
+	if net := uitest.JoinedAll(win.Content()); !strings.Contains(net, demo.Settings.PlatformURL) {
+		t.Errorf("Network page does not show the demo platform %s:\n%s", demo.Settings.PlatformURL, net)
+	}
+	if err := res.Tap(mt.T("tech.tab.devices")); err != nil {
+		t.Fatal(err)
+	}
 	before := len(demo.Printer.Pages())
 	if err := res.Tap(mt.T("tech.dev.test_print") + "\n" + mt.T("tech.dev.printer")); err != nil {
 		t.Fatal(err)
