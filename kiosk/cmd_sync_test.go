@@ -16,6 +16,7 @@ import (
 	"onedoor/sync/outbox"
 	"onedoor/sync/platform"
 	"onedoor/sync/platform/blobdir"
+	"onedoor/sync/platform/blobseal"
 	"onedoor/sync/platform/sqlitestore"
 )
 
@@ -144,7 +145,9 @@ func startPlatform(t *testing.T, dir string) (*sqlitestore.Store, *httptest.Serv
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	blobs, err := blobdir.Open(filepath.Join(dir, "blobs"))
+	// A fixed test data key: blobs are sealed at rest (blobseal).
+	blobKey, _ := blobseal.NewKey(make([]byte, 32))
+	blobs, err := blobdir.Open(filepath.Join(dir, "blobs"), blobKey)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,6 +50,7 @@ import (
 	"onedoor/sync/outbox/devdata"
 	"onedoor/sync/platform"
 	"onedoor/sync/platform/blobdir"
+	"onedoor/sync/platform/local"
 	"onedoor/sync/platform/sqlitestore"
 )
 
@@ -433,7 +434,14 @@ func startPlatform(dir string) (*platformProc, error) {
 	if err != nil {
 		return nil, err
 	}
-	blobs, err := blobdir.Open(filepath.Join(dir, "blobs"))
+	// Pages are sealed under the platform's data key, kept beside the
+	// database so a restarted platform reads what it wrote.
+	dataKey, err := platform.LoadOrCreateDataKey(filepath.Join(dir, local.DataKeyFile))
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	blobs, err := local.OpenBlobs(filepath.Join(dir, "blobs"), dataKey)
 	if err != nil {
 		st.Close()
 		return nil, err

@@ -24,6 +24,7 @@ import (
 	"onedoor/sync/outbox/devdata"
 	"onedoor/sync/platform"
 	"onedoor/sync/platform/blobdir"
+	"onedoor/sync/platform/blobseal"
 )
 
 const rigKiosk = "K042"
@@ -47,7 +48,9 @@ func startPlatform(t *testing.T, dir string) *platformProc {
 		t.Fatal(err)
 	}
 	st := openPlatformStore(t, dir)
-	blobs, err := blobdir.Open(filepath.Join(dir, "blobs"))
+	// A fixed test data key: blobs are sealed at rest (blobseal).
+	blobKey, _ := blobseal.NewKey(make([]byte, 32))
+	blobs, err := blobdir.Open(filepath.Join(dir, "blobs"), blobKey)
 	if err != nil {
 		t.Fatal(err)
 	}

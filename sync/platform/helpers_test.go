@@ -20,6 +20,7 @@ import (
 	"onedoor/sync/api"
 	"onedoor/sync/platform"
 	"onedoor/sync/platform/blobdir"
+	"onedoor/sync/platform/blobseal"
 	"onedoor/sync/platform/sqlitestore"
 )
 
@@ -63,7 +64,9 @@ func newEnvOpts(t testing.TB, dir string, opts sqlitestore.Options, kiosks ...st
 func (e *env) start(catalog []byte) {
 	e.t.Helper()
 	st := openTestStore(e.t, e.dir, e.opts)
-	blobs, err := blobdir.Open(e.dir + "/blobs")
+	// A fixed test data key: blobs are sealed at rest (blobseal).
+	blobKey, _ := blobseal.NewKey(make([]byte, 32))
+	blobs, err := blobdir.Open(e.dir+"/blobs", blobKey)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -31,6 +31,7 @@ import (
 	"onedoor/sync/api"
 	"onedoor/sync/platform"
 	"onedoor/sync/platform/blobdir"
+	"onedoor/sync/platform/blobseal"
 	"onedoor/sync/platform/platformtest"
 	"onedoor/sync/platform/sqlitestore"
 	"onedoor/sync/platform/supervise"
@@ -139,7 +140,9 @@ func newSupEnv(t *testing.T) *supEnv {
 	catJSON, _ := json.Marshal(map[string]any{"items": items})
 	dir := t.TempDir()
 	st := openTestStore(t, dir, sqlitestore.Options{})
-	blobs, err := blobdir.Open(filepath.Join(dir, "blobs"))
+	// A fixed test data key: blobs are sealed at rest (blobseal).
+	blobKey, _ := blobseal.NewKey(make([]byte, 32))
+	blobs, err := blobdir.Open(filepath.Join(dir, "blobs"), blobKey)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"io"
 	"onedoor/internal/atomicfile"
 	"onedoor/internal/groupcommit"
+	"onedoor/sync/platform/blobseal"
 	"onedoor/sync/sqlitedb"
 	"os"
 	"path/filepath"
@@ -43,6 +44,14 @@ import (
 //
 // Blobs that arrive in pieces (a resumed upload) or are larger than packMax
 // keep the partial-file path, and their complete form stays a file.
+//
+// Records are sealed (sync/platform/blobseal): a record of type "ODS1"
+// holds, after its header, a blobseal unit (its own header, then the
+// ciphertext); the size in the record header and in the index is the
+// plaintext's, and the index's offset is where the unit starts. Recovery
+// decrypts a record to check it against its address. Records of type
+// "ODB1", plaintext, are those of a folder from before sealing: they are
+// read and recovered as they were, never written any more.
 
 const (
 	// packMax is the largest blob kept in a pack; larger ones are
@@ -55,8 +64,11 @@ const (
 	packRoll = 1 << 30
 	// packGroup caps how many blobs share one fsync.
 	packGroup = 64
-	// recordMagic starts every record header: "ODB1", big-endian.
+	// recordMagic starts the header of a plaintext record from before
+	// sealing: "ODB1", big-endian.
 	recordMagic = 0x4f444231
+	// sealedMagic starts the header of a sealed record: "ODS1".
+	sealedMagic = 0x4f445331
 	// headerSize is magic (4) + size (8) + SHA-256 (32).
 	headerSize = 4 + 8 + 32
 )
@@ -70,13 +82,14 @@ type packLoc struct {
 
 type packReq struct {
 	sha  string
-	data []byte
+	unit []byte // the blob sealed: blobseal header, then the ciphertext
 	done chan error
 }
 
 // packStore owns the pack files of a blob folder and their index.
 type packStore struct {
 	dir   string
+	key   *blobseal.Key
 	lock  *os.File  // holds the folder's flock while open
 	w, r  *sql.DB   // one writer connection; readers for lookups
 	find  *sql.Stmt // lookup, prepared once: it runs two or three times per upload
@@ -93,7 +106,7 @@ type packStore struct {
 	curSize int64
 }
 
-func openPackStore(dir string) (*packStore, error) {
+func openPackStore(dir string, key *blobseal.Key) (*packStore, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("pack folder: %w", err)
 	}
@@ -107,7 +120,7 @@ func openPackStore(dir string) (*packStore, error) {
 		lock.Close()
 		return nil, fmt.Errorf("blob folder %s is in use by another platform process: %w", dir, err)
 	}
-	p, err := openPackIndex(dir, lock)
+	p, err := openPackIndex(dir, lock, key)
 	if err != nil {
 		lock.Close()
 		return nil, err
@@ -115,7 +128,7 @@ func openPackStore(dir string) (*packStore, error) {
 	return p, nil
 }
 
-func openPackIndex(dir string, lock *os.File) (*packStore, error) {
+func openPackIndex(dir string, lock *os.File, key *blobseal.Key) (*packStore, error) {
 	path := filepath.Join(dir, "index.db")
 	// The packs are the durable record (see the comment at the top), so
 	// the index commits without waiting for the disk.
@@ -139,7 +152,7 @@ func openPackIndex(dir string, lock *os.File) (*packStore, error) {
 		r.Close()
 		return nil, fmt.Errorf("pack index: %w", err)
 	}
-	p := &packStore{dir: dir, lock: lock, w: w, r: r, find: find, reqs: make(chan *packReq), quit: make(chan struct{}), ended: make(chan struct{})}
+	p := &packStore{dir: dir, key: key, lock: lock, w: w, r: r, find: find, reqs: make(chan *packReq), quit: make(chan struct{}), ended: make(chan struct{})}
 	if err := p.openCurrent(); err != nil {
 		w.Close()
 		r.Close()
@@ -172,11 +185,22 @@ func (p *packStore) openCurrent() error {
 	// last record there. Packs before that one were complete when the
 	// next was started.
 	var fromPack int
-	var fromOff int64
-	err = p.w.QueryRow(`SELECT coalesce(max(pack), 0), coalesce(max(off + size), 0) FROM packed
-		WHERE pack = (SELECT max(pack) FROM packed)`).Scan(&fromPack, &fromOff)
-	if err != nil {
+	var fromOff, lastSize int64
+	err = p.w.QueryRow(`SELECT pack, off, size FROM packed
+		WHERE pack = (SELECT max(pack) FROM packed) ORDER BY off DESC LIMIT 1`).Scan(&fromPack, &fromOff, &lastSize)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		fromPack, fromOff = 0, 0
+	case err != nil:
 		return fmt.Errorf("pack index: %w", err)
+	default:
+		// A sealed record's body is longer than its plaintext by the
+		// unit header; its magic says which it is.
+		body, err := p.bodySize(fromPack, fromOff, lastSize)
+		if err != nil {
+			return err
+		}
+		fromOff += body
 	}
 	id, end := 1, int64(0)
 	for _, pid := range ids {
@@ -218,22 +242,55 @@ func (p *packStore) recover(id int, off int64) (int64, error) {
 			return off, nil // end of the pack, or a torn header
 		}
 		size := int64(binary.BigEndian.Uint64(hdr[4:12]))
-		if binary.BigEndian.Uint32(hdr[:4]) != recordMagic || size > packMax || off+headerSize+size > fi.Size() {
+		body := size // bytes after the record header
+		magic := binary.BigEndian.Uint32(hdr[:4])
+		if magic == sealedMagic {
+			body += blobseal.HeaderSize
+		}
+		if magic != recordMagic && magic != sealedMagic || size > packMax || off+headerSize+body > fi.Size() {
 			return off, nil
 		}
+		sha := hex.EncodeToString(hdr[12:])
+		var plain io.Reader = io.NewSectionReader(f, off+headerSize, size)
+		if magic == sealedMagic {
+			// The folder's key was checked before recovery (Open), so a
+			// unit header that does not open is torn, not another key's.
+			st, err := p.key.OpenAt(sha, f, off+headerSize)
+			if err != nil {
+				return off, nil
+			}
+			plain = st.Reader(f, off+headerSize+blobseal.HeaderSize, size)
+		}
 		h := sha256.New()
-		if _, err := io.Copy(h, io.NewSectionReader(f, off+headerSize, size)); err != nil {
+		if _, err := io.Copy(h, plain); err != nil {
 			return 0, fmt.Errorf("pack %d: %w", id, err)
 		}
 		if !bytes.Equal(h.Sum(nil), hdr[12:]) {
 			return off, nil // a torn record: the end of what was durable
 		}
-		sha := hex.EncodeToString(hdr[12:])
 		if _, err := p.w.Exec(`INSERT OR IGNORE INTO packed (sha, pack, off, size) VALUES (?, ?, ?, ?)`, sha, id, off+headerSize, size); err != nil {
 			return 0, fmt.Errorf("pack index: %w", err)
 		}
-		off += headerSize + size
+		off += headerSize + body
 	}
+}
+
+// bodySize is how many bytes follow the header of the record whose
+// plaintext (size bytes) the index places at off of pack id.
+func (p *packStore) bodySize(id int, off, size int64) (int64, error) {
+	f, err := os.Open(filepath.Join(p.dir, packName(id)))
+	if err != nil {
+		return 0, fmt.Errorf("pack: %w", err)
+	}
+	defer f.Close()
+	var magic [4]byte
+	if _, err := f.ReadAt(magic[:], off-headerSize); err != nil {
+		return 0, fmt.Errorf("pack %d: record at %d: %w", id, off-headerSize, err)
+	}
+	if binary.BigEndian.Uint32(magic[:]) == sealedMagic {
+		return blobseal.HeaderSize + size, nil
+	}
+	return size, nil
 }
 
 func (p *packStore) useFile(id int) error {
@@ -259,9 +316,12 @@ func (p *packStore) useFile(id int) error {
 	return nil
 }
 
-// put stores data as blob sha and returns once it is durable.
-func (p *packStore) put(ctx context.Context, sha string, data []byte) error {
-	req := &packReq{sha: sha, data: data, done: make(chan error, 1)}
+// put stores unit, blob sha sealed, and returns once it is durable.
+func (p *packStore) put(ctx context.Context, sha string, unit []byte) error {
+	if len(unit) < blobseal.HeaderSize {
+		return fmt.Errorf("pack: blob %s: not a sealed unit", sha)
+	}
+	req := &packReq{sha: sha, unit: unit, done: make(chan error, 1)}
 	select {
 	case p.reqs <- req:
 	case <-p.quit:
@@ -301,8 +361,9 @@ func (p *packStore) flush(batch []*packReq) error {
 	off := start
 	var hdr [headerSize]byte
 	for i, r := range batch {
-		binary.BigEndian.PutUint32(hdr[:4], recordMagic)
-		binary.BigEndian.PutUint64(hdr[4:12], uint64(len(r.data)))
+		size := int64(len(r.unit) - blobseal.HeaderSize)
+		binary.BigEndian.PutUint32(hdr[:4], sealedMagic)
+		binary.BigEndian.PutUint64(hdr[4:12], uint64(size))
 		if _, err := hex.Decode(hdr[12:], []byte(r.sha)); err != nil {
 			return p.undo(start, fmt.Errorf("pack: blob address %q: %w", r.sha, err))
 		}
@@ -310,11 +371,11 @@ func (p *packStore) flush(batch []*packReq) error {
 			return p.undo(start, fmt.Errorf("pack write: %w", err))
 		}
 		off += headerSize
-		if _, err := p.cur.WriteAt(r.data, off); err != nil {
+		if _, err := p.cur.WriteAt(r.unit, off); err != nil {
 			return p.undo(start, fmt.Errorf("pack write: %w", err))
 		}
-		locs[i] = packLoc{pack: p.curID, off: off, size: int64(len(r.data))}
-		off += int64(len(r.data))
+		locs[i] = packLoc{pack: p.curID, off: off, size: size}
+		off += int64(len(r.unit))
 	}
 	if err := p.cur.Sync(); err != nil {
 		return p.undo(start, fmt.Errorf("pack sync: %w", err))
@@ -370,17 +431,33 @@ func (p *packStore) lookup(sha string) (packLoc, bool, error) {
 	return l, true, nil
 }
 
-// open returns a reader of a packed blob.
-func (p *packStore) open(l packLoc) (io.ReadSeekCloser, error) {
+// open returns a reader of the plaintext of packed blob sha; the record's
+// magic says whether it is sealed.
+func (p *packStore) open(sha string, l packLoc) (io.ReadSeekCloser, error) {
 	f, err := os.Open(filepath.Join(p.dir, packName(l.pack)))
 	if err != nil {
 		return nil, fmt.Errorf("pack: %w", err)
 	}
-	return &packReader{SectionReader: io.NewSectionReader(f, l.off, l.size), f: f}, nil
+	var magic [4]byte
+	if _, err := f.ReadAt(magic[:], l.off-headerSize); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("pack %d: blob %s: %w", l.pack, sha, err)
+	}
+	if binary.BigEndian.Uint32(magic[:]) != sealedMagic {
+		// A plaintext record from before sealing. (Any other magic is
+		// damage: its bytes are returned as they are and fail verify.)
+		return &packReader{ReadSeeker: io.NewSectionReader(f, l.off, l.size), f: f}, nil
+	}
+	st, err := p.key.OpenAt(sha, f, l.off)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("pack %d: blob %s: %w", l.pack, sha, err)
+	}
+	return &packReader{ReadSeeker: st.Reader(f, l.off+blobseal.HeaderSize, l.size), f: f}, nil
 }
 
 type packReader struct {
-	*io.SectionReader
+	io.ReadSeeker
 	f *os.File
 }
 

@@ -31,7 +31,7 @@ func randomBytes(t testing.TB, n int) []byte {
 // pack, and no file per small blob was made.
 func TestPackedBlobs(t *testing.T) {
 	root := t.TempDir()
-	d, err := Open(root)
+	d, err := Open(root, testKey(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func TestPackedBlobs(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	d, err = Open(root)
+	d, err = Open(root, testKey(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestPackedBlobs(t *testing.T) {
 			t.Fatalf("blob of %d bytes packed = %v, %v", len(b), packed, err)
 		}
 	}
-	files, _ := filepath.Glob(filepath.Join(root, "??", "*"))
+	files, _ := filepath.Glob(filepath.Join(root, sealedDir, "??", "*"))
 	if len(files) != 1 || filepath.Base(files[0]) != hexSHA(big) {
 		t.Fatalf("blob files %v, want only the large blob's", files)
 	}
@@ -96,7 +96,7 @@ func TestPackedBlobs(t *testing.T) {
 // back intact.
 func TestPackTornTail(t *testing.T) {
 	root := t.TempDir()
-	d, err := Open(root)
+	d, err := Open(root, testKey(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func TestPackTornTail(t *testing.T) {
 	f.Write(lost[:1234]) // half of a blob, never indexed
 	f.Close()
 
-	d, err = Open(root)
+	d, err = Open(root, testKey(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func TestPackTornTail(t *testing.T) {
 // TestPackRefusesAfterPartial: once part of a blob is held as a partial
 // file, a request from offset 0 must be told the real offset, not packed.
 func TestPackRefusesAfterPartial(t *testing.T) {
-	d, err := Open(t.TempDir())
+	d, err := Open(t.TempDir(), testKey(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,16 +166,16 @@ func TestPackRefusesAfterPartial(t *testing.T) {
 // over the first one's blobs, so it is refused until the first closes.
 func TestBlobDirSingleWriter(t *testing.T) {
 	root := t.TempDir()
-	d, err := Open(root)
+	d, err := Open(root, testKey(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d2, err := Open(root); err == nil {
+	if d2, err := Open(root, testKey(t)); err == nil {
 		d2.Close()
 		t.Fatal("a second BlobDir opened the same folder")
 	}
 	d.Close()
-	d2, err := Open(root)
+	d2, err := Open(root, testKey(t))
 	if err != nil {
 		t.Fatalf("reopen after close: %v", err)
 	}
@@ -209,7 +209,7 @@ func TestPackIndexRebuilt(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			root := t.TempDir()
-			d, err := Open(root)
+			d, err := Open(root, testKey(t))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -236,7 +236,7 @@ func TestPackIndexRebuilt(t *testing.T) {
 			f.Close()
 			tc.lose(t, root)
 
-			d, err = Open(root)
+			d, err = Open(root, testKey(t))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -259,7 +259,7 @@ func TestPackIndexRebuilt(t *testing.T) {
 				t.Fatalf("pack is %d bytes, want the torn record overwritten (%d)", fi2.Size(), fi.Size()+headerSize+int64(len(torn)))
 			}
 			d.Close()
-			d2, err := Open(root)
+			d2, err := Open(root, testKey(t))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -289,9 +289,16 @@ func FuzzPackRecover(f *testing.F) {
 	f.Add(rec(other, sum[:])[:20])
 	f.Add(rec([]byte("damaged page"), sum[:]))
 	f.Add([]byte("ODB1\xff\xff\xff\xff\xff\xff\xff\xff"))
+	// Sealed records: whole, cut in its unit header, a damaged byte.
+	sealed := sealedRecord(f, other)
+	f.Add(sealed)
+	f.Add(sealed[:headerSize+20])
+	damaged := bytes.Clone(sealed)
+	damaged[len(damaged)-1] ^= 1
+	f.Add(damaged)
 	f.Fuzz(func(t *testing.T, tail []byte) {
 		root := t.TempDir()
-		d, err := Open(root)
+		d, err := Open(root, testKey(t))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -308,7 +315,7 @@ func FuzzPackRecover(f *testing.F) {
 		os.Remove(filepath.Join(root, "packs", "index.db")) // force a full scan
 		os.Remove(filepath.Join(root, "packs", "index.db-wal"))
 		os.Remove(filepath.Join(root, "packs", "index.db-shm"))
-		d, err = Open(root)
+		d, err = Open(root, testKey(t))
 		if err != nil {
 			t.Fatalf("reopen: %v", err)
 		}
@@ -331,12 +338,26 @@ func FuzzPackRecover(f *testing.F) {
 	})
 }
 
+// sealedRecord is blob data as a sealed pack record ("ODS1").
+func sealedRecord(t testing.TB, data []byte) []byte {
+	unit, err := testKey(t).Seal(hexSHA(data), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hdr [headerSize]byte
+	binary.BigEndian.PutUint32(hdr[:4], sealedMagic)
+	binary.BigEndian.PutUint64(hdr[4:12], uint64(len(data)))
+	sum := sha256.Sum256(data)
+	copy(hdr[12:], sum[:])
+	return append(hdr[:], unit...)
+}
+
 // TestStorageFailureIsNotABodyError: when the platform cannot write (here
 // the pack file is gone from under the writer, as with a failing disk), the
 // error must not look like a dropped link or a bad request, which the
 // server would answer with a 4xx the kiosk reads as a verdict.
 func TestStorageFailureIsNotABodyError(t *testing.T) {
-	d, err := Open(t.TempDir())
+	d, err := Open(t.TempDir(), testKey(t))
 	if err != nil {
 		t.Fatal(err)
 	}

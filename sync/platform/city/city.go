@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"onedoor/sync/platform"
-	"onedoor/sync/platform/blobdir"
 	"onedoor/sync/platform/local"
 	"onedoor/sync/platform/pgstore"
 	"onedoor/sync/platform/s3blobs"
@@ -128,6 +127,21 @@ func OpenStore(ctx context.Context, o Options) (*Platform, error) {
 	return p, nil
 }
 
+// dataKey reads (or, the first time, makes) the platform's data key: the
+// file DataKey, else DATA/data.key. It seals applicants' records and
+// scanned pages alike.
+func (o Options) dataKey() (string, []byte, error) {
+	keyFile := o.DataKey
+	if keyFile == "" {
+		if o.Data == "" {
+			return "", nil, errors.New("a data key file (--data-key) is required without a data directory: every instance must seal applicants' data and scanned pages with the same key")
+		}
+		keyFile = filepath.Join(o.Data, local.DataKeyFile)
+	}
+	key, err := platform.LoadOrCreateDataKey(keyFile)
+	return keyFile, key, err
+}
+
 // Open opens the storage and builds the HTTP handler with cfg (its Store,
 // Blobs and, on shared storage, Shared are filled in; NonceFile defaults to
 // Data/nonces.json when there is a data directory and no shared state).
@@ -145,6 +159,14 @@ func Open(ctx context.Context, o Options, cfg platform.Config) (*Platform, error
 	if err != nil {
 		return nil, err
 	}
+	keyFile, key, err := o.dataKey()
+	if err == nil {
+		cfg.Store, err = platform.SealStore(p.Store, key)
+	}
+	if err != nil {
+		p.Close()
+		return nil, err
+	}
 	if p.Blobs == nil {
 		dir := strings.TrimPrefix(o.Blobs, "dir:")
 		if dir == "" {
@@ -154,29 +176,15 @@ func Open(ctx context.Context, o Options, cfg platform.Config) (*Platform, error
 			}
 			dir = filepath.Join(o.Data, "blobs")
 		}
-		d, err := blobdir.Open(dir)
+		// Scanned pages are sealed under the same data key as the
+		// applicants' records.
+		d, err := local.OpenBlobs(dir, key)
 		if err != nil {
 			p.Close()
 			return nil, err
 		}
 		p.Blobs = d
 		p.closers = append(p.closers, d.Close)
-	}
-	keyFile := o.DataKey
-	if keyFile == "" {
-		if o.Data == "" {
-			p.Close()
-			return nil, errors.New("a data key file (--data-key) is required without a data directory: every instance must seal applicants' data with the same key")
-		}
-		keyFile = filepath.Join(o.Data, local.DataKeyFile)
-	}
-	key, err := platform.LoadOrCreateDataKey(keyFile)
-	if err == nil {
-		cfg.Store, err = platform.SealStore(p.Store, key)
-	}
-	if err != nil {
-		p.Close()
-		return nil, err
 	}
 	cfg.Blobs = p.Blobs
 	if es, ok := p.Store.(platform.ECertStore); ok && cfg.ECerts == nil {

@@ -13,7 +13,7 @@ import (
 	"sort"
 
 	"onedoor/sync/platform"
-	"onedoor/sync/platform/blobdir"
+	"onedoor/sync/platform/local"
 	"onedoor/sync/platform/pgstore"
 	"onedoor/sync/platform/sqlitestore"
 	"onedoor/sync/sqlitedb"
@@ -58,19 +58,28 @@ func Migrate(ctx context.Context, dir, dbURL, blobsURL string, progress func(str
 	}
 	defer dst.Close()
 	// Blobs first: records that name a blob must never arrive before it.
-	srcBlobs, err := blobdir.Open(filepath.Join(dir, "blobs"))
+	// The platform's data key (DIR/data.key) opens the folder's sealed
+	// pages and seals them again at the destination, as it seals the
+	// records: the city's instances run with that key (--data-key).
+	// Plaintext pages of a folder from before sealing arrive sealed.
+	keyOpts := Options{Data: dir}
+	_, key, err := keyOpts.dataKey()
+	if err != nil {
+		return st, err
+	}
+	srcBlobs, err := local.OpenBlobs(filepath.Join(dir, "blobs"), key)
 	if err != nil {
 		return st, err
 	}
 	defer srcBlobs.Close()
-	to, err := OpenStore(ctx, Options{DB: "sqlite:" + dir, Blobs: blobsURL})
+	to, err := OpenStore(ctx, Options{DB: "sqlite:" + dir, Blobs: blobsURL, Data: dir})
 	if err != nil {
 		return st, err
 	}
 	defer to.Close()
 	dstBlobs := to.Blobs
 	if dstBlobs == nil {
-		d, err := blobdir.Open(stripDir(blobsURL))
+		d, err := local.OpenBlobs(stripDir(blobsURL), key)
 		if err != nil {
 			return st, err
 		}

@@ -15,6 +15,7 @@ import (
 
 	"onedoor/sync/platform"
 	"onedoor/sync/platform/blobdir"
+	"onedoor/sync/platform/blobseal"
 	"onedoor/sync/platform/sqlitestore"
 )
 
@@ -55,14 +56,15 @@ func Open(ctx context.Context, dir string, cfg platform.Config) (*Platform, erro
 	if err != nil {
 		return nil, err
 	}
-	if p.Blobs, err = blobdir.Open(filepath.Join(dir, "blobs")); err != nil {
+	// Applicant data is sealed before the database sees it, and scanned
+	// pages before the blob folder does; the key file sits beside the
+	// database (mode 0600) and belongs in a separate backup.
+	key, err := platform.LoadOrCreateDataKey(filepath.Join(dir, DataKeyFile))
+	if err != nil {
 		p.Close()
 		return nil, err
 	}
-	// Applicant data is sealed before the database sees it; the key file
-	// sits beside the database (mode 0600) and belongs in a separate backup.
-	key, err := platform.LoadOrCreateDataKey(filepath.Join(dir, DataKeyFile))
-	if err != nil {
+	if p.Blobs, err = OpenBlobs(filepath.Join(dir, "blobs"), key); err != nil {
 		p.Close()
 		return nil, err
 	}
@@ -88,6 +90,16 @@ func Open(ctx context.Context, dir string, cfg platform.Config) (*Platform, erro
 		return nil, err
 	}
 	return p, nil
+}
+
+// OpenBlobs opens the blob folder dir with the blob key derived from the
+// platform's data key: every page written is sealed (blobseal).
+func OpenBlobs(dir string, dataKey []byte) (*blobdir.Dir, error) {
+	key, err := blobseal.NewKey(dataKey)
+	if err != nil {
+		return nil, err
+	}
+	return blobdir.Open(dir, key)
 }
 
 // Close closes the database and the blob folder.

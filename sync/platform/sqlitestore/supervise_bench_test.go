@@ -19,6 +19,7 @@ import (
 	"onedoor/assets"
 	"onedoor/sync/platform"
 	"onedoor/sync/platform/blobdir"
+	"onedoor/sync/platform/blobseal"
 	"onedoor/sync/platform/supervise"
 )
 
@@ -176,7 +177,9 @@ func BenchmarkSupervise(b *testing.B) {
 		return supervise.Refresher{Store: s, Workdays: wd, Limits: supervise.ParseLimits(assets.SampleCatalog)}
 	})
 	defer s.Close()
-	blobs, err := blobdir.Open(filepath.Join(dir, "blobs"))
+	// A fixed test data key: blobs are sealed at rest (blobseal).
+	blobKey, _ := blobseal.NewKey(make([]byte, 32))
+	blobs, err := blobdir.Open(filepath.Join(dir, "blobs"), blobKey)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -53,6 +53,7 @@ import (
 	"onedoor/sync/outbox/devdata"
 	"onedoor/sync/platform"
 	"onedoor/sync/platform/blobdir"
+	"onedoor/sync/platform/local"
 	"onedoor/sync/platform/sqlitestore"
 )
 
@@ -108,7 +109,11 @@ func newEnv() (*env, error) {
 	if e.store, err = sqlitestore.Open(context.Background(), pdir); err != nil {
 		return nil, err
 	}
-	if e.blobs, err = blobdir.Open(filepath.Join(pdir, "blobs")); err != nil {
+	dataKey, err := platform.LoadOrCreateDataKey(filepath.Join(pdir, local.DataKeyFile))
+	if err != nil {
+		return nil, err
+	}
+	if e.blobs, err = local.OpenBlobs(filepath.Join(pdir, "blobs"), dataKey); err != nil {
 		return nil, err
 	}
 	h, err := platform.New(platform.Config{Store: e.store, Blobs: e.blobs, Logger: slog.New(slog.DiscardHandler)})

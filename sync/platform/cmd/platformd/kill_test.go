@@ -18,7 +18,8 @@ import (
 	"time"
 
 	"onedoor/sync/client"
-	"onedoor/sync/platform/blobdir"
+	"onedoor/sync/platform"
+	"onedoor/sync/platform/local"
 )
 
 // childEnv makes the test binary run platformd itself (see TestMain), so a
@@ -121,7 +122,11 @@ func TestKillDuringUploads(t *testing.T) {
 	if len(acked) < cycles {
 		t.Fatalf("only %d uploads succeeded in %d cycles: the test did not exercise the platform", len(acked), cycles)
 	}
-	blobs, err := blobdir.Open(filepath.Join(dir, "blobs"))
+	dataKey, err := platform.LoadOrCreateDataKey(filepath.Join(dir, local.DataKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blobs, err := local.OpenBlobs(filepath.Join(dir, "blobs"), dataKey)
 	if err != nil {
 		t.Fatal(err)
 	}

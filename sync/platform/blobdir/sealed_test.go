@@ -1,0 +1,287 @@
+package blobdir
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"onedoor/sync/platform/blobseal"
+)
+
+// testKey is the blob key of a fixed test data key; testKeyOf gives
+// others.
+func testKey(t testing.TB) *blobseal.Key { return testKeyOf(t, 0x42) }
+
+func testKeyOf(t testing.TB, b byte) *blobseal.Key {
+	t.Helper()
+	k, err := blobseal.NewKey(bytes.Repeat([]byte{b}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// page is a blob of n bytes in which a marker recurs, as an ID number
+// recurs in a scan's text layer.
+func page(n int, marker string) []byte {
+	b := bytes.Repeat([]byte(marker+" "), n/(len(marker)+1)+1)
+	return b[:n]
+}
+
+// grepFolder returns the files under root whose bytes contain marker.
+func grepFolder(t *testing.T, root, marker string) []string {
+	t.Helper()
+	var hits []string
+	err := filepath.WalkDir(root, func(path string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if bytes.Contains(b, []byte(marker)) {
+			hits = append(hits, path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hits
+}
+
+// TestNoPlaintextOnDisk writes pages through every path a page takes into
+// the folder (packed whole, a file of its own, a resumed upload finished,
+// one still in progress) and finds none of their bytes in any file. On
+// the code before sealing every one of them was found.
+func TestNoPlaintextOnDisk(t *testing.T) {
+	const marker = "440106199001011234-MARKER"
+	root := t.TempDir()
+	d, err := Open(root, testKey(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	packed, big, resumed, pending := page(64<<10, marker+"p"), page(packMax+1000, marker+"b"), page(100<<10, marker+"r"), page(90<<10, marker+"q")
+	for _, b := range [][]byte{packed, big} {
+		if n, err := d.Append(ctx, hexSHA(b), 0, int64(len(b)), hexSHA(b), bytes.NewReader(b)); n != int64(len(b)) || err != nil {
+			t.Fatalf("append: %d %v", n, err)
+		}
+	}
+	if n, err := d.Append(ctx, hexSHA(resumed), 0, int64(len(resumed)), "", bytes.NewReader(resumed[:7777])); n != 7777 || err != nil {
+		t.Fatalf("first piece: %d %v", n, err)
+	}
+	if n, err := d.Append(ctx, hexSHA(resumed), 7777, int64(len(resumed)), "", bytes.NewReader(resumed[7777:])); n != int64(len(resumed)) || err != nil {
+		t.Fatalf("rest: %d %v", n, err)
+	}
+	if n, err := d.Append(ctx, hexSHA(pending), 0, int64(len(pending)), "", bytes.NewReader(pending[:5000])); n != 5000 || err != nil {
+		t.Fatalf("pending: %d %v", n, err)
+	}
+	if hits := grepFolder(t, root, marker); len(hits) > 0 {
+		t.Fatalf("plaintext of a page on disk in %v", hits)
+	}
+	for _, b := range [][]byte{packed, big, resumed} {
+		if got := readBlob(t, d, hexSHA(b)); !bytes.Equal(got, b) {
+			t.Fatalf("blob %.12s reads back wrong", hexSHA(b))
+		}
+	}
+	if off, _, _ := d.Offset(ctx, hexSHA(pending)); off != 5000 {
+		t.Fatalf("pending offset %d", off)
+	}
+	d.Close()
+	if hits := grepFolder(t, root, marker); len(hits) > 0 {
+		t.Fatalf("plaintext of a page on disk after close in %v", hits)
+	}
+}
+
+// writeLegacyFolder lays out a blob folder as the code before sealing
+// wrote it: a pack file of "ODB1" records (no index: opening re-indexes
+// it, as after a power cut), a plaintext file of its own, and a plaintext
+// partial upload.
+func writeLegacyFolder(t *testing.T, root string, packedBlobs [][]byte, file, partial []byte, partialLen int) {
+	t.Helper()
+	for _, dir := range []string{"packs", "partial", hexSHA(file)[:2]} {
+		if err := os.MkdirAll(filepath.Join(root, dir), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var pack []byte
+	for _, b := range packedBlobs {
+		var hdr [headerSize]byte
+		binary.BigEndian.PutUint32(hdr[:4], recordMagic)
+		binary.BigEndian.PutUint64(hdr[4:12], uint64(len(b)))
+		sum := sha256.Sum256(b)
+		copy(hdr[12:], sum[:])
+		pack = append(append(pack, hdr[:]...), b...)
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.WriteFile(filepath.Join(root, "packs", packName(1)), pack, 0o600))
+	must(os.WriteFile(filepath.Join(root, hexSHA(file)[:2], hexSHA(file)), file, 0o600))
+	must(os.WriteFile(filepath.Join(root, "partial", hexSHA(partial)), partial[:partialLen], 0o600))
+}
+
+// TestLegacyFolder: a folder written before sealing upgrades in place. Its
+// packed and own-file blobs read back (and seek), are walked with their
+// sizes, and stay where they are; its partial upload is sealed when the
+// folder opens and continues at the same offset; what is written
+// afterwards is sealed, so only the old plaintext remains on disk.
+func TestLegacyFolder(t *testing.T) {
+	const marker = "LEGACY-PAGE-MARKER"
+	root := t.TempDir()
+	p1, p2 := page(3000, marker+"1"), page(70<<10, marker+"2")
+	file := page(packMax+10, marker+"f")
+	partial := page(80<<10, marker+"partial")
+	writeLegacyFolder(t, root, [][]byte{p1, p2}, file, partial, 30000)
+
+	d, err := Open(root, testKey(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ctx := t.Context()
+	for _, b := range [][]byte{p1, p2, file} {
+		if ok, n, err := d.Complete(ctx, hexSHA(b)); !ok || n != int64(len(b)) || err != nil {
+			t.Fatalf("legacy blob complete = %v %d %v", ok, n, err)
+		}
+		if got := readBlob(t, d, hexSHA(b)); !bytes.Equal(got, b) {
+			t.Fatalf("legacy blob %.12s reads back wrong", hexSHA(b))
+		}
+		f, err := d.Open(ctx, hexSHA(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.Seek(1001, io.SeekStart); err != nil {
+			t.Fatal(err)
+		}
+		got := make([]byte, 100)
+		if _, err := io.ReadFull(f, got); err != nil || !bytes.Equal(got, b[1001:1101]) {
+			t.Fatalf("legacy seek: %v", err)
+		}
+		f.Close()
+	}
+	walked := map[string]int64{}
+	if err := d.Walk(ctx, func(sha string, size int64) error { walked[sha] = size; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range [][]byte{p1, p2, file} {
+		if walked[hexSHA(b)] != int64(len(b)) {
+			t.Fatalf("walk: %.12s size %d", hexSHA(b), walked[hexSHA(b)])
+		}
+	}
+	// The partial upload was sealed at open, at the same offset.
+	if _, err := os.Stat(filepath.Join(root, "partial", hexSHA(partial))); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("plaintext partial upload still there: %v", err)
+	}
+	if off, started, err := d.Offset(ctx, hexSHA(partial)); off != 30000 || !started || err != nil {
+		t.Fatalf("partial offset after upgrade = %d %v %v", off, started, err)
+	}
+	if n, err := d.Append(ctx, hexSHA(partial), 30000, int64(len(partial)), "", bytes.NewReader(partial[30000:])); n != int64(len(partial)) || err != nil {
+		t.Fatalf("resume after upgrade: %d %v", n, err)
+	}
+	if got := readBlob(t, d, hexSHA(partial)); !bytes.Equal(got, partial) {
+		t.Fatal("resumed blob reads back wrong")
+	}
+	fresh := page(50<<10, marker+"new")
+	if _, err := d.Append(ctx, hexSHA(fresh), 0, int64(len(fresh)), "", bytes.NewReader(fresh)); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{marker + "partial", marker + "new"} {
+		if hits := grepFolder(t, root, m); len(hits) > 0 {
+			t.Fatalf("%s in plaintext in %v", m, hits)
+		}
+	}
+	// Only the old blobs are plaintext, where they always were.
+	hits := grepFolder(t, root, marker)
+	for _, h := range hits {
+		if rel, _ := filepath.Rel(root, h); strings.HasPrefix(rel, sealedDir) {
+			t.Fatalf("plaintext under %s: %s", sealedDir, h)
+		}
+	}
+}
+
+// TestKeyRequired: no key is an error, never a plaintext folder, and a
+// folder sealed under one data key refuses another (a lost key file
+// replaced by a fresh one) instead of mixing keys.
+func TestKeyRequired(t *testing.T) {
+	root := t.TempDir()
+	if _, err := Open(root, nil); !errors.Is(err, blobseal.ErrNoKey) {
+		t.Fatalf("Open without a key = %v, want ErrNoKey", err)
+	}
+	d, err := Open(root, testKey(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := page(1000, "x")
+	if _, err := d.Append(t.Context(), hexSHA(b), 0, 1000, "", bytes.NewReader(b)); err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	if _, err := Open(root, testKeyOf(t, 0x43)); !errors.Is(err, blobseal.ErrWrongKey) {
+		t.Fatalf("Open with another key = %v, want ErrWrongKey", err)
+	}
+	d, err = Open(root, testKey(t))
+	if err != nil {
+		t.Fatalf("reopen with the right key: %v", err)
+	}
+	d.Close()
+}
+
+// TestDamagedCiphertextFound: one byte changed in a sealed page (packed,
+// or a file of its own) decrypts to bytes that no longer hash to the
+// address, which is what verify checks.
+func TestDamagedCiphertextFound(t *testing.T) {
+	root := t.TempDir()
+	d, err := Open(root, testKey(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ctx := t.Context()
+	small, big := page(4000, "small"), page(packMax+1, "big")
+	for _, b := range [][]byte{small, big} {
+		if _, err := d.Append(ctx, hexSHA(b), 0, int64(len(b)), "", bytes.NewReader(b)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l, ok, err := d.packs.lookup(hexSHA(small))
+	if !ok || err != nil {
+		t.Fatalf("small page not packed: %v", err)
+	}
+	flip(t, filepath.Join(root, "packs", packName(l.pack)), l.off+blobseal.HeaderSize+1234)
+	flip(t, d.path(hexSHA(big)), blobseal.HeaderSize+packMax-7)
+	for _, b := range [][]byte{small, big} {
+		if got := readBlob(t, d, hexSHA(b)); hexSHA(got) == hexSHA(b) || len(got) != len(b) {
+			t.Fatalf("damage in %.12s not seen", hexSHA(b))
+		}
+	}
+}
+
+func flip(t *testing.T, path string, off int64) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var b [1]byte
+	if _, err := f.ReadAt(b[:], off); err != nil {
+		t.Fatal(err)
+	}
+	b[0] ^= 0x01
+	if _, err := f.WriteAt(b[:], off); err != nil {
+		t.Fatal(err)
+	}
+}
