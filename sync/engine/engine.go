@@ -316,7 +316,10 @@ func (e *Engine) Run(ctx context.Context) {
 			return
 		case <-e.cfg.Store.Wake():
 		case <-e.nudge:
-			e.setOnline() // a nudge means "try now"
+			// A nudge means "try now": offline, the next cycle probes at
+			// once, and a probe that gets through reports the state idle
+			// again. (Marking the link up here skipped that probe, and
+			// with nothing to send the state stayed offline for good.)
 		case <-e.cfg.After(wait):
 		}
 	}

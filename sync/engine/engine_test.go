@@ -56,6 +56,26 @@ func TestNudgeEndsOfflineWaitAtOnce(t *testing.T) {
 	r.verify()
 }
 
+// TestNudgeWithEmptyQueueEndsOffline: with nothing to send, a nudge after
+// the link came back must still end the offline state the app shows (and
+// offers e-certificates by). The nudge used to mark the link up without
+// probing it, so the cycle skipped the probe, the only place that reports
+// the state idle again, and the engine said "offline" for good with the
+// link up (kiosk/app's TestECertOfflineAndRefusedAtIntake waited 150 s for
+// "link up" in vain when the outage had been long enough for the engine to
+// notice it).
+func TestNudgeWithEmptyQueueEndsOffline(t *testing.T) {
+	r := newRig(t, rigOpts{engineMod: func(c *Config) { c.ProbeMin, c.ProbeMax = time.Hour, time.Hour }})
+	r.proxy.SetDown(true)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := r.eng.Start(ctx)
+	defer func() { cancel(); <-done }()
+	waitFor(t, 30*time.Second, func() bool { return r.eng.Progress().State == StateOffline })
+	r.proxy.SetDown(false)
+	r.eng.Nudge()
+	waitFor(t, 30*time.Second, func() bool { return r.eng.Progress().State == StateIdle })
+}
+
 func TestItemBackoffIsStoredAndSurvivesRestart(t *testing.T) {
 	r := newRig(t, single(rigOpts{engineMod: func(c *Config) { c.RetryBase, c.RetryMax = time.Hour, 2*time.Hour }}))
 	rc := r.enqueue(2, 4<<10, 1)
