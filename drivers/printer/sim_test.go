@@ -51,8 +51,17 @@ func newRigProfile(t *testing.T, prof escpos.Profile, baud int, simOpts ...sim.P
 	served := make(chan error, 1)
 	go func() { served <- sp.Serve(ctx, pt) }()
 	// A loaded test machine (and the race detector) can delay a reply well
-	// past the 500 ms a real printer is given.
-	drv, err := Open(pt.SlavePath, Options{Baud: baud, Profile: prof, PauseTimeout: 500 * time.Millisecond, StatusTimeout: 2 * time.Second})
+	// past the 500 ms a real printer is given. It can also hold the
+	// simulator's XON back: an XOFF in the middle of a raster command,
+	// which the simulator ends after about 2 ms of printing, was measured
+	// lasting up to 0.8 s under CPU load (3 busy loops on 2 cores beside
+	// the whole suite). A pause longer than PauseTimeout makes the driver
+	// ask for status inside the command, which corrupts it (as on a real
+	// printer), so TestXOFFPausesDriverAndNothingIsDropped printed an
+	// unreadable QR code with 500 ms here (7 of 30 runs). 5 s is beyond
+	// any pause seen; a printer that goes offline mid-command
+	// (TestPaperOutMidJobThenReprint) is still found well within its 30 s.
+	drv, err := Open(pt.SlavePath, Options{Baud: baud, Profile: prof, PauseTimeout: 5 * time.Second, StatusTimeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,12 +301,18 @@ func TestXOFFPausesDriverAndNothingIsDropped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prof.ReceiveBuffer = 1024 // fills in a few ms at 115200 baud
-	// 1500 dot rows/s is slower than 115200 baud delivers raster data. The
-	// 384-byte XOFF margin is 33 ms of wire time: room for the scheduling
-	// delays of a loaded test machine (and the race detector) on both sides
-	// of the pty, which a real UART does not have.
-	r := newRigProfile(t, prof, 115200, sim.WithPrintSpeed(1500), sim.WithFlowThresholds(384, 512))
+	// 1500 dot rows/s prints the receipt's text more slowly than 115200
+	// baud delivers it, so the buffer fills and the printer sends XOFF
+	// (once or twice a receipt). The XOFF margin is room for the
+	// scheduling delays of a loaded test machine (and the race detector)
+	// on both sides of the pty, which a real UART does not have: the
+	// simulator may read and answer bytes the driver wrote long before.
+	// 384 bytes (33 ms of wire time, in a 1 KiB buffer) overflowed under
+	// CPU load (92 bytes dropped in 1 of 30 runs, 3 busy loops on 2 cores
+	// beside the whole suite); 3 KiB is 270 ms. A driver that ignores XOFF
+	// still overflows it by 800 to 2,800 bytes (tried).
+	prof.ReceiveBuffer = 4096
+	r := newRigProfile(t, prof, 115200, sim.WithPrintSpeed(1500), sim.WithFlowThresholds(3072, 3584))
 	rc := SampleReceipt()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
