@@ -83,7 +83,9 @@ func (h *rawHost) recv(timeout time.Duration) (wire.Frame, error) {
 
 func (h *rawHost) expect(typ byte, seq byte) wire.Frame {
 	h.t.Helper()
-	f, err := h.recv(3 * time.Second)
+	// Only a bound on a frame that must come: under CPU load and the race
+	// detector, rendering a page before BEGIN took longer than 3 s.
+	f, err := h.recv(30 * time.Second)
 	if err != nil {
 		h.t.Fatalf("waiting for %#02x: %v", typ, err)
 	}
