@@ -53,9 +53,12 @@ func statusLabel(s string) string {
 func parsePages(cat *officeCatalog) (*template.Template, error) {
 	t, err := template.New("pages").Funcs(template.FuncMap{
 		"statusLabel": statusLabel,
-		// supervised: whether the supervision pages exist (rebound by
-		// superviseRoutes), so the header links to them.
+		// supervised: whether the supervision pages exist, and may
+		// whether user's role may do an action (both rebound by
+		// superviseRoutes), so the header links to the pages the
+		// account can open and no others.
 		"supervised":   func() bool { return false },
+		"may":          func(user, act string) bool { return false },
 		"itemName":     cat.itemName,
 		"materialName": cat.materialName,
 		"formRows":     cat.formRows,

@@ -9,6 +9,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -417,16 +418,32 @@ func TestRefusedPageLeadsBack(t *testing.T) {
 }
 
 // TestListLinksToSupervision: the page staff land on after logging in (the
-// list) links to the supervision pages, as those pages' own header does; a
-// supervisor had no way to the dashboard but typing its address.
+// list) and the supervision pages' own header link to the supervision
+// pages the account's role may open, and to no others: a supervisor had
+// no way to the dashboard but typing its address, and a clerk was offered
+// links that each ended on "无权操作".
 func TestListLinksToSupervision(t *testing.T) {
 	e := newSupEnv(t)
-	super := loginHTTP(t, e.http.URL, "super")
-	for _, page := range []string{"/office/", "/office/kiosks"} {
-		_, body := super.get(page)
-		for _, link := range []string{"/office/cases", "/office/dashboard", "/office/followups", "/office/accounts"} {
-			if !strings.Contains(body, `href="`+link+`"`) {
-				t.Errorf("%s has no link to %s", page, link)
+	links := []string{"/office/cases", "/office/dashboard", "/office/followups", "/office/accounts"}
+	for _, c := range []struct {
+		user  string
+		pages []string
+		want  []string
+	}{
+		{"super", []string{"/office/", "/office/kiosks", "/office/cases", "/office/dashboard"}, []string{"/office/cases", "/office/dashboard", "/office/followups"}},
+		{"admin", []string{"/office/", "/office/cases", "/office/accounts"}, []string{"/office/cases", "/office/accounts"}},
+		{"clerk1", []string{"/office/", "/office/kiosks", "/office/cases"}, []string{"/office/cases"}},
+	} {
+		sc := loginHTTP(t, e.http.URL, c.user)
+		for _, page := range c.pages {
+			code, body := sc.get(page)
+			if code != http.StatusOK {
+				t.Fatalf("%s opening %s: %d", c.user, page, code)
+			}
+			for _, link := range links {
+				if got, want := strings.Contains(body, `href="`+link+`"`), slices.Contains(c.want, link); got != want {
+					t.Errorf("%s on %s: link to %s shown=%v, want %v", c.user, page, link, got, want)
+				}
 			}
 		}
 	}

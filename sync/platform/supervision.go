@@ -100,7 +100,7 @@ func (s *Server) superviseRoutes() {
 		return
 	}
 	s.sup = sv
-	s.pages.Funcs(template.FuncMap{"supervised": func() bool { return true }})
+	s.pages.Funcs(template.FuncMap{"supervised": func() bool { return true }, "may": sv.may})
 	s.route("GET /office/cases", "office", s.staff(sv.casesPage))
 	s.route("GET /office/dashboard", "office", s.staff(sv.need(supervise.ActSupervise, sv.dashboard)))
 	s.route("GET /office/stats.csv", "office", s.staff(sv.need(supervise.ActSupervise, sv.statsFile("csv"))))
@@ -122,6 +122,17 @@ func (sv *supervision) account(ctx context.Context, user string) (supervise.Acco
 		return supervise.Account{User: user}, nil
 	}
 	return a, err
+}
+
+// may reports whether user's role allows act, for the header's links: a
+// clerk was shown the dashboard, follow-up and accounts links and landed
+// on "无权操作" behind each. A failed lookup shows no link; the page itself
+// still decides.
+func (sv *supervision) may(user, act string) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	a, err := sv.account(ctx, user)
+	return err == nil && a.Role.May(supervise.Action(act))
 }
 
 // need wraps a staff handler that only a role allowed act may use.
