@@ -27,6 +27,9 @@ type DemoPlatform interface {
 	URL() string   // where the kiosk reaches it, through the cuttable link
 	Token() string // the demo kiosk's token
 	BackOfficeURL() string
+	// SupervisorUser is a second staff login, with the staff login's
+	// password, whose role opens the supervision pages.
+	SupervisorUser() string
 	SetNetwork(up bool)
 	Close() error
 }
@@ -198,10 +201,10 @@ func (d *Demo) Where(display string, width, height int) string {
 OneDoor demo is running.
   kiosk screen:  window "OneDoor 一门通", %dx%d, on display %s
   demo panel:    window "OneDoor demo panel 演示面板" beside it (place a card, feed a page, paper out, cut the network)
-  back office:   %s  (log in as %q, password %q)
+  back office:   %s  (log in as %q to handle cases, or %q to supervise; password %q)
   demo data:     %s
 Stop with Ctrl+C.
-`, width, height, display, d.BackOfficeURL(), DemoStaffUser, DemoStaffPassword, d.Dir)
+`, width, height, display, d.BackOfficeURL(), DemoStaffUser, d.Platform.SupervisorUser(), DemoStaffPassword, d.Dir)
 }
 
 // Close stops everything the demo started and reports simulator failures.

@@ -18,6 +18,7 @@ import (
 	"onedoor/sync/faultproxy"
 	"onedoor/sync/platform"
 	"onedoor/sync/platform/local"
+	"onedoor/sync/platform/supervise"
 )
 
 // Platform is a running demo platform.
@@ -32,6 +33,10 @@ type Platform struct {
 	srv   *http.Server
 	done  chan error
 }
+
+// SupervisorUser is the demo's supervisor login (城市监督, whole city); it
+// has the staff login's password.
+const SupervisorUser = "jiandu"
 
 // Start opens the platform's data under dir, enrols kioskID, adds the staff
 // login and starts serving.
@@ -63,6 +68,15 @@ func Start(ctx context.Context, dir, kioskID, staffUser, staffPassword string, l
 	if err := p.AddStaff(ctx, staffUser, staffPassword); err != nil {
 		return nil, fmt.Errorf("platform staff: %w", err)
 	}
+	// The first login has no role and decides cases; a second one shows
+	// the supervision side (dashboard, overdue cases, follow-up of bad
+	// ratings), which the first may not open.
+	if err := p.AddStaff(ctx, SupervisorUser, staffPassword); err != nil {
+		return nil, fmt.Errorf("platform staff: %w", err)
+	}
+	if err := p.Store.SetStaffRole(ctx, supervise.Account{User: SupervisorUser, Name: "监督（演示）", Role: supervise.RoleSupervisor, SetBy: "demo", SetAt: time.Now()}); err != nil {
+		return nil, fmt.Errorf("platform staff role: %w", err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("platform listener: %w", err)
@@ -87,6 +101,9 @@ func (p *Platform) URL() string { return p.Proxy.URL() }
 
 // Token is the enrolled kiosk's token.
 func (p *Platform) Token() string { return p.token }
+
+// SupervisorUser is the supervisor login (see the constant).
+func (p *Platform) SupervisorUser() string { return SupervisorUser }
 
 // BackOfficeURL is where staff log in to decide cases.
 func (p *Platform) BackOfficeURL() string { return "http://" + p.Addr + "/" }
