@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"onedoor/sync/platform"
+	"onedoor/sync/platform/blobseal"
 	"onedoor/sync/platform/local"
 	"onedoor/sync/platform/pgstore"
 	"onedoor/sync/platform/s3blobs"
@@ -79,7 +80,8 @@ type Walker interface {
 
 // OpenStore opens the records (and a bucket, which needs no lock) without
 // the local blob folder or the HTTP handler, for admin commands that run
-// beside a serving platform.
+// beside a serving platform. A bucket needs the data key (DataKey, else
+// DATA/data.key).
 func OpenStore(ctx context.Context, o Options) (*Platform, error) {
 	p := &Platform{}
 	switch {
@@ -113,6 +115,14 @@ func OpenStore(ctx context.Context, o Options) (*Platform, error) {
 		if idx, ok := p.Store.(s3blobs.Index); ok {
 			// Small pages are packed, their index kept with the records.
 			cfg.Index = idx
+		}
+		if err == nil {
+			// Pages are sealed under the data key, which every instance
+			// shares (--data-key).
+			var key []byte
+			if _, key, err = o.dataKey(); err == nil {
+				cfg.Key, err = blobseal.NewKey(key)
+			}
 		}
 		var bs *s3blobs.Store
 		if err == nil {

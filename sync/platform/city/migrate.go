@@ -13,6 +13,7 @@ import (
 	"sort"
 
 	"onedoor/sync/platform"
+	"onedoor/sync/platform/blobseal"
 	"onedoor/sync/platform/local"
 	"onedoor/sync/platform/pgstore"
 	"onedoor/sync/platform/sqlitestore"
@@ -162,6 +163,13 @@ func Verify(ctx context.Context, st platform.Store, blobs platform.BlobStore) (V
 		f, err := blobs.Open(ctx, sha)
 		if errors.Is(err, platform.ErrNotFound) {
 			r.Missing = append(r.Missing, sha)
+			continue
+		}
+		if errors.Is(err, blobseal.ErrHeader) || errors.Is(err, blobseal.ErrWrongKey) {
+			// The store opened with the right key (it checks its key
+			// when opened), so a sealed page whose header does not open
+			// is damaged.
+			r.Damaged = append(r.Damaged, sha)
 			continue
 		}
 		if err != nil {

@@ -3,6 +3,7 @@ package city
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http/httptest"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"onedoor/sync/api"
 	"onedoor/sync/client"
 	"onedoor/sync/platform"
+	"onedoor/sync/platform/blobseal"
 	"onedoor/sync/platform/ecert"
 	"onedoor/sync/platform/s3blobs"
 	"onedoor/sync/platform/supervise"
@@ -154,11 +156,24 @@ func TestMigrateThenVerify(t *testing.T) {
 	if err != nil || r.Checked != 2 || len(r.Missing)+len(r.Damaged) != 0 {
 		t.Fatalf("verify = %+v %v", r, err)
 	}
+	// One ciphertext byte of the large page changed (pages are sealed
+	// under sealed/, blobseal): it decrypts to bytes that do not hash to
+	// the address.
 	s3 := p.Blobs.(*s3blobs.Store)
-	if _, err := s3.Client().PutObject(ctx, s3.Bucket(), "blobs/"+shaHex(large), bytes.NewReader([]byte("bit rot")), 7, minio.PutObjectOptions{}); err != nil {
+	obj, err := s3.Client().GetObject(ctx, s3.Bucket(), "sealed/blobs/"+shaHex(large), minio.GetObjectOptions{})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s3.Client().RemoveObject(ctx, s3.Bucket(), "blobs/"+shaHex(small), minio.RemoveObjectOptions{}); err != nil {
+	raw, err := io.ReadAll(obj)
+	obj.Close()
+	if err != nil || len(raw) != blobseal.HeaderSize+len(large) {
+		t.Fatalf("sealed object of %d bytes, %v", len(raw), err)
+	}
+	raw[blobseal.HeaderSize+12345] ^= 0x04
+	if _, err := s3.Client().PutObject(ctx, s3.Bucket(), "sealed/blobs/"+shaHex(large), bytes.NewReader(raw), int64(len(raw)), minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s3.Client().RemoveObject(ctx, s3.Bucket(), "sealed/blobs/"+shaHex(small), minio.RemoveObjectOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	r, err = Verify(ctx, p.Store, p.Blobs)

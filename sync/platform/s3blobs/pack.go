@@ -11,11 +11,13 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/minio/minio-go/v7"
 
 	"onedoor/sync/platform"
+	"onedoor/sync/platform/blobseal"
 )
 
 // The small blobs of a batch (POST /api/v1/batch: a kiosk's queued
@@ -37,12 +39,21 @@ import (
 //
 // Packed blobs are never deleted, like every complete blob here; blobs
 // larger than packMax, those sent alone (PATCH), in pieces or stored by
-// Put keep an object of their own under blobs/.
+// Put keep an object of their own under sealed/blobs/.
+//
+// Records are sealed (blobseal): a record of type "ODS1" holds, after its
+// header, a sealed unit of the blob (its own nonce), and packs of them are
+// named sealed/packs/…; the index's Off is where the unit starts and Size
+// the plaintext's. Packs of "ODB1" plaintext records (packs/…) are those
+// of a bucket from before sealing, read as they were.
 const (
 	// packMax is the largest blob packed.
 	packMax = 512 << 10
-	// recordMagic starts every record: "ODB1", big-endian, as in blobdir.
+	// recordMagic starts a plaintext record from before sealing: "ODB1",
+	// big-endian, as in blobdir.
 	recordMagic = 0x4f444231
+	// sealedMagic starts a sealed record: "ODS1", as in blobdir.
+	sealedMagic = 0x4f445331
 	// recordHeader is magic (4) + size (8) + SHA-256 (32).
 	recordHeader = 4 + 8 + 32
 )
@@ -61,7 +72,7 @@ type Index interface {
 func (s *Store) packKey(now time.Time) string {
 	var r [8]byte
 	_, _ = rand.Read(r[:])
-	return fmt.Sprintf("%spacks/%s-%s", s.prefix, now.UTC().Format("20060102T150405.000000000"), hex.EncodeToString(r[:]))
+	return fmt.Sprintf("%ssealed/packs/%s-%s", s.prefix, now.UTC().Format("20060102T150405.000000000"), hex.EncodeToString(r[:]))
 }
 
 // StoreWhole keeps the blobs of a batch, each sent whole; see
@@ -119,7 +130,7 @@ func (s *Store) writePack(ctx context.Context, blobs []platform.WholeBlob) error
 	}
 	size := 0
 	for _, b := range blobs {
-		size += recordHeader + len(b.Data)
+		size += recordHeader + blobseal.HeaderSize + len(b.Data)
 	}
 	buf := make([]byte, 0, size)
 	var rows []platform.PackedBlob
@@ -129,13 +140,17 @@ func (s *Store) writePack(ctx context.Context, blobs []platform.WholeBlob) error
 		if _, ok := have[b.SHA]; ok || slices.ContainsFunc(rows, func(r platform.PackedBlob) bool { return r.SHA == b.SHA }) {
 			continue
 		}
+		unit, err := s.key.Seal(b.SHA, b.Data)
+		if err != nil {
+			return fmt.Errorf("s3 pack: %w", err)
+		}
 		sum, _ := hex.DecodeString(b.SHA)
-		binary.BigEndian.PutUint32(hdr[0:4], recordMagic)
+		binary.BigEndian.PutUint32(hdr[0:4], sealedMagic)
 		binary.BigEndian.PutUint64(hdr[4:12], uint64(len(b.Data)))
 		copy(hdr[12:], sum)
 		buf = append(buf, hdr[:]...)
 		rows = append(rows, platform.PackedBlob{SHA: b.SHA, Object: key, Off: int64(len(buf)), Size: int64(len(b.Data))})
-		buf = append(buf, b.Data...)
+		buf = append(buf, unit...)
 	}
 	if len(rows) > 0 {
 		sum := sha256.Sum256(buf)
@@ -163,8 +178,16 @@ func (s *Store) openPacked(ctx context.Context, sha string) (io.ReadSeekCloser, 
 	if !ok {
 		return nil, platform.ErrNotFound
 	}
+	// The pack's name says whether its records are sealed (a unit
+	// header more after the record header); the record's magic is
+	// checked below.
+	sealed := strings.HasPrefix(b.Object, s.prefix+"sealed/")
+	body := b.Size
+	if sealed {
+		body += blobseal.HeaderSize
+	}
 	opts := minio.GetObjectOptions{}
-	if err := opts.SetRange(b.Off-recordHeader, b.Off+b.Size-1); err != nil {
+	if err := opts.SetRange(b.Off-recordHeader, b.Off+body-1); err != nil {
 		return nil, fmt.Errorf("blob %s: %w", sha, err)
 	}
 	obj, err := s.c.GetObject(ctx, s.bucket, b.Object, opts)
@@ -180,13 +203,24 @@ func (s *Store) openPacked(ctx context.Context, sha string) (io.ReadSeekCloser, 
 		return nil, fmt.Errorf("blob %s: read pack %s: %w", sha, b.Object, err)
 	}
 	sum, _ := hex.DecodeString(sha)
-	if int64(len(rec)) != recordHeader+b.Size || binary.BigEndian.Uint32(rec[0:4]) != recordMagic ||
+	magic := uint32(recordMagic)
+	if sealed {
+		magic = sealedMagic
+	}
+	if int64(len(rec)) != recordHeader+body || binary.BigEndian.Uint32(rec[0:4]) != magic ||
 		binary.BigEndian.Uint64(rec[4:12]) != uint64(b.Size) || !bytes.Equal(rec[12:recordHeader], sum) {
 		// The bytes are there but not the record the index names: the
 		// caller (verify) hashes them and reports the blob damaged.
 		return nopCloser{bytes.NewReader(rec[min(len(rec), recordHeader):])}, nil
 	}
-	return nopCloser{bytes.NewReader(rec[recordHeader:])}, nil
+	if !sealed {
+		return nopCloser{bytes.NewReader(rec[recordHeader:])}, nil
+	}
+	plain, err := s.key.Open(sha, rec[recordHeader:])
+	if err != nil {
+		return nil, fmt.Errorf("blob %s: pack %s: %w", sha, b.Object, err)
+	}
+	return nopCloser{bytes.NewReader(plain)}, nil
 }
 
 type nopCloser struct{ *bytes.Reader }

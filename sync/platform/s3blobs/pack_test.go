@@ -46,6 +46,7 @@ func (r *packedRig) open(t testing.TB, idx Index) *Store {
 		t.Fatal(err)
 	}
 	cfg.Index = idx
+	cfg.Key = testKey(t)
 	s, err := New(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -110,11 +111,11 @@ func TestBatchPagesShareAPack(t *testing.T) {
 	a, b := r.open(t, r.index), r.open(t, r.index)
 	pages := randomPages(t, 64, 64<<10)
 	mustStoreWhole(t, a, pages)
-	packs := countObjects(t, a, "packs/")
+	packs := countObjects(t, a, "sealed/packs/")
 	if packs != 1 {
 		t.Fatalf("%d pack objects for a batch of 64 pages, want 1", packs)
 	}
-	if n := countObjects(t, a, "blobs/"); n != 0 {
+	if n := countObjects(t, a, "sealed/blobs/"); n != 0 {
 		t.Fatalf("%d pages stored as objects of their own", n)
 	}
 	shas := make([]string, len(pages))
@@ -144,7 +145,7 @@ func TestBatchPagesShareAPack(t *testing.T) {
 	// The same pages again through an instance that has not seen them.
 	c := r.open(t, r.index)
 	mustStoreWhole(t, c, pages)
-	if n := countObjects(t, a, "packs/"); n != packs {
+	if n := countObjects(t, a, "sealed/packs/"); n != packs {
 		t.Fatalf("a retried batch wrote %d more packs", n-packs)
 	}
 }
@@ -176,7 +177,7 @@ func TestPackWithoutIndexRowIsNotComplete(t *testing.T) {
 	if _, err := a.StoreWhole(t.Context(), []platform.WholeBlob{{SHA: sha, Data: page}}); err == nil {
 		t.Fatal("StoreWhole succeeded with the index down")
 	}
-	if n := countObjects(t, a, "packs/"); n != 1 {
+	if n := countObjects(t, a, "sealed/packs/"); n != 1 {
 		t.Fatalf("%d packs, want the 1 whose rows failed", n)
 	}
 	for _, s := range []*Store{a, r.open(t, r.index)} {
@@ -203,7 +204,7 @@ func TestDamagedPackReadsAsDamaged(t *testing.T) {
 	pages := randomPages(t, 2, 20_000)
 	mustStoreWhole(t, a, pages)
 	var key string
-	for o := range a.c.ListObjects(t.Context(), a.bucket, minio.ListObjectsOptions{Prefix: a.prefix + "packs/", Recursive: true}) {
+	for o := range a.c.ListObjects(t.Context(), a.bucket, minio.ListObjectsOptions{Prefix: a.prefix + "sealed/packs/", Recursive: true}) {
 		key = o.Key
 	}
 	obj, err := a.c.GetObject(t.Context(), a.bucket, key, minio.GetObjectOptions{})
@@ -234,7 +235,7 @@ func TestDamagedPackReadsAsDamaged(t *testing.T) {
 	if damaged != 1 {
 		t.Fatalf("%d pages read as damaged, want 1", damaged)
 	}
-	if !strings.HasPrefix(key, a.prefix+"packs/") {
+	if !strings.HasPrefix(key, a.prefix+"sealed/packs/") {
 		t.Fatalf("pack key %q", key)
 	}
 }
@@ -266,7 +267,7 @@ func TestStoreWholeRefusesWrongPageOnly(t *testing.T) {
 	if err != nil || len(miss) != 1 || miss[0] != blobs[1].SHA {
 		t.Fatalf("Missing = %v, %v; want only the refused page", miss, err)
 	}
-	if n := countObjects(t, a, "blobs/"); n != 1 {
+	if n := countObjects(t, a, "sealed/blobs/"); n != 1 {
 		t.Fatalf("%d objects of their own, want 1 (the large page)", n)
 	}
 	if got := blobtest.Read(t, b, blobs[2].SHA); !bytes.Equal(got, big) {
@@ -281,7 +282,7 @@ func TestRowWithoutPackIsNotFound(t *testing.T) {
 	a := r.open(t, r.index)
 	page := randomPages(t, 1, 10_000)[0]
 	mustStoreWhole(t, a, [][]byte{page})
-	for o := range a.c.ListObjects(t.Context(), a.bucket, minio.ListObjectsOptions{Prefix: a.prefix + "packs/", Recursive: true}) {
+	for o := range a.c.ListObjects(t.Context(), a.bucket, minio.ListObjectsOptions{Prefix: a.prefix + "sealed/packs/", Recursive: true}) {
 		if err := a.c.RemoveObject(t.Context(), a.bucket, o.Key, minio.RemoveObjectOptions{}); err != nil {
 			t.Fatal(err)
 		}

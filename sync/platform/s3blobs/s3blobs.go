@@ -25,6 +25,24 @@
 // only a blob that hashes to its address is written to blobs/<sha> in one
 // PUT (S3 makes an object visible whole or not at all); then the pieces are
 // deleted. A blob that arrives whole in one request skips the pieces.
+//
+// Every byte of a page is kept encrypted under a key derived from the
+// platform's data key, by the rule of sync/platform/blobseal: each piece,
+// each complete blob and each record of a pack is a sealed unit of its
+// own (a fresh nonce each), under sealed/:
+//
+//	sealed/blobs/<sha>            a complete blob, sealed
+//	sealed/partial/<sha>/<offset> a piece, sealed; its plaintext size is
+//	                              the object's less blobseal.HeaderSize
+//	sealed/packs/<time>-<random>  a pack of sealed records (pack.go)
+//	sealed/KEYCHECK               the data key's check value: an instance
+//	                              started with another key refuses the bucket
+//
+// A bucket written before sealing upgrades in place: its plaintext blobs,
+// pieces and packs (the names above without sealed/) stay readable and
+// are never written again; an upload in progress continues, its old
+// pieces read as plaintext, and becomes a sealed blob (its plaintext
+// pieces go with the upload, or with the purge of abandoned uploads).
 package s3blobs
 
 import (
@@ -47,6 +65,7 @@ import (
 
 	"onedoor/sync/api"
 	"onedoor/sync/platform"
+	"onedoor/sync/platform/blobseal"
 )
 
 const (
@@ -74,6 +93,9 @@ type Config struct {
 	// object (see pack.go); it is not part of the URL: the city platform
 	// passes its PostgreSQL store.
 	Index Index
+	// Key seals every page (derived from the platform's data key, see
+	// blobseal); required, and not part of the URL either.
+	Key *blobseal.Key
 }
 
 // ParseURL reads s3://ACCESS:SECRET@host:port/bucket[/prefix][?secure=true&region=R].
@@ -110,6 +132,13 @@ type Store struct {
 	prefix   string
 	assembly chan struct{}
 	known    *knownBlobs
+	key      *blobseal.Key
+
+	// legacyBlobs and legacyPieces say whether the bucket held plaintext
+	// blobs or pieces from before sealing when this instance started: a
+	// bucket that never did is not asked for them on every new upload.
+	// (Open and Walk always look.)
+	legacyBlobs, legacyPieces bool
 
 	index Index // nil: no packing
 }
@@ -118,6 +147,9 @@ var _ platform.BlobStore = (*Store)(nil)
 
 // New connects to the object store and creates the bucket if it is missing.
 func New(ctx context.Context, cfg Config) (*Store, error) {
+	if cfg.Key == nil {
+		return nil, fmt.Errorf("s3 bucket %s: %w", cfg.Bucket, blobseal.ErrNoKey)
+	}
 	creds := credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, "")
 	if cfg.AccessKey == "" {
 		creds = credentials.NewEnvAWS()
@@ -135,7 +167,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("s3: %w", err)
 	}
 	s := &Store{c: c, bucket: cfg.Bucket, prefix: cfg.Prefix, assembly: make(chan struct{}, assemblers), known: newKnownBlobs(knownMax, knownTTL),
-		index: cfg.Index}
+		key: cfg.Key, index: cfg.Index}
 	ok, err := c.BucketExists(ctx, cfg.Bucket)
 	if err != nil {
 		return nil, fmt.Errorf("s3 bucket %s: %w", cfg.Bucket, err)
@@ -147,11 +179,64 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 			}
 		}
 	}
+	if err := s.checkKey(ctx); err != nil {
+		return nil, err
+	}
+	var err2 error
+	if s.legacyBlobs, err2 = s.any(ctx, s.prefix+"blobs/"); err2 == nil {
+		s.legacyPieces, err2 = s.any(ctx, s.prefix+"partial/")
+	}
+	if err2 != nil {
+		return nil, fmt.Errorf("s3 bucket %s: %w", cfg.Bucket, err2)
+	}
 	return s, nil
 }
 
-func (s *Store) blobKey(sha string) string  { return s.prefix + "blobs/" + sha }
-func (s *Store) pieceDir(sha string) string { return s.prefix + "partial/" + sha + "/" }
+// checkKey compares the bucket's key check value with the key's, storing
+// it the first time. Instances starting together store the same value;
+// one with another key finds the value and refuses.
+func (s *Store) checkKey(ctx context.Context) error {
+	k := s.prefix + "sealed/KEYCHECK"
+	obj, err := s.c.GetObject(ctx, s.bucket, k, minio.GetObjectOptions{})
+	var b []byte
+	if err == nil {
+		b, err = io.ReadAll(obj)
+		obj.Close()
+	}
+	if isNotFound(err) {
+		v := []byte(s.key.Check())
+		sum := sha256.Sum256(v)
+		if err := s.put(ctx, k, v, hex.EncodeToString(sum[:])); err != nil {
+			return fmt.Errorf("s3 bucket %s: key check: %w", s.bucket, err)
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("s3 bucket %s: key check: %w", s.bucket, err)
+	}
+	if err := s.key.VerifyCheck(strings.TrimSpace(string(b))); err != nil {
+		return fmt.Errorf("s3 bucket %s: %w", s.bucket, err)
+	}
+	return nil
+}
+
+// any reports whether an object exists under prefix.
+func (s *Store) any(ctx context.Context, prefix string) (bool, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // stops the listing after the first object
+	o, ok := <-s.c.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true, MaxKeys: 1})
+	if ok && o.Err != nil {
+		return false, o.Err
+	}
+	return ok, nil
+}
+
+func (s *Store) blobKey(sha string) string       { return s.prefix + "sealed/blobs/" + sha }
+func (s *Store) legacyBlobKey(sha string) string { return s.prefix + "blobs/" + sha }
+func (s *Store) pieceDir(sha string) string      { return s.prefix + "sealed/partial/" + sha + "/" }
+func (s *Store) legacyPieceDir(sha string) string {
+	return s.prefix + "partial/" + sha + "/"
+}
 func (s *Store) pieceKey(sha string, off int64) string {
 	return fmt.Sprintf("%s%016d", s.pieceDir(sha), off)
 }
@@ -187,36 +272,55 @@ func (s *Store) Complete(ctx context.Context, sha string) (bool, int64, error) {
 		}
 	}
 	info, err := s.c.StatObject(ctx, s.bucket, s.blobKey(sha), minio.StatObjectOptions{})
+	size := info.Size - blobseal.HeaderSize
+	if isNotFound(err) && s.legacyBlobs {
+		info, err = s.c.StatObject(ctx, s.bucket, s.legacyBlobKey(sha), minio.StatObjectOptions{})
+		size = info.Size
+	}
 	if isNotFound(err) {
 		return false, 0, nil
 	}
 	if err != nil {
 		return false, 0, fmt.Errorf("blob %s: %w", sha, err)
 	}
-	s.known.add(sha, info.Size)
-	return true, info.Size, nil
+	size = max(size, 0)
+	s.known.add(sha, size)
+	return true, size, nil
 }
 
 type piece struct {
-	off, size int64
+	off, size int64 // of the plaintext
 	key       string
 	mod       time.Time
+	plain     bool // a piece from before sealing
 }
 
-// pieces lists an upload's pieces in offset order.
+// pieces lists an upload's pieces in offset order: sealed ones, and those
+// from before sealing when the bucket had any.
 func (s *Store) pieces(ctx context.Context, sha string) ([]piece, error) {
 	var out []piece
-	for o := range s.c.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: s.pieceDir(sha)}) {
-		if o.Err != nil {
-			return nil, fmt.Errorf("blob %s: list pieces: %w", sha, o.Err)
-		}
-		off, err := strconv.ParseInt(strings.TrimPrefix(o.Key, s.pieceDir(sha)), 10, 64)
-		if err != nil {
-			continue
-		}
-		out = append(out, piece{off: off, size: o.Size, key: o.Key, mod: o.LastModified})
+	dirs := []string{s.pieceDir(sha)}
+	if s.legacyPieces {
+		dirs = append(dirs, s.legacyPieceDir(sha))
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].off < out[j].off })
+	for i, dir := range dirs {
+		plain := i == 1
+		for o := range s.c.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: dir}) {
+			if o.Err != nil {
+				return nil, fmt.Errorf("blob %s: list pieces: %w", sha, o.Err)
+			}
+			off, err := strconv.ParseInt(strings.TrimPrefix(o.Key, dir), 10, 64)
+			if err != nil {
+				continue
+			}
+			size := o.Size
+			if !plain {
+				size = max(size-blobseal.HeaderSize, 0)
+			}
+			out = append(out, piece{off: off, size: size, key: o.Key, mod: o.LastModified, plain: plain})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].off < out[j].off })
 	return out, nil
 }
 
@@ -359,17 +463,31 @@ func (s *Store) Append(ctx context.Context, sha string, offset, length int64, ch
 	return s.assemble(ctx, sha, length)
 }
 
+// putPiece stores plaintext b, the blob's bytes from off, as a sealed
+// piece (a unit of its own, with its own nonce: a piece written again by
+// a retry never reuses a key stream).
 func (s *Store) putPiece(ctx context.Context, sha string, off int64, b []byte) error {
-	sum := sha256.Sum256(b)
-	if err := s.put(ctx, s.pieceKey(sha, off), b, hex.EncodeToString(sum[:])); err != nil {
+	if err := s.putSealed(ctx, s.pieceKey(sha, off), sha, b); err != nil {
 		return fmt.Errorf("blob %s: store piece at %d: %w", sha, off, err)
 	}
 	return nil
 }
 
+// putSealed seals plain (bytes of blob sha) and stores it as object key.
+func (s *Store) putSealed(ctx context.Context, key, sha string, plain []byte) error {
+	unit, err := s.key.Seal(sha, plain)
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(unit)
+	return s.put(ctx, key, unit, hex.EncodeToString(sum[:]))
+}
+
 // put stores b, whose hex SHA-256 is sum, in one PUT signed with that
 // hash (X-Amz-Content-Sha256): the object store checks the bytes against
-// it, so a blob's address is verified once more where it is kept. minio's
+// it, so what is kept is what was sent. (The bytes are ciphertext, so this
+// is a hash of its own, not the blob's address: one more SHA-256 pass,
+// tens of microseconds for a page.) minio's
 // PutObject would instead sign the body in chunks over plain HTTP (every
 // chunk hashed and HMACed again on both sides) and know nothing of the
 // hash we already have.
@@ -423,9 +541,9 @@ func (s *Store) appendWhole(ctx context.Context, sha string, length int64, chunk
 	return length, nil
 }
 
-// putBlob stores a blob whose bytes were checked to hash to sha.
+// putBlob stores a blob whose bytes were checked to hash to sha, sealed.
 func (s *Store) putBlob(ctx context.Context, sha string, data []byte) error {
-	if err := s.put(ctx, s.blobKey(sha), data, sha); err != nil {
+	if err := s.putSealed(ctx, s.blobKey(sha), sha, data); err != nil {
 		return fmt.Errorf("blob %s: store: %w", sha, err)
 	}
 	s.known.add(sha, int64(len(data)))
@@ -465,6 +583,11 @@ func (s *Store) assemble(ctx context.Context, sha string, length int64) (int64, 
 		obj.Close()
 		if err != nil {
 			return length, fmt.Errorf("blob %s: read piece: %w", sha, err)
+		}
+		if !p.plain {
+			if b, err = s.key.Open(sha, b); err != nil {
+				return length, fmt.Errorf("blob %s: piece at %d: %w", sha, p.off, err)
+			}
 		}
 		data = append(data, b...)
 	}
@@ -506,6 +629,37 @@ func (s *Store) Open(ctx context.Context, sha string) (io.ReadSeekCloser, error)
 	if err != nil {
 		return nil, fmt.Errorf("blob %s: %w", sha, err)
 	}
+	info, err := obj.Stat()
+	if isNotFound(err) {
+		obj.Close()
+		return s.openLegacy(ctx, sha)
+	}
+	if err != nil {
+		obj.Close()
+		return nil, fmt.Errorf("blob %s: %w", sha, err)
+	}
+	// The object is read at positions (minio's Object is a ReaderAt):
+	// the header first, then the ciphertext from wherever the reader
+	// seeks.
+	st, err := s.key.OpenAt(sha, obj, 0)
+	if err != nil {
+		obj.Close()
+		return nil, fmt.Errorf("blob %s: %w", sha, err)
+	}
+	return sealedObject{st.Reader(obj, blobseal.HeaderSize, max(info.Size-blobseal.HeaderSize, 0)), obj}, nil
+}
+
+type sealedObject struct {
+	io.ReadSeeker
+	io.Closer
+}
+
+// openLegacy opens a plaintext blob from before sealing.
+func (s *Store) openLegacy(ctx context.Context, sha string) (io.ReadSeekCloser, error) {
+	obj, err := s.c.GetObject(ctx, s.bucket, s.legacyBlobKey(sha), minio.GetObjectOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("blob %s: %w", sha, err)
+	}
 	if _, err := obj.Stat(); err != nil {
 		obj.Close()
 		if isNotFound(err) {
@@ -523,19 +677,21 @@ func (s *Store) PurgePartials(ctx context.Context, cutoff time.Time) (int, error
 	newest := map[string]time.Time{}
 	var all []piece
 	shaOf := map[string]string{}
-	for o := range s.c.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: s.prefix + "partial/", Recursive: true}) {
-		if o.Err != nil {
-			return 0, fmt.Errorf("purge partial uploads: %w", o.Err)
+	for _, dir := range []string{s.prefix + "sealed/partial/", s.prefix + "partial/"} {
+		for o := range s.c.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: dir, Recursive: true}) {
+			if o.Err != nil {
+				return 0, fmt.Errorf("purge partial uploads: %w", o.Err)
+			}
+			sha, _, _ := strings.Cut(strings.TrimPrefix(o.Key, dir), "/")
+			if !api.IsSHA256Hex(sha) {
+				continue
+			}
+			if o.LastModified.After(newest[sha]) {
+				newest[sha] = o.LastModified
+			}
+			all = append(all, piece{key: o.Key})
+			shaOf[o.Key] = sha
 		}
-		sha, _, _ := strings.Cut(strings.TrimPrefix(o.Key, s.prefix+"partial/"), "/")
-		if !api.IsSHA256Hex(sha) {
-			continue
-		}
-		if o.LastModified.After(newest[sha]) {
-			newest[sha] = o.LastModified
-		}
-		all = append(all, piece{key: o.Key})
-		shaOf[o.Key] = sha
 	}
 	n := 0
 	gone := map[string]bool{}
@@ -561,16 +717,22 @@ func (s *Store) PurgePartials(ctx context.Context, cutoff time.Time) (int, error
 // Walk calls fn with the address of every complete blob, for verify and
 // migrate.
 func (s *Store) Walk(ctx context.Context, fn func(sha string, size int64) error) error {
-	for o := range s.c.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: s.prefix + "blobs/", Recursive: true}) {
-		if o.Err != nil {
-			return fmt.Errorf("list blobs: %w", o.Err)
-		}
-		sha := strings.TrimPrefix(o.Key, s.prefix+"blobs/")
-		if !api.IsSHA256Hex(sha) {
-			continue
-		}
-		if err := fn(sha, o.Size); err != nil {
-			return err
+	// Sealed blobs, then the plaintext ones from before sealing.
+	for _, dir := range []struct {
+		prefix string
+		header int64
+	}{{s.prefix + "sealed/blobs/", blobseal.HeaderSize}, {s.prefix + "blobs/", 0}} {
+		for o := range s.c.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: dir.prefix, Recursive: true}) {
+			if o.Err != nil {
+				return fmt.Errorf("list blobs: %w", o.Err)
+			}
+			sha := strings.TrimPrefix(o.Key, dir.prefix)
+			if !api.IsSHA256Hex(sha) {
+				continue
+			}
+			if err := fn(sha, max(o.Size-dir.header, 0)); err != nil {
+				return err
+			}
 		}
 	}
 	if s.index == nil {

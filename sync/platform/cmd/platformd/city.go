@@ -25,7 +25,7 @@ func storageFlags(fs *flag.FlagSet) *storage {
 		data:    fs.String("data", "", "data directory (SQLite database and blob folder by default)"),
 		db:      fs.String("db", os.Getenv("ONEDOOR_DB"), "records in PostgreSQL: postgres://USER@HOST:PORT/DB (default $ONEDOOR_DB; else SQLite in --data)"),
 		blobs:   fs.String("blobs", os.Getenv("ONEDOOR_BLOBS"), "blobs in an S3 bucket: s3://KEY:SECRET@HOST:PORT/BUCKET[/PREFIX][?secure=true] (default $ONEDOOR_BLOBS; else DATA/blobs)"),
-		dataKey: fs.String("data-key", os.Getenv("ONEDOOR_DATA_KEY"), "file of the key sealing applicants' data, the same for every instance (default $ONEDOOR_DATA_KEY; else DATA/data.key)"),
+		dataKey: fs.String("data-key", os.Getenv("ONEDOOR_DATA_KEY"), "file of the key sealing applicants' data and scanned pages, the same for every instance (default $ONEDOOR_DATA_KEY; else DATA/data.key)"),
 	}
 }
 
