@@ -12,9 +12,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"onedoor/assets"
+	"onedoor/internal/atomicfile"
 	"onedoor/sync/faultproxy"
 	"onedoor/sync/platform"
 	"onedoor/sync/platform/local"
@@ -62,16 +66,23 @@ func Start(ctx context.Context, dir, kioskID, staffUser, staffPassword string, l
 	if err := seedECerts(ctx, dir, p.Platform); err != nil {
 		log.Warn("demo e-certificates not seeded", "err", err)
 	}
-	if p.token, err = p.AddKiosk(ctx, kioskID); err != nil {
-		return nil, fmt.Errorf("platform kiosk: %w", err)
+	if p.token, err = demoKiosk(ctx, p.Platform, dir, kioskID); err != nil {
+		return nil, err
 	}
-	if err := p.AddStaff(ctx, staffUser, staffPassword); err != nil {
+	// The sample catalog's town, so the dashboard groups the demo's
+	// cases under it rather than "(未设置)".
+	if err := p.Store.SetKioskTown(ctx, kioskID, "示例镇"); err != nil {
+		return nil, fmt.Errorf("platform kiosk town: %w", err)
+	}
+	// On a kept demo directory (--demo-dir) the logins exist already,
+	// with the same passwords.
+	if err := p.AddStaff(ctx, staffUser, staffPassword); err != nil && !errors.Is(err, platform.ErrExists) {
 		return nil, fmt.Errorf("platform staff: %w", err)
 	}
 	// The first login has no role and decides cases; a second one shows
 	// the supervision side (dashboard, overdue cases, follow-up of bad
 	// ratings), which the first may not open.
-	if err := p.AddStaff(ctx, SupervisorUser, staffPassword); err != nil {
+	if err := p.AddStaff(ctx, SupervisorUser, staffPassword); err != nil && !errors.Is(err, platform.ErrExists) {
 		return nil, fmt.Errorf("platform staff: %w", err)
 	}
 	if err := p.Store.SetStaffRole(ctx, supervise.Account{User: SupervisorUser, Name: "监督（演示）", Role: supervise.RoleSupervisor, SetBy: "demo", SetAt: time.Now()}); err != nil {
@@ -94,6 +105,29 @@ func Start(ctx context.Context, dir, kioskID, staffUser, staffPassword string, l
 		return nil, fmt.Errorf("link proxy: %w", err)
 	}
 	return p, nil
+}
+
+// demoKiosk enrols kioskID and keeps its token in dir, or on a kept demo
+// directory (build/demo --demo-dir) reads the token the first run kept:
+// the platform stores only the token's hash, and enrolling again failed
+// with "already exists", so a kept demo did not start twice.
+func demoKiosk(ctx context.Context, p *local.Platform, dir, kioskID string) (string, error) {
+	path := filepath.Join(dir, "demo-kiosk.token")
+	tok, err := p.AddKiosk(ctx, kioskID)
+	switch {
+	case err == nil:
+		if err := atomicfile.Write(path, []byte(tok+"\n"), 0o600); err != nil {
+			return "", fmt.Errorf("demo kiosk token: %w", err)
+		}
+		return tok, nil
+	case errors.Is(err, platform.ErrExists):
+		b, rerr := os.ReadFile(path)
+		if rerr != nil {
+			return "", fmt.Errorf("demo kiosk %s is enrolled but its token is gone (%w); remove %s (the demo platform's data) to start it afresh", kioskID, rerr, dir)
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	return "", fmt.Errorf("platform kiosk: %w", err)
 }
 
 // URL is where the kiosk reaches the platform: through the proxy.

@@ -61,3 +61,35 @@ func TestDemoStaffLogins(t *testing.T) {
 		}
 	}
 }
+
+// TestKeptDemoStartsAgain: build/demo --demo-dir keeps the demo's data; a
+// second start on it finds the kiosk and the logins there and carries on
+// with the kiosk's token. It failed with "kiosk already exists".
+func TestKeptDemoStartsAgain(t *testing.T) {
+	dir := t.TempDir()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	first, err := Start(context.Background(), dir, "DEMO-01", "demo", "demo password 123", quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := first.Token()
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Start(context.Background(), dir, "DEMO-01", "demo", "demo password 123", quiet)
+	if err != nil {
+		t.Fatalf("second start on the kept directory: %v", err)
+	}
+	defer again.Close()
+	if again.Token() != tok {
+		t.Fatal("the kept demo kiosk got another token than the one the platform holds")
+	}
+	res, err := login(t, again, again.SupervisorUser(), "demo password 123").Get(again.BackOfficeURL() + "office/dashboard")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || res.Request.URL.Path != "/office/dashboard" {
+		t.Fatalf("supervisor on the kept demo: %d at %s", res.StatusCode, res.Request.URL.Path)
+	}
+}
