@@ -168,12 +168,23 @@ func TestIntakeGroupFailsAsOne(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	waitHanding := func(n int64) {
+		t.Helper()
+		for deadline := time.Now().Add(time.Minute); s.handing.Load() != n; time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d intakes waiting to be handed over after a minute, want %d", s.handing.Load(), n)
+			}
+		}
+	}
+	waitHanding(0) // the first one's caller has seen its hand-over
 	bad := intakeRecord(3)
 	bad.Req.Applicant.Name = "测\x00试"
 	run(1, intakeRecord(2))
 	run(2, bad)
 	run(3, intakeRecord(4))
-	time.Sleep(500 * time.Millisecond) // all three wait to be handed over
+	// All three wait to be handed over (a fixed 500 ms here could pass
+	// before a starved goroutine got there, and split the group).
+	waitHanding(3)
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_unlock(hashtextextended($1 || chr(31) || $2, 0))`, first.KioskID, first.IdemKey); err != nil {
 		t.Fatal(err)
 	}

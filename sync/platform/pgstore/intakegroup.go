@@ -56,11 +56,15 @@ const qIntake = `SELECT outcome, resp_status, resp_body FROM intake($1,$2,$3,$4,
 // at the same time.
 func (s *Store) callIntake(ctx context.Context, args []any) intakeAnswer {
 	c := &intakeCall{args: args, done: make(chan intakeAnswer, 1)}
+	s.handing.Add(1)
 	select {
 	case s.intakes <- c:
+		s.handing.Add(-1)
 	case <-ctx.Done():
+		s.handing.Add(-1)
 		return intakeAnswer{err: ctx.Err()}
 	case <-s.quit:
+		s.handing.Add(-1)
 		return intakeAnswer{err: errors.New("pgstore: closed")}
 	}
 	select {

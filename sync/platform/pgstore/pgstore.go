@@ -61,6 +61,7 @@ type Store struct {
 
 	intakes   chan *intakeCall // see intakegroup.go
 	regrouped atomic.Int64     // intake calls sent again alone after their group failed
+	handing   atomic.Int64     // intake calls waiting to hand over to the sender (tests watch it)
 	quit      chan struct{}
 	senders   sync.WaitGroup
 	closed    sync.Once
