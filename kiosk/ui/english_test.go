@@ -5,9 +5,12 @@ import (
 	"strings"
 	"testing"
 
+	"fyne.io/fyne/v2/test"
+
 	"onedoor/kiosk/catalog"
 	"onedoor/kiosk/flow"
 	"onedoor/kiosk/i18n"
+	"onedoor/kiosk/ui"
 	"onedoor/kiosk/ui/uitest"
 )
 
@@ -142,6 +145,33 @@ func TestGuideMaterialNotesAreSentences(t *testing.T) {
 		h.Dispatch(flow.SelectItem{ItemID: "ss-pension-enrol"})
 		if shown := uitest.JoinedAll(h.Win.Content()); !strings.Contains(shown, tc.want) {
 			t.Errorf("%s guide lacks %q:\n%s", tc.lang, tc.want, shown)
+		}
+	}
+}
+
+// TestEnglishKeypadOpensOnLatin: a text field opens the keypad on ABC in
+// English mode (someone reading English most likely types Latin letters)
+// and on 拼音 in Chinese; the other layout stays a tap away.
+func TestEnglishKeypadOpensOnLatin(t *testing.T) {
+	for _, tc := range []struct {
+		lang string
+		want ui.KeypadKind
+	}{{i18n.EN, ui.KeypadLatin}, {i18n.ZhCN, ui.KeypadPinyin}} {
+		h := newHarness(t, tc.lang, false)
+		for _, e := range []flow.Event{flow.Start{}, flow.SelectItem{ItemID: "mi-resident-enrol"}, flow.Next{}, flow.CardRead{Identity: uitest.Fictional()}} {
+			h.Dispatch(e)
+		}
+		uitest.PassEligibility(h)
+		test.Tap(shownField(t, h, "address"))
+		if k := h.Kiosk.Keypad().Kind(); k != tc.want {
+			t.Errorf("%s: keypad opens on %v, want %v", tc.lang, k, tc.want)
+		}
+		other := "kb.pinyin"
+		if tc.want == ui.KeypadPinyin {
+			other = "kb.latin"
+		}
+		if uitest.FindButton(h.Win.Content(), h.Tr.T(other)) == nil {
+			t.Errorf("%s: no %s tab on the keypad", tc.lang, other)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -113,6 +114,12 @@ func (k *Kiosk) newKeypad(slot string, target *Field, modes ...KeypadKind) *Keyp
 }
 
 func (k *Kiosk) availableModes(modes []KeypadKind) []KeypadKind {
+	if k.tr.Lang() == i18n.EN && slices.Contains(modes, KeypadLatin) {
+		// Someone reading the English screens most likely types Latin
+		// letters: open on ABC, with 拼音 a tap away.
+		i := slices.Index(modes, KeypadLatin)
+		modes = append(append([]KeypadKind{KeypadLatin}, modes[:i]...), modes[i+1:]...)
+	}
 	if k.opts.Dict != nil {
 		return modes
 	}
