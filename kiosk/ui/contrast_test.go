@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/draw"
 	"strings"
 	"testing"
 
@@ -27,36 +28,70 @@ import (
 // declared. The background of a text is the commonest colour in its box
 // that is not the text's own; disabled texts are exempt (WCAG 1.4.3).
 func renderedContrast(w fyne.Window) []string {
-	img := w.Canvas().Capture()
+	img := nrgba(w.Canvas().Capture())
 	scale := float32(img.Bounds().Dx()) / w.Canvas().Size().Width
-	drv := fyne.CurrentApp().Driver()
 	disabled := fyne.CurrentApp().Settings().Theme().Color(theme.ColorNameDisabled, theme.VariantLight)
 	var problems []string
-	uitest.Walk(w.Content(), func(o fyne.CanvasObject) bool {
-		t, ok := o.(*canvas.Text)
-		if !ok || strings.TrimSpace(t.Text) == "" || sameColor(t.Color, disabled) {
-			return true
+	eachText(w.Content(), fyne.Position{}, func(t *canvas.Text, pos fyne.Position) {
+		if strings.TrimSpace(t.Text) == "" || sameColor(t.Color, disabled) {
+			return
 		}
-		pos, size := drv.AbsolutePositionForObject(t), t.Size()
+		size := t.Size()
 		box := image.Rect(int(pos.X*scale), int(pos.Y*scale), int((pos.X+size.Width)*scale), int((pos.Y+size.Height)*scale)).Intersect(img.Bounds())
 		bg, found := backgroundOf(img, box, t.Color)
 		if !found {
-			return true
+			return
 		}
 		if c := ui.Contrast(t.Color, bg); c < ui.MinContrast {
 			problems = append(problems, fmt.Sprintf("%q: text %v on %v, contrast %.2f", t.Text, t.Color, bg, c))
 		}
-		return true
 	})
 	return problems
 }
 
+// eachText calls f with every visible text under o and its position on
+// the canvas, o being at "at" plus its own position. (The driver's
+// AbsolutePositionForObject searches the whole tree for each object, which
+// made the tour take a minute under the race detector.)
+func eachText(o fyne.CanvasObject, at fyne.Position, f func(*canvas.Text, fyne.Position)) {
+	if o == nil || !o.Visible() {
+		return
+	}
+	pos := at.Add(o.Position())
+	switch x := o.(type) {
+	case *canvas.Text:
+		f(x, pos)
+	case *fyne.Container:
+		for _, c := range x.Objects {
+			eachText(c, pos, f)
+		}
+	case fyne.Widget:
+		for _, c := range test.WidgetRenderer(x).Objects() {
+			eachText(c, pos, f)
+		}
+	}
+}
+
+// nrgba is img as NRGBA pixels, read directly below (img.At per pixel
+// made the tour take a minute under the race detector).
+func nrgba(img image.Image) *image.NRGBA {
+	if n, ok := img.(*image.NRGBA); ok {
+		return n
+	}
+	n := image.NewNRGBA(img.Bounds())
+	draw.Draw(n, n.Bounds(), img, img.Bounds().Min, draw.Src)
+	return n
+}
+
 // backgroundOf is the commonest colour in box of img that is not near fg.
-func backgroundOf(img image.Image, box image.Rectangle, fg color.Color) (color.NRGBA, bool) {
+func backgroundOf(img *image.NRGBA, box image.Rectangle, fg color.Color) (color.NRGBA, bool) {
+	// Every third pixel each way: the background fills most of a text's
+	// box, so a sample finds it as surely at a ninth of the cost.
 	counts := map[color.NRGBA]int{}
-	for y := box.Min.Y; y < box.Max.Y; y++ {
-		for x := box.Min.X; x < box.Max.X; x++ {
-			c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
+	for y := box.Min.Y; y < box.Max.Y; y += 3 {
+		for x := box.Min.X; x < box.Max.X; x += 3 {
+			i := img.PixOffset(x, y)
+			c := color.NRGBA{img.Pix[i], img.Pix[i+1], img.Pix[i+2], img.Pix[i+3]}
 			if near(c, fg) {
 				continue // the glyphs themselves; their anti-aliased edges are
 				// blends of many shades, none of them as common as the
