@@ -30,12 +30,12 @@ func plainRender(sr api.SubmissionResponse) (platform.StoredResponse, error) {
 
 var caseNumberRe = regexp.MustCompile(`DG-2026-\d{6}`)
 
-// TestIntakeOnceAcrossInstances: one submission sent at once through two
-// stores (two instances' pools) many times is stored once; every answer is
-// the one stored, and exactly one call reports it new.
-func TestIntakeOnceAcrossInstances(t *testing.T) {
+// instances opens n stores on one test database, as n platformd
+// instances share one PostgreSQL; they close when the test ends.
+func instances(t *testing.T, n int) []*Store {
+	t.Helper()
 	url := cluster.DB(t)
-	var stores [2]*Store
+	stores := make([]*Store, n)
 	for i := range stores {
 		s, err := Open(t.Context(), url, Options{})
 		if err != nil {
@@ -44,6 +44,14 @@ func TestIntakeOnceAcrossInstances(t *testing.T) {
 		t.Cleanup(func() { s.Close() })
 		stores[i] = s
 	}
+	return stores
+}
+
+// TestIntakeOnceAcrossInstances: one submission sent at once through two
+// stores (two instances' pools) many times is stored once; every answer is
+// the one stored, and exactly one call reports it new.
+func TestIntakeOnceAcrossInstances(t *testing.T) {
+	stores := instances(t, 2)
 	for round := range 5 {
 		rec := intakeRecord(round)
 		const copies = 12
@@ -217,16 +225,7 @@ func TestIntakeGroupFailsAsOne(t *testing.T) {
 // CREATE SEQUENCE IF NOT EXISTS let one of them fail with 42P07 (what CI
 // saw on the conformance suite's concurrent writers).
 func TestCaseSequenceCreatedOnceAcrossInstances(t *testing.T) {
-	url := cluster.DB(t)
-	var stores [8]*Store
-	for i := range stores {
-		s, err := Open(t.Context(), url, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		stores[i] = s
-	}
+	stores := instances(t, 8)
 	for round := range 40 {
 		year := 2100 + round
 		errs := make([]error, len(stores))
