@@ -82,16 +82,24 @@ func shownField(t *testing.T, h *uitest.Harness, name string) *ui.Field {
 	return nil
 }
 
-// TestPinyinSurvivesRedraws: every key tap redraws the screen (it restarts
-// the idle timer through the flow), so the keypad of the next drawing must
-// carry on with the letters typed so far and with the layout chosen.
-func TestPinyinSurvivesRedraws(t *testing.T) {
+// situationField opens the temporary relief form in Chinese and taps its
+// free-text field, which offers the pinyin keypad.
+func situationField(t *testing.T) *uitest.Harness {
+	t.Helper()
 	h := newHarness(t, i18n.ZhCN, false)
 	h.Dispatch(flow.Start{})
 	h.Dispatch(flow.SelectItem{ItemID: "ca-temp-relief"})
 	h.Dispatch(flow.Next{})
 	h.Dispatch(flow.CardRead{Identity: uitest.Fictional()})
 	test.Tap(shownField(t, h, "situation"))
+	return h
+}
+
+// TestPinyinSurvivesRedraws: every key tap redraws the screen (it restarts
+// the idle timer through the flow), so the keypad of the next drawing must
+// carry on with the letters typed so far and with the layout chosen.
+func TestPinyinSurvivesRedraws(t *testing.T) {
+	h := situationField(t)
 	if err := h.R.Type("huo"); err != nil {
 		t.Fatal(err)
 	}
@@ -122,12 +130,7 @@ func TestPinyinSurvivesRedraws(t *testing.T) {
 // letters already turned into 李; it did, and the resident was left with
 // "liming", which matches no syllable and offers no characters.
 func TestPinyinTwoCharacters(t *testing.T) {
-	h := newHarness(t, i18n.ZhCN, false)
-	h.Dispatch(flow.Start{})
-	h.Dispatch(flow.SelectItem{ItemID: "ca-temp-relief"})
-	h.Dispatch(flow.Next{})
-	h.Dispatch(flow.CardRead{Identity: uitest.Fictional()})
-	test.Tap(shownField(t, h, "situation"))
+	h := situationField(t)
 	want := ""
 	for _, syllable := range []string{"li", "ming"} {
 		if err := h.R.Type(syllable); err != nil {

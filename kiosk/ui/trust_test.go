@@ -37,16 +37,19 @@ func TestTypedIDCannotSubmit(t *testing.T) {
 	}
 }
 
+// scansClean answers every scan with a clean page, as the scanner does.
+func scansClean(e flow.Effect) []flow.Event {
+	if s, ok := e.(flow.ScanPage); ok {
+		return []flow.Event{flow.ScanDone{MaterialID: s.MaterialID, Page: s.Page, Seq: s.Seq, Ref: "p", BlankScore: 0.1, BlurScore: 0.1}}
+	}
+	return nil
+}
+
 // toReview drives the residence permit to the review screen with the
 // housing proof replaced by a promise.
 func toReview(t *testing.T, h *uitest.Harness) {
 	t.Helper()
-	h.Effects = func(e flow.Effect) []flow.Event {
-		if s, ok := e.(flow.ScanPage); ok {
-			return []flow.Event{flow.ScanDone{MaterialID: s.MaterialID, Page: s.Page, Seq: s.Seq, Ref: "p", BlankScore: 0.1, BlurScore: 0.1}}
-		}
-		return nil
-	}
+	h.Effects = scansClean
 	for _, e := range []flow.Event{flow.Start{}, flow.SelectItem{ItemID: "hh-residence-permit"}, flow.Next{}, flow.CardRead{Identity: uitest.Fictional()}} {
 		h.Dispatch(e)
 	}
@@ -142,12 +145,7 @@ func TestReviewMasksTypedIDNumbers(t *testing.T) {
 	const spouseID = "441900198802031238"
 	for _, lang := range []string{i18n.ZhCN, i18n.EN} {
 		h := newHarness(t, lang, false)
-		h.Effects = func(e flow.Effect) []flow.Event {
-			if s, ok := e.(flow.ScanPage); ok {
-				return []flow.Event{flow.ScanDone{MaterialID: s.MaterialID, Page: s.Page, Seq: s.Seq, Ref: "p", BlankScore: 0.1, BlurScore: 0.1}}
-			}
-			return nil
-		}
+		h.Effects = scansClean
 		for _, e := range []flow.Event{flow.Start{}, flow.SelectItem{ItemID: "fm-birth-reg"}, flow.Next{}, flow.CardRead{Identity: uitest.Fictional()}} {
 			h.Dispatch(e)
 		}
