@@ -36,7 +36,7 @@ func FuzzBlobAppend(f *testing.F) {
 		if len(data) == 0 || len(plan) > 64 {
 			return
 		}
-		d, err := Open(t.TempDir(), testKey(t))
+		d, err := Open(t.TempDir(), blobtest.TestKey(t))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -85,7 +85,7 @@ func FuzzBlobAppend(f *testing.F) {
 }
 
 func TestPurgePartials(t *testing.T) {
-	d, err := Open(t.TempDir(), testKey(t))
+	d, err := Open(t.TempDir(), blobtest.TestKey(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 
 func TestConformance(t *testing.T) {
 	blobtest.Run(t, func(t *testing.T) platform.BlobStore {
-		d, err := Open(t.TempDir(), testKey(t))
+		d, err := Open(t.TempDir(), blobtest.TestKey(t))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -21,7 +21,7 @@ func TestConformance(t *testing.T) {
 }
 
 func TestWalk(t *testing.T) {
-	d, err := Open(t.TempDir(), testKey(t))
+	d, err := Open(t.TempDir(), blobtest.TestKey(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,7 +31,7 @@ func randomBytes(t testing.TB, n int) []byte {
 // pack, and no file per small blob was made.
 func TestPackedBlobs(t *testing.T) {
 	root := t.TempDir()
-	d, err := Open(root, testKey(t))
+	d, err := Open(root, blobtest.TestKey(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func TestPackedBlobs(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	d, err = Open(root, testKey(t))
+	d, err = Open(root, blobtest.TestKey(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestPackedBlobs(t *testing.T) {
 // back intact.
 func TestPackTornTail(t *testing.T) {
 	root := t.TempDir()
-	d, err := Open(root, testKey(t))
+	d, err := Open(root, blobtest.TestKey(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func TestPackTornTail(t *testing.T) {
 	f.Write(lost[:1234]) // half of a blob, never indexed
 	f.Close()
 
-	d, err = Open(root, testKey(t))
+	d, err = Open(root, blobtest.TestKey(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func TestPackTornTail(t *testing.T) {
 // TestPackRefusesAfterPartial: once part of a blob is held as a partial
 // file, a request from offset 0 must be told the real offset, not packed.
 func TestPackRefusesAfterPartial(t *testing.T) {
-	d, err := Open(t.TempDir(), testKey(t))
+	d, err := Open(t.TempDir(), blobtest.TestKey(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,16 +166,16 @@ func TestPackRefusesAfterPartial(t *testing.T) {
 // over the first one's blobs, so it is refused until the first closes.
 func TestBlobDirSingleWriter(t *testing.T) {
 	root := t.TempDir()
-	d, err := Open(root, testKey(t))
+	d, err := Open(root, blobtest.TestKey(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d2, err := Open(root, testKey(t)); err == nil {
+	if d2, err := Open(root, blobtest.TestKey(t)); err == nil {
 		d2.Close()
 		t.Fatal("a second BlobDir opened the same folder")
 	}
 	d.Close()
-	d2, err := Open(root, testKey(t))
+	d2, err := Open(root, blobtest.TestKey(t))
 	if err != nil {
 		t.Fatalf("reopen after close: %v", err)
 	}
@@ -209,7 +209,7 @@ func TestPackIndexRebuilt(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			root := t.TempDir()
-			d, err := Open(root, testKey(t))
+			d, err := Open(root, blobtest.TestKey(t))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -236,7 +236,7 @@ func TestPackIndexRebuilt(t *testing.T) {
 			f.Close()
 			tc.lose(t, root)
 
-			d, err = Open(root, testKey(t))
+			d, err = Open(root, blobtest.TestKey(t))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -259,7 +259,7 @@ func TestPackIndexRebuilt(t *testing.T) {
 				t.Fatalf("pack is %d bytes, want the torn record overwritten (%d)", fi2.Size(), fi.Size()+headerSize+int64(len(torn)))
 			}
 			d.Close()
-			d2, err := Open(root, testKey(t))
+			d2, err := Open(root, blobtest.TestKey(t))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -298,7 +298,7 @@ func FuzzPackRecover(f *testing.F) {
 	f.Add(damaged)
 	f.Fuzz(func(t *testing.T, tail []byte) {
 		root := t.TempDir()
-		d, err := Open(root, testKey(t))
+		d, err := Open(root, blobtest.TestKey(t))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -315,7 +315,7 @@ func FuzzPackRecover(f *testing.F) {
 		os.Remove(filepath.Join(root, "packs", "index.db")) // force a full scan
 		os.Remove(filepath.Join(root, "packs", "index.db-wal"))
 		os.Remove(filepath.Join(root, "packs", "index.db-shm"))
-		d, err = Open(root, testKey(t))
+		d, err = Open(root, blobtest.TestKey(t))
 		if err != nil {
 			t.Fatalf("reopen: %v", err)
 		}
@@ -340,7 +340,7 @@ func FuzzPackRecover(f *testing.F) {
 
 // sealedRecord is blob data as a sealed pack record ("ODS1").
 func sealedRecord(t testing.TB, data []byte) []byte {
-	unit, err := testKey(t).Seal(hexSHA(data), data)
+	unit, err := blobtest.TestKey(t).Seal(hexSHA(data), data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -357,7 +357,7 @@ func sealedRecord(t testing.TB, data []byte) []byte {
 // error must not look like a dropped link or a bad request, which the
 // server would answer with a 4xx the kiosk reads as a verdict.
 func TestStorageFailureIsNotABodyError(t *testing.T) {
-	d, err := Open(t.TempDir(), testKey(t))
+	d, err := Open(t.TempDir(), blobtest.TestKey(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,57 +6,14 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"onedoor/sync/platform/blobseal"
+	"onedoor/sync/platform/blobtest"
 )
-
-// testKey is the blob key of a fixed test data key; testKeyOf gives
-// others.
-func testKey(t testing.TB) *blobseal.Key { return testKeyOf(t, 0x42) }
-
-func testKeyOf(t testing.TB, b byte) *blobseal.Key {
-	t.Helper()
-	k, err := blobseal.NewKey(bytes.Repeat([]byte{b}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
-
-// page is a blob of n bytes in which a marker recurs, as an ID number
-// recurs in a scan's text layer.
-func page(n int, marker string) []byte {
-	b := bytes.Repeat([]byte(marker+" "), n/(len(marker)+1)+1)
-	return b[:n]
-}
-
-// grepFolder returns the files under root whose bytes contain marker.
-func grepFolder(t *testing.T, root, marker string) []string {
-	t.Helper()
-	var hits []string
-	err := filepath.WalkDir(root, func(path string, e fs.DirEntry, err error) error {
-		if err != nil || e.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		if bytes.Contains(b, []byte(marker)) {
-			hits = append(hits, path)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return hits
-}
 
 // TestNoPlaintextOnDisk writes pages through every path a page takes into
 // the folder (packed whole, a file of its own, a resumed upload finished,
@@ -65,12 +22,12 @@ func grepFolder(t *testing.T, root, marker string) []string {
 func TestNoPlaintextOnDisk(t *testing.T) {
 	const marker = "440106199001011234-MARKER"
 	root := t.TempDir()
-	d, err := Open(root, testKey(t))
+	d, err := Open(root, blobtest.TestKey(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := t.Context()
-	packed, big, resumed, pending := page(64<<10, marker+"p"), page(packMax+1000, marker+"b"), page(100<<10, marker+"r"), page(90<<10, marker+"q")
+	packed, big, resumed, pending := blobtest.Page(64<<10, marker+"p"), blobtest.Page(packMax+1000, marker+"b"), blobtest.Page(100<<10, marker+"r"), blobtest.Page(90<<10, marker+"q")
 	for _, b := range [][]byte{packed, big} {
 		if n, err := d.Append(ctx, hexSHA(b), 0, int64(len(b)), hexSHA(b), bytes.NewReader(b)); n != int64(len(b)) || err != nil {
 			t.Fatalf("append: %d %v", n, err)
@@ -85,7 +42,7 @@ func TestNoPlaintextOnDisk(t *testing.T) {
 	if n, err := d.Append(ctx, hexSHA(pending), 0, int64(len(pending)), "", bytes.NewReader(pending[:5000])); n != 5000 || err != nil {
 		t.Fatalf("pending: %d %v", n, err)
 	}
-	if hits := grepFolder(t, root, marker); len(hits) > 0 {
+	if hits := blobtest.GrepFolder(t, root, marker); len(hits) > 0 {
 		t.Fatalf("plaintext of a page on disk in %v", hits)
 	}
 	for _, b := range [][]byte{packed, big, resumed} {
@@ -97,7 +54,7 @@ func TestNoPlaintextOnDisk(t *testing.T) {
 		t.Fatalf("pending offset %d", off)
 	}
 	d.Close()
-	if hits := grepFolder(t, root, marker); len(hits) > 0 {
+	if hits := blobtest.GrepFolder(t, root, marker); len(hits) > 0 {
 		t.Fatalf("plaintext of a page on disk after close in %v", hits)
 	}
 }
@@ -141,12 +98,12 @@ func writeLegacyFolder(t *testing.T, root string, packedBlobs [][]byte, file, pa
 func TestLegacyFolder(t *testing.T) {
 	const marker = "LEGACY-PAGE-MARKER"
 	root := t.TempDir()
-	p1, p2 := page(3000, marker+"1"), page(70<<10, marker+"2")
-	file := page(packMax+10, marker+"f")
-	partial := page(80<<10, marker+"partial")
+	p1, p2 := blobtest.Page(3000, marker+"1"), blobtest.Page(70<<10, marker+"2")
+	file := blobtest.Page(packMax+10, marker+"f")
+	partial := blobtest.Page(80<<10, marker+"partial")
 	writeLegacyFolder(t, root, [][]byte{p1, p2}, file, partial, 30000)
 
-	d, err := Open(root, testKey(t))
+	d, err := Open(root, blobtest.TestKey(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,17 +151,17 @@ func TestLegacyFolder(t *testing.T) {
 	if got := readBlob(t, d, hexSHA(partial)); !bytes.Equal(got, partial) {
 		t.Fatal("resumed blob reads back wrong")
 	}
-	fresh := page(50<<10, marker+"new")
+	fresh := blobtest.Page(50<<10, marker+"new")
 	if _, err := d.Append(ctx, hexSHA(fresh), 0, int64(len(fresh)), "", bytes.NewReader(fresh)); err != nil {
 		t.Fatal(err)
 	}
 	for _, m := range []string{marker + "partial", marker + "new"} {
-		if hits := grepFolder(t, root, m); len(hits) > 0 {
+		if hits := blobtest.GrepFolder(t, root, m); len(hits) > 0 {
 			t.Fatalf("%s in plaintext in %v", m, hits)
 		}
 	}
 	// Only the old blobs are plaintext, where they always were.
-	hits := grepFolder(t, root, marker)
+	hits := blobtest.GrepFolder(t, root, marker)
 	for _, h := range hits {
 		if rel, _ := filepath.Rel(root, h); strings.HasPrefix(rel, sealedDir) {
 			t.Fatalf("plaintext under %s: %s", sealedDir, h)
@@ -220,19 +177,19 @@ func TestKeyRequired(t *testing.T) {
 	if _, err := Open(root, nil); !errors.Is(err, blobseal.ErrNoKey) {
 		t.Fatalf("Open without a key = %v, want ErrNoKey", err)
 	}
-	d, err := Open(root, testKey(t))
+	d, err := Open(root, blobtest.TestKey(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := page(1000, "x")
+	b := blobtest.Page(1000, "x")
 	if _, err := d.Append(t.Context(), hexSHA(b), 0, 1000, "", bytes.NewReader(b)); err != nil {
 		t.Fatal(err)
 	}
 	d.Close()
-	if _, err := Open(root, testKeyOf(t, 0x43)); !errors.Is(err, blobseal.ErrWrongKey) {
+	if _, err := Open(root, blobtest.KeyOf(t, 0x43)); !errors.Is(err, blobseal.ErrWrongKey) {
 		t.Fatalf("Open with another key = %v, want ErrWrongKey", err)
 	}
-	d, err = Open(root, testKey(t))
+	d, err = Open(root, blobtest.TestKey(t))
 	if err != nil {
 		t.Fatalf("reopen with the right key: %v", err)
 	}
@@ -244,13 +201,13 @@ func TestKeyRequired(t *testing.T) {
 // address, which is what verify checks.
 func TestDamagedCiphertextFound(t *testing.T) {
 	root := t.TempDir()
-	d, err := Open(root, testKey(t))
+	d, err := Open(root, blobtest.TestKey(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer d.Close()
 	ctx := t.Context()
-	small, big := page(4000, "small"), page(packMax+1, "big")
+	small, big := blobtest.Page(4000, "small"), blobtest.Page(packMax+1, "big")
 	for _, b := range [][]byte{small, big} {
 		if _, err := d.Append(ctx, hexSHA(b), 0, int64(len(b)), "", bytes.NewReader(b)); err != nil {
 			t.Fatal(err)

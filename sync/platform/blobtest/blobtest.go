@@ -11,10 +11,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"onedoor/sync/platform"
+	"onedoor/sync/platform/blobseal"
 )
 
 // Opener returns a fresh, empty store; the suite does not close it.
@@ -244,4 +248,48 @@ func Run(t *testing.T, open Opener) {
 			f.Close()
 		}
 	})
+}
+
+// TestKey is the blob key of a fixed test data key; KeyOf gives others
+// (a second key, to open a store with the wrong one).
+func TestKey(t testing.TB) *blobseal.Key { return KeyOf(t, 0x42) }
+
+// KeyOf is the blob key of the data key of 32 bytes b.
+func KeyOf(t testing.TB, b byte) *blobseal.Key {
+	t.Helper()
+	k, err := blobseal.NewKey(bytes.Repeat([]byte{b}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// Page is a blob of n bytes in which marker recurs, as an ID number
+// recurs in a scan's text layer: what must not be found at rest.
+func Page(n int, marker string) []byte {
+	b := bytes.Repeat([]byte(marker+" "), n/(len(marker)+1)+1)
+	return b[:n]
+}
+
+// GrepFolder returns the files under root whose bytes contain marker.
+func GrepFolder(t *testing.T, root, marker string) []string {
+	t.Helper()
+	var hits []string
+	err := filepath.WalkDir(root, func(path string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if bytes.Contains(b, []byte(marker)) {
+			hits = append(hits, path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hits
 }

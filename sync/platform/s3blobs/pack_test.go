@@ -46,7 +46,7 @@ func (r *packedRig) open(t testing.TB, idx Index) *Store {
 		t.Fatal(err)
 	}
 	cfg.Index = idx
-	cfg.Key = testKey(t)
+	cfg.Key = blobtest.TestKey(t)
 	s, err := New(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -26,7 +26,7 @@ func openURL(t testing.TB, url string) *Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Key = testKey(t)
+	cfg.Key = blobtest.TestKey(t)
 	s, err := New(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)

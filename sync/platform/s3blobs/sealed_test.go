@@ -20,25 +20,6 @@ import (
 	"onedoor/sync/platform/blobtest"
 )
 
-// testKey is the blob key of a fixed test data key; testKeyOf gives
-// others.
-func testKey(t testing.TB) *blobseal.Key { return testKeyOf(t, 0x42) }
-
-func testKeyOf(t testing.TB, b byte) *blobseal.Key {
-	t.Helper()
-	k, err := blobseal.NewKey(bytes.Repeat([]byte{b}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
-
-// page is a blob of n bytes in which a marker recurs.
-func page(n int, marker string) []byte {
-	b := bytes.Repeat([]byte(marker+" "), n/(len(marker)+1)+1)
-	return b[:n]
-}
-
 // grepBucket returns the objects of the store's bucket whose bytes contain
 // marker, and the files of the gateway's backend folder of the bucket
 // (objects, their metadata, multipart leftovers) that do.
@@ -91,7 +72,7 @@ func TestNoPlaintextInBucket(t *testing.T) {
 	r := newPackedRig(t)
 	s := r.open(t, r.index)
 	ctx := t.Context()
-	whole, packed, resumed, pending, put := page(64<<10, marker+"w"), page(30<<10, marker+"p"), page(200<<10, marker+"r"), page(90<<10, marker+"q"), page(10<<10, marker+"m")
+	whole, packed, resumed, pending, put := blobtest.Page(64<<10, marker+"w"), blobtest.Page(30<<10, marker+"p"), blobtest.Page(200<<10, marker+"r"), blobtest.Page(90<<10, marker+"q"), blobtest.Page(10<<10, marker+"m")
 	if n, err := s.Append(ctx, blobtest.HexSHA(whole), 0, int64(len(whole)), "", bytes.NewReader(whole)); n != int64(len(whole)) || err != nil {
 		t.Fatalf("whole: %d %v", n, err)
 	}
@@ -145,8 +126,8 @@ func TestLegacyBucket(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	file, p1, p2 := page(300<<10, marker+"f"), page(20<<10, marker+"1"), page(40<<10, marker+"2")
-	partial := page(120<<10, marker+"partial")
+	file, p1, p2 := blobtest.Page(300<<10, marker+"f"), blobtest.Page(20<<10, marker+"1"), blobtest.Page(40<<10, marker+"2")
+	partial := blobtest.Page(120<<10, marker+"partial")
 	// A store is opened only to reach the bucket through its client;
 	// objects are written under the old names, and the store reopened
 	// so it sees the bucket as the upgrade does.
@@ -212,7 +193,7 @@ func TestLegacyBucket(t *testing.T) {
 	if got := blobtest.Read(t, s, psha); !bytes.Equal(got, partial) {
 		t.Fatal("resumed blob reads back wrong")
 	}
-	fresh := page(50<<10, marker+"new")
+	fresh := blobtest.Page(50<<10, marker+"new")
 	mustStoreWhole(t, s, [][]byte{fresh})
 	for _, m := range []string{marker + "partial", marker + "new"} {
 		if hits := grepBucket(t, s, m); len(hits) > 0 {
@@ -232,11 +213,11 @@ func TestBucketKeyRequired(t *testing.T) {
 	if _, err := New(t.Context(), cfg); !errors.Is(err, blobseal.ErrNoKey) {
 		t.Fatalf("New without a key = %v, want ErrNoKey", err)
 	}
-	cfg.Key = testKey(t)
+	cfg.Key = blobtest.TestKey(t)
 	if _, err := New(t.Context(), cfg); err != nil {
 		t.Fatal(err)
 	}
-	cfg.Key = testKeyOf(t, 0x43)
+	cfg.Key = blobtest.KeyOf(t, 0x43)
 	if _, err := New(t.Context(), cfg); !errors.Is(err, blobseal.ErrWrongKey) {
 		t.Fatalf("New with another key = %v, want ErrWrongKey", err)
 	}
@@ -248,7 +229,7 @@ func TestBucketKeyRequired(t *testing.T) {
 func TestDamagedSealedBlob(t *testing.T) {
 	s := openURL(t, gw.Bucket(t))
 	ctx := context.Background()
-	b := page(100<<10, "page")
+	b := blobtest.Page(100<<10, "page")
 	sha := blobtest.HexSHA(b)
 	if _, err := s.Append(ctx, sha, 0, int64(len(b)), "", bytes.NewReader(b)); err != nil {
 		t.Fatal(err)
