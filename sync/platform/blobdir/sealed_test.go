@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -109,35 +108,7 @@ func TestLegacyFolder(t *testing.T) {
 	}
 	defer d.Close()
 	ctx := t.Context()
-	for _, b := range [][]byte{p1, p2, file} {
-		if ok, n, err := d.Complete(ctx, hexSHA(b)); !ok || n != int64(len(b)) || err != nil {
-			t.Fatalf("legacy blob complete = %v %d %v", ok, n, err)
-		}
-		if got := readBlob(t, d, hexSHA(b)); !bytes.Equal(got, b) {
-			t.Fatalf("legacy blob %.12s reads back wrong", hexSHA(b))
-		}
-		f, err := d.Open(ctx, hexSHA(b))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := f.Seek(1001, io.SeekStart); err != nil {
-			t.Fatal(err)
-		}
-		got := make([]byte, 100)
-		if _, err := io.ReadFull(f, got); err != nil || !bytes.Equal(got, b[1001:1101]) {
-			t.Fatalf("legacy seek: %v", err)
-		}
-		f.Close()
-	}
-	walked := map[string]int64{}
-	if err := d.Walk(ctx, func(sha string, size int64) error { walked[sha] = size; return nil }); err != nil {
-		t.Fatal(err)
-	}
-	for _, b := range [][]byte{p1, p2, file} {
-		if walked[hexSHA(b)] != int64(len(b)) {
-			t.Fatalf("walk: %.12s size %d", hexSHA(b), walked[hexSHA(b)])
-		}
-	}
+	blobtest.CheckReadable(t, d, [][]byte{p1, p2, file})
 	// The partial upload was sealed at open, at the same offset.
 	if _, err := os.Stat(filepath.Join(root, "partial", hexSHA(partial))); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("plaintext partial upload still there: %v", err)

@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -43,21 +41,8 @@ func grepBucket(t *testing.T, s *Store, marker string) []string {
 			hits = append(hits, "object "+o.Key)
 		}
 	}
-	err := filepath.WalkDir(filepath.Join(gw.Dir, s.bucket), func(path string, e fs.DirEntry, err error) error {
-		if err != nil || e.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		if bytes.Contains(b, []byte(marker)) {
-			hits = append(hits, "file "+path)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+	for _, f := range blobtest.GrepFolder(t, filepath.Join(gw.Dir, s.bucket), marker) {
+		hits = append(hits, "file "+f)
 	}
 	return hits
 }
@@ -154,36 +139,7 @@ func TestLegacyBucket(t *testing.T) {
 	putRaw(t, boot, fmt.Sprintf("%spartial/%s/%016d", cfg.Prefix, psha, 30000), partial[30000:50000])
 
 	s := r.open(t, r.index)
-	for _, b := range [][]byte{file, p1, p2} {
-		sha := blobtest.HexSHA(b)
-		if ok, n, err := s.Complete(ctx, sha); !ok || n != int64(len(b)) || err != nil {
-			t.Fatalf("legacy blob complete = %v %d %v", ok, n, err)
-		}
-		if got := blobtest.Read(t, s, sha); !bytes.Equal(got, b) {
-			t.Fatalf("legacy blob %.12s reads back wrong", sha)
-		}
-		f, err := s.Open(ctx, sha)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := f.Seek(1001, io.SeekStart); err != nil {
-			t.Fatal(err)
-		}
-		got := make([]byte, 100)
-		if _, err := io.ReadFull(f, got); err != nil || !bytes.Equal(got, b[1001:1101]) {
-			t.Fatalf("legacy seek: %v", err)
-		}
-		f.Close()
-	}
-	walked := map[string]int64{}
-	if err := s.Walk(ctx, func(sha string, size int64) error { walked[sha] = size; return nil }); err != nil {
-		t.Fatal(err)
-	}
-	for _, b := range [][]byte{file, p1, p2} {
-		if walked[blobtest.HexSHA(b)] != int64(len(b)) {
-			t.Fatalf("walk: %.12s size %d", blobtest.HexSHA(b), walked[blobtest.HexSHA(b)])
-		}
-	}
+	blobtest.CheckReadable(t, s, [][]byte{file, p1, p2})
 	if off, started, err := s.Offset(ctx, psha); off != 50000 || !started || err != nil {
 		t.Fatalf("legacy upload offset = %d %v %v", off, started, err)
 	}
