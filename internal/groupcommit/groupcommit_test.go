@@ -2,7 +2,7 @@ package groupcommit
 
 import (
 	"testing"
-	"time"
+	"testing/synctest"
 )
 
 func TestNext(t *testing.T) {
@@ -38,15 +38,20 @@ func TestNext(t *testing.T) {
 // Senders blocked on an unbuffered channel (as the stores' callers are)
 // are taken into the group too.
 func TestNextTakesBlockedSenders(t *testing.T) {
-	in := make(chan int)
-	for i := range 3 {
-		go func() { in <- i }()
-	}
-	time.Sleep(50 * time.Millisecond) // all three wait to hand over
-	group, ok := Next(in, nil, 8)
-	if !ok || len(group) != 3 {
-		t.Fatalf("Next = %v, %v; want the 3 waiting senders", group, ok)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		in := make(chan int)
+		for i := range 3 {
+			go func() { in <- i }()
+		}
+		// All three wait to hand over: Wait returns once every other
+		// goroutine in the bubble is blocked (a fixed 50 ms here was a
+		// guess a starved goroutine could miss).
+		synctest.Wait()
+		group, ok := Next(in, nil, 8)
+		if !ok || len(group) != 3 {
+			t.Fatalf("Next = %v, %v; want the 3 waiting senders", group, ok)
+		}
+	})
 }
 
 func TestNextStopsOnQuit(t *testing.T) {
